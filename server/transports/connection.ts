@@ -1,0 +1,65 @@
+/**
+ * The one interface the game layers (session, rooms, chat) see. WebTransport and WebSocket both
+ * become a `Connection`; nothing above this file knows which one it is talking to beyond the
+ * `transport` label used for metrics.
+ *
+ * Channel semantics
+ * - unreliable: may be dropped, duplicated or reordered; one call = one message. On WebTransport
+ *   it is one QUIC datagram; on WebSocket it is one binary frame with latest-wins queueing.
+ * - reliable: ordered, exactly once, one call = one message (framing is the transport's job).
+ */
+export type TransportKind = 'webtransport' | 'websocket';
+
+export interface ConnectionStats {
+  /** Application payload bytes handed to / received from the transport, per channel. */
+  bytesSentUnreliable: number;
+  bytesSentReliable: number;
+  bytesReceivedUnreliable: number;
+  bytesReceivedReliable: number;
+  messagesSentUnreliable: number;
+  messagesSentReliable: number;
+  /** Unreliable messages the transport dropped or replaced before they reached the wire. */
+  unreliableDropped: number;
+  /** Older queued unreliable messages replaced by a newer one (latest-wins). */
+  unreliableReplaced: number;
+}
+
+export interface CloseInfo {
+  /** Game close code from shared/errors (or a transport code for transport failures). */
+  code: number;
+  reason: string;
+  /** True when the peer closed (or vanished); false when we closed. */
+  byPeer: boolean;
+}
+
+export interface SendUnreliableOptions {
+  /**
+   * Messages with the same non-empty `replaceKey` are latest-wins: a newer one may replace an
+   * older one still queued (a stale snapshot is never sent behind a fresher one).
+   */
+  replaceKey?: string;
+}
+
+export interface Connection {
+  readonly id: string;
+  readonly transport: TransportKind;
+  readonly remoteAddress: string;
+  /** Largest unreliable message that is sure to go out whole (datagram payload budget). */
+  readonly maxUnreliableSize: number;
+  /** Returns false when the message was dropped (queue full, too large, closed). Never throws. */
+  sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean;
+  /**
+   * Returns false when the connection is closed or its reliable send buffer limit was exceeded;
+   * in the latter case the transport closes the connection (a slow reader must not grow memory).
+   */
+  sendReliable(bytes: Uint8Array): boolean;
+  onUnreliable: ((bytes: Uint8Array) => void) | null;
+  onReliable: ((bytes: Uint8Array) => void) | null;
+  onClose: ((info: CloseInfo) => void) | null;
+  /** Close with a game code; idempotent. */
+  close(code: number, reason: string): void;
+  /** Transport-level "please go away soon" (WebTransport DRAIN capsule / HTTP/3 GOAWAY). Optional no-op on WebSocket. */
+  drain(): void;
+  readonly closed: boolean;
+  stats(): ConnectionStats;
+}
