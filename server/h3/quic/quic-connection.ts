@@ -1,0 +1,521 @@
+/**
+ * One QUIC connection driven from JS: wraps a quiche native `Connection`, keeps per-stream write
+ * queues with a byte limit, turns quiche's pull API (readable streams, received datagrams,
+ * timeouts, close state) into calls on a `QuicConnectionHandler`, and hands outgoing packets to
+ * the endpoint. The same class serves the client and the server role.
+ *
+ * Threading model: everything runs on the Node event loop. The endpoint calls `receive()` per
+ * UDP packet, `onTimer()` when quiche's timer fires, and `flush()` (batched, once per loop
+ * turn) to move queued stream bytes into quiche and quiche's packets onto the socket.
+ */
+import { quiche } from '@matrixai/quic/native/index.js';
+import type { Connection as NativeConnection, Host, RecvInfo } from '@matrixai/quic/native/index.js';
+import { parseQuicheError } from './quiche-error.js';
+import {
+  MAX_TRACKED_STREAMS_PER_CONNECTION,
+  STOP_SENDING_POLL_INTERVAL_MS,
+  STREAM_WRITABLE_LOW_WATER_BYTES,
+  STREAM_WRITE_QUEUE_LIMIT_BYTES,
+} from './limits.js';
+
+/** How a connection ended, as seen from this side. */
+export interface QuicCloseInfo {
+  /** True when the peer sent CONNECTION_CLOSE. */
+  byPeer: boolean;
+  /** True when the close code is an application (HTTP/3) code, false for a transport code. */
+  isApp: boolean;
+  code: number;
+  reason: string;
+  /** True when the idle timeout ended the connection (RFC 9000 §10.1). */
+  timedOut: boolean;
+}
+
+/** The layer above (HTTP/3) implements this; every call is synchronous and must not throw. */
+export interface QuicConnectionHandler {
+  /** The handshake completed (1-RTT keys available). */
+  onEstablished(): void;
+  /** Bytes arrived on a stream; `fin` marks the end of the peer's send side. */
+  onStreamData(streamId: number, data: Uint8Array, fin: boolean): void;
+  /** The peer reset its send side of the stream (RESET_STREAM, RFC 9000 §19.4). */
+  onStreamReset(streamId: number, code: number): void;
+  /** The peer asked us to stop sending (STOP_SENDING, RFC 9000 §19.5); our queue is dropped. */
+  onStreamStopped(streamId: number, code: number): void;
+  /** A previously refused `write` may be retried: the queue fell below the low-water mark. */
+  onStreamWritable(streamId: number): void;
+  /** One QUIC DATAGRAM frame payload (RFC 9221). */
+  onDatagram(data: Uint8Array): void;
+  /** The connection is over; called once. */
+  onClosed(info: QuicCloseInfo): void;
+}
+
+/** Result of `sendDatagram`: only 'sent' means quiche took it. */
+export type DatagramSendResult = 'sent' | 'queue_full' | 'too_large' | 'closed';
+
+/** Send-side state of one stream as JS tracks it. */
+interface SendState {
+  /** Chunks quiche has not accepted yet, oldest first. */
+  queue: Uint8Array[];
+  queuedBytes: number;
+  /** The application asked for FIN after the queued bytes. */
+  finRequested: boolean;
+  /** FIN was handed to quiche: the send side is done. */
+  finSent: boolean;
+  /** A write was refused: fire onStreamWritable when the queue drains to the low-water mark. */
+  wantWritable: boolean;
+}
+
+/** Counters per connection, summed by the endpoint. */
+export interface QuicConnectionCounters {
+  datagramsSent: number;
+  datagramsReceived: number;
+  datagramsDroppedQueueFull: number;
+  datagramsDroppedTooLarge: number;
+  streamWritesRefused: number;
+  recvErrors: number;
+}
+
+/** Sink for outgoing UDP packets (the endpoint's socket, possibly through a link simulator). */
+export type PacketSink = (packet: Uint8Array, length: number, to: Host) => void;
+
+/**
+ * A QUIC connection. Create it through `QuicEndpoint` (server: `onConnection`; client:
+ * `connect`); the constructor is internal.
+ */
+export class QuicConnection {
+  /** The layer above; set it before the first packet is processed (in `onConnection`). */
+  handler: QuicConnectionHandler | null = null;
+  readonly counters: QuicConnectionCounters = {
+    datagramsSent: 0, datagramsReceived: 0, datagramsDroppedQueueFull: 0,
+    datagramsDroppedTooLarge: 0, streamWritesRefused: 0, recvErrors: 0,
+  };
+  /** Remote address of the last packet received (or the address connected to). */
+  remote: Host;
+  /** Routing keys of this connection in the endpoint map (removed when it closes). */
+  readonly routeKeys: string[] = [];
+
+  private established = false;
+  private closeNotified = false;
+  private finalized = false;
+  private readonly sends = new Map<number, SendState>();
+  /** Streams with bytes or a FIN still queued in JS. */
+  private readonly pending = new Set<number>();
+  private nextBidi: number;
+  private nextUni: number;
+  private lastStopPoll = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private timerDeadline = 0;
+
+  /** @internal */
+  constructor(
+    readonly native: NativeConnection,
+    readonly role: 'client' | 'server',
+    remote: Host,
+    private readonly local: Host,
+    private readonly sink: PacketSink,
+    private readonly scheduleFlush: (c: QuicConnection) => void,
+    private readonly onFinalized: (c: QuicConnection) => void,
+    private readonly scratch: Uint8Array,
+  ) {
+    this.remote = remote;
+    // RFC 9000 §2.1: client-initiated streams have bit 0 clear, bidirectional have bit 1 clear.
+    this.nextBidi = role === 'client' ? 0 : 1;
+    this.nextUni = role === 'client' ? 2 : 3;
+  }
+
+  get isEstablished(): boolean {
+    return this.established;
+  }
+
+  /** True once the connection is closing, draining or closed: nothing more can be sent. */
+  get isClosing(): boolean {
+    return this.closeNotified || this.finalized;
+  }
+
+  /** Leaf-first DER certificates the peer presented (client role: the server's chain). */
+  peerCertChain(): Uint8Array[] | null {
+    return this.native.peerCertChain();
+  }
+
+  /** Largest DATAGRAM payload that fits in one packet now, or null before the handshake. */
+  maxDatagramPayload(): number | null {
+    return this.native.dgramMaxWritableLen();
+  }
+
+  /** Allocates the id of a new locally initiated stream; quiche opens it on the first write. */
+  openStream(bidi: boolean): number {
+    if (bidi) {
+      const id = this.nextBidi;
+      this.nextBidi += 4;
+      return id;
+    }
+    const id = this.nextUni;
+    this.nextUni += 4;
+    return id;
+  }
+
+  /** Local streams quiche would still let us open (peer's MAX_STREAMS, RFC 9000 §4.6). */
+  streamsLeft(bidi: boolean): number {
+    return bidi ? this.native.peerStreamsLeftBidi() : this.native.peerStreamsLeftUni();
+  }
+
+  /** Bytes queued in JS on a stream (not yet accepted by quiche). */
+  queuedBytes(streamId: number): number {
+    return this.sends.get(streamId)?.queuedBytes ?? 0;
+  }
+
+  /**
+   * Writes bytes (and optionally FIN) to a stream. Returns false, taking nothing, when the
+   * stream's JS queue would pass STREAM_WRITE_QUEUE_LIMIT_BYTES, when FIN was already sent, or
+   * when the connection is closing; after a refusal `onStreamWritable` fires once it drained.
+   */
+  write(streamId: number, data: Uint8Array, fin = false): boolean {
+    if (this.isClosing) return false;
+    let st = this.sends.get(streamId);
+    if (!st) {
+      if (this.sends.size >= MAX_TRACKED_STREAMS_PER_CONNECTION) {
+        this.counters.streamWritesRefused++;
+        return false;
+      }
+      st = { queue: [], queuedBytes: 0, finRequested: false, finSent: false, wantWritable: false };
+      this.sends.set(streamId, st);
+    }
+    if (st.finRequested || st.finSent) return false;
+    if (st.queuedBytes + data.byteLength > STREAM_WRITE_QUEUE_LIMIT_BYTES) {
+      st.wantWritable = true;
+      this.counters.streamWritesRefused++;
+      return false;
+    }
+    if (data.byteLength > 0) {
+      st.queue.push(data);
+      st.queuedBytes += data.byteLength;
+    }
+    if (fin) st.finRequested = true;
+    // Hand it to quiche now so the bytes leave in this loop turn's flush.
+    this.pushStream(streamId, st);
+    this.scheduleFlush(this);
+    return true;
+  }
+
+  /** Sends RESET_STREAM with `code` (RFC 9000 §19.4) and drops anything queued. */
+  resetStream(streamId: number, code: number): void {
+    const st = this.sends.get(streamId);
+    this.sends.delete(streamId);
+    this.pending.delete(streamId);
+    if (st?.finSent) return;
+    this.shutdown(streamId, quiche.Shutdown.Write, code);
+  }
+
+  /** Sends STOP_SENDING with `code` (RFC 9000 §19.5) and discards further incoming bytes. */
+  stopSending(streamId: number, code: number): void {
+    this.shutdown(streamId, quiche.Shutdown.Read, code);
+  }
+
+  /** Forgets JS state of a stream whose both sides are done (keeps the tracking map bounded). */
+  forgetStream(streamId: number): void {
+    const st = this.sends.get(streamId);
+    if (st && (st.queuedBytes > 0 || (st.finRequested && !st.finSent))) return;
+    this.sends.delete(streamId);
+    this.pending.delete(streamId);
+  }
+
+  /** Queues one QUIC DATAGRAM frame. Never blocks and never throws: a full queue is a drop. */
+  sendDatagram(data: Uint8Array): DatagramSendResult {
+    if (this.isClosing) return 'closed';
+    const max = this.native.dgramMaxWritableLen();
+    if (max === null || data.byteLength > max) {
+      this.counters.datagramsDroppedTooLarge++;
+      return 'too_large';
+    }
+    if (this.native.isDgramSendQueueFull()) {
+      this.counters.datagramsDroppedQueueFull++;
+      return 'queue_full';
+    }
+    try {
+      this.native.dgramSend(data);
+    } catch {
+      this.counters.datagramsDroppedQueueFull++;
+      return 'queue_full';
+    }
+    this.counters.datagramsSent++;
+    this.scheduleFlush(this);
+    return 'sent';
+  }
+
+  /** Drops queued outgoing datagrams for which `pred` returns true (stale snapshots). */
+  purgeDatagrams(pred: (payload: Uint8Array) => boolean): void {
+    this.native.dgramPurgeOutgoing(pred);
+  }
+
+  /** Datagrams waiting in quiche's send queue. */
+  datagramQueueLength(): number {
+    return this.native.dgramSendQueueLen();
+  }
+
+  /**
+   * Closes the connection with CONNECTION_CLOSE (RFC 9000 §10.2). `app` selects the
+   * application-level (HTTP/3) code space. Idempotent.
+   */
+  close(app: boolean, code: number, reason = ''): void {
+    if (this.finalized) return;
+    try {
+      this.native.close(app, code, Buffer.from(reason.slice(0, 256), 'utf8'));
+    } catch {
+      // Already closing: quiche reports Done; nothing more to do.
+    }
+    this.scheduleFlush(this);
+  }
+
+  /** quiche's transport stats (RTT, loss, bytes) for diagnostics. */
+  pathRttMs(): number | null {
+    const paths = this.native.pathStats();
+    return paths.length > 0 ? paths[0].rtt : null;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Endpoint-facing (internal)
+
+  /** @internal Feeds one UDP payload to quiche, then delivers what became readable. */
+  receive(packet: Uint8Array, from: Host): void {
+    if (this.finalized) return;
+    this.remote = from;
+    const info: RecvInfo = { from, to: this.local };
+    try {
+      this.native.recv(packet, info);
+    } catch {
+      // quiche closes the connection itself on fatal errors (localError is set); anything else
+      // is a dropped packet. Either way the state checks below see it.
+      this.counters.recvErrors++;
+    }
+    this.afterInput();
+    this.scheduleFlush(this);
+  }
+
+  /** @internal quiche's timer fired (loss detection, ack delay, idle, draining). */
+  onTimer(): void {
+    this.timer = null;
+    if (this.finalized) return;
+    this.native.onTimeout();
+    this.afterInput();
+    this.flush();
+  }
+
+  /**
+   * @internal Moves queued stream bytes into quiche, sends every packet quiche produces and
+   * re-arms the timer (quiche's deadline changes with every packet sent, RFC 9002 §6).
+   */
+  flush(): void {
+    if (this.finalized) return;
+    if (this.pending.size > 0 && !this.closeNotified) {
+      for (const id of this.pending) {
+        const st = this.sends.get(id);
+        if (st) this.pushStream(id, st);
+        else this.pending.delete(id);
+      }
+    }
+    const native = this.native;
+    for (;;) {
+      const out = Buffer.allocUnsafe(this.scratch.byteLength);
+      let res: [number, { to: Host }] | null;
+      try {
+        res = native.send(out);
+      } catch {
+        break;
+      }
+      if (res === null) break;
+      this.sink(out, res[0], res[1].to);
+    }
+    this.checkClosed();
+    if (!this.finalized) this.armTimer();
+  }
+
+  private armTimer(): void {
+    const t = this.native.timeout();
+    if (t === null) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      return;
+    }
+    const deadline = performance.now() + t;
+    // Re-arming costs more than a timer firing early by a millisecond: keep a close one.
+    if (this.timer && Math.abs(deadline - this.timerDeadline) < 1) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDeadline = deadline;
+    this.timer = setTimeout(() => this.onTimer(), t);
+  }
+
+  /** Reads streams and datagrams, notices the handshake end and the close. */
+  private afterInput(): void {
+    const native = this.native;
+    const h = this.handler;
+    if (!this.established && native.isEstablished()) {
+      this.established = true;
+      h?.onEstablished();
+      if (this.finalized) return;
+    }
+    if (this.established && h) {
+      if (native.isReadable()) this.readStreams(h);
+      this.readDatagrams(h);
+      if (this.sends.size > 0) this.pollStopped(h);
+    }
+    this.checkClosed();
+  }
+
+  private readStreams(h: QuicConnectionHandler): void {
+    const native = this.native;
+    const buf = this.scratch;
+    for (const id of native.readable()) {
+      for (;;) {
+        let res: [number, boolean] | null;
+        try {
+          res = native.streamRecv(id, buf);
+        } catch (e) {
+          const err = parseQuicheError(e);
+          if (err.kind === 'StreamReset') h.onStreamReset(id, err.code ?? 0);
+          break;
+        }
+        if (res === null) break;
+        const [n, fin] = res;
+        if (n > 0 || fin) h.onStreamData(id, buf.slice(0, n), fin);
+        if (fin || this.isClosing) break;
+      }
+    }
+  }
+
+  private readDatagrams(h: QuicConnectionHandler): void {
+    const native = this.native;
+    if (native.dgramRecvQueueLen() === 0) return;
+    const buf = this.scratch;
+    for (;;) {
+      let n: number | null;
+      try {
+        n = native.dgramRecv(buf);
+      } catch {
+        break;
+      }
+      if (n === null) break;
+      this.counters.datagramsReceived++;
+      h.onDatagram(buf.slice(0, n));
+    }
+  }
+
+  /**
+   * A peer's STOP_SENDING only shows when we next touch the stream; poll the writable set now
+   * and then so a stream the application is not writing to still reports it.
+   */
+  private pollStopped(h: QuicConnectionHandler): void {
+    const now = performance.now();
+    if (now - this.lastStopPoll < STOP_SENDING_POLL_INTERVAL_MS) return;
+    this.lastStopPoll = now;
+    for (const id of this.native.writable()) {
+      const st = this.sends.get(id);
+      if (!st || st.finSent) continue;
+      try {
+        this.native.streamCapacity(id);
+      } catch (e) {
+        this.handleSendError(id, e, h);
+      }
+    }
+  }
+
+  /** Tries to move a stream's queue into quiche; keeps what quiche does not take. */
+  private pushStream(id: number, st: SendState): void {
+    const native = this.native;
+    while (st.queue.length > 0) {
+      const chunk = st.queue[0];
+      const last = st.queue.length === 1;
+      let n: number | null;
+      try {
+        n = native.streamSend(id, chunk, last && st.finRequested);
+      } catch (e) {
+        const err = parseQuicheError(e);
+        if (err.kind === 'StreamLimit') {
+          // Peer's MAX_STREAMS not yet raised (RFC 9000 §4.6): keep it queued and retry.
+          this.pending.add(id);
+          return;
+        }
+        if (this.handler) this.handleSendError(id, e, this.handler);
+        return;
+      }
+      if (n === null) n = 0;
+      if (n < chunk.byteLength) {
+        st.queue[0] = chunk.subarray(n);
+        st.queuedBytes -= n;
+        this.pending.add(id);
+        return;
+      }
+      st.queue.shift();
+      st.queuedBytes -= n;
+      if (last && st.finRequested) st.finSent = true;
+    }
+    if (st.finRequested && !st.finSent) {
+      try {
+        const n = native.streamSend(id, new Uint8Array(0), true);
+        if (n === null) {
+          this.pending.add(id);
+          return;
+        }
+        st.finSent = true;
+      } catch (e) {
+        const err = parseQuicheError(e);
+        if (err.kind === 'StreamLimit') {
+          this.pending.add(id);
+          return;
+        }
+        if (this.handler) this.handleSendError(id, e, this.handler);
+        return;
+      }
+    }
+    this.pending.delete(id);
+    if (st.wantWritable && st.queuedBytes <= STREAM_WRITABLE_LOW_WATER_BYTES) {
+      st.wantWritable = false;
+      this.handler?.onStreamWritable(id);
+    }
+  }
+
+  private handleSendError(id: number, e: unknown, h: QuicConnectionHandler): void {
+    const err = parseQuicheError(e);
+    this.sends.delete(id);
+    this.pending.delete(id);
+    if (err.kind === 'StreamStopped') h.onStreamStopped(id, err.code ?? 0);
+    // InvalidStreamState / FinalSize etc.: the stream is gone on quiche's side; drop our state.
+  }
+
+  private shutdown(streamId: number, dir: number, code: number): void {
+    try {
+      this.native.streamShutdown(streamId, dir, code);
+    } catch {
+      // Done / InvalidStreamState: that side is already closed; nothing to tell the peer.
+    }
+    this.scheduleFlush(this);
+  }
+
+  private checkClosed(): void {
+    const native = this.native;
+    if (!this.closeNotified && (native.isClosed() || native.isDraining())) {
+      this.closeNotified = true;
+      const info = this.closeInfo();
+      this.sends.clear();
+      this.pending.clear();
+      this.handler?.onClosed(info);
+    }
+    if (!this.finalized && native.isClosed()) {
+      this.finalized = true;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.onFinalized(this);
+    }
+  }
+
+  private closeInfo(): QuicCloseInfo {
+    const decoder = new TextDecoder();
+    const peer = this.native.peerError();
+    if (peer) {
+      return { byPeer: true, isApp: peer.isApp, code: peer.errorCode, reason: decoder.decode(peer.reason), timedOut: false };
+    }
+    const local = this.native.localError();
+    if (local) {
+      return { byPeer: false, isApp: local.isApp, code: local.errorCode, reason: decoder.decode(local.reason), timedOut: false };
+    }
+    return { byPeer: false, isApp: false, code: 0, reason: '', timedOut: this.native.isTimedOut() };
+  }
+}
