@@ -1,0 +1,35 @@
+/**
+ * Arithmetic on the wrapping (toroidal) arena of the standard scene: a player leaving one edge
+ * re-enters at the opposite one, so "between" two positions means the short way round.
+ */
+
+/** Maps any finite coordinate into [0, size). */
+export function wrapCoord(value: number, size: number): number {
+  const r = value % size;
+  // `%` keeps the sign of the dividend; -0 and size itself both fold to 0.
+  const w = r < 0 ? r + size : r;
+  return w >= size ? 0 : w + 0;
+}
+
+/** Signed shortest displacement from `from` to `to` on a ring of length `size`, in [-size/2, size/2). */
+export function shortDelta(from: number, to: number, size: number): number {
+  const d = wrapCoord(to - from, size);
+  return d >= size / 2 ? d - size : d;
+}
+
+/** Linear interpolation the short way round; result wrapped into [0, size). */
+export function lerpWrapped(a: number, b: number, t: number, size: number): number {
+  return wrapCoord(a + shortDelta(a, b, size) * t, size);
+}
+
+const TAU = Math.PI * 2;
+
+/** Interpolates two angles (radians) the short way round; result in [0, 2π). */
+export function lerpAngle(a: number, b: number, t: number): number {
+  return lerpWrapped(wrapCoord(a, TAU), wrapCoord(b, TAU), t, TAU);
+}
+
+/** Distance the short way round on the torus. */
+export function wrappedDistance(ax: number, ay: number, bx: number, by: number, w: number, h: number): number {
+  return Math.hypot(shortDelta(ax, bx, w), shortDelta(ay, by, h));
+}
