@@ -89,9 +89,14 @@ export async function createTopology(prefix: string = newRunPrefix()): Promise<T
     client: { ns: `${prefix}-bot`, ifname: `${prefix}-b`, address: addr.client },
     prefixLength: 30,
   };
+  // Only what this call created is removed on failure: a same-named namespace that already
+  // existed (another run, or a person's) is left alone.
+  const created: string[] = [];
   try {
-    await mustRun('ip', ['netns', 'add', topo.server.ns]);
-    await mustRun('ip', ['netns', 'add', topo.client.ns]);
+    for (const end of [topo.server, topo.client]) {
+      await mustRun('ip', ['netns', 'add', end.ns]);
+      created.push(end.ns);
+    }
     // Both ends are born inside their namespaces: the host's namespace never sees them.
     await mustRun('ip', [
       'link', 'add', 'name', topo.server.ifname, 'netns', topo.server.ns, 'type', 'veth',
@@ -107,7 +112,7 @@ export async function createTopology(prefix: string = newRunPrefix()): Promise<T
       await mustRun('ip', ['-n', end.ns, 'link', 'set', 'dev', end.ifname, 'up']);
     }
   } catch (err) {
-    await destroyTopology(topo);
+    for (const ns of created) await deleteNamespace(ns);
     throw err;
   }
   return topo;
@@ -129,17 +134,18 @@ async function killNamespacePids(ns: string): Promise<void> {
   }
 }
 
+async function deleteNamespace(ns: string): Promise<void> {
+  if (!(await namespaceExists(ns))) return;
+  await killNamespacePids(ns);
+  const r = await runCommand('ip', ['netns', 'del', ns]);
+  if (r.code !== 0 && (await namespaceExists(ns))) {
+    throw new Error(`ip netns del ${ns} failed: ${r.stderr.trim()}`);
+  }
+}
+
 /** Remove both namespaces (and with them the veth pair and any nftables tables inside). Idempotent. */
 export async function destroyTopology(topo: Topology): Promise<void> {
-  for (const end of [topo.server, topo.client]) {
-    const listed = await namespaceExists(end.ns);
-    if (!listed) continue;
-    await killNamespacePids(end.ns);
-    const r = await runCommand('ip', ['netns', 'del', end.ns]);
-    if (r.code !== 0 && (await namespaceExists(end.ns))) {
-      throw new Error(`ip netns del ${end.ns} failed: ${r.stderr.trim()}`);
-    }
-  }
+  for (const end of [topo.server, topo.client]) await deleteNamespace(end.ns);
 }
 
 /** Synchronous teardown for the process `exit` event. */
