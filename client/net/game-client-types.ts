@@ -1,0 +1,177 @@
+import type { ReconnectPolicy } from './backoff.js';
+import type { InputRecord } from './input-history.js';
+import type {
+  FetchLike,
+  TimerApi,
+  TransportKind,
+  WebSocketConstructor,
+  WebTransportConstructor,
+} from './transport-types.js';
+
+export type TransportPreference = 'auto' | 'webtransport' | 'websocket';
+
+/** Returns a fresh join ticket; called before every connection attempt (tickets expire). */
+export type TicketProvider = () => string | Promise<string>;
+
+export interface GameClientOptions {
+  /** HTTP origin of the server, e.g. `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  /** A join ticket, or a provider called before every attempt. */
+  ticket: string | TicketProvider;
+  /** Default 'auto': WebTransport first, WebSocket when it is missing, fails or is slow. */
+  transport?: TransportPreference;
+  /** Default `globalThis.WebTransport`. Node callers inject server/h3's `NodeWebTransport`. */
+  WebTransport?: WebTransportConstructor;
+  /** Default `globalThis.WebSocket`. Node 20 callers inject `ws`. */
+  WebSocket?: WebSocketConstructor;
+  /** Default `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Monotonic-enough clock in ms for RTT and gaps. Default `performance.now()`. */
+  now?: () => number;
+  /** Uniform [0, 1) for backoff and drain jitter. Default `Math.random`. */
+  random?: () => number;
+  reconnect?: Partial<ReconnectPolicy>;
+  /** Timers, injectable for tests. Default the global ones. */
+  timers?: TimerApi;
+  /** Input send rate. Default 20 Hz (DESIGN.md standard scene). */
+  inputHz?: number;
+  /** Ping interval for RTT and liveness. Default `PING_INTERVAL_MS`. */
+  pingIntervalMs?: number;
+  /** WebTransport readiness limit in 'auto' before falling back. Default 1000 ms. */
+  webTransportTimeoutMs?: number;
+}
+
+export interface EntityState {
+  id: number;
+  x: number;
+  y: number;
+  angle: number;
+}
+
+export interface PlayerInfo {
+  entityId: number;
+  name: string;
+  playerId?: string;
+}
+
+export interface WelcomeEvent {
+  playerId: string;
+  entityId: number;
+  name: string;
+  roomId: string;
+  tickHz: number;
+  snapshotHz: number;
+  resumed: boolean;
+  serverTime: number;
+  worldW: number;
+  worldH: number;
+  players: PlayerInfo[];
+  transport: TransportKind;
+}
+
+export interface SnapshotEvent {
+  /** Snapshot id (increases by one per snapshot sent to this client). */
+  id: number;
+  /** Server clock (ms) when the snapshot's state was taken. */
+  serverTime: number;
+  /** Newest input seq of ours the server had applied; for prediction reconciliation. */
+  lastInputSeq: number;
+  /** Every entity this client sees, reconstructed from the baseline. */
+  entities: EntityState[];
+  /** Client clock (`now()`) on receipt. */
+  receivedAt: number;
+}
+
+export interface ChatEvent {
+  id: number;
+  entityId: number;
+  name: string;
+  text: string;
+  t: number;
+}
+
+export interface ChatRejectedEvent {
+  reason: string;
+  retryAfterMs: number;
+}
+
+export interface TransportEvent {
+  transport: TransportKind;
+  /** Why WebTransport was not used, when 'auto' fell back. */
+  fallbackReason?: string;
+}
+
+export interface CloseEvent {
+  code: number;
+  reason: string;
+  byPeer: boolean;
+}
+
+export interface ReconnectingEvent {
+  /** 1-based attempt number within this outage. */
+  attempt: number;
+  delayMs: number;
+  /** What ended the last connection or attempt. */
+  reason: string;
+  code: number;
+}
+
+export interface DrainEvent {
+  deadlineMs: number;
+  reconnectJitterMs: number;
+  /** When (ms from now) this client will reconnect. */
+  reconnectInMs: number;
+}
+
+export interface ErrorEvent {
+  message: string;
+  /** Close/error code from shared/errors when the server named one. */
+  code?: number;
+}
+
+export interface GameClientEvents {
+  welcome: WelcomeEvent;
+  snapshot: SnapshotEvent;
+  playerJoined: PlayerInfo;
+  playerLeft: { entityId: number };
+  chat: ChatEvent;
+  chatRejected: ChatRejectedEvent;
+  transport: TransportEvent;
+  close: CloseEvent;
+  reconnecting: ReconnectingEvent;
+  drain: DrainEvent;
+  error: ErrorEvent;
+  /** Each input as it is sampled and sent (for client-side prediction). */
+  input: InputRecord;
+}
+
+export interface ChannelBytes {
+  reliable: number;
+  unreliable: number;
+}
+
+export interface GameClientStats {
+  transport: TransportKind | null;
+  connected: boolean;
+  /** Smoothed RTT (RFC 6298), null before the first pong. */
+  rttMs: number | null;
+  /** Recent RTT samples, oldest first. */
+  rttSamples: number[];
+  snapshotsReceived: number;
+  /** Recent gaps between consecutive snapshot arrivals, ms. */
+  snapshotGapMs: number[];
+  /** Application message bytes per channel, this client's lifetime. */
+  bytesDown: ChannelBytes;
+  bytesUp: ChannelBytes;
+  /** Snapshots estimated lost from id gaps (late arrivals subtracted). */
+  datagramsLost: number;
+  /** Successful reconnections (welcome after the first). */
+  reconnects: number;
+  /** Snapshots that could not be decoded (missing baseline, bad bytes). */
+  snapshotsDropped: number;
+  /** Server messages dropped as undecodable or out of place. */
+  messagesDropped: number;
+  chatSent: number;
+  chatReceived: number;
+  inputsSent: number;
+}
