@@ -10,7 +10,7 @@
  */
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Connection as NativeConnection, Host, RecvInfo } from '@matrixai/quic/native/index.js';
-import { parseQuicheError } from './quiche-error.js';
+import { parseQuicheError } from '../wire/quiche-errors.js';
 import {
   MAX_TRACKED_STREAMS_PER_CONNECTION,
   STOP_SENDING_POLL_INTERVAL_MS,
@@ -370,7 +370,7 @@ export class QuicConnection {
           res = native.streamRecv(id, buf);
         } catch (e) {
           const err = parseQuicheError(e);
-          if (err.kind === 'StreamReset') h.onStreamReset(id, err.code ?? 0);
+          if (err.kind === 'StreamReset') h.onStreamReset(id, err.code);
           break;
         }
         if (res === null) break;
@@ -476,7 +476,7 @@ export class QuicConnection {
     const err = parseQuicheError(e);
     this.sends.delete(id);
     this.pending.delete(id);
-    if (err.kind === 'StreamStopped') h.onStreamStopped(id, err.code ?? 0);
+    if (err.kind === 'StreamStopped') h.onStreamStopped(id, err.code);
     // InvalidStreamState / FinalSize etc.: the stream is gone on quiche's side; drop our state.
   }
 
