@@ -50,8 +50,8 @@ export interface EntityState {
 
 export interface PlayerInfo {
   entityId: number;
+  playerId: string;
   name: string;
-  playerId?: string;
 }
 
 export interface WelcomeEvent {
@@ -133,7 +133,7 @@ export interface GameClientEvents {
   welcome: WelcomeEvent;
   snapshot: SnapshotEvent;
   playerJoined: PlayerInfo;
-  playerLeft: { entityId: number };
+  playerLeft: { entityId: number; playerId: string };
   chat: ChatEvent;
   chatRejected: ChatRejectedEvent;
   transport: TransportEvent;
