@@ -1,0 +1,59 @@
+/**
+ * Turns one arm's raw bots report plus the link counters into an `ArmResult`. Pure.
+ */
+import { analyzeChat, stalls, summarize } from './metrics.js';
+import type { DirectionCounters } from './impair.js';
+import type { ArmResult, BotsReport, Condition, WireBytes } from './types.js';
+
+export interface WireDelta {
+  /** Server-side veth transmit counters over the window (server -> client traffic). */
+  server: WireBytes;
+  /** Bot-side veth transmit counters over the window (client -> server traffic). */
+  client: WireBytes;
+}
+
+/** Snapshot ages (ms) of every snapshot received inside the window, late and duplicate ones included. */
+export function windowAges(report: BotsReport): number[] {
+  return report.snapshots
+    .filter(([, , , rt]) => rt >= report.windowStart && rt <= report.windowEnd)
+    .map(([, , st, rt]) => rt - st);
+}
+
+export function analyzeArm(report: BotsReport, condition: Condition, wire: WireDelta, kernel: DirectionCounters[]): ArmResult {
+  const durationS = Math.max(1e-3, (report.windowEnd - report.windowStart) / 1000);
+  const periodMs = 1000 / report.snapshotHz;
+  const bots = Array.from({ length: report.bots }, (_, i) => i);
+  let intervals = 0;
+  let stalled = 0;
+  let newCount = 0;
+  for (const bot of bots) {
+    const times = report.snapshots.filter((s) => s[0] === bot && s[4] === 1).map((s) => s[3]);
+    const st = stalls(times, report.windowStart, report.windowEnd, periodMs);
+    intervals += st.intervals;
+    stalled += st.stalled;
+    newCount += times.filter((t) => t >= report.windowStart && t <= report.windowEnd).length;
+  }
+  const perBotSec = report.bots * durationS;
+  return {
+    arm: report.arm,
+    condition,
+    bots: report.bots,
+    durationS,
+    snapshotHz: report.snapshotHz,
+    transports: report.transports,
+    snapshotAgeMs: summarize(windowAges(report)),
+    stallShare: intervals ? stalled / intervals : 1,
+    stalledIntervals: stalled,
+    intervals,
+    snapshotsPerSecPerBot: newCount / perBotSec,
+    chat: analyzeChat(report.chatSent, report.chatReceived, bots),
+    chatRejected: report.chatRejected,
+    wireDownBytesPerSecPerBot: wire.server.txBytes / perBotSec,
+    wireUpBytesPerSecPerBot: wire.client.txBytes / perBotSec,
+    appDownBytesPerSecPerBot: report.appBytesDown / perBotSec,
+    appUpBytesPerSecPerBot: report.appBytesUp / perBotSec,
+    kernel,
+    reconnects: report.reconnects,
+    errors: report.errors,
+  };
+}

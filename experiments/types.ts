@@ -1,0 +1,126 @@
+/**
+ * Data shapes shared by the experiment's processes: what the bots process hands back, and what
+ * the harness computes and writes.
+ */
+import type { ChatReceived, ChatResult, ChatSent, Distribution } from './metrics.js';
+import type { DirectionCounters, ImpairMethod } from './impair.js';
+
+/**
+ * The three ways of carrying snapshots that the experiment compares. Chat and control always use
+ * the transport's reliable channel.
+ */
+export type ArmId = 'wt-datagram' | 'wt-stream' | 'websocket';
+
+export const ALL_ARMS: readonly ArmId[] = ['wt-datagram', 'wt-stream', 'websocket'];
+
+export interface ArmSpec {
+  id: ArmId;
+  /** Human label for tables and legends. */
+  label: string;
+  /** Bots transport flag. */
+  transport: 'webtransport' | 'websocket';
+  /** Server option `snapshotChannel`. */
+  snapshotChannel: 'unreliable' | 'reliable';
+}
+
+export const ARMS: Record<ArmId, ArmSpec> = {
+  'wt-datagram': { id: 'wt-datagram', label: 'WebTransport datagrams', transport: 'webtransport', snapshotChannel: 'unreliable' },
+  'wt-stream': { id: 'wt-stream', label: 'WebTransport stream', transport: 'webtransport', snapshotChannel: 'reliable' },
+  websocket: { id: 'websocket', label: 'WebSocket (TCP)', transport: 'websocket', snapshotChannel: 'unreliable' },
+};
+
+/** One network condition. */
+export interface Condition {
+  lossPct: number;
+  /** Added round-trip time in ms (netem only; 0 = none added). */
+  rttMs: number;
+}
+
+/** One received snapshot: [bot index, snapshot id, server time ms, receipt time ms, new (1) or late/duplicate (0)]. */
+export type SnapshotSample = [number, number, number, number, 0 | 1];
+
+/** What the bots process writes (as JSON) after one measurement window. */
+export interface BotsReport {
+  arm: ArmId;
+  bots: number;
+  /** Transport each bot ended up on (a mismatch with the arm invalidates the arm). */
+  transports: string[];
+  snapshotHz: number;
+  /** Measurement window, epoch ms on the shared clock. */
+  windowStart: number;
+  windowEnd: number;
+  snapshots: SnapshotSample[];
+  chatSent: ChatSent[];
+  chatReceived: ChatReceived[];
+  /** Application payload bytes during the window, summed over bots. */
+  appBytesDown: number;
+  appBytesUp: number;
+  /** Reconnections during the window, summed over bots. */
+  reconnects: number;
+  /** Chat lines the server rejected (rate limit): must be 0 for a valid run. */
+  chatRejected: number;
+  /** Errors the clients reported (messages, capped). */
+  errors: string[];
+}
+
+/** Interface byte counters on one veth end (includes IP/UDP/TCP headers and retransmissions). */
+export interface WireBytes {
+  txBytes: number;
+  txPackets: number;
+}
+
+/** Everything measured for one arm under one condition. */
+export interface ArmResult {
+  arm: ArmId;
+  condition: Condition;
+  bots: number;
+  durationS: number;
+  /** Snapshot rate the server announced in `welcome`. */
+  snapshotHz: number;
+  transports: string[];
+  snapshotAgeMs: Distribution;
+  /** Share of snapshot intervals with no new snapshot, 0..1, over all bots. */
+  stallShare: number;
+  stalledIntervals: number;
+  intervals: number;
+  /** Snapshots received per second per bot (new ones). */
+  snapshotsPerSecPerBot: number;
+  chat: ChatResult;
+  chatRejected: number;
+  /** Wire bytes per second per bot, from the veth counters. */
+  wireDownBytesPerSecPerBot: number;
+  wireUpBytesPerSecPerBot: number;
+  /** Application bytes per second per bot, from the clients' own counters. */
+  appDownBytesPerSecPerBot: number;
+  appUpBytesPerSecPerBot: number;
+  /** Realised drop rate per direction from the kernel's counters. */
+  kernel: DirectionCounters[];
+  reconnects: number;
+  errors: string[];
+}
+
+/** Facts about the machine and the run, printed at the top of the report. */
+export interface RunInfo {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  method: ImpairMethod;
+  kernel: string;
+  cpu: string;
+  cpus: number;
+  memGiB: number;
+  node: string;
+  gitCommit: string;
+  seed: number;
+  bots: number;
+  durationS: number;
+  warmupS: number;
+  conditions: Condition[];
+  arms: ArmId[];
+  snapshotHz: number;
+}
+
+export interface Summary {
+  info: RunInfo;
+  results: ArmResult[];
+}

@@ -1,0 +1,109 @@
+import { describe, it, expect } from 'vitest';
+import { lineChart, niceTicks, escapeXml } from '../../experiments/svg.js';
+import { cdfChart, cdfLossLevel, findings, p99Chart, renderMarkdown, summaryCsv } from '../../experiments/report.js';
+import { summarize } from '../../experiments/metrics.js';
+import { parseCli } from '../../experiments/run.js';
+import type { ArmId, ArmResult, Summary } from '../../experiments/types.js';
+
+function result(arm: ArmId, lossPct: number, ages: number[]): ArmResult {
+  return {
+    arm, condition: { lossPct, rttMs: 0 }, bots: 4, durationS: 5, snapshotHz: 20, transports: [arm === 'websocket' ? 'websocket' : 'webtransport'],
+    snapshotAgeMs: summarize(ages), stallShare: 0.05, stalledIntervals: 20, intervals: 400, snapshotsPerSecPerBot: 19,
+    chat: { sent: 10, expected: 30, delivered: 30, lost: 0, duplicates: 0, unknown: 0, latency: summarize([1, 2, 3]) },
+    chatRejected: 0, wireDownBytesPerSecPerBot: 1000, wireUpBytesPerSecPerBot: 500, appDownBytesPerSecPerBot: 800,
+    appUpBytesPerSecPerBot: 300, kernel: [{ direction: 'client->server', dropped: 10, passed: 90 }, { direction: 'server->client', dropped: 5, passed: 95 }],
+    reconnects: 0, errors: [],
+  };
+}
+
+/** Tags opened minus tags closed, ignoring self-closing ones: 0 for well-nested markup. */
+function tagBalance(svg: string): number {
+  const open = (svg.match(/<[a-z][^>]*[^/]>/g) ?? []).length;
+  const close = (svg.match(/<\/[a-z]+>/g) ?? []).length;
+  return open - close;
+}
+
+describe('svg charts', () => {
+  it('picks 1-2-5 ticks covering the maximum', () => {
+    expect(niceTicks(97)).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(niceTicks(1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(0)).toEqual([0, 1]);
+    expect(niceTicks(Number.NaN)).toEqual([0, 1]);
+  });
+
+  it('draws one polyline per series, escapes names, skips non-finite points', () => {
+    const svg = lineChart({
+      title: 'a < b', xLabel: 'x', yLabel: 'y',
+      series: [{ name: 'A&B', points: [[0, 1], [1, Number.NaN], [2, 3]], markers: true }, { name: 'C', points: [] }],
+    });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('a &lt; b');
+    expect(svg).toContain('A&amp;B');
+    expect((svg.match(/<polyline/g) ?? []).length).toBe(1);
+    expect((svg.match(/<circle/g) ?? []).length).toBe(2);
+    expect(svg).not.toContain('NaN');
+    expect(tagBalance(svg)).toBe(0);
+    expect(escapeXml(`"'`)).toBe('&quot;&apos;');
+  });
+});
+
+describe('report', () => {
+  const results = [
+    result('wt-datagram', 0, [10, 11, 12]), result('websocket', 0, [10, 11, 13]),
+    result('wt-datagram', 10, [10, 20, 30]), result('websocket', 10, [10, 200, 400]),
+  ];
+  const summary: Summary = {
+    info: {
+      startedAt: 's', finishedAt: 'f', command: 'npm run experiment -- --quick', method: 'nftables', kernel: 'Linux 6', cpu: 'EPYC',
+      cpus: 2, memGiB: 24, node: 'v20', gitCommit: 'abc', seed: 1, bots: 4, durationS: 5, warmupS: 2,
+      conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20,
+    },
+    results,
+  };
+
+  it('says which impairment was used and shows every arm and condition', () => {
+    const md = renderMarkdown(summary, 10);
+    expect(md).toContain('**nftables**');
+    expect(md).toContain('Linux 6');
+    expect(md).toContain('p99-age-vs-loss.svg');
+    expect(md).toContain('age-cdf.svg');
+    expect(md.match(/^\| (0|10) \| 0 \|/gm)?.length).toBe(4);
+    expect(findings(results).join('\n')).toMatch(/10% loss: snapshot age p99 datagrams 30\.0 ms, WebSocket 400 ms \(WebSocket\/datagram p99 ratio 13\.3x\)/);
+  });
+
+  it('writes one CSV row per arm and condition with the realised drop rate', () => {
+    const lines = summaryCsv(results).trim().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0].split(',')).toContain('age_p99_ms');
+    expect(lines[3]).toMatch(/^10,0,wt-datagram,.*,10\.00,5\.00,0$/);
+  });
+
+  it('plots p99 per arm and the CDF at the loss level nearest 5%', () => {
+    const p99 = p99Chart(results);
+    expect((p99.match(/<polyline/g) ?? []).length).toBe(2);
+    expect(cdfLossLevel([{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }, { lossPct: 2, rttMs: 0 }])).toBe(2);
+    expect(cdfLossLevel([{ lossPct: 5, rttMs: 0 }, { lossPct: 4, rttMs: 0 }])).toBe(5);
+    expect(cdfLossLevel([])).toBeNull();
+    const cdf = cdfChart(new Map([['wt-datagram', [1, 2, 3]], ['websocket', [1, 50, 500]]]), 5);
+    expect(cdf).toContain('at 5% loss');
+    expect(tagBalance(cdf)).toBe(0);
+  });
+});
+
+describe('command line', () => {
+  const at = new Date('2026-11-22T06:00:00.000Z');
+  it('has the issue defaults and a quick mode', () => {
+    const d = parseCli([], at);
+    expect(d).toMatchObject({ lossPcts: [0, 1, 2, 5, 10, 15], durationS: 20, bots: 16, rttMs: [0], arms: ['wt-datagram', 'wt-stream', 'websocket'] });
+    expect(d.outDir).toMatch(/experiments\/out\/2026-11-22T06-00-00-000Z$/);
+    expect(parseCli(['--quick'], at)).toMatchObject({ lossPcts: [0, 5, 10], durationS: 5, bots: 6 });
+    expect(parseCli(['--quick', '--bots', '3'], at).bots).toBe(3);
+    expect(parseCli(['--loss', '0,5,10', '--duration', '10', '--seed', '7'], at)).toMatchObject({ lossPcts: [0, 5, 10], durationS: 10, seed: 7 });
+  });
+
+  it.each([
+    [['--loss', '5,abc']], [['--loss', '101']], [['--bots', '1']], [['--arms', 'carrier-pigeon']], [['--frobnicate', '1']], [['stray']],
+  ])('rejects %j', (argv) => {
+    expect(() => parseCli(argv, at)).toThrow();
+  });
+});
