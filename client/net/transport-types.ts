@@ -58,9 +58,9 @@ export interface WebSocketLike {
   readonly bufferedAmount: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
-  // Method syntax on purpose: its parameter check is bivariant, so both the DOM WebSocket and
-  // `ws` (whose listener types are narrower) are assignable.
-  addEventListener(type: string, listener: (event: WebSocketEventLike) => void): void;
+  // The listener takes `unknown` so both the DOM WebSocket and `ws` (whose event types differ)
+  // are assignable; the channel reads the fields of WebSocketEventLike defensively.
+  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: unknown) => void): void;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;

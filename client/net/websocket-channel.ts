@@ -1,5 +1,5 @@
 import { CLOSE_ABNORMAL, toUint8Array, type ChannelCloseInfo, type ChannelName, type ClientChannel } from './channel.js';
-import type { TimerApi, WebSocketConstructor, WebSocketLike } from './transport-types.js';
+import type { TimerApi, WebSocketConstructor, WebSocketEventLike, WebSocketLike } from './transport-types.js';
 
 /**
  * Unreliable sends are dropped while more than this many bytes wait in the socket: inputs repeat
@@ -35,12 +35,17 @@ export class WebSocketChannel implements ClientChannel {
     private readonly channelOf: (message: Uint8Array) => ChannelName,
   ) {
     socket.addEventListener('message', (event) => {
-      const bytes = toUint8Array(event.data);
+      const bytes = toUint8Array((event as WebSocketEventLike).data);
       if (!bytes || this.isClosed) return; // text frames are not part of the protocol: ignore
       this.onMessage?.(bytes, this.channelOf(bytes));
     });
-    socket.addEventListener('close', (event) => {
-      this.finish({ code: event.code ?? CLOSE_ABNORMAL, reason: event.reason ?? '', byPeer: true });
+    socket.addEventListener('close', (ev) => {
+      const event = ev as WebSocketEventLike;
+      this.finish({
+        code: typeof event.code === 'number' ? event.code : CLOSE_ABNORMAL,
+        reason: typeof event.reason === 'string' ? event.reason : '',
+        byPeer: true,
+      });
     });
   }
 
@@ -81,11 +86,12 @@ export class WebSocketChannel implements ClientChannel {
         timers.clearTimeout(timer);
         resolve(new WebSocketChannel(socket, channelOf));
       });
-      const fail = (event: { code?: number; reason?: string }): void => {
+      const fail = (ev: unknown): void => {
         if (settled) return;
         settled = true;
         timers.clearTimeout(timer);
-        reject(new Error(`WebSocket failed to open${event.code ? ` (code ${event.code})` : ''}`));
+        const code = (ev as WebSocketEventLike).code;
+        reject(new Error(`WebSocket failed to open${typeof code === 'number' ? ` (code ${code})` : ''}`));
       };
       socket.addEventListener('error', fail);
       socket.addEventListener('close', fail);
