@@ -7,7 +7,12 @@ const nodeIo = [
   'node:*', 'fs', 'fs/*', 'net', 'dgram', 'http', 'http2', 'https', 'tls', 'child_process', 'os',
   'path', 'process', 'worker_threads', 'cluster', 'dns', 'stream', 'crypto',
 ];
-const nodeIoPatterns = nodeIo.map((n) => ({ group: [n], message: 'shared/ and client/ code must stay free of Node I/O.' }));
+// Bare module names go in `paths` (exact match): as gitignore-style `patterns` a name such as
+// 'net' or 'stream' would also match any relative path with a folder of that name
+// (e.g. './net/game-client.js' inside client/).
+const nodeIoMessage = 'shared/ and client/ code must stay free of Node I/O.';
+const nodeIoPatterns = nodeIo.filter((n) => n.includes('*')).map((n) => ({ group: [n], message: nodeIoMessage }));
+const nodeIoPaths = nodeIo.filter((n) => !n.includes('*')).map((name) => ({ name, message: nodeIoMessage }));
 const browserOnlyGlobals = ['window', 'document', 'localStorage', 'location'].map((name) => ({
   name, message: 'shared/ must not touch browser I/O.',
 }));
@@ -26,6 +31,7 @@ export default tseslint.config(
     files: ['shared/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
+        paths: nodeIoPaths,
         patterns: [
           ...nodeIoPatterns,
           { group: ['**/server/**', '../server/*', '**/client/**', 'fastify', '@fastify/*', 'ws', '@matrixai/*', 'pixi.js'], message: 'shared/ imports nothing from server/, client/ or I/O packages.' },
@@ -59,6 +65,7 @@ export default tseslint.config(
     files: ['client/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
+        paths: nodeIoPaths,
         patterns: [
           ...nodeIoPatterns,
           { group: ['**/server/**'], message: 'client/ code runs in the browser; the Node WebTransport is injected.' },
