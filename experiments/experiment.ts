@@ -162,6 +162,7 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     run: () => destroyTopology(topo),
     runSync: () => destroyTopologySync(topo),
   });
+  log(`namespaces: ${topo.server.ns} (server, ${topo.server.address}), ${topo.client.ns} (bots, ${topo.client.address})`);
   const results: ArmResult[] = [];
   const cdfLoss = cdfLossLevel(conditions);
   const cdfRtt = opts.rttMs[0];

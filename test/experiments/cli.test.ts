@@ -1,0 +1,88 @@
+/**
+ * The experiment CLI as a user meets it: a plain refusal when it cannot run, and a clean
+ * teardown when interrupted mid-run.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findLeftovers } from '../../experiments/netns.js';
+import { REPO_ROOT } from '../../experiments/child.js';
+import { canRunNetnsTests } from './can-run.js';
+
+const decision = await canRunNetnsTests();
+const isRoot = process.getuid?.() === 0;
+/** `nobody` on Debian: a real unprivileged user to drop to when the tests run as root. */
+const NOBODY = 65534;
+
+interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Start the CLI; `onStderr` may act on its progress lines. Bounded by `timeoutMs`. */
+function runCli(args: string[], opts: { uid?: number; onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void; timeoutMs: number }): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'experiments/run.ts'), ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid, env: { ...process.env, HOME: '/tmp' } } : {}),
+    });
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI did not finish within ${opts.timeoutMs} ms; stderr:\n${stderr}`));
+    }, opts.timeoutMs);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onStderr?.(stderr, (s) => child.kill(s));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+describe('experiment CLI', () => {
+  it('refuses plainly, with exit code 3, when not root', async () => {
+    const r = await runCli(['--quick'], { uid: isRoot ? NOBODY : undefined, timeoutMs: 30_000 });
+    expect(r.stderr).toMatch(/needs root/);
+    expect(r.code).toBe(3);
+  });
+
+  it('rejects bad options with the usage text and exit code 2', async () => {
+    const r = await runCli(['--loss', 'lots'], { timeoutMs: 30_000 });
+    expect(r.stderr).toMatch(/--loss wants comma-separated numbers/);
+    expect(r.stderr).toMatch(/usage: npm run experiment/);
+    expect(r.code).toBe(2);
+  });
+
+  it.skipIf(!decision.run).each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('on %s mid-run removes its namespaces and exits %d', async (signal, exitCode) => {
+    const out = mkdtempSync(join(tmpdir(), 'tw-exp-'));
+    let prefix: string | null = null;
+    try {
+      const r = await runCli(['--loss', '5', '--duration', '30', '--bots', '2', '--out', out], {
+        timeoutMs: 60_000,
+        onStderr: (text, kill) => {
+          const m = /namespaces: (tw[0-9a-f]+)-srv/.exec(text);
+          if (m && !prefix) {
+            prefix = m[1];
+            kill(signal);
+          }
+        },
+      });
+      expect(prefix).not.toBeNull();
+      expect(r.stderr).toContain(`${signal}: removing namespaces`);
+      expect(r.code).toBe(exitCode);
+      expect(await findLeftovers(prefix!)).toEqual({ namespaces: [], links: [], nftTables: [] });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 70_000);
+});
