@@ -1,0 +1,587 @@
+import { backoffDelayMs, resolveReconnectPolicy, type ReconnectPolicy } from './backoff.js';
+import { CLOSE_ABNORMAL, type ChannelCloseInfo, type ChannelName, type ClientChannel } from './channel.js';
+import { openChannel, type OpenedChannel } from './connector.js';
+import { TypedEmitter } from './emitter.js';
+import type {
+  CloseEvent,
+  GameClientEvents,
+  GameClientOptions,
+  GameClientStats,
+  TicketProvider,
+  TransportPreference,
+  WelcomeEvent,
+} from './game-client-types.js';
+import { InputHistory, normalizeDirection, type InputRecord } from './input-history.js';
+import {
+  CLOSE_CODES,
+  channelOfMessage,
+  decodeServerMessage,
+  encodeChatSend,
+  encodeHello,
+  encodeInput,
+  encodeLeave,
+  encodePing,
+  encodePong,
+  isTerminalCloseCode,
+  MAX_CHAT_LENGTH,
+  type ServerMessage,
+} from './protocol.js';
+import { RttEstimator } from './rtt.js';
+import { SampleRing } from './sample-ring.js';
+import { SnapshotDecoder } from './snapshot-decoder.js';
+import { SnapshotTracker } from './snapshot-tracker.js';
+import { defaultTimers, type FetchLike, type TimerApi, type TransportKind } from './transport-types.js';
+
+/** Ping period: RTT samples for the HUD and liveness in both directions. */
+export const PING_INTERVAL_MS = 500;
+
+/** Pings awaiting their pong; older ones are forgotten (their pong is lost or very late). */
+export const PING_PENDING_LIMIT = 16;
+
+/** Time from sending hello to receiving welcome before the attempt counts as failed. */
+export const WELCOME_TIMEOUT_MS = 5_000;
+
+/**
+ * Silence from the server (no message of any kind) after which the connection is presumed dead
+ * and the client reconnects. Snapshots arrive at 20 Hz and pongs at 2 Hz, so 5 s of silence is
+ * not congestion. Browsers may not report a vanished peer for much longer (webtransport-h3.md).
+ */
+export const SERVER_SILENCE_TIMEOUT_MS = 5_000;
+
+/** Recent snapshot arrival gaps kept for stats. */
+export const SNAPSHOT_GAP_SAMPLE_LIMIT = 256;
+
+export type GameClientState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+interface Resolved {
+  baseUrl: string;
+  ticket: TicketProvider;
+  transport: TransportPreference;
+  fetch: FetchLike | undefined;
+  now: () => number;
+  random: () => number;
+  policy: ReconnectPolicy;
+  timers: TimerApi;
+  inputIntervalMs: number;
+  pingIntervalMs: number;
+  webTransportTimeoutMs: number | undefined;
+}
+
+/**
+ * The game's network client, for the browser and for Node (bots, tests).
+ *
+ * Connects over WebTransport (datagrams + one bidirectional stream) or WebSocket, says hello,
+ * then streams inputs at 20 Hz (each datagram repeating the last four, acking the newest snapshot
+ * decoded), pings for RTT, decodes delta snapshots against a ring of baselines, and carries
+ * chat. When the connection drops it reconnects with exponential backoff and full jitter and
+ * resumes the session (same entity, missed chat replayed); on a drain notice it reconnects
+ * after a random delay within the server's jitter window.
+ */
+export class GameClient {
+  private readonly opts: Resolved;
+  private readonly events = new TypedEmitter<GameClientEvents>((error, event) => {
+    this.events.emit('error', { message: `listener for '${String(event)}' threw: ${errorText(error)}` });
+  });
+  private readonly options: GameClientOptions;
+
+  private stateValue: GameClientState = 'idle';
+  private channel: ClientChannel | null = null;
+  private welcomeInfo: WelcomeEvent | null = null;
+  private resumeToken: string | null = null;
+  private lastChatId = 0;
+  private attempt = 0;
+  private everConnected = false;
+  private gotWelcomeOnChannel = false;
+  private skipWebTransportOnce = false;
+  private lastServerError: { code: number; message: string } | null = null;
+
+  private readonly inputs = new InputHistory();
+  private direction: [number, number] = [0, 0];
+  private readonly rtt = new RttEstimator();
+  private readonly pendingPings = new Map<number, number>();
+  private nextPingId = 1;
+  private readonly tracker = new SnapshotTracker();
+  private readonly snapshots = new SnapshotDecoder();
+  private readonly gaps = new SampleRing(SNAPSHOT_GAP_SAMPLE_LIMIT);
+  private lastSnapshotAt: number | null = null;
+  private lastHeardAt = 0;
+
+  private inputTimer: unknown = null;
+  private pingTimer: unknown = null;
+  private retryTimer: unknown = null;
+  private drainTimer: unknown = null;
+
+  private readonly counters = {
+    snapshotsReceived: 0,
+    snapshotsDropped: 0,
+    messagesDropped: 0,
+    reconnects: 0,
+    chatSent: 0,
+    chatReceived: 0,
+    inputsSent: 0,
+    bytesDownReliable: 0,
+    bytesDownUnreliable: 0,
+    bytesUpReliable: 0,
+    bytesUpUnreliable: 0,
+  };
+
+  private firstWelcome: { resolve: (w: WelcomeEvent) => void; reject: (e: Error) => void } | null = null;
+
+  constructor(options: GameClientOptions) {
+    this.options = options;
+    const ticket = options.ticket;
+    this.opts = {
+      baseUrl: options.baseUrl,
+      ticket: typeof ticket === 'function' ? ticket : () => ticket,
+      transport: options.transport ?? 'auto',
+      fetch: options.fetch ?? (typeof globalThis.fetch === 'function' ? (globalThis.fetch.bind(globalThis) as FetchLike) : undefined),
+      now: options.now ?? (() => performance.now()),
+      random: options.random ?? Math.random,
+      policy: resolveReconnectPolicy(options.reconnect),
+      timers: options.timers ?? defaultTimers,
+      inputIntervalMs: 1000 / (options.inputHz ?? 20),
+      pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
+      webTransportTimeoutMs: options.webTransportTimeoutMs,
+    };
+  }
+
+  // ---- public API -------------------------------------------------------------------------
+
+  /** Adds an event listener; returns a function that removes it. */
+  on<K extends keyof GameClientEvents>(event: K, listener: (payload: GameClientEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  off<K extends keyof GameClientEvents>(event: K, listener: (payload: GameClientEvents[K]) => void): void {
+    this.events.off(event, listener);
+  }
+
+  /**
+   * Starts connecting. Resolves with the first welcome; rejects when the client closes before
+   * one (a terminal error such as an invalid ticket, or reconnect attempts exhausted).
+   */
+  connect(): Promise<WelcomeEvent> {
+    if (this.stateValue !== 'idle') return Promise.reject(new Error(`connect() in state ${this.stateValue}`));
+    this.stateValue = 'connecting';
+    const promise = new Promise<WelcomeEvent>((resolve, reject) => {
+      this.firstWelcome = { resolve, reject };
+    });
+    void this.runAttempt();
+    return promise;
+  }
+
+  /** Sets the move direction sent with every input from now on; components clamp to [-1, 1]. */
+  setInput(dx: number, dy: number): void {
+    this.direction = normalizeDirection(dx, dy);
+  }
+
+  /** Sends a chat line; false when not connected, empty, or longer than the protocol allows. */
+  sendChat(text: string): boolean {
+    if (this.stateValue !== 'connected' || !this.channel) return false;
+    if (text.length === 0 || text.length > MAX_CHAT_LENGTH) return false;
+    const ok = this.sendReliable(encodeChatSend(text));
+    if (ok) this.counters.chatSent++;
+    return ok;
+  }
+
+  /** Leaves the game for good: tells the server, closes, emits `close`. Idempotent. */
+  close(reason = 'client closed'): void {
+    if (this.stateValue === 'closed') return;
+    if (this.channel && !this.channel.closed) this.sendReliable(encodeLeave());
+    this.finish({ code: CLOSE_CODES.NORMAL, reason, byPeer: false });
+  }
+
+  /** A method, not a property read, so TypeScript does not narrow it across awaits. */
+  private isClosedState(): boolean {
+    return this.stateValue === 'closed';
+  }
+
+  get state(): GameClientState {
+    return this.stateValue;
+  }
+
+  get transport(): TransportKind | null {
+    return this.channel?.kind ?? null;
+  }
+
+  get connected(): boolean {
+    return this.stateValue === 'connected';
+  }
+
+  /** The latest welcome (null before the first). */
+  get welcome(): WelcomeEvent | null {
+    return this.welcomeInfo;
+  }
+
+  /** Newest chat id seen; sent on resume so the server replays what came after. */
+  get lastSeenChatId(): number {
+    return this.lastChatId;
+  }
+
+  /** Inputs sent after `afterSeq` (for prediction replay after a snapshot's `lastInputSeq`). */
+  inputsSince(afterSeq: number): InputRecord[] {
+    return this.inputs.since(afterSeq);
+  }
+
+  stats(): GameClientStats {
+    const c = this.counters;
+    return {
+      transport: this.transport,
+      connected: this.connected,
+      rttMs: this.rtt.smoothedMs,
+      rttSamples: this.rtt.samples.values(),
+      snapshotsReceived: c.snapshotsReceived,
+      snapshotGapMs: this.gaps.values(),
+      bytesDown: { reliable: c.bytesDownReliable, unreliable: c.bytesDownUnreliable },
+      bytesUp: { reliable: c.bytesUpReliable, unreliable: c.bytesUpUnreliable },
+      datagramsLost: this.tracker.lostEstimate,
+      reconnects: c.reconnects,
+      snapshotsDropped: c.snapshotsDropped,
+      messagesDropped: c.messagesDropped,
+      chatSent: c.chatSent,
+      chatReceived: c.chatReceived,
+      inputsSent: c.inputsSent,
+    };
+  }
+
+  // ---- connection attempts ----------------------------------------------------------------
+
+  private async runAttempt(): Promise<void> {
+    this.retryTimer = null;
+    if (this.stateValue === 'closed') return;
+    let opened: OpenedChannel;
+    try {
+      opened = await openChannel({
+        baseUrl: this.opts.baseUrl,
+        preference: this.skipWebTransportOnce ? 'websocket' : this.opts.transport,
+        WebTransport: this.options.WebTransport ?? (globalThis as { WebTransport?: GameClientOptions['WebTransport'] }).WebTransport,
+        WebSocket: this.options.WebSocket ?? (globalThis as { WebSocket?: GameClientOptions['WebSocket'] }).WebSocket,
+        fetch: this.opts.fetch,
+        timers: this.opts.timers,
+        channelOf: channelOfMessage,
+        webTransportTimeoutMs: this.opts.webTransportTimeoutMs,
+      });
+    } catch (error) {
+      this.attemptFailed({ code: CLOSE_ABNORMAL, reason: errorText(error), byPeer: true });
+      return;
+    }
+    this.skipWebTransportOnce = false;
+    if (this.isClosedState()) {
+      opened.channel.close(CLOSE_CODES.NORMAL, 'client closed');
+      return;
+    }
+    let ticket: string;
+    try {
+      ticket = await this.opts.ticket();
+    } catch (error) {
+      opened.channel.close(CLOSE_CODES.NORMAL, 'no ticket');
+      this.attemptFailed({ code: CLOSE_ABNORMAL, reason: `ticket provider failed: ${errorText(error)}`, byPeer: false });
+      return;
+    }
+    if (this.isClosedState()) {
+      opened.channel.close(CLOSE_CODES.NORMAL, 'client closed');
+      return;
+    }
+    this.adopt(opened.channel);
+    this.events.emit('transport', { transport: opened.channel.kind, fallbackReason: opened.fallbackReason });
+    this.lastServerError = null;
+    this.sendReliable(
+      encodeHello({
+        ticket,
+        resumeToken: this.resumeToken ?? undefined,
+        lastChatId: this.resumeToken ? this.lastChatId : undefined,
+      }),
+    );
+    // The welcome must follow soon; the silence watchdog doubles as the welcome timeout.
+    this.lastHeardAt = this.opts.now();
+    this.startWatchdog(WELCOME_TIMEOUT_MS);
+  }
+
+  /** Wires a freshly opened channel as the current one. */
+  private adopt(channel: ClientChannel): void {
+    this.channel = channel;
+    this.gotWelcomeOnChannel = false;
+    channel.onMessage = (bytes, ch) => this.onMessage(channel, bytes, ch);
+    channel.onClose = (info) => {
+      if (this.channel !== channel) return;
+      this.channelLost(channel, info);
+    };
+    channel.onTransportDrain = () => {
+      // The game-level drain notice (with its jitter window) is what we act on.
+    };
+    // Snapshot ids and baselines are per connection: the first snapshot on a new one is full.
+    this.tracker.reset();
+    this.snapshots.reset();
+    this.lastSnapshotAt = null;
+    this.pendingPings.clear();
+  }
+
+  private attemptFailed(info: CloseEvent): void {
+    this.stopTimers();
+    this.channel = null;
+    this.scheduleRetry(info);
+  }
+
+  private channelLost(lostChannel: ClientChannel, info: ChannelCloseInfo): void {
+    this.stopTimers();
+    this.channel = null;
+    if (this.stateValue === 'closed') return;
+    // A code the server named in an `error` message before closing is more precise than the
+    // transport's close code (WebTransport may only report an abrupt end).
+    const code = info.code === CLOSE_ABNORMAL || info.code === 0 ? (this.lastServerError?.code ?? info.code) : info.code;
+    const reason = info.reason || this.lastServerError?.message || '';
+    const event: CloseEvent = { code, reason, byPeer: info.byPeer };
+    if (!this.gotWelcomeOnChannel && lostChannel.kind === 'webtransport' && this.opts.transport === 'auto' && this.lastServerError === null) {
+      // WebTransport opened but the game never started on it (middlebox, broken stream):
+      // the next attempt goes straight to WebSocket, as if WebTransport had failed to open.
+      this.skipWebTransportOnce = true;
+    }
+    if (this.drainTimer !== null) {
+      this.stateValue = 'reconnecting'; // a drain reconnect is already scheduled
+      return;
+    }
+    this.scheduleRetry(event);
+  }
+
+  private scheduleRetry(cause: CloseEvent): void {
+    if (this.stateValue === 'closed') return;
+    const ticketIsFixed = typeof this.options.ticket === 'string';
+    if (isTerminalCloseCode(cause.code, ticketIsFixed)) {
+      this.finish(cause);
+      return;
+    }
+    if (this.attempt >= this.opts.policy.maxAttempts) {
+      this.finish({ ...cause, reason: `gave up after ${this.attempt} attempts: ${cause.reason}` });
+      return;
+    }
+    const delayMs = backoffDelayMs(this.opts.policy, this.attempt, this.opts.random);
+    this.attempt++;
+    this.stateValue = this.everConnected ? 'reconnecting' : 'connecting';
+    this.events.emit('reconnecting', { attempt: this.attempt, delayMs, reason: cause.reason, code: cause.code });
+    this.retryTimer = this.opts.timers.setTimeout(() => void this.runAttempt(), delayMs);
+  }
+
+  private finish(info: CloseEvent): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    this.stopTimers();
+    if (this.retryTimer !== null) this.opts.timers.clearTimeout(this.retryTimer);
+    if (this.drainTimer !== null) this.opts.timers.clearTimeout(this.drainTimer);
+    this.retryTimer = null;
+    this.drainTimer = null;
+    const channel = this.channel;
+    this.channel = null;
+    if (channel && !channel.closed) channel.close(info.byPeer ? CLOSE_CODES.NORMAL : info.code, info.reason);
+    if (this.firstWelcome) {
+      this.firstWelcome.reject(new Error(`closed before welcome: ${info.code} ${info.reason}`));
+      this.firstWelcome = null;
+    }
+    this.events.emit('close', info);
+  }
+
+  // ---- timers -------------------------------------------------------------------------------
+
+  private startWatchdog(limitMs: number): void {
+    // One interval drives pings and the silence check; inputs have their own (20 Hz) timer.
+    if (this.pingTimer !== null) this.opts.timers.clearInterval(this.pingTimer);
+    const period = Math.min(this.opts.pingIntervalMs, limitMs);
+    this.pingTimer = this.opts.timers.setInterval(() => this.onPingTick(limitMs), period);
+  }
+
+  private onPingTick(limitMs: number): void {
+    const channel = this.channel;
+    if (!channel) return;
+    const now = this.opts.now();
+    if (now - this.lastHeardAt > limitMs) {
+      const what = this.stateValue === 'connected' ? 'server silent' : 'no welcome';
+      // close() reports through the channel's onClose, which schedules the reconnect.
+      channel.close(CLOSE_CODES.IDLE_TIMEOUT, `${what} for ${Math.round(now - this.lastHeardAt)} ms`);
+      return;
+    }
+    if (this.stateValue !== 'connected') return;
+    const id = this.nextPingId++;
+    this.pendingPings.set(id, now);
+    if (this.pendingPings.size > PING_PENDING_LIMIT) {
+      const oldest = this.pendingPings.keys().next().value;
+      if (oldest !== undefined) this.pendingPings.delete(oldest);
+    }
+    this.sendUnreliable(encodePing({ id, t: now }));
+  }
+
+  private startInputs(): void {
+    if (this.inputTimer !== null) this.opts.timers.clearInterval(this.inputTimer);
+    this.inputTimer = this.opts.timers.setInterval(() => this.sendInputTick(), this.opts.inputIntervalMs);
+  }
+
+  /** One input tick: sample the direction, send it with the previous ones and the ack. */
+  sendInputTick(): void {
+    if (this.stateValue !== 'connected' || !this.channel) return;
+    const [dx, dy] = this.direction;
+    const record = this.inputs.push(dx, dy, this.opts.now());
+    const bytes = encodeInput({
+      seq: record.seq,
+      ack: this.snapshots.ackId,
+      // Newest first: inputs[i] has seq `seq - i` (shared/messages.ts InputBody).
+      inputs: this.inputs.redundant().reverse().map((r) => [r.dx, r.dy] as [number, number]),
+    });
+    if (this.sendUnreliable(bytes)) this.counters.inputsSent++;
+    this.events.emit('input', record);
+  }
+
+  private stopTimers(): void {
+    const t = this.opts.timers;
+    if (this.inputTimer !== null) t.clearInterval(this.inputTimer);
+    if (this.pingTimer !== null) t.clearInterval(this.pingTimer);
+    this.inputTimer = null;
+    this.pingTimer = null;
+  }
+
+  // ---- I/O ----------------------------------------------------------------------------------
+
+  private sendReliable(bytes: Uint8Array): boolean {
+    if (!this.channel) return false;
+    const ok = this.channel.sendReliable(bytes);
+    if (ok) this.counters.bytesUpReliable += bytes.byteLength;
+    return ok;
+  }
+
+  private sendUnreliable(bytes: Uint8Array): boolean {
+    if (!this.channel) return false;
+    const ok = this.channel.sendUnreliable(bytes);
+    if (ok) this.counters.bytesUpUnreliable += bytes.byteLength;
+    return ok;
+  }
+
+  private onMessage(channel: ClientChannel, bytes: Uint8Array, ch: ChannelName): void {
+    if (channel !== this.channel) return;
+    if (ch === 'reliable') this.counters.bytesDownReliable += bytes.byteLength;
+    else this.counters.bytesDownUnreliable += bytes.byteLength;
+    this.lastHeardAt = this.opts.now();
+    const decoded = decodeServerMessage(bytes, ch);
+    if (!decoded.ok) {
+      this.counters.messagesDropped++;
+      return;
+    }
+    this.handle(decoded.message);
+  }
+
+  private handle(msg: ServerMessage): void {
+    if (this.stateValue !== 'connected' && msg.type !== 'welcome' && msg.type !== 'error' && msg.type !== 'ping') {
+      // Nothing but welcome (or a refusal) is expected before welcome.
+      this.counters.messagesDropped++;
+      return;
+    }
+    switch (msg.type) {
+      case 'welcome':
+        this.onWelcome(msg.body);
+        return;
+      case 'snapshot':
+        this.onSnapshot(msg.bytes);
+        return;
+      case 'ping':
+        this.sendUnreliable(encodePong(msg.body));
+        return;
+      case 'pong': {
+        const sentAt = this.pendingPings.get(msg.body.id);
+        if (sentAt === undefined) return; // unknown or duplicate pong
+        this.pendingPings.delete(msg.body.id);
+        this.rtt.addSample(this.opts.now() - sentAt);
+        return;
+      }
+      case 'chat':
+        // Chat ids increase; replay after resume may overlap what we saw, so keep exactly-once.
+        if (msg.body.id <= this.lastChatId) return;
+        this.lastChatId = msg.body.id;
+        this.counters.chatReceived++;
+        this.events.emit('chat', msg.body);
+        return;
+      case 'chatRejected':
+        this.events.emit('chatRejected', msg.body);
+        return;
+      case 'playerJoined':
+        this.events.emit('playerJoined', msg.body);
+        return;
+      case 'playerLeft':
+        this.events.emit('playerLeft', msg.body);
+        return;
+      case 'drain':
+        this.onDrain(msg.body.deadlineMs, msg.body.reconnectJitterMs);
+        return;
+      case 'error':
+        this.lastServerError = msg.body;
+        this.events.emit('error', { message: msg.body.message, code: msg.body.code });
+        return;
+    }
+  }
+
+  private onWelcome(body: Omit<WelcomeEvent, 'transport'> & { resumeToken: string }): void {
+    if (this.stateValue === 'connected' || !this.channel) {
+      this.counters.messagesDropped++;
+      return;
+    }
+    const { resumeToken, ...rest } = body;
+    const welcome: WelcomeEvent = { ...rest, transport: this.channel.kind };
+    if (this.everConnected) this.counters.reconnects++;
+    if (!welcome.resumed) {
+      // A fresh session: the server's chat replay starts from its history, not our last id.
+      this.lastChatId = 0;
+    }
+    this.everConnected = true;
+    this.gotWelcomeOnChannel = true;
+    this.attempt = 0;
+    this.resumeToken = resumeToken;
+    this.welcomeInfo = welcome;
+    this.stateValue = 'connected';
+    this.startWatchdog(SERVER_SILENCE_TIMEOUT_MS);
+    this.startInputs();
+    this.events.emit('welcome', welcome);
+    if (this.firstWelcome) {
+      this.firstWelcome.resolve(welcome);
+      this.firstWelcome = null;
+    }
+  }
+
+  private onSnapshot(body: Uint8Array): void {
+    const result = this.snapshots.decode(body);
+    if (!result.ok) {
+      this.counters.snapshotsDropped++;
+      return;
+    }
+    const snap = result.snapshot;
+    const arrival = this.tracker.record(snap.id);
+    if (arrival !== 'new') {
+      // Older than what we have: its state is stale for display. It still served as a baseline.
+      return;
+    }
+    const now = this.opts.now();
+    if (this.lastSnapshotAt !== null) this.gaps.push(now - this.lastSnapshotAt);
+    this.lastSnapshotAt = now;
+    this.counters.snapshotsReceived++;
+    this.events.emit('snapshot', { ...snap, receivedAt: now });
+  }
+
+  private onDrain(deadlineMs: number, jitterMs: number): void {
+    if (this.drainTimer !== null) return;
+    // Reconnect within the jitter window, and before the server's deadline closes us anyway.
+    const windowMs = Math.max(0, Math.min(jitterMs, deadlineMs));
+    const delay = Math.floor(this.opts.random() * windowMs);
+    this.events.emit('drain', { deadlineMs, reconnectJitterMs: jitterMs, reconnectInMs: delay });
+    this.drainTimer = this.opts.timers.setTimeout(() => {
+      this.drainTimer = null;
+      if (this.stateValue === 'closed') return;
+      const channel = this.channel;
+      this.stopTimers();
+      this.channel = null;
+      // No `leave`: the session should stay resumable if we land on the same server again.
+      if (channel && !channel.closed) channel.close(CLOSE_CODES.NORMAL, 'reconnecting after drain');
+      this.stateValue = 'reconnecting';
+      this.events.emit('reconnecting', { attempt: 1, delayMs: 0, reason: 'server draining', code: CLOSE_CODES.SERVER_DRAINING });
+      this.attempt = 1;
+      void this.runAttempt();
+    }, delay);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
