@@ -14,7 +14,8 @@ import { checkPrerequisites, createTopology, destroyTopology, destroyTopologySyn
 import { analyzeArm, windowAges } from './analyze.js';
 import { appendRawCsv, cdfLossLevel, writeOutputs } from './report.js';
 import { mustRun } from './shell.js';
-import { ARMS, type ArmId, type ArmResult, type BotsReport, type Condition, type RunInfo, type Summary, type WireBytes } from './types.js';
+import { probeLoss } from './loss-probe.js';
+import { ARMS, type ArmId, type ArmResult, type BotsReport, type Condition, type LinkCheck, type RunInfo, type Summary, type WireBytes } from './types.js';
 
 export interface ExperimentOptions {
   lossPcts: number[];
@@ -36,6 +37,8 @@ export interface ExperimentOptions {
   log?: (line: string) => void;
   /** Force an impairment method (tests); default: netem when the kernel has it. */
   method?: ImpairMethod;
+  /** UDP echo probes per condition for the link check (0 = skip it). */
+  linkCheckProbes?: number;
 }
 
 /** Fixed ports inside the server's own namespace: nothing else listens there. */
@@ -47,6 +50,8 @@ const BOTS_CONNECT_TIMEOUT_MS = 60_000;
 /** After the window, chat still in flight gets this long to arrive (loss still applied). */
 const CHAT_GRACE_MS = 8_000;
 const PHASE_SLACK_MS = 20_000;
+/** Probes per condition in the link check: at 10 % loss the realised rate is known to +/- 1 point. */
+const LINK_CHECK_PROBES = 3000;
 
 async function readTx(end: LinkEnd): Promise<WireBytes> {
   const out = await mustRun('ip', ['-n', end.ns, '-s', '-j', 'link', 'show', 'dev', end.ifname]);
@@ -164,12 +169,23 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
   });
   log(`namespaces: ${topo.server.ns} (server, ${topo.server.address}), ${topo.client.ns} (bots, ${topo.client.address})`);
   const results: ArmResult[] = [];
+  const linkCheck: LinkCheck[] = [];
   const cdfLoss = cdfLossLevel(conditions);
   const cdfRtt = opts.rttMs[0];
   const cdfAges = new Map<ArmId, number[]>();
   let snapshotHz = 20;
   try {
     const impairer = new LinkImpairer(topo, method);
+    const probes = opts.linkCheckProbes ?? LINK_CHECK_PROBES;
+    if (probes > 0) {
+      for (const cond of conditions) {
+        await impairer.apply({ lossPct: cond.lossPct, rttMs: cond.rttMs || undefined });
+        const p = await probeLoss(topo, impairer, { udpProbes: probes, tcpBytes: 0, logFile: join(opts.outDir, 'logs', 'link-check.log') });
+        linkCheck.push({ condition: cond, probes, upLossPct: p.udp.upLossPct, downLossPct: p.udp.downLossPct });
+        log(`link check at ${cond.lossPct}%: UDP loss ${p.udp.upLossPct.toFixed(1)}% up, ${p.udp.downLossPct.toFixed(1)}% down (${probes} probes)`);
+      }
+      await impairer.clear();
+    }
     for (const cond of conditions) {
       for (const arm of opts.arms) {
         log(`- loss ${cond.lossPct}%${cond.rttMs ? ` rtt +${cond.rttMs} ms` : ''}, ${ARMS[arm].label}...`);
@@ -198,7 +214,7 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     arms: opts.arms,
     snapshotHz,
   };
-  const summary: Summary = { info, results };
+  const summary: Summary = { info, linkCheck, results };
   writeOutputs(opts.outDir, summary, cdfAges, cdfLoss);
   writeFileSync(join(opts.outDir, 'topology.json'), `${JSON.stringify({ prefix: topo.prefix, server: topo.server, client: topo.client }, null, 2)}\n`);
   return summary;

@@ -19,7 +19,8 @@ export interface LossProbeResult {
     upLossPct: number;
     downLossPct: number;
   };
-  tcp: { ok: boolean; bytes: number; elapsedMs: number | null };
+  /** null when the probe ran without a TCP transfer (`tcpBytes: 0`). */
+  tcp: { ok: boolean; bytes: number; elapsedMs: number | null } | null;
   /** The kernel's own drop/pass counters for the whole probe (UDP + TCP). */
   kernel: DirectionCounters[];
 }
@@ -53,8 +54,8 @@ export async function probeLoss(topo: Topology, impairer: LinkImpairer | null, o
   };
   try {
     const udpSrv = start(topo.server.ns, 'udp-echo-server', ['--mode', 'udp-server', '--host', host, '--port', String(UDP_PORT)]);
-    const tcpSrv = start(topo.server.ns, 'tcp-echo-server', ['--mode', 'tcp-server', '--host', host, '--port', String(TCP_PORT)]);
-    await Promise.all([udpSrv.waitFor('ready', START_TIMEOUT_MS), tcpSrv.waitFor('ready', START_TIMEOUT_MS)]);
+    const tcpSrv = tcpBytes > 0 ? start(topo.server.ns, 'tcp-echo-server', ['--mode', 'tcp-server', '--host', host, '--port', String(TCP_PORT)]) : null;
+    await Promise.all([udpSrv.waitFor('ready', START_TIMEOUT_MS), tcpSrv?.waitFor('ready', START_TIMEOUT_MS)]);
 
     // Baseline the kernel counters by re-reading after: the impairer's counters are cumulative
     // since its last apply, so take the difference.
@@ -65,8 +66,16 @@ export async function probeLoss(topo: Topology, impairer: LinkImpairer | null, o
     udpSrv.send('stats');
     const srvStats = await udpSrv.waitFor('stats', START_TIMEOUT_MS);
 
-    const tcpCli = start(topo.client.ns, 'tcp-echo-client', ['--mode', 'tcp-client', '--host', host, '--port', String(TCP_PORT), '--bytes', String(tcpBytes)]);
-    const tcpRes = await tcpCli.waitFor('result', RESULT_TIMEOUT_MS);
+    let tcp: LossProbeResult['tcp'] = null;
+    if (tcpBytes > 0) {
+      const tcpCli = start(topo.client.ns, 'tcp-echo-client', ['--mode', 'tcp-client', '--host', host, '--port', String(TCP_PORT), '--bytes', String(tcpBytes)]);
+      const tcpRes = await tcpCli.waitFor('result', RESULT_TIMEOUT_MS);
+      tcp = {
+        ok: tcpRes.ok === true,
+        bytes: Number(tcpRes.receivedBytes),
+        elapsedMs: typeof tcpRes.elapsedMs === 'number' ? tcpRes.elapsedMs : null,
+      };
+    }
 
     const after = impairer ? await impairer.counters() : [];
     const kernel = after.map((a) => {
@@ -86,11 +95,7 @@ export async function probeLoss(topo: Topology, impairer: LinkImpairer | null, o
         upLossPct: pct(sent - reachedServer, sent),
         downLossPct: pct(reachedServer - echoedBack, reachedServer),
       },
-      tcp: {
-        ok: tcpRes.ok === true,
-        bytes: Number(tcpRes.receivedBytes),
-        elapsedMs: typeof tcpRes.elapsedMs === 'number' ? tcpRes.elapsedMs : null,
-      },
+      tcp,
       kernel,
     };
   } finally {

@@ -187,6 +187,15 @@ export function renderMarkdown(summary: Summary, cdfLoss: number | null): string
   out.push('- *chat*: each bot sends a line every couple of seconds; each line must reach every other bot exactly once (delivered / expected, lost, duplicates) and its latency is send to receipt.');
   out.push('- *wire bytes*: the veth interface counters (IP packets incl. headers and retransmissions) per bot and second; *app bytes*: the clients\' own message byte counters.');
   out.push('- *realised drop*: the kernel\'s drop counters over the packets actually sent in that arm.', '');
+  if (summary.linkCheck.length) {
+    out.push('## Link check', '');
+    out.push('Before the arms ran, a plain UDP echo pair (sequence-numbered probes) crossed the impaired link at each condition:', '');
+    out.push('| configured loss % | RTT+ ms | probes | realised loss client→server % | server→client % |', '|---:|---:|---:|---:|---:|');
+    for (const l of summary.linkCheck) {
+      out.push(`| ${l.condition.lossPct} | ${l.condition.rttMs} | ${l.probes} | ${l.upLossPct.toFixed(2)} | ${l.downLossPct.toFixed(2)} |`);
+    }
+    out.push('');
+  }
   out.push('## Findings', '');
   out.push(...findings(results), '');
   out.push('## Results', '');

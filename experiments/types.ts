@@ -120,7 +120,17 @@ export interface RunInfo {
   snapshotHz: number;
 }
 
+/** UDP echo probe across the impaired link before the arms run: configured vs realised loss. */
+export interface LinkCheck {
+  condition: Condition;
+  probes: number;
+  /** Realised loss in percent, client->server and server->client. */
+  upLossPct: number;
+  downLossPct: number;
+}
+
 export interface Summary {
   info: RunInfo;
+  linkCheck: LinkCheck[];
   results: ArmResult[];
 }

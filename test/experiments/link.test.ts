@@ -30,7 +30,7 @@ describe.skipIf(!decision.run)('experiment link (netns + veth + impairment)', ()
       expect(clean.udp.upLossPct).toBe(0);
       expect(clean.udp.downLossPct).toBe(0);
       expect(clean.udp.duplicates).toBe(0);
-      expect(clean.tcp.ok).toBe(true);
+      expect(clean.tcp?.ok).toBe(true);
 
       await impairer.apply({ lossPct: 10 });
       const lossy = await probeLoss(topo, impairer, { udpProbes: PROBES, tcpBytes: 300_000 });

@@ -58,6 +58,7 @@ describe('report', () => {
       cpus: 2, memGiB: 24, node: 'v20', gitCommit: 'abc', seed: 1, bots: 4, durationS: 5, warmupS: 2,
       conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20,
     },
+    linkCheck: [{ condition: { lossPct: 10, rttMs: 0 }, probes: 3000, upLossPct: 9.5, downLossPct: 10.25 }],
     results,
   };
 
@@ -65,9 +66,10 @@ describe('report', () => {
     const md = renderMarkdown(summary, 10);
     expect(md).toContain('**nftables**');
     expect(md).toContain('Linux 6');
+    expect(md).toContain('| 10 | 0 | 3000 | 9.50 | 10.25 |');
     expect(md).toContain('p99-age-vs-loss.svg');
     expect(md).toContain('age-cdf.svg');
-    expect(md.match(/^\| (0|10) \| 0 \|/gm)?.length).toBe(4);
+    expect(md.match(/^\| (0|10) \| 0 \| Web/gm)?.length).toBe(4);
     expect(findings(results).join('\n')).toMatch(/10% loss: snapshot age p99 datagrams 30\.0 ms, WebSocket 400 ms \(WebSocket\/datagram p99 ratio 13\.3x\)/);
   });
 
