@@ -1,0 +1,328 @@
+/**
+ * The one message table (docs/protocol.md, "Messages"; a test checks the two agree).
+ *
+ * Every message on either channel and either transport is `[u8 message id][body]`. Bodies are
+ * msgpack records with predefined structures (shared/codec.ts), except `snapshot`, whose body is
+ * the compact bit-packed snapshot codec (shared/snapshot/). Ids 1-31 are reliable messages, ids
+ * 32-63 unreliable ones; ids are stable: never renumber or reuse one.
+ */
+import {
+  MAX_CHAT_TEXT_LENGTH, MAX_DURATION_MS, MAX_ENTITY_ID, MAX_ERROR_MESSAGE_LENGTH, MAX_ID_LENGTH,
+  ID_PATTERN, MAX_INPUTS_PER_MESSAGE, MAX_NAME_LENGTH, MAX_RELIABLE_MESSAGE_BYTES, MAX_RESUME_TOKEN_LENGTH,
+  MAX_ROOM_PLAYERS, MAX_SNAPSHOT_HZ, MAX_TICK_HZ, MAX_TICKET_LENGTH, MAX_UNRELIABLE_MESSAGE_BYTES,
+  MAX_WORLD_SIZE, U32_MAX,
+} from './limits.js';
+import {
+  arrayOf, bool, field, int, num, oneOf, record, str, tuple, validate,
+  type FieldType, type RecordType,
+} from './schema.js';
+
+/**
+ * Protocol version carried in `hello.v` and `welcome.v`. Bump it on any incompatible change to
+ * the table, a schema, the framing or the snapshot format; a server closes a hello with another
+ * version with PROTOCOL_VERSION (4001).
+ */
+export const PROTOCOL_VERSION = 1;
+
+export type Channel = 'reliable' | 'unreliable';
+/** c2s: client to server; s2c: server to client; both: either way. */
+export type Direction = 'c2s' | 's2c' | 'both';
+
+// ---------------------------------------------------------------------------------------------
+// Body types (what encodeMessage takes and decodeMessage returns).
+
+/** A player as listed in `welcome.players` and announced by `playerJoined`. */
+export interface PlayerInfo {
+  /** The player's entity id in snapshots. */
+  entityId: number;
+  playerId: string;
+  name: string;
+}
+
+export interface HelloBody {
+  /** PROTOCOL_VERSION of the client. */
+  v: number;
+  /** Join ticket minted by the game backend (HMAC-signed, names player, name and room). */
+  ticket: string;
+  /** Token from an earlier `welcome`; asks to resume that session (same entity, chat replay). */
+  resumeToken?: string;
+  /** Id of the newest chat line the client saw; the server replays the ones after it. */
+  lastChatId?: number;
+}
+
+export interface WelcomeBody {
+  v: number;
+  playerId: string;
+  /** The entity this player controls. */
+  entityId: number;
+  name: string;
+  roomId: string;
+  tickHz: number;
+  snapshotHz: number;
+  resumeToken: string;
+  /** True when this hello resumed an earlier session (same entity). */
+  resumed: boolean;
+  /** Server clock in ms when the welcome was sent (the clock snapshot times are taken from). */
+  serverTime: number;
+  worldW: number;
+  worldH: number;
+  /** Everyone in the room, this player included. */
+  players: PlayerInfo[];
+}
+
+export type PlayerJoinedBody = PlayerInfo;
+
+export interface PlayerLeftBody {
+  entityId: number;
+  playerId: string;
+}
+
+export interface ChatSendBody {
+  text: string;
+}
+
+export interface ChatBody {
+  /** Room-wide chat id, increasing by one per line; clients resume from the last one seen. */
+  id: number;
+  entityId: number;
+  name: string;
+  text: string;
+  /** Server wall clock (ms since the Unix epoch) when the line was accepted. */
+  t: number;
+}
+
+/** Why a chat line was not accepted. */
+export type ChatRejectReason = 'rate_limited' | 'too_long' | 'empty';
+export const CHAT_REJECT_REASONS: readonly ChatRejectReason[] = ['rate_limited', 'too_long', 'empty'];
+
+export interface ChatRejectedBody {
+  reason: ChatRejectReason;
+  /** When rate limited: how long until a line would be accepted; 0 otherwise. */
+  retryAfterMs: number;
+}
+
+export interface ErrorBody {
+  /** A close code from shared/errors.ts; the session closes with it right after. */
+  code: number;
+  message: string;
+}
+
+export interface DrainBody {
+  /** The server closes remaining sessions this many ms after this notice. */
+  deadlineMs: number;
+  /** Clients delay their reconnect by a uniform random time in [0, reconnectJitterMs]. */
+  reconnectJitterMs: number;
+}
+
+/** `leave` has no fields. */
+export type LeaveBody = Record<string, never>;
+
+/** One input: a direction with both components in [-1, 1] (the server normalizes longer ones). */
+export type InputVector = [dx: number, dy: number];
+
+export interface InputBody {
+  /** Sequence number of the newest input (`inputs[0]`); `inputs[i]` has seq `seq - i`. */
+  seq: number;
+  /** Id of the newest snapshot the client received, 0 before the first; the delta baseline. */
+  ack: number;
+  /** Newest first, 1..MAX_INPUTS_PER_MESSAGE, so a lost datagram loses no input. */
+  inputs: InputVector[];
+}
+
+export interface PingBody {
+  /** Sender-chosen id, echoed in the pong. */
+  id: number;
+  /** Sender's clock in ms, echoed in the pong, so RTT needs no state. */
+  t: number;
+}
+export type PongBody = PingBody;
+
+/** A snapshot body is the snapshot codec's bytes (after the message id); see shared/snapshot/. */
+export type SnapshotBody = Uint8Array;
+
+/** Message name to body type. */
+export interface MessageBodies {
+  hello: HelloBody;
+  welcome: WelcomeBody;
+  playerJoined: PlayerJoinedBody;
+  playerLeft: PlayerLeftBody;
+  chatSend: ChatSendBody;
+  chat: ChatBody;
+  chatRejected: ChatRejectedBody;
+  error: ErrorBody;
+  drain: DrainBody;
+  leave: LeaveBody;
+  input: InputBody;
+  ping: PingBody;
+  pong: PongBody;
+  snapshot: SnapshotBody;
+}
+export type MessageName = keyof MessageBodies;
+
+/** A decoded message: name and body, discriminated on the name. */
+export type AnyMessage = { [K in MessageName]: { name: K; body: MessageBodies[K] } }[MessageName];
+
+// ---------------------------------------------------------------------------------------------
+// Schemas.
+
+const u16 = int(0, 0xffff);
+const u32 = int(0, U32_MAX);
+const entityId = int(0, MAX_ENTITY_ID);
+const idString = str(MAX_ID_LENGTH, { minLength: 1, asciiPattern: ID_PATTERN });
+const displayName = str(MAX_NAME_LENGTH, { minLength: 1 });
+const ms = int(0, MAX_DURATION_MS);
+const safeUint = int(0, Number.MAX_SAFE_INTEGER);
+
+const playerInfo = record('PlayerInfo', [
+  field('entityId', entityId, 'entity id in snapshots'),
+  field('playerId', idString, 'stable player id from the ticket'),
+  field('name', displayName, 'display name'),
+]);
+
+/** One row of the message table. */
+export interface MessageSpec {
+  readonly id: number;
+  readonly name: MessageName;
+  readonly channel: Channel;
+  readonly direction: Direction;
+  /** Largest encoded message, id byte included; bigger ones are dropped as `too_large`. */
+  readonly maxBytes: number;
+  /** Body schema; null for `snapshot` (its body is the snapshot codec). */
+  readonly schema: RecordType | null;
+  /** One line for docs/protocol.md. */
+  readonly doc: string;
+  /**
+   * Validates a decoded body; on success `value` is a clean copy holding only declared fields
+   * (optional fields that were nil are absent).
+   */
+  readonly validate: (body: unknown) => { ok: true; value: unknown } | { ok: false; detail: string };
+}
+
+/**
+ * Worst-case msgpack size of a value of `type` as our encoder writes it: records as single-byte
+ * record ids (predefined structures 0x40-0x5f), strings at 3 bytes per UTF-16 unit.
+ */
+export function maxEncodedSize(type: FieldType): number {
+  const strHeader = (n: number) => (n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5);
+  const arrHeader = (n: number) => (n < 16 ? 1 : n < 65536 ? 3 : 5);
+  const intSize = (min: number, max: number) => {
+    const m = Math.max(Math.abs(min), Math.abs(max));
+    // With records on, bytes 0x40-0x7f are record ids, so msgpackr writes 64-127 as uint8.
+    return m < 64 ? 1 : m < 256 ? 2 : m < 65536 ? 3 : m <= U32_MAX ? 5 : 9;
+  };
+  switch (type.kind) {
+    case 'int': return intSize(type.min, type.max);
+    case 'number': return 9; // float64, or a shorter int when the value is integral
+    case 'string': {
+      const bytes = type.asciiPattern ? type.maxLength : type.maxLength * 3;
+      return strHeader(bytes) + bytes;
+    }
+    case 'bool': return 1;
+    case 'enum': return Math.max(...type.values.map((v) => strHeader(v.length) + v.length));
+    case 'array': return arrHeader(type.maxLength) + type.maxLength * maxEncodedSize(type.of);
+    case 'tuple': return arrHeader(type.of.length) + type.of.reduce((s, t) => s + maxEncodedSize(t), 0);
+    // A record is its one-byte structure id plus the values; msgpackr writes an empty record as
+    // an empty map16 (3 bytes).
+    case 'record': return type.fields.length === 0 ? 3 : 1 + type.fields.reduce((s, f) => s + maxEncodedSize(f.type), 0);
+  }
+}
+
+function row(id: number, name: MessageName, channel: Channel, direction: Direction, doc: string,
+  schema: RecordType | null, maxBytes?: number): MessageSpec {
+  const limit = channel === 'reliable' ? MAX_RELIABLE_MESSAGE_BYTES : MAX_UNRELIABLE_MESSAGE_BYTES;
+  const bound = maxBytes ?? (schema ? 1 + maxEncodedSize(schema) : limit);
+  if (bound > limit) throw new Error(`message table: ${name} can reach ${bound} bytes, over the ${channel} limit ${limit}`);
+  return Object.freeze({
+    id, name, channel, direction, maxBytes: bound, schema, doc,
+    validate: schema
+      ? (body: unknown) => {
+        const r = validate(schema, body);
+        return r.ok ? r : { ok: false as const, detail: `${r.path}: ${r.problem}` };
+      }
+      : (body: unknown) => (body instanceof Uint8Array ? { ok: true as const, value: body } : { ok: false as const, detail: 'snapshot body must be bytes' }),
+  });
+}
+
+/** The message table, in id order. */
+export const MESSAGES: readonly MessageSpec[] = Object.freeze([
+  row(1, 'hello', 'reliable', 'c2s', 'First message of a session: version, ticket, optional resume', record('hello', [
+    field('v', u16, 'PROTOCOL_VERSION of the client'),
+    field('ticket', str(MAX_TICKET_LENGTH, { minLength: 1 }), 'signed join ticket'),
+    field('resumeToken', str(MAX_RESUME_TOKEN_LENGTH, { minLength: 1 }), 'token from an earlier welcome', true),
+    field('lastChatId', safeUint, 'newest chat id seen; replay starts after it', true),
+  ])),
+  row(2, 'welcome', 'reliable', 's2c', 'Answer to hello: who you are, rates, world, players', record('welcome', [
+    field('v', u16, 'PROTOCOL_VERSION of the server'),
+    field('playerId', idString, 'player id from the ticket'),
+    field('entityId', entityId, 'entity this player controls'),
+    field('name', displayName, 'display name'),
+    field('roomId', idString, 'room joined'),
+    field('tickHz', int(1, MAX_TICK_HZ), 'simulation rate'),
+    field('snapshotHz', int(1, MAX_SNAPSHOT_HZ), 'snapshot rate'),
+    field('resumeToken', str(MAX_RESUME_TOKEN_LENGTH, { minLength: 1 }), 'token for resuming this session'),
+    field('resumed', bool(), 'true when an earlier session was resumed'),
+    field('serverTime', safeUint, 'server clock, ms'),
+    field('worldW', num(1, MAX_WORLD_SIZE), 'world width, units'),
+    field('worldH', num(1, MAX_WORLD_SIZE), 'world height, units'),
+    field('players', arrayOf(playerInfo, 0, MAX_ROOM_PLAYERS), 'everyone in the room'),
+  ])),
+  row(3, 'playerJoined', 'reliable', 's2c', 'A player entered the room', record('playerJoined', playerInfo.fields)),
+  row(4, 'playerLeft', 'reliable', 's2c', 'A player left the room', record('playerLeft', [
+    field('entityId', entityId, 'entity that is gone'),
+    field('playerId', idString, 'player id'),
+  ])),
+  row(5, 'chatSend', 'reliable', 'c2s', 'Send a chat line', record('chatSend', [
+    field('text', str(MAX_CHAT_TEXT_LENGTH, { minLength: 1 }), 'the line'),
+  ])),
+  row(6, 'chat', 'reliable', 's2c', 'A chat line, in room order, exactly once', record('chat', [
+    field('id', int(1, Number.MAX_SAFE_INTEGER), 'room-wide increasing chat id'),
+    field('entityId', entityId, 'sender entity'),
+    field('name', displayName, 'sender name'),
+    field('text', str(MAX_CHAT_TEXT_LENGTH, { minLength: 1 }), 'the line'),
+    field('t', safeUint, 'server wall clock, ms since epoch'),
+  ])),
+  row(7, 'chatRejected', 'reliable', 's2c', 'A chatSend was not accepted', record('chatRejected', [
+    field('reason', oneOf(CHAT_REJECT_REASONS), 'why'),
+    field('retryAfterMs', ms, 'wait before retrying (rate limit), else 0'),
+  ])),
+  row(8, 'error', 'reliable', 's2c', 'Why the session is about to close', record('error', [
+    field('code', int(4000, 4099), 'close code from the error catalogue'),
+    field('message', str(MAX_ERROR_MESSAGE_LENGTH), 'human-readable detail'),
+  ])),
+  row(9, 'drain', 'reliable', 's2c', 'Server is shutting down: reconnect with jitter', record('drain', [
+    field('deadlineMs', ms, 'sessions close after this many ms'),
+    field('reconnectJitterMs', ms, 'spread reconnects uniformly over this window'),
+  ])),
+  row(10, 'leave', 'reliable', 'c2s', 'The player leaves on purpose (no resume)', record('leave', [])),
+  row(32, 'input', 'unreliable', 'c2s', 'Newest inputs (repeated) and the snapshot ack', record('input', [
+    field('seq', u32, 'seq of inputs[0]'),
+    field('ack', u32, 'newest snapshot id received, 0 = none'),
+    field('inputs', arrayOf(tuple(num(-1, 1), num(-1, 1)), 1, MAX_INPUTS_PER_MESSAGE), 'newest first: [dx, dy]'),
+  ])),
+  row(33, 'ping', 'unreliable', 'both', 'Heartbeat and RTT probe', record('ping', [
+    field('id', u32, 'echoed in the pong'),
+    field('t', num(0, Number.MAX_SAFE_INTEGER), 'sender clock, ms, echoed'),
+  ])),
+  row(34, 'pong', 'unreliable', 'both', 'Answer to a ping', record('pong', [
+    field('id', u32, 'the ping id'),
+    field('t', num(0, Number.MAX_SAFE_INTEGER), 'the ping t'),
+  ])),
+  row(35, 'snapshot', 'unreliable', 's2c', 'World state, delta-coded (snapshot codec)', null),
+]);
+
+const byName = new Map<string, MessageSpec>(MESSAGES.map((m) => [m.name, m]));
+const byId: (MessageSpec | undefined)[] = [];
+for (const m of MESSAGES) byId[m.id] = m;
+
+/** Table row by name (undefined for a name not in the table). */
+export function messageSpec(name: string): MessageSpec | undefined {
+  return byName.get(name);
+}
+
+/** Table row by wire id (undefined for an unknown id). */
+export function messageSpecById(id: number): MessageSpec | undefined {
+  return byId[id];
+}
+
+/** Wire id of the snapshot message (the snapshot codec writes it as its first byte). */
+export const SNAPSHOT_MESSAGE_ID = 35;

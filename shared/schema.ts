@@ -1,0 +1,184 @@
+/**
+ * A tiny schema language for message bodies. One schema per message drives three things, so they
+ * cannot drift apart: validation of every decoded body, the msgpackr record structures (the
+ * key order of each record), and the field lists in docs/protocol.md (checked by a test).
+ *
+ * I/O-free and allocation-light: validation walks the value once and builds a clean copy that
+ * holds only declared fields (no prototype tricks, no extra keys survive).
+ */
+
+/** Field types. Every numeric type rejects NaN and ±Infinity; every string type bounds length. */
+export type FieldType =
+  | { readonly kind: 'int'; readonly min: number; readonly max: number }
+  | { readonly kind: 'number'; readonly min: number; readonly max: number }
+  | {
+    readonly kind: 'string'; readonly minLength: number; readonly maxLength: number;
+    /** A pattern that admits only ASCII, so the encoded size is one byte per character. */
+    readonly asciiPattern?: RegExp;
+  }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | { readonly kind: 'array'; readonly of: FieldType; readonly minLength: number; readonly maxLength: number }
+  | { readonly kind: 'tuple'; readonly of: readonly FieldType[] }
+  | { readonly kind: 'record'; readonly name: string; readonly fields: readonly FieldSpec[] };
+
+/** One named field of a record. */
+export interface FieldSpec {
+  readonly name: string;
+  readonly type: FieldType;
+  /** Optional fields travel as msgpack nil when absent and come back absent. */
+  readonly optional?: boolean;
+  /** One line for docs/protocol.md. */
+  readonly doc: string;
+}
+
+export type RecordType = Extract<FieldType, { kind: 'record' }>;
+
+export const int = (min: number, max: number): FieldType => ({ kind: 'int', min, max });
+export const num = (min: number, max: number): FieldType => ({ kind: 'number', min, max });
+export const str = (maxLength: number, opts: { minLength?: number; asciiPattern?: RegExp } = {}): FieldType =>
+  ({ kind: 'string', minLength: opts.minLength ?? 0, maxLength, asciiPattern: opts.asciiPattern });
+export const bool = (): FieldType => ({ kind: 'bool' });
+export const oneOf = (values: readonly string[]): FieldType => ({ kind: 'enum', values });
+export const arrayOf = (of: FieldType, minLength: number, maxLength: number): FieldType =>
+  ({ kind: 'array', of, minLength, maxLength });
+export const tuple = (...of: FieldType[]): FieldType => ({ kind: 'tuple', of });
+export const record = (name: string, fields: readonly FieldSpec[]): RecordType => ({ kind: 'record', name, fields });
+export const field = (name: string, type: FieldType, doc: string, optional = false): FieldSpec =>
+  ({ name, type, doc, optional });
+
+/** Result of validating a decoded value. `path` names the offending field, e.g. `inputs[2][0]`. */
+export type ValidateResult = { ok: true; value: unknown } | { ok: false; path: string; problem: string };
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/** Validates `value` against `type`; on success returns a clean copy holding only declared fields. */
+export function validate(type: FieldType, value: unknown, path = ''): ValidateResult {
+  const fail = (problem: string): ValidateResult => ({ ok: false, path: path || '(body)', problem });
+  switch (type.kind) {
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return fail('expected an integer');
+      if (value < type.min || value > type.max) return fail(`out of range [${type.min}, ${type.max}]`);
+      return { ok: true, value };
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return fail('expected a finite number');
+      if (value < type.min || value > type.max) return fail(`out of range [${type.min}, ${type.max}]`);
+      return { ok: true, value };
+    case 'string':
+      if (typeof value !== 'string') return fail('expected a string');
+      if (value.length < type.minLength || value.length > type.maxLength) {
+        return fail(`length ${value.length} outside [${type.minLength}, ${type.maxLength}]`);
+      }
+      if (type.asciiPattern && !type.asciiPattern.test(value)) return fail('does not match the allowed characters');
+      return { ok: true, value };
+    case 'bool':
+      if (typeof value !== 'boolean') return fail('expected a boolean');
+      return { ok: true, value };
+    case 'enum':
+      if (typeof value !== 'string' || !type.values.includes(value)) return fail(`expected one of ${type.values.join(', ')}`);
+      return { ok: true, value };
+    case 'array': {
+      if (!Array.isArray(value)) return fail('expected an array');
+      if (value.length < type.minLength || value.length > type.maxLength) {
+        return fail(`array length ${value.length} outside [${type.minLength}, ${type.maxLength}]`);
+      }
+      const out: unknown[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        const r = validate(type.of, value[i], `${path}[${i}]`);
+        if (!r.ok) return r;
+        out[i] = r.value;
+      }
+      return { ok: true, value: out };
+    }
+    case 'tuple': {
+      if (!Array.isArray(value)) return fail('expected an array');
+      if (value.length !== type.of.length) return fail(`expected exactly ${type.of.length} elements`);
+      const out: unknown[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        const r = validate(type.of[i], value[i], `${path}[${i}]`);
+        if (!r.ok) return r;
+        out[i] = r.value;
+      }
+      return { ok: true, value: out };
+    }
+    case 'record': {
+      if (!isPlainObject(value)) return fail('expected a record (object)');
+      const out: Record<string, unknown> = {};
+      let known = 0;
+      for (const f of type.fields) {
+        const sub = path ? `${path}.${f.name}` : f.name;
+        const has = Object.prototype.hasOwnProperty.call(value, f.name);
+        if (has) known++;
+        const v = has ? value[f.name] : undefined;
+        if (v === undefined || v === null) {
+          if (f.optional) continue;
+          return { ok: false, path: sub, problem: 'missing required field' };
+        }
+        const r = validate(f.type, v, sub);
+        if (!r.ok) return r;
+        out[f.name] = r.value;
+      }
+      if (Object.keys(value).length !== known) {
+        const extra = Object.keys(value).find((k) => !type.fields.some((f) => f.name === k));
+        return fail(`unknown field ${JSON.stringify(extra)}`);
+      }
+      return { ok: true, value: out };
+    }
+  }
+}
+
+/**
+ * Rebuilds `value` (already valid) in wire shape: every record gets exactly its declared keys in
+ * declared order, absent optionals as null. This is what makes msgpackr match a predefined
+ * structure every time, so the encoder never invents a structure at run time.
+ */
+export function toWire(type: FieldType, value: unknown): unknown {
+  switch (type.kind) {
+    case 'array':
+      return (value as unknown[]).map((v) => toWire(type.of, v));
+    case 'tuple':
+      return (value as unknown[]).map((v, i) => toWire(type.of[i], v));
+    case 'record': {
+      const src = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const f of type.fields) {
+        const v = src[f.name];
+        out[f.name] = v === undefined ? null : toWire(f.type, v);
+      }
+      return out;
+    }
+    default:
+      return value;
+  }
+}
+
+/** Every record type reachable from `type` (itself included), depth first, each once. */
+export function recordsIn(type: FieldType, acc: RecordType[] = []): RecordType[] {
+  if (type.kind === 'record') {
+    if (!acc.includes(type)) acc.push(type);
+    for (const f of type.fields) recordsIn(f.type, acc);
+  } else if (type.kind === 'array') {
+    recordsIn(type.of, acc);
+  } else if (type.kind === 'tuple') {
+    for (const t of type.of) recordsIn(t, acc);
+  }
+  return acc;
+}
+
+/** Short human description of a type, used in docs/protocol.md's field column. */
+export function describeType(type: FieldType): string {
+  switch (type.kind) {
+    case 'int': return `int ${type.min}..${type.max}`;
+    case 'number': return `number ${type.min}..${type.max}`;
+    case 'string': return `string ${type.minLength}..${type.maxLength}${type.asciiPattern ? ' id' : ''}`;
+    case 'bool': return 'bool';
+    case 'enum': return type.values.map((v) => `'${v}'`).join('|');
+    case 'array': return `${describeType(type.of)}[${type.minLength}..${type.maxLength}]`;
+    case 'tuple': return `[${type.of.map(describeType).join(', ')}]`;
+    case 'record': return type.name;
+  }
+}

@@ -1,0 +1,38 @@
+// Valid sample bodies for every message in the table, and a worst-case body generator.
+import type { MessageBodies, MessageName } from '../../shared/messages.js';
+import type { FieldType } from '../../shared/schema.js';
+
+export const SAMPLES: { [K in MessageName]: MessageBodies[K] } = {
+  hello: { v: 1, ticket: 'eyJwIjoiYSJ9.c2ln', resumeToken: 'rt-1', lastChatId: 12 },
+  welcome: {
+    v: 1, playerId: 'p-1', entityId: 7, name: 'Ann', roomId: 'lobby', tickHz: 60, snapshotHz: 20,
+    resumeToken: 'rt-1', resumed: false, serverTime: 123456, worldW: 1000, worldH: 1000,
+    players: [{ entityId: 7, playerId: 'p-1', name: 'Ann' }, { entityId: 8, playerId: 'p-2', name: 'Bob' }],
+  },
+  playerJoined: { entityId: 8, playerId: 'p-2', name: 'Bob' },
+  playerLeft: { entityId: 8, playerId: 'p-2' },
+  chatSend: { text: 'hello there' },
+  chat: { id: 1, entityId: 7, name: 'Ann', text: 'hi ✓', t: 1_763_790_000_000 },
+  chatRejected: { reason: 'rate_limited', retryAfterMs: 750 },
+  error: { code: 4002, message: 'bad message' },
+  drain: { deadlineMs: 10_000, reconnectJitterMs: 3000 },
+  leave: {},
+  input: { seq: 42, ack: 17, inputs: [[0.5, -1], [0, 0], [-0.70710678, 0.70710678], [1, 1]] },
+  ping: { id: 3, t: 1234.5 },
+  pong: { id: 3, t: 1234.5 },
+  snapshot: new Uint8Array([1, 2, 3]),
+};
+
+/** A value of `type` that is as large as possible when encoded. */
+export function worstCase(type: FieldType): unknown {
+  switch (type.kind) {
+    case 'int': return Math.abs(type.min) > Math.abs(type.max) ? type.min : type.max;
+    case 'number': return type.max === Math.floor(type.max) ? type.max - 0.1234567 : type.max;
+    case 'string': return type.asciiPattern ? 'x'.repeat(type.maxLength) : '€'.repeat(type.maxLength);
+    case 'bool': return true;
+    case 'enum': return [...type.values].sort((a, b) => b.length - a.length)[0];
+    case 'array': return Array.from({ length: type.maxLength }, () => worstCase(type.of));
+    case 'tuple': return type.of.map(worstCase);
+    case 'record': return Object.fromEntries(type.fields.map((f) => [f.name, worstCase(f.type)]));
+  }
+}
