@@ -375,7 +375,8 @@ export class QuicConnection {
         }
         if (res === null) break;
         const [n, fin] = res;
-        if (n > 0 || fin) h.onStreamData(id, buf.slice(0, n), fin);
+        // Copy out: `buf` is the endpoint's shared scratch buffer (Buffer#slice would be a view).
+        if (n > 0 || fin) h.onStreamData(id, new Uint8Array(buf.subarray(0, n)), fin);
         if (fin || this.isClosing) break;
       }
     }
@@ -394,7 +395,7 @@ export class QuicConnection {
       }
       if (n === null) break;
       this.counters.datagramsReceived++;
-      h.onDatagram(buf.slice(0, n));
+      h.onDatagram(new Uint8Array(buf.subarray(0, n)));
     }
   }
 
@@ -491,7 +492,9 @@ export class QuicConnection {
 
   private checkClosed(): void {
     const native = this.native;
-    if (!this.closeNotified && (native.isClosed() || native.isDraining())) {
+    // A local close (ours or quiche's on a protocol error) sets localError at once; the closing
+    // period that follows (RFC 9000 §10.2.1) is quiche's business, the layers above are done.
+    if (!this.closeNotified && (native.isClosed() || native.isDraining() || native.localError() !== null)) {
       this.closeNotified = true;
       const info = this.closeInfo();
       this.sends.clear();

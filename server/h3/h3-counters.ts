@@ -1,0 +1,46 @@
+/**
+ * Counters of the HTTP/3 + WebTransport layer. One object is shared by every connection of a
+ * server (or client endpoint), so `stats()` reads it without walking connections.
+ */
+export interface H3Counters {
+  /** CONNECT responses sent, by status code. */
+  responses: Record<string, number>;
+  sessionsOpened: number;
+  sessionsClosed: number;
+  /** Connections closed by us with an HTTP/3 / QPACK error, by code name. */
+  connectionErrors: Record<string, number>;
+  /** Request streams reset by us (malformed request: H3_MESSAGE_ERROR, etc.), by code name. */
+  streamErrors: Record<string, number>;
+  /** Sessions closed because their CONNECT stream carried a malformed capsule or frame. */
+  sessionProtocolErrors: number;
+  /** Datagrams dropped on receipt: no such session (or not yet / no longer). */
+  datagramsDroppedUnknownSession: number;
+  /** Unknown or GREASE unidirectional stream types we stopped (H3_STREAM_CREATION_ERROR). */
+  unknownUniStreams: number;
+  /** Unknown frame types skipped (RFC 9114 §9). */
+  unknownFramesSkipped: number;
+  /** Unknown capsule types skipped (RFC 9297 §3.2). */
+  unknownCapsulesSkipped: number;
+  /** WebTransport streams rejected with WT_BUFFERED_STREAM_REJECTED. */
+  streamsRejectedBuffered: number;
+  /** WebTransport streams for an ended session, rejected with WT_SESSION_GONE. */
+  streamsRejectedSessionGone: number;
+  goawaysSent: number;
+  goawaysReceived: number;
+  drainsSent: number;
+  drainsReceived: number;
+}
+
+export function newH3Counters(): H3Counters {
+  return {
+    responses: {}, sessionsOpened: 0, sessionsClosed: 0, connectionErrors: {}, streamErrors: {},
+    sessionProtocolErrors: 0, datagramsDroppedUnknownSession: 0, unknownUniStreams: 0,
+    unknownFramesSkipped: 0, unknownCapsulesSkipped: 0, streamsRejectedBuffered: 0,
+    streamsRejectedSessionGone: 0, goawaysSent: 0, goawaysReceived: 0, drainsSent: 0, drainsReceived: 0,
+  };
+}
+
+/** Increments `record[key]`. */
+export function bump(record: Record<string, number>, key: string): void {
+  record[key] = (record[key] ?? 0) + 1;
+}

@@ -1,0 +1,205 @@
+/**
+ * `WebTransportServer`: a QUIC endpoint on UDP that speaks HTTP/3 and accepts WebTransport
+ * sessions (extended CONNECT, RFC 9220 / draft-ietf-webtrans-http3). See server/h3/index.ts for
+ * the public API summary.
+ */
+import { QuicEndpoint, type PacketPath, type QuicEndpointStats } from './quic/endpoint.js';
+import { buildServerConfig } from './quic/config.js';
+import type { QuicConnection } from './quic/quic-connection.js';
+import { H3Connection, type ConnectRequest } from './h3-connection.js';
+import { newH3Counters, type H3Counters } from './h3-counters.js';
+import type { WebTransportSession } from './session.js';
+
+/** Clock in milliseconds (monotonic); injected so the link simulator can be stepped in tests. */
+export interface Clock {
+  now(): number;
+}
+
+export interface WebTransportServerOptions {
+  /** Address to bind (default '127.0.0.1'). */
+  host?: string;
+  /** UDP port (default 0: any free port; read it from `listen()`). */
+  port?: number;
+  /** Certificate chain and key, PEM. ECDSA P-256 valid < 14 days for `serverCertificateHashes`. */
+  certPem: string;
+  keyPem: string;
+  /** Request paths that open a session (e.g. ['/wt']); any other path gets 404. */
+  paths: string[];
+  /** Allowed `origin` header values; null (default) allows any origin and none. */
+  allowedOrigins?: string[] | null;
+  /** Sessions at once across the server; beyond it a CONNECT gets 429. Default 10,000. */
+  maxSessions?: number;
+  /** QUIC idle timeout (RFC 9000 §10.1), default 30 s. */
+  idleTimeoutMs?: number;
+  /** Clock for the link simulator (default `performance.now`). */
+  clock?: Clock;
+}
+
+/** Server statistics for metrics and tests. */
+export interface WebTransportServerStats {
+  sessionsActive: number;
+  connectionsActive: number;
+  draining: boolean;
+  endpoint: QuicEndpointStats;
+  h3: H3Counters;
+  datagrams: {
+    sent: number;
+    received: number;
+    /** Dropped at send: quiche's datagram queue was full (a slow or congested peer). */
+    droppedQueueFull: number;
+    /** Dropped at send: larger than the connection allows. */
+    droppedTooLarge: number;
+  };
+}
+
+/** Default server-wide session limit. */
+export const DEFAULT_MAX_SESSIONS = 10_000;
+
+/** Status answered to a refused CONNECT. */
+const STATUS_NOT_FOUND = 404;
+const STATUS_FORBIDDEN = 403;
+const STATUS_TOO_MANY = 429;
+const STATUS_UNAVAILABLE = 503;
+
+/**
+ * HTTP/3 WebTransport server. Create, set `onSession`, `await listen()`.
+ */
+export class WebTransportServer {
+  /** Called for every accepted session (after the 200 response was queued). */
+  onSession: ((session: WebTransportSession) => void) | null = null;
+
+  private endpoint: QuicEndpoint | null = null;
+  private readonly connections = new Set<H3Connection>();
+  private readonly sessions = new Set<WebTransportSession>();
+  private readonly counters = newH3Counters();
+  private readonly closedTotals = { sent: 0, received: 0, droppedQueueFull: 0, droppedTooLarge: 0 };
+  private draining = false;
+  private readonly paths: Set<string>;
+  private readonly origins: Set<string> | null;
+  private readonly maxSessions: number;
+
+  constructor(private readonly options: WebTransportServerOptions) {
+    this.paths = new Set(options.paths);
+    this.origins = options.allowedOrigins ? new Set(options.allowedOrigins) : null;
+    this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  }
+
+  /** Binds the UDP socket. Resolves with the bound address (the real port when `port` was 0). */
+  async listen(): Promise<{ host: string; port: number }> {
+    if (this.endpoint) return this.endpoint.address();
+    const config = buildServerConfig({
+      alpn: ['h3'],
+      certPem: this.options.certPem,
+      keyPem: this.options.keyPem,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+    });
+    const path: PacketPath | undefined = undefined;
+    this.endpoint = await QuicEndpoint.bind({
+      host: this.options.host ?? '127.0.0.1',
+      port: this.options.port ?? 0,
+      serverConfig: config,
+      onConnection: (quic) => this.accept(quic),
+      path,
+    });
+    return this.endpoint.address();
+  }
+
+  /** The bound address (after `listen`). */
+  address(): { host: string; port: number } | null {
+    return this.endpoint?.address() ?? null;
+  }
+
+  /** True after `drain()`. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Sessions open now. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Stops accepting sessions (new CONNECTs get 503), sends HTTP/3 GOAWAY on every connection and
+   * a DRAIN_WEBTRANSPORT_SESSION capsule to every session. Sessions stay open until they or
+   * `close()` end them.
+   */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    for (const c of this.connections) c.drain();
+  }
+
+  /**
+   * Closes every session (code `code`, default 0) and the socket. Resolves when the socket is
+   * closed.
+   */
+  async close(code = 0, reason = 'server closing'): Promise<void> {
+    for (const s of [...this.sessions]) s.close(code, reason);
+    const ep = this.endpoint;
+    if (!ep) return;
+    // Give the CLOSE capsules one loop turn to leave before CONNECTION_CLOSE.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await ep.close(0x100, '');
+  }
+
+  stats(): WebTransportServerStats {
+    const d = { ...this.closedTotals };
+    for (const c of this.connections) addDatagramCounters(d, c.quic);
+    return {
+      sessionsActive: this.sessions.size,
+      connectionsActive: this.connections.size,
+      draining: this.draining,
+      endpoint: this.endpoint ? this.endpoint.stats() : emptyEndpointStats(),
+      h3: structuredClone(this.counters),
+      datagrams: d,
+    };
+  }
+
+  private accept(quic: QuicConnection): void {
+    const conn = new H3Connection(quic, {
+      role: 'server',
+      counters: this.counters,
+      policy: {
+        decide: (req) => this.decide(req),
+        onSession: (s) => this.sessionOpened(s),
+        onSessionClosed: (s) => this.sessions.delete(s),
+      },
+      onClosed: () => {
+        this.connections.delete(conn);
+        addDatagramCounters(this.closedTotals, quic);
+      },
+    });
+    this.connections.add(conn);
+  }
+
+  private decide(req: ConnectRequest): number {
+    if (!this.paths.has(req.path)) return STATUS_NOT_FOUND;
+    if (this.origins && !this.origins.has(req.origin)) return STATUS_FORBIDDEN;
+    if (this.draining) return STATUS_UNAVAILABLE;
+    if (this.sessions.size >= this.maxSessions) return STATUS_TOO_MANY;
+    return 200;
+  }
+
+  private sessionOpened(session: WebTransportSession): void {
+    this.sessions.add(session);
+    if (this.draining) session.drain();
+    this.onSession?.(session);
+  }
+}
+
+function addDatagramCounters(d: WebTransportServerStats['datagrams'], quic: QuicConnection): void {
+  const c = quic.counters;
+  d.sent += c.datagramsSent;
+  d.received += c.datagramsReceived;
+  d.droppedQueueFull += c.datagramsDroppedQueueFull;
+  d.droppedTooLarge += c.datagramsDroppedTooLarge;
+}
+
+function emptyEndpointStats(): QuicEndpointStats {
+  return {
+    packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
+    packetsDroppedMalformed: 0, initialsDroppedLimit: 0, versionNegotiationsSent: 0,
+    connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
+  };
+}
