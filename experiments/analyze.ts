@@ -3,7 +3,7 @@
  */
 import { analyzeChat, stalls, summarize } from './metrics.js';
 import type { DirectionCounters } from './impair.js';
-import type { ArmResult, BotsReport, Condition, WireBytes } from './types.js';
+import type { ArmResult, BotsReport, Condition, ServerLoad, WireBytes } from './types.js';
 
 export interface WireDelta {
   /** Server-side veth transmit counters over the window (server -> client traffic). */
@@ -19,7 +19,13 @@ export function windowAges(report: BotsReport): number[] {
     .map(([, , st, rt]) => rt - st);
 }
 
-export function analyzeArm(report: BotsReport, condition: Condition, wire: WireDelta, kernel: DirectionCounters[]): ArmResult {
+export function analyzeArm(
+  report: BotsReport,
+  condition: Condition,
+  wire: WireDelta,
+  kernel: DirectionCounters[],
+  server: ServerLoad,
+): ArmResult {
   const durationS = Math.max(1e-3, (report.windowEnd - report.windowStart) / 1000);
   const periodMs = 1000 / report.snapshotHz;
   const bots = Array.from({ length: report.bots }, (_, i) => i);
@@ -55,5 +61,9 @@ export function analyzeArm(report: BotsReport, condition: Condition, wire: WireD
     kernel,
     reconnects: report.reconnects,
     errors: report.errors,
+    botsLoopDelayP99Ms: report.loopDelayP99Ms,
+    botsCpuPerSec: report.cpuPerSec,
+    serverLoopDelayP99Ms: server.loopDelayP99Ms,
+    serverCpuPerSec: server.cpuPerSec,
   };
 }

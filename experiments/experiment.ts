@@ -127,17 +127,23 @@ async function runArm(
     await impairer.apply({ lossPct: cond.lossPct, rttMs: cond.rttMs || undefined });
     const s0 = await readTx(topo.server);
     const c0 = await readTx(topo.client);
+    server.send('mark');
     bots.send(`start ${Math.round(opts.durationS * 1000)} ${CHAT_GRACE_MS}`);
     await bots.waitFor('measured', opts.durationS * 1000 + PHASE_SLACK_MS);
     const s1 = await readTx(topo.server);
     const c1 = await readTx(topo.client);
+    server.send('stats');
     const kernel = await impairer.counters();
+    const load = await server.waitFor('stats', PHASE_SLACK_MS);
     await bots.waitFor('done', CHAT_GRACE_MS + PHASE_SLACK_MS);
     await impairer.clear();
 
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BotsReport;
     appendRawCsv(opts.outDir, cond, report);
-    const result = analyzeArm(report, cond, { server: diff(s0, s1), client: diff(c0, c1) }, kernel);
+    const result = analyzeArm(report, cond, { server: diff(s0, s1), client: diff(c0, c1) }, kernel, {
+      loopDelayP99Ms: Number(load.loopDelayP99Ms),
+      cpuPerSec: Number(load.cpuPerSec),
+    });
     return { result, ages: windowAges(report) };
   } finally {
     await Promise.all(children.map((c) => c.stop(2000)));

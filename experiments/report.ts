@@ -45,6 +45,7 @@ const SUMMARY_COLUMNS = [
   'stall_share', 'snapshots_per_s_per_bot', 'chat_sent', 'chat_expected', 'chat_delivered', 'chat_lost',
   'chat_duplicates', 'chat_p50_ms', 'chat_p99_ms', 'wire_down_Bps_per_bot', 'wire_up_Bps_per_bot',
   'app_down_Bps_per_bot', 'app_up_Bps_per_bot', 'dropped_c2s_pct', 'dropped_s2c_pct', 'reconnects',
+  'server_cpu_per_s', 'server_loop_p99_ms', 'bots_cpu_per_s', 'bots_loop_p99_ms',
 ] as const;
 
 /** Realised drop rate in percent for one direction, from the kernel counters. */
@@ -66,6 +67,7 @@ export function summaryCsv(results: readonly ArmResult[]): string {
     r.chat.duplicates, num(r.chat.latency.p50), num(r.chat.latency.p99), num(r.wireDownBytesPerSecPerBot, 0),
     num(r.wireUpBytesPerSecPerBot, 0), num(r.appDownBytesPerSecPerBot, 0), num(r.appUpBytesPerSecPerBot, 0),
     num(realisedDropPct(r, 'client->server'), 2), num(realisedDropPct(r, 'server->client'), 2), r.reconnects,
+    num(r.serverCpuPerSec, 3), num(r.serverLoopDelayP99Ms, 1), num(r.botsCpuPerSec, 3), num(r.botsLoopDelayP99Ms, 1),
   ].join(','));
   return `${SUMMARY_COLUMNS.join(',')}\n${rows.join('\n')}\n`;
 }
@@ -205,6 +207,13 @@ export function renderMarkdown(summary: Summary, cdfLoss: number | null): string
     out.push(`| ${r.condition.lossPct} | ${r.condition.rttMs} | ${ARMS[r.arm].label} | ${ms(r.snapshotAgeMs.p50)} | ${ms(r.snapshotAgeMs.p95)} | ${ms(r.snapshotAgeMs.p99)} | ${ms(r.snapshotAgeMs.max)} | ${(100 * r.stallShare).toFixed(1)}% | ${r.snapshotsPerSecPerBot.toFixed(1)} | ${chatCell(r)} | ${ms(r.chat.latency.p50)} | ${ms(r.chat.latency.p99)} | ${r.wireDownBytesPerSecPerBot.toFixed(0)} | ${r.wireUpBytesPerSecPerBot.toFixed(0)} | ${realisedDropPct(r, 'client->server').toFixed(1)} / ${realisedDropPct(r, 'server->client').toFixed(1)} |`);
   }
   out.push('', 'Ages and latencies in ms.', '');
+  out.push('Process load during each window (CPU seconds per second; event-loop delay p99 in ms). A saturated process would inflate ages for reasons other than the network:', '');
+  out.push('| loss % | RTT+ ms | arm | server CPU | server loop p99 | bots CPU | bots loop p99 | app down B/s/bot | app up B/s/bot | reconnects |');
+  out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    out.push(`| ${r.condition.lossPct} | ${r.condition.rttMs} | ${ARMS[r.arm].label} | ${r.serverCpuPerSec.toFixed(2)} | ${ms(r.serverLoopDelayP99Ms)} | ${r.botsCpuPerSec.toFixed(2)} | ${ms(r.botsLoopDelayP99Ms)} | ${r.appDownBytesPerSecPerBot.toFixed(0)} | ${r.appUpBytesPerSecPerBot.toFixed(0)} | ${r.reconnects} |`);
+  }
+  out.push('');
   const problems = results.filter((r) => r.errors.length || r.reconnects || r.chatRejected || r.transports.some((t) => t !== ARMS[r.arm].transport));
   if (problems.length) {
     out.push('### Irregularities', '');

@@ -61,6 +61,15 @@ export interface BotsReport {
   chatRejected: number;
   /** Errors the clients reported (messages, capped). */
   errors: string[];
+  /** The bots process's own load during the window: event-loop delay p99 and CPU seconds per second. */
+  loopDelayP99Ms: number;
+  cpuPerSec: number;
+}
+
+/** The server process's load during the window (from server-entry's `stats` event). */
+export interface ServerLoad {
+  loopDelayP99Ms: number;
+  cpuPerSec: number;
 }
 
 /** Interface byte counters on one veth end (includes IP/UDP/TCP headers and retransmissions). */
@@ -97,6 +106,11 @@ export interface ArmResult {
   kernel: DirectionCounters[];
   reconnects: number;
   errors: string[];
+  /** Process load, to tell network effects from a saturated CPU. */
+  botsLoopDelayP99Ms: number;
+  botsCpuPerSec: number;
+  serverLoopDelayP99Ms: number;
+  serverCpuPerSec: number;
 }
 
 /** Facts about the machine and the run, printed at the top of the report. */

@@ -12,7 +12,7 @@ function result(arm: ArmId, lossPct: number, ages: number[]): ArmResult {
     chat: { sent: 10, expected: 30, delivered: 30, lost: 0, duplicates: 0, unknown: 0, latency: summarize([1, 2, 3]) },
     chatRejected: 0, wireDownBytesPerSecPerBot: 1000, wireUpBytesPerSecPerBot: 500, appDownBytesPerSecPerBot: 800,
     appUpBytesPerSecPerBot: 300, kernel: [{ direction: 'client->server', dropped: 10, passed: 90 }, { direction: 'server->client', dropped: 5, passed: 95 }],
-    reconnects: 0, errors: [],
+    reconnects: 0, errors: [], botsLoopDelayP99Ms: 12, botsCpuPerSec: 0.3, serverLoopDelayP99Ms: 8, serverCpuPerSec: 0.2,
   };
 }
 
@@ -69,7 +69,7 @@ describe('report', () => {
     expect(md).toContain('| 10 | 0 | 3000 | 9.50 | 10.25 |');
     expect(md).toContain('p99-age-vs-loss.svg');
     expect(md).toContain('age-cdf.svg');
-    expect(md.match(/^\| (0|10) \| 0 \| Web/gm)?.length).toBe(4);
+    expect(md.match(/^\| (0|10) \| 0 \| Web[^|]*\|.*\| 30\/30 \|/gm)?.length).toBe(4);
     expect(findings(results).join('\n')).toMatch(/10% loss: snapshot age p99 datagrams 30\.0 ms, WebSocket 400 ms \(WebSocket\/datagram p99 ratio 13\.3x\)/);
   });
 
@@ -77,7 +77,7 @@ describe('report', () => {
     const lines = summaryCsv(results).trim().split('\n');
     expect(lines).toHaveLength(5);
     expect(lines[0].split(',')).toContain('age_p99_ms');
-    expect(lines[3]).toMatch(/^10,0,wt-datagram,.*,10\.00,5\.00,0$/);
+    expect(lines[3]).toMatch(/^10,0,wt-datagram,.*,10\.00,5\.00,0,0\.200,8\.0,0\.300,12\.0$/);
   });
 
   it('plots p99 per arm and the CDF at the loss level nearest 5%', () => {
