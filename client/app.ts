@@ -1,0 +1,205 @@
+/**
+ * The demo game: wires a GameClient (client/net) to the world view, the Pixi arena, the HUD,
+ * the chat panel and the controls, and publishes `window.tickwire` for tests and the curious.
+ */
+import type { GameClientEvents, GameClientStats } from './net/game-client-types.js';
+import { ChatLog } from './game/chat-log.js';
+import { formatHud, transportLabel, type HudText } from './game/hud-model.js';
+import { RateMeter, lossShare } from './game/rates.js';
+import { WorldView, type FrameEntity } from './game/world-view.js';
+import { ArenaRenderer, type RendererKind } from './render/arena.js';
+import { ChatPanel } from './ui/chat-panel.js';
+import { HudView } from './ui/hud.js';
+import { InputBinder } from './ui/input-binder.js';
+import { installDebugObject, FrameSampleRing } from './debug.js';
+
+/** The part of client/net's GameClient the page uses (the local preview offers it too). */
+export interface GameClientLike {
+  on<K extends keyof GameClientEvents>(event: K, listener: (payload: GameClientEvents[K]) => void): () => void;
+  connect(): Promise<unknown>;
+  setInput(dx: number, dy: number): void;
+  sendChat(text: string): boolean;
+  stats(): GameClientStats;
+  readonly state: string;
+}
+
+export interface GameAppOptions {
+  client: GameClientLike;
+  doc: Document;
+  stage: HTMLElement;
+  /** The name we joined with (marks our own chat lines before the welcome names us). */
+  name: string;
+  /** Renderer Pixi tries first (default: accelerated WebGL, else Canvas 2D). */
+  renderer?: RendererKind;
+  now?: () => number;
+}
+
+/** HUD refresh period: the numbers are readable, and the DOM is not touched every frame. */
+const HUD_REFRESH_MS = 250;
+/** Recent errors kept for `window.tickwire.errors`. */
+const ERROR_LOG_LIMIT = 20;
+
+export class GameApp {
+  readonly view = new WorldView();
+  readonly chatLog = new ChatLog();
+  readonly samples = new FrameSampleRing();
+  private readonly snapshotsMeter = new RateMeter();
+  private readonly lostMeter = new RateMeter();
+  private readonly bytesMeter = new RateMeter();
+  private readonly hud: HudView;
+  private readonly chat: ChatPanel;
+  private input: InputBinder | null = null;
+  private renderer: ArenaRenderer | null = null;
+  private lastHud = -Infinity;
+  private lastFrame: FrameEntity[] = [];
+  private sentDir: [number, number] = [0, 0];
+  private frames = 0;
+  private ownEntity: number | null = null;
+  private playerId: string | null = null;
+  private fallbackReason: string | null = null;
+  private status = 'connecting…';
+  private rejected = 0;
+  private readonly errors: string[] = [];
+  private readonly now: () => number;
+  private welcomed = false;
+
+  constructor(private readonly o: GameAppOptions) {
+    this.now = o.now ?? (() => performance.now());
+    this.hud = new HudView(o.doc);
+    this.chat = new ChatPanel(o.doc, (t) => o.client.sendChat(t), this.now);
+    this.wire();
+  }
+
+  /** Creates the renderer, installs `window.tickwire`, starts the frame loop and connects. */
+  async start(win: Window & { tickwire?: unknown }): Promise<void> {
+    this.renderer = await ArenaRenderer.create(this.o.stage, this.o.renderer);
+    const renderer = this.renderer;
+    this.input = new InputBinder({
+      surface: this.o.stage,
+      toWorld: (x, y) => renderer.toWorld(x, y),
+      keysBlocked: () => this.chat.typing,
+    });
+    installDebugObject(win, this.debugSource());
+    renderer.onFrame(() => this.frame());
+    this.refreshHud(this.now());
+    this.o.client.connect().catch((e: unknown) => this.logError(`connect failed: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  private wire(): void {
+    const c = this.o.client;
+    c.on('welcome', (w) => {
+      this.welcomed = true;
+      this.ownEntity = w.entityId;
+      this.playerId = w.playerId;
+      if (!w.resumed) this.chatLog.clear();
+      this.view.welcome(w);
+      this.status = '';
+    });
+    c.on('snapshot', (s) => this.view.snapshot(s, c.stats().rttMs));
+    c.on('input', (rec) => this.view.input(rec));
+    c.on('playerJoined', (p) => this.view.playerJoined(p));
+    c.on('playerLeft', (p) => this.view.playerLeft(p));
+    c.on('chat', (m) => {
+      this.chatLog.add({ id: m.id, entityId: m.entityId, name: m.name, text: m.text, own: m.entityId === this.ownEntity });
+    });
+    c.on('chatRejected', (r) => {
+      this.rejected++;
+      this.chat.rateLimited(r.retryAfterMs, r.reason);
+    });
+    c.on('transport', (t) => {
+      this.fallbackReason = t.fallbackReason ?? null;
+    });
+    c.on('reconnecting', (r) => {
+      this.status = `reconnecting (attempt ${r.attempt}) in ${(r.delayMs / 1000).toFixed(1)} s: ${r.reason}`;
+    });
+    c.on('drain', (d) => {
+      this.status = `server restarting: moving over in ${(d.reconnectInMs / 1000).toFixed(1)} s`;
+    });
+    c.on('close', (e) => {
+      this.status = `disconnected (${e.code}${e.reason ? `: ${e.reason}` : ''}) — reload to play again`;
+    });
+    c.on('error', (e) => this.logError(e.code ? `${e.code} ${e.message}` : e.message));
+  }
+
+  private frame(): void {
+    const now = this.now();
+    this.frames++;
+    const own = this.view.ownPosition(now);
+    const dir = this.input?.direction(own) ?? [0, 0];
+    if (dir[0] !== this.sentDir[0] || dir[1] !== this.sentDir[1]) {
+      this.sentDir = dir;
+      this.o.client.setInput(dir[0], dir[1]);
+    }
+    const entities = this.view.frame(now);
+    this.lastFrame = entities;
+    this.samples.add(now, entities);
+    const { w, h } = this.view.world;
+    this.renderer?.draw(entities, w, h);
+    if (now - this.lastHud >= HUD_REFRESH_MS) this.refreshHud(now);
+  }
+
+  private refreshHud(now: number): void {
+    this.lastHud = now;
+    const s = this.o.client.stats();
+    this.snapshotsMeter.add(now, s.snapshotsReceived);
+    this.lostMeter.add(now, s.datagramsLost);
+    this.bytesMeter.add(now, s.bytesDown.reliable + s.bytesDown.unreliable);
+    this.hud.show(formatHud(this.hudValues(s)));
+    this.hud.setStatus(this.welcomed && s.connected ? this.status : this.status || (s.connected ? '' : 'connecting…'));
+    this.chat.render(this.chatLog.all);
+  }
+
+  private hudValues(s: GameClientStats) {
+    return {
+      transport: s.transport,
+      rttMs: s.rttMs,
+      snapshotsPerSec: this.snapshotsMeter.perSecond(),
+      loss: lossShare(this.snapshotsMeter, this.lostMeter),
+      downBytesPerSec: this.bytesMeter.perSecond(),
+      interpDelayMs: this.view.interpDelayMs,
+      players: this.view.entityCount,
+    };
+  }
+
+  private logError(text: string): void {
+    this.errors.push(text);
+    if (this.errors.length > ERROR_LOG_LIMIT) this.errors.shift();
+  }
+
+  private debugSource() {
+    const c = this.o.client;
+    return {
+      transport: () => c.stats().transport,
+      transportLabel: () => transportLabel(c.stats().transport),
+      connected: () => c.stats().connected,
+      state: () => c.state,
+      rttMs: () => c.stats().rttMs,
+      snapshotsReceived: () => c.stats().snapshotsReceived,
+      snapshotsPerSec: () => this.snapshotsMeter.perSecond(),
+      loss: () => lossShare(this.snapshotsMeter, this.lostMeter),
+      downBytesPerSec: () => this.bytesMeter.perSecond(),
+      entities: () => this.view.entityCount,
+      interpDelayMs: () => this.view.interpDelayMs,
+      interpTargetMs: () => this.view.interpTargetMs,
+      jitterMs: () => this.view.jitterMs,
+      starvedFrames: () => this.view.starvedFrames,
+      predictionCorrection: () => this.view.lastCorrection,
+      chat: () => this.chatLog.all.map((l) => `${l.name}: ${l.text}`),
+      chatNotice: () => this.chat.noticeText,
+      chatRejected: () => this.rejected,
+      ownEntityId: () => this.ownEntity,
+      playerId: () => this.playerId,
+      name: () => this.o.name,
+      renderer: () => this.renderer?.rendererName ?? null,
+      frames: () => this.frames,
+      positions: () => this.lastFrame.map((e) => ({ id: e.id, x: e.x, y: e.y, own: e.own, name: e.name })),
+      hud: (): HudText | null => this.hud.text,
+      status: () => this.status,
+      fallbackReason: () => this.fallbackReason,
+      errors: () => [...this.errors],
+      stats: () => c.stats(),
+      samples: (sinceMs?: number) => this.samples.since(sinceMs ?? -Infinity),
+      now: () => this.now(),
+    };
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Entry point of the demo page. Query parameters:
+ * - `name=…`     join at once with this name (otherwise a form asks, offering a made-up one)
+ * - `room=…`     room to join (the server's default otherwise)
+ * - `transport=auto|webtransport|websocket`  force a transport (default auto: WebTransport first)
+ * - `server=http://host:port`  the game server's HTTP origin (default: where the page came from)
+ * - `renderer=webgl|webgpu|canvas`  the Pixi renderer to try first (default: WebGL when
+ *   hardware accelerated, else Canvas 2D)
+ * - `preview`    run a local scene without any server (for working on the visuals)
+ */
+import { GameApp, type GameClientLike } from './app.js';
+import { cleanName, makeUpName } from './game/names.js';
+import { GameClient } from './net/game-client.js';
+import type { TransportPreference } from './net/game-client-types.js';
+import { LocalPreviewClient } from './preview/local-client.js';
+
+/** localStorage key remembering the last name typed. */
+const NAME_KEY = 'tickwire.name';
+
+function transportParam(v: string | null): TransportPreference {
+  return v === 'webtransport' || v === 'websocket' ? v : 'auto';
+}
+
+function askName(doc: Document, suggested: string): Promise<string> {
+  const form = doc.getElementById('join') as HTMLFormElement;
+  const input = doc.getElementById('join-name') as HTMLInputElement;
+  input.value = suggested;
+  form.hidden = false;
+  input.focus();
+  input.select();
+  return new Promise((resolve) => {
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      form.hidden = true;
+      resolve(cleanName(input.value) || makeUpName());
+    }, { once: true });
+  });
+}
+
+/** POST /api/dev/ticket: the demo mints its own join tickets (servers started with devTickets). */
+function devTicketProvider(baseUrl: string, name: string, room: string | undefined): () => Promise<string> {
+  return async () => {
+    const res = await fetch(new URL('/api/dev/ticket', baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(room ? { name, room } : { name }),
+    });
+    if (!res.ok) throw new Error(`dev ticket: HTTP ${res.status}`);
+    const body = (await res.json()) as { ticket?: unknown };
+    if (typeof body.ticket !== 'string') throw new Error('dev ticket: no ticket in the answer');
+    return body.ticket;
+  };
+}
+
+async function main(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const given = params.get('name');
+  let remembered = '';
+  try {
+    remembered = localStorage.getItem(NAME_KEY) ?? '';
+  } catch {
+    // storage may be disabled; a made-up name will do
+  }
+  const name = given !== null ? cleanName(given) || makeUpName() : await askName(document, remembered || makeUpName());
+  try {
+    localStorage.setItem(NAME_KEY, name);
+  } catch {
+    // as above
+  }
+  const baseUrl = params.get('server') ?? location.origin;
+  const room = params.get('room') ?? undefined;
+  const client: GameClientLike = params.has('preview')
+    ? new LocalPreviewClient(name)
+    : new GameClient({ baseUrl, ticket: devTicketProvider(baseUrl, name, room), transport: transportParam(params.get('transport')) });
+  const r = params.get('renderer');
+  const renderer = r === 'canvas' || r === 'webgpu' || r === 'webgl' ? r : undefined;
+  const app = new GameApp({ client, doc: document, stage: document.getElementById('stage') as HTMLElement, name, renderer });
+  await app.start(window as Window & { tickwire?: unknown });
+}
+
+main().catch((e: unknown) => {
+  const el = document.getElementById('hud-status');
+  if (el) el.textContent = `failed to start: ${e instanceof Error ? e.message : String(e)}`;
+  console.error(e);
+});
