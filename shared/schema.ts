@@ -176,7 +176,7 @@ export function describeType(type: FieldType): string {
     case 'number': return `number ${type.min}..${type.max}`;
     case 'string': return `string ${type.minLength}..${type.maxLength}${type.asciiPattern ? ' id' : ''}`;
     case 'bool': return 'bool';
-    case 'enum': return type.values.map((v) => `'${v}'`).join('|');
+    case 'enum': return type.values.map((v) => `'${v}'`).join(' or ');
     case 'array': return `${describeType(type.of)}[${type.minLength}..${type.maxLength}]`;
     case 'tuple': return `[${type.of.map(describeType).join(', ')}]`;
     case 'record': return type.name;
