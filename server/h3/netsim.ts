@@ -1,0 +1,462 @@
+/**
+ * A seeded, deterministic link simulator for UDP packets, used on the QUIC path to study and test
+ * behaviour under loss, latency, jitter, duplication, reordering and a bandwidth limit, each set
+ * per direction. `up` is client -> server, `down` is server -> client.
+ *
+ * Per packet, in this order (like Linux netem):
+ * 1. loss: dropped with probability `loss`;
+ * 2. rate: if `rateBytesPerSec` > 0 the packet is serialised onto a link of that speed behind the
+ *    packets before it; when the bytes waiting for the link would exceed `queueLimitBytes`, it is
+ *    dropped (tail drop, counted as `queueDrops`);
+ * 3. delay: it arrives `delayMs` plus a uniform jitter in [-jitterMs, +jitterMs] after leaving the
+ *    link, never before the packet sent before it (jitter alone does not reorder);
+ * 4. reorder: with probability `reorder` it is held back `reorderDelayMs` more and exempt from the
+ *    ordering rule, so later packets overtake it;
+ * 5. duplicate: with probability `duplicate` a second copy arrives right after it.
+ * Every packet draws the same number of random values whatever the settings, from a PRNG per
+ * direction, so one seed gives one outcome and traffic in one direction never changes the other's.
+ *
+ * Time is injected (`now`, `setTimer`), so tests step it; nothing here reads the system clock.
+ */
+
+/** Impairments of one direction. */
+export interface LinkDirectionConfig {
+  /** Drop probability, 0..1. */
+  loss: number;
+  /** Base one-way delay, ms. */
+  delayMs: number;
+  /** Uniform jitter amplitude, ms: each packet's delay is delayMs ± jitterMs (never below 0). */
+  jitterMs: number;
+  /** Probability of delivering a packet twice, 0..1. */
+  duplicate: number;
+  /** Probability of holding a packet back so later ones overtake it, 0..1. */
+  reorder: number;
+  /** Extra delay of a reordered packet, ms. */
+  reorderDelayMs: number;
+  /** Link speed in bytes per second; 0 means unlimited. */
+  rateBytesPerSec: number;
+  /** Bytes allowed to wait for the rate-limited link before tail drop. */
+  queueLimitBytes: number;
+}
+
+export type Direction = 'up' | 'down';
+
+export interface LinkConfig {
+  up: LinkDirectionConfig;
+  down: LinkDirectionConfig;
+}
+
+/** Default bytes that may wait for a rate-limited link (a small router buffer): 64 KiB. */
+export const DEFAULT_RATE_QUEUE_LIMIT_BYTES = 64 * 1024;
+/** Default extra delay for reordered packets, ms. */
+export const DEFAULT_REORDER_DELAY_MS = 20;
+/**
+ * Most packets in flight inside the simulator per direction (waiting for their delivery time);
+ * beyond it packets are dropped and counted as `pendingDrops`, so a huge delay cannot grow memory
+ * without bound.
+ */
+export const MAX_PENDING_PACKETS = 20_000;
+
+/** A direction with no impairment. */
+export function perfectDirection(): LinkDirectionConfig {
+  return {
+    loss: 0, delayMs: 0, jitterMs: 0, duplicate: 0, reorder: 0,
+    reorderDelayMs: DEFAULT_REORDER_DELAY_MS, rateBytesPerSec: 0, queueLimitBytes: DEFAULT_RATE_QUEUE_LIMIT_BYTES,
+  };
+}
+
+/** A link with no impairment in either direction. */
+export function perfectLink(): LinkConfig {
+  return { up: perfectDirection(), down: perfectDirection() };
+}
+
+/** True when a direction changes nothing (the caller may then bypass the simulator). */
+export function isPerfectDirection(d: LinkDirectionConfig): boolean {
+  return d.loss === 0 && d.delayMs === 0 && d.jitterMs === 0 && d.duplicate === 0 && d.reorder === 0 && d.rateBytesPerSec === 0;
+}
+
+/** True when the whole link changes nothing. */
+export function isPerfectLink(c: LinkConfig): boolean {
+  return isPerfectDirection(c.up) && isPerfectDirection(c.down);
+}
+
+/** Counters of one direction. */
+export interface LinkDirectionStats {
+  sent: number;
+  bytesSent: number;
+  delivered: number;
+  bytesDelivered: number;
+  /** Dropped by the random loss. */
+  lost: number;
+  /** Dropped because the rate limiter's queue was full. */
+  queueDrops: number;
+  /** Dropped because MAX_PENDING_PACKETS were already in flight. */
+  pendingDrops: number;
+  duplicated: number;
+  reordered: number;
+  /** Packets currently in flight. */
+  pending: number;
+}
+
+/** The clock and timer the simulator runs on. */
+export interface NetsimClock {
+  /** Current time, ms (any origin, non-decreasing). */
+  now: () => number;
+  /** Calls `fn` after `delayMs`; returns a handle for `clearTimer`. */
+  setTimer: (fn: () => void, delayMs: number) => unknown;
+  /** Cancels a timer; optional (a stale timer firing is harmless). */
+  clearTimer?: (handle: unknown) => void;
+}
+
+export interface LinkSimulatorOptions extends NetsimClock {
+  /** PRNG seed (any 32-bit integer). */
+  seed: number;
+}
+
+/** The system clock and Node timers, for running the simulator for real. */
+export function systemNetsimClock(): NetsimClock {
+  return {
+    now: () => performance.now(),
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  };
+}
+
+/** sfc32: small, fast, well-distributed 32-bit PRNG; returns floats in [0, 1). */
+function makeRandom(seed: number): () => number {
+  let a = 0x9e3779b9;
+  let b = 0x243f6a88;
+  let c = 0xb7e15162;
+  let d = seed >>> 0;
+  const next = (): number => {
+    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    let t = (a + b) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    d = (d + 1) | 0;
+    t = (t + d) | 0;
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 16; i++) next(); // mix the seed in
+  return next;
+}
+
+interface Pending {
+  at: number;
+  seq: number;
+  packet: Uint8Array;
+  deliver: (packet: Uint8Array) => void;
+  dir: Direction;
+}
+
+/** Binary min-heap on (at, seq): earliest delivery first, FIFO among equal times. */
+class DeliveryHeap {
+  private readonly items: Pending[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): Pending | undefined {
+    return this.items[0];
+  }
+
+  push(p: Pending): void {
+    const a = this.items;
+    a.push(p);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!less(a[i], a[parent])) break;
+      [a[i], a[parent]] = [a[parent], a[i]];
+      i = parent;
+    }
+  }
+
+  pop(): Pending | undefined {
+    const a = this.items;
+    if (a.length === 0) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && less(a[l], a[m])) m = l;
+        if (r < a.length && less(a[r], a[m])) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+}
+
+function less(x: Pending, y: Pending): boolean {
+  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+}
+
+interface DirectionState {
+  cfg: LinkDirectionConfig;
+  random: () => number;
+  /** When the rate-limited link finishes sending what it already has. */
+  linkFreeAt: number;
+  /** Arrival time of the newest in-order packet (jitter never reorders). */
+  lastArrival: number;
+  stats: LinkDirectionStats;
+}
+
+function emptyStats(): LinkDirectionStats {
+  return { sent: 0, bytesSent: 0, delivered: 0, bytesDelivered: 0, lost: 0, queueDrops: 0, pendingDrops: 0, duplicated: 0, reordered: 0, pending: 0 };
+}
+
+/**
+ * The simulator. `send()` takes a packet (copied, so the caller may reuse its buffer) and calls
+ * `deliver` with it later, or never when it is dropped.
+ */
+export class LinkSimulator {
+  private readonly clock: NetsimClock;
+  private readonly dirs: Record<Direction, DirectionState>;
+  private readonly heap = new DeliveryHeap();
+  private seq = 0;
+  private timer: unknown = null;
+  private timerAt = Infinity;
+  private closed = false;
+
+  constructor(config: LinkConfig, options: LinkSimulatorOptions) {
+    validateLinkConfig(config);
+    this.clock = options;
+    const seed = options.seed | 0;
+    this.dirs = {
+      up: { cfg: { ...config.up }, random: makeRandom(seed ^ 0x5bd1e995), linkFreeAt: -Infinity, lastArrival: -Infinity, stats: emptyStats() },
+      down: { cfg: { ...config.down }, random: makeRandom(seed ^ 0x27d4eb2f), linkFreeAt: -Infinity, lastArrival: -Infinity, stats: emptyStats() },
+    };
+  }
+
+  /** The configuration in force. */
+  get config(): LinkConfig {
+    return { up: { ...this.dirs.up.cfg }, down: { ...this.dirs.down.cfg } };
+  }
+
+  /** Sends one packet in `direction`. Returns false when it was dropped at once (loss or queue full). */
+  send(direction: Direction, packet: Uint8Array, deliver: (packet: Uint8Array) => void): boolean {
+    if (this.closed) return false;
+    const d = this.dirs[direction];
+    const { cfg, stats } = d;
+    const now = this.clock.now();
+    stats.sent++;
+    stats.bytesSent += packet.length;
+    // Always draw four values so the random stream stays aligned whatever the settings.
+    const rLoss = d.random();
+    const rJitter = d.random();
+    const rReorder = d.random();
+    const rDup = d.random();
+    if (rLoss < cfg.loss) {
+      stats.lost++;
+      return false;
+    }
+    let departure = now;
+    if (cfg.rateBytesPerSec > 0) {
+      const start = Math.max(now, d.linkFreeAt);
+      const waitingBytes = ((start - now) * cfg.rateBytesPerSec) / 1000;
+      if (waitingBytes + packet.length > cfg.queueLimitBytes) {
+        stats.queueDrops++;
+        return false;
+      }
+      d.linkFreeAt = start + (packet.length * 1000) / cfg.rateBytesPerSec;
+      departure = d.linkFreeAt;
+    }
+    const copies = rDup < cfg.duplicate ? 2 : 1;
+    if (this.heap.size + copies > MAX_PENDING_PACKETS) {
+      stats.pendingDrops++;
+      return false;
+    }
+    let at = departure + Math.max(0, cfg.delayMs + (2 * rJitter - 1) * cfg.jitterMs);
+    if (rReorder < cfg.reorder) {
+      at += cfg.reorderDelayMs;
+      stats.reordered++;
+    } else {
+      at = Math.max(at, d.lastArrival);
+      d.lastArrival = at;
+    }
+    const copy = packet.slice();
+    this.heap.push({ at, seq: this.seq++, packet: copy, deliver, dir: direction });
+    if (copies === 2) {
+      stats.duplicated++;
+      this.heap.push({ at, seq: this.seq++, packet: copy.slice(), deliver, dir: direction });
+    }
+    stats.pending += copies;
+    this.arm();
+    return true;
+  }
+
+  /** Counters per direction (a snapshot). */
+  stats(): Record<Direction, LinkDirectionStats> {
+    return { up: { ...this.dirs.up.stats }, down: { ...this.dirs.down.stats } };
+  }
+
+  /** Delivers every packet due by now; called by the timer, and callable by tests. */
+  flush(): void {
+    const now = this.clock.now();
+    for (;;) {
+      const top = this.heap.peek();
+      if (!top || top.at > now || this.closed) break;
+      this.heap.pop();
+      const s = this.dirs[top.dir].stats;
+      s.pending--;
+      s.delivered++;
+      s.bytesDelivered += top.packet.length;
+      top.deliver(top.packet);
+    }
+    this.arm();
+  }
+
+  /** Drops everything in flight and stops the timer. */
+  close(): void {
+    this.closed = true;
+    this.heap.clear();
+    this.dirs.up.stats.pending = 0;
+    this.dirs.down.stats.pending = 0;
+    this.cancelTimer();
+  }
+
+  private arm(): void {
+    if (this.closed) return;
+    const top = this.heap.peek();
+    if (!top) {
+      this.cancelTimer();
+      return;
+    }
+    if (this.timer !== null && this.timerAt <= top.at) return;
+    this.cancelTimer();
+    this.timerAt = top.at;
+    const handle = this.clock.setTimer(() => {
+      if (this.timer !== handle) return; // superseded
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.flush();
+    }, Math.max(0, top.at - this.clock.now()));
+    this.timer = handle;
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) this.clock.clearTimer?.(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+}
+
+/** Throws RangeError when a configuration value is out of range (a programming error; specs go through parseLinkSpec). */
+export function validateLinkConfig(c: LinkConfig): void {
+  for (const dir of ['up', 'down'] as const) {
+    const problem = directionProblem(c[dir]);
+    if (problem) throw new RangeError(`netsim ${dir}: ${problem}`);
+  }
+}
+
+function directionProblem(d: LinkDirectionConfig): string | null {
+  for (const k of ['loss', 'duplicate', 'reorder'] as const) {
+    if (!(d[k] >= 0 && d[k] <= 1)) return `${k} must be a probability in [0, 1], got ${d[k]}`;
+  }
+  for (const k of ['delayMs', 'jitterMs', 'reorderDelayMs', 'rateBytesPerSec'] as const) {
+    if (!(Number.isFinite(d[k]) && d[k] >= 0)) return `${k} must be a finite number >= 0, got ${d[k]}`;
+  }
+  if (!(Number.isFinite(d.queueLimitBytes) && d.queueLimitBytes > 0)) return `queueLimitBytes must be > 0, got ${d.queueLimitBytes}`;
+  return null;
+}
+
+/** Spec keys and the config field each sets. */
+const SPEC_KEYS: Record<string, keyof LinkDirectionConfig> = {
+  loss: 'loss',
+  delay: 'delayMs',
+  jitter: 'jitterMs',
+  dup: 'duplicate',
+  reorder: 'reorder',
+  reorderdelay: 'reorderDelayMs',
+  rate: 'rateBytesPerSec',
+  queue: 'queueLimitBytes',
+};
+const PROBABILITY_KEYS = new Set(['loss', 'dup', 'reorder']);
+
+export type LinkSpecResult = { ok: true; config: LinkConfig } | { ok: false; error: string };
+
+/**
+ * Parses a link spec such as `"loss=0.05,delay=40,jitter=10,dup=0.01,reorder=0.02,rate=200000,up.loss=0.1"`.
+ * Keys: loss, dup, reorder (probabilities, `0.05` or `5%`), delay, jitter, reorderdelay (ms),
+ * rate (bytes/s, 0 = unlimited), queue (bytes). A bare key sets both directions; `up.` or `down.`
+ * sets one, and wins over a bare key wherever it appears. An empty spec is a perfect link.
+ * Never throws: errors name the offending entry.
+ */
+export function parseLinkSpec(spec: string): LinkSpecResult {
+  const config = perfectLink();
+  const both: Array<[keyof LinkDirectionConfig, number]> = [];
+  const single: Array<[Direction, keyof LinkDirectionConfig, number]> = [];
+  const seen = new Set<string>();
+  for (const raw of spec.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const eq = entry.indexOf('=');
+    if (eq <= 0) return { ok: false, error: `netsim: "${entry}" is not key=value` };
+    const fullKey = entry.slice(0, eq).trim().toLowerCase();
+    const valueText = entry.slice(eq + 1).trim();
+    if (seen.has(fullKey)) return { ok: false, error: `netsim: "${fullKey}" given twice` };
+    seen.add(fullKey);
+    let dir: Direction | null = null;
+    let key = fullKey;
+    const dot = fullKey.indexOf('.');
+    if (dot >= 0) {
+      const prefix = fullKey.slice(0, dot);
+      if (prefix !== 'up' && prefix !== 'down') return { ok: false, error: `netsim: unknown direction "${prefix}" in "${entry}" (use up. or down.)` };
+      dir = prefix;
+      key = fullKey.slice(dot + 1);
+    }
+    const field = SPEC_KEYS[key];
+    if (field === undefined) return { ok: false, error: `netsim: unknown key "${key}" in "${entry}" (known: ${Object.keys(SPEC_KEYS).join(', ')})` };
+    let value: number;
+    const percent = valueText.endsWith('%');
+    const numText = percent ? valueText.slice(0, -1).trim() : valueText;
+    if (!/^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(numText)) return { ok: false, error: `netsim: "${valueText}" is not a number in "${entry}"` };
+    value = Number(numText);
+    if (percent) {
+      if (!PROBABILITY_KEYS.has(key)) return { ok: false, error: `netsim: "%" only applies to loss, dup and reorder, in "${entry}"` };
+      value /= 100;
+    }
+    if (PROBABILITY_KEYS.has(key) && value > 1) return { ok: false, error: `netsim: ${key} must be in [0, 1] (or 0%..100%), got "${valueText}"` };
+    if (!Number.isFinite(value)) return { ok: false, error: `netsim: "${valueText}" is not finite in "${entry}"` };
+    if (key === 'queue' && value <= 0) return { ok: false, error: `netsim: queue must be > 0 bytes, in "${entry}"` };
+    if (dir) single.push([dir, field, value]);
+    else both.push([field, value]);
+  }
+  for (const [field, value] of both) {
+    config.up[field] = value;
+    config.down[field] = value;
+  }
+  for (const [dir, field, value] of single) config[dir][field] = value;
+  return { ok: true, config };
+}
+
+/** Formats a config back into a spec (for logs and reports); `parseLinkSpec(formatLinkSpec(c))` gives `c` back. */
+export function formatLinkSpec(c: LinkConfig): string {
+  const parts: string[] = [];
+  const def = perfectDirection();
+  const keys = Object.entries(SPEC_KEYS) as Array<[string, keyof LinkDirectionConfig]>;
+  for (const [key, field] of keys) {
+    if (c.up[field] === c.down[field]) {
+      if (c.up[field] !== def[field]) parts.push(`${key}=${c.up[field]}`);
+    } else {
+      if (c.up[field] !== def[field]) parts.push(`up.${key}=${c.up[field]}`);
+      if (c.down[field] !== def[field]) parts.push(`down.${key}=${c.down[field]}`);
+    }
+  }
+  return parts.join(',');
+}
