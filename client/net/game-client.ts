@@ -179,7 +179,7 @@ export class GameClient {
   sendChat(text: string): boolean {
     if (this.stateValue !== 'connected' || !this.channel) return false;
     if (text.length === 0 || text.length > MAX_CHAT_LENGTH) return false;
-    const ok = this.sendReliable(encodeChatSend(text));
+    const ok = this.sendReliable(() => encodeChatSend(text));
     if (ok) this.counters.chatSent++;
     return ok;
   }
@@ -187,7 +187,7 @@ export class GameClient {
   /** Leaves the game for good: tells the server, closes, emits `close`. Idempotent. */
   close(reason = 'client closed'): void {
     if (this.stateValue === 'closed') return;
-    if (this.channel && !this.channel.closed) this.sendReliable(encodeLeave());
+    if (this.channel && !this.channel.closed) this.sendReliable(() => encodeLeave());
     this.finish({ code: CLOSE_CODES.NORMAL, reason, byPeer: false });
   }
 
@@ -285,7 +285,7 @@ export class GameClient {
     this.adopt(opened.channel);
     this.events.emit('transport', { transport: opened.channel.kind, fallbackReason: opened.fallbackReason });
     this.lastServerError = null;
-    this.sendReliable(
+    this.sendReliable(() =>
       encodeHello({
         ticket,
         resumeToken: this.resumeToken ?? undefined,
@@ -405,7 +405,7 @@ export class GameClient {
       const oldest = this.pendingPings.keys().next().value;
       if (oldest !== undefined) this.pendingPings.delete(oldest);
     }
-    this.sendUnreliable(encodePing({ id, t: now }));
+    this.sendUnreliable(() => encodePing({ id, t: now }));
   }
 
   private startInputs(): void {
@@ -418,12 +418,10 @@ export class GameClient {
     if (this.stateValue !== 'connected' || !this.channel) return;
     const [dx, dy] = this.direction;
     const record = this.inputs.push(dx, dy, this.opts.now());
-    const bytes = encodeInput({
-      seq: record.seq,
-      ack: this.snapshots.ackId,
-      // Newest first: inputs[i] has seq `seq - i` (shared/messages.ts InputBody).
-      inputs: this.inputs.redundant().reverse().map((r) => [r.dx, r.dy] as [number, number]),
-    });
+    const ack = this.snapshots.ackId;
+    // Newest first: inputs[i] has seq `seq - i` (shared/messages.ts InputBody).
+    const inputs = this.inputs.redundant().reverse().map((r): [number, number] => [r.dx, r.dy]);
+    const bytes = () => encodeInput({ seq: record.seq, ack, inputs });
     if (this.sendUnreliable(bytes)) this.counters.inputsSent++;
     this.events.emit('input', record);
   }
@@ -438,15 +436,32 @@ export class GameClient {
 
   // ---- I/O ----------------------------------------------------------------------------------
 
-  private sendReliable(bytes: Uint8Array): boolean {
+  /**
+   * Encoders throw only on a body that breaks the schema (our bug, or a caller's NaN clock);
+   * that must not escape a timer callback, so it becomes an `error` event and a failed send.
+   */
+  private encode(make: () => Uint8Array): Uint8Array | null {
+    try {
+      return make();
+    } catch (error) {
+      this.events.emit('error', { message: `could not encode a message: ${errorText(error)}` });
+      return null;
+    }
+  }
+
+  private sendReliable(make: () => Uint8Array): boolean {
     if (!this.channel) return false;
+    const bytes = this.encode(make);
+    if (!bytes) return false;
     const ok = this.channel.sendReliable(bytes);
     if (ok) this.counters.bytesUpReliable += bytes.byteLength;
     return ok;
   }
 
-  private sendUnreliable(bytes: Uint8Array): boolean {
+  private sendUnreliable(make: () => Uint8Array): boolean {
     if (!this.channel) return false;
+    const bytes = this.encode(make);
+    if (!bytes) return false;
     const ok = this.channel.sendUnreliable(bytes);
     if (ok) this.counters.bytesUpUnreliable += bytes.byteLength;
     return ok;
@@ -479,7 +494,7 @@ export class GameClient {
         this.onSnapshot(msg.bytes);
         return;
       case 'ping':
-        this.sendUnreliable(encodePong(msg.body));
+        this.sendUnreliable(() => encodePong(msg.body));
         return;
       case 'pong': {
         const sentAt = this.pendingPings.get(msg.body.id);
@@ -522,8 +537,10 @@ export class GameClient {
     const { resumeToken, ...rest } = body;
     const welcome: WelcomeEvent = { ...rest, transport: this.channel.kind };
     if (this.everConnected) this.counters.reconnects++;
-    if (!welcome.resumed) {
-      // A fresh session: the server's chat replay starts from its history, not our last id.
+    if (this.welcomeInfo && this.welcomeInfo.roomId !== welcome.roomId) {
+      // Chat ids are per room; in another room our last id means nothing. In the same room we
+      // keep it even when the session was not resumed, so history sent on join after a failed
+      // resume does not show lines twice.
       this.lastChatId = 0;
     }
     this.everConnected = true;
