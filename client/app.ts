@@ -62,6 +62,8 @@ export class GameApp {
   private readonly errors: string[] = [];
   private readonly now: () => number;
   private welcomed = false;
+  private connectStartedAt: number | null = null;
+  private welcomeAt: number | null = null;
 
   constructor(private readonly o: GameAppOptions) {
     this.now = o.now ?? (() => performance.now());
@@ -82,6 +84,7 @@ export class GameApp {
     installDebugObject(win, this.debugSource());
     renderer.onFrame(() => this.frame());
     this.refreshHud(this.now());
+    this.connectStartedAt = this.now();
     this.o.client.connect().catch((e: unknown) => this.logError(`connect failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
@@ -89,6 +92,7 @@ export class GameApp {
     const c = this.o.client;
     c.on('welcome', (w) => {
       this.welcomed = true;
+      this.welcomeAt ??= this.now();
       this.ownEntity = w.entityId;
       this.playerId = w.playerId;
       if (!w.resumed) this.chatLog.clear();
@@ -200,6 +204,8 @@ export class GameApp {
       stats: () => c.stats(),
       samples: (sinceMs?: number) => this.samples.since(sinceMs ?? -Infinity),
       now: () => this.now(),
+      connectStartedAt: () => this.connectStartedAt,
+      welcomeAt: () => this.welcomeAt,
     };
   }
 }

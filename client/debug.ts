@@ -9,7 +9,8 @@
  * predictionCorrection, chat (visible lines "name: text"), chatNotice, chatRejected,
  * ownEntityId, playerId, name, renderer ('webgl' | 'webgpu' | 'canvas'), frames, positions (this
  * frame's drawn entities), hud (the HUD's texts), status, fallbackReason, errors, stats (the
- * GameClient's), now (the page clock). Method: samples(sinceMs?) returns the per-frame drawn
+ * GameClient's), now (the page clock), connectStartedAt and welcomeAt (page clock when connecting
+ * started and when the first welcome arrived). Method: samples(sinceMs?) returns the per-frame drawn
  * positions recorded since a page-clock time (see FrameSampleRing).
  */
 import type { FrameEntity } from './game/world-view.js';

@@ -1,0 +1,108 @@
+/**
+ * GamePage over the two browser drivers: playwright-core for Chromium, puppeteer-core over
+ * WebDriver BiDi for Firefox ESR (Playwright cannot drive stock Firefox; ../shared/notes).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser as PwBrowser, type Page as PwPage } from 'playwright-core';
+import puppeteer, { type Browser as PpBrowser, type Page as PpPage } from 'puppeteer-core';
+import {
+  CHROMIUM_ARGS, CHROMIUM_PATH, FIREFOX_PATH, pixelStatsInPage, readTickwireInPage, samplesInPage, setPanelsInPage,
+  type GamePage,
+} from './game-harness.js';
+
+export const VIEWPORT = { width: 1100, height: 720 };
+
+export async function launchChromium(): Promise<PwBrowser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+export interface ChromiumPageOptions {
+  /** Remove window.WebTransport before any page script runs (the fallback test). */
+  withoutWebTransport?: boolean;
+}
+
+/** Opens `url` in a fresh browser context (its own storage, like another person's browser). */
+export async function openChromiumPage(browser: PwBrowser, url: string, label: string, o: ChromiumPageOptions = {}): Promise<{ page: PwPage; game: GamePage; close(): Promise<void> }> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  if (o.withoutWebTransport) {
+    await context.addInitScript(() => {
+      delete (window as { WebTransport?: unknown }).WebTransport;
+    });
+  }
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  const game: GamePage = {
+    label,
+    tw: () => page.evaluate(readTickwireInPage),
+    samplesSince: (t) => page.evaluate(samplesInPage, t),
+    text: async (sel) => (await page.textContent(sel)) ?? '',
+    keyDown: (k) => page.keyboard.down(k),
+    keyUp: (k) => page.keyboard.up(k),
+    press: (k) => page.keyboard.press(k),
+    type: (t) => page.keyboard.type(t),
+    screenshot: async (path) => (await page.screenshot({ path })).toString('base64'),
+    pixelStats: (b64) => page.evaluate(pixelStatsInPage, b64),
+    panels: (v) => page.evaluate(setPanelsInPage, v),
+  };
+  return { page, game, close: () => context.close() };
+}
+
+export interface FirefoxHandle {
+  browser: PpBrowser;
+  close(): Promise<void>;
+}
+
+/** Firefox ESR with a fresh profile directory (removed on close). */
+export async function launchFirefox(): Promise<FirefoxHandle> {
+  const profile = mkdtempSync(join(tmpdir(), 'tickwire-ff-'));
+  // Keep Firefox from phoning home on this closed network, and quiet.
+  writeFileSync(join(profile, 'user.js'), [
+    'user_pref("app.update.enabled", false);',
+    'user_pref("browser.shell.checkDefaultBrowser", false);',
+    'user_pref("datareporting.policy.dataSubmissionEnabled", false);',
+    'user_pref("toolkit.telemetry.enabled", false);',
+    'user_pref("network.captive-portal-service.enabled", false);',
+  ].join('\n'));
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    protocol: 'webDriverBiDi',
+    executablePath: FIREFOX_PATH,
+    userDataDir: profile,
+    headless: true,
+  });
+  return {
+    browser,
+    async close() {
+      try {
+        await browser.close();
+      } finally {
+        rmSync(profile, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export async function openFirefoxPage(browser: PpBrowser, url: string, label: string): Promise<{ page: PpPage; game: GamePage; close(): Promise<void> }> {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  await page.setViewport(VIEWPORT);
+  await page.goto(url);
+  const game: GamePage = {
+    label,
+    tw: () => page.evaluate(readTickwireInPage),
+    samplesSince: (t) => page.evaluate(samplesInPage, t),
+    text: async (sel) => (await page.$eval(sel, (el) => el.textContent ?? '')) as string,
+    keyDown: (k) => page.keyboard.down(k as never),
+    keyUp: (k) => page.keyboard.up(k as never),
+    press: (k) => page.keyboard.press(k as never),
+    type: (t) => page.keyboard.type(t),
+    screenshot: async (path) => Buffer.from(await page.screenshot({ path: path as `${string}.png` })).toString('base64'),
+    pixelStats: (b64) => page.evaluate(pixelStatsInPage, b64),
+    panels: (v) => page.evaluate(setPanelsInPage, v),
+  };
+  return { page, game, close: () => context.close() };
+}

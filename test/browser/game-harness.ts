@@ -1,0 +1,340 @@
+/**
+ * Harness of the demo game's browser tests (game-chromium, game-firefox, game-loss): builds the
+ * client bundle when stale, finds and launches the system browsers, and measures what the page
+ * publishes on `window.tickwire`.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLIENT_DIR = join(REPO, 'client');
+export const DIST_INDEX = join(CLIENT_DIR, 'dist', 'index.html');
+export const RESULTS_DIR = join(REPO, 'test-results');
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const FIREFOX_PATH = '/usr/bin/firefox-esr';
+
+/** Flags that work for headless Chromium as root here (../shared/notes); never --disable-quic. */
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** Whether a browser binary is there; under CI (`CI=true`) a missing one is an error instead. */
+export function browserPresent(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error(`${path} is missing, and CI=true requires it (install it, see .ci/run)`);
+    console.warn(`skipping: ${path} is not installed`);
+    return false;
+  }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'dist' || entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when client/dist is missing or older than a file under client/. */
+export function clientBundleStale(): boolean {
+  return !existsSync(DIST_INDEX) || statSync(DIST_INDEX).mtimeMs < newestMtime(CLIENT_DIR);
+}
+
+/** Longest a build may hold the lock before another test process takes it over. */
+const BUILD_LOCK_STALE_MS = 180_000;
+
+/**
+ * Builds client/dist with Vite when stale. Test files run in parallel workers, so a lock
+ * directory (atomic mkdir) keeps two builds from writing client/dist at once.
+ */
+export async function ensureClientBuilt(): Promise<void> {
+  if (!clientBundleStale()) return;
+  const lock = join(tmpdir(), `tickwire-client-build-${createHash('sha256').update(REPO).digest('hex').slice(0, 12)}.lock`);
+  const deadline = Date.now() + BUILD_LOCK_STALE_MS + 30_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > BUILD_LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // the holder just released it
+      }
+      if (Date.now() > deadline) throw new Error('client build lock never released');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    if (!clientBundleStale()) return; // another worker built it while we waited
+    const { build } = await import('vite');
+    await build({ configFile: join(CLIENT_DIR, 'vite.config.ts'), logLevel: 'warn' });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Polls `probe` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v as NonNullable<T>;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function resultPath(name: string): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  return join(RESULTS_DIR, name);
+}
+
+/** One frame as `window.tickwire.samples()` returns it: entities [id, x, y, own]. */
+export interface FrameSample {
+  t: number;
+  e: Array<[number, number, number, number]>;
+}
+
+export interface StallReport {
+  frames: number;
+  /** Page-clock span covered, ms. */
+  spanMs: number;
+  /** Longest time the entity's drawn position stayed put, ms. */
+  longestStallMs: number;
+  /** Longest time between two drawn frames, ms (page hiccups, not network stalls). */
+  longestFrameGapMs: number;
+  /** Frames in which the entity was absent. */
+  missingFrames: number;
+}
+
+/**
+ * Measures how smoothly one entity moved in a series of drawn frames. A stall is a run of
+ * frames where its drawn position did not change: from the first frame that repeated the
+ * position to the frame where it moved again (or the last frame).
+ */
+export function analyzeStalls(samples: readonly FrameSample[], entityId: number): StallReport {
+  let longest = 0;
+  let longestGap = 0;
+  let missing = 0;
+  let prev: { t: number; x: number; y: number } | null = null;
+  let stillSince: number | null = null;
+  for (const s of samples) {
+    const e = s.e.find((x) => x[0] === entityId);
+    if (!e) {
+      missing++;
+      continue;
+    }
+    const cur = { t: s.t, x: e[1], y: e[2] };
+    if (prev) {
+      longestGap = Math.max(longestGap, cur.t - prev.t);
+      const moved = Math.abs(cur.x - prev.x) > 1e-6 || Math.abs(cur.y - prev.y) > 1e-6;
+      if (!moved) {
+        if (stillSince === null) stillSince = prev.t;
+        longest = Math.max(longest, cur.t - stillSince);
+      } else {
+        if (stillSince !== null) longest = Math.max(longest, cur.t - stillSince);
+        stillSince = null;
+      }
+    }
+    prev = cur;
+  }
+  const span = samples.length > 1 ? samples[samples.length - 1].t - samples[0].t : 0;
+  return { frames: samples.length, spanMs: span, longestStallMs: longest, longestFrameGapMs: longestGap, missingFrames: missing };
+}
+
+export interface PixelStats {
+  width: number;
+  height: number;
+  /** Variance of luminance (0-255 scale); a blank canvas has ~0. */
+  variance: number;
+  /** Distinct colours (counted up to 5000). */
+  colours: number;
+}
+
+/**
+ * Runs in the page: decodes a PNG (base64) with the browser's own decoder into a 2D canvas and
+ * measures it. Passed to page.evaluate, so it must use nothing from this module.
+ */
+export async function pixelStatsInPage(b64: string): Promise<PixelStats> {
+  const img = new Image();
+  img.src = `data:image/png;base64,${b64}`;
+  await img.decode();
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth;
+  c.height = img.naturalHeight;
+  const g = c.getContext('2d');
+  if (!g) throw new Error('no 2d context');
+  g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  let sum = 0;
+  let sum2 = 0;
+  const colours = new Set<number>();
+  for (let i = 0; i < d.length; i += 4) {
+    const l = 0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2];
+    n++;
+    sum += l;
+    sum2 += l * l;
+    if (colours.size < 5000) colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+  }
+  const mean = sum / n;
+  return { width: c.width, height: c.height, variance: sum2 / n - mean * mean, colours: colours.size };
+}
+
+// ---- driving the page -------------------------------------------------------------------------
+
+/** What the tests read from `window.tickwire` (a plain copy). */
+export interface TickwireView {
+  transport: 'webtransport' | 'websocket' | null;
+  transportLabel: string;
+  connected: boolean;
+  rttMs: number | null;
+  snapshotsReceived: number;
+  entities: number;
+  interpDelayMs: number;
+  chat: string[];
+  chatNotice: string;
+  ownEntityId: number | null;
+  renderer: string | null;
+  frames: number;
+  positions: Array<{ id: number; x: number; y: number; own: boolean; name: string }>;
+  hud: Record<string, string> | null;
+  connectStartedAt: number | null;
+  welcomeAt: number | null;
+  now: number;
+  errors: string[];
+  status: string;
+  datagramsLost: number;
+}
+
+/** Runs in the page: copies the fields above out of `window.tickwire` (null before it exists). */
+export function readTickwireInPage(): TickwireView | null {
+  const t = (window as unknown as { tickwire?: Record<string, unknown> }).tickwire;
+  if (!t) return null;
+  const stats = t.stats as { datagramsLost: number };
+  return {
+    transport: t.transport, transportLabel: t.transportLabel, connected: t.connected, rttMs: t.rttMs,
+    snapshotsReceived: t.snapshotsReceived, entities: t.entities, interpDelayMs: t.interpDelayMs, chat: t.chat,
+    chatNotice: t.chatNotice, ownEntityId: t.ownEntityId, renderer: t.renderer, frames: t.frames, positions: t.positions,
+    hud: t.hud, connectStartedAt: t.connectStartedAt, welcomeAt: t.welcomeAt, now: t.now, errors: t.errors,
+    status: t.status, datagramsLost: stats.datagramsLost,
+  } as TickwireView;
+}
+
+/** The few page operations the scenarios need, over playwright's or puppeteer's Page. */
+export interface GamePage {
+  readonly label: string;
+  tw(): Promise<TickwireView | null>;
+  samplesSince(t: number): Promise<FrameSample[]>;
+  text(selector: string): Promise<string>;
+  keyDown(key: string): Promise<void>;
+  keyUp(key: string): Promise<void>;
+  press(key: string): Promise<void>;
+  type(text: string): Promise<void>;
+  /** Full-page screenshot saved at `path`, returned as base64 PNG. */
+  screenshot(path: string): Promise<string>;
+  /** Runs pixelStatsInPage on a base64 PNG. */
+  pixelStats(b64: string): Promise<PixelStats>;
+  /** Hides (or shows again) the HTML panels so a screenshot shows only the canvas. */
+  panels(visible: boolean): Promise<void>;
+}
+
+/** Runs in the page. */
+export function setPanelsInPage(visible: boolean): void {
+  for (const id of ['hud', 'chat']) {
+    const el = document.getElementById(id);
+    if (el) el.style.visibility = visible ? '' : 'hidden';
+  }
+}
+
+/** Runs in the page. */
+export function samplesInPage(since: number): FrameSample[] {
+  const t = (window as unknown as { tickwire: { samples(s: number): FrameSample[] } }).tickwire;
+  return t.samples(since);
+}
+
+/** Waits for the page to be connected and to see `players` entities. */
+export async function waitJoined(p: GamePage, players: number, timeoutMs = 20_000): Promise<TickwireView> {
+  return waitFor(`${p.label} to join and see ${players} players`, async () => {
+    const t = await p.tw();
+    return t && t.connected && t.entities >= players && t.ownEntityId !== null && t.positions.length >= players ? t : null;
+  }, timeoutMs);
+}
+
+/** Short-way distance on the 1000-unit torus. */
+export function torusDistance(a: { x: number; y: number }, b: { x: number; y: number }, size = 1000): number {
+  const d = (u: number, v: number) => {
+    const r = Math.abs(u - v) % size;
+    return Math.min(r, size - r);
+  };
+  return Math.hypot(d(a.x, b.x), d(a.y, b.y));
+}
+
+/** Where `viewer` draws entity `id` (null when absent). */
+export async function seenAt(viewer: GamePage, id: number): Promise<{ x: number; y: number } | null> {
+  const t = await viewer.tw();
+  const e = t?.positions.find((p) => p.id === id);
+  return e ? { x: e.x, y: e.y } : null;
+}
+
+/**
+ * `mover` holds `key` until `viewer` has drawn the mover's entity at least `distance` units
+ * from where it was: the input travelled to the server, the server simulated it, and the
+ * snapshots carried it to the other browser.
+ */
+export async function moveAndWatch(mover: GamePage, viewer: GamePage, key: string, distance = 20): Promise<number> {
+  const id = (await mover.tw())?.ownEntityId;
+  if (id === null || id === undefined) throw new Error(`${mover.label} has no entity`);
+  const start = await waitFor(`${viewer.label} to draw ${mover.label}`, () => seenAt(viewer, id));
+  await mover.keyDown(key);
+  try {
+    return await waitFor(`${viewer.label} to see ${mover.label} move ${distance} units`, async () => {
+      const now = await seenAt(viewer, id);
+      const d = now ? torusDistance(start, now) : 0;
+      return d >= distance ? d : 0;
+    }, 15_000);
+  } finally {
+    await mover.keyUp(key);
+  }
+}
+
+/** `from` types a chat line (Enter opens the box, Enter sends); waits until `to` shows it. */
+export async function chatAcross(from: GamePage, to: GamePage, senderName: string, text: string): Promise<void> {
+  await from.press('Enter');
+  await from.type(text);
+  await from.press('Enter');
+  const want = `${senderName}: ${text}`;
+  await waitFor(`${to.label} to show "${want}"`, async () => (await to.tw())?.chat.includes(want));
+  await waitFor(`${from.label} to show its own line`, async () => (await from.tw())?.chat.includes(want));
+}
+
+/** Screenshot of the canvas alone (panels hidden) plus the full page; returns the canvas's pixel stats. */
+export async function canvasCheck(p: GamePage, name: string): Promise<PixelStats> {
+  await p.panels(false);
+  let b64: string;
+  try {
+    b64 = await p.screenshot(resultPath(`${name}-canvas.png`));
+  } finally {
+    await p.panels(true);
+  }
+  await p.screenshot(resultPath(`${name}.png`));
+  return p.pixelStats(b64);
+}
