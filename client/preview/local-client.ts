@@ -43,7 +43,6 @@ export class LocalPreviewClient implements GameClientLike {
       this.ents.push({ id: i + 2, x: 500 + Math.cos(a) * 250, y: 500 + Math.sin(a) * 250, angle: a, dx: Math.cos(a + 1.6), dy: Math.sin(a + 1.6) });
     });
     const players = [{ entityId: 1, name: this.name, playerId: 'preview' }, ...BOTS.map((n, i) => ({ entityId: i + 2, name: n, playerId: `bot-${i}` }))];
-    this.emit('transport', { transport: 'websocket', fallbackReason: 'preview: no server' });
     this.emit('welcome', {
       playerId: 'preview', entityId: 1, name: this.name, roomId: 'preview', tickHz: 60, snapshotHz: 20, resumed: false,
       serverTime: this.now(), worldW: WORLD, worldH: WORLD, players, transport: 'websocket',
