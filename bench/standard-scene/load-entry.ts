@@ -1,0 +1,111 @@
+/**
+ * Load process: P-1 standard-scene players in one process (real GameClients, each sending a
+ * random direction 20 times a second), joined JOIN_CONCURRENCY at a time. Started by run.ts with
+ *   --url <http origin> --transport webtransport|websocket --count <n>
+ * and driven over IPC (ipc.ts). Reports mean bytes per client, how many stayed connected, and
+ * its own CPU (a saturated load generator would make the server look better than it is).
+ */
+import type { GameClient } from '../../client/net/game-client.js';
+import { argMap, createBenchClient, epochNow, transportArg, webTransportFor } from './bench-client.js';
+import { childIpc, type LoadReport } from './ipc.js';
+
+/** Joins in flight at once: a burst of 500 handshakes would only measure the accept queue. */
+const JOIN_CONCURRENCY = 16;
+/** All clients must have joined within this (P=512 over QUIC on a busy 2-core box). */
+const JOIN_ALL_TIMEOUT_MS = 150_000;
+const ERROR_LIMIT = 10;
+
+const args = argMap(process.argv.slice(2));
+const baseUrl = args.get('url') ?? '';
+const transport = transportArg(args.get('transport'));
+const count = Number(args.get('count'));
+if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive integer, got ${args.get('count')}`);
+
+const WebTransport = await webTransportFor(transport);
+const clients: GameClient[] = [];
+const errors: string[] = [];
+let errorCount = 0;
+const noteError = (s: string) => {
+  errorCount++;
+  if (errors.length < ERROR_LIMIT) errors.push(s);
+};
+
+interface Window {
+  t0: number;
+  cpu0: NodeJS.CpuUsage;
+  down0: number[];
+  up0: number[];
+}
+let win: Window | null = null;
+const totals = (c: GameClient) => {
+  const s = c.stats();
+  return { down: s.bytesDown.reliable + s.bytesDown.unreliable, up: s.bytesUp.reliable + s.bytesUp.unreliable };
+};
+
+const send = childIpc((c) => {
+  if (c.cmd === 'start') {
+    win = { t0: epochNow(), cpu0: process.cpuUsage(), down0: [], up0: [] };
+    for (const cl of clients) {
+      const t = totals(cl);
+      win.down0.push(t.down);
+      win.up0.push(t.up);
+    }
+    send({ ev: 'started' });
+  } else if (c.cmd === 'stop') {
+    const w = win;
+    if (!w) throw new Error('stop before start');
+    win = null;
+    const wallS = (epochNow() - w.t0) / 1000;
+    const cpu = process.cpuUsage(w.cpu0);
+    let down = 0;
+    let up = 0;
+    clients.forEach((cl, i) => {
+      const t = totals(cl);
+      down += t.down - w.down0[i];
+      up += t.up - w.up0[i];
+    });
+    const n = clients.length;
+    const report: LoadReport = {
+      wallS,
+      clients: n,
+      connected: clients.filter((cl) => cl.connected).length,
+      downAppBpsMean: n ? down / n / wallS : null,
+      upAppBpsMean: n ? up / n / wallS : null,
+      cpuPerWallS: (cpu.user + cpu.system) / 1e6 / wallS,
+      rssMB: process.memoryUsage().rss / 2 ** 20,
+      errors: errorCount > errors.length ? [...errors, `... ${errorCount - errors.length} more`] : [...errors],
+    };
+    send({ ev: 'stopped', report });
+  } else if (c.cmd === 'exit') {
+    for (const cl of clients) cl.close('bench finished');
+    setTimeout(() => process.exit(0), 100);
+  }
+});
+
+const t0 = epochNow();
+let next = 0;
+let failed = 0;
+async function joinWorker(): Promise<void> {
+  while (next < count && epochNow() - t0 < JOIN_ALL_TIMEOUT_MS) {
+    const i = next++;
+    const client = createBenchClient({ baseUrl, transport, name: `load${i + 1}`, WebTransport });
+    client.on('error', (e) => noteError(`load${i + 1}: error ${e.code ?? ''} ${e.message}`));
+    client.on('close', (e) => noteError(`load${i + 1}: closed ${e.code} ${e.reason}`));
+    clients.push(client);
+    try {
+      await client.connect();
+    } catch (err) {
+      failed++;
+      noteError(`load${i + 1}: connect failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+await Promise.all(Array.from({ length: Math.min(JOIN_CONCURRENCY, count) }, joinWorker));
+const joined = clients.filter((c) => c.connected).length;
+if (joined < count) {
+  send({ ev: 'fatal', message: `load: only ${joined}/${count} clients joined in ${Math.round(epochNow() - t0)} ms (${failed} failed): ${errors.join('; ')}` });
+  setTimeout(() => process.exit(1), 100);
+} else {
+  process.stderr.write(`load: ${joined} clients joined over ${transport} in ${Math.round(epochNow() - t0)} ms\n`);
+  send({ ev: 'joined', clients: joined, joinMs: epochNow() - t0 });
+}

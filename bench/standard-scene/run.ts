@@ -1,0 +1,146 @@
+/**
+ * `npm run bench:scene`: the standard scene (DESIGN.md) for tickwire over WebTransport and
+ * WebSocket and for the Colyseus peer, in one run, interleaved per (P, run) so both see the same
+ * machine. Per (P, transport, run) a fresh server process, an observer process (1 client, joins
+ * first) and a load process (P-1 clients); warm-up, then a measured window.
+ *
+ * stdout: JSON lines only (report.ts: kind run | median | ratio | target).
+ * stderr: progress, children's output (labelled) and, at the end, a Markdown table.
+ * Every child is stopped by PID at the end, also on failure and on SIGINT/SIGTERM.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ArgsError, parseArgs, USAGE, type BenchArgs } from './args.js';
+import { BenchChild, installCleanupHandlers, stopAll } from './children.js';
+import type { LoadReport, ObserverReport, ServerReport } from './ipc.js';
+import { ColyseusPeer, peerSourceDir } from './peer.js';
+import {
+  emptyMetrics, markdownTable, mediansOf, ourRunLine, ratiosOf, targetList, targetsOf,
+  type BenchTransport, type OutputLine, type RunLine,
+} from './report.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = resolve(HERE, '..', '..');
+
+/** Time for a fresh server process to start listening (tsx compile on a busy box included). */
+const SERVER_READY_TIMEOUT_MS = 30_000;
+const OBSERVER_JOIN_TIMEOUT_MS = 30_000;
+/** Joining P-1 clients; the load process gives up at 150 s itself. */
+const LOAD_JOIN_TIMEOUT_MS = 170_000;
+const START_STOP_TIMEOUT_MS = 10_000;
+/** Pause between runs so the previous processes' sockets and CPU settle. */
+const BETWEEN_RUNS_MS = 1_000;
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const emit = (line: OutputLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+/** One (P, transport, run) of ours: server, observer, load; stopped by PID whatever happens. */
+async function runOurs(P: number, transport: BenchTransport, run: number, a: BenchArgs): Promise<RunLine> {
+  const base = { kind: 'run' as const, system: 'tickwire' as const, transport, P, run, windowS: a.windowS };
+  const tag = `${transport === 'webtransport' ? 'wt' : 'ws'} P=${P} #${run}`;
+  const children: BenchChild[] = [];
+  try {
+    const server = BenchChild.forkTs(join(HERE, 'server-entry.ts'), [], { label: `server ${tag}`, cwd: REPO_ROOT });
+    children.push(server);
+    const ready = await server.waitFor('ready', SERVER_READY_TIMEOUT_MS);
+    const common = ['--url', ready.baseUrl, '--transport', transport];
+    const observer = BenchChild.forkTs(join(HERE, 'observer-entry.ts'), common, { label: `observer ${tag}`, cwd: REPO_ROOT });
+    children.push(observer);
+    await observer.waitFor('joined', OBSERVER_JOIN_TIMEOUT_MS);
+    const load = BenchChild.forkTs(join(HERE, 'load-entry.ts'), [...common, '--count', String(P - 1)], { label: `load ${tag}`, cwd: REPO_ROOT });
+    children.push(load);
+    const joined = await load.waitFor('joined', LOAD_JOIN_TIMEOUT_MS);
+    log(`[bench] ${tag}: ${joined.clients + 1} clients joined in ${Math.round(joined.joinMs)} ms; warm-up ${a.warmupS} s`);
+    await sleep(a.warmupS * 1000);
+    for (const c of children) c.send({ cmd: 'start' });
+    await Promise.all(children.map((c) => c.waitFor('started', START_STOP_TIMEOUT_MS)));
+    await sleep(a.windowS * 1000);
+    for (const c of children) c.send({ cmd: 'stop' });
+    const [s, o, l] = await Promise.all(children.map((c) => c.waitFor('stopped', START_STOP_TIMEOUT_MS)));
+    const { line, notes } = ourRunLine(base, s.report as ServerReport, o.report as ObserverReport, l.report as LoadReport);
+    if (notes.length) log(`[bench] ${tag} notes: ${notes.join(' | ')}`);
+    return line;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`[bench] ${tag} FAILED: ${message}`);
+    return { ...base, ...emptyMetrics(), error: message.slice(0, 500) };
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+  }
+}
+
+async function main(): Promise<number> {
+  let a: BenchArgs;
+  try {
+    a = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    log(err instanceof ArgsError ? err.message : String(err));
+    return 2;
+  }
+  if (a.help) {
+    log(USAGE);
+    return 0;
+  }
+  installCleanupHandlers();
+  const started = Date.now();
+  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} peer=${a.peer ? 'colyseus' : 'off'}`);
+
+  let peer: ColyseusPeer | null = null;
+  const lines: RunLine[] = [];
+  if (a.peer) {
+    try {
+      peer = await ColyseusPeer.prepare(peerSourceDir(REPO_ROOT), log);
+      peer.tidy();
+    } catch (err) {
+      log(`[bench] Colyseus peer unavailable: ${err instanceof Error ? err.message : String(err)}`);
+      for (const P of a.ps) {
+        const line: RunLine = { kind: 'run', system: 'colyseus', transport: 'websocket', P, run: 1, windowS: a.windowS, ...emptyMetrics(), error: `peer unavailable: ${String(err).slice(0, 300)}` };
+        lines.push(line);
+        emit(line);
+      }
+    }
+  }
+
+  for (const P of a.ps) {
+    for (let run = 1; run <= a.runs; run++) {
+      for (const transport of a.peerOnly ? [] : a.transports) {
+        log(`[bench] tickwire ${transport} P=${P} run ${run}/${a.runs} ...`);
+        const line = await runOurs(P, transport, run, a);
+        lines.push(line);
+        emit(line);
+        await sleep(BETWEEN_RUNS_MS);
+      }
+      if (peer) {
+        log(`[bench] colyseus P=${P} run ${run}/${a.runs} ...`);
+        const line = await peer.runOnce({ P, run, warmupS: a.warmupS, windowS: a.windowS }, log);
+        lines.push(line);
+        emit(line);
+        await sleep(BETWEEN_RUNS_MS);
+      }
+    }
+  }
+
+  const medians = mediansOf(lines);
+  for (const m of medians) emit(m);
+  const ratios = ratiosOf(medians);
+  for (const r of ratios) emit(r);
+  const targets = targetsOf(medians, ratios);
+  for (const t of targets) emit(t);
+  log(`\n${markdownTable(medians, ratios)}\n`);
+  if (targets.length) log(`${targetList(targets)}\n`);
+  log(`[bench] done in ${Math.round((Date.now() - started) / 1000)} s`);
+  return lines.some((l) => l.error) ? 1 : 0;
+}
+
+main().then(
+  async (code) => {
+    await stopAll();
+    process.exit(code);
+  },
+  async (err: unknown) => {
+    log(`[bench] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await stopAll();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,90 @@
+/**
+ * Entity staleness at the observer: for every entity, the age of the newest information the
+ * client holds about it, sampled on a timer. Pure (time is passed in), so test/bench/ checks it.
+ *
+ * "Information time" of an entity is the server time of the snapshot in which the client first
+ * saw the entity's current state. A snapshot that leaves an entity out (the priority
+ * accumulator chose others) reconstructs it from the delta baseline, so the client still shows
+ * the older state: that state keeps its older information time, also when the baseline the
+ * server used is older than the newest snapshot the client has (the state then goes back to a
+ * value already seen, and is recognised by value). In the standard scene every entity moves
+ * every tick, so an entity's exact state never legitimately repeats.
+ */
+import { SampleReservoir } from './stats.js';
+
+export interface EntitySample {
+  id: number;
+  x: number;
+  y: number;
+  angle: number;
+}
+
+/** States remembered per entity to recognise a reverted one; deltas reach back at most 32 snapshots. */
+export const STATES_PER_ENTITY_LIMIT = 64;
+/** Entities tracked; the standard scene goes to 512, anything past this is not sampled. */
+export const TRACKED_ENTITIES_LIMIT = 4096;
+
+interface Tracked {
+  /** State key -> server time of the snapshot that first carried it. */
+  seen: Map<string, number>;
+  /** Server time of the state currently held. */
+  infoTime: number;
+  /** Newest snapshot server time that listed this entity at all (to forget departed ones). */
+  lastListed: number;
+}
+
+export class StalenessTracker {
+  private readonly entities = new Map<number, Tracked>();
+  private newestSnapshotTime = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly samples: SampleReservoir) {}
+
+  /** Entities currently held. */
+  get size(): number {
+    return this.entities.size;
+  }
+
+  /**
+   * A snapshot arrived with the full reconstructed view (`entities`) as of server time
+   * `serverTime`. Entities not listed any more have left and are forgotten.
+   */
+  onSnapshot(serverTime: number, entities: readonly EntitySample[]): void {
+    this.newestSnapshotTime = Math.max(this.newestSnapshotTime, serverTime);
+    for (const e of entities) {
+      let t = this.entities.get(e.id);
+      if (!t) {
+        if (this.entities.size >= TRACKED_ENTITIES_LIMIT) continue;
+        t = { seen: new Map(), infoTime: serverTime, lastListed: serverTime };
+        this.entities.set(e.id, t);
+      }
+      t.lastListed = serverTime;
+      const key = `${e.x},${e.y},${e.angle}`;
+      const first = t.seen.get(key);
+      if (first !== undefined) {
+        t.infoTime = first;
+        continue;
+      }
+      t.seen.set(key, serverTime);
+      if (t.seen.size > STATES_PER_ENTITY_LIMIT) {
+        // Map iteration is insertion order: drop the oldest state.
+        const oldest = t.seen.keys().next().value;
+        if (oldest !== undefined) t.seen.delete(oldest);
+      }
+      t.infoTime = serverTime;
+    }
+    for (const [id, t] of this.entities) {
+      if (t.lastListed < this.newestSnapshotTime) this.entities.delete(id);
+    }
+  }
+
+  /** Records, for every entity held, `now - infoTime` (ms). */
+  sample(now: number): void {
+    for (const t of this.entities.values()) this.samples.add(now - t.infoTime);
+  }
+
+  /** Forget everything (a reconnect starts a fresh view). */
+  clear(): void {
+    this.entities.clear();
+    this.newestSnapshotTime = Number.NEGATIVE_INFINITY;
+  }
+}
