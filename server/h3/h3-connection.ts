@@ -20,7 +20,7 @@ import {
   errorCodeName, http3CodeToWebTransport, webTransportCodeToHttp3,
 } from './wire/errors.js';
 import { decodeFieldSection, encodeFieldSection } from './wire/qpack/field-section.js';
-import { validateExtendedConnect } from './connect-validation-tmp.js';
+import { buildConnectRequestHeaders, buildConnectResponseHeaders, validateConnectRequest, validateConnectResponse } from './wire/connect-request.js';
 import { WebTransportSession, WebTransportStream, type SessionCloseInfo, type SessionHost } from './session.js';
 import { bump, type H3Counters } from './h3-counters.js';
 import {
@@ -66,6 +66,11 @@ export interface H3ConnectionOptions {
    * connection with the TLS bad_certificate alert code (RFC 9001 §4.8: 0x100 + 42).
    */
   verifyPeer?: () => string | null;
+  /**
+   * Close the QUIC connection shortly after its last session ends (default true). Tests set it
+   * false on a client to behave like Chromium, which leaves that to the server.
+   */
+  closeWhenIdle?: boolean;
 }
 
 /** CRYPTO_ERROR for TLS alert bad_certificate (RFC 9001 §4.8, RFC 8446 §6). */
@@ -193,15 +198,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
         return;
       }
       const id = this.quic.openStream(true);
-      const fields: Array<[string, string]> = [
-        [':method', 'CONNECT'],
-        [':protocol', 'webtransport'],
-        [':scheme', 'https'],
-        [':authority', authority],
-        [':path', path],
-        ['sec-webtransport-http3-draft02', '1'],
-      ];
-      if (origin !== null) fields.push(['origin', origin]);
+      const fields = buildConnectRequestHeaders({ authority, path, origin: origin ?? undefined });
       const pending: PendingConnect = { resolve, reject, path, origin: origin ?? '' };
       this.inStreams.set(id, { kind: 'connect-pending', dec: new FrameDecoder(), pending });
       if (!this.quic.write(id, encodeHeadersFrame(encodeFieldSection(fields)))) {
@@ -641,7 +638,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       }
       const ev = st.dec.next();
       if (ev.status === 'need-more') break;
-      if (!this.handleRequestEvent(id, st, ev)) return;
+      if (!this.handleRequestEvent(id, st, ev, fin)) return;
     }
     if (!fin) return;
     const st = this.inStreams.get(id);
@@ -670,7 +667,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   }
 
   /** Returns false when the stream's state changed such that pumping must stop. */
-  private handleRequestEvent(id: number, st: Extract<InState, { kind: 'request' | 'connect' | 'connect-pending' }>, ev: FrameEvent): boolean {
+  private handleRequestEvent(id: number, st: Extract<InState, { kind: 'request' | 'connect' | 'connect-pending' }>, ev: FrameEvent, fin: boolean): boolean {
     if (ev.status === 'need-more') return true;
     if (ev.status === 'error') {
       // Frame-level errors are connection errors (RFC 9114 §7.1); in a live session's CONNECT
@@ -692,7 +689,8 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
         this.connectionError(H3_ID_ERROR, 'WebTransport stream names an invalid session id');
         return false;
       }
-      this.attachWtStream(id, ev.sessionId, true, ev.rest, false);
+      // `rest` holds every byte pushed so far, so this chunk's FIN belongs with it.
+      this.attachWtStream(id, ev.sessionId, true, ev.rest, fin);
       return false;
     }
     if (st.kind === 'request') {
@@ -767,26 +765,26 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       this.connectionError(fs.code, fs.detail);
       return false;
     }
-    const v = validateExtendedConnect(fs.headers);
+    const v = validateConnectRequest(fs.headers);
     if (v.status === 'error') {
       // RFC 9114 §4.1.2: a malformed request is a stream error of type H3_MESSAGE_ERROR.
       this.rejectStream(id, v.code);
       return false;
     }
     this.requestsSeen++;
-    const request: ConnectRequest = {
-      streamId: id,
-      authority: v.authority,
-      path: v.path,
-      origin: v.origin ?? '',
-      headers: fs.headers,
-    };
     if (v.status === 'not-webtransport') {
       // A well-formed HTTP request that is not a WebTransport CONNECT: we serve nothing else.
-      this.respond(id, 404, true);
+      this.respond(id, 400, true);
       this.scheduleIdleClose();
       return false;
     }
+    const request: ConnectRequest = {
+      streamId: id,
+      authority: v.request.authority,
+      path: v.request.path,
+      origin: v.request.origin ?? '',
+      headers: fs.headers,
+    };
     if (this.goawaySent && id >= this.maxClientBidiSeen + 4) {
       this.rejectStream(id, H3_REQUEST_REJECTED);
       return false;
@@ -827,9 +825,8 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
 
   private respond(id: number, status: number, fin: boolean): void {
     bump(this.counters.responses, String(status));
-    const fields: Array<[string, string]> = [[':status', String(status)]];
-    // Older Chromium versions required this header on the 200 (see notes); harmless otherwise.
-    if (status === 200) fields.push(['sec-webtransport-http3-draft', 'draft02']);
+    // Older Chromium versions required `sec-webtransport-http3-draft: draft02` on the 200.
+    const fields = buildConnectResponseHeaders(status, { draft02: true });
     this.quic.write(id, encodeHeadersFrame(encodeFieldSection(fields)), fin);
     if (fin) {
       // We answered without reading the rest; tell the peer to stop sending (RFC 9114 §4.1.1).
@@ -853,13 +850,13 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       this.connectionError(fs.code, fs.detail);
       return false;
     }
-    const statusField = fs.headers.find(([n]) => n === ':status');
-    const status = statusField ? Number(statusField[1]) : NaN;
-    if (!Number.isInteger(status)) {
-      this.rejectStream(id, H3_MESSAGE_ERROR);
-      st.pending.reject({ message: 'response without a valid :status' });
+    const r = validateConnectResponse(fs.headers);
+    if (r.status === 'error') {
+      this.rejectStream(id, r.code);
+      st.pending.reject({ message: `malformed response: ${r.detail}` });
       return false;
     }
+    const status = r.statusCode;
     if (status >= 100 && status < 200) return true; // interim response: keep waiting
     if (status < 200 || status > 299) {
       this.inStreams.set(id, { kind: 'done' });
@@ -1017,7 +1014,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
    * silently, so without this it would live until the idle timeout.
    */
   private scheduleIdleClose(delay = CONNECTION_CLOSE_MAX_WAIT_MS): void {
-    if (this.closed || this.sessions.size > 0) return;
+    if (this.closed || this.sessions.size > 0 || this.options.closeWhenIdle === false) return;
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.closeTimer = setTimeout(() => {
       this.closeTimer = null;

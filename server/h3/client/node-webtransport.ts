@@ -13,7 +13,8 @@ import { isIP } from 'node:net';
 import { QuicEndpoint } from '../quic/endpoint.js';
 import { buildClientConfig } from '../quic/config.js';
 import { H3Connection } from '../h3-connection.js';
-import { newH3Counters } from '../h3-counters.js';
+import { newH3Counters, type H3Counters } from '../h3-counters.js';
+import type { QuicCloseInfo } from '../quic/quic-connection.js';
 import { CONNECT_TIMEOUT_MS } from '../h3-limits.js';
 import type { WebTransportSession, WebTransportStream } from '../session.js';
 import { WebTransportError, toReadable, toWritable } from './streams.js';
@@ -47,6 +48,11 @@ export interface NodeWebTransportOptions {
   endpoint?: QuicEndpoint;
   /** Time allowed for handshake + CONNECT response, default CONNECT_TIMEOUT_MS. */
   connectTimeoutMs?: number;
+  /**
+   * Close the QUIC connection shortly after the session ends (default true). false behaves like
+   * Chromium, which leaves it to the server (tests use it to check the server does so).
+   */
+  closeConnectionWhenDone?: boolean;
 }
 
 export interface NodeWebTransportCloseInfo {
@@ -98,6 +104,8 @@ export class NodeWebTransport {
   /** Datagrams dropped because the reader did not keep up. */
   datagramsDroppedIncoming = 0;
 
+  private readonly counters = newH3Counters();
+  private quicClosed = false;
   private readonly readyD = deferred<void>();
   private readonly closedD = deferred<NodeWebTransportCloseInfo>();
   private readonly drainingD = deferred<void>();
@@ -109,6 +117,10 @@ export class NodeWebTransport {
   private uniController: ReadableStreamDefaultController<ReadableStream<Uint8Array>> | null = null;
   private finished = false;
   private pendingClose: NodeWebTransportCloseInfo | null = null;
+  /** HTTP status of a refused CONNECT (404, 403, 429, 503, ...); null otherwise. */
+  responseStatus: number | null = null;
+  /** How the QUIC connection ended (null while it is up). */
+  connectionCloseInfo: QuicCloseInfo | null = null;
 
   constructor(readonly url: string, private readonly options: NodeWebTransportOptions = {}) {
     this.ready = this.readyD.promise;
@@ -134,6 +146,11 @@ export class NodeWebTransport {
   /** The underlying session once `ready` resolved (server/h3 API), else null. */
   get session(): WebTransportSession | null {
     return this.sessionRef;
+  }
+
+  /** HTTP/3 counters of this client's connection (GOAWAY/DRAIN received, errors, ...). */
+  stats(): H3Counters & { connectionClosed: boolean } {
+    return { ...structuredClone(this.counters), connectionClosed: this.quicClosed };
   }
 
   /** Largest datagram payload we may send now (0 before ready). */
@@ -207,8 +224,9 @@ export class NodeWebTransport {
     let connectSent = false;
     const h3: H3Connection = new H3Connection(quic, {
       role: 'client',
-      counters: newH3Counters(),
+      counters: this.counters,
       verifyPeer: () => (pins ? verifyPinned(quic.peerCertChain(), pins) : null),
+      closeWhenIdle: this.options.closeConnectionWhenDone ?? true,
       onPeerSettings: (support) => {
         if (connectSent) return;
         connectSent = true;
@@ -224,12 +242,15 @@ export class NodeWebTransport {
           },
           (err: { status?: number; message: string }) => {
             clearTimeout(timeout);
+            this.responseStatus = err.status ?? null;
             this.fail(new WebTransportError(`WebTransport CONNECT failed: ${err.message}`, 'session'));
           },
         );
       },
       onGoaway: () => this.drainingD.resolve(),
       onClosed: (info) => {
+        this.quicClosed = true;
+        this.connectionCloseInfo = info;
         clearTimeout(timeout);
         const detail = info.reason || `code 0x${info.code.toString(16)}`;
         this.fail(new WebTransportError(`connection closed (${info.byPeer ? 'by peer' : 'locally'}: ${detail})`, 'session'));

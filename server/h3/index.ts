@@ -1,0 +1,64 @@
+/**
+ * server/h3: HTTP/3 WebTransport on Cloudflare quiche (the native layer of `@matrixai/quic`),
+ * driven from our own `node:dgram` loop. Nothing here knows about the game.
+ *
+ * ## Server
+ * ```ts
+ * const server = new WebTransportServer({ certPem, keyPem, paths: ['/wt'], allowedOrigins: null });
+ * server.onSession = (session) => {
+ *   session.onDatagram = (bytes) => session.sendDatagram(bytes);
+ *   session.onBidiStream = (stream) => { stream.onData = (b) => stream.write(b); stream.onEnd = () => stream.end(); };
+ *   session.onClose = ({ code, reason, byPeer }) => {};
+ * };
+ * const { host, port } = await server.listen();
+ * server.drain();          // 503 for new CONNECTs, GOAWAY + DRAIN capsule to everyone
+ * await server.close();    // closes sessions, then the socket
+ * server.stats();          // WebTransportServerStats
+ * ```
+ * Options (`WebTransportServerOptions`): host ('127.0.0.1'), port (0 = any), certPem, keyPem,
+ * paths, allowedOrigins (null = any), maxSessions (429 beyond), idleTimeoutMs, linkSim (a
+ * netsim spec string such as "loss=0.05,delay=40,jitter=10" or a config object; impairs UDP
+ * both directions), clock (`{ now(): number }` for the link simulator).
+ *
+ * CONNECT outcomes: unknown path -> 404; origin not allowed -> 403; draining -> 503; over
+ * maxSessions -> 429; malformed request -> stream reset H3_MESSAGE_ERROR; 200 opens a session.
+ *
+ * ## Session (`WebTransportSession`, both roles)
+ * `id`, `path`, `origin`, `remoteAddress`, `maxDatagramSize`, `sendDatagram(bytes): boolean`
+ * (false = dropped: queue full, too large or closed; never blocks), `purgeDatagrams(pred)`,
+ * `onDatagram`, `openBidiStream()`, `openUniStream()`, `onBidiStream`, `onUniStream`,
+ * `close(code, reason)` (32-bit code, CLOSE_WEBTRANSPORT_SESSION capsule), `drain()` (DRAIN
+ * capsule), `onClose({ code, reason, byPeer })`, `onDrain`, `isClosed`, `datagramsDropped`.
+ *
+ * ## Stream (`WebTransportStream`)
+ * `id`, `bidi`, `local`, `write(bytes): boolean` (false = over the per-stream queue limit
+ * STREAM_WRITE_QUEUE_LIMIT_BYTES, nothing taken: wait for `onWritable`), `end()`,
+ * `reset(code)`, `stopSending(code)`, `onData`, `onEnd`, `onReset(code | null, http3Code)`,
+ * `onStopSending(code | null, http3Code)`, `onWritable`, `onSessionClosed`, `queuedBytes`.
+ * Codes are WebTransport application codes (32-bit); the HTTP/3 mapping is internal.
+ *
+ * ## Node client (`NodeWebTransport`)
+ * The W3C `WebTransport` subset client/net uses: `new NodeWebTransport(url, {
+ * serverCertificateHashes, caPem?, allowAnyCertificate?, origin?, idleTimeoutMs?, endpoint? })`,
+ * `ready`, `closed` (resolves `{ closeCode, reason }` on a session close, rejects on a
+ * connection failure), `draining`, `datagrams.{readable, writable, createWritable(),
+ * maxDatagramSize}`, `createBidirectionalStream()`, `createUnidirectionalStream()`,
+ * `incomingBidirectionalStreams`, `incomingUnidirectionalStreams`, `close({ closeCode, reason })`,
+ * plus `session` (the underlying `WebTransportSession`).
+ */
+export { WebTransportServer, DEFAULT_MAX_SESSIONS } from './server.js';
+export type { WebTransportServerOptions, WebTransportServerStats, Clock } from './server.js';
+export { WebTransportSession, WebTransportStream } from './session.js';
+export type { SessionCloseInfo } from './session.js';
+export { NodeWebTransport, WebTransportError, DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT } from './client/node-webtransport.js';
+export type {
+  NodeWebTransportOptions,
+  NodeWebTransportCloseInfo,
+  NodeWebTransportBidirectionalStream,
+  NodeWebTransportDatagrams,
+  NodeWebTransportHash,
+} from './client/node-webtransport.js';
+export { QuicEndpoint } from './quic/endpoint.js';
+export type { QuicEndpointStats } from './quic/endpoint.js';
+export { STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from './quic/limits.js';
+export type { H3Counters } from './h3-counters.js';

@@ -1,0 +1,43 @@
+/** Small async helpers for the h3 tests: bounded polling, stream draining, test patterns. */
+
+/**
+ * Polls `fn` (sync or async) every 10 ms until it returns a truthy value, which it returns.
+ * Throws after `timeoutMs` so a broken expectation fails instead of hanging.
+ */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Reads a byte stream to its end (bounded by `limit` bytes). */
+export async function readAllBytes(readable: ReadableStream<Uint8Array>, limit = 16 * 1024 * 1024): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  const reader = readable.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    n += value.byteLength;
+    if (n > limit) throw new Error('readAllBytes: over limit');
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+/** Deterministic non-trivial bytes (so a reordering or a shared-buffer bug shows). */
+export function pattern(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + (i >> 8)) & 0xff;
+  return out;
+}
