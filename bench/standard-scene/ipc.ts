@@ -17,6 +17,8 @@ export interface ServerReport {
   wallS: number;
   cpuPerWallS: number;
   rssMB: number;
+  /** Share of the window the event loop was busy (0..1): headroom left for more players. */
+  eventLoopUtilization: number | null;
   /** Simulation steps run by the room's tick loop during the window, per second. */
   simHz: number | null;
   /** Steps dropped by the tick loop (fell too far behind) during the window. */

@@ -135,6 +135,7 @@ export function colyseusRunLine(json: unknown, run: number, windowS: number): Ru
     loadDownAppBpsMean: num(obj(load.allClients).downAppBpsMean),
     serverCpuSps: cpu,
     serverCpuMsPerClient: cpu !== null && P > 0 ? (cpu * 1000) / P : null,
+    serverElu: null,
     simHz: num(server.tickHz),
     tickMsMean: num(server.tickMeanMs),
     tickMsP99: null,

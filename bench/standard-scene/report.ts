@@ -23,6 +23,8 @@ export interface RunMetrics {
   serverCpuSps: number | null;
   /** serverCpuSps / P, in milliseconds of CPU per second per client. */
   serverCpuMsPerClient: number | null;
+  /** Server event-loop utilisation over the window (0..1); null for the peer. */
+  serverElu: number | null;
   /** Simulation steps per second achieved by the server's tick loop. */
   simHz: number | null;
   tickMsMean: number | null;
@@ -51,7 +53,7 @@ export interface RunMetrics {
 }
 
 export const METRIC_KEYS: readonly (keyof RunMetrics)[] = [
-  'downAppBps', 'downWireBps', 'upAppBps', 'upWireBps', 'loadDownAppBpsMean', 'serverCpuSps', 'serverCpuMsPerClient',
+  'downAppBps', 'downWireBps', 'upAppBps', 'upWireBps', 'loadDownAppBpsMean', 'serverCpuSps', 'serverCpuMsPerClient', 'serverElu',
   'simHz', 'tickMsMean', 'tickMsP99', 'snapshotsPerSec', 'gapP50Ms', 'gapP99Ms', 'gapMaxMs', 'stalenessP50Ms',
   'stalenessP99Ms', 'datagramsPerSnapshot', 'snapshotBytesMean', 'snapshotBytesMax', 'snapshotsUndecodable', 'entitiesSeen', 'serverRssMB',
   'loadCpuSps', 'inputsPerSec',
@@ -238,6 +240,8 @@ export function ourRunLine(
   if (o.transport !== base.transport) problems.push(`observer ran over ${o.transport}`);
   if (l.connected < l.clients) problems.push(`${l.clients - l.connected} load clients disconnected`);
   if (o.reconnects > 0) problems.push(`observer reconnected ${o.reconnects}x`);
+  if (s.skippedSteps) problems.push(`server tick loop skipped ${s.skippedSteps} steps`);
+  if (o.snapshotsUndecodable > 0) problems.push(`observer could not decode ${o.snapshotsUndecodable} snapshots`);
   const line: RunLine = {
     ...base,
     downAppBps: o.downAppBps,
@@ -247,6 +251,7 @@ export function ourRunLine(
     loadDownAppBpsMean: l.downAppBpsMean,
     serverCpuSps: s.cpuPerWallS,
     serverCpuMsPerClient: (s.cpuPerWallS * 1000) / base.P,
+    serverElu: s.eventLoopUtilization,
     simHz: s.simHz,
     tickMsMean: s.tickMsMean,
     tickMsP99: s.tickMsP99,
