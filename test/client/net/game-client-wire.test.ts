@@ -1,0 +1,259 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { GameClient } from '../../../client/net/game-client.js';
+import type { CloseEvent, ReconnectingEvent, TransportEvent } from '../../../client/net/game-client-types.js';
+import type { WebTransportConstructor, WebTransportLike } from '../../../client/net/transport-types.js';
+import { WEBTRANSPORT_READY_TIMEOUT_MS } from '../../../client/net/webtransport-channel.js';
+import { startScriptedPeer, waitFor, welcomeBody, type PeerConnection, type ScriptedPeer } from './helpers/scripted-peer.js';
+
+let peer: ScriptedPeer;
+let clients: GameClient[] = [];
+afterEach(async () => {
+  for (const c of clients) c.close();
+  clients = [];
+  await peer?.close();
+});
+
+function client(over: Partial<ConstructorParameters<typeof GameClient>[0]> = {}): GameClient {
+  const c = new GameClient({ baseUrl: peer.baseUrl, ticket: 'ticket-1', transport: 'websocket', WebSocket, ...over });
+  clients.push(c);
+  return c;
+}
+
+/** Answers every hello with a welcome (resumed when it carried a resume token). */
+function autoWelcome(): void {
+  let n = 0;
+  peer.onMessage = (conn, msg) => {
+    if (msg.name === 'hello') {
+      n++;
+      conn.send('welcome', welcomeBody({ resumeToken: `resume-${n}`, resumed: msg.body.resumeToken !== undefined }));
+    }
+  };
+}
+
+const names = (conn: PeerConnection) => conn.received.map((m) => m.name);
+
+describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
+  it('says hello first, then sends inputs that repeat the last four, newest first, with consecutive seqs', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    const c = client();
+    const welcome = await c.connect();
+    expect(welcome).toMatchObject({ entityId: 1, roomId: 'lobby', transport: 'websocket', resumed: false });
+    const conn = peer.connections[0];
+    // Change direction every input so the repeated entries are distinguishable.
+    let turn = 0;
+    const stopTurning = c.on('input', () => c.setInput(Math.cos(++turn), Math.sin(turn)));
+    await waitFor(() => conn.received.filter((m) => m.name === 'input').length >= 6, 5_000, 'six inputs');
+    stopTurning();
+    c.setInput(1, 0);
+    const before = conn.received.length;
+    await waitFor(() => conn.received.slice(before).some((m) => m.name === 'input'), 5_000, 'one more input');
+    expect(conn.received[0]).toMatchObject({ name: 'hello', body: { v: 1, ticket: 'ticket-1' } });
+    expect('resumeToken' in conn.received[0].body).toBe(false);
+    const inputs = conn.received.flatMap((m) => (m.name === 'input' ? [m.body] : []));
+    inputs.forEach((inp, i) => {
+      if (i > 0) {
+        expect(inp.seq).toBe(inputs[i - 1].seq + 1);
+        // Newest first: this message's older entries are the previous message's newest ones.
+        expect(inp.inputs.slice(1)).toEqual(inputs[i - 1].inputs.slice(0, inp.inputs.length - 1));
+      }
+      expect(inp.inputs).toHaveLength(Math.min(inp.seq, 4));
+      expect(inp.ack).toBe(0); // no snapshot decoded yet
+    });
+    // Once the direction was set, the newest input carries it, and older ones follow in order.
+    const last = inputs.at(-1)!;
+    expect(last.inputs[0]).toEqual([1, 0]);
+    expect(c.stats().inputsSent).toBeGreaterThanOrEqual(6);
+    expect(c.stats().bytesUp.unreliable).toBeGreaterThan(0);
+    expect(c.stats().bytesUp.reliable).toBeGreaterThan(0);
+  });
+
+  it('measures RTT from its pings and answers the server\'s pings with the same id and t', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    const prev = peer.onMessage!;
+    peer.onMessage = (conn, msg) => {
+      prev(conn, msg);
+      if (msg.name === 'ping') conn.send('pong', msg.body);
+    };
+    const c = client({ pingIntervalMs: 50 });
+    await c.connect();
+    peer.connections[0].send('ping', { id: 77, t: 1234.5 });
+    await waitFor(() => c.stats().rttSamples.length >= 3, 5_000, 'three RTT samples');
+    await waitFor(() => peer.connections[0].received.some((m) => m.name === 'pong'), 5_000, 'pong');
+    const pong = peer.connections[0].received.find((m) => m.name === 'pong');
+    expect(pong?.body).toEqual({ id: 77, t: 1234.5 });
+    const s = c.stats();
+    expect(s.rttMs).not.toBeNull();
+    expect(s.rttMs!).toBeGreaterThanOrEqual(0);
+    expect(s.rttSamples.every((v) => v >= 0)).toBe(true);
+  });
+
+  it('delivers chat exactly once in id order and sends chat lines', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    const c = client();
+    await c.connect();
+    const got: number[] = [];
+    c.on('chat', (m) => got.push(m.id));
+    const conn = peer.connections[0];
+    for (const id of [1, 2, 2, 1, 3]) conn.send('chat', { id, entityId: 2, name: 'Bob', text: `line ${id}`, t: 5 });
+    expect(c.sendChat('hello there')).toBe(true);
+    expect(c.sendChat('')).toBe(false);
+    expect(c.sendChat('x'.repeat(201))).toBe(false);
+    await waitFor(() => got.length >= 3 && conn.received.some((m) => m.name === 'chatSend'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([1, 2, 3]);
+    expect(c.lastSeenChatId).toBe(3);
+    expect(conn.received.find((m) => m.name === 'chatSend')?.body).toEqual({ text: 'hello there' });
+    expect(c.stats()).toMatchObject({ chatSent: 1, chatReceived: 3 });
+  });
+
+  it('after the socket is cut, reconnects after a full-jitter delay and resumes with token and last chat id', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    const c = client({ random: () => 0.5, reconnect: { baseMs: 100, maxMs: 1000, maxAttempts: 5 } });
+    await c.connect();
+    peer.connections[0].send('chat', { id: 41, entityId: 2, name: 'Bob', text: 'before the cut', t: 5 });
+    await waitFor(() => c.lastSeenChatId === 41);
+    await waitFor(() => peer.connections[0].received.filter((m) => m.name === 'input').length >= 3);
+    const seqBefore = Math.max(...peer.connections[0].received.flatMap((m) => (m.name === 'input' ? [m.body.seq] : [])));
+    const retries: ReconnectingEvent[] = [];
+    c.on('reconnecting', (e) => retries.push(e));
+    const resumed = new Promise((r) => c.on('welcome', r));
+    peer.connections[0].socket.terminate();
+    await resumed;
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatchObject({ attempt: 1, delayMs: 50 });
+    const hello2 = peer.connections[1].received[0];
+    expect(hello2).toMatchObject({ name: 'hello', body: { ticket: 'ticket-1', resumeToken: 'resume-1', lastChatId: 41 } });
+    expect(c.welcome?.resumed).toBe(true);
+    expect(c.stats().reconnects).toBe(1);
+    await waitFor(() => peer.connections[1].received.some((m) => m.name === 'input'));
+    const firstSeqAfter = peer.connections[1].received.find((m) => m.name === 'input');
+    expect(firstSeqAfter?.name === 'input' && firstSeqAfter.body.seq).toBeGreaterThan(seqBefore);
+  });
+
+  it('on a drain notice reconnects after random() x jitter and resumes', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    const c = client({ random: () => 0.5 });
+    await c.connect();
+    const drains: number[] = [];
+    c.on('drain', (d) => drains.push(d.reconnectInMs));
+    const again = new Promise((r) => c.on('welcome', r));
+    peer.connections[0].send('drain', { deadlineMs: 5_000, reconnectJitterMs: 200 });
+    await again;
+    expect(drains).toEqual([100]);
+    expect(peer.connections).toHaveLength(2);
+    expect(peer.connections[1].received[0]).toMatchObject({ name: 'hello', body: { resumeToken: 'resume-1' } });
+  });
+
+  it('stops for good on a terminal error (invalid ticket) and reports the server\'s code', async () => {
+    peer = await startScriptedPeer();
+    peer.onMessage = (conn, msg) => {
+      if (msg.name === 'hello') {
+        conn.send('error', { code: 4005, message: 'ticket signature does not verify' });
+        conn.socket.close(4005, 'ticket invalid');
+      }
+    };
+    const c = client();
+    const closes: CloseEvent[] = [];
+    const errors: (number | undefined)[] = [];
+    c.on('close', (e) => closes.push(e));
+    c.on('error', (e) => errors.push(e.code));
+    await expect(c.connect()).rejects.toThrow(/4005/);
+    expect(closes).toEqual([{ code: 4005, reason: 'ticket invalid', byPeer: true }]);
+    expect(errors).toEqual([4005]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(peer.connections).toHaveLength(1);
+  });
+
+  it('drops undecodable and out-of-place server messages, counting them, and keeps playing', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    const c = client();
+    await c.connect();
+    const conn = peer.connections[0];
+    conn.sendRaw(new Uint8Array([200, 1, 2])); // unknown id
+    conn.sendRaw(new Uint8Array([6, 0xc1])); // chat with garbage body
+    conn.sendRaw(new Uint8Array([1, 0x80])); // hello is client-to-server
+    conn.send('welcome', welcomeBody()); // a second welcome is out of place
+    await waitFor(() => c.stats().messagesDropped >= 4);
+    expect(c.connected).toBe(true);
+    conn.send('chat', { id: 1, entityId: 2, name: 'Bob', text: 'still here', t: 1 });
+    await waitFor(() => c.stats().chatReceived === 1);
+  });
+});
+
+describe('GameClient transport choice in auto mode', () => {
+  class ThrowingWebTransport {
+    constructor() {
+      throw new TypeError('WebTransport blocked by policy');
+    }
+  }
+  class HangingWebTransport implements WebTransportLike {
+    static instances = 0;
+    static closedCalls = 0;
+    readonly ready = new Promise<void>(() => {});
+    readonly closed = new Promise<void>(() => {});
+    readonly datagrams = { readable: new ReadableStream<Uint8Array>(), writable: new WritableStream<Uint8Array>() };
+    constructor() {
+      HangingWebTransport.instances++;
+    }
+    createBidirectionalStream(): Promise<never> {
+      return new Promise(() => {});
+    }
+    close(): void {
+      HangingWebTransport.closedCalls++;
+    }
+  }
+
+  async function autoClient(WebTransport: WebTransportConstructor | undefined) {
+    peer = await startScriptedPeer();
+    peer.webTransportUrl = 'https://127.0.0.1:9/wt';
+    autoWelcome();
+    const c = client({ transport: 'auto', WebTransport });
+    const transports: TransportEvent[] = [];
+    c.on('transport', (t) => transports.push(t));
+    return { c, transports };
+  }
+
+  it('falls back to WebSocket when the WebTransport constructor throws', async () => {
+    const { c, transports } = await autoClient(ThrowingWebTransport as unknown as WebTransportConstructor);
+    const w = await c.connect();
+    expect(w.transport).toBe('websocket');
+    expect(transports).toEqual([{ transport: 'websocket', fallbackReason: 'WebTransport blocked by policy' }]);
+  });
+
+  it('falls back to WebSocket when WebTransport is not ready within 1 s, and closes the attempt', async () => {
+    const { c, transports } = await autoClient(HangingWebTransport);
+    const t0 = performance.now();
+    const w = await c.connect();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(WEBTRANSPORT_READY_TIMEOUT_MS - 5);
+    expect(w.transport).toBe('websocket');
+    expect(transports[0].fallbackReason).toMatch(/not ready within 1000 ms/);
+    expect(HangingWebTransport.instances).toBe(1);
+    expect(HangingWebTransport.closedCalls).toBe(1);
+    expect(c.stats().transport).toBe('websocket');
+  });
+
+  it('uses WebSocket when there is no WebTransport at all', async () => {
+    const { c, transports } = await autoClient(undefined);
+    await c.connect();
+    expect(transports).toEqual([{ transport: 'websocket', fallbackReason: 'WebTransport is not available' }]);
+  });
+
+  it('in webtransport-only mode a failing WebTransport is retried, never replaced by WebSocket', async () => {
+    peer = await startScriptedPeer();
+    peer.webTransportUrl = 'https://127.0.0.1:9/wt';
+    const c = client({
+      transport: 'webtransport',
+      WebTransport: ThrowingWebTransport as unknown as WebTransportConstructor,
+      reconnect: { baseMs: 1, maxMs: 1, maxAttempts: 2 },
+    });
+    await expect(c.connect()).rejects.toThrow(/gave up after 2 attempts: WebTransport blocked/);
+    expect(peer.connections).toHaveLength(0);
+  });
+});
