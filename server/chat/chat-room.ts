@@ -1,0 +1,120 @@
+import { ChatHistory, CHAT_HISTORY_LIMIT, type ReplayResult } from './history.js';
+import type { ChatFanout } from './fanout.js';
+import { TokenBucket } from './rate-limit.js';
+import type { ChatMessage } from './types.js';
+
+/** Longest chat line in characters after trimming (the wire limit in bytes is the codec's). */
+export const CHAT_MAX_CHARS = 200;
+/** Lines a player may send in a burst. */
+export const CHAT_BURST = 5;
+/** Sustained lines per second per player. */
+export const CHAT_REFILL_PER_SECOND = 1;
+/**
+ * Rate-limited lines in a row (no accepted line between them) after which the sender is
+ * treated as a flooder and its session is closed with CHAT_FLOOD. A person who types too fast
+ * gets `chatRejected` with a retry time long before this.
+ */
+export const CHAT_FLOOD_STRIKES = 20;
+
+export interface ChatSender {
+  playerId: string;
+  entityId: number;
+  name: string;
+}
+
+export type ChatRejectReason = 'empty' | 'too_long' | 'rate_limited' | 'flood';
+
+export type ChatSubmitResult =
+  | { ok: true; message: ChatMessage }
+  | { ok: false; reason: ChatRejectReason; retryAfterMs: number };
+
+export interface ChatRoomOptions {
+  roomId: string;
+  fanout: ChatFanout;
+  historyLimit?: number;
+  maxChars?: number;
+  burst?: number;
+  refillPerSecond?: number;
+  floodStrikes?: number;
+}
+
+interface SenderState {
+  bucket: TokenBucket;
+  strikes: number;
+}
+
+// C0/C1 control characters (bidi overrides and the like are left to the renderer).
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** One room's chat: ids, history, per-player rate limits. Publishes accepted lines to the fan-out. */
+export class ChatRoom {
+  readonly history: ChatHistory;
+  private nextId = 1;
+  private readonly senders = new Map<string, SenderState>();
+  private readonly maxChars: number;
+  private readonly burst: number;
+  private readonly refill: number;
+  private readonly floodStrikes: number;
+
+  constructor(private readonly options: ChatRoomOptions) {
+    this.history = new ChatHistory(options.historyLimit ?? CHAT_HISTORY_LIMIT);
+    this.maxChars = options.maxChars ?? CHAT_MAX_CHARS;
+    this.burst = options.burst ?? CHAT_BURST;
+    this.refill = options.refillPerSecond ?? CHAT_REFILL_PER_SECOND;
+    this.floodStrikes = options.floodStrikes ?? CHAT_FLOOD_STRIKES;
+  }
+
+  /** Id the next accepted line will get minus one: the newest id so far (0 if none). */
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  /**
+   * Validates and rate-limits one line from a player; on success assigns the id, stores it and
+   * publishes it. `transform` (a room's onChat hook) may rewrite the text or veto it (null).
+   */
+  submit(sender: ChatSender, rawText: string, nowMs: number, transform?: (text: string) => string | null): ChatSubmitResult {
+    const text = rawText.replace(CONTROL_CHARS, '').trim();
+    if (text.length === 0) return { ok: false, reason: 'empty', retryAfterMs: 0 };
+    if ([...text].length > this.maxChars) return { ok: false, reason: 'too_long', retryAfterMs: 0 };
+    let state = this.senders.get(sender.playerId);
+    if (!state) {
+      state = { bucket: new TokenBucket(this.burst, this.refill, nowMs), strikes: 0 };
+      this.senders.set(sender.playerId, state);
+    }
+    const taken = state.bucket.take(nowMs);
+    if (!taken.ok) {
+      state.strikes++;
+      const reason = state.strikes >= this.floodStrikes ? 'flood' : 'rate_limited';
+      return { ok: false, reason, retryAfterMs: taken.retryAfterMs };
+    }
+    state.strikes = 0;
+    let finalText: string | null = text;
+    if (transform) finalText = transform(text);
+    if (finalText === null) return { ok: false, reason: 'empty', retryAfterMs: 0 };
+    return { ok: true, message: this.post(sender.entityId, sender.name, finalText.slice(0, this.maxChars * 2), nowMs) };
+  }
+
+  /** Server announcement (not rate-limited). */
+  announce(text: string, nowMs: number): ChatMessage {
+    return this.post(0, 'server', text, nowMs);
+  }
+
+  /** Lines after `lastId` for a resuming or joining client. */
+  since(lastId: number): ReplayResult {
+    return this.history.since(lastId);
+  }
+
+  /** Forget a player's rate-limit state once its session is gone. */
+  forget(playerId: string): void {
+    this.senders.delete(playerId);
+  }
+
+  private post(entityId: number, name: string, text: string, nowMs: number): ChatMessage {
+    const message: ChatMessage = { id: this.nextId++, entityId, name, text, t: Math.round(nowMs) };
+    this.history.append(message);
+    this.options.fanout.publish(this.options.roomId, message);
+    return message;
+  }
+}

@@ -1,0 +1,37 @@
+import type { ChatMessage } from './types.js';
+
+/**
+ * Where accepted chat lines go. The in-process fan-out delivers synchronously, in publish
+ * order, exactly once per subscriber; a Redis pub/sub implementation (cross-process chat) fits
+ * the same two methods.
+ */
+export interface ChatFanout {
+  publish(roomId: string, message: ChatMessage): void;
+  /** Returns the unsubscribe function. */
+  subscribe(roomId: string, deliver: (message: ChatMessage) => void): () => void;
+}
+
+export class InProcessChatFanout implements ChatFanout {
+  private readonly subscribers = new Map<string, Set<(message: ChatMessage) => void>>();
+
+  publish(roomId: string, message: ChatMessage): void {
+    const subs = this.subscribers.get(roomId);
+    if (!subs) return;
+    for (const deliver of [...subs]) deliver(message);
+  }
+
+  subscribe(roomId: string, deliver: (message: ChatMessage) => void): () => void {
+    let subs = this.subscribers.get(roomId);
+    if (!subs) {
+      subs = new Set();
+      this.subscribers.set(roomId, subs);
+    }
+    subs.add(deliver);
+    return () => {
+      const set = this.subscribers.get(roomId);
+      if (!set) return;
+      set.delete(deliver);
+      if (set.size === 0) this.subscribers.delete(roomId);
+    };
+  }
+}

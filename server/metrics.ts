@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one game server, on a Registry of its own (no module globals: two
+ * servers in one process, as in tests, never share or clash on metrics).
+ */
+export class GameMetrics {
+  readonly registry = new Registry();
+  /** Live sessions (active connections) by transport. */
+  readonly sessions: Gauge<'transport'>;
+  /** Sessions inside the resume window without a connection. */
+  readonly suspendedSessions: Gauge;
+  readonly tickDuration: Histogram;
+  readonly tickSkipped: Counter;
+  /** Application payload bytes by channel and direction. */
+  readonly bytes: Counter<'channel' | 'direction'>;
+  readonly messages: Counter<'channel' | 'direction'>;
+  /** Messages dropped (not acted on) by reason, e.g. `stale`, `rate_limited`, `queue_full`. */
+  readonly dropped: Counter<'reason'>;
+  /** Messages that failed validation, by drop reason (`decode`, `too_large`, `invalid_field`...). */
+  readonly invalid: Counter<'reason'>;
+  /** Sessions closed by us, by game close code name. */
+  readonly closes: Counter<'code'>;
+  readonly hookErrors: Counter<'hook'>;
+  readonly rooms: Gauge;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.sessions = new Gauge({ name: 'tickwire_sessions', help: 'Connected sessions by transport', labelNames: ['transport'], registers });
+    this.suspendedSessions = new Gauge({ name: 'tickwire_sessions_suspended', help: 'Sessions waiting inside the resume window', registers });
+    this.tickDuration = new Histogram({
+      name: 'tickwire_tick_duration_seconds',
+      help: 'Wall time of one simulation step including snapshot encoding when due',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0167, 0.025, 0.05, 0.1],
+      registers,
+    });
+    this.tickSkipped = new Counter({ name: 'tickwire_tick_skipped_total', help: 'Simulation steps dropped to avoid a catch-up spiral', registers });
+    this.bytes = new Counter({ name: 'tickwire_bytes_total', help: 'Application payload bytes by channel and direction', labelNames: ['channel', 'direction'], registers });
+    this.messages = new Counter({ name: 'tickwire_messages_total', help: 'Messages by channel and direction', labelNames: ['channel', 'direction'], registers });
+    this.dropped = new Counter({ name: 'tickwire_messages_dropped_total', help: 'Messages dropped by reason', labelNames: ['reason'], registers });
+    this.invalid = new Counter({ name: 'tickwire_messages_invalid_total', help: 'Messages that failed decoding or validation, by reason', labelNames: ['reason'], registers });
+    this.closes = new Counter({ name: 'tickwire_session_closes_total', help: 'Connections closed by the server, by close code name', labelNames: ['code'], registers });
+    this.hookErrors = new Counter({ name: 'tickwire_room_hook_errors_total', help: 'Exceptions thrown by room definition hooks', labelNames: ['hook'], registers });
+    this.rooms = new Gauge({ name: 'tickwire_rooms', help: 'Open rooms', registers });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tickwire_' });
+  }
+
+  /** Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

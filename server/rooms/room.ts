@@ -1,0 +1,258 @@
+import type { Scheduler } from '../clock.js';
+import type { GameMetrics } from '../metrics.js';
+import { ChatRoom, type ChatSubmitResult } from '../chat/chat-room.js';
+import type { ChatFanout } from '../chat/fanout.js';
+import type { ChatMessage } from '../chat/types.js';
+import { FixedStepLoop } from './tick-loop.js';
+import { createRandom } from './random.js';
+import type {
+  Entity, PlayerInput, PlayerSummary, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
+} from './types.js';
+
+export const DEFAULT_MAX_PLAYERS = 64;
+export const DEFAULT_WORLD = { width: 1000, height: 1000 } as const;
+/**
+ * Entity ids stay below this so a snapshot codec can carry them in 16 bits; ids are handed out
+ * in increasing order and wrap, so a recently freed id is not reused at once (a client could
+ * otherwise mistake a new player for the old one within one interpolation window).
+ */
+export const ENTITY_ID_LIMIT = 65_535;
+
+export interface RoomOptions {
+  id: string;
+  definition: RoomDefinition;
+  scheduler: Scheduler;
+  fanout: ChatFanout;
+  metrics?: GameMetrics;
+  tickHz?: number;
+  snapshotHz?: number;
+  /** Seed for `RoomContext.random` (spawn points etc.); fixed seeds make tests exact. */
+  seed?: number;
+}
+
+export type JoinResult = { ok: true; player: RoomPlayer } | { ok: false; reason: 'room_full' | 'hook_error' | 'closed' };
+
+export type InputResult = 'applied' | 'stale' | 'unknown_player';
+
+interface Membership {
+  player: RoomPlayer;
+  member: RoomMember;
+}
+
+/**
+ * One room: players, their entities, the fixed-step loop running the room definition's hooks,
+ * chat, and the snapshot frames handed to members. Knows nothing of connections or wire formats.
+ */
+export class Room {
+  readonly id: string;
+  readonly world: { width: number; height: number };
+  readonly maxPlayers: number;
+  readonly chat: ChatRoom;
+  readonly loop: FixedStepLoop;
+  private readonly definition: RoomDefinition;
+  private readonly members = new Map<string, Membership>();
+  private readonly players = new Map<string, RoomPlayer>();
+  private readonly random: () => number;
+  private nextEntityId = 1;
+  private unsubscribeChat: () => void;
+  private closed = false;
+  private readonly context: RoomContext;
+  private lastSkipped = 0;
+
+  constructor(private readonly options: RoomOptions) {
+    this.id = options.id;
+    this.definition = options.definition;
+    this.world = { ...(options.definition.world ?? DEFAULT_WORLD) };
+    this.maxPlayers = options.definition.maxPlayers ?? DEFAULT_MAX_PLAYERS;
+    this.random = createRandom(options.seed ?? hashString(options.id));
+    this.chat = new ChatRoom({ roomId: options.id, fanout: options.fanout });
+    this.unsubscribeChat = options.fanout.subscribe(options.id, (m) => this.deliverChat(m));
+    const room = this;
+    this.context = {
+      id: this.id,
+      get tick() { return room.loop.tick; },
+      world: this.world,
+      players: this.players,
+      random: () => this.random(),
+      announce: (text) => { this.chat.announce(text, this.options.scheduler.now()); },
+    };
+    this.loop = new FixedStepLoop({
+      scheduler: options.scheduler,
+      tickHz: options.tickHz,
+      snapshotHz: options.snapshotHz,
+      onStep: (_tick, dt) => this.step(dt),
+      onSnapshot: (tick) => this.publishSnapshot(tick),
+    });
+    this.loop.start();
+  }
+
+  get playerCount(): number {
+    return this.players.size;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  getPlayer(playerId: string): RoomPlayer | undefined {
+    return this.players.get(playerId);
+  }
+
+  /** Everyone in the room, for the welcome message. */
+  summaries(): PlayerSummary[] {
+    return [...this.players.values()].map((p) => ({ playerId: p.playerId, entityId: p.entity.id, name: p.name }));
+  }
+
+  /** A new player enters: gets an entity, `onJoin` runs, the others are told. */
+  join(member: RoomMember): JoinResult {
+    if (this.closed) return { ok: false, reason: 'closed' };
+    if (this.players.size >= this.maxPlayers) return { ok: false, reason: 'room_full' };
+    const entity: Entity = { id: this.allocateEntityId(), x: 0, y: 0, angle: 0 };
+    const player: RoomPlayer = {
+      playerId: member.playerId, name: member.name, entity, input: { dx: 0, dy: 0 }, lastInputSeq: -1, connected: true, data: {},
+    };
+    this.players.set(player.playerId, player);
+    if (!this.callHook('onJoin', () => this.definition.onJoin?.(this.context, player))) {
+      this.players.delete(player.playerId);
+      return { ok: false, reason: 'hook_error' };
+    }
+    const summary = { playerId: player.playerId, entityId: entity.id, name: player.name };
+    for (const m of this.members.values()) m.member.playerJoined(summary);
+    this.members.set(player.playerId, { player, member });
+    return { ok: true, player };
+  }
+
+  /**
+   * Swap in the member object of a resumed session (same player and entity); while suspended
+   * the player stays in the world, standing still, and receives nothing.
+   */
+  reattach(playerId: string, member: RoomMember): RoomPlayer | undefined {
+    const membership = this.members.get(playerId);
+    if (!membership) return undefined;
+    membership.member = member;
+    membership.player.connected = true;
+    return membership.player;
+  }
+
+  /** The player's connection is gone but it may resume: it stops moving. */
+  suspend(playerId: string): void {
+    const player = this.players.get(playerId);
+    if (!player) return;
+    player.connected = false;
+    player.input = { dx: 0, dy: 0 };
+  }
+
+  /** The player is gone for good. */
+  leave(playerId: string): void {
+    const membership = this.members.get(playerId);
+    if (!membership) return;
+    this.members.delete(playerId);
+    this.players.delete(playerId);
+    this.chat.forget(playerId);
+    const { player } = membership;
+    this.callHook('onLeave', () => this.definition.onLeave?.(this.context, player));
+    const summary = { playerId, entityId: player.entity.id, name: player.name };
+    for (const m of this.members.values()) m.member.playerLeft(summary);
+  }
+
+  /** Applies a validated input; older or repeated sequence numbers are stale (redundant copies). */
+  input(playerId: string, input: PlayerInput): InputResult {
+    const player = this.players.get(playerId);
+    if (!player) return 'unknown_player';
+    if (input.seq <= player.lastInputSeq) return 'stale';
+    player.lastInputSeq = input.seq;
+    if (this.definition.onInput) {
+      this.callHook('onInput', () => this.definition.onInput!(this.context, player, input));
+    } else {
+      const newest = input.inputs[input.inputs.length - 1];
+      if (newest) player.input = { dx: newest[0], dy: newest[1] };
+    }
+    return 'applied';
+  }
+
+  /** A chat line from a player: rate limit, `onChat`, then fan-out to everyone in order. */
+  sendChat(playerId: string, text: string): ChatSubmitResult {
+    const player = this.players.get(playerId);
+    if (!player) return { ok: false, reason: 'empty', retryAfterMs: 0 };
+    const hook = this.definition.onChat;
+    const transform = hook
+      ? (t: string): string | null => {
+        let out: string | null = t;
+        if (!this.callHook('onChat', () => { const r = hook(this.context, player, t); if (r !== undefined) out = r; })) out = null;
+        return out;
+      }
+      : undefined;
+    return this.chat.submit({ playerId, entityId: player.entity.id, name: player.name }, text, this.options.scheduler.now(), transform);
+  }
+
+  /** Stop the loop and detach from chat; members are not told (the session layer closes them). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.loop.stop();
+    this.unsubscribeChat();
+  }
+
+  private deliverChat(message: ChatMessage): void {
+    for (const m of this.members.values()) {
+      if (m.player.connected) m.member.chat(message);
+    }
+  }
+
+  private step(dt: number): void {
+    const started = performance.now();
+    this.callHook('onTick', () => this.definition.onTick?.(this.context, dt));
+    const metrics = this.options.metrics;
+    if (metrics) {
+      metrics.tickDuration.observe((performance.now() - started) / 1000);
+      const skipped = this.loop.skippedSteps;
+      if (skipped > this.lastSkipped) metrics.tickSkipped.inc(skipped - this.lastSkipped);
+      this.lastSkipped = skipped;
+    }
+  }
+
+  /** Builds the frame of this tick once and hands it to every connected member. */
+  private publishSnapshot(tick: number): void {
+    if (this.members.size === 0) return;
+    const entities = [...this.players.values()]
+      .map((p) => ({ id: p.entity.id, x: p.entity.x, y: p.entity.y, angle: p.entity.angle }))
+      .sort((a, b) => a.id - b.id);
+    const frame: WorldFrame = {
+      roomId: this.id, tick, time: this.options.scheduler.now(), world: this.world, entities, encodeCache: new Map(),
+    };
+    for (const m of this.members.values()) {
+      if (m.player.connected) m.member.snapshot(frame);
+    }
+  }
+
+  private allocateEntityId(): number {
+    const inUse = new Set([...this.players.values()].map((p) => p.entity.id));
+    for (let i = 0; i < ENTITY_ID_LIMIT; i++) {
+      const id = this.nextEntityId;
+      this.nextEntityId = id >= ENTITY_ID_LIMIT ? 1 : id + 1;
+      if (!inUse.has(id)) return id;
+    }
+    throw new Error('no free entity id'); // unreachable: maxPlayers is far below ENTITY_ID_LIMIT
+  }
+
+  /** Runs a hook; returns false (and counts) when it threw. */
+  private callHook(name: string, fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch {
+      this.options.metrics?.hookErrors.inc({ hook: name });
+      return false;
+    }
+  }
+}
+
+/** FNV-1a, to derive a default seed from the room id. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

@@ -1,0 +1,107 @@
+import type { ChatMessage } from '../chat/types.js';
+
+/** A simulated thing clients see; the standard scene has one per player. */
+export interface Entity {
+  readonly id: number;
+  /** World units, in [0, world.width). */
+  x: number;
+  /** World units, in [0, world.height). */
+  y: number;
+  /** Radians, in (-PI, PI]. */
+  angle: number;
+}
+
+/** One decoded `input` message, already validated by the codec. */
+export interface PlayerInput {
+  /** Sequence number of the newest input in `inputs`. */
+  seq: number;
+  /** Newest snapshot id the client received (its ack). */
+  ack: number;
+  /** Up to the last few inputs, oldest first, each [dx, dy] in [-1, 1]. */
+  inputs: ReadonlyArray<readonly [number, number]>;
+}
+
+/** A player in a room, as hooks see it. */
+export interface RoomPlayer {
+  readonly playerId: string;
+  readonly name: string;
+  readonly entity: Entity;
+  /** Current movement direction; set from input by the default `onInput`. */
+  input: { dx: number; dy: number };
+  /** Newest input sequence number applied (inputs with an older or equal seq are stale). */
+  lastInputSeq: number;
+  /** False while the player's session is suspended (disconnected, inside the resume window). */
+  connected: boolean;
+  /** Free per-player state for room definitions. */
+  data: Record<string, unknown>;
+}
+
+/** What room hooks may read and do. */
+export interface RoomContext {
+  readonly id: string;
+  /** Number of the current simulation step. */
+  readonly tick: number;
+  readonly world: { readonly width: number; readonly height: number };
+  readonly players: ReadonlyMap<string, RoomPlayer>;
+  /** Deterministic per-room random numbers in [0, 1) (seeded by the room options). */
+  random(): number;
+  /** Post a server chat line to everyone in the room. */
+  announce(text: string): void;
+}
+
+/**
+ * A kind of room: its size and its game rules as hooks. Hooks run inside the tick loop or the
+ * message handler; an exception thrown by a hook is caught and counted, never taking the room
+ * down (a throwing `onJoin` refuses that join).
+ */
+export interface RoomDefinition {
+  /** Players (connected or suspended) the room holds; more get ROOM_FULL. Default 64. */
+  maxPlayers?: number;
+  /** World size in units; default 1000 x 1000. */
+  world?: { width: number; height: number };
+  /** A player entered; place its entity here. */
+  onJoin?(room: RoomContext, player: RoomPlayer): void;
+  /** A player left for good (not called for a suspension that is later resumed). */
+  onLeave?(room: RoomContext, player: RoomPlayer): void;
+  /**
+   * A fresh input arrived (stale and duplicate inputs are filtered before this). Without this
+   * hook the newest [dx, dy] becomes `player.input`.
+   */
+  onInput?(room: RoomContext, player: RoomPlayer, input: PlayerInput): void;
+  /** One fixed simulation step. */
+  onTick?(room: RoomContext, dtSeconds: number): void;
+  /** A chat line passed the rate limit; return new text, or null to drop it. */
+  onChat?(room: RoomContext, player: RoomPlayer, text: string): string | null | void;
+}
+
+/** The state of a room at a snapshot tick; shared by every member's snapshot encoder. */
+export interface WorldFrame {
+  readonly roomId: string;
+  readonly tick: number;
+  /** Server time (ms) of the tick. */
+  readonly time: number;
+  readonly world: { readonly width: number; readonly height: number };
+  /** Copies, ordered by id; never mutated after creation. */
+  readonly entities: ReadonlyArray<Readonly<Entity>>;
+  /**
+   * Encodings of this frame shared between members: key is chosen by the encoder (e.g. the
+   * baseline tick and budget), so clients with the same baseline share one encoding per tick.
+   */
+  readonly encodeCache: Map<string, Uint8Array>;
+}
+
+export interface PlayerSummary {
+  playerId: string;
+  entityId: number;
+  name: string;
+}
+
+/** The session side of a room membership: how the room talks to one player. */
+export interface RoomMember {
+  readonly playerId: string;
+  readonly name: string;
+  playerJoined(player: PlayerSummary): void;
+  playerLeft(player: PlayerSummary): void;
+  chat(message: ChatMessage): void;
+  snapshot(frame: WorldFrame): void;
+}
