@@ -9,7 +9,7 @@
 import type { SnapshotEvent } from '../../client/net/game-client-types.js';
 import { argMap, createBenchClient, epochNow, transportArg, webTransportFor, withTimeout } from './bench-client.js';
 import { childIpc, type ObserverReport } from './ipc.js';
-import { StalenessTracker } from './staleness.js';
+import { StalenessTracker, unwrapTime32 } from './staleness.js';
 import { SampleReservoir, summarize } from './stats.js';
 import { CountingWebSocket, installUdpCounters, wireTotals, type WireTotals } from './wire-counters.js';
 
@@ -58,11 +58,12 @@ interface Window {
 let win: Window | null = null;
 
 client.on('snapshot', (s: SnapshotEvent) => {
-  windowStaleness.onSnapshot(s.serverTime, s.entities);
+  const serverTime = unwrapTime32(s.serverTime, s.receivedAt);
+  windowStaleness.onSnapshot(serverTime, s.entities);
   const w = win;
   if (!w) return;
   w.snapshots++;
-  w.ticks.add(s.serverTime);
+  w.ticks.add(serverTime);
   if (w.lastArrival !== null) w.gaps.add(s.receivedAt - w.lastArrival);
   w.lastArrival = s.receivedAt;
   const unreliable = client.stats().bytesDown.unreliable;
