@@ -138,7 +138,7 @@ export class GameApp {
     this.lastFrame = entities;
     this.samples.add(now, entities);
     const { w, h } = this.view.world;
-    this.renderer?.draw(entities, w, h);
+    this.renderer?.draw(entities, w, h, this.input?.pointerTarget ?? null);
     if (now - this.lastHud >= HUD_REFRESH_MS) this.refreshHud(now);
   }
 

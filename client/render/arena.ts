@@ -48,13 +48,18 @@ export class ArenaRenderer {
   private readonly arena = new Container();
   private readonly floor = new Graphics();
   private readonly players = new Container();
+  /** Where a click or touch told the own player to walk. */
+  private readonly marker = new Graphics();
   private readonly sprites = new Map<number, PlayerSprite>();
   private worldW = 0;
   private worldH = 0;
   private scale = 1;
 
   private constructor(private readonly app: Application, private readonly host: HTMLElement) {
-    this.arena.addChild(this.floor, this.players);
+    this.marker.circle(0, 0, 7).stroke({ color: OWN_RING, width: 2, alpha: 0.8 });
+    this.marker.moveTo(-11, 0).lineTo(11, 0).moveTo(0, -11).lineTo(0, 11).stroke({ color: OWN_RING, width: 2, alpha: 0.8 });
+    this.marker.visible = false;
+    this.arena.addChild(this.floor, this.marker, this.players);
     app.stage.addChild(this.arena);
   }
 
@@ -96,9 +101,11 @@ export class ArenaRenderer {
     this.app.ticker.add(fn);
   }
 
-  /** Draws one frame's entities in a world of the given size. */
-  draw(entities: readonly FrameEntity[], worldW: number, worldH: number): void {
+  /** Draws one frame's entities in a world of the given size, and the pointer target if any. */
+  draw(entities: readonly FrameEntity[], worldW: number, worldH: number, target: { x: number; y: number } | null = null): void {
     this.layout(worldW, worldH);
+    this.marker.visible = target !== null;
+    if (target) this.marker.position.set(target.x, target.y);
     const seen = new Set<number>();
     for (const e of entities) {
       seen.add(e.id);
