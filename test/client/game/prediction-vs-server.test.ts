@@ -1,0 +1,53 @@
+/**
+ * The client's prediction must follow the same movement rule as the server's standard scene,
+ * or every snapshot would pull the own player back. Runs the server's own step function
+ * (server/rooms/standard-scene.ts) beside the Predictor over random input sequences.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Predictor, inputVelocity } from '../../../client/game/prediction.js';
+import { STANDARD_SCENE_SPEED } from '../../../client/game/scene.js';
+import { shortDelta } from '../../../client/game/wrap.js';
+import { STANDARD_SPEED, STANDARD_WORLD, moveStandard } from '../../../server/rooms/standard-scene.js';
+import type { RoomPlayer } from '../../../server/rooms/types.js';
+
+const TICK_MS = 1000 / 60;
+
+describe('prediction follows the server rule', () => {
+  it('uses the server speed and world', () => {
+    expect(STANDARD_SCENE_SPEED).toBe(STANDARD_SPEED);
+    expect(STANDARD_WORLD).toEqual({ width: 1000, height: 1000 });
+  });
+
+  it('normalizes inputs like the server', () => {
+    fc.assert(fc.property(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }), (dx, dy) => {
+      const player = { entity: { id: 1, x: 500, y: 500, angle: 0 }, input: { dx, dy } } as unknown as RoomPlayer;
+      moveStandard(player, 1, STANDARD_WORLD);
+      const v = inputVelocity(dx, dy);
+      expect(Math.abs(shortDelta(500 + v.x * STANDARD_SPEED, player.entity.x, 1000))).toBeLessThan(1e-9);
+      expect(Math.abs(shortDelta(500 + v.y * STANDARD_SPEED, player.entity.y, 1000))).toBeLessThan(1e-9);
+    }));
+  });
+
+  it('replays random input sequences to the server position, wrapping included', () => {
+    const dir = fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }));
+    fc.assert(fc.property(fc.array(fc.tuple(dir, fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 30 }), (steps) => {
+      const player = { entity: { id: 1, x: 990, y: 5, angle: 0 }, input: { dx: 0, dy: 0 } } as unknown as RoomPlayer;
+      const p = new Predictor({ speed: STANDARD_SCENE_SPEED, worldW: 1000, worldH: 1000 });
+      // Input seq k takes effect at a tick boundary on both sides (zero latency: the model's
+      // reference case), held for its number of ticks.
+      p.recordInput(0, 0, 0, 0);
+      p.reconcile({ x: 990, y: 5 }, 0, 0, 0);
+      let tick = 0;
+      steps.forEach(([[dx, dy], ticks], i) => {
+        p.recordInput(i + 1, dx, dy, tick * TICK_MS);
+        player.input = { dx, dy };
+        for (let k = 0; k < ticks; k++) moveStandard(player, 1 / 60, STANDARD_WORLD);
+        tick += ticks;
+      });
+      const got = p.predicted(tick * TICK_MS)!;
+      expect(Math.abs(shortDelta(got.x, player.entity.x, 1000))).toBeLessThan(1e-6);
+      expect(Math.abs(shortDelta(got.y, player.entity.y, 1000))).toBeLessThan(1e-6);
+    }), { numRuns: 200 });
+  });
+});
