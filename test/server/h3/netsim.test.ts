@@ -72,6 +72,27 @@ describe('LinkSimulator', () => {
     expect(isPerfectLink(perfectLink())).toBe(true);
   });
 
+  it('with immediate, delivers due packets inside send() and still delays the others', () => {
+    const clock = new FakeClock();
+    const sim = new LinkSimulator(link({ loss: 0.5, duplicate: 0.5 }), { seed: 11, immediate: true, ...clock });
+    const got: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const p = Uint8Array.of(i % 200);
+      sim.send('down', p, (q) => { got.push(q[0]); q[0] = 0xee; }); // the receiver consumes in place
+    }
+    const s = sim.stats().down;
+    expect(clock.armed).toBe(0);
+    expect(got.length).toBe(s.delivered);
+    expect(s.delivered).toBe(1000 - s.lost + s.duplicated);
+    expect(got).not.toContain(0xee); // the duplicate was copied before the first delivery
+    const delayed = new LinkSimulator(link({ delayMs: 5 }), { seed: 1, immediate: true, ...clock });
+    const late: number[] = [];
+    delayed.send('up', Uint8Array.of(1), (q) => late.push(q[0]));
+    expect(late).toEqual([]);
+    clock.advanceTo(clock.t + 5);
+    expect(late).toEqual([1]);
+  });
+
   it('same seed gives the same outcome; another seed a different one', () => {
     const cfg = link({ loss: 0.2, delayMs: 30, jitterMs: 10, duplicate: 0.05, reorder: 0.05 });
     const a = run(cfg, 42, 500, 5).arrivals;
