@@ -44,7 +44,6 @@ interface SenderState {
 }
 
 // C0/C1 control characters (bidi overrides and the like are left to the renderer).
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** One room's chat: ids, history, per-player rate limits. Publishes accepted lines to the fan-out. */

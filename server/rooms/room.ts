@@ -164,7 +164,7 @@ export class Room {
     if (this.definition.onInput) {
       this.callHook('onInput', () => this.definition.onInput!(this.context, player, input));
     } else {
-      const newest = input.inputs[input.inputs.length - 1];
+      const newest = input.inputs[0];
       if (newest) player.input = { dx: newest[0], dy: newest[1] };
     }
     return 'applied';

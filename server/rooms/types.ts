@@ -17,7 +17,7 @@ export interface PlayerInput {
   seq: number;
   /** Newest snapshot id the client received (its ack). */
   ack: number;
-  /** Up to the last few inputs, oldest first, each [dx, dy] in [-1, 1]. */
+  /** Up to the last few inputs, newest first (`inputs[i]` has seq `seq - i`), each [dx, dy] in [-1, 1]. */
   inputs: ReadonlyArray<readonly [number, number]>;
 }
 

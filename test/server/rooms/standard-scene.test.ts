@@ -35,7 +35,7 @@ describe('standard scene simulation', () => {
     expect(p.entity.y).toBe(500);
     expect(p.entity.angle).toBe(0);
     // Diagonal input is normalized: 30 ticks -> 50 units along the diagonal.
-    r.input('a', { seq: 2, ack: 0, inputs: [[1, 0], [-1, -1]] });
+    r.input('a', { seq: 2, ack: 0, inputs: [[-1, -1], [1, 0]] });
     s.advance(500);
     expect(p.entity.x).toBeCloseTo(600 - 50 / Math.SQRT2, 9);
     expect(p.entity.y).toBeCloseTo(500 - 50 / Math.SQRT2, 9);
