@@ -4,6 +4,14 @@
  */
 import type { ChatLine } from '../game/chat-log.js';
 
+/** Human text for the server's chatRejected reasons (server/chat). */
+const REJECT_TEXT: Record<string, string> = {
+  rate_limited: 'Slow down',
+  flood: 'Too many lines',
+  too_long: 'the line is too long',
+  empty: 'the line is empty',
+};
+
 /** Longest a plain notice ("not connected") stays up. */
 const NOTICE_MS = 3000;
 
@@ -68,14 +76,22 @@ export class ChatPanel {
     if (atBottom) this.list.scrollTop = this.list.scrollHeight;
   }
 
-  /** The server refused a line: say so, and hold the box until it may send again. */
+  /**
+   * The server refused a line: say so. With a retry time (rate limit) the box is held and a
+   * countdown shows until it may send again; otherwise (too long, empty) a plain notice.
+   */
   rateLimited(retryAfterMs: number, reason: string): void {
-    this.blockedUntil = this.now() + Math.max(0, retryAfterMs);
+    if (!(retryAfterMs > 0)) {
+      this.say(`Not sent: ${REJECT_TEXT[reason] ?? reason}`);
+      return;
+    }
+    this.blockedUntil = this.now() + retryAfterMs;
     this.input.disabled = true;
+    const what = REJECT_TEXT[reason] ?? reason;
     this.showNotice(() => {
       const left = this.blockedUntil - this.now();
       if (left <= 0) return null;
-      return `${reason === 'rate_limited' || reason === '' ? 'Slow down' : reason}: you can chat again in ${(left / 1000).toFixed(1)} s`;
+      return `${what}: you can chat again in ${(left / 1000).toFixed(1)} s`;
     });
   }
 
