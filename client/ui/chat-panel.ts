@@ -12,6 +12,10 @@ const REJECT_TEXT: Record<string, string> = {
   empty: 'the line is empty',
 };
 
+function rejectText(reason: string): string {
+  return Object.hasOwn(REJECT_TEXT, reason) ? REJECT_TEXT[reason] : reason;
+}
+
 /** Longest a plain notice ("not connected") stays up. */
 const NOTICE_MS = 3000;
 
@@ -82,12 +86,12 @@ export class ChatPanel {
    */
   rateLimited(retryAfterMs: number, reason: string): void {
     if (!(retryAfterMs > 0)) {
-      this.say(`Not sent: ${REJECT_TEXT[reason] ?? reason}`);
+      this.say(`Not sent: ${rejectText(reason)}`);
       return;
     }
     this.blockedUntil = this.now() + retryAfterMs;
     this.input.disabled = true;
-    const what = REJECT_TEXT[reason] ?? reason;
+    const what = rejectText(reason);
     this.showNotice(() => {
       const left = this.blockedUntil - this.now();
       if (left <= 0) return null;
