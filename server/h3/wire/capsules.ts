@@ -28,6 +28,11 @@ export const MAX_CLOSE_REASON_BYTES = 1024;
 export const MAX_CLOSE_CAPSULE_VALUE = 4 + MAX_CLOSE_REASON_BYTES;
 
 const MAX_CAPSULE_HEADER_LENGTH = 16;
+/**
+ * Most bytes a CapsuleParser holds between calls when drained after every push: a capsule header
+ * plus the largest close capsule value (unknown capsules pass through without accumulating).
+ */
+export const CAPSULE_PARSER_MAX_BUFFERED = MAX_CAPSULE_HEADER_LENGTH + MAX_CLOSE_CAPSULE_VALUE;
 
 export type CapsuleEvent =
   | { status: 'close'; code: number; reason: string }
@@ -53,6 +58,11 @@ export class CapsuleParser {
   push(chunk: Uint8Array): void {
     if (this.error) return;
     this.queue.push(chunk);
+  }
+
+  /** Bytes held but not yet returned. */
+  get bufferedBytes(): number {
+    return this.queue.available;
   }
 
   next(): CapsuleEvent {

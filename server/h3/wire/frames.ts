@@ -53,6 +53,12 @@ const BUFFERED_FRAME_LIMITS: ReadonlyMap<number, number> = new Map([
 
 /** Longest frame header: two 8-byte varints. */
 const MAX_FRAME_HEADER_LENGTH = 16;
+/**
+ * Most bytes a FrameDecoder holds between calls when its caller drains it after every push: a
+ * frame header plus the largest whole-delivered frame. (DATA and unknown frames pass through
+ * without accumulating.) Chunks pushed without draining add to it; the caller bounds those.
+ */
+export const FRAME_DECODER_MAX_BUFFERED = MAX_FRAME_HEADER_LENGTH + MAX_PUSH_PROMISE_FRAME_SIZE;
 
 /** A parsed frame header. */
 export interface FrameHeader {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  CAPSULE_CLOSE_WEBTRANSPORT_SESSION, CapsuleParser, encodeCapsule, encodeCloseSessionCapsule, encodeCloseSessionData,
+  CAPSULE_CLOSE_WEBTRANSPORT_SESSION, CAPSULE_PARSER_MAX_BUFFERED, CapsuleParser, encodeCapsule, encodeCloseSessionCapsule, encodeCloseSessionData,
   encodeDrainSessionCapsule, MAX_CLOSE_REASON_BYTES, truncateCloseReason, type CapsuleEvent,
 } from '../../../../server/h3/wire/capsules.js';
 import { FrameDecoder } from '../../../../server/h3/wire/frames.js';
@@ -61,6 +61,20 @@ describe('capsules (RFC 9297 §3.2, draft-ietf-webtrans-http3 §5-6)', () => {
     if (e.status !== 'data') return;
     expect(e.end).toBe(true);
     expect(parseAll(e.chunk).events).toEqual([{ status: 'close', code: 7, reason: 'x' }]);
+  });
+
+  it('holds at most CAPSULE_PARSER_MAX_BUFFERED bytes against a peer trickling or flooding', () => {
+    const p = new CapsuleParser();
+    const stream = concatBytes([encodeCloseSessionCapsule(1, 'r'.repeat(MAX_CLOSE_REASON_BYTES)), encodeCapsule(0x77, new Uint8Array(1 << 20))]);
+    let max = 0;
+    const got: string[] = [];
+    for (let i = 0; i < stream.length; i += 7) {
+      p.push(stream.subarray(i, i + 7));
+      for (let e = p.next(); e.status !== 'need-more'; e = p.next()) got.push(e.status);
+      max = Math.max(max, p.bufferedBytes);
+    }
+    expect(got).toEqual(['close', 'skipped']);
+    expect(max).toBeLessThanOrEqual(CAPSULE_PARSER_MAX_BUFFERED);
   });
 
   it('truncates long reasons at a character boundary', () => {

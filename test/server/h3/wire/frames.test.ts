@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   decodeGoaway, encodeDataFrame, encodeFrame, encodeFrameHeader, encodeGoawayFrame, encodeHeadersFrame,
-  FRAME_DATA, FRAME_GOAWAY, FRAME_HEADERS, FRAME_SETTINGS, FrameDecoder, MAX_HEADERS_FRAME_SIZE, parseFrameHeader,
+  FRAME_DATA, FRAME_DECODER_MAX_BUFFERED, FRAME_GOAWAY, FRAME_HEADERS, FRAME_SETTINGS, FrameDecoder, MAX_HEADERS_FRAME_SIZE, parseFrameHeader,
   type FrameEvent,
 } from '../../../../server/h3/wire/frames.js';
 import { H3_EXCESSIVE_LOAD, H3_FRAME_ERROR, H3_FRAME_UNEXPECTED } from '../../../../server/h3/wire/errors.js';
@@ -162,6 +162,30 @@ describe('HTTP/3 frames (RFC 9114 §7)', () => {
     expect(decodeGoaway(new Uint8Array(0))).toMatchObject({ status: 'error', code: H3_FRAME_ERROR });
     expect(decodeGoaway(Uint8Array.of(4, 0))).toMatchObject({ status: 'error', code: H3_FRAME_ERROR });
     expect(decodeGoaway(Uint8Array.of(0x40))).toMatchObject({ status: 'error', code: H3_FRAME_ERROR });
+  });
+
+  it('holds at most FRAME_DECODER_MAX_BUFFERED bytes against a peer trickling or flooding', () => {
+    const d = new FrameDecoder();
+    let max = 0;
+    // Trickle a maximal HEADERS frame one byte at a time, then a 1 MB DATA frame and a 1 MB unknown
+    // frame in 1000-byte pieces: nothing accumulates beyond the limit.
+    const stream = concatBytes([
+      encodeHeadersFrame(new Uint8Array(MAX_HEADERS_FRAME_SIZE)),
+      encodeDataFrame(new Uint8Array(1 << 20)),
+      encodeFrame(0x5555, new Uint8Array(1 << 20)),
+    ]);
+    let frames = 0;
+    for (let i = 0; i < stream.length; i += i < MAX_HEADERS_FRAME_SIZE + 8 ? 1 : 1000) {
+      d.push(stream.subarray(i, i < MAX_HEADERS_FRAME_SIZE + 8 ? i + 1 : i + 1000));
+      for (let e = d.next(); e.status !== 'need-more'; e = d.next()) {
+        expect(e.status).not.toBe('error');
+        if (e.status === 'frame' || e.status === 'skipped' || (e.status === 'data' && e.end)) frames++;
+      }
+      max = Math.max(max, d.bufferedBytes);
+    }
+    expect(frames).toBe(3);
+    expect(max).toBeLessThanOrEqual(FRAME_DECODER_MAX_BUFFERED);
+    expect(d.finish()).toBeNull();
   });
 
   it('never throws on random or mutated input (property)', () => {
