@@ -72,8 +72,19 @@ export interface WelcomeEvent {
 export interface SnapshotEvent {
   /** Snapshot id (increases by one per snapshot sent to this client). */
   id: number;
-  /** Server clock (ms) when the snapshot's state was taken. */
+  /**
+   * Server clock (ms, epoch-based, modulo 2^32 on the wire) when the state was taken. Compare
+   * with `(Date.now() % 2 ** 32)` using wrap-aware arithmetic.
+   */
   serverTime: number;
+  /** Simulation tick of the state (modulo 2^32). Always set by GameClient. */
+  serverTick?: number;
+  /**
+   * Entity ids present in `entities` that this snapshot did not refresh (a full datagram left
+   * them out; their state is from an earlier snapshot). Interpolation should not treat them as
+   * fresh samples. Always set by GameClient.
+   */
+  omitted?: number[];
   /** Newest input seq of ours the server had applied; for prediction reconciliation. */
   lastInputSeq: number;
   /** Every entity this client sees, reconstructed from the baseline. */

@@ -548,6 +548,7 @@ export class GameClient {
     this.attempt = 0;
     this.resumeToken = resumeToken;
     this.welcomeInfo = welcome;
+    this.snapshots.setWorld(welcome.worldW, welcome.worldH);
     this.stateValue = 'connected';
     this.startWatchdog(SERVER_SILENCE_TIMEOUT_MS);
     this.startInputs();
@@ -574,7 +575,15 @@ export class GameClient {
     if (this.lastSnapshotAt !== null) this.gaps.push(now - this.lastSnapshotAt);
     this.lastSnapshotAt = now;
     this.counters.snapshotsReceived++;
-    this.events.emit('snapshot', { ...snap, receivedAt: now });
+    this.events.emit('snapshot', {
+      id: snap.id,
+      serverTime: snap.serverTime,
+      serverTick: snap.serverTick,
+      lastInputSeq: snap.lastInputSeq,
+      entities: snap.entities,
+      omitted: snap.omitted,
+      receivedAt: now,
+    });
   }
 
   private onDrain(deadlineMs: number, jitterMs: number): void {

@@ -1,68 +1,62 @@
-import type { EntityState } from './game-client-types.js';
-import { decodeSnapshotBody } from './snapshot-codec.js';
+import {
+  decodeSnapshotBody,
+  SNAPSHOT_HISTORY_SIZE,
+  SnapshotHistory,
+  snapshotFormat,
+  STANDARD_FORMAT,
+  type DecodedSnapshot,
+  type SnapshotDecodeResult,
+  type SnapshotFormat,
+} from '../../shared/snapshot/index.js';
 
 /**
- * Received snapshots kept as delta baselines. The server deltas against the newest snapshot we
- * acked, and our ack may be a few snapshots behind what is in flight; 32 snapshots (1.6 s at
- * 20 Hz) is Quake 3's PACKET_BACKUP and covers any ack the server can still be using.
+ * Received snapshots kept as delta baselines: shared/snapshot's ring of SNAPSHOT_HISTORY_SIZE
+ * (32, Quake 3's PACKET_BACKUP: 1.6 s at 20 Hz), the same size the server keeps per client, so
+ * any baseline the server may still delta against is one we can still hold.
  */
-export const SNAPSHOT_BASELINE_LIMIT = 32;
+export const SNAPSHOT_BASELINE_LIMIT = SNAPSHOT_HISTORY_SIZE;
 
-/** One decoded snapshot: full state (the delta already applied). */
-export interface DecodedSnapshot {
-  id: number;
-  serverTime: number;
-  lastInputSeq: number;
-  entities: EntityState[];
-}
-
-export type SnapshotDecodeResult = { ok: true; snapshot: DecodedSnapshot } | { ok: false; reason: string };
-
-/** Decodes one snapshot body given a way to look up earlier snapshots by id. */
-export type SnapshotBodyDecoder = (
-  body: Uint8Array,
-  baseline: (id: number) => DecodedSnapshot | undefined,
-) => SnapshotDecodeResult;
+export type { DecodedSnapshot, SnapshotDecodeResult };
 
 /**
- * Per-connection snapshot state on the client: the ring of baselines and the ack (newest
- * snapshot decoded, 0 before the first; shared/messages.ts `InputBody.ack`).
+ * Per-connection snapshot state on the client: the baseline ring, the quantization format (from
+ * the world size in `welcome`) and the ack (newest snapshot decoded, 0 before the first;
+ * shared/messages.ts `InputBody.ack`).
  */
 export class SnapshotDecoder {
-  private readonly ring: (DecodedSnapshot | undefined)[] = new Array(SNAPSHOT_BASELINE_LIMIT);
+  private readonly history = new SnapshotHistory<DecodedSnapshot>(SNAPSHOT_BASELINE_LIMIT);
   private newest = 0;
+  private format: SnapshotFormat = STANDARD_FORMAT;
 
-  constructor(private readonly decodeBody: SnapshotBodyDecoder = decodeSnapshotBody) {}
-
-  /** Id to put in `input.ack`: the newest snapshot we can use as a baseline; 0 = none. */
+  /** Id to put in `input.ack`: the newest snapshot we hold as a baseline; 0 = none. */
   get ackId(): number {
     return this.newest;
   }
 
-  /** A baseline by id, if still held. */
-  baseline(id: number): DecodedSnapshot | undefined {
-    const s = this.ring[id % SNAPSHOT_BASELINE_LIMIT];
-    return s && s.id === id ? s : undefined;
+  /** Quantization follows the world size announced in `welcome` (docs/protocol.md). */
+  setWorld(worldW: number, worldH: number): void {
+    this.format = snapshotFormat(worldW, worldH);
   }
 
+  /** A baseline by id, if still held. */
+  baseline(id: number): DecodedSnapshot | undefined {
+    return this.history.get(id);
+  }
+
+  /** Decodes one snapshot body (the message without its id byte); never throws. */
   decode(body: Uint8Array): SnapshotDecodeResult {
-    let result: SnapshotDecodeResult;
-    try {
-      result = this.decodeBody(body, (id) => this.baseline(id));
-    } catch (error) {
-      // The codec is not supposed to throw; a peer's bytes must not crash the client if it does.
-      return { ok: false, reason: `decoder threw: ${error instanceof Error ? error.message : String(error)}` };
-    }
+    const result = decodeSnapshotBody(body, (id) => this.history.get(id), this.format);
     if (!result.ok) return result;
     const snap = result.snapshot;
-    this.ring[snap.id % SNAPSHOT_BASELINE_LIMIT] = snap;
+    // Even a late (older) snapshot is a valid baseline the server may pick; the ack only grows.
+    this.history.put(snap);
     if (snap.id > this.newest) this.newest = snap.id;
     return result;
   }
 
-  /** A new connection numbers snapshots afresh and has no baselines. */
+  /** A new connection starts with no baselines (its first snapshot is full). */
   reset(): void {
-    this.ring.fill(undefined);
+    this.history.clear();
     this.newest = 0;
   }
 }

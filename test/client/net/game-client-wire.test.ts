@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GameClient } from '../../../client/net/game-client.js';
+import { encodeSnapshot, type SnapshotView } from '../../../shared/snapshot/index.js';
 import type { CloseEvent, ReconnectingEvent, TransportEvent } from '../../../client/net/game-client-types.js';
 import type { WebTransportConstructor, WebTransportLike } from '../../../client/net/transport-types.js';
 import { WEBTRANSPORT_READY_TIMEOUT_MS } from '../../../client/net/webtransport-channel.js';
@@ -67,6 +68,57 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
     expect(c.stats().inputsSent).toBeGreaterThanOrEqual(6);
     expect(c.stats().bytesUp.unreliable).toBeGreaterThan(0);
     expect(c.stats().bytesUp.reliable).toBeGreaterThan(0);
+  });
+
+  it('decodes snapshots against the baseline it acked, acks the newest, and estimates loss from id gaps', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    const c = client();
+    await c.connect();
+    const conn = peer.connections[0];
+    const snaps: { id: number; xs: number[]; seq: number }[] = [];
+    c.on('snapshot', (s) => snaps.push({ id: s.id, xs: s.entities.map((e) => e.x), seq: s.lastInputSeq }));
+    const views = new Map<number, SnapshotView>();
+    const send = (id: number, x: number, baselineId: number, deliver = true) => {
+      const r = encodeSnapshot({
+        snapshotId: id, serverTick: id, serverTime: 0, lastInputSeq: id + 100,
+        entities: [{ id: 1, x, y: 5, angle: 0 }, { id: 2, x: 500, y: 500, angle: 1 }],
+        baseline: baselineId ? views.get(baselineId) : null,
+      }, 1024);
+      if (!r.ok) throw new Error(r.detail);
+      views.set(id, r.view);
+      if (deliver) conn.sendRaw(r.bytes);
+    };
+    const lastAck = () => {
+      const inputs = conn.received.flatMap((m) => (m.name === 'input' ? [m.body.ack] : []));
+      return inputs.at(-1);
+    };
+    send(1, 10, 0); // full
+    await waitFor(() => lastAck() === 1, 3_000, 'ack of snapshot 1');
+    send(2, 12, 1); // delta against the acked baseline
+    send(5, 20, 1); // 3 and 4 "lost"; still decodes against baseline 1
+    await waitFor(() => lastAck() === 5, 3_000, 'ack of snapshot 5');
+    send(4, 18, 2); // late: decodes as a baseline, not shown, ack stays 5
+    send(6, 22, 4);
+    await waitFor(() => snaps.length === 4);
+    expect(snaps).toEqual([
+      { id: 1, xs: [10, 500], seq: 101 },
+      { id: 2, xs: [12, 500], seq: 102 },
+      { id: 5, xs: [20, 500], seq: 105 },
+      { id: 6, xs: [22, 500], seq: 106 },
+    ]);
+    await waitFor(() => lastAck() === 6, 3_000, 'ack of snapshot 6');
+    const s = c.stats();
+    expect(s.snapshotsReceived).toBe(4);
+    expect(s.datagramsLost).toBe(1); // 3 lost; 4 arrived late
+    expect(s.snapshotsDropped).toBe(0);
+    expect(s.snapshotGapMs).toHaveLength(3);
+    expect(s.bytesDown.unreliable).toBeGreaterThan(0);
+    // A delta against a baseline the client never had is dropped and counted, not shown.
+    send(8, 28, 6, false); // encoded, never delivered
+    send(9, 30, 8);
+    await waitFor(() => c.stats().snapshotsDropped === 1);
+    expect(snaps).toHaveLength(4);
   });
 
   it('measures RTT from its pings and answers the server\'s pings with the same id and t', async () => {

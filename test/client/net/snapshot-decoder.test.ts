@@ -1,67 +1,76 @@
 import { describe, expect, it } from 'vitest';
-import {
-  SNAPSHOT_BASELINE_LIMIT,
-  SnapshotDecoder,
-  type DecodedSnapshot,
-  type SnapshotBodyDecoder,
-} from '../../../client/net/snapshot-decoder.js';
+import { SNAPSHOT_BASELINE_LIMIT, SnapshotDecoder } from '../../../client/net/snapshot-decoder.js';
+import { encodeSnapshot, snapshotFormat, type SnapshotView } from '../../../shared/snapshot/index.js';
 
-/**
- * A toy body format for testing the ring and the ack alone: [id, baselineId, x]. A delta
- * (baselineId != 0) adds x to the baseline's entity; a missing baseline fails, like the real
- * codec must.
- */
-const toy: SnapshotBodyDecoder = (body, baseline) => {
-  const [id, base, x] = body;
-  if (id === 255) throw new Error('hostile bytes');
-  let prev = 0;
-  if (base !== 0) {
-    const b = baseline(base);
-    if (!b) return { ok: false, reason: `no baseline ${base}` };
-    prev = b.entities[0].x;
-  }
-  const snapshot: DecodedSnapshot = { id, serverTime: id * 50, lastInputSeq: id, entities: [{ id: 1, x: prev + x, y: 0, angle: 0 }] };
-  return { ok: true, snapshot };
-};
+/** Encodes a real snapshot with shared/snapshot and returns its body (without the id byte). */
+function snapshot(id: number, xs: number[], baseline: SnapshotView | null = null, format = snapshotFormat(1000, 1000)) {
+  const r = encodeSnapshot({
+    snapshotId: id,
+    serverTick: id * 3,
+    serverTime: 1_000 + id * 50,
+    lastInputSeq: id * 2,
+    entities: xs.map((x, i) => ({ id: i + 1, x, y: 100, angle: 0 })),
+    baseline,
+    format,
+  }, 1024);
+  if (!r.ok) throw new Error(r.detail);
+  return { body: r.bytes.subarray(1), view: r.view };
+}
 
-describe('SnapshotDecoder (baselines and ack)', () => {
-  it('acks 0 before the first snapshot, then the newest decoded id', () => {
-    const d = new SnapshotDecoder(toy);
+describe('SnapshotDecoder (baselines and ack) with the shared snapshot codec', () => {
+  it('acks 0 before the first snapshot, then the newest decoded; decodes deltas against held baselines', () => {
+    const d = new SnapshotDecoder();
     expect(d.ackId).toBe(0);
-    expect(d.decode(new Uint8Array([1, 0, 10])).ok).toBe(true);
+    const s1 = snapshot(1, [10, 20]);
+    const r1 = d.decode(s1.body);
+    expect(r1.ok && r1.snapshot).toMatchObject({ id: 1, baselineId: 0, serverTime: 1050, lastInputSeq: 2, serverTick: 3 });
     expect(d.ackId).toBe(1);
-    const r = d.decode(new Uint8Array([3, 1, 5]));
-    expect(r.ok && r.snapshot.entities[0].x).toBe(15);
+    const s3 = snapshot(3, [11, 25], s1.view);
+    const r3 = d.decode(s3.body);
+    expect(r3.ok && r3.snapshot.baselineId).toBe(1);
+    expect(r3.ok && r3.snapshot.entities.map((e) => e.x)).toEqual([11, 25]);
     expect(d.ackId).toBe(3);
   });
 
-  it('a late, older snapshot still becomes a baseline but never lowers the ack', () => {
-    const d = new SnapshotDecoder(toy);
-    d.decode(new Uint8Array([1, 0, 10]));
-    d.decode(new Uint8Array([3, 1, 5]));
-    expect(d.decode(new Uint8Array([2, 1, 1])).ok).toBe(true);
+  it('a late, older snapshot becomes a baseline but never lowers the ack', () => {
+    const d = new SnapshotDecoder();
+    const s1 = snapshot(1, [10]);
+    d.decode(s1.body);
+    d.decode(snapshot(3, [12], s1.view).body);
+    expect(d.decode(snapshot(2, [11], s1.view).body).ok).toBe(true);
     expect(d.ackId).toBe(3);
     expect(d.baseline(2)?.entities[0].x).toBe(11);
   });
 
-  it('fails a delta whose baseline is gone, without moving the ack', () => {
-    const d = new SnapshotDecoder(toy);
-    d.decode(new Uint8Array([1, 0, 10]));
-    for (let id = 2; id <= SNAPSHOT_BASELINE_LIMIT + 1; id++) d.decode(new Uint8Array([id, 0, 0]));
-    expect(d.baseline(1)).toBeUndefined(); // overwritten in the ring
+  it('drops a delta whose baseline it no longer holds (unknown_baseline), ack unchanged', () => {
+    const d = new SnapshotDecoder();
+    const s1 = snapshot(1, [10]);
+    d.decode(s1.body);
+    for (let id = 2; id <= SNAPSHOT_BASELINE_LIMIT + 1; id++) d.decode(snapshot(id, [10]).body);
+    expect(d.baseline(1)).toBeUndefined();
     const ack = d.ackId;
-    expect(d.decode(new Uint8Array([SNAPSHOT_BASELINE_LIMIT + 5, 1, 1]))).toEqual({ ok: false, reason: 'no baseline 1' });
+    const r = d.decode(snapshot(SNAPSHOT_BASELINE_LIMIT + 5, [12], s1.view).body);
+    expect(r).toMatchObject({ ok: false, reason: 'unknown_baseline' });
     expect(d.ackId).toBe(ack);
   });
 
-  it('a decoder that throws is a failed decode, not a crash', () => {
-    const d = new SnapshotDecoder(toy);
-    expect(d.decode(new Uint8Array([255, 0, 0]))).toMatchObject({ ok: false, reason: expect.stringMatching(/hostile/) });
+  it('uses the world size from welcome for quantization', () => {
+    const big = snapshotFormat(4000, 4000);
+    const d = new SnapshotDecoder();
+    d.setWorld(4000, 4000);
+    const r = d.decode(snapshot(1, [3999.75], null, big).body);
+    expect(r.ok && r.snapshot.entities[0].x).toBe(3999.75);
+  });
+
+  it('garbage is a counted failure, never an exception', () => {
+    const d = new SnapshotDecoder();
+    expect(d.decode(new Uint8Array([1, 2, 3])).ok).toBe(false);
+    expect(d.ackId).toBe(0);
   });
 
   it('reset forgets baselines and the ack (new connection)', () => {
-    const d = new SnapshotDecoder(toy);
-    d.decode(new Uint8Array([4, 0, 1]));
+    const d = new SnapshotDecoder();
+    d.decode(snapshot(4, [1]).body);
     d.reset();
     expect(d.ackId).toBe(0);
     expect(d.baseline(4)).toBeUndefined();
