@@ -9,6 +9,8 @@
  *   --no-peer                 skip the Colyseus peer (no ratio lines then)
  *   --quick                   P=64, 1 run, 3 s window: a smoke run under a minute
  *   --peer-only               run only the Colyseus peer (checks the peer set-up)
+ *   --load-client light|full  load players: light (ack snapshots without decoding them, like the
+ *                             peer's load clients) or full GameClients; the observer is always full
  *   --help
  */
 import type { BenchTransport } from './report.js';
@@ -21,6 +23,7 @@ export interface BenchArgs {
   transports: BenchTransport[];
   peer: boolean;
   peerOnly: boolean;
+  loadClient: 'light' | 'full';
   quick: boolean;
   help: boolean;
 }
@@ -40,12 +43,13 @@ export const DEFAULT_ARGS: Readonly<BenchArgs> = Object.freeze({
   transports: ['webtransport', 'websocket'] as BenchTransport[],
   peer: true,
   peerOnly: false,
+  loadClient: 'light',
   quick: false,
   help: false,
 });
 
 export const USAGE = `usage: npm run bench:scene -- [--ps 16,64,256,512] [--runs 2] [--warmup 3] [--window 10]
-                              [--transports wt,ws] [--no-peer] [--peer-only] [--quick]
+                              [--transports wt,ws] [--no-peer] [--peer-only] [--load-client light|full] [--quick]
 JSON lines on stdout (kind: run | median | ratio | target), progress and a Markdown table on stderr.
 --quick = --ps 64 --runs 1 --window 3 (the peer runs at the same P).`;
 
@@ -112,6 +116,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--no-peer': out.peer = false; break;
       case '--quick': out.quick = true; break;
       case '--peer-only': out.peerOnly = true; break;
+      case '--load-client': {
+        const raw = value();
+        if (raw !== 'light' && raw !== 'full') throw new ArgsError(`--load-client needs light or full, got ${JSON.stringify(raw ?? '')}`);
+        out.loadClient = raw;
+        break;
+      }
       case '--help': case '-h': out.help = true; break;
       default: throw new ArgsError(`unknown flag ${JSON.stringify(arg)}\n${USAGE}`);
     }

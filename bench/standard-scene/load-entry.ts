@@ -1,13 +1,25 @@
 /**
- * Load process: P-1 standard-scene players in one process (real GameClients, each sending a
- * random direction 20 times a second), joined JOIN_CONCURRENCY at a time. Started by run.ts with
- *   --url <http origin> --transport webtransport|websocket --count <n>
- * and driven over IPC (ipc.ts). Reports mean bytes per client, how many stayed connected, and
- * its own CPU (a saturated load generator would make the server look better than it is).
+ * Load process: P-1 standard-scene players in one process, each sending a random direction 20
+ * times a second, joined JOIN_CONCURRENCY at a time. Started by run.ts with
+ *   --url <http origin> --transport webtransport|websocket --count <n> --client light|full
+ * and driven over IPC (ipc.ts). `full` runs real GameClients (every snapshot reconstructed);
+ * `light` runs LightClients (same transports and messages, snapshots acked but not decoded; see
+ * light-client.ts). Reports mean bytes per client, how many stayed connected, and its own CPU
+ * (a saturated load generator would make the server look better than it is).
  */
-import type { GameClient } from '../../client/net/game-client.js';
-import { argMap, createBenchClient, epochNow, transportArg, webTransportFor } from './bench-client.js';
+import WebSocket from 'ws';
+import type { FetchLike, WebSocketConstructor } from '../../client/net/transport-types.js';
+import { argMap, createBenchClient, epochNow, INPUT_HZ, transportArg, webTransportFor } from './bench-client.js';
 import { childIpc, type LoadReport } from './ipc.js';
+import { LightClient } from './light-client.js';
+
+/** What the load process needs of a player, full or light. */
+interface LoadPlayer {
+  connect(): Promise<unknown>;
+  close(): void;
+  readonly connected: boolean;
+  totals(): { down: number; up: number };
+}
 
 /** Joins in flight at once: a burst of 500 handshakes would only measure the accept queue. */
 const JOIN_CONCURRENCY = 16;
@@ -20,9 +32,11 @@ const baseUrl = args.get('url') ?? '';
 const transport = transportArg(args.get('transport'));
 const count = Number(args.get('count'));
 if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive integer, got ${args.get('count')}`);
+const kind = args.get('client') ?? 'light';
+if (kind !== 'light' && kind !== 'full') throw new Error(`--client must be light or full, got ${kind}`);
 
 const WebTransport = await webTransportFor(transport);
-const clients: GameClient[] = [];
+const clients: LoadPlayer[] = [];
 const errors: string[] = [];
 let errorCount = 0;
 const noteError = (s: string) => {
@@ -37,10 +51,31 @@ interface Window {
   up0: number[];
 }
 let win: Window | null = null;
-const totals = (c: GameClient) => {
-  const s = c.stats();
-  return { down: s.bytesDown.reliable + s.bytesDown.unreliable, up: s.bytesUp.reliable + s.bytesUp.unreliable };
-};
+const totals = (c: LoadPlayer) => c.totals();
+const fetchImpl = globalThis.fetch.bind(globalThis) as FetchLike;
+
+function createPlayer(i: number): LoadPlayer {
+  const name = `load${i + 1}`;
+  if (kind === 'light') {
+    const c = new LightClient({
+      baseUrl, transport, name, WebTransport, WebSocket: WebSocket as unknown as WebSocketConstructor, fetch: fetchImpl,
+      inputHz: INPUT_HZ, onError: (m) => noteError(`${name}: ${m}`),
+    });
+    return { connect: () => c.connect(), close: () => c.close(), get connected() { return c.connected; }, totals: () => ({ down: c.bytesDown, up: c.bytesUp }) };
+  }
+  const c = createBenchClient({ baseUrl, transport, name, WebTransport });
+  c.on('error', (e) => noteError(`${name}: error ${e.code ?? ''} ${e.message}`));
+  c.on('close', (e) => noteError(`${name}: closed ${e.code} ${e.reason}`));
+  return {
+    connect: () => c.connect(),
+    close: () => c.close('bench finished'),
+    get connected() { return c.connected; },
+    totals: () => {
+      const s = c.stats();
+      return { down: s.bytesDown.reliable + s.bytesDown.unreliable, up: s.bytesUp.reliable + s.bytesUp.unreliable };
+    },
+  };
+}
 
 const send = childIpc((c) => {
   if (c.cmd === 'start') {
@@ -77,7 +112,7 @@ const send = childIpc((c) => {
     };
     send({ ev: 'stopped', report });
   } else if (c.cmd === 'exit') {
-    for (const cl of clients) cl.close('bench finished');
+    for (const cl of clients) cl.close();
     setTimeout(() => process.exit(0), 100);
   }
 });
@@ -88,9 +123,7 @@ let failed = 0;
 async function joinWorker(): Promise<void> {
   while (next < count && epochNow() - t0 < JOIN_ALL_TIMEOUT_MS) {
     const i = next++;
-    const client = createBenchClient({ baseUrl, transport, name: `load${i + 1}`, WebTransport });
-    client.on('error', (e) => noteError(`load${i + 1}: error ${e.code ?? ''} ${e.message}`));
-    client.on('close', (e) => noteError(`load${i + 1}: closed ${e.code} ${e.reason}`));
+    const client = createPlayer(i);
     clients.push(client);
     try {
       await client.connect();
@@ -106,6 +139,6 @@ if (joined < count) {
   send({ ev: 'fatal', message: `load: only ${joined}/${count} clients joined in ${Math.round(epochNow() - t0)} ms (${failed} failed): ${errors.join('; ')}` });
   setTimeout(() => process.exit(1), 100);
 } else {
-  process.stderr.write(`load: ${joined} clients joined over ${transport} in ${Math.round(epochNow() - t0)} ms\n`);
+  process.stderr.write(`load: ${joined} ${kind} clients joined over ${transport} in ${Math.round(epochNow() - t0)} ms\n`);
   send({ ev: 'joined', clients: joined, joinMs: epochNow() - t0 });
 }

@@ -48,7 +48,7 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
     const observer = BenchChild.forkTs(join(HERE, 'observer-entry.ts'), common, { label: `observer ${tag}`, cwd: REPO_ROOT });
     children.push(observer);
     await observer.waitFor('joined', OBSERVER_JOIN_TIMEOUT_MS);
-    const load = BenchChild.forkTs(join(HERE, 'load-entry.ts'), [...common, '--count', String(P - 1)], { label: `load ${tag}`, cwd: REPO_ROOT });
+    const load = BenchChild.forkTs(join(HERE, 'load-entry.ts'), [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, cwd: REPO_ROOT });
     children.push(load);
     const joined = await load.waitFor('joined', LOAD_JOIN_TIMEOUT_MS);
     log(`[bench] ${tag}: ${joined.clients + 1} clients joined in ${Math.round(joined.joinMs)} ms; warm-up ${a.warmupS} s`);
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   }
   installCleanupHandlers();
   const started = Date.now();
-  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} peer=${a.peer ? 'colyseus' : 'off'}`);
+  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}`);
 
   let peer: ColyseusPeer | null = null;
   const lines: RunLine[] = [];

@@ -31,3 +31,12 @@ describe('bench:scene flags', () => {
     expect(() => parseArgs(argv)).toThrow(ArgsError);
   });
 });
+
+describe('--load-client', () => {
+  it('defaults to light and accepts full', () => {
+    expect(parseArgs([]).loadClient).toBe('light');
+    expect(parseArgs(['--load-client', 'full']).loadClient).toBe('full');
+    expect(() => parseArgs(['--load-client', 'heavy'])).toThrow(ArgsError);
+    expect(() => parseArgs(['--load-client'])).toThrow(ArgsError);
+  });
+});
