@@ -20,6 +20,13 @@ export function datagramPrefixLength(streamId: number): number {
 export function encodeDatagram(streamId: number, payload: Uint8Array): Uint8Array {
   if (!isClientBidiStreamId(streamId)) throw new RangeError(`not a client bidirectional stream id: ${streamId}`);
   const q = streamId / 4;
+  if (q < 0x40) {
+    // Hot path (one per snapshot): a one-byte prefix, which covers a connection's first 64 requests.
+    const out = new Uint8Array(1 + payload.length);
+    out[0] = q;
+    out.set(payload, 1);
+    return out;
+  }
   const out = new Uint8Array(varintLength(q) + payload.length);
   const o = writeVarint(out, 0, q);
   out.set(payload, o);
