@@ -133,7 +133,7 @@ export class WebTransportChannel implements ClientChannel {
       () => {
         this.streamPendingBytes -= frame.byteLength;
       },
-      (error: unknown) => this.finish({ code: CLOSE_ABNORMAL, reason: `stream write failed: ${errorText(error)}`, byPeer: true }),
+      (error: unknown) => this.streamBroke(`stream write failed: ${errorText(error)}`),
     );
     return true;
   }
@@ -185,13 +185,9 @@ export class WebTransportChannel implements ClientChannel {
           return;
         }
       }
-      if (!this.isClosed) {
-        this.timers.setTimeout(() => {
-          if (!this.isClosed) this.close(CLOSE_ABNORMAL, 'reliable stream ended');
-        }, STREAM_END_CLOSE_GRACE_MS);
-      }
+      this.streamBroke('reliable stream ended');
     } catch (error) {
-      this.finish({ code: CLOSE_ABNORMAL, reason: `stream read failed: ${errorText(error)}`, byPeer: true });
+      this.streamBroke(`stream read failed: ${errorText(error)}`);
     } finally {
       reader.releaseLock();
     }
@@ -210,6 +206,18 @@ export class WebTransportChannel implements ClientChannel {
     } finally {
       reader.releaseLock();
     }
+  }
+
+  /**
+   * The reliable stream ended or failed. When the server closed the session, the stream usually
+   * breaks a moment before `closed` reports the server's code and reason; wait briefly for that
+   * before reporting an abnormal end of our own.
+   */
+  private streamBroke(reason: string): void {
+    if (this.isClosed) return;
+    this.timers.setTimeout(() => {
+      if (!this.isClosed) this.close(CLOSE_ABNORMAL, reason);
+    }, STREAM_END_CLOSE_GRACE_MS);
   }
 
   private finish(info: ChannelCloseInfo): void {

@@ -1,0 +1,130 @@
+/**
+ * WebTransportChannel over real QUIC: our WebTransportServer (server/h3) and the Node
+ * WebTransport client on 127.0.0.1, with the dev certificate pinned by hash.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDevCertificate } from '../../../certs/dev-cert.js';
+import type { ChannelCloseInfo, ChannelName } from '../../../client/net/channel.js';
+import { reliableFraming } from '../../../client/net/reliable-framing.js';
+import { defaultTimers } from '../../../client/net/transport-types.js';
+import { WebTransportChannel } from '../../../client/net/webtransport-channel.js';
+import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
+import { WebTransportServer } from '../../../server/h3/server.js';
+import type { SessionCloseInfo, WebTransportSession, WebTransportStream } from '../../../server/h3/session.js';
+import { encodeFrame, FrameDecoder } from '../../../shared/framing.js';
+import { waitFor } from './helpers/scripted-peer.js';
+
+const cert = createDevCertificate();
+let servers: WebTransportServer[] = [];
+let channels: WebTransportChannel[] = [];
+afterEach(async () => {
+  for (const c of channels) c.close(4000, 'test over');
+  channels = [];
+  for (const s of servers) await s.close();
+  servers = [];
+});
+
+interface ServerSide {
+  port: number;
+  sessions: WebTransportSession[];
+  streams: WebTransportStream[];
+  closes: SessionCloseInfo[];
+}
+
+/** A server whose sessions echo datagrams and echo reliable frames with the bytes reversed. */
+async function startEchoServer(): Promise<ServerSide> {
+  const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] });
+  servers.push(server);
+  const side: ServerSide = { port: 0, sessions: [], streams: [], closes: [] };
+  server.onSession = (s) => {
+    side.sessions.push(s);
+    s.onClose = (info) => side.closes.push(info);
+    s.onDatagram = (d) => s.sendDatagram(d);
+    s.onBidiStream = (st) => {
+      side.streams.push(st);
+      const dec = new FrameDecoder();
+      st.onData = (chunk) => {
+        for (const f of dec.push(chunk).frames) {
+          // Answer one byte at a time: the client must reassemble frames across chunks.
+          const frame = encodeFrame(f.slice().reverse());
+          for (const b of frame) st.write(new Uint8Array([b]));
+        }
+      };
+    };
+  };
+  side.port = (await server.listen()).port;
+  return side;
+}
+
+async function open(port: number, hash: Uint8Array = cert.sha256): Promise<WebTransportChannel> {
+  const ch = await WebTransportChannel.open({
+    WebTransportImpl: NodeWebTransportConstructor,
+    url: `https://127.0.0.1:${port}/wt`,
+    certificateHashes: [{ algorithm: 'sha-256', value: hash }],
+    framing: reliableFraming,
+    timers: defaultTimers,
+  });
+  channels.push(ch);
+  return ch;
+}
+
+describe('WebTransportChannel over real QUIC', () => {
+  it('frames reliable messages on one bidi stream and carries datagrams both ways', async () => {
+    const srv = await startEchoServer();
+    const ch = await open(srv.port);
+    const got: [number[], ChannelName][] = [];
+    ch.onMessage = (m, c) => got.push([[...m], c]);
+    expect(ch.maxUnreliableSize).toBeGreaterThan(1000);
+    expect(ch.sendReliable(new Uint8Array([1, 2, 3]))).toBe(true);
+    expect(ch.sendReliable(new Uint8Array(300).fill(9))).toBe(true); // two-byte varint length
+    expect(ch.sendUnreliable(new Uint8Array([33, 7]))).toBe(true);
+    await waitFor(() => got.length >= 3);
+    expect(got).toContainEqual([[3, 2, 1], 'reliable']);
+    expect(got).toContainEqual([new Array(300).fill(9), 'reliable']);
+    expect(got).toContainEqual([[33, 7], 'unreliable']);
+    expect(srv.streams).toHaveLength(1);
+    expect(ch.sendUnreliable(new Uint8Array(ch.maxUnreliableSize + 1))).toBe(false);
+  });
+
+  it('reports the server\'s session close code and reason', async () => {
+    const srv = await startEchoServer();
+    const ch = await open(srv.port);
+    const closes: ChannelCloseInfo[] = [];
+    ch.onClose = (i) => closes.push(i);
+    ch.sendReliable(new Uint8Array([1])); // make the stream known to the server
+    await waitFor(() => srv.streams.length === 1);
+    srv.sessions[0].close(4009, 'draining');
+    await waitFor(() => closes.length > 0);
+    expect(closes).toEqual([{ code: 4009, reason: 'draining', byPeer: true }]);
+    expect(ch.sendReliable(new Uint8Array([1]))).toBe(false);
+  });
+
+  it('closes with our code, which the server sees', async () => {
+    const srv = await startEchoServer();
+    const ch = await open(srv.port);
+    ch.sendReliable(new Uint8Array([1]));
+    await waitFor(() => srv.streams.length === 1);
+    ch.close(4008, 'server silent');
+    await waitFor(() => srv.closes.length > 0);
+    expect(srv.closes[0]).toMatchObject({ code: 4008, reason: 'server silent', byPeer: true });
+  });
+
+  it('a malformed frame from the server closes the channel instead of throwing', async () => {
+    const srv = await startEchoServer();
+    const ch = await open(srv.port);
+    const closes: ChannelCloseInfo[] = [];
+    ch.onClose = (i) => closes.push(i);
+    ch.sendReliable(new Uint8Array([1]));
+    await waitFor(() => srv.streams.length === 1);
+    srv.streams[0].onData = null;
+    srv.streams[0].write(new Uint8Array([0x00])); // zero-length frame: not allowed
+    await waitFor(() => closes.length > 0);
+    expect(closes[0]).toMatchObject({ byPeer: false, reason: expect.stringMatching(/bad frame/) });
+  });
+
+  it('refuses a server whose certificate does not match the pinned hash', async () => {
+    const srv = await startEchoServer();
+    await expect(open(srv.port, new Uint8Array(32).fill(1))).rejects.toThrow();
+    expect(srv.sessions).toHaveLength(0);
+  });
+});
