@@ -33,3 +33,20 @@ export function lerpAngle(a: number, b: number, t: number): number {
 export function wrappedDistance(ax: number, ay: number, bx: number, by: number, w: number, h: number): number {
   return Math.hypot(shortDelta(ax, bx, w), shortDelta(ay, by, h));
 }
+
+/**
+ * Offsets at which a thing at (x, y) must also be drawn so that, near an edge, the part that
+ * has wrapped shows on the opposite side: for each axis within `margin` of an edge, a copy one
+ * world size away (and the diagonal copy near a corner). Excludes [0, 0].
+ */
+export function wrapCopies(x: number, y: number, w: number, h: number, margin: number): Array<[number, number]> {
+  const xs = [0];
+  const ys = [0];
+  if (x < margin) xs.push(w);
+  else if (x > w - margin) xs.push(-w);
+  if (y < margin) ys.push(h);
+  else if (y > h - margin) ys.push(-h);
+  const out: Array<[number, number]> = [];
+  for (const dx of xs) for (const dy of ys) if (dx !== 0 || dy !== 0) out.push([dx, dy]);
+  return out;
+}

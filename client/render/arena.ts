@@ -8,6 +8,7 @@
  */
 import { Application, Container, Graphics, Text } from 'pixi.js';
 import type { FrameEntity } from '../game/world-view.js';
+import { wrapCopies } from '../game/wrap.js';
 import { isSoftwareWebGL, webglRendererName } from './webgl-probe.js';
 
 /** Disc radius in world units (a player is clearly visible on a 1000-unit arena). */
@@ -22,12 +23,19 @@ const OWN_RING = 0xffd36b;
 export type RendererKind = 'webgl' | 'webgpu' | 'canvas';
 
 interface PlayerSprite {
-  root: Container;
   body: Graphics;
+  /** Copies of the body drawn across the wrapping edges (pool; extra ones hidden). */
+  ghosts: Graphics[];
   label: Text;
   own: boolean;
   name: string;
 }
+
+/**
+ * Within this distance of an edge a player is also drawn on the opposite side, so crossing an
+ * edge looks like sliding through it (the body with its facing notch is 25 units across).
+ */
+const GHOST_MARGIN = PLAYER_RADIUS + 12;
 
 /** Golden-angle hues: neighbouring entity ids get clearly different colours. */
 export function colorForEntity(id: number): number {
@@ -47,7 +55,11 @@ export function colorForEntity(id: number): number {
 export class ArenaRenderer {
   private readonly arena = new Container();
   private readonly floor = new Graphics();
+  /** Player bodies, clipped to the arena so wrap copies only show inside it. */
   private readonly players = new Container();
+  private readonly clip = new Graphics();
+  /** Names, not clipped (a name above a player at the top edge may overhang). */
+  private readonly labels = new Container();
   /** Where a click or touch told the own player to walk. */
   private readonly marker = new Graphics();
   private readonly sprites = new Map<number, PlayerSprite>();
@@ -59,7 +71,8 @@ export class ArenaRenderer {
     this.marker.circle(0, 0, 7).stroke({ color: OWN_RING, width: 2, alpha: 0.8 });
     this.marker.moveTo(-11, 0).lineTo(11, 0).moveTo(0, -11).lineTo(0, 11).stroke({ color: OWN_RING, width: 2, alpha: 0.8 });
     this.marker.visible = false;
-    this.arena.addChild(this.floor, this.marker, this.players);
+    this.arena.addChild(this.floor, this.marker, this.players, this.clip, this.labels);
+    this.players.mask = this.clip;
     app.stage.addChild(this.arena);
   }
 
@@ -119,17 +132,34 @@ export class ArenaRenderer {
         s.name = e.name;
         s.label.text = e.own ? `${e.name} (you)` : e.name;
       }
-      s.root.position.set(e.x, e.y);
+      s.body.position.set(e.x, e.y);
       s.body.rotation = e.angle;
+      const copies = wrapCopies(e.x, e.y, worldW, worldH, GHOST_MARGIN);
+      while (s.ghosts.length < copies.length) {
+        const g = s.body.clone();
+        s.ghosts.push(g);
+        this.players.addChild(g);
+      }
+      s.ghosts.forEach((g, i) => {
+        const c = copies[i];
+        g.visible = c !== undefined;
+        if (c) {
+          g.position.set(e.x + c[0], e.y + c[1]);
+          g.rotation = e.angle;
+        }
+      });
       // Keep the label upright and at screen size whatever the arena's scale.
+      s.label.position.set(e.x, e.y - PLAYER_RADIUS - 10);
       s.label.scale.set(1 / this.scale);
     }
     for (const [id, s] of this.sprites) if (!seen.has(id)) this.removeSprite(id, s);
     // The own player on top.
     const own = entities.find((e) => e.own);
     const ownSprite = own ? this.sprites.get(own.id) : undefined;
-    if (ownSprite && this.players.children[this.players.children.length - 1] !== ownSprite.root) {
-      this.players.addChild(ownSprite.root);
+    if (ownSprite && this.players.children[this.players.children.length - 1] !== ownSprite.body) {
+      for (const g of ownSprite.ghosts) this.players.addChild(g);
+      this.players.addChild(ownSprite.body);
+      this.labels.addChild(ownSprite.label);
     }
   }
 
@@ -160,6 +190,7 @@ export class ArenaRenderer {
       this.worldW = worldW;
       this.worldH = worldH;
       this.drawFloor();
+      this.clip.clear().rect(0, 0, worldW, worldH).fill(0xffffff);
     }
   }
 
@@ -176,7 +207,6 @@ export class ArenaRenderer {
   }
 
   private makeSprite(e: FrameEntity): PlayerSprite {
-    const root = new Container();
     const body = new Graphics();
     const color = colorForEntity(e.id);
     if (e.own) body.circle(0, 0, PLAYER_RADIUS + 6).stroke({ color: OWN_RING, width: 4 });
@@ -189,15 +219,18 @@ export class ArenaRenderer {
       resolution: 2,
     });
     label.anchor.set(0.5, 1);
-    label.position.set(0, -PLAYER_RADIUS - 10);
-    root.addChild(body, label);
-    this.players.addChild(root);
-    return { root, body, label, own: e.own, name: e.name };
+    this.players.addChild(body);
+    this.labels.addChild(label);
+    return { body, ghosts: [], label, own: e.own, name: e.name };
   }
 
   private removeSprite(id: number, s: PlayerSprite): void {
-    this.players.removeChild(s.root);
-    s.root.destroy({ children: true });
+    for (const g of [s.body, ...s.ghosts]) {
+      this.players.removeChild(g);
+      g.destroy();
+    }
+    this.labels.removeChild(s.label);
+    s.label.destroy();
     this.sprites.delete(id);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lerpAngle, lerpWrapped, shortDelta, wrapCoord, wrappedDistance } from '../../../client/game/wrap.js';
+import { lerpAngle, lerpWrapped, shortDelta, wrapCopies, wrapCoord, wrappedDistance } from '../../../client/game/wrap.js';
 
 describe('wrapCoord', () => {
   it.each([
@@ -43,5 +43,20 @@ describe('wrappedDistance', () => {
   it('measures across both edges', () => {
     expect(wrappedDistance(995, 995, 5, 5, 1000, 1000)).toBeCloseTo(Math.hypot(10, 10), 9);
     expect(wrappedDistance(100, 100, 103, 104, 1000, 1000)).toBeCloseTo(5, 9);
+  });
+});
+
+describe('wrapCopies', () => {
+  it.each<[number, number, Array<[number, number]>]>([
+    [500, 500, []],
+    [10, 500, [[1000, 0]]],
+    [995, 500, [[-1000, 0]]],
+    [500, 5, [[0, 1000]]],
+    [500, 990, [[0, -1000]]],
+    [5, 5, [[0, 1000], [1000, 0], [1000, 1000]]],
+    [995, 3, [[0, 1000], [-1000, 0], [-1000, 1000]]],
+    [20, 500, []],
+  ])('(%f, %f) -> %j', (x, y, want) => {
+    expect(wrapCopies(x, y, 1000, 1000, 20)).toEqual(want);
   });
 });
