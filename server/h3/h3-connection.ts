@@ -284,7 +284,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     }
   }
 
-  onStreamStopped(id: number, code: number): void {
+  onStreamStopped(id: number, code: number | null): void {
     if (id === this.controlStreamId) {
       this.connectionError(H3_CLOSED_CRITICAL_STREAM, 'peer stopped our control stream');
       return;
@@ -293,7 +293,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     if (s) {
       if (!s.writeDone) {
         s.writeDone = true;
-        s.onStopSending?.(http3CodeToWebTransport(code), code);
+        s.onStopSending?.(code === null ? null : http3CodeToWebTransport(code), code);
       }
       this.maybeForget(s);
       return;

@@ -45,8 +45,12 @@ export class WebTransportStream {
    * (`http3Code`) is outside the WebTransport range (e.g. WT_SESSION_GONE, H3_REQUEST_CANCELLED).
    */
   onReset: ((code: number | null, http3Code: number) => void) | null = null;
-  /** The peer sent STOP_SENDING: our send side is gone. Same code convention as `onReset`. */
-  onStopSending: ((code: number | null, http3Code: number) => void) | null = null;
+  /**
+   * The peer sent STOP_SENDING: our send side is gone. Same code convention as `onReset`;
+   * `http3Code` is null when it could not be read (quiche collects a stopped send-only stream
+   * at once, so on unidirectional streams the code is usually unknown).
+   */
+  onStopSending: ((code: number | null, http3Code: number | null) => void) | null = null;
   /** A refused `write` may be retried now. */
   onWritable: (() => void) | null = null;
   /** The session ended while the stream was open: both sides are gone (WT_SESSION_GONE). */

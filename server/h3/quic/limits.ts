@@ -61,5 +61,8 @@ export const INITIAL_MAX_STREAMS_UNI = 100;
  */
 export const STOP_SENDING_POLL_INTERVAL_MS = 25;
 
+/** Up to this many sending streams, STOP_SENDING is checked after every input, else throttled. */
+export const MAX_STREAMS_POLLED_EVERY_INPUT = 32;
+
 /** Default QUIC idle timeout (RFC 9000 §10.1) when the caller sets none. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;

@@ -13,6 +13,7 @@ import type { Connection as NativeConnection, Host, RecvInfo } from '@matrixai/q
 import { parseQuicheError } from '../wire/quiche-errors.js';
 import {
   MAX_TRACKED_STREAMS_PER_CONNECTION,
+  MAX_STREAMS_POLLED_EVERY_INPUT,
   STOP_SENDING_POLL_INTERVAL_MS,
   STREAM_WRITABLE_LOW_WATER_BYTES,
   STREAM_WRITE_QUEUE_LIMIT_BYTES,
@@ -38,8 +39,12 @@ export interface QuicConnectionHandler {
   onStreamData(streamId: number, data: Uint8Array, fin: boolean): void;
   /** The peer reset its send side of the stream (RESET_STREAM, RFC 9000 §19.4). */
   onStreamReset(streamId: number, code: number): void;
-  /** The peer asked us to stop sending (STOP_SENDING, RFC 9000 §19.5); our queue is dropped. */
-  onStreamStopped(streamId: number, code: number): void;
+  /**
+   * The peer asked us to stop sending (STOP_SENDING, RFC 9000 §19.5); our queue is dropped.
+   * `code` is null when quiche already collected the stream (a send-only stream it finished
+   * with its RESET_STREAM reply) and the code is no longer available.
+   */
+  onStreamStopped(streamId: number, code: number | null): void;
   /** A previously refused `write` may be retried: the queue fell below the low-water mark. */
   onStreamWritable(streamId: number): void;
   /** One QUIC DATAGRAM frame payload (RFC 9221). */
@@ -62,6 +67,8 @@ interface SendState {
   finSent: boolean;
   /** A write was refused: fire onStreamWritable when the queue drains to the low-water mark. */
   wantWritable: boolean;
+  /** quiche has created the stream (a streamSend got past the stream limit). */
+  opened: boolean;
 }
 
 /** Counters per connection, summed by the endpoint. */
@@ -176,7 +183,7 @@ export class QuicConnection {
         this.counters.streamWritesRefused++;
         return false;
       }
-      st = { queue: [], queuedBytes: 0, finRequested: false, finSent: false, wantWritable: false };
+      st = { queue: [], queuedBytes: 0, finRequested: false, finSent: false, wantWritable: false, opened: false };
       this.sends.set(streamId, st);
     }
     if (st.finRequested || st.finSent) return false;
@@ -400,19 +407,26 @@ export class QuicConnection {
   }
 
   /**
-   * A peer's STOP_SENDING only shows when we next touch the stream; poll the writable set now
-   * and then so a stream the application is not writing to still reports it.
+   * A peer's STOP_SENDING (RFC 9000 §19.5) only shows when we next touch the stream, and quiche
+   * may collect a stopped stream soon after, losing the code. So right after every input, ask
+   * each stream we still send on for its capacity: that throws StreamStopped(code) when stopped.
+   * Streams we send on are few (a control stream and a game stream per session), so this costs
+   * about a microsecond each; with many, it is throttled to STOP_SENDING_POLL_INTERVAL_MS.
    */
   private pollStopped(h: QuicConnectionHandler): void {
-    const now = performance.now();
-    if (now - this.lastStopPoll < STOP_SENDING_POLL_INTERVAL_MS) return;
-    this.lastStopPoll = now;
-    for (const id of this.native.writable()) {
-      const st = this.sends.get(id);
-      if (!st || st.finSent) continue;
+    if (this.sends.size > MAX_STREAMS_POLLED_EVERY_INPUT) {
+      const now = performance.now();
+      if (now - this.lastStopPoll < STOP_SENDING_POLL_INTERVAL_MS) return;
+      this.lastStopPoll = now;
+    }
+    for (const [id, st] of this.sends) {
+      if (st.finSent || !st.opened) continue;
       try {
         this.native.streamCapacity(id);
       } catch (e) {
+        const err = parseQuicheError(e);
+        // StreamLimit: not opened yet (waiting for MAX_STREAMS); nothing to report.
+        if (err.kind === 'StreamLimit') continue;
         this.handleSendError(id, e, h);
       }
     }
@@ -427,6 +441,7 @@ export class QuicConnection {
       let n: number | null;
       try {
         n = native.streamSend(id, chunk, last && st.finRequested);
+        st.opened = true;
       } catch (e) {
         const err = parseQuicheError(e);
         if (err.kind === 'StreamLimit') {
@@ -451,6 +466,7 @@ export class QuicConnection {
     if (st.finRequested && !st.finSent) {
       try {
         const n = native.streamSend(id, new Uint8Array(0), true);
+        st.opened = true;
         if (n === null) {
           this.pending.add(id);
           return;
@@ -478,7 +494,9 @@ export class QuicConnection {
     this.sends.delete(id);
     this.pending.delete(id);
     if (err.kind === 'StreamStopped') h.onStreamStopped(id, err.code);
-    // InvalidStreamState / FinalSize etc.: the stream is gone on quiche's side; drop our state.
+    // A stream quiche created but no longer knows, while we still had it open for sending:
+    // the peer stopped it and quiche collected it at once (send-only streams).
+    else if (err.kind === 'InvalidStreamState') h.onStreamStopped(id, null);
   }
 
   private shutdown(streamId: number, dir: number, code: number): void {
