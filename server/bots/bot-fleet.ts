@@ -89,6 +89,17 @@ export const ERROR_SAMPLE_LIMIT = 5;
 /** Epoch-based clock, the same one the server stamps snapshots with (server/clock.ts). */
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * Age of a snapshot: receipt time minus the server's stamp. The wire carries the server clock
+ * modulo 2^32 ms (docs/protocol.md, "Layout"), so the difference is taken modulo 2^32 and read as
+ * a signed number (clocks on one machine differ by far less than 2^31 ms).
+ */
+export function snapshotAgeMs(receivedAtEpochMs: number, serverTimeU32: number): number {
+  const M = 2 ** 32;
+  const d = (((receivedAtEpochMs % M) - serverTimeU32) % M + M) % M;
+  return d >= M / 2 ? d - M : d;
+}
+
 /** mulberry32: a small seeded PRNG so a fleet's behaviour repeats for a seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -187,7 +198,7 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
       log(`${name}: welcome over ${w.transport} (entity ${w.entityId}${w.resumed ? ', resumed' : ''})`);
     });
     client.on('snapshot', (s: SnapshotEvent) => {
-      if (bot.ages.length < AGE_SAMPLE_LIMIT_PER_BOT) bot.ages.push(s.receivedAt - s.serverTime);
+      if (bot.ages.length < AGE_SAMPLE_LIMIT_PER_BOT) bot.ages.push(snapshotAgeMs(s.receivedAt, s.serverTime));
     });
     client.on('chat', (c) => {
       if (c.entityId !== bot.entityId) bot.chatFromOthers++;
