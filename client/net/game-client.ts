@@ -248,7 +248,17 @@ export class GameClient {
 
   private async runAttempt(): Promise<void> {
     this.retryTimer = null;
-    if (this.stateValue === 'closed') return;
+    if (this.isClosedState()) return;
+    // The ticket first: a slow ticket service must not hold an open socket past the server's
+    // hello timeout.
+    let ticket: string;
+    try {
+      ticket = await this.opts.ticket();
+    } catch (error) {
+      this.attemptFailed({ code: CLOSE_ABNORMAL, reason: `ticket provider failed: ${errorText(error)}`, byPeer: false });
+      return;
+    }
+    if (this.isClosedState()) return;
     let opened: OpenedChannel;
     try {
       opened = await openChannel({
@@ -266,18 +276,6 @@ export class GameClient {
       return;
     }
     this.skipWebTransportOnce = false;
-    if (this.isClosedState()) {
-      opened.channel.close(CLOSE_CODES.NORMAL, 'client closed');
-      return;
-    }
-    let ticket: string;
-    try {
-      ticket = await this.opts.ticket();
-    } catch (error) {
-      opened.channel.close(CLOSE_CODES.NORMAL, 'no ticket');
-      this.attemptFailed({ code: CLOSE_ABNORMAL, reason: `ticket provider failed: ${errorText(error)}`, byPeer: false });
-      return;
-    }
     if (this.isClosedState()) {
       opened.channel.close(CLOSE_CODES.NORMAL, 'client closed');
       return;
