@@ -128,3 +128,41 @@ describe('WebTransportChannel over real QUIC', () => {
     expect(srv.sessions).toHaveLength(0);
   });
 });
+
+describe('GameClient auto mode with a WebTransport server that never starts the game', () => {
+  it('uses WebSocket on the next attempt when the WebTransport session closes before a welcome', async () => {
+    const { GameClient } = await import('../../../client/net/game-client.js');
+    const { startScriptedPeer, welcomeBody } = await import('./helpers/scripted-peer.js');
+    const WebSocket = (await import('ws')).default;
+    // The WebTransport endpoint accepts the session and closes it as soon as the hello arrives.
+    const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] });
+    servers.push(server);
+    let wtSessions = 0;
+    server.onSession = (s) => {
+      wtSessions++;
+      s.onBidiStream = () => s.close(0, '');
+    };
+    const { port } = await server.listen();
+    const peer = await startScriptedPeer();
+    try {
+      peer.webTransportUrl = `https://127.0.0.1:${port}/wt`;
+      peer.certificateHashes = [cert.sha256Base64];
+      peer.onMessage = (conn, msg) => {
+        if (msg.name === 'hello') conn.send('welcome', welcomeBody());
+      };
+      const c = new GameClient({
+        baseUrl: peer.baseUrl, ticket: 't', transport: 'auto', WebSocket, WebTransport: NodeWebTransportConstructor,
+        random: () => 0, reconnect: { baseMs: 10, maxMs: 10, maxAttempts: 3 },
+      });
+      const transports: string[] = [];
+      c.on('transport', (t) => transports.push(t.transport));
+      const w = await c.connect();
+      expect(w.transport).toBe('websocket');
+      expect(transports).toEqual(['webtransport', 'websocket']);
+      expect(wtSessions).toBe(1);
+      c.close();
+    } finally {
+      await peer.close();
+    }
+  });
+});

@@ -25,6 +25,8 @@ export interface ScriptedPeer {
   onMessage: ((conn: PeerConnection, msg: Extract<DecodeResult, { ok: true }>) => void) | null;
   /** Connect-info override (e.g. a WebTransport URL that goes nowhere). */
   webTransportUrl: string | null;
+  /** Connect-info certificate hashes (base64 SHA-256). */
+  certificateHashes: string[];
   close(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function startScriptedPeer(): Promise<ScriptedPeer> {
       res.end(JSON.stringify({
         protocolVersion: PROTOCOL_VERSION,
         webTransportUrl: peer.webTransportUrl,
-        certificateHashes: [Buffer.alloc(32, 7).toString('base64')],
+        certificateHashes: peer.certificateHashes,
         webSocketPath: '/ws',
       }));
       return;
@@ -49,6 +51,7 @@ export async function startScriptedPeer(): Promise<ScriptedPeer> {
     connections: [],
     onMessage: null,
     webTransportUrl: null,
+    certificateHashes: [Buffer.alloc(32, 7).toString('base64')],
     async close() {
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
