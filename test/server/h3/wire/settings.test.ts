@@ -36,6 +36,23 @@ describe('SETTINGS (RFC 9114 §7.2.4)', () => {
     expect(webTransportSupport(s.values)).toMatchObject({ draft02: true, draft07: true, datagrams: true, extendedConnect: false, maxFieldSectionSize: 16384 });
   });
 
+  // SETTINGS payloads recorded from real browsers against our server on this machine.
+  it.each([
+    ['Chromium 156 (default draft)', '01800100000680004000074064330180ffd27701ab60374201c000001aa3580478c00000009b236efa', false],
+    ['Chromium 156 (draft-07)', '01800100000680004000074064330180ffd27701ab60374201c0000000c671706a10c000000ebc36a3cfb3f82aa4', true, 1],
+    ['Firefox ESR 153', '01800100000714ab6037420180ffd2770133010801', false, 0],
+  ] as const)('decodes what %s sends', (_name, hex, draft07, greaseCount) => {
+    const s = decodeSettings(Uint8Array.from(Buffer.from(hex, 'hex')));
+    expect(s.status).toBe('ok');
+    if (s.status !== 'ok') return;
+    expect(s.values.get(0x01)).toBe(65536);
+    expect(webTransportSupport(s.values)).toMatchObject({ draft02: true, draft07, datagrams: true });
+    // Chromium adds one GREASE setting (RFC 9114 §7.2.4.1: id 0x1f*N+0x21), which we ignore.
+    const unknown = [...s.values.keys()].filter((k) => ![0x01, 0x06, 0x07, 0x08, 0x33, 0xffd277, 0x2b603742, 0xc671706a].includes(k));
+    for (const k of unknown) expect((k - 0x21) % 0x1f).toBe(0);
+    expect(unknown.length + s.ignored).toBe(greaseCount);
+  });
+
   it('saturates huge values of known settings', () => {
     const s = decodeSettings(encodeSettings([[6, 2n ** 62n - 1n]]));
     expect(s.status === 'ok' && s.values.get(6) === Number.MAX_SAFE_INTEGER).toBe(true);
