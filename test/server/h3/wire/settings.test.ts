@@ -38,7 +38,7 @@ describe('SETTINGS (RFC 9114 §7.2.4)', () => {
 
   // SETTINGS payloads recorded from real browsers against our server on this machine.
   it.each([
-    ['Chromium 156 (default draft)', '01800100000680004000074064330180ffd27701ab60374201c000001aa3580478c00000009b236efa', false],
+    ['Chromium 156 (default draft)', '01800100000680004000074064330180ffd27701ab60374201c000001aa3580478c00000009b236efa', false, 1],
     ['Chromium 156 (draft-07)', '01800100000680004000074064330180ffd27701ab60374201c0000000c671706a10c000000ebc36a3cfb3f82aa4', true, 1],
     ['Firefox ESR 153', '01800100000714ab6037420180ffd2770133010801', false, 0],
   ] as const)('decodes what %s sends', (_name, hex, draft07, greaseCount) => {
