@@ -9,6 +9,7 @@ import { MAX_CHAT_TEXT_LENGTH } from '../../shared/limits.js';
 import {
   messageSpecById,
   PROTOCOL_VERSION,
+  SNAPSHOT_MESSAGE_ID,
   type ChatBody,
   type ChatRejectedBody,
   type DrainBody,
@@ -55,9 +56,18 @@ export function channelOfMessage(bytes: Uint8Array): ChannelName {
   return spec?.channel ?? 'reliable';
 }
 
-/** Decodes and validates one server message; never throws. */
+/**
+ * Decodes and validates one server message; never throws.
+ *
+ * One exception to the channel rule: a `snapshot` is accepted on the reliable channel too. The
+ * server may be configured to send snapshots on the reliable stream (the packet-loss
+ * experiments' head-of-line-blocking arm, server option `snapshotChannel: 'reliable'`); a
+ * snapshot arriving in order and late is harmless, whereas a reliable-only message (chat,
+ * welcome) on the unreliable channel would break its guarantees and stays refused.
+ */
 export function decodeServerMessage(bytes: Uint8Array, channel: ChannelName): ServerDecodeResult {
-  const r = decodeMessage(bytes, { channel, direction: 's2c' });
+  const effective: ChannelName = channel === 'reliable' && bytes[0] === SNAPSHOT_MESSAGE_ID ? 'unreliable' : channel;
+  const r = decodeMessage(bytes, { channel: effective, direction: 's2c' });
   if (!r.ok) return { ok: false, reason: r.reason, detail: r.detail };
   switch (r.name) {
     case 'snapshot':

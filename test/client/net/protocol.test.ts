@@ -52,6 +52,13 @@ describe('client/net protocol adapter', () => {
     expect(d.ok && d.message.type === 'snapshot' && [...d.message.bytes]).toEqual([1, 2, 3]);
   });
 
+  it('accepts a snapshot on the reliable channel (server option snapshotChannel: reliable), but no reliable message on the unreliable one', () => {
+    const d = decodeServerMessage(new Uint8Array([35, 9, 9]), 'reliable');
+    expect(d.ok && d.message.type).toBe('snapshot');
+    const chat = encodeMessage('chat', { id: 1, entityId: 0, name: 'a', text: 'b', t: 0 });
+    expect(decodeServerMessage(chat, 'unreliable')).toMatchObject({ ok: false, reason: 'wrong_channel' });
+  });
+
   it('drops client-to-server messages, wrong channels and garbage without throwing', () => {
     expect(decodeServerMessage(encodeChatSend('x'), 'reliable')).toMatchObject({ ok: false, reason: 'wrong_channel' });
     expect(decodeServerMessage(encodeMessage('chat', { id: 1, entityId: 0, name: 'a', text: 'b', t: 0 }), 'unreliable')).toMatchObject({ ok: false });
