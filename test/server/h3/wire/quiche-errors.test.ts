@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { native } from '@matrixai/quic';
 import { isQuicheDone, parseQuicheError } from '../../../../server/h3/wire/quiche-errors.js';
 
 describe('parseQuicheError', () => {
@@ -20,6 +21,25 @@ describe('parseQuicheError', () => {
     [undefined, { kind: 'Unknown', message: 'undefined' }],
   ] as const)('parses %s', (input, expected) => {
     expect(parseQuicheError(input)).toEqual(expected);
+  });
+
+  it('parses what the real binding throws', () => {
+    // An unconnected client connection: stream and datagram calls fail in known ways.
+    const config = new native.quiche.Config();
+    config.setApplicationProtos(['h3']);
+    config.setInitialMaxStreamsBidi(10);
+    const conn = native.quiche.Connection.connect('localhost', new Uint8Array(20).fill(1), { host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 2 }, config);
+    const thrown = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      throw new Error('expected the binding to throw');
+    };
+    expect(parseQuicheError(thrown(() => conn.streamSend(3, new Uint8Array(1), false)))).toEqual({ kind: 'InvalidStreamState', streamId: 3 });
+    expect(parseQuicheError(thrown(() => conn.streamSend(0, new Uint8Array(1), false)))).toEqual({ kind: 'StreamLimit' });
+    expect(parseQuicheError(thrown(() => conn.dgramSend(new Uint8Array(10))))).toEqual({ kind: 'InvalidState' });
   });
 
   it('recognises Done', () => {
