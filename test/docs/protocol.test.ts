@@ -7,6 +7,9 @@ import { ERRORS } from '../../shared/errors.js';
 import * as limits from '../../shared/limits.js';
 import { MESSAGES, PROTOCOL_VERSION } from '../../shared/messages.js';
 import { describeType } from '../../shared/schema.js';
+import * as snapshotFormat from '../../shared/snapshot/format.js';
+import { SNAPSHOT_HISTORY_SIZE } from '../../shared/snapshot/history.js';
+import { FORCE_AFTER, NEAR_RADIUS, NEAR_WEIGHT } from '../../shared/snapshot/priority.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/protocol.md', import.meta.url)), 'utf8');
 
@@ -72,5 +75,21 @@ describe('docs/protocol.md agrees with shared/', () => {
     const documented = Object.fromEntries(rows.map(([n, v]) => [unquote(n), unquote(v)]));
     const exported = Object.fromEntries(Object.entries(limits).map(([n, v]) => [n, v instanceof RegExp ? v.source : String(v)]));
     expect(documented).toEqual(exported);
+  });
+
+  it('snapshot quantization table lists every constant of shared/snapshot/format.ts', () => {
+    const rows = table(section('### Quantization'), 'name');
+    const documented = Object.fromEntries(rows.map(([n, v]) => [unquote(n), Number(v)]));
+    const exported = Object.fromEntries(Object.entries(snapshotFormat).filter(([, v]) => typeof v === 'number'));
+    expect(documented).toEqual(exported);
+  });
+
+  it('snapshot priority and history constants match the text', () => {
+    const text = section('## Snapshots');
+    expect(text).toContain(`\`NEAR_WEIGHT\` (${NEAR_WEIGHT})`);
+    expect(text).toContain(`\`NEAR_RADIUS\` (${NEAR_RADIUS} units)`);
+    expect(text).toContain(`\`FORCE_AFTER\` (${FORCE_AFTER})`);
+    expect(text).toContain(`\`SNAPSHOT_HISTORY_SIZE\` = ${SNAPSHOT_HISTORY_SIZE}`);
+    expect(text).toContain('byte 0        message id 35');
   });
 });

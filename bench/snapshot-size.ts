@@ -1,0 +1,100 @@
+// Snapshot size at the standard scene (../shared/DESIGN.md): P players in a 1000 x 1000 world,
+// each moving at 100 units/s in a direction that changes with every input (20 Hz), snapshots at
+// 20 Hz. Prints JSON lines: full-snapshot and delta sizes, bytes per entity, and, when the
+// datagram budget binds, entities per snapshot and the refresh gap.
+//   npx tsx bench/snapshot-size.ts [--budget 1199] [--snapshots 200]
+// Sizes are deterministic (seeded), so this measures the codec, not the machine.
+import {
+  PriorityAccumulator, SnapshotHistory, encodeSnapshot, refreshBound, STANDARD_FORMAT,
+  type EntityState, type SnapshotView,
+} from '../shared/snapshot/index.js';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const BUDGET = arg('budget', 1199); // Chromium's reported maxDatagramSize
+const SNAPSHOTS = Math.min(arg('snapshots', 200), 2000);
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The standard scene: every snapshot interval each player has walked 5 units in a fresh random direction. */
+function scene(players: number, seed: number) {
+  const r = rng(seed);
+  const ents: EntityState[] = Array.from({ length: players }, (_, id) => ({ id, x: r() * 1000, y: r() * 1000, angle: 0 }));
+  return {
+    ents,
+    advance() {
+      for (const e of ents) {
+        // Three 60 Hz ticks per snapshot; the direction changes with each 20 Hz input.
+        e.angle = r() * 2 * Math.PI - Math.PI;
+        e.x = (e.x + Math.cos(e.angle) * 5 + 1000) % 1000;
+        e.y = (e.y + Math.sin(e.angle) * 5 + 1000) % 1000;
+      }
+    },
+  };
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+for (const players of [16, 64, 256, 512]) {
+  // Full snapshot with no budget pressure (what a new client gets first), where it fits.
+  const sc = scene(players, players);
+  const full = encodeSnapshot({ snapshotId: 1, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: sc.ents }, BUDGET);
+  if (!full.ok) throw new Error(full.detail);
+  console.log(JSON.stringify({
+    bench: 'snapshot-size', kind: 'full', players, budget: BUDGET, bytes: full.bytes.length,
+    entitiesSent: full.sent.length, bytesPerEntity: +(full.bytes.length / full.sent.length).toFixed(3),
+  }));
+
+  // Steady state: the client acks with a lag of `lag` snapshots (1 = the previous snapshot).
+  for (const lag of [1, 2, 3]) {
+    const s = scene(players, players);
+    const history = new SnapshotHistory();
+    const acc = new PriorityAccumulator();
+    const sizes: number[] = [];
+    const sentCounts: number[] = [];
+    const lastSent = new Map<number, number>();
+    let maxGap = 0;
+    let complete = 0;
+    let last: SnapshotView | null = null;
+    for (let id = 1; id <= SNAPSHOTS; id++) {
+      s.advance();
+      const baseline = id > lag ? history.get(id - lag) ?? null : null;
+      const res = encodeSnapshot({ snapshotId: id, serverTick: id * 3, serverTime: id * 50, lastInputSeq: id, entities: s.ents, baseline, viewerId: 0, priority: acc }, BUDGET);
+      if (!res.ok) throw new Error(res.detail);
+      history.put(res.view);
+      last = res.view;
+      if (id <= 10) continue; // past the first full snapshots
+      sizes.push(res.bytes.length);
+      sentCounts.push(res.sent.length);
+      if (res.complete) complete++;
+      for (const e of res.sent) {
+        if (lastSent.has(e)) maxGap = Math.max(maxGap, id - lastSent.get(e)!);
+        lastSent.set(e, id);
+      }
+    }
+    void last;
+    const meanBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+    const meanSent = sentCounts.reduce((a, b) => a + b, 0) / sentCounts.length;
+    console.log(JSON.stringify({
+      bench: 'snapshot-size', kind: 'delta', players, budget: BUDGET, ackLag: lag,
+      bytesMean: +meanBytes.toFixed(1), bytesP99: pct(sizes, 99), entitiesSentMean: +meanSent.toFixed(1),
+      bytesPerSentEntity: +(meanBytes / meanSent).toFixed(3),
+      completeShare: +(complete / sizes.length).toFixed(3),
+      refreshGapMax: maxGap, refreshBound: refreshBound(STANDARD_FORMAT, BUDGET, players - 1),
+      appBytesPerSecAt20Hz: Math.round(meanBytes * 20),
+    }));
+  }
+}

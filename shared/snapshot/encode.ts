@@ -1,0 +1,335 @@
+/**
+ * Snapshot encoder (docs/protocol.md, "Snapshots"). Pure and I/O-free; see the doc for the bit
+ * layout. One call encodes one snapshot for one baseline and never exceeds the byte budget.
+ *
+ * Sharing between clients: the bytes depend only on the snapshot id, header fields, the baseline
+ * view, the entity set, the budget and (when the snapshot does not fit) the accumulator. When the
+ * result is `complete` and the baseline view was `complete` (or there was none), the server may
+ * encode once per distinct baseline id for this tick and hand every client that acked that
+ * baseline `withLastInputSeq(result.bytes, itsSeq)`, storing the same `result.view` in each
+ * client's history and calling `markAllSent(result.sent)` on each client's accumulator.
+ */
+import { MAX_ENTITY_ID, MAX_UNRELIABLE_MESSAGE_BYTES, U32_MAX } from '../limits.js';
+import { SNAPSHOT_MESSAGE_ID } from '../messages.js';
+import { BitWriter, expGolombBits } from './bits.js';
+import {
+  ANGLE_BITS, ENTITY_ID_BITS, SHORT_DELTA_MAX_BITS, SHORT_DELTA_MIN_BITS, SHORT_DELTA_WIDTH_FIELD_BITS, STANDARD_FORMAT,
+  positionDeltaBits, quantizeAngle, quantizePosition, signedBitsNeeded, type SnapshotFormat,
+} from './format.js';
+import type { PriorityAccumulator } from './priority.js';
+import type { EntityState, SnapshotView } from './view.js';
+
+/** Bytes before the bit stream: message id and the per-client lastInputSeq. */
+export const SNAPSHOT_PREFIX_BYTES = 5;
+
+export interface SnapshotInput {
+  /** Id of this snapshot: 1..2^32-1, increasing; the client acks it in `input.ack`. */
+  snapshotId: number;
+  /** Simulation tick of this state (written modulo 2^32). */
+  serverTick: number;
+  /** Server clock in ms (written as floor modulo 2^32). */
+  serverTime: number;
+  /** Newest input seq applied for the receiving client (bytes 1-4, see withLastInputSeq). */
+  lastInputSeq: number;
+  /** The entities this client sees, any order. Invalid ids (not u16) and repeats are skipped. */
+  entities: readonly EntityState[];
+  /** The client's view of the snapshot it acked; null/undefined for a full snapshot. */
+  baseline?: SnapshotView | null;
+  /** The receiving player's own entity: always sent first. */
+  viewerId?: number;
+  /**
+   * This client's accumulator; consulted only when not everything fits, and told what was sent.
+   * Without one, entities go viewer first then by id, and starvation is not bounded.
+   */
+  priority?: PriorityAccumulator;
+  /** Quantization; defaults to the standard scene's 1000 x 1000 world. */
+  format?: SnapshotFormat;
+}
+
+export type SnapshotEncodeResult =
+  | {
+    ok: true;
+    /** The whole `snapshot` message, id byte included, at most the budget. */
+    bytes: Uint8Array;
+    /** What the client will hold after decoding: store it as this snapshot's baseline view. */
+    view: SnapshotView;
+    /** Baseline actually used (0 = full snapshot; also after falling back from a huge baseline). */
+    baselineId: number;
+    /** Entity ids refreshed by this snapshot (delta, unchanged or entered). */
+    sent: number[];
+    /** Ids kept from the baseline without refresh (the client keeps their last state). */
+    omitted: number[];
+    /** True when every visible entity was refreshed. */
+    complete: boolean;
+    /** Input entities skipped for an invalid or repeated id. */
+    skipped: number;
+  }
+  | { ok: false; reason: 'budget_too_small' | 'bad_snapshot_id'; detail: string };
+
+const KIND_ENTER = 0;
+const KIND_UNCHANGED = 1;
+const KIND_DELTA = 2;
+
+const u32 = (v: number): number => (Number.isFinite(v) ? ((Math.floor(v) % 2 ** 32) + 2 ** 32) % 2 ** 32 : 0);
+
+interface Plan {
+  base: SnapshotView | null;
+  delta: number;
+  /** Short delta width of this snapshot (only written with a baseline). */
+  width: number;
+  /** Per current entity: index in the baseline or -1. */
+  baseIndex: Int32Array;
+  kind: Uint8Array;
+  selected: Uint8Array;
+  complete: boolean;
+}
+
+/** Bits of an entered entity's id given the previous entered id (docs/protocol.md, "Layout"). */
+const idBits = (id: number, prev: number): number => (id === prev + 1 ? 1 : 1 + ENTITY_ID_BITS);
+
+/**
+ * Encodes one snapshot for one client within `budgetBytes` (capped at
+ * MAX_UNRELIABLE_MESSAGE_BYTES). Never throws; returns `budget_too_small` only when not even the
+ * header fits, and `bad_snapshot_id` for an id outside 1..2^32-1.
+ */
+export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): SnapshotEncodeResult {
+  const fmt = input.format ?? STANDARD_FORMAT;
+  const snapshotId = input.snapshotId;
+  if (!Number.isInteger(snapshotId) || snapshotId < 1 || snapshotId > U32_MAX) {
+    return { ok: false, reason: 'bad_snapshot_id', detail: `snapshot id ${snapshotId} outside 1..${U32_MAX}` };
+  }
+  const budget = Math.floor(Math.min(Number.isFinite(budgetBytes) ? budgetBytes : 0, MAX_UNRELIABLE_MESSAGE_BYTES));
+  const budgetBits = budget * 8;
+
+  // Normalize: valid u16 ids, first occurrence wins, sorted by id, quantized.
+  const seen = new Set<number>();
+  const list: EntityState[] = [];
+  for (const e of input.entities) {
+    if (!Number.isInteger(e.id) || e.id < 0 || e.id > MAX_ENTITY_ID || seen.has(e.id)) continue;
+    seen.add(e.id);
+    list.push(e);
+  }
+  const skipped = input.entities.length - list.length;
+  list.sort((a, b) => a.id - b.id);
+  const n = list.length;
+  const cx = new Uint16Array(n);
+  const cy = new Uint16Array(n);
+  const ca = new Uint8Array(n);
+  for (let j = 0; j < n; j++) {
+    cx[j] = quantizePosition(list[j].x, fmt.xMax);
+    cy[j] = quantizePosition(list[j].y, fmt.yMax);
+    ca[j] = quantizeAngle(list[j].angle);
+  }
+
+  let base = input.baseline ?? null;
+  if (base && (!(Number.isInteger(base.id) && base.id >= 1 && base.id <= U32_MAX) || base.id === snapshotId)) base = null;
+
+  const plan = (base && planWith(base)) || planWith(null);
+  if (!plan) return { ok: false, reason: 'budget_too_small', detail: `budget of ${budget} bytes cannot hold a snapshot header` };
+
+  function planWith(b: SnapshotView | null): Plan | null {
+    const delta = b ? (snapshotId - b.id + 2 ** 32) % 2 ** 32 : 0;
+    const m = b ? b.count : 0;
+    const baseIndex = new Int32Array(n).fill(-1);
+    const kind = new Uint8Array(n);
+    /** Per delta entity: the signed width its position delta needs. */
+    const need = new Uint8Array(n);
+    const stateBits = fmt.xBits + fmt.yBits + ANGLE_BITS;
+    let fixed = 8 + 32 + 32 + expGolombBits(delta) + 32 + 32 + (b ? SHORT_DELTA_WIDTH_FIELD_BITS : 0) + 2 * m;
+    let enterCandidates = 0;
+    const needCount = new Array<number>(18).fill(0);
+    let i = 0;
+    for (let j = 0; j < n; j++) {
+      const id = list[j].id;
+      while (b && i < m && b.ids[i] < id) { fixed += 1; i++; } // left: 111 instead of 10
+      if (b && i < m && b.ids[i] === id) {
+        baseIndex[j] = i;
+        if (b.qx[i] === cx[j] && b.qy[i] === cy[j] && b.qa[i] === ca[j]) {
+          kind[j] = KIND_UNCHANGED;
+        } else {
+          kind[j] = KIND_DELTA;
+          need[j] = Math.max(signedBitsNeeded(cx[j] - b.qx[i]), signedBitsNeeded(cy[j] - b.qy[i]));
+          needCount[need[j]]++;
+        }
+        i++;
+      } else {
+        kind[j] = KIND_ENTER;
+        enterCandidates++;
+      }
+    }
+    if (b) fixed += m - i; // trailing baseline entities all left
+    fixed += expGolombBits(enterCandidates); // the count actually written is never larger
+    if (fixed > budgetBits) return null;
+
+    // The short delta width that makes the position deltas of this snapshot smallest.
+    let width = SHORT_DELTA_MIN_BITS;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (let w = SHORT_DELTA_MIN_BITS; w <= SHORT_DELTA_MAX_BITS; w++) {
+      let cost = 0;
+      for (let k = 1; k < needCount.length; k++) if (needCount[k]) cost += needCount[k] * positionDeltaBits(fmt, w, k);
+      if (cost < bestCost) { bestCost = cost; width = w; }
+    }
+
+    // Extra bits each entity costs when sent, beyond the 2-bit "omitted" code already counted.
+    const extra = new Float64Array(n);
+    let total = fixed;
+    let prevEnter = -1;
+    for (let j = 0; j < n; j++) {
+      if (kind[j] === KIND_UNCHANGED) {
+        extra[j] = 1; // 110
+      } else if (kind[j] === KIND_DELTA) {
+        const i2 = baseIndex[j];
+        extra[j] = 1 + positionDeltaBits(fmt, width, need[j]) + (ca[j] === b!.qa[i2] ? 1 : 1 + ANGLE_BITS) - 2; // 0 + payload
+      } else {
+        extra[j] = idBits(list[j].id, prevEnter) + stateBits; // exact when every candidate enters
+        prevEnter = list[j].id;
+      }
+      total += extra[j];
+    }
+    const selected = new Uint8Array(n);
+    let complete: boolean;
+    if (total <= budgetBits) {
+      selected.fill(1);
+      complete = true;
+    } else {
+      // Greedy in priority order with exact costs. An entered id costs 1 bit when it follows the
+      // previous entered id, so entering j also changes the cost of the next entered one.
+      const order = input.priority ? input.priority.order(list, input.viewerId) : defaultOrder(list, input.viewerId);
+      let used = fixed;
+      for (const j of order) {
+        let cost = extra[j];
+        if (kind[j] === KIND_ENTER) {
+          let p = j - 1;
+          while (p >= 0 && !(kind[p] === KIND_ENTER && selected[p])) p--;
+          let q = j + 1;
+          while (q < n && !(kind[q] === KIND_ENTER && selected[q])) q++;
+          const prevId = p >= 0 ? list[p].id : -1;
+          const id = list[j].id;
+          cost = idBits(id, prevId) + stateBits;
+          if (q < n) cost += idBits(list[q].id, id) - idBits(list[q].id, prevId);
+        }
+        if (used + cost <= budgetBits) {
+          selected[j] = 1;
+          used += cost;
+        }
+      }
+      complete = n === 0;
+    }
+    return { base: b, delta, width, baseIndex, kind, selected, complete };
+  }
+
+  // Write (docs/protocol.md, "Layout").
+  const { base: b, baseIndex, kind, selected } = plan;
+  const w = new BitWriter(budget);
+  w.write(SNAPSHOT_MESSAGE_ID, 8);
+  w.write(u32(input.lastInputSeq), 32);
+  w.write(snapshotId, 32);
+  w.expGolomb(plan.delta);
+  w.write(u32(input.serverTick), 32);
+  w.write(u32(input.serverTime), 32);
+  if (b) {
+    const width = plan.width;
+    const mask = (1 << width) - 1;
+    w.write(width - SHORT_DELTA_MIN_BITS, SHORT_DELTA_WIDTH_FIELD_BITS);
+    let j = 0;
+    for (let i = 0; i < b.count; i++) {
+      while (j < n && list[j].id < b.ids[i]) j++;
+      if (j >= n || list[j].id !== b.ids[i]) {
+        w.write(0b111, 3); // left
+        continue;
+      }
+      if (!selected[j]) {
+        w.write(0b10, 2); // omitted
+      } else if (kind[j] === KIND_UNCHANGED) {
+        w.write(0b110, 3);
+      } else {
+        w.bit(0); // delta
+        const dx = cx[j] - b.qx[i];
+        const dy = cy[j] - b.qy[i];
+        if (signedBitsNeeded(dx) <= width && signedBitsNeeded(dy) <= width) {
+          w.bit(0);
+          w.write(dx & mask, width);
+          w.write(dy & mask, width);
+        } else {
+          w.bit(1);
+          w.write(cx[j], fmt.xBits);
+          w.write(cy[j], fmt.yBits);
+        }
+        if (ca[j] === b.qa[i]) {
+          w.bit(0);
+        } else {
+          w.bit(1);
+          w.write(ca[j], ANGLE_BITS);
+        }
+      }
+    }
+  }
+  let enterCount = 0;
+  for (let j = 0; j < n; j++) if (kind[j] === KIND_ENTER && selected[j]) enterCount++;
+  w.expGolomb(enterCount);
+  let prev = -1;
+  for (let j = 0; j < n; j++) {
+    if (kind[j] !== KIND_ENTER || !selected[j]) continue;
+    const id = list[j].id;
+    if (id === prev + 1) {
+      w.bit(1);
+    } else {
+      w.bit(0);
+      w.write(id, ENTITY_ID_BITS);
+    }
+    w.write(cx[j], fmt.xBits);
+    w.write(cy[j], fmt.yBits);
+    w.write(ca[j], ANGLE_BITS);
+    prev = id;
+  }
+  const bytes = w.finish().slice();
+
+  // The view the client will hold: baseline entities still present (refreshed or kept), plus
+  // the entered ones; all in id order because `list` is.
+  let count = 0;
+  for (let j = 0; j < n; j++) if (baseIndex[j] >= 0 || selected[j]) count++;
+  const ids = new Uint16Array(count);
+  const qx = new Uint16Array(count);
+  const qy = new Uint16Array(count);
+  const qa = new Uint8Array(count);
+  const sent: number[] = [];
+  const omitted: number[] = [];
+  let k = 0;
+  for (let j = 0; j < n; j++) {
+    const i = baseIndex[j];
+    if (selected[j]) {
+      sent.push(list[j].id);
+      ids[k] = list[j].id; qx[k] = cx[j]; qy[k] = cy[j]; qa[k] = ca[j]; k++;
+    } else if (i >= 0 && b) {
+      omitted.push(list[j].id);
+      ids[k] = list[j].id; qx[k] = b.qx[i]; qy[k] = b.qy[i]; qa[k] = b.qa[i]; k++;
+    }
+  }
+  if (input.priority) {
+    if (plan.complete) input.priority.markAllSent(sent);
+    else for (const id of sent) input.priority.markSent(id);
+  }
+  const view: SnapshotView = { id: snapshotId, count, ids, qx, qy, qa, complete: plan.complete };
+  return { ok: true, bytes, view, baselineId: b ? b.id : 0, sent, omitted, complete: plan.complete, skipped };
+}
+
+function defaultOrder(list: readonly EntityState[], viewerId: number | undefined): number[] {
+  const order: number[] = [];
+  for (let j = 0; j < list.length; j++) if (list[j].id === viewerId) order.push(j);
+  for (let j = 0; j < list.length; j++) if (list[j].id !== viewerId) order.push(j);
+  return order;
+}
+
+/**
+ * A copy of an encoded snapshot message with bytes 1-4 set to `lastInputSeq` (u32 big-endian):
+ * how one shared encoding is stamped for each client.
+ */
+export function withLastInputSeq(message: Uint8Array, lastInputSeq: number): Uint8Array {
+  const out = message.slice();
+  const v = u32(lastInputSeq);
+  out[1] = (v >>> 24) & 0xff;
+  out[2] = (v >>> 16) & 0xff;
+  out[3] = (v >>> 8) & 0xff;
+  out[4] = v & 0xff;
+  return out;
+}

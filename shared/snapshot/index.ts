@@ -1,0 +1,17 @@
+/**
+ * The compact snapshot codec (docs/protocol.md, "Snapshots"): quantization, delta coding against
+ * the client's acked baseline, budgeted encoding with a priority accumulator.
+ */
+export { encodeSnapshot, withLastInputSeq, SNAPSHOT_PREFIX_BYTES, type SnapshotInput, type SnapshotEncodeResult } from './encode.js';
+export { decodeSnapshot, decodeSnapshotBody, type DecodedSnapshot, type SnapshotDecodeResult, type BaselineLookup } from './decode.js';
+export {
+  ANGLE_BITS, ENTITY_ID_BITS, POSITION_STEP, SHORT_DELTA_MIN_BITS, SHORT_DELTA_MAX_BITS, SHORT_DELTA_WIDTH_FIELD_BITS,
+  STANDARD_FORMAT, snapshotFormat,
+  quantizePosition, dequantizePosition, quantizeAngle, dequantizeAngle, type SnapshotFormat,
+} from './format.js';
+export {
+  PriorityAccumulator, FORCE_AFTER, NEAR_RADIUS, NEAR_WEIGHT, entitiesPerSnapshot, refreshBound,
+  type PriorityOptions, type Positioned,
+} from './priority.js';
+export { SnapshotHistory, SNAPSHOT_HISTORY_SIZE } from './history.js';
+export { indexInView, type EntityState, type SnapshotView } from './view.js';
