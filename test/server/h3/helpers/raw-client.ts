@@ -115,7 +115,7 @@ export class RawClient {
       const status = responseStatus(r.chunks);
       if (status !== null) return { kind: 'status', status } as const;
       return null;
-    }, timeoutMs);
+    }, timeoutMs, 1);
   }
 
   /** Writes a DATA frame carrying `payload` (capsule bytes) on the CONNECT stream `id`. */

@@ -1,16 +1,16 @@
 /** Small async helpers for the h3 tests: bounded polling, stream draining, test patterns. */
 
 /**
- * Polls `fn` (sync or async) every 10 ms until it returns a truthy value, which it returns.
+ * Polls `fn` (sync or async) every `intervalMs` (10) ms until it returns a truthy value, which it returns.
  * Throws after `timeoutMs` so a broken expectation fails instead of hanging.
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, intervalMs = 10): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
