@@ -14,6 +14,7 @@ import { parseQuicheError } from '../wire/quiche-errors.js';
 import {
   MAX_TRACKED_STREAMS_PER_CONNECTION,
   MAX_STREAMS_POLLED_EVERY_INPUT,
+  MAX_UDP_PAYLOAD,
   STOP_SENDING_POLL_INTERVAL_MS,
   STREAM_WRITABLE_LOW_WATER_BYTES,
   STREAM_WRITE_QUEUE_LIMIT_BYTES,
@@ -321,7 +322,8 @@ export class QuicConnection {
     }
     const native = this.native;
     for (;;) {
-      const out = Buffer.allocUnsafe(this.scratch.byteLength);
+      // One packet-sized buffer from Node's pool per packet: the socket keeps it until sent.
+      const out = Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
       let res: [number, { to: Host }] | null;
       try {
         res = native.send(out);
@@ -360,8 +362,12 @@ export class QuicConnection {
       if (this.finalized) return;
     }
     if (this.established && h) {
+      // quiche's isReadable() is also true while DATAGRAMs wait, and readable() costs ~15 µs, so
+      // take the datagrams out first; streams are still delivered before them (stream data in
+      // a packet, such as a session close, takes effect before that packet's datagrams).
+      const dgrams = native.dgramRecvQueueLen() > 0 ? this.takeDatagrams() : null;
       if (native.isReadable()) this.readStreams(h);
-      this.readDatagrams(h);
+      if (dgrams) for (const d of dgrams) if (!this.isClosing) h.onDatagram(d);
       if (this.sends.size > 0) this.pollStopped(h);
     }
     this.checkClosed();
@@ -389,10 +395,10 @@ export class QuicConnection {
     }
   }
 
-  private readDatagrams(h: QuicConnectionHandler): void {
+  private takeDatagrams(): Uint8Array[] {
     const native = this.native;
-    if (native.dgramRecvQueueLen() === 0) return;
     const buf = this.scratch;
+    const out: Uint8Array[] = [];
     for (;;) {
       let n: number | null;
       try {
@@ -402,8 +408,10 @@ export class QuicConnection {
       }
       if (n === null) break;
       this.counters.datagramsReceived++;
-      h.onDatagram(new Uint8Array(buf.subarray(0, n)));
+      // Copy out: `buf` is the endpoint's shared scratch buffer.
+      out.push(new Uint8Array(buf.subarray(0, n)));
     }
+    return out;
   }
 
   /**

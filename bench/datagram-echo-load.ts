@@ -1,0 +1,122 @@
+/**
+ * Load side of bench/datagram-echo.ts (runs in a child process so the server's CPU is measured
+ * alone). Opens S flows to the server and keeps `inflight` datagrams in flight per flow: each
+ * echo that comes back is sent again at once. Two modes with the same traffic shape:
+ * - `wt`: S WebTransport sessions (NodeWebTransport) sharing one QUIC endpoint (UDP socket);
+ * - `udp`: S plain UDP sockets against a node:dgram echo (the floor).
+ *
+ * IPC protocol with the parent: parent sends {cmd:'start', ...}; child answers {ready:true}
+ * once all flows are up, then {ok:true} when told {cmd:'go'} ... {cmd:'stop'} -> {echoes}.
+ */
+import dgram from 'node:dgram';
+import { QuicEndpoint } from '../server/h3/quic/endpoint.js';
+import { NodeWebTransport } from '../server/h3/client/node-webtransport.js';
+import type { WebTransportSession } from '../server/h3/session.js';
+
+interface StartMsg {
+  cmd: 'start';
+  mode: 'wt' | 'udp';
+  port: number;
+  sessions: number;
+  inflight: number;
+  payload: number;
+  hash?: string;
+}
+
+/** Flows opened at once while connecting (bounds the handshake burst on the server). */
+const CONNECT_CONCURRENCY = 50;
+
+let echoes = 0;
+let running = false;
+const sendFns: Array<() => void> = [];
+/** Per flow: time of the last echo; a flow silent for STALL_MS lost its datagram and is refilled. */
+const lastEcho: number[] = [];
+const STALL_MS = 200;
+let refills = 0;
+setInterval(() => {
+  if (!running) return;
+  const now = performance.now();
+  for (let i = 0; i < sendFns.length; i++) {
+    if (now - lastEcho[i] > STALL_MS) {
+      lastEcho[i] = now;
+      refills++;
+      sendFns[i]();
+    }
+  }
+}, STALL_MS / 2).unref();
+
+async function startWt(m: StartMsg): Promise<void> {
+  const endpoint = await QuicEndpoint.bind({ host: '127.0.0.1', port: 0 });
+  const hash = Buffer.from(m.hash ?? '', 'base64');
+  const payload = new Uint8Array(m.payload).fill(7);
+  const sessions: WebTransportSession[] = [];
+  for (let i = 0; i < m.sessions; i += CONNECT_CONCURRENCY) {
+    const batch = Array.from({ length: Math.min(CONNECT_CONCURRENCY, m.sessions - i) }, () => {
+      const wt = new NodeWebTransport(`https://127.0.0.1:${m.port}/echo`, {
+        serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }],
+        endpoint,
+        connectTimeoutMs: 30_000,
+      });
+      return wt.ready.then(() => wt.session!);
+    });
+    sessions.push(...(await Promise.all(batch)));
+  }
+  for (const s of sessions) {
+    const i = sendFns.length;
+    s.onDatagram = () => {
+      if (!running) return;
+      echoes++;
+      lastEcho[i] = performance.now();
+      s.sendDatagram(payload);
+    };
+    sendFns.push(() => {
+      for (let k = 0; k < m.inflight; k++) s.sendDatagram(payload);
+    });
+  }
+}
+
+async function startUdp(m: StartMsg): Promise<void> {
+  const payload = new Uint8Array(m.payload).fill(7);
+  for (let i = 0; i < m.sessions; i++) {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    sock.connect(m.port, '127.0.0.1');
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const idx = sendFns.length;
+    sock.on('message', () => {
+      if (!running) return;
+      echoes++;
+      lastEcho[idx] = performance.now();
+      sock.send(payload);
+    });
+    sendFns.push(() => {
+      for (let k = 0; k < m.inflight; k++) sock.send(payload);
+    });
+  }
+}
+
+process.on('message', (msg: { cmd: string } & Partial<StartMsg>) => {
+  void (async () => {
+    if (msg.cmd === 'start') {
+      const m = msg as StartMsg;
+      if (m.mode === 'wt') await startWt(m);
+      else await startUdp(m);
+      process.send!({ ready: true });
+    } else if (msg.cmd === 'go') {
+      running = true;
+      echoes = 0;
+      refills = 0;
+      const now = performance.now();
+      for (let i = 0; i < sendFns.length; i++) lastEcho[i] = now;
+      for (const f of sendFns) f();
+      process.send!({ ok: true });
+    } else if (msg.cmd === 'stop') {
+      running = false;
+      process.send!({ echoes, refills });
+    } else if (msg.cmd === 'exit') {
+      process.exit(0);
+    }
+  })().catch((e: unknown) => {
+    process.send!({ error: String(e) });
+  });
+});
