@@ -10,15 +10,20 @@ const MAX_EG_PREFIX = 32;
 /** Writes bits into a fixed buffer sized by the caller's budget. */
 export class BitWriter {
   readonly bytes: Uint8Array;
-  private bitPos = 0;
+  private bytePos = 0;
+  /** Pending bits not yet flushed to `bytes` (fewer than 8 between calls). */
+  private acc = 0;
+  private accBits = 0;
+  private readonly capacityBits: number;
 
   constructor(capacityBytes: number) {
     this.bytes = new Uint8Array(capacityBytes);
+    this.capacityBits = capacityBytes * 8;
   }
 
   /** Bits written so far. */
   get bitLength(): number {
-    return this.bitPos;
+    return this.bytePos * 8 + this.accBits;
   }
 
   /**
@@ -26,17 +31,26 @@ export class BitWriter {
    * @throws RangeError past capacity: the encoder sizes its output before writing, so this is a bug.
    */
   write(value: number, bits: number): void {
-    if (this.bitPos + bits > this.bytes.length * 8) throw new RangeError('BitWriter capacity exceeded');
-    for (let remaining = bits; remaining > 0;) {
-      const byteIndex = this.bitPos >>> 3;
-      const free = 8 - (this.bitPos & 7);
-      const take = remaining < free ? remaining : free;
-      // The `take` bits of value just below bit `remaining`.
-      const chunk = Math.floor(value / 2 ** (remaining - take)) & ((1 << take) - 1);
-      this.bytes[byteIndex] |= chunk << (free - take);
-      this.bitPos += take;
-      remaining -= take;
+    if (this.bytePos * 8 + this.accBits + bits > this.capacityBits) throw new RangeError('BitWriter capacity exceeded');
+    if (bits > 24) {
+      // Keep the accumulator within 31 bits: high part first.
+      this.put(Math.floor(value / 65536) & ((1 << (bits - 16)) - 1), bits - 16);
+      this.put(value & 0xffff, 16);
+    } else if (bits > 0) {
+      this.put(value & ((1 << bits) - 1), bits);
     }
+  }
+
+  private put(v: number, n: number): void {
+    let acc = (this.acc << n) | v;
+    let accBits = this.accBits + n;
+    while (accBits >= 8) {
+      accBits -= 8;
+      this.bytes[this.bytePos++] = acc >>> accBits;
+      acc &= (1 << accBits) - 1;
+    }
+    this.acc = acc;
+    this.accBits = accBits;
   }
 
   /** Writes one bit. */
@@ -54,7 +68,11 @@ export class BitWriter {
 
   /** The written bytes, zero-padded to a byte boundary. */
   finish(): Uint8Array {
-    return this.bytes.subarray(0, (this.bitPos + 7) >>> 3);
+    if (this.accBits > 0) {
+      this.bytes[this.bytePos] = this.acc << (8 - this.accBits);
+      return this.bytes.subarray(0, this.bytePos + 1);
+    }
+    return this.bytes.subarray(0, this.bytePos);
   }
 }
 
@@ -86,22 +104,45 @@ export class BitReader {
       this.bitPos = this.bitEnd;
       return 0;
     }
-    let value = 0;
-    for (let remaining = bits; remaining > 0;) {
-      const byte = this.bytes[this.bitPos >>> 3];
-      const offset = this.bitPos & 7;
-      const free = 8 - offset;
-      const take = remaining < free ? remaining : free;
-      const chunk = (byte >>> (free - take)) & ((1 << take) - 1);
-      value = value * 2 ** take + chunk;
-      this.bitPos += take;
-      remaining -= take;
+    if (bits > 24) {
+      const hi = this.take(bits - 16);
+      return hi * 65536 + this.take(16);
     }
-    return value;
+    return bits > 0 ? this.take(bits) : 0;
+  }
+
+  /** 1..24 bits known to be in range: one 32-bit window over up to 4 bytes. */
+  private take(bits: number): number {
+    const b = this.bytes;
+    const i = this.bitPos >>> 3;
+    const window = ((b[i] << 24) | ((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0)) >>> 0;
+    this.bitPos += bits;
+    return ((window << (this.bitPos - bits - i * 8)) >>> 0) >>> (32 - bits);
   }
 
   bit(): boolean {
     return this.read(1) === 1;
+  }
+
+  /**
+   * The next `bits` bits (1..24) without consuming them; bits past the end read as zero (a later
+   * read or skip of them flags the overrun).
+   */
+  peek(bits: number): number {
+    const b = this.bytes;
+    const i = this.bitPos >>> 3;
+    const window = (((b[i] ?? 0) << 24) | ((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0)) >>> 0;
+    return ((window << (this.bitPos & 7)) >>> 0) >>> (32 - bits);
+  }
+
+  /** Consumes `bits` bits (after a peek). */
+  skip(bits: number): void {
+    if (this.bitPos + bits > this.bitEnd) {
+      this.overrun = true;
+      this.bitPos = this.bitEnd;
+    } else {
+      this.bitPos += bits;
+    }
   }
 
   /** Signed two's-complement value of `bits` bits. */

@@ -34,6 +34,11 @@ export type SnapshotDecodeResult =
 /** Looks up a snapshot view the client still holds (its ring of received snapshots). */
 export type BaselineLookup = (id: number) => SnapshotView | undefined;
 
+const A_BITS = ANGLE_BITS;
+const A_MASK = (1 << ANGLE_BITS) - 1;
+const deqPos = dequantizePosition;
+const deqAngle = dequantizeAngle;
+
 const malformed = (detail: string): SnapshotDecodeResult => ({ ok: false, reason: 'malformed', detail });
 
 /** Decodes a whole `snapshot` message (first byte must be the snapshot message id). */
@@ -82,47 +87,72 @@ function decodeUnchecked(body: Uint8Array, getBaseline: BaselineLookup, f: Snaps
 
   // Baseline section: kept entities in id order.
   const m = base ? base.count : 0;
-  const keptIds: number[] = [];
-  const keptX: number[] = [];
-  const keptY: number[] = [];
-  const keptA: number[] = [];
+  const keptIds = new Uint16Array(m);
+  const keptX = new Uint16Array(m);
+  const keptY = new Uint16Array(m);
+  const keptA = new Uint8Array(m);
+  let kc = 0;
   const omitted: number[] = [];
+  const xBits = f.xBits;
+  const yBits = f.yBits;
+  const xMax = f.xMax;
+  const yMax = f.yMax;
+  const half = width > 0 ? 2 ** (width - 1) : 0;
+  const mask = width > 0 ? (1 << width) - 1 : 0;
   for (let i = 0; i < m && base; i++) {
-    const bx = base.qx[i];
-    const by = base.qy[i];
-    const ba = base.qa[i];
-    let x = bx;
-    let y = by;
-    let a = ba;
-    if (!r.bit()) {
-      if (!r.bit()) {
-        x = bx + r.readSigned(width);
-        y = by + r.readSigned(width);
+    let x = base.qx[i];
+    let y = base.qy[i];
+    let a = base.qa[i];
+    const code = r.peek(3);
+    if ((code & 0b100) === 0) {
+      // 0: delta. Position form bit, then a short (dx, dy) or an absolute (x, y).
+      r.skip(1);
+      if (r.peek(1) === 0) {
+        const v = r.read(1 + 2 * width);
+        let dx = (v >>> width) & mask;
+        let dy = v & mask;
+        if (dx >= half) dx -= 2 * half;
+        if (dy >= half) dy -= 2 * half;
+        x += dx;
+        y += dy;
       } else {
-        x = r.read(f.xBits);
-        y = r.read(f.yBits);
+        r.skip(1);
+        x = r.read(xBits);
+        y = r.read(yBits);
       }
-      if (r.bit()) a = r.read(ANGLE_BITS);
-      if (x < 0 || x > f.xMax || y < 0 || y > f.yMax) return malformed(`entity ${base.ids[i]}: position out of range`);
-    } else if (!r.bit()) {
+      const ang = r.peek(1 + A_BITS);
+      if (ang >>> A_BITS) {
+        r.skip(1 + A_BITS);
+        a = ang & A_MASK;
+      } else {
+        r.skip(1);
+      }
+      if (x < 0 || x > xMax || y < 0 || y > yMax) return malformed(`entity ${base.ids[i]}: position out of range`);
+    } else if ((code & 0b010) === 0) {
+      r.skip(2); // 10: omitted
       omitted.push(base.ids[i]);
-    } else if (r.bit()) {
-      if (r.overrun) return malformed('truncated baseline section');
-      continue; // left
+    } else {
+      r.skip(3);
+      if (code & 1) {
+        if (r.overrun) return malformed('truncated baseline section');
+        continue; // 111: left
+      }
+      // 110: unchanged
     }
     if (r.overrun) return malformed('truncated baseline section');
-    keptIds.push(base.ids[i]);
-    keptX.push(x);
-    keptY.push(y);
-    keptA.push(a);
+    keptIds[kc] = base.ids[i];
+    keptX[kc] = x;
+    keptY[kc] = y;
+    keptA[kc] = a;
+    kc++;
   }
 
   // Entered entities.
   const enterCount = r.expGolomb();
   if (r.overrun || enterCount < 0) return malformed('bad enter count');
-  const minEnterBits = 1 + f.xBits + f.yBits + ANGLE_BITS;
+  const minEnterBits = 1 + xBits + yBits + A_BITS;
   if (enterCount * minEnterBits > r.remaining) return malformed('enter count larger than the data');
-  const total = keptIds.length + enterCount;
+  const total = kc + enterCount;
   const ids = new Uint16Array(total);
   const qx = new Uint16Array(total);
   const qy = new Uint16Array(total);
@@ -133,27 +163,27 @@ function decodeUnchecked(body: Uint8Array, getBaseline: BaselineLookup, f: Snaps
   let prev = -1;
   for (let e = 0; e < enterCount; e++) {
     const id = r.bit() ? prev + 1 : r.read(ENTITY_ID_BITS);
-    const x = r.read(f.xBits);
-    const y = r.read(f.yBits);
-    const a = r.read(ANGLE_BITS);
+    const x = r.read(xBits);
+    const y = r.read(yBits);
+    const a = r.read(A_BITS);
     if (r.overrun) return malformed('truncated enter section');
     if (id <= prev || id > MAX_ENTITY_ID) return malformed(`entered id ${id} out of order or range`);
-    if (x > f.xMax || y > f.yMax) return malformed(`entered entity ${id}: position out of range`);
-    while (ki < keptIds.length && keptIds[ki] < id) {
+    if (x > xMax || y > yMax) return malformed(`entered entity ${id}: position out of range`);
+    while (ki < kc && keptIds[ki] < id) {
       ids[k] = keptIds[ki]; qx[k] = keptX[ki]; qy[k] = keptY[ki]; qa[k] = keptA[ki]; k++; ki++;
     }
-    if (ki < keptIds.length && keptIds[ki] === id) return malformed(`entered id ${id} is already in the baseline`);
+    if (ki < kc && keptIds[ki] === id) return malformed(`entered id ${id} is already in the baseline`);
     ids[k] = id; qx[k] = x; qy[k] = y; qa[k] = a; k++;
     prev = id;
   }
-  while (ki < keptIds.length) {
+  while (ki < kc) {
     ids[k] = keptIds[ki]; qx[k] = keptX[ki]; qy[k] = keptY[ki]; qa[k] = keptA[ki]; k++; ki++;
   }
   if (!r.atPaddedEnd()) return malformed('trailing data after the snapshot');
 
   const entities: EntityState[] = new Array(total);
   for (let j = 0; j < total; j++) {
-    entities[j] = { id: ids[j], x: dequantizePosition(qx[j]), y: dequantizePosition(qy[j]), angle: dequantizeAngle(qa[j]) };
+    entities[j] = { id: ids[j], x: deqPos(qx[j]), y: deqPos(qy[j]), angle: deqAngle(qa[j]) };
   }
   return {
     ok: true,

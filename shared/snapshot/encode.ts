@@ -19,6 +19,75 @@ import {
 import type { PriorityAccumulator } from './priority.js';
 import type { EntityState, SnapshotView } from './view.js';
 
+// Module-local copies: hot loops below read these per entity, and imported bindings may be
+// property getters once transpiled.
+const A_BITS = ANGLE_BITS;
+const ID_BITS = ENTITY_ID_BITS;
+const W_MIN = SHORT_DELTA_MIN_BITS;
+const W_MAX = SHORT_DELTA_MAX_BITS;
+const W_FIELD = SHORT_DELTA_WIDTH_FIELD_BITS;
+const MAX_ID = MAX_ENTITY_ID;
+const MAX_BYTES = MAX_UNRELIABLE_MESSAGE_BYTES;
+const MSG_ID = SNAPSHOT_MESSAGE_ID;
+const qPos = quantizePosition;
+const qAngle = quantizeAngle;
+const needBits = signedBitsNeeded;
+const posBits = positionDeltaBits;
+
+/**
+ * Entities sorted by id, deduplicated and quantized once, so a server encoding one tick for many
+ * clients does that work once (pass it as `SnapshotInput.entities`).
+ */
+export interface PreparedEntities {
+  readonly prepared: true;
+  readonly format: SnapshotFormat;
+  /** Valid entities in increasing id order. */
+  readonly list: readonly EntityState[];
+  readonly qx: Uint16Array;
+  readonly qy: Uint16Array;
+  readonly qa: Uint8Array;
+  /** Input entities dropped for an id that is not u16 or repeats an earlier one. */
+  readonly skipped: number;
+}
+
+/** Sorts, deduplicates (first wins), drops non-u16 ids, and quantizes `entities` for `format`. */
+export function prepareEntities(entities: readonly EntityState[], format: SnapshotFormat = STANDARD_FORMAT): PreparedEntities {
+  // Fast path: already strictly increasing valid ids (what a room usually hands over).
+  let sorted = true;
+  let prev = -1;
+  for (let j = 0; j < entities.length; j++) {
+    const id = entities[j].id;
+    if (!(Number.isInteger(id) && id > prev && id <= MAX_ID)) { sorted = false; break; }
+    prev = id;
+  }
+  let list: EntityState[];
+  if (sorted) {
+    list = entities as EntityState[];
+  } else {
+    const seen = new Set<number>();
+    list = [];
+    for (const e of entities) {
+      if (!Number.isInteger(e.id) || e.id < 0 || e.id > MAX_ID || seen.has(e.id)) continue;
+      seen.add(e.id);
+      list.push(e);
+    }
+    list.sort((a, b) => a.id - b.id);
+  }
+  const n = list.length;
+  const qx = new Uint16Array(n);
+  const qy = new Uint16Array(n);
+  const qa = new Uint8Array(n);
+  const xMax = format.xMax;
+  const yMax = format.yMax;
+  for (let j = 0; j < n; j++) {
+    const e = list[j];
+    qx[j] = qPos(e.x, xMax);
+    qy[j] = qPos(e.y, yMax);
+    qa[j] = qAngle(e.angle);
+  }
+  return { prepared: true, format, list, qx, qy, qa, skipped: entities.length - n };
+}
+
 /** Bytes before the bit stream: message id and the per-client lastInputSeq. */
 export const SNAPSHOT_PREFIX_BYTES = 5;
 
@@ -31,8 +100,11 @@ export interface SnapshotInput {
   serverTime: number;
   /** Newest input seq applied for the receiving client (bytes 1-4, see withLastInputSeq). */
   lastInputSeq: number;
-  /** The entities this client sees, any order. Invalid ids (not u16) and repeats are skipped. */
-  entities: readonly EntityState[];
+  /**
+   * The entities this client sees, any order (invalid ids, not u16, and repeats are skipped), or
+   * the same prepared once per tick with prepareEntities (faster when encoding for many clients).
+   */
+  entities: readonly EntityState[] | PreparedEntities;
   /** The client's view of the snapshot it acked; null/undefined for a full snapshot. */
   baseline?: SnapshotView | null;
   /** The receiving player's own entity: always sent first. */
@@ -85,7 +157,7 @@ interface Plan {
 }
 
 /** Bits of an entered entity's id given the previous entered id (docs/protocol.md, "Layout"). */
-const idBits = (id: number, prev: number): number => (id === prev + 1 ? 1 : 1 + ENTITY_ID_BITS);
+const idBits = (id: number, prev: number): number => (id === prev + 1 ? 1 : 1 + ID_BITS);
 
 /**
  * Encodes one snapshot for one client within `budgetBytes` (capped at
@@ -98,28 +170,13 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
   if (!Number.isInteger(snapshotId) || snapshotId < 1 || snapshotId > U32_MAX) {
     return { ok: false, reason: 'bad_snapshot_id', detail: `snapshot id ${snapshotId} outside 1..${U32_MAX}` };
   }
-  const budget = Math.floor(Math.min(Number.isFinite(budgetBytes) ? budgetBytes : 0, MAX_UNRELIABLE_MESSAGE_BYTES));
+  const budget = Math.floor(Math.min(Number.isFinite(budgetBytes) ? budgetBytes : 0, MAX_BYTES));
   const budgetBits = budget * 8;
 
-  // Normalize: valid u16 ids, first occurrence wins, sorted by id, quantized.
-  const seen = new Set<number>();
-  const list: EntityState[] = [];
-  for (const e of input.entities) {
-    if (!Number.isInteger(e.id) || e.id < 0 || e.id > MAX_ENTITY_ID || seen.has(e.id)) continue;
-    seen.add(e.id);
-    list.push(e);
-  }
-  const skipped = input.entities.length - list.length;
-  list.sort((a, b) => a.id - b.id);
+  const ents = input.entities;
+  const prep = 'prepared' in ents && ents.format === fmt ? ents : prepareEntities('prepared' in ents ? ents.list : ents, fmt);
+  const { list, qx: cx, qy: cy, qa: ca, skipped } = prep;
   const n = list.length;
-  const cx = new Uint16Array(n);
-  const cy = new Uint16Array(n);
-  const ca = new Uint8Array(n);
-  for (let j = 0; j < n; j++) {
-    cx[j] = quantizePosition(list[j].x, fmt.xMax);
-    cy[j] = quantizePosition(list[j].y, fmt.yMax);
-    ca[j] = quantizeAngle(list[j].angle);
-  }
 
   let base = input.baseline ?? null;
   if (base && (!(Number.isInteger(base.id) && base.id >= 1 && base.id <= U32_MAX) || base.id === snapshotId)) base = null;
@@ -134,8 +191,8 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     const kind = new Uint8Array(n);
     /** Per delta entity: the signed width its position delta needs. */
     const need = new Uint8Array(n);
-    const stateBits = fmt.xBits + fmt.yBits + ANGLE_BITS;
-    let fixed = 8 + 32 + 32 + expGolombBits(delta) + 32 + 32 + (b ? SHORT_DELTA_WIDTH_FIELD_BITS : 0) + 2 * m;
+    const stateBits = fmt.xBits + fmt.yBits + A_BITS;
+    let fixed = 8 + 32 + 32 + expGolombBits(delta) + 32 + 32 + (b ? W_FIELD : 0) + 2 * m;
     let enterCandidates = 0;
     const needCount = new Array<number>(18).fill(0);
     let i = 0;
@@ -148,7 +205,9 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
           kind[j] = KIND_UNCHANGED;
         } else {
           kind[j] = KIND_DELTA;
-          need[j] = Math.max(signedBitsNeeded(cx[j] - b.qx[i]), signedBitsNeeded(cy[j] - b.qy[i]));
+          const nx = needBits(cx[j] - b.qx[i]);
+          const ny = needBits(cy[j] - b.qy[i]);
+          need[j] = nx > ny ? nx : ny;
           needCount[need[j]]++;
         }
         i++;
@@ -162,11 +221,11 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     if (fixed > budgetBits) return null;
 
     // The short delta width that makes the position deltas of this snapshot smallest.
-    let width = SHORT_DELTA_MIN_BITS;
+    let width = W_MIN;
     let bestCost = Number.POSITIVE_INFINITY;
-    for (let w = SHORT_DELTA_MIN_BITS; w <= SHORT_DELTA_MAX_BITS; w++) {
+    for (let w = W_MIN; w <= W_MAX; w++) {
       let cost = 0;
-      for (let k = 1; k < needCount.length; k++) if (needCount[k]) cost += needCount[k] * positionDeltaBits(fmt, w, k);
+      for (let k = 1; k < needCount.length; k++) if (needCount[k]) cost += needCount[k] * posBits(fmt, w, k);
       if (cost < bestCost) { bestCost = cost; width = w; }
     }
 
@@ -179,7 +238,7 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
         extra[j] = 1; // 110
       } else if (kind[j] === KIND_DELTA) {
         const i2 = baseIndex[j];
-        extra[j] = 1 + positionDeltaBits(fmt, width, need[j]) + (ca[j] === b!.qa[i2] ? 1 : 1 + ANGLE_BITS) - 2; // 0 + payload
+        extra[j] = 1 + posBits(fmt, width, need[j]) + (ca[j] === b!.qa[i2] ? 1 : 1 + A_BITS) - 2; // 0 + payload
       } else {
         extra[j] = idBits(list[j].id, prevEnter) + stateBits; // exact when every candidate enters
         prevEnter = list[j].id;
@@ -221,7 +280,7 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
   // Write (docs/protocol.md, "Layout").
   const { base: b, baseIndex, kind, selected } = plan;
   const w = new BitWriter(budget);
-  w.write(SNAPSHOT_MESSAGE_ID, 8);
+  w.write(MSG_ID, 8);
   w.write(u32(input.lastInputSeq), 32);
   w.write(snapshotId, 32);
   w.expGolomb(plan.delta);
@@ -230,39 +289,51 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
   if (b) {
     const width = plan.width;
     const mask = (1 << width) - 1;
-    w.write(width - SHORT_DELTA_MIN_BITS, SHORT_DELTA_WIDTH_FIELD_BITS);
-    let j = 0;
-    for (let i = 0; i < b.count; i++) {
-      while (j < n && list[j].id < b.ids[i]) j++;
-      if (j >= n || list[j].id !== b.ids[i]) {
-        w.write(0b111, 3); // left
-        continue;
+    const xBits = fmt.xBits;
+    const yBits = fmt.yBits;
+    w.write(width - W_MIN, W_FIELD);
+    // Current index of each baseline entity (-1: it left).
+    const curOf = new Int32Array(b.count).fill(-1);
+    for (let j = 0; j < n; j++) if (baseIndex[j] >= 0) curOf[baseIndex[j]] = j;
+    // Codes and fields are batched into writes of at most 24 bits (one call per entity for a
+    // short delta): the writer's per-call cost dominates otherwise.
+    let pv = 0;
+    let pn = 0;
+    const emit = (v: number, bits: number): void => {
+      if (pn + bits > 24) {
+        w.write(pv, pn);
+        pv = 0;
+        pn = 0;
       }
-      if (!selected[j]) {
-        w.write(0b10, 2); // omitted
+      pv = pv * (1 << bits) + v;
+      pn += bits;
+    };
+    for (let i = 0; i < b.count; i++) {
+      const j = curOf[i];
+      if (j < 0) {
+        emit(0b111, 3); // left
+      } else if (!selected[j]) {
+        emit(0b10, 2); // omitted
       } else if (kind[j] === KIND_UNCHANGED) {
-        w.write(0b110, 3);
+        emit(0b110, 3);
       } else {
-        w.bit(0); // delta
         const dx = cx[j] - b.qx[i];
         const dy = cy[j] - b.qy[i];
-        if (signedBitsNeeded(dx) <= width && signedBitsNeeded(dy) <= width) {
-          w.bit(0);
-          w.write(dx & mask, width);
-          w.write(dy & mask, width);
+        if (needBits(dx) <= width && needBits(dy) <= width) {
+          // 0 (delta), 0 (short form), dx, dy
+          emit(0, 2);
+          emit(dx & mask, width);
+          emit(dy & mask, width);
         } else {
-          w.bit(1);
-          w.write(cx[j], fmt.xBits);
-          w.write(cy[j], fmt.yBits);
+          emit(0b01, 2); // 0 (delta), 1 (long form)
+          emit(cx[j], xBits);
+          emit(cy[j], yBits);
         }
-        if (ca[j] === b.qa[i]) {
-          w.bit(0);
-        } else {
-          w.bit(1);
-          w.write(ca[j], ANGLE_BITS);
-        }
+        if (ca[j] === b.qa[i]) emit(0, 1);
+        else emit((1 << A_BITS) | ca[j], 1 + A_BITS); // 1, then the angle
       }
     }
+    if (pn > 0) w.write(pv, pn);
   }
   let enterCount = 0;
   for (let j = 0; j < n; j++) if (kind[j] === KIND_ENTER && selected[j]) enterCount++;
@@ -272,14 +343,14 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     if (kind[j] !== KIND_ENTER || !selected[j]) continue;
     const id = list[j].id;
     if (id === prev + 1) {
-      w.bit(1);
+      w.write(1, 1);
     } else {
-      w.bit(0);
-      w.write(id, ENTITY_ID_BITS);
+      w.write(0, 1);
+      w.write(id, ID_BITS);
     }
     w.write(cx[j], fmt.xBits);
     w.write(cy[j], fmt.yBits);
-    w.write(ca[j], ANGLE_BITS);
+    w.write(ca[j], A_BITS);
     prev = id;
   }
   const bytes = w.finish().slice();

@@ -78,11 +78,10 @@ export function dequantizeAngle(q: number): number {
   return a > Math.PI ? a - 2 * Math.PI : a;
 }
 
-/** Smallest two's-complement width holding `d` (1 for 0 and -1). */
+/** Smallest two's-complement width holding the integer `d` (1 for 0 and -1). */
 export function signedBitsNeeded(d: number): number {
-  let w = 1;
-  while (d < -(2 ** (w - 1)) || d > 2 ** (w - 1) - 1) w++;
-  return w;
+  // For d >= 0 the magnitude bits plus a sign bit; for d < 0 the same for ~d (= -d - 1).
+  return 33 - Math.clz32(d >= 0 ? d : ~d);
 }
 
 /** Bits of a delta's position part: short form when `need` <= `width`, else absolute. */

@@ -2,7 +2,10 @@
  * The compact snapshot codec (docs/protocol.md, "Snapshots"): quantization, delta coding against
  * the client's acked baseline, budgeted encoding with a priority accumulator.
  */
-export { encodeSnapshot, withLastInputSeq, SNAPSHOT_PREFIX_BYTES, type SnapshotInput, type SnapshotEncodeResult } from './encode.js';
+export {
+  encodeSnapshot, prepareEntities, withLastInputSeq, SNAPSHOT_PREFIX_BYTES,
+  type PreparedEntities, type SnapshotInput, type SnapshotEncodeResult,
+} from './encode.js';
 export { decodeSnapshot, decodeSnapshotBody, type DecodedSnapshot, type SnapshotDecodeResult, type BaselineLookup } from './decode.js';
 export {
   ANGLE_BITS, ENTITY_ID_BITS, POSITION_STEP, SHORT_DELTA_MIN_BITS, SHORT_DELTA_MAX_BITS, SHORT_DELTA_WIDTH_FIELD_BITS,

@@ -23,12 +23,6 @@ export interface PriorityOptions {
   forceAfter?: number;
 }
 
-interface Entry {
-  priority: number;
-  /** Snapshots since last sent (or since it became visible). */
-  age: number;
-}
-
 /** Position input for ordering: id and world position. */
 export interface Positioned {
   id: number;
@@ -36,12 +30,21 @@ export interface Positioned {
   y: number;
 }
 
+/** Priorities are compared at this resolution (so they fit an integer sort key). */
+const PRIORITY_SCALE = 1024;
+const FORCED_TIER = 2 ** 30;
+
 export class PriorityAccumulator {
   readonly nearRadius: number;
   readonly nearWeight: number;
   readonly forceAfter: number;
-  /** One entry per visible entity; entities that stop being visible are dropped each step. */
-  private entries = new Map<number, Entry>();
+  // Per entity id (arrays grow to the largest id seen, at most 65536 entries): accumulated
+  // priority, snapshots since last sent, and the step at which it was last visible. An entity
+  // that was not visible in the previous step starts again from zero.
+  private prio = new Float64Array(0);
+  private ages = new Float64Array(0);
+  private seen = new Float64Array(0);
+  private step = 1;
 
   constructor(options: PriorityOptions = {}) {
     this.nearRadius = options.nearRadius ?? NEAR_RADIUS;
@@ -49,73 +52,95 @@ export class PriorityAccumulator {
     this.forceAfter = options.forceAfter ?? FORCE_AFTER;
   }
 
+  private ensure(id: number): void {
+    if (id < this.prio.length) return;
+    let size = Math.max(64, this.prio.length);
+    while (size <= id) size *= 2;
+    const grow = (a: Float64Array) => { const b = new Float64Array(size); b.set(a); return b; };
+    this.prio = grow(this.prio);
+    this.ages = grow(this.ages);
+    this.seen = grow(this.seen);
+  }
+
+  private current(id: number): boolean {
+    return id < this.seen.length && this.seen[id] === this.step;
+  }
+
   /** Snapshots entity `id` has gone unsent (0 when sent last time or unknown). */
   age(id: number): number {
-    return this.entries.get(id)?.age ?? 0;
+    return this.current(id) ? this.ages[id] : 0;
   }
 
   /** Accumulated priority of entity `id`. */
   priority(id: number): number {
-    return this.entries.get(id)?.priority ?? 0;
+    return this.current(id) ? this.prio[id] : 0;
   }
 
   /**
    * One snapshot's step: every visible entity ages by one and gains its weight; returns indices
    * into `visible` in sending order: the viewer (if visible), then entities forced by age
-   * (oldest first), then by priority (highest first); ties by id. Entities not in `visible`
-   * are forgotten.
+   * (oldest first), then by priority (highest first); ties by position in `visible` (the
+   * encoder passes entities sorted by id). Entities not in `visible` are forgotten.
    */
   order(visible: readonly Positioned[], viewerId?: number): number[] {
-    const next = new Map<number, Entry>();
+    const n = visible.length;
+    const prevStep = this.step;
+    const step = ++this.step;
     let viewerIndex = -1;
-    let vx = 0;
-    let vy = 0;
-    for (let i = 0; i < visible.length; i++) {
-      if (visible[i].id === viewerId) {
-        viewerIndex = i;
-        vx = visible[i].x;
-        vy = visible[i].y;
-      }
+    for (let i = 0; i < n; i++) {
+      if (visible[i].id === viewerId) { viewerIndex = i; break; }
     }
+    const vx = viewerIndex >= 0 ? visible[viewerIndex].x : 0;
+    const vy = viewerIndex >= 0 ? visible[viewerIndex].y : 0;
     const r = this.nearRadius;
+    const r2 = r * r;
     const extra = this.nearWeight - 1;
-    for (const e of visible) {
-      const prev = this.entries.get(e.id);
+    const forceAfter = this.forceAfter;
+    const keys = new Float64Array(viewerIndex >= 0 ? n - 1 : n);
+    let maxId = 0;
+    for (let i = 0; i < n; i++) if (visible[i].id > maxId) maxId = visible[i].id;
+    this.ensure(maxId);
+    const prio = this.prio;
+    const ages = this.ages;
+    const seen = this.seen;
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const e = visible[i];
+      const id = e.id;
+      if (seen[id] !== prevStep) {
+        prio[id] = 0;
+        ages[id] = 0;
+      }
+      seen[id] = step;
       let w = 1;
       if (viewerIndex >= 0) {
-        const d = Math.hypot(e.x - vx, e.y - vy);
-        if (d < r) w += extra * (1 - d / r);
+        const dx = e.x - vx;
+        const dy = e.y - vy;
+        const d2 = dx * dx + dy * dy;
+        if (d2 < r2) w += extra * (1 - Math.sqrt(d2) / r);
       }
       if (!(w >= 1)) w = 1; // NaN positions: no bonus
-      next.set(e.id, { priority: (prev?.priority ?? 0) + w, age: (prev?.age ?? 0) + 1 });
+      const p = (prio[id] += w);
+      const age = ++ages[id];
+      if (i === viewerIndex) continue;
+      const key = age >= forceAfter ? FORCED_TIER + Math.min(age, 2 ** 20) : Math.min(Math.round(p * PRIORITY_SCALE), FORCED_TIER - 1);
+      // Ascending numeric sort of (2^31 - key, index): highest key first, then lowest index.
+      keys[k++] = (2 ** 31 - key) * 65536 + i;
     }
-    this.entries = next;
-    const forceAfter = this.forceAfter;
-    const idx: number[] = [];
-    for (let i = 0; i < visible.length; i++) if (i !== viewerIndex) idx.push(i);
-    idx.sort((a, b) => {
-      const ea = next.get(visible[a].id)!;
-      const eb = next.get(visible[b].id)!;
-      const fa = ea.age >= forceAfter;
-      const fb = eb.age >= forceAfter;
-      if (fa !== fb) return fa ? -1 : 1;
-      if (fa && ea.age !== eb.age) return eb.age - ea.age;
-      if (!fa && ea.priority !== eb.priority) return eb.priority - ea.priority;
-      return visible[a].id - visible[b].id;
-    });
-    if (viewerIndex >= 0) idx.unshift(viewerIndex);
-    return idx;
+    keys.sort();
+    const out: number[] = new Array(n);
+    let o = 0;
+    if (viewerIndex >= 0) out[o++] = viewerIndex;
+    for (let j = 0; j < k; j++) out[o++] = keys[j] % 65536;
+    return out;
   }
 
   /** Entity `id` went out in this snapshot. */
   markSent(id: number): void {
-    const e = this.entries.get(id);
-    if (e) {
-      e.priority = 0;
-      e.age = 0;
-    } else {
-      this.entries.set(id, { priority: 0, age: 0 });
-    }
+    this.ensure(id);
+    this.prio[id] = 0;
+    this.ages[id] = 0;
+    this.seen[id] = this.step;
   }
 
   /**
@@ -123,13 +148,18 @@ export class PriorityAccumulator {
    * exactly these ids.
    */
   markAllSent(ids: Iterable<number>): void {
-    this.entries = new Map();
-    for (const id of ids) this.entries.set(id, { priority: 0, age: 0 });
+    const step = ++this.step;
+    for (const id of ids) {
+      this.ensure(id);
+      this.prio[id] = 0;
+      this.ages[id] = 0;
+      this.seen[id] = step;
+    }
   }
 
   /** Forget everything (new connection). */
   clear(): void {
-    this.entries.clear();
+    this.step += 2;
   }
 }
 
