@@ -3,10 +3,11 @@
 // 20 Hz. Prints JSON lines: full-snapshot and delta sizes, bytes per entity, and, when the
 // datagram budget binds, entities per snapshot and the refresh gap.
 //   npx tsx bench/snapshot-size.ts [--budget 1199] [--snapshots 200]
-// Sizes are deterministic (seeded), so this measures the codec, not the machine.
+// Sizes are deterministic (seeded), so they measure the codec, not the machine. The encode and
+// decode microseconds are medians of wall-clock batches on a shared machine: indicative only.
 import {
-  PriorityAccumulator, SnapshotHistory, encodeSnapshot, refreshBound, STANDARD_FORMAT,
-  type EntityState, type SnapshotView,
+  PriorityAccumulator, SnapshotHistory, decodeSnapshot, encodeSnapshot, prepareEntities, refreshBound, STANDARD_FORMAT,
+  type DecodedSnapshot, type EntityState,
 } from '../shared/snapshot/index.js';
 
 const arg = (name: string, dflt: number): number => {
@@ -62,21 +63,31 @@ for (const players of [16, 64, 256, 512]) {
   for (const lag of [1, 2, 3]) {
     const s = scene(players, players);
     const history = new SnapshotHistory();
+    const clientHistory = new SnapshotHistory<DecodedSnapshot>();
     const acc = new PriorityAccumulator();
     const sizes: number[] = [];
     const sentCounts: number[] = [];
+    const encodeUs: number[] = [];
+    const decodeUs: number[] = [];
     const lastSent = new Map<number, number>();
     let maxGap = 0;
     let complete = 0;
-    let last: SnapshotView | null = null;
     for (let id = 1; id <= SNAPSHOTS; id++) {
       s.advance();
       const baseline = id > lag ? history.get(id - lag) ?? null : null;
-      const res = encodeSnapshot({ snapshotId: id, serverTick: id * 3, serverTime: id * 50, lastInputSeq: id, entities: s.ents, baseline, viewerId: 0, priority: acc }, BUDGET);
+      const prepared = prepareEntities(s.ents);
+      const t0 = performance.now();
+      const res = encodeSnapshot({ snapshotId: id, serverTick: id * 3, serverTime: id * 50, lastInputSeq: id, entities: prepared, baseline, viewerId: 0, priority: acc }, BUDGET);
+      const t1 = performance.now();
       if (!res.ok) throw new Error(res.detail);
       history.put(res.view);
-      last = res.view;
+      const dec = decodeSnapshot(res.bytes, (b) => clientHistory.get(b));
+      const t2 = performance.now();
+      if (!dec.ok) throw new Error(dec.detail);
+      clientHistory.put(dec.snapshot);
       if (id <= 10) continue; // past the first full snapshots
+      encodeUs.push((t1 - t0) * 1000);
+      decodeUs.push((t2 - t1) * 1000);
       sizes.push(res.bytes.length);
       sentCounts.push(res.sent.length);
       if (res.complete) complete++;
@@ -85,7 +96,6 @@ for (const players of [16, 64, 256, 512]) {
         lastSent.set(e, id);
       }
     }
-    void last;
     const meanBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
     const meanSent = sentCounts.reduce((a, b) => a + b, 0) / sentCounts.length;
     console.log(JSON.stringify({
@@ -95,6 +105,7 @@ for (const players of [16, 64, 256, 512]) {
       completeShare: +(complete / sizes.length).toFixed(3),
       refreshGapMax: maxGap, refreshBound: refreshBound(STANDARD_FORMAT, BUDGET, players - 1),
       appBytesPerSecAt20Hz: Math.round(meanBytes * 20),
+      encodeMicrosP50: +pct(encodeUs, 50).toFixed(1), decodeMicrosP50: +pct(decodeUs, 50).toFixed(1),
     }));
   }
 }

@@ -18,3 +18,4 @@ export {
 } from './priority.js';
 export { SnapshotHistory, SNAPSHOT_HISTORY_SIZE } from './history.js';
 export { indexInView, type EntityState, type SnapshotView } from './view.js';
+export { SnapshotTickEncoder, type SnapshotClient, type SnapshotTick, type TickEncodeResult } from './tick-encoder.js';

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import {
+  PriorityAccumulator, SnapshotTickEncoder, decodeSnapshot, encodeSnapshot, type SnapshotEncodeResult, type SnapshotView,
+  type TickEncodeResult,
+} from '../../../shared/snapshot/index.js';
+import { Scene } from './scene.js';
+
+function ok<T extends SnapshotEncodeResult | TickEncodeResult>(r: T): Extract<T, { ok: true }> {
+  if (!r.ok) throw new Error(r.detail);
+  return r as Extract<T, { ok: true }>;
+}
+
+describe('SnapshotTickEncoder', () => {
+  it('encodes once per distinct complete baseline and gives each client its own input seq', () => {
+    const scene = new Scene({ players: 30, seed: 1 });
+    const t1 = new SnapshotTickEncoder({ snapshotId: 1, serverTick: 3, serverTime: 50, entities: scene.entities() });
+    const full = [1, 2, 3].map((seq) => ok(t1.encodeFor({ baseline: null, lastInputSeq: seq, budgetBytes: 1200, priority: new PriorityAccumulator() })));
+    expect(t1.encodes).toBe(1);
+    expect(t1.reused).toBe(2);
+    expect(full.map((r) => r.bytes[4])).toEqual([1, 2, 3]);
+    expect(full[1].bytes.subarray(5)).toEqual(full[0].bytes.subarray(5));
+    scene.advance();
+    const t2 = new SnapshotTickEncoder({ snapshotId: 2, serverTick: 6, serverTime: 100, entities: scene.entities() });
+    const a = ok(t2.encodeFor({ baseline: full[0].view, lastInputSeq: 7, budgetBytes: 1200 }));
+    const b = ok(t2.encodeFor({ baseline: full[1].view, lastInputSeq: 8, budgetBytes: 1200 })); // same id, complete
+    const c = ok(t2.encodeFor({ baseline: null, lastInputSeq: 9, budgetBytes: 1200 }));
+    expect([t2.encodes, t2.reused]).toEqual([2, 1]);
+    expect(b.bytes.subarray(5)).toEqual(a.bytes.subarray(5));
+    // Shared bytes are exactly what a client-specific encoding would have produced.
+    const own = ok(encodeSnapshot({ snapshotId: 2, serverTick: 6, serverTime: 100, lastInputSeq: 8, entities: scene.entities(), baseline: full[1].view }, 1200));
+    expect(b.bytes).toEqual(own.bytes);
+    expect(decodeSnapshot(c.bytes, () => undefined).ok).toBe(true);
+    expect(decodeSnapshot(b.bytes, (id) => (id === 1 ? full[1].view : undefined)).ok).toBe(true);
+  });
+
+  it('does not share when the budget binds or the baseline is incomplete', () => {
+    const scene = new Scene({ players: 400, seed: 2 });
+    const t1 = new SnapshotTickEncoder({ snapshotId: 1, serverTick: 1, serverTime: 1, entities: scene.entities() });
+    const p1 = new PriorityAccumulator();
+    const p2 = new PriorityAccumulator();
+    const r1 = ok(t1.encodeFor({ baseline: null, lastInputSeq: 1, budgetBytes: 1024, viewerId: 0, priority: p1 }));
+    const r2 = ok(t1.encodeFor({ baseline: null, lastInputSeq: 2, budgetBytes: 1024, viewerId: 5, priority: p2 }));
+    expect(r1.complete).toBe(false);
+    expect([t1.encodes, t1.reused]).toEqual([2, 0]);
+    expect(r1.sent).toContain(0);
+    expect(r2.sent).toContain(5);
+    expect(r2.sent).not.toEqual(r1.sent); // each viewer's own priorities chose
+    expect(r1.shared || r2.shared).toBe(false);
+    const incomplete: SnapshotView = r1.view;
+    expect(incomplete.complete).toBe(false);
+    scene.advance();
+    const t2 = new SnapshotTickEncoder({ snapshotId: 2, serverTick: 2, serverTime: 2, entities: scene.entities().slice(0, 20) });
+    t2.encodeFor({ baseline: incomplete, lastInputSeq: 1, budgetBytes: 1200 });
+    t2.encodeFor({ baseline: incomplete, lastInputSeq: 2, budgetBytes: 1200 });
+    expect(t2.reused).toBe(0);
+  });
+
+  it('a shared result larger than a client budget is not handed to that client', () => {
+    const scene = new Scene({ players: 100, seed: 3 });
+    const t = new SnapshotTickEncoder({ snapshotId: 1, serverTick: 1, serverTime: 1, entities: scene.entities() });
+    const big = ok(t.encodeFor({ baseline: null, lastInputSeq: 1, budgetBytes: 1200 }));
+    expect(big.complete).toBe(true);
+    const small = ok(t.encodeFor({ baseline: null, lastInputSeq: 1, budgetBytes: 200, priority: new PriorityAccumulator() }));
+    expect(small.bytes.length).toBeLessThanOrEqual(200);
+    expect(small.shared).toBe(false);
+  });
+});
