@@ -199,6 +199,27 @@ describe('decodeMessage rejects bad input with a counted reason and a close code
     });
   }
 
+  it('deeply nested arrays (stack exhaustion) end in a result, and later messages still decode', () => {
+    const depth = 140_000;
+    const bytes = new Uint8Array(1 + depth + 1).fill(0x91);
+    bytes[0] = messageSpec('welcome')!.id;
+    bytes[depth + 1] = 0xc0;
+    const r = decodeMessage(bytes, { channel: 'reliable', direction: 's2c' });
+    expect(r.ok).toBe(false);
+    checkResult(r);
+    expect(decodeMessage(encodeMessage('chat', SAMPLES.chat), { channel: 'reliable', direction: 's2c' }).ok).toBe(true);
+  });
+
+  it('msgpackr extension values (Date, Set, RegExp, Error, typed arrays) are invalid fields, not crashes', () => {
+    const full = new Packr({ useRecords: false, moreTypes: true });
+    for (const v of [new Date(0), new Set([1]), /a+/, new Error('x'), new Float32Array(2), new Map([[1, 2]])]) {
+      const p = full.pack({ text: v });
+      const r = decodeMessage(concat([5], p), rel);
+      expect(r.ok, String(v)).toBe(false);
+      checkResult(r);
+    }
+  });
+
   it('accepts a plain msgpack map body (keys spelled out) as long as it validates', () => {
     expect(decodeMessage(raw(5, { text: 'hi' }), rel)).toEqual({ ok: true, name: 'chatSend', body: { text: 'hi' } });
   });

@@ -28,6 +28,13 @@ describe('message table', () => {
     expect(messageSpec('ping')?.direction).toBe('both');
   });
 
+  it('ids 1-31 are reliable and 32-63 unreliable, as docs/protocol.md promises for WebSocket', () => {
+    for (const m of MESSAGES) {
+      if (m.channel === 'reliable') expect(m.id, m.name).toBeLessThanOrEqual(31);
+      else expect([m.id >= 32, m.id <= 63], m.name).toEqual([true, true]);
+    }
+  });
+
   it('keeps every maxBytes within its channel limit', () => {
     for (const m of MESSAGES) {
       const limit = m.channel === 'reliable' ? MAX_RELIABLE_MESSAGE_BYTES : MAX_UNRELIABLE_MESSAGE_BYTES;
