@@ -174,12 +174,17 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
   const budgetBits = budget * 8;
 
   const ents = input.entities;
-  const prep = 'prepared' in ents && ents.format === fmt ? ents : prepareEntities('prepared' in ents ? ents.list : ents, fmt);
+  const samePrep = 'prepared' in ents && ents.format.xMax === fmt.xMax && ents.format.yMax === fmt.yMax;
+  const prep = samePrep ? ents : prepareEntities('prepared' in ents ? ents.list : ents, fmt);
   const { list, qx: cx, qy: cy, qa: ca, skipped } = prep;
   const n = list.length;
 
+  // A usable baseline is an earlier snapshot: at most 2^31 - 1 ids back (modulo 2^32), never this one.
   let base = input.baseline ?? null;
-  if (base && (!(Number.isInteger(base.id) && base.id >= 1 && base.id <= U32_MAX) || base.id === snapshotId)) base = null;
+  if (base) {
+    const back = (snapshotId - base.id + 2 ** 32) % 2 ** 32;
+    if (!(Number.isInteger(base.id) && base.id >= 1 && base.id <= U32_MAX) || back === 0 || back >= 2 ** 31) base = null;
+  }
 
   const plan = (base && planWith(base)) || planWith(null);
   if (!plan) return { ok: false, reason: 'budget_too_small', detail: `budget of ${budget} bytes cannot hold a snapshot header` };

@@ -124,6 +124,16 @@ describe('snapshot codec: basics', () => {
     expectClose(ok(decodeSnapshot(r.bytes, none, fmt)).snapshot.entities[0], ents[0]);
   });
 
+  it('a baseline that is not an earlier snapshot (same id, or "newer" by wrap) is ignored: full snapshot', () => {
+    const a = ok(encodeSnapshot({ snapshotId: 7, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: three }, 1200));
+    const same = ok(encodeSnapshot({ snapshotId: 7, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: three, baseline: a.view }, 1200));
+    expect(same.baselineId).toBe(0);
+    expect(decodeSnapshot(same.bytes, none).ok).toBe(true);
+    expect(ok(encodeSnapshot({ snapshotId: 8, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: three, baseline: a.view }, 1200)).baselineId).toBe(7);
+    const c = ok(encodeSnapshot({ snapshotId: 6, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: three, baseline: a.view }, 1200));
+    expect(c.baselineId).toBe(0);
+  });
+
   it('snapshot ids wrap: a baseline just below 2^32 works for a snapshot just above 0', () => {
     const a = ok(encodeSnapshot({ snapshotId: 2 ** 32 - 1, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: three }, 1200));
     const b = ok(encodeSnapshot({ snapshotId: 1, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: three, baseline: a.view }, 1200));
