@@ -5,7 +5,7 @@ import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../../shared/limits.js';
 import { SNAPSHOT_MESSAGE_ID } from '../../../shared/messages.js';
 import {
   ANGLE_BITS, POSITION_STEP, PriorityAccumulator, STANDARD_FORMAT, SnapshotHistory, decodeSnapshot, decodeSnapshotBody,
-  encodeSnapshot, entitiesPerSnapshot, FORCE_AFTER, snapshotFormat, withLastInputSeq,
+  encodeSnapshot, entitiesPerSnapshot, FORCE_AFTER, refreshBound, snapshotFormat, withLastInputSeq,
   type DecodedSnapshot, type EntityState, type SnapshotEncodeResult, type SnapshotView,
 } from '../../../shared/snapshot/index.js';
 import { Scene, rng } from './scene.js';
@@ -189,6 +189,33 @@ describe('snapshot codec: budget and priority', () => {
     expect(incomplete).toBeGreaterThan(100); // the budget really was binding
     expect(worstGap).toBeLessThanOrEqual(bound);
     expect(bound).toBeLessThanOrEqual(9);
+  });
+
+  it('property: the refresh bound holds for any player count, budget and ack pattern', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 20, max: 700 }), fc.integer({ min: 300, max: 1200 }), fc.integer(),
+      fc.double({ min: 0, max: 0.6, noNaN: true }), fc.integer({ min: 1, max: 4 }),
+      (players, budget, seed, ackLoss, lag) => {
+        const scene = new Scene({ players, seed, teleport: 0.05, idle: 0.2 });
+        const r = rng(seed);
+        const acc = new PriorityAccumulator();
+        const history = new SnapshotHistory();
+        const visible = scene.entities().length - 1;
+        const bound = refreshBound(STANDARD_FORMAT, budget, visible);
+        fc.pre(Number.isFinite(bound));
+        const lastSent = new Map<number, number>();
+        let acked = 0;
+        for (let s = 1; s <= 40; s++) {
+          scene.advance();
+          if (s > lag && r() >= ackLoss) acked = s - lag;
+          const res = ok(encodeSnapshot({ snapshotId: s, serverTick: s, serverTime: s, lastInputSeq: 0, entities: scene.entities(), baseline: acked ? history.get(acked) ?? null : null, viewerId: scene.viewerId, priority: acc }, budget));
+          history.put(res.view);
+          expect(res.sent).toContain(scene.viewerId);
+          for (const id of res.sent) lastSent.set(id, s);
+          for (const e of scene.entities()) expect(s - (lastSent.get(e.id) ?? 0), `entity ${e.id} at ${s}, bound ${bound}`).toBeLessThan(bound + 1);
+        }
+      },
+    ), { numRuns: 25 });
   });
 
   it('nearby entities are refreshed more often than far ones', () => {

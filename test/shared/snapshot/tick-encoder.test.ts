@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   PriorityAccumulator, SnapshotTickEncoder, decodeSnapshot, encodeSnapshot, type SnapshotEncodeResult, type SnapshotView,
@@ -63,5 +64,30 @@ describe('SnapshotTickEncoder', () => {
     const small = ok(t.encodeFor({ baseline: null, lastInputSeq: 1, budgetBytes: 200, priority: new PriorityAccumulator() }));
     expect(small.bytes.length).toBeLessThanOrEqual(200);
     expect(small.shared).toBe(false);
+  });
+
+  it('property: a shared encoding is byte for byte what the client would have got on its own', () => {
+    let sharedSeen = 0;
+    fc.assert(fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 150, max: 1200 }), fc.integer(), (players, budget, seed) => {
+      const scene = new Scene({ players, seed, churn: 0.02, idle: 0.3 });
+      const views: SnapshotView[] = [];
+      for (let s = 1; s <= 6; s++) {
+        scene.advance();
+        const tick = new SnapshotTickEncoder({ snapshotId: s, serverTick: s, serverTime: s * 50, entities: scene.entities() });
+        // Three clients: one with no baseline, two acking the previous snapshot (or older).
+        const clients = [null, views[s - 2] ?? null, views[s - 3] ?? null, views[s - 2] ?? null];
+        clients.forEach((baseline, c) => {
+          const got = ok(tick.encodeFor({ baseline, lastInputSeq: 100 + c, budgetBytes: budget }));
+          const alone = ok(encodeSnapshot({ snapshotId: s, serverTick: s, serverTime: s * 50, lastInputSeq: 100 + c, entities: scene.entities(), baseline }, budget));
+          if (got.shared) {
+            sharedSeen++;
+            expect(got.bytes).toEqual(alone.bytes);
+          }
+          expect(got.bytes.length).toBeLessThanOrEqual(budget);
+          if (c === 1) views[s - 1] = got.view;
+        });
+      }
+    }), { numRuns: 40 });
+    expect(sharedSeen).toBeGreaterThan(40);
   });
 });
