@@ -21,6 +21,8 @@ interface StartMsg {
   inflight: number;
   payload: number;
   hash?: string;
+  /** udp mode: cap the total echo rate (echoes/s) to match another run's traffic; 0 = no cap. */
+  rate?: number;
 }
 
 /** Flows opened at once while connecting (bounds the handshake burst on the server). */
@@ -83,11 +85,27 @@ async function startUdp(m: StartMsg): Promise<void> {
     sock.connect(m.port, '127.0.0.1');
     await new Promise<void>((r) => sock.once('connect', () => r()));
     const idx = sendFns.length;
+    // With a rate cap each flow sends at most once per `interval` ms (same traffic as the run
+    // it is compared with); without one it answers at once.
+    const interval = m.rate ? (1000 * m.sessions * m.inflight) / m.rate : 0;
+    let lastSent = 0;
+    const sendNow = () => {
+      lastSent = performance.now();
+      sock.send(payload);
+    };
     sock.on('message', () => {
       if (!running) return;
       echoes++;
-      lastEcho[idx] = performance.now();
-      sock.send(payload);
+      const now = performance.now();
+      lastEcho[idx] = now;
+      const due = lastSent + interval;
+      if (due - now <= 0.05) sendNow();
+      else if (due - now >= 2) setTimeout(sendNow, due - now);
+      else {
+        // setTimeout cannot wait less than 1 ms: spin on setImmediate for short waits.
+        const spin = () => (performance.now() >= due ? sendNow() : setImmediate(spin));
+        setImmediate(spin);
+      }
     });
     sendFns.push(() => {
       for (let k = 0; k < m.inflight; k++) sock.send(payload);

@@ -13,6 +13,7 @@ import { FrameDecoder, FRAME_CANCEL_PUSH, FRAME_GOAWAY, FRAME_HEADERS, FRAME_MAX
 import { CLIENT_SETTINGS, SERVER_SETTINGS, decodeSettings, encodeSettingsFrame, webTransportSupport, type WebTransportSupport } from './wire/settings.js';
 import { UNI_STREAM_CONTROL, encodeUniStreamType, encodeWtBidiStreamHeader, encodeWtUniStreamHeader, parseUniStreamHeader } from './wire/wt-streams.js';
 import { decodeDatagram, datagramPrefixLength, encodeDatagram } from './wire/datagram.js';
+import { writeVarint } from './wire/varint.js';
 import { CapsuleParser, encodeCloseSessionData, encodeDrainSessionData } from './wire/capsules.js';
 import {
   H3_CLOSED_CRITICAL_STREAM, H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_MESSAGE_ERROR, H3_MISSING_SETTINGS,
@@ -102,6 +103,9 @@ type InState =
   | { kind: 'wt-buffered'; sessionId: number; bidi: boolean; chunks: Uint8Array[]; bytes: number; fin: boolean; timer: NodeJS.Timeout }
   /** Anything more on this stream is ignored. */
   | { kind: 'done' };
+
+/** Framing buffer for outgoing HTTP datagrams (larger ones fall back to an allocation). */
+const DATAGRAM_SCRATCH = new Uint8Array(2048);
 
 /** RFC 9000 §2.1 stream id bits. */
 function isBidi(id: number): boolean {
@@ -350,7 +354,15 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   // SessionHost
 
   sendDatagram(session: WebTransportSession, payload: Uint8Array): boolean {
-    return this.quic.sendDatagram(encodeDatagram(session.id, payload)) === 'sent';
+    // quiche copies the datagram synchronously, so it is framed in a reused buffer (RFC 9297
+    // §2.1: Quarter Stream ID varint, then the payload) instead of a fresh allocation.
+    const q = session.id / 4;
+    const prefix = q < 0x40 ? 1 : q < 0x4000 ? 2 : q < 0x40000000 ? 4 : 8;
+    const total = prefix + payload.byteLength;
+    if (total > DATAGRAM_SCRATCH.byteLength) return this.quic.sendDatagram(encodeDatagram(session.id, payload)) === 'sent';
+    writeVarint(DATAGRAM_SCRATCH, 0, q);
+    DATAGRAM_SCRATCH.set(payload, prefix);
+    return this.quic.sendDatagram(DATAGRAM_SCRATCH.subarray(0, total)) === 'sent';
   }
 
   purgeDatagrams(session: WebTransportSession, pred: (payload: Uint8Array) => boolean): void {

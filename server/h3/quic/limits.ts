@@ -55,14 +55,17 @@ export const INITIAL_MAX_STREAMS_BIDI = 100;
 export const INITIAL_MAX_STREAMS_UNI = 100;
 
 /**
- * How often (at most) a connection asks quiche which streams turned writable. That is where a
- * peer's STOP_SENDING becomes visible (quiche reports it on the next write); `writable()` costs
- * ~15 µs, so we do not call it on every packet.
+ * How often (at most) a connection checks its sending streams for a peer's STOP_SENDING (quiche
+ * reports it only when the stream is next touched). Each check is a native call per stream, so
+ * not on every packet.
  */
-export const STOP_SENDING_POLL_INTERVAL_MS = 25;
+export const STOP_SENDING_POLL_INTERVAL_MS = 50;
 
-/** Up to this many sending streams, STOP_SENDING is checked after every input, else throttled. */
-export const MAX_STREAMS_POLLED_EVERY_INPUT = 32;
+/**
+ * On the packet path, how often (at most) a connection asks quiche whether the peer closed it
+ * (the answer only matters to stop work early; quiche refuses sends meanwhile).
+ */
+export const CLOSE_CHECK_INTERVAL_MS = 2;
 
 /** Default QUIC idle timeout (RFC 9000 §10.1) when the caller sets none. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;

@@ -13,7 +13,7 @@ import type { Connection as NativeConnection, Host, RecvInfo } from '@matrixai/q
 import { parseQuicheError } from '../wire/quiche-errors.js';
 import {
   MAX_TRACKED_STREAMS_PER_CONNECTION,
-  MAX_STREAMS_POLLED_EVERY_INPUT,
+  CLOSE_CHECK_INTERVAL_MS,
   MAX_UDP_PAYLOAD,
   STOP_SENDING_POLL_INTERVAL_MS,
   STREAM_WRITABLE_LOW_WATER_BYTES,
@@ -110,6 +110,11 @@ export class QuicConnection {
   private nextBidi: number;
   private nextUni: number;
   private lastStopPoll = 0;
+  private lastCloseCheck = 0;
+  /** Set when we called close() or quiche's recv failed: only then can localError appear. */
+  private localCloseRequested = false;
+  /** A send buffer quiche did not fill on the last flush, reused by the next one. */
+  private spare: Buffer | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerDeadline = 0;
 
@@ -229,18 +234,19 @@ export class QuicConnection {
   /** Queues one QUIC DATAGRAM frame. Never blocks and never throws: a full queue is a drop. */
   sendDatagram(data: Uint8Array): DatagramSendResult {
     if (this.isClosing) return 'closed';
-    const max = this.native.dgramMaxWritableLen();
-    if (max === null || data.byteLength > max) {
-      this.counters.datagramsDroppedTooLarge++;
-      return 'too_large';
-    }
-    if (this.native.isDgramSendQueueFull()) {
-      this.counters.datagramsDroppedQueueFull++;
-      return 'queue_full';
-    }
+    // One native call on the hot path: quiche answers Done (null) when its queue is full and
+    // BufferTooShort when the datagram exceeds what the peer and the path allow.
+    let r: void | null;
     try {
-      this.native.dgramSend(data);
-    } catch {
+      r = this.native.dgramSend(data);
+    } catch (e) {
+      if (parseQuicheError(e).kind === 'BufferTooShort') {
+        this.counters.datagramsDroppedTooLarge++;
+        return 'too_large';
+      }
+      return 'closed';
+    }
+    if (r === null) {
       this.counters.datagramsDroppedQueueFull++;
       return 'queue_full';
     }
@@ -265,6 +271,7 @@ export class QuicConnection {
    */
   close(app: boolean, code: number, reason = ''): void {
     if (this.finalized) return;
+    this.localCloseRequested = true;
     try {
       this.native.close(app, code, Buffer.from(reason.slice(0, 256), 'utf8'));
     } catch {
@@ -293,6 +300,7 @@ export class QuicConnection {
       // quiche closes the connection itself on fatal errors (localError is set); anything else
       // is a dropped packet. Either way the state checks below see it.
       this.counters.recvErrors++;
+      this.localCloseRequested = true;
     }
     this.afterInput();
     this.scheduleFlush(this);
@@ -303,7 +311,7 @@ export class QuicConnection {
     this.timer = null;
     if (this.finalized) return;
     this.native.onTimeout();
-    this.afterInput();
+    this.afterInput(true);
     this.flush();
   }
 
@@ -323,17 +331,22 @@ export class QuicConnection {
     const native = this.native;
     for (;;) {
       // One packet-sized buffer from Node's pool per packet: the socket keeps it until sent.
-      const out = Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
+      const out = this.spare ?? Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
+      this.spare = null;
       let res: [number, { to: Host }] | null;
       try {
         res = native.send(out);
       } catch {
+        this.spare = out;
         break;
       }
-      if (res === null) break;
+      if (res === null) {
+        this.spare = out;
+        break;
+      }
       this.sink(out, res[0], res[1].to);
     }
-    this.checkClosed();
+    if (this.localCloseRequested) this.checkClosed();
     if (!this.finalized) this.armTimer();
   }
 
@@ -345,15 +358,17 @@ export class QuicConnection {
       return;
     }
     const deadline = performance.now() + t;
-    // Re-arming costs more than a timer firing early by a millisecond: keep a close one.
-    if (this.timer && Math.abs(deadline - this.timerDeadline) < 1) return;
+    // Re-arming costs more than an early wake-up: quiche's onTimeout() does nothing before its
+    // deadline, and onTimer re-arms. So keep a pending timer that fires no later than needed
+    // (+1 ms), and only move it when the new deadline is earlier.
+    if (this.timer && this.timerDeadline <= deadline + 1) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerDeadline = deadline;
     this.timer = setTimeout(() => this.onTimer(), t);
   }
 
   /** Reads streams and datagrams, notices the handshake end and the close. */
-  private afterInput(): void {
+  private afterInput(force = false): void {
     const native = this.native;
     const h = this.handler;
     if (!this.established && native.isEstablished()) {
@@ -361,16 +376,23 @@ export class QuicConnection {
       h?.onEstablished();
       if (this.finalized) return;
     }
+    const now = this.clockNow();
     if (this.established && h) {
       // quiche's isReadable() is also true while DATAGRAMs wait, and readable() costs ~15 µs, so
       // take the datagrams out first; streams are still delivered before them (stream data in
       // a packet, such as a session close, takes effect before that packet's datagrams).
-      const dgrams = native.dgramRecvQueueLen() > 0 ? this.takeDatagrams() : null;
+      const queued = native.dgramRecvQueueLen();
+      const dgrams = queued > 0 ? this.takeDatagrams(queued) : null;
       if (native.isReadable()) this.readStreams(h);
       if (dgrams) for (const d of dgrams) if (!this.isClosing) h.onDatagram(d);
-      if (this.sends.size > 0) this.pollStopped(h);
+      if (this.sends.size > 0) this.pollStopped(h, now);
     }
-    this.checkClosed();
+    // Whether the peer closed (draining) is asked at most every CLOSE_CHECK_INTERVAL_MS on the
+    // packet path (two native calls); timers, local closes and the handshake check every time.
+    if (force || !this.established || this.localCloseRequested || now - this.lastCloseCheck >= CLOSE_CHECK_INTERVAL_MS) {
+      this.lastCloseCheck = now;
+      this.checkClosed();
+    }
   }
 
   private readStreams(h: QuicConnectionHandler): void {
@@ -395,11 +417,11 @@ export class QuicConnection {
     }
   }
 
-  private takeDatagrams(): Uint8Array[] {
+  private takeDatagrams(queued: number): Uint8Array[] {
     const native = this.native;
     const buf = this.scratch;
     const out: Uint8Array[] = [];
-    for (;;) {
+    for (let i = 0; i < queued; i++) {
       let n: number | null;
       try {
         n = native.dgramRecv(buf);
@@ -415,18 +437,15 @@ export class QuicConnection {
   }
 
   /**
-   * A peer's STOP_SENDING (RFC 9000 §19.5) only shows when we next touch the stream, and quiche
-   * may collect a stopped stream soon after, losing the code. So right after every input, ask
-   * each stream we still send on for its capacity: that throws StreamStopped(code) when stopped.
-   * Streams we send on are few (a control stream and a game stream per session), so this costs
-   * about a microsecond each; with many, it is throttled to STOP_SENDING_POLL_INTERVAL_MS.
+   * A peer's STOP_SENDING (RFC 9000 §19.5) only shows when we next touch the stream. So now and
+   * then (STOP_SENDING_POLL_INTERVAL_MS, after an input) ask each stream we still send on for
+   * its capacity: that throws StreamStopped(code) when stopped. quiche keeps a stopped
+   * bidirectional stream while its receive side is open, so its code is seen; a send-only
+   * stream is collected at once and then reported with an unknown (null) code.
    */
-  private pollStopped(h: QuicConnectionHandler): void {
-    if (this.sends.size > MAX_STREAMS_POLLED_EVERY_INPUT) {
-      const now = performance.now();
-      if (now - this.lastStopPoll < STOP_SENDING_POLL_INTERVAL_MS) return;
-      this.lastStopPoll = now;
-    }
+  private pollStopped(h: QuicConnectionHandler, now: number): void {
+    if (now - this.lastStopPoll < STOP_SENDING_POLL_INTERVAL_MS) return;
+    this.lastStopPoll = now;
     for (const [id, st] of this.sends) {
       if (st.finSent || !st.opened) continue;
       try {
@@ -465,6 +484,9 @@ export class QuicConnection {
         st.queue[0] = chunk.subarray(n);
         st.queuedBytes -= n;
         this.pending.add(id);
+        // quiche took less than offered: flow control, or a stream the peer stopped that quiche
+        // already collected (it then answers Done forever). Ask, so the latter is reported.
+        if (n === 0) this.checkStreamGone(id);
         return;
       }
       st.queue.shift();
@@ -497,6 +519,15 @@ export class QuicConnection {
     }
   }
 
+  private checkStreamGone(id: number): void {
+    try {
+      this.native.streamCapacity(id);
+    } catch (e) {
+      const kind = parseQuicheError(e).kind;
+      if ((kind === 'StreamStopped' || kind === 'InvalidStreamState') && this.handler) this.handleSendError(id, e, this.handler);
+    }
+  }
+
   private handleSendError(id: number, e: unknown, h: QuicConnectionHandler): void {
     const err = parseQuicheError(e);
     this.sends.delete(id);
@@ -518,21 +549,26 @@ export class QuicConnection {
 
   private checkClosed(): void {
     const native = this.native;
-    // A local close (ours or quiche's on a protocol error) sets localError at once; the closing
-    // period that follows (RFC 9000 §10.2.1) is quiche's business, the layers above are done.
-    if (!this.closeNotified && (native.isClosed() || native.isDraining() || native.localError() !== null)) {
+    // A local close (ours, or quiche's after a protocol error in recv) sets localError at once;
+    // the closing period that follows (RFC 9000 §10.2.1) is quiche's business, the layers above
+    // are done. localError is only asked for when one of those happened (saves a native call).
+    if (!this.closeNotified && (native.isDraining() || native.isClosed() || (this.localCloseRequested && native.localError() !== null))) {
       this.closeNotified = true;
       const info = this.closeInfo();
       this.sends.clear();
       this.pending.clear();
       this.handler?.onClosed(info);
     }
-    if (!this.finalized && native.isClosed()) {
+    if (this.closeNotified && !this.finalized && native.isClosed()) {
       this.finalized = true;
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
       this.onFinalized(this);
     }
+  }
+
+  private clockNow(): number {
+    return performance.now();
   }
 
   private closeInfo(): QuicCloseInfo {
