@@ -10,11 +10,10 @@ import { defaultTimers } from '../../../client/net/transport-types.js';
 import { WebTransportChannel } from '../../../client/net/webtransport-channel.js';
 import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
 import { WebTransportServer } from '../../../server/h3/server.js';
-import type { SessionCloseInfo, WebTransportSession, WebTransportStream } from '../../../server/h3/session.js';
-import { encodeFrame, FrameDecoder } from '../../../shared/framing.js';
 import { waitFor } from './helpers/scripted-peer.js';
+import { startEchoServer as startEchoServerHelper, type EchoServer } from './helpers/wt-echo-server.js';
 
-const cert = createDevCertificate();
+const cert = createDevCertificate(); // for the test that runs its own server
 let servers: WebTransportServer[] = [];
 let channels: WebTransportChannel[] = [];
 afterEach(async () => {
@@ -24,42 +23,16 @@ afterEach(async () => {
   servers = [];
 });
 
-interface ServerSide {
-  port: number;
-  sessions: WebTransportSession[];
-  streams: WebTransportStream[];
-  closes: SessionCloseInfo[];
-}
-
-/** A server whose sessions echo datagrams and echo reliable frames with the bytes reversed. */
-async function startEchoServer(): Promise<ServerSide> {
-  const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] });
-  servers.push(server);
-  const side: ServerSide = { port: 0, sessions: [], streams: [], closes: [] };
-  server.onSession = (s) => {
-    side.sessions.push(s);
-    s.onClose = (info) => side.closes.push(info);
-    s.onDatagram = (d) => s.sendDatagram(d);
-    s.onBidiStream = (st) => {
-      side.streams.push(st);
-      const dec = new FrameDecoder();
-      st.onData = (chunk) => {
-        for (const f of dec.push(chunk).frames) {
-          // Answer one byte at a time: the client must reassemble frames across chunks.
-          const frame = encodeFrame(f.slice().reverse());
-          for (const b of frame) st.write(new Uint8Array([b]));
-        }
-      };
-    };
-  };
-  side.port = (await server.listen()).port;
+async function startEchoServer(): Promise<EchoServer> {
+  const side = await startEchoServerHelper();
+  servers.push(side.server);
   return side;
 }
 
-async function open(port: number, hash: Uint8Array = cert.sha256): Promise<WebTransportChannel> {
+async function open(srv: EchoServer, hash: Uint8Array = srv.cert.sha256): Promise<WebTransportChannel> {
   const ch = await WebTransportChannel.open({
     WebTransportImpl: NodeWebTransportConstructor,
-    url: `https://127.0.0.1:${port}/wt`,
+    url: srv.url,
     certificateHashes: [{ algorithm: 'sha-256', value: hash }],
     framing: reliableFraming,
     timers: defaultTimers,
@@ -71,7 +44,7 @@ async function open(port: number, hash: Uint8Array = cert.sha256): Promise<WebTr
 describe('WebTransportChannel over real QUIC', () => {
   it('frames reliable messages on one bidi stream and carries datagrams both ways', async () => {
     const srv = await startEchoServer();
-    const ch = await open(srv.port);
+    const ch = await open(srv);
     const got: [number[], ChannelName][] = [];
     ch.onMessage = (m, c) => got.push([[...m], c]);
     expect(ch.maxUnreliableSize).toBeGreaterThan(1000);
@@ -88,7 +61,7 @@ describe('WebTransportChannel over real QUIC', () => {
 
   it('reports the server\'s session close code and reason', async () => {
     const srv = await startEchoServer();
-    const ch = await open(srv.port);
+    const ch = await open(srv);
     const closes: ChannelCloseInfo[] = [];
     ch.onClose = (i) => closes.push(i);
     ch.sendReliable(new Uint8Array([1])); // make the stream known to the server
@@ -101,7 +74,7 @@ describe('WebTransportChannel over real QUIC', () => {
 
   it('closes with our code, which the server sees', async () => {
     const srv = await startEchoServer();
-    const ch = await open(srv.port);
+    const ch = await open(srv);
     ch.sendReliable(new Uint8Array([1]));
     await waitFor(() => srv.streams.length === 1);
     ch.close(4008, 'server silent');
@@ -111,7 +84,7 @@ describe('WebTransportChannel over real QUIC', () => {
 
   it('a malformed frame from the server closes the channel instead of throwing', async () => {
     const srv = await startEchoServer();
-    const ch = await open(srv.port);
+    const ch = await open(srv);
     const closes: ChannelCloseInfo[] = [];
     ch.onClose = (i) => closes.push(i);
     ch.sendReliable(new Uint8Array([1]));
@@ -124,7 +97,7 @@ describe('WebTransportChannel over real QUIC', () => {
 
   it('refuses a server whose certificate does not match the pinned hash', async () => {
     const srv = await startEchoServer();
-    await expect(open(srv.port, new Uint8Array(32).fill(1))).rejects.toThrow();
+    await expect(open(srv, new Uint8Array(32).fill(1))).rejects.toThrow();
     expect(srv.sessions).toHaveLength(0);
   });
 });
