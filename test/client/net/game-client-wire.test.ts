@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GameClient } from '../../../client/net/game-client.js';
+import { encodeMessage } from '../../../shared/codec.js';
 import { encodeSnapshot, type SnapshotView } from '../../../shared/snapshot/index.js';
 import type { CloseEvent, ReconnectingEvent, TransportEvent } from '../../../client/net/game-client-types.js';
 import type { WebTransportConstructor, WebTransportLike } from '../../../client/net/transport-types.js';
@@ -236,6 +237,47 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
     expect(c.connected).toBe(true);
     conn.send('chat', { id: 1, entityId: 2, name: 'Bob', text: 'still here', t: 1 });
     await waitFor(() => c.stats().chatReceived === 1);
+  });
+});
+
+describe('GameClient under hostile server bytes', () => {
+  it('random and mutated messages never throw out of the client; it keeps its session and chat', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    const c = client();
+    await c.connect();
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push(e.message));
+    const conn = peer.connections[0];
+    const valid = [
+      encodeMessage('chat', { id: 1000, entityId: 3, name: 'Eve', text: 'seed line', t: 1 }),
+      encodeMessage('playerJoined', { entityId: 9, playerId: 'p9', name: 'Zed' }),
+      encodeMessage('pong', { id: 1, t: 2 }),
+      encodeSnapshot({ snapshotId: 5, serverTick: 1, serverTime: 0, lastInputSeq: 0, entities: [{ id: 1, x: 1, y: 1, angle: 0 }] }, 1024),
+    ].map((m) => (m instanceof Uint8Array ? m : m.ok ? m.bytes : new Uint8Array([35])));
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const N = 600;
+    for (let i = 0; i < N; i++) {
+      let bytes: Uint8Array;
+      if (i % 2 === 0) {
+        bytes = new Uint8Array(1 + Math.floor(rnd() * 60)).map(() => Math.floor(rnd() * 256));
+      } else {
+        bytes = valid[i % valid.length].slice();
+        const flips = 1 + Math.floor(rnd() * 3);
+        for (let k = 0; k < flips; k++) bytes[Math.floor(rnd() * bytes.length)] = Math.floor(rnd() * 256);
+      }
+      conn.sendRaw(bytes);
+    }
+    conn.send('chat', { id: 5000, entityId: 2, name: 'Bob', text: 'after the storm', t: 1 });
+    const got: string[] = [];
+    c.on('chat', (m) => got.push(m.text));
+    await waitFor(() => got.includes('after the storm'), 5_000, 'chat after the storm');
+    expect(c.connected).toBe(true);
+    expect(peer.connections).toHaveLength(1);
+    const s = c.stats();
+    expect(s.messagesDropped + s.snapshotsDropped).toBeGreaterThan(N / 4);
+    expect(errors.filter((e) => e.includes('listener'))).toEqual([]);
   });
 });
 
