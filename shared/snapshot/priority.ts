@@ -30,9 +30,17 @@ export interface Positioned {
   y: number;
 }
 
-/** Priorities are compared at this resolution (so they fit an integer sort key). */
-const PRIORITY_SCALE = 1024;
-const FORCED_TIER = 2 ** 30;
+/**
+ * Sending order is a counting sort over integer buckets (a comparison sort of 500 keys cost more
+ * than the rest of an encode): priorities are compared at 1/PRIORITY_SCALE resolution, and
+ * PRIORITY_BUCKETS bounds the non-forced buckets (priorities above the last one tie). A
+ * non-forced entity has age < forceAfter, so its priority stays below forceAfter * nearWeight
+ * (16 with the defaults, 256 buckets): the cap only matters for unusual options.
+ */
+const PRIORITY_SCALE = 16;
+const PRIORITY_BUCKETS = 4096;
+/** Forced entities sort by age above every non-forced bucket; ages beyond this many tie. */
+const AGE_BUCKETS = 4096;
 
 export class PriorityAccumulator {
   readonly nearRadius: number;
@@ -96,14 +104,15 @@ export class PriorityAccumulator {
     const r2 = r * r;
     const extra = this.nearWeight - 1;
     const forceAfter = this.forceAfter;
-    const keys = new Float64Array(viewerIndex >= 0 ? n - 1 : n);
+    // Bucket per entity: higher goes first. Forced entities (by age) above all priorities.
+    const bucket = new Uint16Array(n);
+    let maxBucket = 0;
     let maxId = 0;
     for (let i = 0; i < n; i++) if (visible[i].id > maxId) maxId = visible[i].id;
     this.ensure(maxId);
     const prio = this.prio;
     const ages = this.ages;
     const seen = this.seen;
-    let k = 0;
     for (let i = 0; i < n; i++) {
       const e = visible[i];
       const id = e.id;
@@ -122,16 +131,24 @@ export class PriorityAccumulator {
       if (!(w >= 1)) w = 1; // NaN positions: no bonus
       const p = (prio[id] += w);
       const age = ++ages[id];
-      if (i === viewerIndex) continue;
-      const key = age >= forceAfter ? FORCED_TIER + Math.min(age, 2 ** 20) : Math.min(Math.round(p * PRIORITY_SCALE), FORCED_TIER - 1);
-      // Ascending numeric sort of (2^31 - key, index): highest key first, then lowest index.
-      keys[k++] = (2 ** 31 - key) * 65536 + i;
+      const b = age >= forceAfter
+        ? PRIORITY_BUCKETS + Math.min(age - forceAfter, AGE_BUCKETS - 1)
+        : Math.min(Math.round(p * PRIORITY_SCALE), PRIORITY_BUCKETS - 1);
+      bucket[i] = b;
+      if (b > maxBucket) maxBucket = b;
     }
-    keys.sort();
+    // Stable counting sort, highest bucket first: ties keep the order of `visible` (by id).
+    const start = new Uint32Array(maxBucket + 2);
+    for (let i = 0; i < n; i++) if (i !== viewerIndex) start[bucket[i]]++;
+    let acc = viewerIndex >= 0 ? 1 : 0;
+    for (let b = maxBucket; b >= 0; b--) {
+      const c = start[b];
+      start[b] = acc;
+      acc += c;
+    }
     const out: number[] = new Array(n);
-    let o = 0;
-    if (viewerIndex >= 0) out[o++] = viewerIndex;
-    for (let j = 0; j < k; j++) out[o++] = keys[j] % 65536;
+    if (viewerIndex >= 0) out[0] = viewerIndex;
+    for (let i = 0; i < n; i++) if (i !== viewerIndex) out[start[bucket[i]]++] = i;
     return out;
   }
 
