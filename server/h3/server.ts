@@ -9,11 +9,14 @@ import type { QuicConnection } from './quic/quic-connection.js';
 import { H3Connection, type ConnectRequest } from './h3-connection.js';
 import { newH3Counters, type H3Counters } from './h3-counters.js';
 import type { WebTransportSession } from './session.js';
+import { createLinkSimPath, type LinkSimOption, type LinkSimPath } from './link-sim-path.js';
+import type { LinkDirectionStats, NetsimClock } from './netsim.js';
 
-/** Clock in milliseconds (monotonic); injected so the link simulator can be stepped in tests. */
-export interface Clock {
-  now(): number;
-}
+/**
+ * Clock and timers (milliseconds) for the link simulator, injected so tests can step it:
+ * `{ now, setTimer, clearTimer? }` (server/h3/netsim.ts `NetsimClock`).
+ */
+export type Clock = NetsimClock;
 
 export interface WebTransportServerOptions {
   /** Address to bind (default '127.0.0.1'). */
@@ -31,7 +34,14 @@ export interface WebTransportServerOptions {
   maxSessions?: number;
   /** QUIC idle timeout (RFC 9000 §10.1), default 30 s. */
   idleTimeoutMs?: number;
-  /** Clock for the link simulator (default `performance.now`). */
+  /**
+   * Seeded link simulator on the UDP path, both directions (client->server is `up`): a netsim
+   * spec such as "loss=0.05,delay=40,jitter=10" (see parseLinkSpec) or a `LinkConfig`.
+   */
+  linkSim?: LinkSimOption;
+  /** Seed of the link simulator (default 1). */
+  linkSimSeed?: number;
+  /** Clock and timers for the link simulator (default performance.now and Node timers). */
   clock?: Clock;
 }
 
@@ -41,6 +51,8 @@ export interface WebTransportServerStats {
   connectionsActive: number;
   draining: boolean;
   endpoint: QuicEndpointStats;
+  /** Link simulator counters per direction, when `linkSim` is set. */
+  linkSim: Record<'up' | 'down', LinkDirectionStats> | null;
   h3: H3Counters;
   datagrams: {
     sent: number;
@@ -74,6 +86,7 @@ export class WebTransportServer {
   private readonly counters = newH3Counters();
   private readonly closedTotals = { sent: 0, received: 0, droppedQueueFull: 0, droppedTooLarge: 0 };
   private draining = false;
+  private linkSim: LinkSimPath | null = null;
   private readonly paths: Set<string>;
   private readonly origins: Set<string> | null;
   private readonly maxSessions: number;
@@ -93,7 +106,10 @@ export class WebTransportServer {
       keyPem: this.options.keyPem,
       idleTimeoutMs: this.options.idleTimeoutMs,
     });
-    const path: PacketPath | undefined = undefined;
+    if (this.options.linkSim !== undefined) {
+      this.linkSim = createLinkSimPath(this.options.linkSim, 'server', this.options.clock, this.options.linkSimSeed);
+    }
+    const path: PacketPath | undefined = this.linkSim ?? undefined;
     this.endpoint = await QuicEndpoint.bind({
       host: this.options.host ?? '127.0.0.1',
       port: this.options.port ?? 0,
@@ -151,6 +167,7 @@ export class WebTransportServer {
       connectionsActive: this.connections.size,
       draining: this.draining,
       endpoint: this.endpoint ? this.endpoint.stats() : emptyEndpointStats(),
+      linkSim: this.linkSim ? this.linkSim.stats() : null,
       h3: structuredClone(this.counters),
       datagrams: d,
     };

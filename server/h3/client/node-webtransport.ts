@@ -18,6 +18,7 @@ import type { QuicCloseInfo } from '../quic/quic-connection.js';
 import { CONNECT_TIMEOUT_MS } from '../h3-limits.js';
 import type { WebTransportSession, WebTransportStream } from '../session.js';
 import { WebTransportError, toReadable, toWritable } from './streams.js';
+import { createLinkSimPath, type LinkSimOption } from '../link-sim-path.js';
 
 export { WebTransportError } from './streams.js';
 
@@ -53,6 +54,12 @@ export interface NodeWebTransportOptions {
    * Chromium, which leaves it to the server (tests use it to check the server does so).
    */
   closeConnectionWhenDone?: boolean;
+  /**
+   * Seeded link simulator on this client's own UDP socket (not with a shared `endpoint`): a
+   * netsim spec ("loss=0.05,delay=40") or a LinkConfig; client->server is `up`.
+   */
+  linkSim?: LinkSimOption;
+  linkSimSeed?: number;
 }
 
 export interface NodeWebTransportCloseInfo {
@@ -201,7 +208,8 @@ export class NodeWebTransport {
     let endpoint = this.options.endpoint;
     if (!endpoint) {
       const loopback = address.startsWith('127.') || address === '::1';
-      endpoint = await QuicEndpoint.bind({ host: loopback ? address.startsWith('127.') ? '127.0.0.1' : '::1' : family === 6 ? '::' : '0.0.0.0', port: 0 });
+      const path = this.options.linkSim !== undefined ? createLinkSimPath(this.options.linkSim, 'client', undefined, this.options.linkSimSeed) : undefined;
+      endpoint = await QuicEndpoint.bind({ host: loopback ? address.startsWith('127.') ? '127.0.0.1' : '::1' : family === 6 ? '::' : '0.0.0.0', port: 0, path });
       this.ownedEndpoint = endpoint;
     }
     if (this.finished) {
