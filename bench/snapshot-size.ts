@@ -1,6 +1,7 @@
 // Snapshot size at the standard scene (../shared/DESIGN.md): P players in a 1000 x 1000 world,
-// each moving at 100 units/s in a direction that changes with every input (20 Hz), snapshots at
-// 20 Hz. Prints JSON lines: full-snapshot and delta sizes, bytes per entity, and, when the
+// each moving at 100 units/s, snapshots at 20 Hz. Two heading patterns: a new random direction
+// every snapshot (turnPerSnapshot 1, the worst case for angles), and the bot fleet's default
+// (server/bots: a new heading every 0.5-2.5 s, so about 1 snapshot in 30). Prints JSON lines: full-snapshot and delta sizes, bytes per entity, and, when the
 // datagram budget binds, entities per snapshot and the refresh gap.
 //   npx tsx bench/snapshot-size.ts [--budget 1199] [--snapshots 200]
 // Sizes are deterministic (seeded), so they measure the codec, not the machine. The encode and
@@ -27,16 +28,15 @@ function rng(seed: number): () => number {
   };
 }
 
-/** The standard scene: every snapshot interval each player has walked 5 units in a fresh random direction. */
-function scene(players: number, seed: number) {
+/** The standard scene: every snapshot interval each player walks 5 units, turning with chance `turn`. */
+function scene(players: number, seed: number, turn: number) {
   const r = rng(seed);
-  const ents: EntityState[] = Array.from({ length: players }, (_, id) => ({ id, x: r() * 1000, y: r() * 1000, angle: 0 }));
+  const ents: EntityState[] = Array.from({ length: players }, (_, id) => ({ id, x: r() * 1000, y: r() * 1000, angle: r() * 2 * Math.PI - Math.PI }));
   return {
     ents,
     advance() {
       for (const e of ents) {
-        // Three 60 Hz ticks per snapshot; the direction changes with each 20 Hz input.
-        e.angle = r() * 2 * Math.PI - Math.PI;
+        if (r() < turn) e.angle = r() * 2 * Math.PI - Math.PI;
         e.x = (e.x + Math.cos(e.angle) * 5 + 1000) % 1000;
         e.y = (e.y + Math.sin(e.angle) * 5 + 1000) % 1000;
       }
@@ -49,19 +49,19 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-for (const players of [16, 64, 256, 512]) {
+for (const turn of [1, 1 / 30]) for (const players of [16, 64, 256, 512]) {
   // Full snapshot with no budget pressure (what a new client gets first), where it fits.
-  const sc = scene(players, players);
+  const sc = scene(players, players, turn);
   const full = encodeSnapshot({ snapshotId: 1, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: sc.ents }, BUDGET);
   if (!full.ok) throw new Error(full.detail);
   console.log(JSON.stringify({
-    bench: 'snapshot-size', kind: 'full', players, budget: BUDGET, bytes: full.bytes.length,
+    bench: 'snapshot-size', kind: 'full', players, turnPerSnapshot: +turn.toFixed(3), budget: BUDGET, bytes: full.bytes.length,
     entitiesSent: full.sent.length, bytesPerEntity: +(full.bytes.length / full.sent.length).toFixed(3),
   }));
 
   // Steady state: the client acks with a lag of `lag` snapshots (1 = the previous snapshot).
   for (const lag of [1, 2, 3]) {
-    const s = scene(players, players);
+    const s = scene(players, players, turn);
     const history = new SnapshotHistory();
     const clientHistory = new SnapshotHistory<DecodedSnapshot>();
     const acc = new PriorityAccumulator();
@@ -99,7 +99,7 @@ for (const players of [16, 64, 256, 512]) {
     const meanBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
     const meanSent = sentCounts.reduce((a, b) => a + b, 0) / sentCounts.length;
     console.log(JSON.stringify({
-      bench: 'snapshot-size', kind: 'delta', players, budget: BUDGET, ackLag: lag,
+      bench: 'snapshot-size', kind: 'delta', players, turnPerSnapshot: +turn.toFixed(3), budget: BUDGET, ackLag: lag,
       bytesMean: +meanBytes.toFixed(1), bytesP99: pct(sizes, 99), entitiesSentMean: +meanSent.toFixed(1),
       bytesPerSentEntity: +(meanBytes / meanSent).toFixed(3),
       completeShare: +(complete / sizes.length).toFixed(3),
