@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { peekSnapshotId, RandomInputs } from '../../bench/standard-scene/light-client.js';
 import { SNAPSHOT_MESSAGE_ID } from '../../shared/messages.js';
 import { MAX_INPUTS_PER_MESSAGE } from '../../shared/limits.js';
+import { encodeSnapshot } from '../../shared/snapshot/index.js';
 
 /** A snapshot message head per docs/protocol.md: id byte, u32 lastInputSeq, u32 snapshot id, ... */
 function head(snapshotId: number, lastInputSeq = 7): Uint8Array {
@@ -47,5 +48,19 @@ describe('RandomInputs', () => {
       expect(Math.abs(dx)).toBeLessThanOrEqual(1);
       expect(Math.abs(dy)).toBeLessThanOrEqual(1);
     }
+  });
+});
+
+describe('peekSnapshotId against the real snapshot encoder', () => {
+  it('reads the id encodeSnapshot wrote, full and delta', () => {
+    const entities = [{ id: 1, x: 10, y: 20, angle: 0.5 }, { id: 2, x: 500, y: 600, angle: -1 }];
+    const full = encodeSnapshot({ snapshotId: 41, serverTick: 120, serverTime: 1_763_800_000_000, lastInputSeq: 9, entities }, 1200);
+    expect(full.ok).toBe(true);
+    if (!full.ok) return;
+    expect(peekSnapshotId(full.bytes)).toBe(41);
+    const moved = entities.map((e) => ({ ...e, x: e.x + 5 }));
+    const delta = encodeSnapshot({ snapshotId: 0xfedcba98, serverTick: 123, serverTime: 1_763_800_000_050, lastInputSeq: 10, entities: moved, baseline: full.view }, 1200);
+    expect(delta.ok).toBe(true);
+    if (delta.ok) expect(peekSnapshotId(delta.bytes)).toBe(0xfedcba98);
   });
 });
