@@ -17,8 +17,9 @@
  * ```
  * Options (`WebTransportServerOptions`): host ('127.0.0.1'), port (0 = any), certPem, keyPem,
  * paths, allowedOrigins (null = any), maxSessions (429 beyond), idleTimeoutMs, linkSim (a
- * netsim spec string such as "loss=0.05,delay=40,jitter=10" or a config object; impairs UDP
- * both directions), clock (`{ now(): number }` for the link simulator).
+ * netsim spec string such as "loss=0.05,delay=40,jitter=10" or a `LinkConfig`; impairs UDP
+ * both directions, client->server = `up`), linkSimSeed (default 1), clock (`{ now, setTimer,
+ * clearTimer? }` driving the link simulator; default performance.now and Node timers).
  *
  * CONNECT outcomes: unknown path -> 404; origin not allowed -> 403; draining -> 503; over
  * maxSessions -> 429; malformed request -> stream reset H3_MESSAGE_ERROR; 200 opens a session.
@@ -66,3 +67,4 @@ export { QuicEndpoint } from './quic/endpoint.js';
 export type { QuicEndpointStats } from './quic/endpoint.js';
 export { STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from './quic/limits.js';
 export type { H3Counters } from './h3-counters.js';
+export type { LinkSimOption } from './link-sim-path.js';

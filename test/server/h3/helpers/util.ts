@@ -41,3 +41,20 @@ export function pattern(n: number): Uint8Array {
   for (let i = 0; i < n; i++) out[i] = (i * 31 + (i >> 8)) & 0xff;
   return out;
 }
+
+/**
+ * A read with a timeout that never loses data: when the timeout wins, the read stays pending and
+ * is reused by the next call (a fresh read() each time would leave reads behind that swallow
+ * later chunks). Resolves null on timeout.
+ */
+export function timedReader<T>(reader: ReadableStreamDefaultReader<T>): (ms: number) => Promise<ReadableStreamReadResult<T> | null> {
+  let pending: Promise<ReadableStreamReadResult<T>> | null = null;
+  return async (ms) => {
+    if (!pending) pending = reader.read();
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([pending, new Promise<null>((res) => { timer = setTimeout(() => res(null), ms); })]);
+    clearTimeout(timer);
+    if (r !== null) pending = null;
+    return r;
+  };
+}
