@@ -161,6 +161,9 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     return this.closed;
   }
 
+  /** How the QUIC connection ended (set before its sessions hear onClose); null while open. */
+  closeInfo: QuicCloseInfo | null = null;
+
   /**
    * Server role: sends GOAWAY (RFC 9114 §5.2) naming the first request stream we will not
    * process, and a DRAIN capsule to every session. Idempotent.
@@ -337,6 +340,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   onClosed(info: QuicCloseInfo): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeInfo = info;
     if (this.closeTimer) clearTimeout(this.closeTimer);
     for (const st of this.inStreams.values()) {
       if (st.kind === 'wt-buffered') clearTimeout(st.timer);

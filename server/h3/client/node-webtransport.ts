@@ -313,7 +313,17 @@ export class NodeWebTransport {
       c.enqueue(toReadable(s));
     };
     session.onDrain = () => this.drainingD.resolve();
-    session.onClose = (info) => this.sessionClosed({ closeCode: info.code, reason: info.reason });
+    session.onClose = (info) => {
+      // W3C: `closed` resolves for a session closed by either side (capsule or FIN) and rejects
+      // when the connection under it was lost (idle timeout, CONNECTION_CLOSE, ...).
+      if (this.h3?.isClosed) {
+        const ci = this.h3.closeInfo;
+        const detail = ci ? (ci.timedOut ? 'idle timeout' : ci.reason || `code 0x${ci.code.toString(16)}`) : info.reason;
+        this.fail(new WebTransportError(`connection closed (${detail})`, 'session'));
+      } else {
+        this.sessionClosed({ closeCode: info.code, reason: info.reason });
+      }
+    };
     if (session.drainReceived) this.drainingD.resolve();
     this.readyD.resolve();
   }

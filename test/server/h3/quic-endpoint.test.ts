@@ -1,0 +1,124 @@
+/**
+ * QUIC endpoint behaviour seen through the WebTransport API, on real quiche and UDP: stream
+ * write backpressure (queue limit, refused write, onWritable), datagram send never blocking
+ * (queue full = counted drop), purge of queued datagrams, idle timeout, orderly close.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebTransportServer, type WebTransportServerOptions } from '../../../server/h3/server.js';
+import { NodeWebTransport } from '../../../server/h3/client/node-webtransport.js';
+import type { SessionCloseInfo, WebTransportSession } from '../../../server/h3/session.js';
+import { STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from '../../../server/h3/quic/limits.js';
+import { testCert } from './helpers/cert.js';
+import { readAllBytes, timedReader, waitFor } from './helpers/util.js';
+
+const cert = testCert();
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function pair(opts: Partial<WebTransportServerOptions> = {}, clientOpts: ConstructorParameters<typeof NodeWebTransport>[1] = {}) {
+  const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'], ...opts });
+  const sessions: WebTransportSession[] = [];
+  server.onSession = (s) => sessions.push(s);
+  const { port } = await server.listen();
+  cleanup.push(() => server.close());
+  const client = new NodeWebTransport(`https://127.0.0.1:${port}/wt`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: cert.hash }], ...clientOpts });
+  cleanup.push(() => client.close());
+  await client.ready;
+  await waitFor(() => sessions.length === 1);
+  return { server, client, session: sessions[0] };
+}
+
+describe('QUIC endpoint through the session API', () => {
+  it('refuses a stream write past the queue limit and signals onWritable once it drained', async () => {
+    const { client, session } = await pair();
+    const stream = session.openUniStream()!;
+    const chunk = new Uint8Array(64 * 1024).fill(0x5a);
+    let accepted = 0;
+    let refusals = 0;
+    const total = 8 * 1024 * 1024;
+    let stopped = false;
+    stream.onStopSending = () => {
+      stopped = true;
+    };
+    const writable = () => new Promise<void>((resolve, reject) => {
+      stream.onWritable = () => resolve();
+      stream.onStopSending = () => reject(new Error('peer stopped the stream'));
+    });
+    // The client reads concurrently (an unread stream is stopped by NodeWebTransport at 4 MiB).
+    const reading = (async () => {
+      const incoming = (await client.incomingUnidirectionalStreams.getReader().read()).value!;
+      return readAllBytes(incoming, total + 1);
+    })();
+    // Synchronous writes: quiche takes up to the peer's flow-control credit, our queue the rest
+    // up to its limit; then write() refuses, taking nothing.
+    while (accepted < total) {
+      if (stream.write(chunk)) {
+        accepted += chunk.byteLength;
+        continue;
+      }
+      refusals++;
+      expect(stream.queuedBytes).toBeGreaterThan(STREAM_WRITE_QUEUE_LIMIT_BYTES - chunk.byteLength);
+      expect(stream.queuedBytes).toBeLessThanOrEqual(STREAM_WRITE_QUEUE_LIMIT_BYTES);
+      await writable();
+    }
+    stream.end();
+    expect(stopped).toBe(false);
+    expect(refusals).toBeGreaterThan(0);
+    const got = await reading;
+    expect(got.byteLength).toBe(total);
+    expect(got.every((b) => b === 0x5a)).toBe(true);
+  }, 30_000);
+
+  it('never blocks on datagrams: past the send queue they are dropped and counted', async () => {
+    const { server, session } = await pair();
+    const results: boolean[] = [];
+    // All in one turn of the event loop: nothing is flushed, so the queue fills.
+    for (let i = 0; i < DATAGRAM_SEND_QUEUE_LEN + 36; i++) results.push(session.sendDatagram(new Uint8Array(100)));
+    expect(results.filter(Boolean).length).toBe(DATAGRAM_SEND_QUEUE_LEN);
+    expect(session.datagramsDropped).toBe(36);
+    expect(server.stats().datagrams.droppedQueueFull).toBe(36);
+    // Too large for one packet: dropped and counted apart.
+    expect(session.sendDatagram(new Uint8Array(session.maxDatagramSize + 1))).toBe(false);
+    expect(server.stats().datagrams.droppedTooLarge).toBe(1);
+    expect(session.sendDatagram(new Uint8Array(session.maxDatagramSize))).toBe(false); // queue still full this turn
+  });
+
+  it('purges queued datagrams that went stale before they were sent', async () => {
+    const { client, session } = await pair();
+    const read = timedReader(client.datagrams.readable.getReader());
+    for (let i = 0; i < 10; i++) session.sendDatagram(new Uint8Array([i]));
+    // Still queued (flushed on the next loop turn): drop the five oldest "snapshots".
+    session.purgeDatagrams((d) => d[0] < 5);
+    const got: number[] = [];
+    for (;;) {
+      const r = await read(300);
+      if (!r?.value) break;
+      got.push(r.value[0]);
+    }
+    expect(got.sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9]);
+  });
+
+  it('ends an idle connection after the idle timeout and tells the session', async () => {
+    const { server, client, session } = await pair({ idleTimeoutMs: 300 }, { idleTimeoutMs: 300 });
+    const closes: SessionCloseInfo[] = [];
+    session.onClose = (i) => closes.push(i);
+    const t0 = performance.now();
+    await waitFor(() => closes.length === 1, 5000);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(closes[0].byPeer).toBe(true);
+    await expect(client.closed).rejects.toThrow(/connection closed/);
+    await waitFor(() => server.stats().connectionsActive === 0);
+  });
+
+  it('close() ends every session with the given code and then the socket', async () => {
+    const { server, client, session } = await pair();
+    const closes: SessionCloseInfo[] = [];
+    session.onClose = (i) => closes.push(i);
+    await server.close(4009, 'server shutting down');
+    expect(closes).toEqual([{ code: 4009, reason: 'server shutting down', byPeer: false }]);
+    const info = await client.closed.catch((e: unknown) => e);
+    expect(info).toEqual({ closeCode: 4009, reason: 'server shutting down' });
+  });
+});
