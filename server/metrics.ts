@@ -23,10 +23,25 @@ export class GameMetrics {
   readonly closes: Counter<'code'>;
   readonly hookErrors: Counter<'hook'>;
   readonly rooms: Gauge;
+  /** Set by the session manager: open connections by transport, read at scrape time. */
+  connectionCounts: (() => Record<string, number>) | null = null;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.sessions = new Gauge({ name: 'tickwire_sessions', help: 'Connected sessions by transport', labelNames: ['transport'], registers });
+    const metrics = this;
+    this.sessions = new Gauge({
+      name: 'tickwire_sessions',
+      help: 'Open connections (handshaking or in a session) by transport',
+      labelNames: ['transport'],
+      registers,
+      // Read from the session manager at scrape time, so the figure cannot drift from the truth.
+      collect() {
+        const counts = metrics.connectionCounts?.();
+        if (!counts) return;
+        this.reset();
+        for (const transport of ['websocket', 'webtransport']) this.set({ transport }, counts[transport] ?? 0);
+      },
+    });
     this.suspendedSessions = new Gauge({ name: 'tickwire_sessions_suspended', help: 'Sessions waiting inside the resume window', registers });
     this.tickDuration = new Histogram({
       name: 'tickwire_tick_duration_seconds',

@@ -3,6 +3,7 @@ import type { GameMetrics } from '../metrics.js';
 import { ChatRoom, type ChatSubmitResult } from '../chat/chat-room.js';
 import type { ChatFanout } from '../chat/fanout.js';
 import type { ChatMessage } from '../chat/types.js';
+import { MAX_ROOM_PLAYERS, MAX_WORLD_SIZE, U32_MAX } from '../../shared/limits.js';
 import { FixedStepLoop } from './tick-loop.js';
 import { createRandom } from './random.js';
 import type {
@@ -58,12 +59,16 @@ export class Room {
   private closed = false;
   private readonly context: RoomContext;
   private lastSkipped = 0;
+  private snapshotCounter = 0;
 
   constructor(private readonly options: RoomOptions) {
     this.id = options.id;
     this.definition = options.definition;
     this.world = { ...(options.definition.world ?? DEFAULT_WORLD) };
-    this.maxPlayers = options.definition.maxPlayers ?? DEFAULT_MAX_PLAYERS;
+    if (!(this.world.width >= 1 && this.world.width <= MAX_WORLD_SIZE && this.world.height >= 1 && this.world.height <= MAX_WORLD_SIZE)) {
+      throw new RangeError(`room world must be 1..${MAX_WORLD_SIZE} units per side`);
+    }
+    this.maxPlayers = Math.min(options.definition.maxPlayers ?? DEFAULT_MAX_PLAYERS, MAX_ROOM_PLAYERS);
     this.random = createRandom(options.seed ?? hashString(options.id));
     this.chat = new ChatRoom({ roomId: options.id, fanout: options.fanout });
     this.unsubscribeChat = options.fanout.subscribe(options.id, (m) => this.deliverChat(m));
@@ -214,11 +219,13 @@ export class Room {
   /** Builds the frame of this tick once and hands it to every connected member. */
   private publishSnapshot(tick: number): void {
     if (this.members.size === 0) return;
+    // Snapshot ids are u32 on the wire and 0 means "no ack": wrap from 2^32-1 back to 1.
+    this.snapshotCounter = this.snapshotCounter >= U32_MAX ? 1 : this.snapshotCounter + 1;
     const entities = [...this.players.values()]
       .map((p) => ({ id: p.entity.id, x: p.entity.x, y: p.entity.y, angle: p.entity.angle }))
       .sort((a, b) => a.id - b.id);
     const frame: WorldFrame = {
-      roomId: this.id, tick, time: this.options.scheduler.now(), world: this.world, entities, encodeCache: new Map(),
+      roomId: this.id, snapshotId: this.snapshotCounter, tick, time: this.options.scheduler.now(), world: this.world, entities, encodeCache: new Map(),
     };
     for (const m of this.members.values()) {
       if (m.player.connected) m.member.snapshot(frame);

@@ -77,6 +77,8 @@ export interface RoomDefinition {
 /** The state of a room at a snapshot tick; shared by every member's snapshot encoder. */
 export interface WorldFrame {
   readonly roomId: string;
+  /** Room-wide snapshot id, 1, 2, 3... (the id clients ack); the same for every member. */
+  readonly snapshotId: number;
   readonly tick: number;
   /** Server time (ms) of the tick. */
   readonly time: number;
@@ -87,7 +89,7 @@ export interface WorldFrame {
    * Encodings of this frame shared between members: key is chosen by the encoder (e.g. the
    * baseline tick and budget), so clients with the same baseline share one encoding per tick.
    */
-  readonly encodeCache: Map<string, Uint8Array>;
+  readonly encodeCache: Map<string, unknown>;
 }
 
 export interface PlayerSummary {

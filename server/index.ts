@@ -1,0 +1,262 @@
+/**
+ * tickwire embedding API: `createGameServer(options)` runs the game server (rooms, sessions,
+ * chat, HTTP + WebSocket, optionally HTTP/3 WebTransport) inside a game backend's process.
+ *
+ * ```ts
+ * import { createGameServer, mintTicket } from 'tickwire/server/index.js';
+ * const server = createGameServer({
+ *   ticketSecret: process.env.TICKET_SECRET!,
+ *   httpPort: 8080,
+ *   rooms: { lobby: { maxPlayers: 16, onChat: (room, p, text) => text.replace(/darn/g, '****') } },
+ * });
+ * await server.listen();
+ * // your backend, per player: mintTicket(secret, { playerId, name, room: 'lobby' })
+ * process.on('SIGTERM', () => void server.drain().then(() => process.exit(0)));
+ * ```
+ */
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { ErrorCode } from '../shared/errors.js';
+import { PROTOCOL_VERSION } from '../shared/messages.js';
+import { systemScheduler, type Scheduler } from './clock.js';
+import { InProcessChatFanout, type ChatFanout } from './chat/fanout.js';
+import { GameMetrics } from './metrics.js';
+import { InProcessRoomManager, type RoomManager } from './rooms/room-manager.js';
+import { standardScene } from './rooms/standard-scene.js';
+import type { RoomDefinition } from './rooms/types.js';
+import type { SessionTimings } from './session/config.js';
+import type { SnapshotChannel } from './session/player-session.js';
+import { SessionManager } from './session/session-manager.js';
+import { mintTicket } from './session/tickets.js';
+import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
+import type { Connection } from './transports/connection.js';
+import { WebTransportConnection } from './transports/webtransport.js';
+import { WebTransportServer, type LinkSimOption } from './h3/index.js';
+
+export { mintTicket, verifyTicket, DEFAULT_TICKET_TTL_MS, type TicketClaims } from './session/tickets.js';
+export { standardScene, moveStandard, STANDARD_SPEED } from './rooms/standard-scene.js';
+export type { RoomDefinition, RoomContext, RoomPlayer, PlayerInput, Entity } from './rooms/types.js';
+export type { Room } from './rooms/room.js';
+export type { RoomManager } from './rooms/room-manager.js';
+export type { Connection } from './transports/connection.js';
+export { GameMetrics } from './metrics.js';
+export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
+
+/** Default time `drain()` waits for clients to leave before closing the rest. */
+export const DEFAULT_DRAIN_DEADLINE_MS = 10_000;
+/** Default window over which drained clients spread their reconnects. */
+export const DEFAULT_RECONNECT_JITTER_MS = 3_000;
+/** WebTransport endpoint path. */
+export const WEBTRANSPORT_PATH = '/wt';
+
+export interface WebTransportOptions {
+  /** UDP port (0 = any). */
+  port?: number;
+  certPem: string;
+  keyPem: string;
+  /** Origins allowed to open sessions; null (default) = any. */
+  allowedOrigins?: string[] | null;
+  /** Seeded link simulator on the UDP path, e.g. "loss=0.05,delay=40,jitter=10". */
+  linkSim?: LinkSimOption;
+  linkSimSeed?: number;
+  maxSessions?: number;
+}
+
+export interface GameServerOptions {
+  /** HMAC key shared with the game backend that mints join tickets (>= 16 bytes). */
+  ticketSecret: string | Uint8Array;
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string;
+  /** HTTP + WebSocket port (default 8080; 0 = any free port). */
+  httpPort?: number;
+  /** Serve HTTP/3 WebTransport as well. */
+  webTransport?: WebTransportOptions | null;
+  /** Room definitions by room id. */
+  rooms?: Record<string, RoomDefinition>;
+  /** Definition for room ids not in `rooms` (default: the standard scene); null = unknown room. */
+  defaultRoom?: RoomDefinition | null;
+  tickHz?: number;
+  snapshotHz?: number;
+  /** Channel snapshots travel on (default 'unreliable'). */
+  snapshotChannel?: SnapshotChannel;
+  /** `POST /api/dev/ticket` mints tickets for anyone: demos only. */
+  devTickets?: boolean;
+  /** Built client to serve statically (e.g. client/dist); none when absent. */
+  staticDir?: string | null;
+  timings?: Partial<SessionTimings>;
+  scheduler?: Scheduler;
+  /** Chat fan-out (default in-process; a Redis pub/sub fits the interface). */
+  chatFanout?: ChatFanout;
+  /** Room manager (default in-process rooms). */
+  roomManager?: RoomManager;
+  /** Seed for room randomness (spawn points). */
+  seed?: number;
+  /** fastify request logging. */
+  logger?: boolean;
+  /** Also collect Node process metrics (CPU, memory, GC) on /metrics. */
+  processMetrics?: boolean;
+}
+
+export interface ListenInfo {
+  httpUrl: string;
+  httpPort: number;
+  webTransportUrl: string | null;
+  webTransportPort: number | null;
+}
+
+export interface DrainOptions {
+  /** Time clients get to leave before the rest are closed (default DEFAULT_DRAIN_DEADLINE_MS). */
+  deadlineMs?: number;
+  reconnectJitterMs?: number;
+}
+
+export interface GameServer {
+  listen(): Promise<ListenInfo>;
+  /**
+   * Stop taking sessions, send the game `drain` notice and the transport drain (WebTransport
+   * DRAIN capsule / HTTP/3 GOAWAY), wait until every client left or the deadline passed, close
+   * the rest with SERVER_DRAINING, then shut down.
+   */
+  drain(options?: DrainOptions): Promise<void>;
+  /** Close everything now (sessions get SERVER_DRAINING). Idempotent. */
+  close(): Promise<void>;
+  readonly rooms: RoomManager;
+  readonly sessions: SessionManager;
+  readonly metrics: GameMetrics;
+  /** The fastify instance (after listen), e.g. to add routes. */
+  readonly http: FastifyInstance | null;
+  /** Hand the server a connection from a transport of your own. */
+  accept(conn: Connection): void;
+  /** Ticket for this server's secret. */
+  mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number }): string;
+  connectInfo(): ConnectInfo;
+  readonly webTransport: WebTransportServer | null;
+}
+
+/** SHA-256 of the DER of each certificate in `pem`, base64 (for `serverCertificateHashes`). */
+export function certificateHashes(pem: string): string[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => createHash('sha256').update(new X509Certificate(b).raw).digest('base64')).slice(0, 1);
+}
+
+export function createGameServer(options: GameServerOptions): GameServer {
+  const scheduler = options.scheduler ?? systemScheduler;
+  const metrics = new GameMetrics({ defaultMetrics: options.processMetrics });
+  const fanout = options.chatFanout ?? new InProcessChatFanout();
+  const rooms = options.roomManager ?? new InProcessRoomManager({
+    scheduler, fanout, metrics,
+    rooms: options.rooms,
+    defaultDefinition: options.defaultRoom === undefined ? standardScene : options.defaultRoom,
+    tickHz: options.tickHz,
+    snapshotHz: options.snapshotHz,
+    seed: options.seed,
+  });
+  const sessions = new SessionManager({
+    scheduler, rooms, metrics, ticketSecret: options.ticketSecret, timings: options.timings, snapshotChannel: options.snapshotChannel,
+  });
+  const host = options.host ?? '127.0.0.1';
+  const wtOptions = options.webTransport ?? null;
+  const hashes = wtOptions ? certificateHashes(wtOptions.certPem) : [];
+  let http: FastifyInstance | null = null;
+  let wt: WebTransportServer | null = null;
+  let wtUrl: string | null = null;
+  let closing: Promise<void> | null = null;
+  let draining = false;
+
+  const connectInfo = (): ConnectInfo => ({
+    protocolVersion: PROTOCOL_VERSION,
+    webTransportUrl: wtUrl,
+    certificateHashes: hashes,
+    webSocketPath: WEBSOCKET_PATH,
+  });
+
+  const mint = (claims: { playerId: string; name: string; room: string; expiresAt?: number }) =>
+    mintTicket(options.ticketSecret, claims, { now: scheduler.now() });
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      sessions.closeAll(ErrorCode.SERVER_DRAINING, 'server is shutting down');
+      rooms.close();
+      await Promise.allSettled([
+        http ? http.close() : Promise.resolve(),
+        wt ? wt.close(ErrorCode.SERVER_DRAINING, 'server is shutting down') : Promise.resolve(),
+      ]);
+    })();
+    return closing;
+  };
+
+  const server: GameServer = {
+    rooms, sessions, metrics,
+    get http() { return http; },
+    get webTransport() { return wt; },
+    accept: (conn) => sessions.accept(conn),
+    mintTicket: mint,
+    connectInfo,
+
+    async listen() {
+      if (http) throw new Error('listen() was already called');
+      http = await buildHttpApp({
+        metrics,
+        onConnection: (conn) => sessions.accept(conn),
+        isDraining: () => draining,
+        connectInfo,
+        devTicket: options.devTickets
+          ? (name, room) => {
+            const playerId = `dev-${randomBytes(9).toString('base64url')}`;
+            const r = room ?? 'arena';
+            return { ticket: mint({ playerId, name, room: r }), playerId, room: r };
+          }
+          : null,
+        staticDir: options.staticDir ?? null,
+        logger: options.logger,
+      });
+      await http.listen({ host, port: options.httpPort ?? 8080 });
+      const address = http.server.address();
+      const httpPort = typeof address === 'object' && address ? address.port : (options.httpPort ?? 8080);
+      let wtPort: number | null = null;
+      if (wtOptions) {
+        wt = new WebTransportServer({
+          host,
+          port: wtOptions.port ?? 4433,
+          certPem: wtOptions.certPem,
+          keyPem: wtOptions.keyPem,
+          paths: [WEBTRANSPORT_PATH],
+          allowedOrigins: wtOptions.allowedOrigins ?? null,
+          linkSim: wtOptions.linkSim,
+          linkSimSeed: wtOptions.linkSimSeed,
+          maxSessions: wtOptions.maxSessions,
+        });
+        wt.onSession = (session) => sessions.accept(new WebTransportConnection(session));
+        const bound = await wt.listen();
+        wtPort = bound.port;
+        wtUrl = `https://${host.includes(':') ? `[${host}]` : host}:${bound.port}${WEBTRANSPORT_PATH}`;
+      }
+      const httpHost = host.includes(':') ? `[${host}]` : host;
+      return { httpUrl: `http://${httpHost}:${httpPort}`, httpPort, webTransportUrl: wtUrl, webTransportPort: wtPort };
+    },
+
+    async drain(drainOptions: DrainOptions = {}) {
+      if (closing) return closing;
+      draining = true;
+      const deadlineMs = drainOptions.deadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS;
+      sessions.drain(deadlineMs, drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS);
+      wt?.drain();
+      const deadline = scheduler.now() + deadlineMs;
+      // Poll on the injected scheduler: clients leave on their own time (with jitter).
+      await new Promise<void>((resolve) => {
+        const check = () => {
+          if (sessions.activeCount === 0 || scheduler.now() >= deadline) resolve();
+          else scheduler.after(Math.min(DRAIN_POLL_MS, deadline - scheduler.now()), check);
+        };
+        check();
+      });
+      await close();
+    },
+
+    close,
+  };
+  return server;
+}
+
+/** How often drain() checks whether every client has left. */
+const DRAIN_POLL_MS = 50;

@@ -1,0 +1,354 @@
+import { ErrorCode, errorInfo } from '../../shared/errors.js';
+import { decodeMessage, encodeMessage } from '../../shared/codec.js';
+import { PROTOCOL_VERSION, type MessageBodies, type MessageName } from '../../shared/messages.js';
+import { U32_MAX } from '../../shared/limits.js';
+import type { Scheduler, Timer } from '../clock.js';
+import type { GameMetrics } from '../metrics.js';
+import type { ChatMessage } from '../chat/types.js';
+import type { Room } from '../rooms/room.js';
+import type { PlayerSummary, RoomMember, WorldFrame } from '../rooms/types.js';
+import type { Connection } from '../transports/connection.js';
+import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
+import { SnapshotSender } from './snapshot-sender.js';
+
+/** Pings awaiting their pong; older ones are forgotten (a lost pong is normal on datagrams). */
+export const MAX_OUTSTANDING_PINGS = 8;
+
+export type SessionState = 'active' | 'suspended' | 'gone';
+export type SnapshotChannel = 'unreliable' | 'reliable';
+
+/** What a session needs from its owner (the SessionManager). */
+export interface SessionHost {
+  readonly scheduler: Scheduler;
+  readonly metrics: GameMetrics;
+  readonly timings: SessionTimings;
+  readonly snapshotChannel: SnapshotChannel;
+  /** The session ended for good: forget it and release its room. */
+  sessionGone(session: PlayerSession): void;
+  /** Encode, send, count; and close with `error` first. Shared with pre-hello connections. */
+  closeWithError(conn: Connection, code: number, message: string): void;
+  countSent(conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void;
+}
+
+/**
+ * One player's session: outlives its connections inside the resume window.
+ *
+ *   (hello ok) -> active --connection lost / idle--> suspended --resume--> active
+ *                   |                                   |
+ *                   +--leave / protocol error / replaced / drain--> gone <--window over--+
+ *
+ * It is the room's `RoomMember`: the room hands it chat lines, join/leave events and snapshot
+ * frames, and it turns them into messages on whatever connection it has now.
+ */
+export class PlayerSession implements RoomMember {
+  state: SessionState = 'active';
+  conn: Connection | null = null;
+  /** Smoothed round-trip time from heartbeat pings (ms); null before the first pong. */
+  rttMs: number | null = null;
+  private snapshots: SnapshotSender | null = null;
+  private heartbeat: Timer | null = null;
+  private resumeTimer: Timer | null = null;
+  private lastHeardAt = 0;
+  private pingId = 0;
+  private readonly pings = new Map<number, number>();
+
+  constructor(
+    private readonly host: SessionHost,
+    readonly room: Room,
+    readonly playerId: string,
+    readonly name: string,
+    readonly entityId: number,
+    readonly resumeToken: string,
+  ) {}
+
+  get roomId(): string {
+    return this.room.id;
+  }
+
+  /**
+   * Puts `conn` in charge of this session and sends the welcome and the chat the client has not
+   * seen. An older connection still open is closed with SESSION_REPLACED.
+   */
+  attach(conn: Connection, resumed: boolean, lastChatId: number | undefined): void {
+    const old = this.conn;
+    if (old) {
+      this.unhook(old);
+      this.host.closeWithError(old, ErrorCode.SESSION_REPLACED, 'this player connected again');
+    }
+    if (this.state === 'suspended') this.host.metrics.suspendedSessions.dec();
+    this.state = 'active';
+    this.resumeTimer?.cancel();
+    this.resumeTimer = null;
+    this.conn = conn;
+    if (resumed) this.room.reattach(this.playerId, this);
+    this.snapshots = new SnapshotSender(conn.maxUnreliableSize);
+    this.pings.clear();
+    this.lastHeardAt = this.host.scheduler.now();
+    conn.onReliable = (bytes) => this.onReliable(conn, bytes);
+    conn.onUnreliable = (bytes) => this.onUnreliable(conn, bytes);
+    conn.onClose = () => this.connectionLost(conn);
+
+    const now = this.host.scheduler.now();
+    const sent = this.send('welcome', {
+      v: PROTOCOL_VERSION,
+      playerId: this.playerId,
+      entityId: this.entityId,
+      name: this.name,
+      roomId: this.room.id,
+      tickHz: this.room.loop.tickHz,
+      snapshotHz: this.room.loop.snapshotHz,
+      resumeToken: this.resumeToken,
+      resumed,
+      serverTime: Math.floor(now),
+      worldW: this.room.world.width,
+      worldH: this.room.world.height,
+      players: this.room.summaries(),
+    });
+    if (!sent) {
+      this.end(ErrorCode.INTERNAL_ERROR, 'could not send welcome');
+      return;
+    }
+    // Chat the client has not seen: after its last id when it told us one, else recent history.
+    const replay = lastChatId !== undefined
+      ? this.room.chat.since(lastChatId).messages
+      : this.room.chat.history.all().slice(-CHAT_JOIN_HISTORY);
+    for (const m of replay) this.chat(m);
+    this.scheduleHeartbeat();
+  }
+
+  // --- RoomMember -------------------------------------------------------------------------------
+
+  playerJoined(player: PlayerSummary): void {
+    this.send('playerJoined', { entityId: player.entityId, playerId: player.playerId, name: player.name });
+  }
+
+  playerLeft(player: PlayerSummary): void {
+    this.send('playerLeft', { entityId: player.entityId, playerId: player.playerId });
+  }
+
+  chat(message: ChatMessage): void {
+    this.send('chat', { id: message.id, entityId: message.entityId, name: message.name, text: message.text, t: message.t });
+  }
+
+  snapshot(frame: WorldFrame): void {
+    const conn = this.conn;
+    if (!conn || !this.snapshots) return;
+    const player = this.room.getPlayer(this.playerId);
+    const bytes = this.snapshots.build(frame, this.entityId, Math.max(0, player?.lastInputSeq ?? 0));
+    if (!bytes) {
+      this.host.metrics.dropped.inc({ reason: 'too_large' });
+      return;
+    }
+    if (this.host.snapshotChannel === 'reliable') {
+      this.host.countSent(conn, 'reliable', bytes, conn.sendReliable(bytes));
+    } else {
+      const ok = conn.sendUnreliable(bytes, { replaceKey: 'snapshot' });
+      this.host.countSent(conn, 'unreliable', bytes, ok);
+      if (!ok) this.host.metrics.dropped.inc({ reason: 'queue_full' });
+    }
+  }
+
+  /** Snapshot encoding counters of the current connection. */
+  snapshotStats() {
+    return this.snapshots?.stats;
+  }
+
+  // --- lifecycle --------------------------------------------------------------------------------
+
+  /** Tell the client the server is going away (game message plus the transport's drain). */
+  sendDrain(deadlineMs: number, reconnectJitterMs: number): void {
+    if (!this.conn) return;
+    this.send('drain', { deadlineMs, reconnectJitterMs });
+    this.conn.drain();
+  }
+
+  /**
+   * Ends the session for good: closes the connection (with `code`, after an `error` message,
+   * unless `code` is null), takes the player out of the room.
+   */
+  end(code: number | null, message: string): void {
+    if (this.state === 'gone') return;
+    if (this.state === 'suspended') this.host.metrics.suspendedSessions.dec();
+    this.state = 'gone';
+    this.stopHeartbeat();
+    this.resumeTimer?.cancel();
+    this.resumeTimer = null;
+    const conn = this.conn;
+    this.conn = null;
+    if (conn) {
+      this.unhook(conn);
+      if (code !== null) this.host.closeWithError(conn, code, message);
+      else conn.close(ErrorCode.NORMAL, message);
+    }
+    this.room.leave(this.playerId);
+    this.host.sessionGone(this);
+  }
+
+  /** Connection gone but the player may come back: keep the entity, start the resume window. */
+  private suspend(): void {
+    if (this.state !== 'active') return;
+    this.state = 'suspended';
+    this.host.metrics.suspendedSessions.inc();
+    this.stopHeartbeat();
+    this.conn = null;
+    this.snapshots = null;
+    this.room.suspend(this.playerId);
+    this.resumeTimer = this.host.scheduler.after(this.host.timings.resumeWindowMs, () => {
+      this.resumeTimer = null;
+      this.end(null, 'resume window over');
+    });
+  }
+
+  private connectionLost(conn: Connection): void {
+    if (conn !== this.conn) return;
+    this.unhook(conn);
+    this.suspend();
+  }
+
+  private unhook(conn: Connection): void {
+    conn.onReliable = null;
+    conn.onUnreliable = null;
+    conn.onClose = null;
+  }
+
+  // --- incoming ---------------------------------------------------------------------------------
+
+  private onReliable(conn: Connection, bytes: Uint8Array): void {
+    if (conn !== this.conn) return;
+    this.lastHeardAt = this.host.scheduler.now();
+    this.countReceived('reliable', bytes);
+    const r = decodeMessage(bytes, { channel: 'reliable', direction: 'c2s' });
+    if (!r.ok) {
+      // The reliable channel cannot corrupt or reorder: bad bytes here mean a broken or hostile
+      // client, and the stream cannot be trusted after them. Close with the decoder's code.
+      this.host.metrics.invalid.inc({ reason: r.reason });
+      this.end(r.code, r.detail);
+      return;
+    }
+    switch (r.name) {
+      case 'chatSend': {
+        const result = this.room.sendChat(this.playerId, r.body.text);
+        if (result.ok) return;
+        if (result.reason === 'flood') {
+          this.host.metrics.dropped.inc({ reason: 'rate_limited' });
+          this.end(ErrorCode.CHAT_FLOOD, 'chat far above the rate limit');
+          return;
+        }
+        if (result.reason === 'rate_limited') this.host.metrics.dropped.inc({ reason: 'rate_limited' });
+        else this.host.metrics.invalid.inc({ reason: 'invalid_field' });
+        this.send('chatRejected', { reason: result.reason, retryAfterMs: result.retryAfterMs });
+        return;
+      }
+      case 'leave':
+        this.end(ErrorCode.NORMAL, 'left');
+        return;
+      case 'hello':
+        this.host.metrics.invalid.inc({ reason: 'invalid_field' });
+        this.end(ErrorCode.BAD_MESSAGE, 'hello after the session started');
+        return;
+      default:
+        // Decoding checks direction and channel, so only c2s reliable messages reach here.
+        return;
+    }
+  }
+
+  private onUnreliable(conn: Connection, bytes: Uint8Array): void {
+    if (conn !== this.conn) return;
+    const now = this.host.scheduler.now();
+    this.lastHeardAt = now;
+    this.countReceived('unreliable', bytes);
+    const r = decodeMessage(bytes, { channel: 'unreliable', direction: 'c2s' });
+    if (!r.ok) {
+      // Datagrams may be junk without the peer being at fault (or at least without it hurting
+      // anyone else): drop and count, never close.
+      this.host.metrics.invalid.inc({ reason: r.reason });
+      return;
+    }
+    switch (r.name) {
+      case 'input': {
+        this.snapshots?.ack(r.body.ack);
+        if (this.room.input(this.playerId, r.body) === 'stale') this.host.metrics.dropped.inc({ reason: 'stale' });
+        return;
+      }
+      case 'ping':
+        this.send('pong', r.body);
+        return;
+      case 'pong': {
+        const sentAt = this.pings.get(r.body.id);
+        if (sentAt === undefined) {
+          this.host.metrics.dropped.inc({ reason: 'stale' });
+          return;
+        }
+        this.pings.delete(r.body.id);
+        const sample = Math.max(0, now - sentAt);
+        // RFC 6298 style smoothing (alpha 1/8), so one late datagram does not swing the figure.
+        this.rttMs = this.rttMs === null ? sample : this.rttMs + (sample - this.rttMs) / 8;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // --- heartbeat --------------------------------------------------------------------------------
+
+  private scheduleHeartbeat(): void {
+    this.stopHeartbeat();
+    this.heartbeat = this.host.scheduler.after(this.host.timings.heartbeatIntervalMs, () => this.beat());
+  }
+
+  private stopHeartbeat(): void {
+    this.heartbeat?.cancel();
+    this.heartbeat = null;
+  }
+
+  private beat(): void {
+    this.heartbeat = null;
+    const conn = this.conn;
+    if (!conn || this.state !== 'active') return;
+    const now = this.host.scheduler.now();
+    if (now - this.lastHeardAt >= this.host.timings.idleTimeoutMs) {
+      // The peer vanished without a close (cable pulled, NAT timeout): close this connection,
+      // but keep the session so the client can resume when it is back.
+      this.unhook(conn);
+      this.host.closeWithError(conn, ErrorCode.IDLE_TIMEOUT, 'nothing heard from the client');
+      this.suspend();
+      return;
+    }
+    this.pingId = this.pingId >= U32_MAX ? 1 : this.pingId + 1;
+    this.pings.set(this.pingId, now);
+    if (this.pings.size > MAX_OUTSTANDING_PINGS) this.pings.delete(this.pings.keys().next().value!);
+    this.send('ping', { id: this.pingId, t: Math.floor(now) });
+    this.scheduleHeartbeat();
+  }
+
+  // --- sending ----------------------------------------------------------------------------------
+
+  /** Encodes and sends on the message's channel; false when not sent. Never throws. */
+  private send<K extends MessageName>(name: K, body: MessageBodies[K]): boolean {
+    const conn = this.conn;
+    if (!conn || conn.closed) return false;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeMessage(name, body);
+    } catch {
+      // Our own body broke the schema (a bug, or a room hook produced bad text): skip it.
+      this.host.metrics.dropped.inc({ reason: 'invalid_field' });
+      return false;
+    }
+    const unreliable = name === 'ping' || name === 'pong';
+    const ok = unreliable ? conn.sendUnreliable(bytes) : conn.sendReliable(bytes);
+    this.host.countSent(conn, unreliable ? 'unreliable' : 'reliable', bytes, ok);
+    return ok;
+  }
+
+  private countReceived(channel: 'reliable' | 'unreliable', bytes: Uint8Array): void {
+    this.host.metrics.bytes.inc({ channel, direction: 'in' }, bytes.length);
+    this.host.metrics.messages.inc({ channel, direction: 'in' });
+  }
+}
+
+/** Name of a close code for metric labels. */
+export function codeName(code: number): string {
+  return errorInfo(code)?.name ?? String(code);
+}

@@ -1,0 +1,274 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../shared/errors.js';
+import { MAX_RELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
+import { decodeSnapshotBody } from '../../shared/snapshot/index.js';
+import { createGameServer, mintTicket, type GameServer } from '../../server/index.js';
+import { RawClient } from './ws-test-client.js';
+
+const secret = 'test-secret-0123456789abcdef';
+let server: GameServer | null = null;
+const clients: RawClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.terminate();
+  await server?.close();
+  server = null;
+});
+
+async function start(extra: Parameters<typeof createGameServer>[0] extends infer O ? Partial<O> : never = {}) {
+  server = createGameServer({ ticketSecret: secret, httpPort: 0, timings: { helloTimeoutMs: 400 }, ...extra });
+  const info = await server.listen();
+  const wsUrl = `${info.httpUrl.replace('http', 'ws')}/ws`;
+  const connect = async () => {
+    const c = await RawClient.connect(wsUrl);
+    clients.push(c);
+    return c;
+  };
+  const ticket = (playerId: string, room = 'arena', name = playerId) => mintTicket(secret, { playerId, name, room });
+  return { info, connect, ticket };
+}
+
+/** A playing session that must keep receiving snapshots while bad clients come and go. */
+async function bystander(connect: () => Promise<RawClient>, ticket: (id: string) => string) {
+  const c = await connect();
+  await c.welcome(ticket('bystander'));
+  await c.until(() => c.snapshots > 0, 5_000, 'first snapshot');
+  return {
+    client: c,
+    async stillPlaying() {
+      const before = c.snapshots;
+      c.send('input', { seq: Date.now() % 1e9, ack: 0, inputs: [[1, 0]] });
+      await c.until(() => c.snapshots >= before + 3, 5_000, 'more snapshots');
+      expect(c.closeCode).toBeNull();
+    },
+  };
+}
+
+describe('game server over a real WebSocket', () => {
+  it('welcomes a player with its entity, rates and world, then streams decodable snapshots', async () => {
+    const { connect, ticket } = await start();
+    const a = await connect();
+    const w = await a.welcome(ticket('alice'));
+    expect(w).toMatchObject({ playerId: 'alice', name: 'alice', roomId: 'arena', tickHz: 60, snapshotHz: 20, resumed: false, worldW: 1000, worldH: 1000 });
+    expect(w.players.map((p) => p.playerId)).toEqual(['alice']);
+    await a.until(() => a.snapshots >= 2);
+    const snap = a.messages.find((m) => m.name === 'snapshot')!.body as Uint8Array;
+    const decoded = decodeSnapshotBody(snap, () => undefined);
+    expect(decoded.ok).toBe(true);
+    if (decoded.ok) expect([...decoded.snapshot.ids.subarray(0, decoded.snapshot.count)]).toContain(w.entityId);
+  });
+
+  it('tells players about each other and answers pings with pongs', async () => {
+    const { connect, ticket } = await start();
+    const a = await connect();
+    await a.welcome(ticket('alice'));
+    const b = await connect();
+    const wb = await b.welcome(ticket('bob'));
+    expect(wb.players.map((p) => p.playerId).sort()).toEqual(['alice', 'bob']);
+    await a.until(() => a.of('playerJoined').some((p) => p.playerId === 'bob'));
+    b.send('ping', { id: 7, t: 123 });
+    await b.until(() => b.of('pong').some((p) => p.id === 7 && p.t === 123));
+    b.send('leave', {});
+    expect(await b.closed()).toBe(ErrorCode.NORMAL);
+    await a.until(() => a.of('playerLeft').some((p) => p.playerId === 'bob'));
+  });
+
+  it('delivers chat in order exactly once to everyone', async () => {
+    const { connect, ticket } = await start();
+    const a = await connect();
+    await a.welcome(ticket('alice'));
+    const b = await connect();
+    await b.welcome(ticket('bob'));
+    for (let i = 0; i < 5; i++) a.send('chatSend', { text: `line ${i}` });
+    await b.until(() => b.of('chat').length >= 5);
+    await a.until(() => a.of('chat').length >= 5);
+    expect(b.of('chat').map((c) => c.text)).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
+    expect(b.of('chat').map((c) => c.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(a.of('chat').map((c) => c.id)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  describe('bad input gets its documented outcome while another session keeps playing', () => {
+    const closeCases: [string, (c: RawClient, t: (id: string) => string) => void, number][] = [
+      ['wrong protocol version', (c, t) => c.hello(t('x1'), { v: 99 }), ErrorCode.PROTOCOL_VERSION],
+      ['forged ticket', (c) => c.hello(mintTicket('another-secret-0123456789', { playerId: 'x2', name: 'x', room: 'arena' })), ErrorCode.TICKET_INVALID],
+      ['garbage ticket', (c) => c.hello('not-a-ticket'), ErrorCode.TICKET_INVALID],
+      ['expired ticket', (c) => c.hello(mintTicket(secret, { playerId: 'x3', name: 'x', room: 'arena', expiresAt: Date.now() - 1 })), ErrorCode.TICKET_EXPIRED],
+      ['message before hello', (c) => c.send('chatSend', { text: 'hi' }), ErrorCode.BAD_MESSAGE],
+      ['unknown message type', (c) => c.sendRaw(new Uint8Array([20, 0x90])), ErrorCode.UNKNOWN_MESSAGE_TYPE],
+      ['undecodable bytes', (c) => c.sendRaw(new Uint8Array([1, 0xc1, 0xc1])), ErrorCode.BAD_MESSAGE],
+      ['oversized frame', (c) => c.sendRaw(new Uint8Array(MAX_RELIABLE_MESSAGE_BYTES + 10).fill(1)), ErrorCode.MESSAGE_TOO_LARGE],
+      ['text frame', (c) => c.sendRaw('hello?'), ErrorCode.BAD_MESSAGE],
+      ['server message sent by a client', (c) => c.send('drain', { deadlineMs: 1, reconnectJitterMs: 1 }), ErrorCode.WRONG_CHANNEL],
+      ['no hello at all', () => {}, ErrorCode.HELLO_TIMEOUT],
+      ['room this server does not host', (c) => c.hello(mintTicket(secret, { playerId: 'x4', name: 'x', room: 'nope' })), ErrorCode.UNKNOWN_ROOM],
+    ];
+    for (const [what, act, code] of closeCases) {
+      it(`${what} -> close ${code}`, async () => {
+        const { connect, ticket } = await start({ rooms: { arena: {} }, defaultRoom: null });
+        const other = await bystander(connect, ticket);
+        const bad = await connect();
+        act(bad, ticket);
+        expect(await bad.closed()).toBe(code);
+        // Codec-level refusals are explained by an `error` message before the close; a hello
+        // timeout and a text frame (refused by the transport itself) only carry the close code.
+        if (code !== ErrorCode.HELLO_TIMEOUT && what !== 'text frame') expect(bad.of('error').map((e) => e.code)).toEqual([code]);
+        await other.stillPlaying();
+      });
+    }
+
+    it('chat flood -> chatRejected with retry time, then close CHAT_FLOOD', async () => {
+      const { connect, ticket } = await start();
+      const other = await bystander(connect, ticket);
+      const bad = await connect();
+      await bad.welcome(ticket('flooder'));
+      for (let i = 0; i < 60; i++) bad.send('chatSend', { text: `spam ${i}` });
+      expect(await bad.closed()).toBe(ErrorCode.CHAT_FLOOD);
+      const rejected = bad.of('chatRejected');
+      expect(rejected.length).toBeGreaterThan(0);
+      expect(rejected[0]).toMatchObject({ reason: 'rate_limited' });
+      expect(rejected[0]!.retryAfterMs).toBeGreaterThan(0);
+      // The bystander got the burst that was allowed, and nothing after.
+      await other.stillPlaying();
+      expect(other.client.of('chat').length).toBe(5);
+      const metrics = await (await fetch(`${(server!.http!.server.address() as { port: number }).port ? `http://127.0.0.1:${(server!.http!.server.address() as { port: number }).port}` : ''}/metrics`)).text();
+      expect(metrics).toMatch(/tickwire_messages_dropped_total\{reason="rate_limited"\} [1-9]/);
+      expect(metrics).toMatch(/tickwire_session_closes_total\{code="CHAT_FLOOD"\} 1/);
+    });
+
+    it('unreliable junk, unknown unreliable types and out-of-range inputs are dropped and counted, not fatal', async () => {
+      const { connect, ticket, info } = await start();
+      const other = await bystander(connect, ticket);
+      const c = await connect();
+      await c.welcome(ticket('sloppy'));
+      c.sendRaw(new Uint8Array([50, 1, 2, 3]));            // unknown unreliable id
+      c.sendRaw(new Uint8Array([32, 0xc1]));               // undecodable input
+      c.sendRaw(encodeBadInput());                         // dx out of range
+      c.send('input', { seq: 5, ack: 0, inputs: [[0, 1]] });
+      c.send('input', { seq: 4, ack: 0, inputs: [[1, 0]] }); // stale
+      await c.until(() => c.snapshots > 3);
+      expect(c.closeCode).toBeNull();
+      await other.stillPlaying();
+      const text = await (await fetch(`${info.httpUrl}/metrics`)).text();
+      expect(text).toMatch(/tickwire_messages_invalid_total\{reason="unknown_type"\} 1/);
+      // The undecodable input and the out-of-range one (the codec names the first invalid_field).
+      expect(text).toMatch(/tickwire_messages_invalid_total\{reason="invalid_field"\} 2/);
+      expect(text).toMatch(/tickwire_messages_dropped_total\{reason="stale"\} [1-9]/);
+      const session = server!.sessions.getSession('sloppy')!;
+      expect(server!.rooms.get('arena')!.getPlayer('sloppy')!.input).toEqual({ dx: 0, dy: 1 });
+      expect(session.state).toBe('active');
+    });
+  });
+
+  it('resumes a cut session: same entity, missed chat replayed exactly once', async () => {
+    const { connect, ticket } = await start();
+    const a = await connect();
+    const wa = await a.welcome(ticket('alice'));
+    const b = await connect();
+    await b.welcome(ticket('bob'));
+    b.send('chatSend', { text: 'before' });
+    await a.until(() => a.of('chat').length === 1);
+    a.terminate();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server!.sessions.getSession('alice')!.state).toBe('suspended');
+    b.send('chatSend', { text: 'missed 1' });
+    b.send('chatSend', { text: 'missed 2' });
+    await b.until(() => b.of('chat').length === 3);
+    const a2 = await connect();
+    const w2 = await a2.welcome(ticket('alice'), { resumeToken: wa.resumeToken, lastChatId: 1 });
+    expect(w2).toMatchObject({ resumed: true, entityId: wa.entityId });
+    await a2.until(() => a2.of('chat').length === 2);
+    expect(a2.of('chat').map((c) => c.text)).toEqual(['missed 1', 'missed 2']);
+    b.send('chatSend', { text: 'after' });
+    await a2.until(() => a2.of('chat').length === 3);
+    expect(a2.of('chat').map((c) => c.id)).toEqual([2, 3, 4]);
+  });
+
+  it('a resume from a new connection replaces the open one with SESSION_REPLACED', async () => {
+    const { connect, ticket } = await start();
+    const a = await connect();
+    const wa = await a.welcome(ticket('alice'));
+    const a2 = await connect();
+    const w2 = await a2.welcome(ticket('alice'), { resumeToken: wa.resumeToken, lastChatId: 0 });
+    expect(w2.entityId).toBe(wa.entityId);
+    expect(await a.closed()).toBe(ErrorCode.SESSION_REPLACED);
+    await a2.until(() => a2.snapshots > 2);
+    expect(server!.rooms.get('arena')!.playerCount).toBe(1);
+  });
+
+  it('a stale resume token starts a fresh session', async () => {
+    const { connect, ticket } = await start();
+    const a = await connect();
+    const w = await a.welcome(ticket('alice'), { resumeToken: 'made-up-token', lastChatId: 0 });
+    expect(w.resumed).toBe(false);
+  });
+
+  it('room full', async () => {
+    const { connect, ticket } = await start({ rooms: { tiny: { maxPlayers: 1 } } });
+    const a = await connect();
+    await a.welcome(ticket('a', 'tiny'));
+    const b = await connect();
+    b.hello(ticket('b', 'tiny'));
+    expect(await b.closed()).toBe(ErrorCode.ROOM_FULL);
+  });
+
+  it('serves healthz, connect-info, metrics, and dev tickets only when enabled', async () => {
+    const { info } = await start();
+    expect(await (await fetch(`${info.httpUrl}/healthz`)).json()).toEqual({ ok: true, draining: false });
+    expect(await (await fetch(`${info.httpUrl}/api/connect-info`)).json()).toEqual({
+      protocolVersion: 1, webTransportUrl: null, certificateHashes: [], webSocketPath: '/ws',
+    });
+    const r = await fetch(`${info.httpUrl}/api/dev/ticket`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    expect(r.status).toBe(404);
+    const metrics = await (await fetch(`${info.httpUrl}/metrics`)).text();
+    for (const name of ['tickwire_sessions', 'tickwire_tick_duration_seconds', 'tickwire_bytes_total', 'tickwire_messages_dropped_total', 'tickwire_messages_invalid_total']) {
+      expect(metrics).toContain(`# TYPE ${name}`);
+    }
+  });
+
+  it('dev tickets mint a usable ticket and validate input', async () => {
+    const { info, connect } = await start({ devTickets: true });
+    const post = (body: string) => fetch(`${info.httpUrl}/api/dev/ticket`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect((await post('{"name":""}')).status).toBe(400);
+    expect((await post('{"name":"a","room":"bad room"}')).status).toBe(400);
+    const t = await (await post('{"name":"Ann","room":"r1"}')).json() as { ticket: string; playerId: string; room: string };
+    expect(t.room).toBe('r1');
+    const c = await connect();
+    const w = await c.welcome(t.ticket);
+    expect(w).toMatchObject({ name: 'Ann', roomId: 'r1', playerId: t.playerId });
+    const metrics = await (await fetch(`${info.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/tickwire_sessions\{transport="websocket"\} 1/);
+  });
+
+  it('drain: notice to clients, refuses new sessions, closes the rest at the deadline', async () => {
+    const { connect, ticket, info } = await start();
+    const a = await connect();
+    await a.welcome(ticket('alice'));
+    const b = await connect();
+    await b.welcome(ticket('bob'));
+    const drained = server!.drain({ deadlineMs: 600, reconnectJitterMs: 100 });
+    await a.until(() => a.of('drain').length === 1);
+    expect(a.of('drain')[0]).toEqual({ deadlineMs: 600, reconnectJitterMs: 100 });
+    expect(await (await fetch(`${info.httpUrl}/healthz`)).json()).toEqual({ ok: true, draining: true });
+    const late = await connect();
+    late.hello(ticket('late'));
+    expect(await late.closed()).toBe(ErrorCode.SERVER_DRAINING);
+    a.send('leave', {});           // a leaves on its own
+    await drained;
+    expect(await a.closed()).toBe(ErrorCode.NORMAL);
+    expect(await b.closed()).toBe(ErrorCode.SERVER_DRAINING);
+  });
+});
+
+/** An input whose dx is outside [-1, 1], built by hand (the encoder refuses it). */
+function encodeBadInput(): Uint8Array {
+  // Encode a valid input, then find and patch the float. Simpler: encode with dx = 0.5, then
+  // replace the float64 0.5 bytes (0x3fe0000000000000) with 5.0 (0x4014000000000000).
+  const good = encodeMessageSafe();
+  const hex = Buffer.from(good).toString('hex').replace('cb3fe0000000000000', 'cb4014000000000000');
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+import { encodeMessage } from '../../shared/codec.js';
+function encodeMessageSafe(): Uint8Array {
+  return encodeMessage('input', { seq: 99, ack: 0, inputs: [[0.5, 0.25]] });
+}
