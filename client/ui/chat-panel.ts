@@ -117,8 +117,13 @@ export class ChatPanel {
       return;
     }
     if (this.now() < this.blockedUntil) return;
-    if (this.send(text)) this.input.value = '';
-    else this.say('Not sent: not connected, or the line is too long');
+    if (this.send(text)) {
+      this.input.value = '';
+      // Back to the game: Enter opens the box, Enter sends and returns the keys to movement.
+      this.input.blur();
+    } else {
+      this.say('Not sent: not connected, or the line is too long');
+    }
   }
 
   private showNotice(textNow: () => string | null): void {
