@@ -338,3 +338,43 @@ export async function canvasCheck(p: GamePage, name: string): Promise<PixelStats
   await p.screenshot(resultPath(`${name}.png`));
   return p.pixelStats(b64);
 }
+
+// ---- the server under test ------------------------------------------------------------------
+
+export interface DemoServer {
+  /** HTTP origin serving the built client, e.g. http://127.0.0.1:40123 */
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export interface DemoServerOptions {
+  /** Link simulator on the WebTransport UDP path, e.g. "loss=0.05". */
+  linkSim?: string;
+}
+
+/**
+ * Starts the real game server through the public embedding API on port 0 for HTTP and
+ * WebTransport, with dev tickets on and a fresh dev certificate from certs/ (in memory, so
+ * parallel test files never race on files).
+ */
+export async function startDemoServer(o: DemoServerOptions = {}): Promise<DemoServer> {
+  const { createGameServer } = await import('../../server/index.js');
+  const { createDevCertificate } = await import('../../certs/dev-cert.js');
+  const { randomBytes } = await import('node:crypto');
+  const cert = createDevCertificate();
+  const server = createGameServer({
+    ticketSecret: randomBytes(32),
+    host: '127.0.0.1',
+    httpPort: 0,
+    webTransport: {
+      port: 0,
+      certPem: cert.certPem,
+      keyPem: cert.keyPem,
+      ...(o.linkSim ? { linkSim: o.linkSim, linkSimSeed: 7 } : {}),
+    },
+    devTickets: true,
+    staticDir: join(CLIENT_DIR, 'dist'),
+  });
+  const info = await server.listen();
+  return { baseUrl: info.httpUrl, close: () => server.close() };
+}

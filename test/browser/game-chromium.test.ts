@@ -1,0 +1,111 @@
+/**
+ * The demo game in Debian's Chromium (playwright-core) against the real server: two players
+ * over WebTransport see each other move and chat; the HUD and window.tickwire say WebTransport;
+ * the canvas really draws; with window.WebTransport removed before the page's scripts run, a
+ * page joins over WebSocket within 2 s and plays. Screenshots go to test-results/.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openChromiumPage } from './game-drivers.js';
+import {
+  CHROMIUM_PATH, browserPresent, canvasCheck, chatAcross, ensureClientBuilt, moveAndWatch, startDemoServer, waitFor,
+  waitJoined, type DemoServer, type GamePage,
+} from './game-harness.js';
+
+const present = browserPresent(CHROMIUM_PATH);
+
+describe.skipIf(!present)('demo game in Chromium', () => {
+  let server: DemoServer;
+  let browser: Browser;
+  const closers: Array<() => Promise<void>> = [];
+  let alice: GamePage;
+  let bob: GamePage;
+
+  beforeAll(async () => {
+    await ensureClientBuilt();
+    server = await startDemoServer();
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('two players over WebTransport see each other move and chat', async () => {
+    const a = await openChromiumPage(browser, `${server.baseUrl}/?name=Alice`, 'Alice');
+    closers.push(a.close);
+    const b = await openChromiumPage(browser, `${server.baseUrl}/?name=Bob`, 'Bob');
+    closers.push(b.close);
+    alice = a.game;
+    bob = b.game;
+    const ta = await waitJoined(alice, 2);
+    const tb = await waitJoined(bob, 2);
+    expect(ta.ownEntityId).not.toBe(tb.ownEntityId);
+
+    // HUD and debug object agree on the transport.
+    for (const p of [alice, bob]) {
+      const t = (await p.tw())!;
+      expect(t.transport).toBe('webtransport');
+      expect(t.transportLabel).toBe('WebTransport');
+      expect(await p.text('#hud-transport')).toBe('WebTransport');
+    }
+
+    // Each sees the other move.
+    expect(await moveAndWatch(alice, bob, 'ArrowRight')).toBeGreaterThanOrEqual(20);
+    expect(await moveAndWatch(bob, alice, 'KeyS')).toBeGreaterThanOrEqual(20);
+
+    // A chat line typed in one appears in the other.
+    await chatAcross(alice, bob, 'Alice', 'hello from alice');
+    await chatAcross(bob, alice, 'Bob', 'hi alice, bob here');
+
+    // The HUD shows live numbers.
+    await waitFor('HUD to show snapshots and 2 players', async () => {
+      const t = await bob.tw();
+      return t?.hud?.players === '2' && t.hud.rate !== '0.0 /s' && t.hud.rtt !== '–';
+    });
+  }, 90_000);
+
+  it('draws a canvas that is not blank', async () => {
+    const stats = await canvasCheck(alice, 'game-chromium-alice');
+    await canvasCheck(bob, 'game-chromium-bob');
+    expect(stats.width).toBeGreaterThan(100);
+    // A blank or single-colour canvas has variance ~0 and a handful of colours; the arena, its
+    // grid, two players and their names give far more.
+    expect(stats.variance).toBeGreaterThan(20);
+    expect(stats.colours).toBeGreaterThan(50);
+  }, 30_000);
+
+  it('falls back to WebSocket within 2 s without window.WebTransport, and plays', async () => {
+    const c = await openChromiumPage(browser, `${server.baseUrl}/?name=Carol`, 'Carol', { withoutWebTransport: true });
+    closers.push(c.close);
+    const carol = c.game;
+    const t = await waitJoined(carol, 3);
+    expect(t.transport).toBe('websocket');
+    expect(await carol.text('#hud-transport')).toBe('WebSocket');
+    expect(t.welcomeAt! - t.connectStartedAt!).toBeLessThan(2000);
+    // It plays: the others see Carol move, and Carol sees Alice move.
+    expect(await moveAndWatch(carol, alice, 'ArrowLeft')).toBeGreaterThanOrEqual(20);
+    expect(await moveAndWatch(alice, carol, 'ArrowUp')).toBeGreaterThanOrEqual(20);
+    await chatAcross(carol, bob, 'Carol', 'carol over websocket');
+    await canvasCheck(carol, 'game-chromium-carol-websocket');
+  }, 60_000);
+
+  it('shows visible feedback when chat is rate-limited, then lets the player chat again', async () => {
+    // Type faster than the server's chat rate limit allows (a burst of a few lines), and stop
+    // as soon as the refusal shows, well before the server would call it a flood.
+    for (let i = 0; i < 12; i++) {
+      if ((await bob.tw())?.chatNotice) break;
+      await bob.press('Enter');
+      await bob.type(`line ${i}`);
+      await bob.press('Enter');
+    }
+    const notice = await waitFor('a rate-limit notice', async () => (await bob.tw())?.chatNotice);
+    expect(notice).toMatch(/^Slow down: you can chat again in \d+\.\d s$/);
+    expect(await bob.text('#chat-notice')).toBe(notice);
+    await waitFor('the notice to go once the retry time has passed', async () => (await bob.tw())?.chatNotice === '', 15_000);
+    await chatAcross(bob, alice, 'Bob', 'calm again');
+    expect((await bob.tw())!.connected).toBe(true);
+  }, 60_000);
+});
