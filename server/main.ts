@@ -1,0 +1,103 @@
+/**
+ * The demo server CLI (`npm start`): HTTP + WebSocket on TICKWIRE_HTTP_PORT (8080), HTTP/3
+ * WebTransport on TICKWIRE_WT_PORT (4433), both on TICKWIRE_HOST (127.0.0.1), the dev
+ * certificate from certs/, dev tickets on, and the Pixi client built when missing or stale.
+ * The only module that reads the environment.
+ *
+ * Environment:
+ *   TICKWIRE_HTTP_PORT, TICKWIRE_WT_PORT, TICKWIRE_HOST
+ *   TICKWIRE_NETSIM            link simulator on the UDP path, e.g. "loss=0.05,delay=40,jitter=10"
+ *   TICKWIRE_NETSIM_SEED       its seed (default 1)
+ *   TICKWIRE_TICKET_SECRET     ticket HMAC key (default: random per run; the demo mints its own)
+ *   TICKWIRE_SNAPSHOT_CHANNEL  'unreliable' (default) or 'reliable'
+ *   TICKWIRE_WT=0              serve WebSocket only
+ *   TICKWIRE_BUILD_CLIENT=0    do not build the client bundle
+ *   TICKWIRE_DRAIN_MS          drain deadline on SIGTERM/SIGINT (default 10000)
+ */
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDevCertificate } from '../certs/dev-cert.js';
+import { ensureClientBundle } from './http/client-bundle.js';
+import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS } from './index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+
+function intEnv(name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535 * 1000) {
+    console.error(`${name} must be a non-negative integer, got "${raw}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const host = env.TICKWIRE_HOST || '127.0.0.1';
+  const httpPort = intEnv('TICKWIRE_HTTP_PORT', 8080);
+  const wtPort = intEnv('TICKWIRE_WT_PORT', 4433);
+  const drainMs = intEnv('TICKWIRE_DRAIN_MS', DEFAULT_DRAIN_DEADLINE_MS);
+  const snapshotChannel = env.TICKWIRE_SNAPSHOT_CHANNEL === 'reliable' ? 'reliable' : 'unreliable';
+  const withWt = env.TICKWIRE_WT !== '0';
+  const clientDir = join(root, 'client');
+
+  let staticDir: string | null = join(clientDir, 'dist');
+  if (env.TICKWIRE_BUILD_CLIENT !== '0') {
+    try {
+      const r = await ensureClientBundle({ clientDir, extraSourceDirs: [join(root, 'shared')] });
+      if (r.built) console.log(`client bundle built (${r.reason})`);
+    } catch (error) {
+      console.error(`client bundle build failed, serving the API only: ${(error as Error).message}`);
+      staticDir = null;
+    }
+  }
+
+  const cert = withWt ? await ensureDevCertificate(join(root, 'certs')) : null;
+  const server = createGameServer({
+    ticketSecret: env.TICKWIRE_TICKET_SECRET || randomBytes(32),
+    host,
+    httpPort,
+    devTickets: true,
+    staticDir,
+    snapshotChannel,
+    processMetrics: true,
+    webTransport: cert ? {
+      port: wtPort,
+      certPem: cert.certPem,
+      keyPem: cert.keyPem,
+      linkSim: env.TICKWIRE_NETSIM || undefined,
+      linkSimSeed: intEnv('TICKWIRE_NETSIM_SEED', 1),
+    } : null,
+  });
+  const info = await server.listen();
+  console.log(JSON.stringify({
+    event: 'listening', http: info.httpUrl, webTransport: info.webTransportUrl,
+    certificateSha256: cert?.sha256Base64 ?? null, netsim: env.TICKWIRE_NETSIM || null, snapshotChannel,
+  }));
+  console.log(`tickwire: open ${info.httpUrl}/ in a browser`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      console.log(`${signal} again: closing now`);
+      void server.close().then(() => process.exit(0));
+      return;
+    }
+    stopping = true;
+    console.log(`${signal}: draining (up to ${drainMs} ms)`);
+    void server.drain({ deadlineMs: drainMs }).then(() => process.exit(0), (error) => {
+      console.error(error);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
