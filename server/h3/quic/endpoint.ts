@@ -32,6 +32,11 @@ const MIN_INITIAL_SIZE = 1200;
 /** Kernel socket buffer we ask for: bursts from 1000 sessions must not overflow the default. */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/** `dgram` lookup for addresses that are already IP literals: answers synchronously. */
+function ipLiteralLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, isIPv6(address) ? 6 : 4);
+}
+
 /**
  * An optional filter on the UDP path in both directions (the link simulator plugs in here).
  * `inbound` / `outbound` get each packet and call `deliver` zero or more times, now or later.
@@ -86,6 +91,7 @@ export class QuicEndpoint {
   private readonly sendScratch = Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
   private local: Host = { host: '127.0.0.1', port: 0 };
   private closed = false;
+  private socketClosed = false;
   private readonly counters: QuicEndpointStats = {
     packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
     packetsDroppedMalformed: 0, initialsDroppedLimit: 0, versionNegotiationsSent: 0,
@@ -102,6 +108,9 @@ export class QuicEndpoint {
       type: isIPv6(host) ? 'udp6' : 'udp4',
       recvBufferSize: SOCKET_BUFFER_BYTES,
       sendBufferSize: SOCKET_BUFFER_BYTES,
+      // We only ever send to IP literals (a packet's source address): skip dns.lookup and its
+      // nextTick hop on every send.
+      lookup: ipLiteralLookup,
     });
     this.socket.on('message', (msg, rinfo) => {
       const from = { host: rinfo.address, port: rinfo.port };
@@ -165,15 +174,20 @@ export class QuicEndpoint {
    */
   async close(code = 0, reason = ''): Promise<void> {
     if (this.closed) return;
+    this.closed = true;
     for (const c of this.connections) {
       c.close(true, code, reason);
       c.flush();
     }
-    this.closed = true;
-    this.options.path?.close?.();
     // Let the CONNECTION_CLOSE packets leave the socket before it closes.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const c of [...this.connections]) c.onTimer();
+    this.options.path?.close?.();
+    // Connections would otherwise run their closing-period timers against a closed socket.
+    for (const c of [...this.connections]) c.dispose();
+    this.connections.clear();
+    this.routes.clear();
+    this.dirty.clear();
+    this.socketClosed = true;
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
@@ -201,6 +215,7 @@ export class QuicEndpoint {
   }
 
   private scheduleFlush(conn: QuicConnection): void {
+    if (this.socketClosed) return;
     this.dirty.add(conn);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -227,7 +242,7 @@ export class QuicEndpoint {
   }
 
   private rawSend(packet: Uint8Array, length: number, to: Host): void {
-    if (this.closed && this.connections.size === 0) return;
+    if (this.socketClosed) return;
     this.counters.packetsOut++;
     this.counters.bytesOut += length;
     this.socket.send(packet, 0, length, to.port, to.host);

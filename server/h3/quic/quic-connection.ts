@@ -289,6 +289,22 @@ export class QuicConnection {
   // ---------------------------------------------------------------------------------------
   // Endpoint-facing (internal)
 
+  /**
+   * @internal The endpoint is going away: stop timers and tell the layer above (once) that the
+   * connection is over, as a local close.
+   */
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.closeNotified) {
+      this.closeNotified = true;
+      this.sends.clear();
+      this.pending.clear();
+      this.handler?.onClosed({ byPeer: false, isApp: true, code: 0x100, reason: 'endpoint closed', timedOut: false });
+    }
+    this.finalized = true;
+  }
+
   /** @internal Feeds one UDP payload to quiche, then delivers what became readable. */
   receive(packet: Uint8Array, from: Host): void {
     if (this.finalized) return;
