@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDevCertificate } from '../../certs/dev-cert.js';
+import { NodeWebTransportConstructor } from '../../server/bots/node-webtransport.js';
+import { ErrorCode } from '../../shared/errors.js';
+import type { GameServer } from '../../server/index.js';
+import { joinPlayer, startServer, waitFor, type Player } from './game-fixture.js';
+
+let server: GameServer | null = null;
+const players: Player[] = [];
+
+afterEach(async () => {
+  for (const p of players.splice(0)) p.client.close();
+  await server?.close();
+  server = null;
+});
+
+describe('end to end over WebTransport (GameClient + NodeWebTransport <-> createGameServer on quiche)', () => {
+  it('two players see each other move, chat in order exactly once, resume after the connection is dropped', async () => {
+    const cert = createDevCertificate();
+    const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem } });
+    server = started.server;
+    const join = (id: string, reconnectBaseMs?: number) =>
+      joinPlayer(started.baseUrl, id, { transport: 'webtransport', WebTransport: NodeWebTransportConstructor, reconnectBaseMs });
+    const a = await join('alice', 400);
+    const b = await join('bob');
+    players.push(a, b);
+    expect(a.welcome.transport).toBe('webtransport');
+    expect(b.welcome.transport).toBe('webtransport');
+
+    await waitFor(() => a.positions.has(b.welcome.entityId) && b.positions.has(a.welcome.entityId), 5_000, 'entities');
+    const bStart = { ...a.positions.get(b.welcome.entityId)! };
+    b.client.setInput(-1, 0);
+    await waitFor(() => Math.abs(a.positions.get(b.welcome.entityId)!.x - bStart.x) > 20, 5_000, 'movement');
+
+    for (let i = 0; i < 4; i++) b.client.sendChat(`wt ${i}`);
+    await waitFor(() => a.chat.length === 4 && b.chat.length === 4, 5_000, 'chat');
+    expect(a.chat.map((c) => c.text)).toEqual(['wt 0', 'wt 1', 'wt 2', 'wt 3']);
+
+    // Snapshots rode datagrams: the server's WebTransport session counted them.
+    const aliceConn = server.sessions.getSession('alice')!.conn!;
+    expect(aliceConn.transport).toBe('webtransport');
+    expect(aliceConn.stats().messagesSentUnreliable).toBeGreaterThan(5);
+
+    // The server gives up on alice's connection as if she went silent; she resumes.
+    const resumed = new Promise<boolean>((resolve) => a.client.on('welcome', (w) => resolve(w.resumed)));
+    aliceConn.close(ErrorCode.IDLE_TIMEOUT, 'test: connection dropped');
+    expect(server.sessions.getSession('alice')!.state).toBe('suspended');
+    b.client.sendChat('missed over wt');
+    await waitFor(() => b.chat.length === 5, 2_000, 'bob sees his line');
+    expect(await resumed).toBe(true);
+    await waitFor(() => a.chat.length === 5, 5_000, 'replay');
+    expect(a.chat.map((c) => c.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(a.client.welcome!.entityId).toBe(a.welcome.entityId);
+  });
+});
