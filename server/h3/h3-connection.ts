@@ -27,7 +27,7 @@ import { bump, type H3Counters } from './h3-counters.js';
 import {
   BUFFERED_STREAM_TIMEOUT_MS, CONNECTION_CLOSE_LINGER_MS, CONNECTION_CLOSE_MAX_WAIT_MS,
   MAX_BUFFERED_STREAM_BYTES, MAX_BUFFERED_STREAMS_PER_CONNECTION, MAX_REQUESTS_BEFORE_SETTINGS,
-  MAX_SESSIONS_PER_CONNECTION,
+  MAX_ENDED_SESSIONS_REMEMBERED, MAX_SESSIONS_PER_CONNECTION,
 } from './h3-limits.js';
 
 /** A validated extended CONNECT request (RFC 9220 §3, draft-ietf-webtrans-http3 §3.2). */
@@ -246,6 +246,9 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       this.inStreams.set(id, st);
     }
     this.feed(id, st, data, fin);
+    // A stream whose peer side has ended needs no state: quiche ignores anything more on it.
+    // (Entries of streams still open stay; quiche's stream limits bound how many there are.)
+    if (fin && this.inStreams.get(id)?.kind === 'done') this.inStreams.delete(id);
   }
 
   onStreamReset(id: number, code: number): void {
@@ -260,16 +263,16 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
         return;
       case 'connect':
         // draft-ietf-webtrans-http3 §6: a reset CONNECT stream ends the session abruptly.
-        this.inStreams.set(id, { kind: 'done' });
+        this.inStreams.delete(id);
         this.endSession(st.session, { code: 0, reason: '', byPeer: true }, false);
         return;
       case 'connect-pending':
-        this.inStreams.set(id, { kind: 'done' });
+        this.inStreams.delete(id);
         st.pending.reject({ message: `CONNECT stream reset (${errorCodeName(code)})` });
         return;
       case 'wt': {
         const s = st.stream;
-        this.inStreams.set(id, { kind: 'done' });
+        this.inStreams.delete(id);
         if (!s.readDone) {
           s.readDone = true;
           s.onReset?.(http3CodeToWebTransport(code), code);
@@ -280,14 +283,14 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       case 'wt-buffered':
         clearTimeout(st.timer);
         this.bufferedStreams--;
-        this.inStreams.set(id, { kind: 'done' });
+        this.inStreams.delete(id);
         return;
       case 'request-waiting':
         this.pendingRequests--;
-        this.inStreams.set(id, { kind: 'done' });
+        this.inStreams.delete(id);
         return;
       default:
-        this.inStreams.set(id, { kind: 'done' });
+        this.inStreams.delete(id);
     }
   }
 
@@ -999,6 +1002,11 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     session.closeInfo = info;
     this.sessions.delete(session.id);
     this.ended.add(session.id);
+    if (this.ended.size > MAX_ENDED_SESSIONS_REMEMBERED) {
+      // Forget the oldest: a late stream for it is then buffered and rejected instead.
+      const oldest = this.ended.values().next().value;
+      if (oldest !== undefined) this.ended.delete(oldest);
+    }
     this.counters.sessionsClosed++;
     this.options.policy?.onSessionClosed?.(session);
     if (answerFin && !this.closed) this.quic.write(session.id, new Uint8Array(0), true);

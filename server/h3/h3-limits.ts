@@ -27,8 +27,11 @@ export const MAX_REQUESTS_BEFORE_SETTINGS = 8;
  */
 export const MAX_SESSIONS_PER_CONNECTION = 16;
 
-/** Bytes of the CONNECT stream's capsule stream buffered while a capsule is incomplete. */
-export const MAX_CAPSULE_BUFFER_BYTES = 16 * 1024;
+/**
+ * Ended session ids a connection remembers, to answer their late streams with WT_SESSION_GONE
+ * (older ones get WT_BUFFERED_STREAM_REJECTED after the buffering timeout instead).
+ */
+export const MAX_ENDED_SESSIONS_REMEMBERED = 256;
 
 /**
  * After the last session of a connection ends (both FINs on the CONNECT stream), wait this long
@@ -39,9 +42,6 @@ export const CONNECTION_CLOSE_LINGER_MS = 100;
 
 /** Upper bound on that wait when the peer never answers our CLOSE capsule with its FIN. */
 export const CONNECTION_CLOSE_MAX_WAIT_MS = 1_000;
-
-/** Longest close reason we send in a CLOSE_WEBTRANSPORT_SESSION capsule (draft: 1024 bytes). */
-export const MAX_CLOSE_REASON_BYTES = 1024;
 
 /** Client role: the CONNECT response must arrive within this time or the session fails. */
 export const CONNECT_TIMEOUT_MS = 10_000;
