@@ -10,13 +10,16 @@ import type {
 
 export type TransportPreference = 'auto' | 'webtransport' | 'websocket';
 
-/** Returns a fresh join ticket; called before every connection attempt (tickets expire). */
+/**
+ * Returns a join ticket. Called before the first attempt and again after the server refused the
+ * ticket as expired; other reconnects reuse the last ticket (a resume must name the same player).
+ */
 export type TicketProvider = () => string | Promise<string>;
 
 export interface GameClientOptions {
   /** HTTP origin of the server, e.g. `http://127.0.0.1:8080`. */
   baseUrl: string;
-  /** A join ticket, or a provider called before every attempt. */
+  /** A join ticket, or a provider (see TicketProvider for when it is called). */
   ticket: string | TicketProvider;
   /** Default 'auto': WebTransport first, WebSocket when it is missing, fails or is slow. */
   transport?: TransportPreference;

@@ -93,6 +93,8 @@ export class GameClient {
   private everConnected = false;
   private gotWelcomeOnChannel = false;
   private skipWebTransportOnce = false;
+  /** Ticket reused across reconnects; null = ask the provider. */
+  private ticket: string | null = null;
   private lastServerError: { code: number; message: string } | null = null;
 
   private readonly inputs = new InputHistory();
@@ -253,7 +255,7 @@ export class GameClient {
     // hello timeout.
     let ticket: string;
     try {
-      ticket = await this.opts.ticket();
+      ticket = await this.currentTicket();
     } catch (error) {
       this.attemptFailed({ code: CLOSE_ABNORMAL, reason: `ticket provider failed: ${errorText(error)}`, byPeer: false });
       return;
@@ -293,6 +295,16 @@ export class GameClient {
     // The welcome must follow soon; the silence watchdog doubles as the welcome timeout.
     this.lastHeardAt = this.opts.now();
     this.startWatchdog(WELCOME_TIMEOUT_MS);
+  }
+
+  /**
+   * The ticket for this attempt. Reconnects reuse the last one: a resume must present the same
+   * player, and a provider (a dev endpoint, say) may mint a new player id per call. The provider
+   * is asked again only before the first attempt and after the server said TICKET_EXPIRED.
+   */
+  private async currentTicket(): Promise<string> {
+    if (this.ticket === null) this.ticket = await this.opts.ticket();
+    return this.ticket;
   }
 
   /** Wires a freshly opened channel as the current one. */
@@ -343,6 +355,7 @@ export class GameClient {
 
   private scheduleRetry(cause: CloseEvent): void {
     if (this.stateValue === 'closed') return;
+    if (cause.code === CLOSE_CODES.TICKET_EXPIRED) this.ticket = null;
     const ticketIsFixed = typeof this.options.ticket === 'string';
     if (isTerminalCloseCode(cause.code, ticketIsFixed)) {
       this.finish(cause);

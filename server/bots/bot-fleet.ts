@@ -125,29 +125,6 @@ export async function mintDevTicket(fetchImpl: FetchLike, baseUrl: string, name:
   return json.ticket;
 }
 
-/**
- * Reuse one minted ticket for reconnects (so resume presents the same player) but mint a fresh
- * one once it is this old: dev tickets expire, and a reconnect late in a long run needs a
- * valid one.
- */
-export const TICKET_REUSE_MS = 30_000;
-
-function ticketCache(mint: () => Promise<string>): () => Promise<string> {
-  let cached: { at: number; ticket: Promise<string> } | null = null;
-  return () => {
-    const now = epochNow();
-    if (!cached || now - cached.at > TICKET_REUSE_MS) {
-      const ticket = mint();
-      const entry = { at: now, ticket };
-      cached = entry;
-      ticket.catch(() => {
-        if (cached === entry) cached = null; // a failed mint is retried next attempt
-      });
-    }
-    return cached.ticket;
-  };
-}
-
 interface Bot {
   client: GameClient;
   entityId: number | null;
@@ -183,7 +160,8 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
     const name = `${o.namePrefix ?? 'bot'}${i + 1}`;
     const client = new GameClient({
       baseUrl: o.url,
-      ticket: ticketCache(() => mintDevTicket(fetchImpl, o.url, name, o.room)),
+      // GameClient asks again only when the server says the ticket expired; reconnects reuse it.
+      ticket: () => mintDevTicket(fetchImpl, o.url, name, o.room),
       transport,
       WebSocket: o.WebSocket,
       WebTransport: o.WebTransport,

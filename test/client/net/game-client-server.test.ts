@@ -1,0 +1,148 @@
+/**
+ * GameClient against the real game server (`createGameServer`, port 0) over real sockets:
+ * WebSocket sessions, two players seeing each other move, chat, resume after the socket is cut
+ * with the missed chat replayed, WebTransport fallback, and (when the server offers it)
+ * WebTransport itself.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { GameClient } from '../../../client/net/game-client.js';
+import type { ChatEvent, SnapshotEvent, TransportEvent } from '../../../client/net/game-client-types.js';
+import type { WebTransportConstructor } from '../../../client/net/transport-types.js';
+import { mintDevTicket } from '../../../server/bots/bot-fleet.js';
+import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
+import { startTestServer, type TestServer } from './helpers/game-server.js';
+import { waitFor } from './helpers/scripted-peer.js';
+
+let server: TestServer | null = null;
+let clients: GameClient[] = [];
+afterEach(async () => {
+  for (const c of clients) c.close();
+  clients = [];
+  await server?.close();
+  server = null;
+});
+
+function player(name: string, over: Partial<ConstructorParameters<typeof GameClient>[0]> = {}): GameClient {
+  const baseUrl = server!.baseUrl;
+  const c = new GameClient({
+    baseUrl,
+    ticket: () => mintDevTicket(globalThis.fetch.bind(globalThis), baseUrl, name),
+    transport: 'websocket',
+    WebSocket,
+    WebTransport: NodeWebTransportConstructor,
+    ...over,
+  });
+  clients.push(c);
+  return c;
+}
+
+describe('GameClient with the real server', () => {
+  it('two players over WebSocket see each other move and chat in order exactly once', async () => {
+    server = await startTestServer();
+    const a = player('Ada');
+    const b = player('Bob');
+    const wa = await a.connect();
+    const wb = await b.connect();
+    expect(wa.transport).toBe('websocket');
+    expect(wb.entityId).not.toBe(wa.entityId);
+    a.setInput(1, 0);
+    const seenByB: number[] = [];
+    b.on('snapshot', (s: SnapshotEvent) => {
+      const e = s.entities.find((x) => x.id === wa.entityId);
+      if (e) seenByB.push(e.x);
+    });
+    await waitFor(() => new Set(seenByB).size >= 5, 5_000, 'B sees A move');
+    const chatB: ChatEvent[] = [];
+    b.on('chat', (m) => chatB.push(m));
+    for (const t of ['one', 'two', 'three']) expect(a.sendChat(t)).toBe(true);
+    await waitFor(() => chatB.filter((m) => m.name === 'Ada').length >= 3, 5_000, 'three chat lines');
+    expect(chatB.filter((m) => m.name === 'Ada').map((m) => m.text)).toEqual(['one', 'two', 'three']);
+    const ids = chatB.map((m) => m.id);
+    expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    const s = b.stats();
+    expect(s.connected).toBe(true);
+    expect(s.snapshotsReceived).toBeGreaterThanOrEqual(5);
+    expect(s.snapshotsDropped).toBe(0);
+    expect(s.messagesDropped).toBe(0);
+    await waitFor(() => a.stats().rttMs !== null, 5_000, 'RTT sample');
+  });
+
+  it('resumes after its socket is cut: same entity, and the chat it missed is replayed', async () => {
+    server = await startTestServer();
+    // Track A's sockets so the test can cut the TCP connection under it (no close frame).
+    const sockets: WebSocket[] = [];
+    class TrackedWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        sockets.push(this);
+      }
+    }
+    const a = player('Ada', {
+      WebSocket: TrackedWebSocket,
+      random: () => 0.5,
+      reconnect: { baseMs: 200, maxMs: 1000, maxAttempts: 10 },
+    });
+    const b = player('Bob');
+    const wa = await a.connect();
+    await b.connect();
+    const chatA: ChatEvent[] = [];
+    a.on('chat', (m) => chatA.push(m));
+    b.sendChat('before');
+    await waitFor(() => chatA.some((m) => m.text === 'before'));
+    const welcomes: boolean[] = [];
+    a.on('welcome', (w) => welcomes.push(w.resumed));
+    const retries: number[] = [];
+    a.on('reconnecting', (r) => retries.push(r.delayMs));
+    // Cut A's socket, then talk while A is away.
+    sockets[0].terminate();
+    await waitFor(() => a.state !== 'connected', 3_000, 'A notices the cut');
+    b.sendChat('while away 1');
+    b.sendChat('while away 2');
+    await waitFor(() => welcomes.length === 1, 5_000, 'A resumed');
+    expect(welcomes).toEqual([true]);
+    expect(retries[0]).toBe(100); // 0.5 x 200
+    expect(a.welcome?.entityId).toBe(wa.entityId);
+    await waitFor(() => chatA.some((m) => m.text === 'while away 2'), 5_000, 'missed chat replayed');
+    expect(chatA.map((m) => m.text)).toEqual(['before', 'while away 1', 'while away 2']);
+    expect(a.stats().reconnects).toBe(1);
+  });
+
+  it('auto mode falls back to WebSocket when the WebTransport constructor throws', async () => {
+    server = await startTestServer();
+    class Blocked {
+      constructor() {
+        throw new TypeError('WebTransport disabled');
+      }
+    }
+    const c = player('Cy', { transport: 'auto', WebTransport: Blocked as unknown as WebTransportConstructor });
+    const transports: TransportEvent[] = [];
+    c.on('transport', (t) => transports.push(t));
+    const w = await c.connect();
+    expect(w.transport).toBe('websocket');
+    expect(transports[0]).toEqual({ transport: 'websocket', fallbackReason: 'WebTransport disabled' });
+    await waitFor(() => c.stats().snapshotsReceived >= 3);
+  });
+
+  it('auto mode uses WebTransport when the server offers it, with datagram snapshots', async () => {
+    server = await startTestServer();
+    expect(server.webTransport).toBe(true);
+    const a = player('Ada', { transport: 'auto' });
+    const b = player('Bob', { transport: 'auto' });
+    const wa = await a.connect();
+    await b.connect();
+    expect(wa.transport).toBe('webtransport');
+    a.setInput(0, 1);
+    const ys: number[] = [];
+    b.on('snapshot', (s) => {
+      const e = s.entities.find((x) => x.id === wa.entityId);
+      if (e) ys.push(e.y);
+    });
+    await waitFor(() => new Set(ys).size >= 5, 5_000, 'B sees A move over WebTransport');
+    const got: string[] = [];
+    b.on('chat', (m) => got.push(m.text));
+    a.sendChat('over quic');
+    await waitFor(() => got.includes('over quic'));
+    expect(b.stats().bytesDown.unreliable).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * The bot fleet against the real server on port 0: 2 bots for ~2 s per transport. Rates are
+ * checked against the server's configured 20 Hz snapshot rate (a protocol property, not a
+ * speed): a bot must receive at least 19 snapshots per second, and every chat line one bot sends
+ * must reach the other exactly once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { runBotFleet, type BotTransport } from '../../../server/bots/bot-fleet.js';
+import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
+import { startTestServer, type TestServer } from '../../client/net/helpers/game-server.js';
+
+let server: TestServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+async function run(transport: BotTransport) {
+  server = await startTestServer();
+  return runBotFleet({
+    url: server.baseUrl,
+    transport,
+    count: 2,
+    durationMs: 2_000,
+    seed: 7,
+    chatEveryMs: [300, 700],
+    WebSocket,
+    WebTransport: NodeWebTransportConstructor,
+  });
+}
+
+describe('bot fleet', () => {
+  it('2 bots over WebSocket: >= 19 snapshots/s each, every chat line delivered to the other', async () => {
+    const r = await run('ws');
+    expect(r).toMatchObject({ transport: 'ws', clients: 2, connected: 2, errors: 0, reconnects: 0 });
+    expect(r.snapshotsPerSec).toBeGreaterThanOrEqual(19);
+    expect(r.chatSent).toBeGreaterThan(0);
+    expect(r.chatReceived).toBe(r.chatSent); // 2 bots: each line reaches the one other bot
+    expect(r.chatExpected).toBe(r.chatSent);
+    expect(r.downBytesPerSecPerClient).toBeGreaterThan(0);
+    expect(r.upBytesPerSecPerClient).toBeGreaterThan(0);
+    expect(r.rttP50Ms).not.toBeNull();
+    expect(r.snapshotAgeMsP50).not.toBeNull();
+    expect(r.snapshotGapMsP99).not.toBeNull();
+  });
+
+  it('2 bots over WebTransport: >= 19 snapshots/s each, every chat line delivered to the other', async () => {
+    const r = await run('wt');
+    expect(r).toMatchObject({ transport: 'wt', clients: 2, connected: 2, errors: 0, reconnects: 0 });
+    expect(r.snapshotsPerSec).toBeGreaterThanOrEqual(19);
+    expect(r.chatSent).toBeGreaterThan(0);
+    expect(r.chatReceived).toBe(r.chatSent);
+  });
+});
