@@ -529,6 +529,11 @@ export class QuicConnection {
       }
     }
     this.pending.delete(id);
+    if (st.finSent) {
+      // Everything including FIN is quiche's now: nothing left to track on our side.
+      this.sends.delete(id);
+      return;
+    }
     if (st.wantWritable && st.queuedBytes <= STREAM_WRITABLE_LOW_WATER_BYTES) {
       st.wantWritable = false;
       this.handler?.onStreamWritable(id);

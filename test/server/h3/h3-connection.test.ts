@@ -146,6 +146,19 @@ describe('request streams and extended CONNECT (RFC 9114 §4, RFC 9220)', () => 
     expect(c.closeInfo?.code).toBe(H3_FRAME_UNEXPECTED);
   });
 
+  it('answers 1,200 requests on one connection: per-stream state is released as streams end', async () => {
+    const { raw } = await setup();
+    const c = await raw();
+    c.openControl();
+    // Batches below the peer's stream limit (100): each batch's streams end before the next.
+    for (let batch = 0; batch < 24; batch++) {
+      const ids = Array.from({ length: 50 }, () => c.request([[':method', 'GET'], [':scheme', 'https'], [':authority', 'x'], [':path', '/']]));
+      for (const id of ids) expect(await c.outcome(id)).toEqual({ kind: 'status', status: 400 });
+      for (const id of ids) c.streams.delete(id);
+    }
+    expect(c.alive).toBe(true);
+  }, 30_000);
+
   it('a CONNECT that arrives before the client SETTINGS waits for them', async () => {
     const { raw, port } = await setup();
     const c = await raw();
