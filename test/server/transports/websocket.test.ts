@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyWebsocket from '@fastify/websocket';
+import WebSocket from 'ws';
+import { ErrorCode } from '../../../shared/errors.js';
+import { SNAPSHOT_MESSAGE_ID } from '../../../shared/messages.js';
+import {
+  WebSocketConnection, WS_RELIABLE_BUFFER_LIMIT_BYTES, WS_UNRELIABLE_HIGH_WATER_BYTES,
+} from '../../../server/transports/websocket.js';
+
+let app: FastifyInstance | null = null;
+let client: WebSocket | null = null;
+
+afterEach(async () => {
+  client?.terminate();
+  await app?.close();
+  app = null;
+  client = null;
+});
+
+/** A real fastify WebSocket route on port 0 and a real `ws` client connected to it. */
+async function pair(): Promise<{ conn: WebSocketConnection; ws: WebSocket; received: Uint8Array[] }> {
+  app = Fastify();
+  await app.register(fastifyWebsocket);
+  let resolveConn!: (c: WebSocketConnection) => void;
+  const connP = new Promise<WebSocketConnection>((r) => { resolveConn = r; });
+  app.get('/ws', { websocket: true }, (socket, req) => resolveConn(new WebSocketConnection(socket, req.ip)));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as { port: number }).port;
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  client = ws;
+  const received: Uint8Array[] = [];
+  ws.on('message', (d: Buffer) => received.push(new Uint8Array(d)));
+  ws.on('error', () => {});
+  await new Promise<void>((r, j) => { ws.once('open', () => r()); ws.once('error', j); });
+  return { conn: await connP, ws, received };
+}
+
+/** A snapshot-like unreliable message: snapshot id byte, u32 sequence, padding to 1000 bytes. */
+function numbered(seq: number): Uint8Array {
+  const b = new Uint8Array(1000);
+  b[0] = SNAPSHOT_MESSAGE_ID;
+  new DataView(b.buffer).setUint32(1, seq);
+  return b;
+}
+const seqOf = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(1);
+
+describe('WebSocketConnection over a real socket', () => {
+  it('routes by message id: unreliable ids to onUnreliable, reliable ones to onReliable', async () => {
+    const { conn, ws } = await pair();
+    const got: string[] = [];
+    conn.onReliable = (b) => got.push(`r${b[0]}`);
+    conn.onUnreliable = (b) => got.push(`u${b[0]}`);
+    ws.send(new Uint8Array([1, 0x80]));
+    ws.send(new Uint8Array([32, 0x80]));
+    ws.send(new Uint8Array([50, 0x80])); // unknown id in the unreliable range
+    ws.send(new Uint8Array([20, 0x80])); // unknown id in the reliable range
+    const deadline = Date.now() + 5000;
+    while (got.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual(['r1', 'u32', 'u50', 'r20']);
+    expect(conn.stats().bytesReceivedReliable).toBe(4);
+    expect(conn.stats().bytesReceivedUnreliable).toBe(4);
+  });
+
+  it('latest-wins: under congestion an older snapshot is replaced, never queued behind a newer one', async () => {
+    const { conn, ws, received } = await pair();
+    ws.pause(); // the reader stops: kernel buffers fill, then ws's own buffer grows
+    let sent = 0;
+    const MAX_MESSAGES = 50_000; // 50 MB at most; loopback buffers fill long before
+    while (conn.stats().unreliableReplaced < 20 && sent < MAX_MESSAGES) {
+      expect(conn.sendUnreliable(numbered(++sent), { replaceKey: 'snapshot' })).toBe(true);
+      if (sent % 200 === 0) await new Promise((r) => setImmediate(r)); // let libuv write
+    }
+    expect(conn.stats().unreliableReplaced).toBeGreaterThanOrEqual(20);
+    expect(conn.bufferedAmount).toBeGreaterThanOrEqual(WS_UNRELIABLE_HIGH_WATER_BYTES);
+    // ws's buffer stays bounded: it never took the replaced messages.
+    expect(conn.bufferedAmount).toBeLessThan(WS_UNRELIABLE_HIGH_WATER_BYTES + 2 * 1024);
+    ws.resume();
+    const deadline = Date.now() + 10_000;
+    while ((received.length === 0 || seqOf(received.at(-1)!) !== sent) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const seqs = received.map(seqOf);
+    expect(seqs.at(-1)).toBe(sent); // the freshest one arrives
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!); // never stale after fresh
+    expect(seqs.length).toBe(sent - conn.stats().unreliableReplaced - conn.stats().unreliableDropped);
+  });
+
+  it('a reader that stops on the reliable channel is closed with SLOW_CONSUMER', async () => {
+    const { conn, ws } = await pair();
+    let closeCode = 0;
+    ws.on('close', (code) => { closeCode = code; });
+    let serverClose: number | null = null;
+    conn.onClose = (info) => { serverClose = info.code; };
+    ws.pause();
+    const chunk = new Uint8Array(64 * 1024).fill(1);
+    let ok = true;
+    let n = 0;
+    const MAX_CHUNKS = 2_000; // 128 MB bound
+    while (ok && n < MAX_CHUNKS) {
+      ok = conn.sendReliable(chunk);
+      n++;
+      if (n % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(ok).toBe(false);
+    expect(serverClose).toBe(ErrorCode.SLOW_CONSUMER);
+    expect(conn.closed).toBe(true);
+    expect(conn.bufferedAmount).toBeLessThanOrEqual(WS_RELIABLE_BUFFER_LIMIT_BYTES + chunk.length + 1024);
+    ws.resume();
+    const deadline = Date.now() + 10_000;
+    while (closeCode === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(closeCode).toBe(ErrorCode.SLOW_CONSUMER);
+  });
+
+  it('refuses unreliable messages over maxUnreliableSize and everything after close', async () => {
+    const { conn } = await pair();
+    expect(conn.sendUnreliable(new Uint8Array(conn.maxUnreliableSize + 1))).toBe(false);
+    expect(conn.stats().unreliableDropped).toBe(1);
+    conn.close(ErrorCode.NORMAL, 'done');
+    conn.close(ErrorCode.NORMAL, 'twice is fine');
+    expect(conn.sendReliable(new Uint8Array([1]))).toBe(false);
+    expect(conn.sendUnreliable(new Uint8Array([32]))).toBe(false);
+  });
+});
