@@ -1,0 +1,89 @@
+/**
+ * Server process of one benchmark run: `createGameServer` (server/index.ts) with the standard
+ * scene as every room's definition, on 127.0.0.1 with OS-chosen ports, dev tickets on (the
+ * clients mint their own). Reports its ports over IPC, then over the window: CPU (user + system)
+ * per wall second, RSS, event-loop utilisation, simulation steps per second actually run by the
+ * room's tick loop and the duration of each step (both from a timing wrapper around the scene's
+ * own `onTick`, which changes nothing it does).
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createDevCertificate } from '../../certs/dev-cert.js';
+import { createGameServer } from '../../server/index.js';
+import { standardScene } from '../../server/rooms/standard-scene.js';
+import type { RoomContext, RoomDefinition } from '../../server/rooms/types.js';
+import { childIpc, type ServerReport } from './ipc.js';
+import { SampleReservoir, mean, percentile } from './stats.js';
+
+/** Step durations kept: 60 Hz for over a minute. */
+const TICK_SAMPLE_LIMIT = 5_000;
+
+let steps = 0;
+let lastRoom: RoomContext | null = null;
+const tickMs = new SampleReservoir(TICK_SAMPLE_LIMIT);
+
+/** The standard scene, its `onTick` timed and counted. */
+const timedScene: RoomDefinition = {
+  ...standardScene,
+  onTick(room, dtSeconds) {
+    const t0 = performance.now();
+    standardScene.onTick?.(room, dtSeconds);
+    tickMs.add(performance.now() - t0);
+    steps++;
+    lastRoom = room;
+  },
+};
+
+// A fresh in-memory ECDSA P-256 certificate; clients pin it by the hash /api/connect-info publishes.
+const cert = createDevCertificate();
+const server = createGameServer({
+  ticketSecret: randomBytes(32),
+  host: '127.0.0.1',
+  httpPort: 0,
+  webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem },
+  devTickets: true,
+  // The dev ticket endpoint names room 'arena'; every room id gets the timed standard scene.
+  defaultRoom: timedScene,
+});
+const address = await server.listen();
+
+interface Window {
+  t0: number;
+  cpu0: NodeJS.CpuUsage;
+  elu0: ReturnType<typeof performance.eventLoopUtilization>;
+  steps0: number;
+}
+let win: Window | null = null;
+
+const send = childIpc((c) => {
+  if (c.cmd === 'start') {
+    tickMs.reset();
+    win = { t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps };
+    send({ ev: 'started' });
+  } else if (c.cmd === 'stop') {
+    const w = win;
+    if (!w) throw new Error('stop before start');
+    win = null;
+    const wallS = (performance.now() - w.t0) / 1000;
+    const cpu = process.cpuUsage(w.cpu0);
+    const ticks = tickMs.values();
+    const report: ServerReport = {
+      wallS,
+      cpuPerWallS: (cpu.user + cpu.system) / 1e6 / wallS,
+      rssMB: process.memoryUsage().rss / 2 ** 20,
+      eventLoopUtilization: performance.eventLoopUtilization(w.elu0).utilization,
+      simHz: (steps - w.steps0) / wallS,
+      skippedSteps: null,
+      tickMsMean: mean(ticks),
+      tickMsP99: percentile(ticks, 99),
+      players: lastRoom ? (lastRoom as RoomContext).players.size : 0,
+      inputsPerSec: null,
+    };
+    send({ ev: 'stopped', report });
+  } else if (c.cmd === 'exit') {
+    void Promise.resolve(server.close()).finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 1_000).unref();
+  }
+});
+
+send({ ev: 'ready', httpPort: address.httpPort, wtPort: address.webTransportPort, baseUrl: address.httpUrl });
