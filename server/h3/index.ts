@@ -40,12 +40,25 @@
  *
  * ## Node client (`NodeWebTransport`)
  * The W3C `WebTransport` subset client/net uses: `new NodeWebTransport(url, {
- * serverCertificateHashes, caPem?, allowAnyCertificate?, origin?, idleTimeoutMs?, endpoint? })`,
- * `ready`, `closed` (resolves `{ closeCode, reason }` on a session close, rejects on a
- * connection failure), `draining`, `datagrams.{readable, writable, createWritable(),
- * maxDatagramSize}`, `createBidirectionalStream()`, `createUnidirectionalStream()`,
- * `incomingBidirectionalStreams`, `incomingUnidirectionalStreams`, `close({ closeCode, reason })`,
- * plus `session` (the underlying `WebTransportSession`).
+ * serverCertificateHashes, caPem?, allowAnyCertificate?, origin?, idleTimeoutMs?, endpoint?,
+ * connectTimeoutMs?, linkSim?, linkSimSeed?, closeConnectionWhenDone? })`, `ready`, `closed`
+ * (resolves `{ closeCode, reason }` when the session is closed by either side, rejects with a
+ * `WebTransportError` when the connection is lost or the CONNECT is refused), `draining`,
+ * `datagrams.{readable, writable, createWritable(), maxDatagramSize}`,
+ * `createBidirectionalStream()`, `createUnidirectionalStream()`, `incomingBidirectionalStreams`,
+ * `incomingUnidirectionalStreams`, `close({ closeCode, reason })`. Extras: `session` (the
+ * underlying `WebTransportSession`), `maxDatagramSize`, `responseStatus` (status of a refused
+ * CONNECT), `connectionCloseInfo`, `stats()` (HTTP/3 counters incl. GOAWAY/DRAIN received),
+ * `datagramsDroppedIncoming`. Without a pin or CA it refuses to start unless
+ * `allowAnyCertificate: true`. Many clients can share one UDP socket through `endpoint`
+ * (`await QuicEndpoint.bind({})`).
+ *
+ * ## Limits (named constants)
+ * quic/limits.ts: STREAM_WRITE_QUEUE_LIMIT_BYTES (1 MiB per stream, writes refused beyond),
+ * DATAGRAM_SEND_QUEUE_LEN (64, drops beyond), MAX_CONNECTIONS, MAX_HANDSHAKING_CONNECTIONS,
+ * MAX_TRACKED_STREAMS_PER_CONNECTION; h3-limits.ts: buffered early streams, sessions per
+ * connection, close linger; client/: DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT,
+ * STREAM_READ_BUFFER_LIMIT_BYTES.
  */
 export { WebTransportServer, DEFAULT_MAX_SESSIONS } from './server.js';
 export type { WebTransportServerOptions, WebTransportServerStats, Clock } from './server.js';
