@@ -30,6 +30,8 @@ const JOIN_ALL_TIMEOUT_MS = 150_000;
  * (the server, the load and the observer share two cores); a fresh client then tries again.
  */
 const JOIN_ATTEMPTS = 3;
+/** A progress line on stderr every this many joins. */
+const JOIN_PROGRESS_EVERY = 64;
 const ERROR_LIMIT = 10;
 
 const args = argMap(process.argv.slice(2));
@@ -133,6 +135,10 @@ async function joinWorker(): Promise<void> {
       try {
         await client.connect();
         clients.push(client);
+        if (clients.length % JOIN_PROGRESS_EVERY === 0) {
+          const live = clients.filter((c) => c.connected).length;
+          process.stderr.write(`load: ${clients.length}/${count} joined, ${live} still connected, ${failed} failed attempts, ${Math.round(epochNow() - t0)} ms\n`);
+        }
         break;
       } catch (err) {
         failed++;
