@@ -55,7 +55,7 @@ function fmt(v: number): string {
 export function lineChart(opts: ChartOptions): string {
   const width = opts.width ?? 720;
   const height = opts.height ?? 420;
-  const m = { left: 70, right: 170, top: 44, bottom: 56 };
+  const m = { left: 70, right: 200, top: 44, bottom: 56 };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
   const finite = opts.series.flatMap((s) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
