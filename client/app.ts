@@ -203,7 +203,9 @@ export class GameApp {
       errors: () => [...this.errors],
       stats: () => c.stats(),
       samples: (sinceMs?: number) => this.samples.since(sinceMs ?? -Infinity),
+      clientPointOf: (x: number, y: number) => this.renderer?.toClient(x, y) ?? null,
       now: () => this.now(),
+      pointerTarget: () => this.input?.pointerTarget ?? null,
       connectStartedAt: () => this.connectStartedAt,
       welcomeAt: () => this.welcomeAt,
     };

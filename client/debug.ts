@@ -8,10 +8,11 @@
  * the newest snapshot), interpDelayMs, interpTargetMs, jitterMs, starvedFrames,
  * predictionCorrection, chat (visible lines "name: text"), chatNotice, chatRejected,
  * ownEntityId, playerId, name, renderer ('webgl' | 'webgpu' | 'canvas'), frames, positions (this
- * frame's drawn entities), hud (the HUD's texts), status, fallbackReason, errors, stats (the
+ * frame's drawn entities), pointerTarget (world point a click or tap set), hud (the HUD's texts), status, fallbackReason, errors, stats (the
  * GameClient's), now (the page clock), connectStartedAt and welcomeAt (page clock when connecting
- * started and when the first welcome arrived). Method: samples(sinceMs?) returns the per-frame drawn
- * positions recorded since a page-clock time (see FrameSampleRing).
+ * started and when the first welcome arrived). Methods: samples(sinceMs?) returns the per-frame
+ * drawn positions recorded since a page-clock time (see FrameSampleRing); clientPointOf(x, y)
+ * the page point (CSS pixels) where a world point is drawn.
  */
 import type { FrameEntity } from './game/world-view.js';
 
@@ -50,12 +51,16 @@ export class FrameSampleRing {
 
 type Source = Record<string, (...args: never[]) => unknown>;
 
-/** Defines `target.tickwire` as a frozen object of getters (and the `samples` method). */
+/** Entries of the source that are methods (with arguments) rather than getters. */
+const METHODS = new Set(['samples', 'clientPointOf']);
+
+/** Defines `target.tickwire` as a frozen object of getters (and the query methods). */
 export function installDebugObject(target: object, source: Source): void {
   const obj: Record<string, unknown> = {};
   for (const [key, fn] of Object.entries(source)) {
-    if (key === 'samples') {
-      Object.defineProperty(obj, key, { value: (since?: number) => structuredClone((fn as (s?: number) => unknown)(since)), enumerable: true });
+    if (METHODS.has(key)) {
+      const f = fn as (...args: unknown[]) => unknown;
+      Object.defineProperty(obj, key, { value: (...args: unknown[]) => copy(f(...args)), enumerable: true });
     } else {
       Object.defineProperty(obj, key, { get: () => copy((fn as () => unknown)()), enumerable: true });
     }

@@ -172,6 +172,12 @@ export class ArenaRenderer {
     return { x, y };
   }
 
+  /** Client (CSS pixel) point where world point (x, y) is drawn. */
+  toClient(x: number, y: number): { x: number; y: number } {
+    const rect = this.app.canvas.getBoundingClientRect();
+    return { x: rect.left + this.arena.x + x * this.scale, y: rect.top + this.arena.y + y * this.scale };
+  }
+
   destroy(): void {
     this.app.destroy(true, { children: true });
   }

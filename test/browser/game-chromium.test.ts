@@ -2,13 +2,14 @@
  * The demo game in Debian's Chromium (playwright-core) against the real server: two players
  * over WebTransport see each other move and chat; the HUD and window.tickwire say WebTransport;
  * the canvas really draws; with window.WebTransport removed before the page's scripts run, a
- * page joins over WebSocket within 2 s and plays. Screenshots go to test-results/.
+ * page joins over WebSocket within 2 s and plays (keys, and touch taps); click and tap move the
+ * player toward the point; a rate-limited chat line gets visible feedback. Screenshots go to test-results/.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openChromiumPage } from './game-drivers.js';
 import {
-  CHROMIUM_PATH, browserPresent, canvasCheck, chatAcross, ensureClientBuilt, moveAndWatch, startDemoServer, waitFor,
+  CHROMIUM_PATH, browserPresent, canvasCheck, chatAcross, ensureClientBuilt, moveAndWatch, pointAndWatch, startDemoServer, waitFor,
   waitJoined, type DemoServer, type GamePage,
 } from './game-harness.js';
 
@@ -49,12 +50,16 @@ describe.skipIf(!present)('demo game in Chromium', () => {
       const t = (await p.tw())!;
       expect(t.transport).toBe('webtransport');
       expect(t.transportLabel).toBe('WebTransport');
-      expect(await p.text('#hud-transport')).toBe('WebTransport');
+      // The HUD refreshes a few times a second.
+      await waitFor(`${p.label}'s HUD to say WebTransport`, async () => (await p.text('#hud-transport')) === 'WebTransport');
     }
 
     // Each sees the other move.
     expect(await moveAndWatch(alice, bob, 'ArrowRight')).toBeGreaterThanOrEqual(20);
     expect(await moveAndWatch(bob, alice, 'KeyS')).toBeGreaterThanOrEqual(20);
+
+    // Click to walk: Bob sees Alice head for the point she clicked.
+    await pointAndWatch(alice, bob, 'click');
 
     // A chat line typed in one appears in the other.
     await chatAcross(alice, bob, 'Alice', 'hello from alice');
@@ -78,16 +83,18 @@ describe.skipIf(!present)('demo game in Chromium', () => {
   }, 30_000);
 
   it('falls back to WebSocket within 2 s without window.WebTransport, and plays', async () => {
-    const c = await openChromiumPage(browser, `${server.baseUrl}/?name=Carol`, 'Carol', { withoutWebTransport: true });
+    const c = await openChromiumPage(browser, `${server.baseUrl}/?name=Carol`, 'Carol', { withoutWebTransport: true, touch: true });
     closers.push(c.close);
     const carol = c.game;
     const t = await waitJoined(carol, 3);
     expect(t.transport).toBe('websocket');
-    expect(await carol.text('#hud-transport')).toBe('WebSocket');
+    await waitFor("Carol's HUD to say WebSocket", async () => (await carol.text('#hud-transport')) === 'WebSocket');
     expect(t.welcomeAt! - t.connectStartedAt!).toBeLessThan(2000);
     // It plays: the others see Carol move, and Carol sees Alice move.
     expect(await moveAndWatch(carol, alice, 'ArrowLeft')).toBeGreaterThanOrEqual(20);
     expect(await moveAndWatch(alice, carol, 'ArrowUp')).toBeGreaterThanOrEqual(20);
+    // Touch: a tap sets the point to walk to, as a click does.
+    await pointAndWatch(carol, bob, 'tap');
     await chatAcross(carol, bob, 'Carol', 'carol over websocket');
     await canvasCheck(carol, 'game-chromium-carol-websocket');
   }, 60_000);

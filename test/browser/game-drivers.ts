@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser as PwBrowser, type Page as PwPage } from 'playwright-core';
 import puppeteer, { type Browser as PpBrowser, type Page as PpPage } from 'puppeteer-core';
 import {
-  CHROMIUM_ARGS, CHROMIUM_PATH, FIREFOX_PATH, pixelStatsInPage, readTickwireInPage, samplesInPage, setPanelsInPage,
+  CHROMIUM_ARGS, CHROMIUM_PATH, FIREFOX_PATH, clientPointInPage, pixelStatsInPage, readTickwireInPage, samplesInPage, setPanelsInPage,
   type GamePage,
 } from './game-harness.js';
 
@@ -21,11 +21,13 @@ export async function launchChromium(): Promise<PwBrowser> {
 export interface ChromiumPageOptions {
   /** Remove window.WebTransport before any page script runs (the fallback test). */
   withoutWebTransport?: boolean;
+  /** A touch screen (a phone-like page), so taps are real touch pointer events. */
+  touch?: boolean;
 }
 
 /** Opens `url` in a fresh browser context (its own storage, like another person's browser). */
 export async function openChromiumPage(browser: PwBrowser, url: string, label: string, o: ChromiumPageOptions = {}): Promise<{ page: PwPage; game: GamePage; close(): Promise<void> }> {
-  const context = await browser.newContext({ viewport: VIEWPORT });
+  const context = await browser.newContext({ viewport: VIEWPORT, hasTouch: o.touch === true });
   if (o.withoutWebTransport) {
     await context.addInitScript(() => {
       delete (window as { WebTransport?: unknown }).WebTransport;
@@ -44,6 +46,9 @@ export async function openChromiumPage(browser: PwBrowser, url: string, label: s
     keyUp: (k) => page.keyboard.up(k),
     press: (k) => page.keyboard.press(k),
     type: (t) => page.keyboard.type(t),
+    clientPointOf: (x, y) => page.evaluate(clientPointInPage, { x, y }),
+    click: (x, y) => page.mouse.click(x, y),
+    ...(o.touch ? { tap: (x: number, y: number) => page.touchscreen.tap(x, y) } : {}),
     screenshot: async (path) => (await page.screenshot({ path })).toString('base64'),
     pixelStats: (b64) => page.evaluate(pixelStatsInPage, b64),
     panels: (v) => page.evaluate(setPanelsInPage, v),
@@ -100,6 +105,8 @@ export async function openFirefoxPage(browser: PpBrowser, url: string, label: st
     keyUp: (k) => page.keyboard.up(k as never),
     press: (k) => page.keyboard.press(k as never),
     type: (t) => page.keyboard.type(t),
+    clientPointOf: (x, y) => page.evaluate(clientPointInPage, { x, y }),
+    click: (x, y) => page.mouse.click(x, y),
     screenshot: async (path) => Buffer.from(await page.screenshot({ path: path as `${string}.png` })).toString('base64'),
     pixelStats: (b64) => page.evaluate(pixelStatsInPage, b64),
     panels: (v) => page.evaluate(setPanelsInPage, v),

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchFirefox, openFirefoxPage, type FirefoxHandle } from './game-drivers.js';
 import {
-  FIREFOX_PATH, browserPresent, canvasCheck, chatAcross, ensureClientBuilt, moveAndWatch, startDemoServer, waitJoined,
+  FIREFOX_PATH, browserPresent, canvasCheck, chatAcross, ensureClientBuilt, moveAndWatch, startDemoServer, waitFor, waitJoined,
   type DemoServer,
 } from './game-harness.js';
 
@@ -41,7 +41,8 @@ describe.skipIf(!present)('demo game in Firefox ESR', () => {
     for (const p of [fiona, felix]) {
       const t = (await p.tw())!;
       expect(t.transport).toBe('webtransport');
-      expect(await p.text('#hud-transport')).toBe('WebTransport');
+      // The HUD refreshes a few times a second.
+      await waitFor(`${p.label}'s HUD to say WebTransport`, async () => (await p.text('#hud-transport')) === 'WebTransport');
     }
     expect(await moveAndWatch(fiona, felix, 'ArrowRight')).toBeGreaterThanOrEqual(20);
     expect(await moveAndWatch(felix, fiona, 'ArrowDown')).toBeGreaterThanOrEqual(20);

@@ -3,7 +3,7 @@
  * client bundle when stale, finds and launches the system browsers, and measures what the page
  * publishes on `window.tickwire`.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,19 +35,35 @@ export function browserPresent(path: string): boolean {
   }
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
+/** Files the bundle is built from: everything under client/ except its output and dotfiles. */
+function sourceFiles(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === 'dist' || entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
     const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+    if (entry.isDirectory()) sourceFiles(p, out);
+    else out.push(p);
   }
-  return newest;
+  return out;
 }
 
-/** True when client/dist is missing or older than a file under client/. */
+/**
+ * Hash of the client sources (paths and contents). Timestamps are not enough: another process
+ * may finish a build from older sources after a file was saved, leaving a bundle newer than
+ * its sources yet stale.
+ */
+function sourceHash(): string {
+  const h = createHash('sha256');
+  for (const f of sourceFiles(CLIENT_DIR).sort()) h.update(f).update('\0').update(readFileSync(f)).update('\0');
+  return h.digest('hex');
+}
+
+/** Where a build done by these tests records the source hash it was built from. */
+const HASH_FILE = join(CLIENT_DIR, 'dist', '.tickwire-source-hash');
+
+/** True when client/dist is missing or was not built (by these tests) from the current sources. */
 export function clientBundleStale(): boolean {
-  return !existsSync(DIST_INDEX) || statSync(DIST_INDEX).mtimeMs < newestMtime(CLIENT_DIR);
+  if (!existsSync(DIST_INDEX) || !existsSync(HASH_FILE)) return true;
+  return readFileSync(HASH_FILE, 'utf8').trim() !== sourceHash();
 }
 
 /** Longest a build may hold the lock before another test process takes it over. */
@@ -78,8 +94,11 @@ export async function ensureClientBuilt(): Promise<void> {
   }
   try {
     if (!clientBundleStale()) return; // another worker built it while we waited
+    // Hash before building: if a source changes during the build, the next check rebuilds.
+    const hash = sourceHash();
     const { build } = await import('vite');
     await build({ configFile: join(CLIENT_DIR, 'vite.config.ts'), logLevel: 'warn' });
+    writeFileSync(HASH_FILE, hash);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -223,6 +242,7 @@ export interface TickwireView {
   errors: string[];
   status: string;
   datagramsLost: number;
+  pointerTarget: { x: number; y: number } | null;
 }
 
 /** Runs in the page: copies the fields above out of `window.tickwire` (null before it exists). */
@@ -235,7 +255,7 @@ export function readTickwireInPage(): TickwireView | null {
     snapshotsReceived: t.snapshotsReceived, entities: t.entities, interpDelayMs: t.interpDelayMs, chat: t.chat,
     chatNotice: t.chatNotice, ownEntityId: t.ownEntityId, renderer: t.renderer, frames: t.frames, positions: t.positions,
     hud: t.hud, connectStartedAt: t.connectStartedAt, welcomeAt: t.welcomeAt, now: t.now, errors: t.errors,
-    status: t.status, datagramsLost: stats.datagramsLost,
+    status: t.status, datagramsLost: stats.datagramsLost, pointerTarget: t.pointerTarget,
   } as TickwireView;
 }
 
@@ -249,12 +269,24 @@ export interface GamePage {
   keyUp(key: string): Promise<void>;
   press(key: string): Promise<void>;
   type(text: string): Promise<void>;
+  /** Page point (CSS pixels) where a world point is drawn. */
+  clientPointOf(x: number, y: number): Promise<{ x: number; y: number } | null>;
+  /** A mouse click at a page point (CSS pixels). */
+  click(x: number, y: number): Promise<void>;
+  /** A touch tap at a page point, where the page was opened with touch support. */
+  tap?(x: number, y: number): Promise<void>;
   /** Full-page screenshot saved at `path`, returned as base64 PNG. */
   screenshot(path: string): Promise<string>;
   /** Runs pixelStatsInPage on a base64 PNG. */
   pixelStats(b64: string): Promise<PixelStats>;
   /** Hides (or shows again) the HTML panels so a screenshot shows only the canvas. */
   panels(visible: boolean): Promise<void>;
+}
+
+/** Runs in the page. */
+export function clientPointInPage(p: { x: number; y: number }): { x: number; y: number } | null {
+  const t = (window as unknown as { tickwire: { clientPointOf(x: number, y: number): { x: number; y: number } | null } }).tickwire;
+  return t.clientPointOf(p.x, p.y);
 }
 
 /** Runs in the page. */
@@ -324,6 +356,41 @@ export async function chatAcross(from: GamePage, to: GamePage, senderName: strin
   const want = `${senderName}: ${text}`;
   await waitFor(`${to.label} to show "${want}"`, async () => (await to.tw())?.chat.includes(want));
   await waitFor(`${from.label} to show its own line`, async () => (await from.tw())?.chat.includes(want));
+}
+
+/**
+ * World points a pointer test walks to: inside the arena and clear of the HUD (top left) and
+ * the chat panel (bottom right) at the test viewport.
+ */
+const POINTER_TARGETS = [{ x: 250, y: 250 }, { x: 650, y: 250 }, { x: 250, y: 650 }, { x: 650, y: 650 }];
+
+/**
+ * `mover` clicks or taps the arena at the world point farthest from itself (of a few clear of
+ * the panels); waits until `viewer` has drawn the mover `distance` units closer to the point
+ * the page took as its target. Returns that target.
+ */
+export async function pointAndWatch(mover: GamePage, viewer: GamePage, how: 'click' | 'tap', distance = 20): Promise<{ x: number; y: number }> {
+  const me = (await mover.tw())?.positions.find((p) => p.own);
+  if (!me) throw new Error(`${mover.label} has no entity`);
+  const aim = [...POINTER_TARGETS].sort((a, b) => torusDistance(me, b) - torusDistance(me, a))[0];
+  const at = await mover.clientPointOf(aim.x, aim.y);
+  if (!at) throw new Error('no renderer');
+  const start = await waitFor(`${viewer.label} to draw ${mover.label}`, () => seenAt(viewer, me.id));
+  if (how === 'tap') {
+    if (!mover.tap) throw new Error(`${mover.label} has no touch screen`);
+    await mover.tap(at.x, at.y);
+  } else {
+    await mover.click(at.x, at.y);
+  }
+  const target = await waitFor(`${mover.label} to take a pointer target`, async () => (await mover.tw())?.pointerTarget);
+  // The page mapped the pointer back to (nearly) the world point we aimed at.
+  if (torusDistance(target, aim) > 2) throw new Error(`pointer mapped to ${JSON.stringify(target)}, aimed at ${JSON.stringify(aim)}`);
+  const d0 = torusDistance(start, target);
+  await waitFor(`${viewer.label} to see ${mover.label} walk ${distance} units toward the ${how}`, async () => {
+    const now = await seenAt(viewer, me.id);
+    return now !== null && torusDistance(now, target) <= d0 - distance;
+  }, 15_000);
+  return target;
 }
 
 /** Screenshot of the canvas alone (panels hidden) plus the full page; returns the canvas's pixel stats. */
