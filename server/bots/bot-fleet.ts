@@ -6,6 +6,7 @@
  * Everything is bounded: the run lasts `durationMs` (plus a short grace for in-flight chat),
  * then every client leaves and a report comes back.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from '../../client/net/sample-ring.js';
 import { GameClient } from '../../client/net/game-client.js';
 import type { SnapshotEvent } from '../../client/net/game-client-types.js';
@@ -55,7 +56,7 @@ export interface BotFleetReport {
   rttP50Ms: number | null;
   rttP99Ms: number | null;
   chatSent: number;
-  /** Chat lines received from other bots (own echoes excluded). */
+  /** This run's chat lines received from other bots (own echoes and replayed history excluded). */
   chatReceived: number;
   /** What chatReceived should be: each line reaches every other bot once. */
   chatExpected: number;
@@ -66,6 +67,12 @@ export interface BotFleetReport {
   snapshotGapMsP99: number | null;
   datagramsLost: number;
   reconnects: number;
+  /**
+   * This process's event-loop delay p99 and CPU use during the window: when they are high, the
+   * bots (not the server) limit the figures above (late timers, late reads).
+   */
+  botsEventLoopDelayP99Ms: number;
+  botsCpuPercent: number;
   errors: number;
   /** First few error messages, for diagnosis. */
   errorSamples: string[];
@@ -155,6 +162,8 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
   let running = true;
   let endAt = Number.POSITIVE_INFINITY;
 
+  // Marks this run's chat lines, so history replayed from earlier runs is not counted.
+  const runTag = `[run ${Math.floor(rand() * 2 ** 32).toString(36)}${Date.now().toString(36)}]`;
   const bots: Bot[] = [];
   for (let i = 0; i < o.count; i++) {
     const name = `${o.namePrefix ?? 'bot'}${i + 1}`;
@@ -179,7 +188,8 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
       if (bot.ages.length < AGE_SAMPLE_LIMIT_PER_BOT) bot.ages.push(snapshotAgeMs(s.receivedAt, s.serverTime));
     });
     client.on('chat', (c) => {
-      if (c.entityId !== bot.entityId) bot.chatFromOthers++;
+      // Only this run's lines: a room that outlived an earlier run replays its history on join.
+      if (c.entityId !== bot.entityId && c.text.includes(runTag)) bot.chatFromOthers++;
     });
     client.on('error', (e) => noteError(`${name}: ${e.code ?? ''} ${e.message}`.trim()));
     client.on('close', (c) => {
@@ -196,7 +206,7 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
     let line = 0;
     const talk = () => {
       if (!running) return;
-      if (epochNow() < endAt - CHAT_QUIET_TAIL_MS && client.connected) client.sendChat(`${name} says hello #${++line}`);
+      if (epochNow() < endAt - CHAT_QUIET_TAIL_MS && client.connected) client.sendChat(`${name} ${runTag} says hello #${++line}`);
       bot.timers.push(setTimeout(talk, between(chatEvery)));
     };
     turn();
@@ -211,11 +221,16 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
 
   // Measurement window: counters are read at both ends, so connect time does not dilute rates.
   const before = bots.map((b) => b.client.stats());
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const cpu0 = process.cpuUsage();
   const t0 = epochNow();
   endAt = t0 + o.durationMs;
   await sleep(o.durationMs);
   const t1 = epochNow();
   const after = bots.map((b) => b.client.stats());
+  loopDelay.disable();
+  const cpu = process.cpuUsage(cpu0);
 
   // Let chat in flight land, bounded.
   const sent = () => bots.reduce((s, b) => s + b.client.stats().chatSent, 0);
@@ -257,6 +272,8 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
     snapshotGapMsP99: nn(percentile(gaps, 99)),
     datagramsLost: sum((i) => after[i].datagramsLost),
     reconnects: sum((i) => after[i].reconnects),
+    botsEventLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+    botsCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / (t1 - t0)) * 1000) / 10,
     errors: errorCount,
     errorSamples: errors,
   };

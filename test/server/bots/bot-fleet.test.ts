@@ -16,8 +16,8 @@ afterEach(async () => {
   server = null;
 });
 
-async function run(transport: BotTransport) {
-  server = await startTestServer();
+async function run(transport: BotTransport, reuseServer = false) {
+  if (!reuseServer || !server) server = await startTestServer();
   return runBotFleet({
     url: server.baseUrl,
     transport,
@@ -43,6 +43,11 @@ describe('bot fleet', () => {
     expect(r.rttP50Ms).not.toBeNull();
     expect(r.snapshotAgeMsP50).not.toBeNull();
     expect(r.snapshotGapMsP99).not.toBeNull();
+    // A second fleet in the same room gets the first one's chat as join history; only its own
+    // run's lines count.
+    const again = await run('ws', true);
+    expect(again.chatSent).toBeGreaterThan(0);
+    expect(again.chatReceived).toBe(again.chatSent);
   });
 
   it('2 bots over WebTransport: >= 19 snapshots/s each, every chat line delivered to the other', async () => {
