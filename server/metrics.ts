@@ -11,6 +11,8 @@ export class GameMetrics {
   /** Sessions inside the resume window without a connection. */
   readonly suspendedSessions: Gauge;
   readonly tickDuration: Histogram;
+  /** Wall time of building and sending one room's snapshots to all its members. */
+  readonly snapshotDuration: Histogram;
   readonly tickSkipped: Counter;
   /** Application payload bytes by channel and direction. */
   readonly bytes: Counter<'channel' | 'direction'>;
@@ -45,8 +47,14 @@ export class GameMetrics {
     this.suspendedSessions = new Gauge({ name: 'tickwire_sessions_suspended', help: 'Sessions waiting inside the resume window', registers });
     this.tickDuration = new Histogram({
       name: 'tickwire_tick_duration_seconds',
-      help: 'Wall time of one simulation step including snapshot encoding when due',
+      help: 'Wall time of one simulation step (room hooks)',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0167, 0.025, 0.05, 0.1],
+      registers,
+    });
+    this.snapshotDuration = new Histogram({
+      name: 'tickwire_snapshot_duration_seconds',
+      help: 'Wall time of encoding and sending one room snapshot to every member',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
       registers,
     });
     this.tickSkipped = new Counter({ name: 'tickwire_tick_skipped_total', help: 'Simulation steps dropped to avoid a catch-up spiral', registers });

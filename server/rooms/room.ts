@@ -227,9 +227,11 @@ export class Room {
     const frame: WorldFrame = {
       roomId: this.id, snapshotId: this.snapshotCounter, tick, time: this.options.scheduler.now(), world: this.world, entities, encodeCache: new Map(),
     };
+    const started = performance.now();
     for (const m of this.members.values()) {
       if (m.player.connected) m.member.snapshot(frame);
     }
+    this.options.metrics?.snapshotDuration.observe((performance.now() - started) / 1000);
   }
 
   private allocateEntityId(): number {
