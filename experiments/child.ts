@@ -28,6 +28,11 @@ export interface ChildOptions {
   label: string;
   /** File that receives the child's stderr (and non-JSON stdout lines). */
   logFile?: string;
+  /**
+   * Nice value for the child (-20..19; default: inherit). Set through `nice(1)` before exec, so
+   * every thread the child starts inherits it (Linux nice values are per thread).
+   */
+  nice?: number;
 }
 
 export class NsChild {
@@ -45,9 +50,11 @@ export class NsChild {
     script: string,
     args: readonly string[],
     logFile?: string,
+    nice?: number,
   ) {
     const node = [process.execPath, '--import', 'tsx', resolve(REPO_ROOT, script), ...args];
-    const [file, ...argv] = ns ? ['ip', 'netns', 'exec', ns, ...node] : node;
+    const inNs = ns ? ['ip', 'netns', 'exec', ns, ...node] : node;
+    const [file, ...argv] = nice !== undefined && nice !== 0 ? ['nice', '-n', String(nice), ...inNs] : inNs;
     this.proc = spawn(file, argv, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     this.log = logFile ? createWriteStream(logFile, { flags: 'a' }) : null;
     this.exited = new Promise((res) => {
@@ -72,7 +79,7 @@ export class NsChild {
 
   /** Start `script` (relative to the repo root) inside namespace `ns` (null: in this namespace). */
   static start(ns: string | null, script: string, args: readonly string[], opts: ChildOptions): NsChild {
-    return new NsChild(opts.label, ns, script, args, opts.logFile);
+    return new NsChild(opts.label, ns, script, args, opts.logFile, opts.nice);
   }
 
   get pid(): number | undefined {

@@ -39,6 +39,12 @@ export interface ExperimentOptions {
   method?: ImpairMethod;
   /** UDP echo probes per condition for the link check (0 = skip it). */
   linkCheckProbes?: number;
+  /**
+   * Nice value for the server and bots processes (default 0). On a shared machine a negative
+   * value keeps other work from adding scheduler delay to the measured ages; both processes
+   * need little CPU, so others lose little.
+   */
+  nice?: number;
 }
 
 /** Fixed ports inside the server's own namespace: nothing else listens there. */
@@ -110,7 +116,7 @@ async function runArm(
     const server = NsChild.start(topo.server.ns, 'experiments/server-entry.ts', [
       '--host', topo.server.address, '--http-port', String(SERVER_HTTP_PORT), '--wt-port', String(SERVER_WT_PORT),
       '--snapshot-channel', arm.snapshotChannel, '--seed', String(opts.seed),
-    ], { label: `server(${tag})`, logFile });
+    ], { label: `server(${tag})`, logFile, nice: opts.nice });
     children.push(server);
     const ready = await server.waitFor('ready', SERVER_START_TIMEOUT_MS);
     const url = String(ready.url);
@@ -118,7 +124,7 @@ async function runArm(
     const bots = NsChild.start(topo.client.ns, 'experiments/bots-entry.ts', [
       '--url', url, '--transport', arm.transport, '--arm', armId, '--count', String(opts.bots), '--seed', String(opts.seed),
       '--chat-interval-ms', String(Math.round(opts.chatIntervalS * 1000)), '--report', reportFile,
-    ], { label: `bots(${tag})`, logFile });
+    ], { label: `bots(${tag})`, logFile, nice: opts.nice });
     children.push(bots);
     await bots.waitFor('connected', BOTS_CONNECT_TIMEOUT_MS);
     await sleep(opts.warmupS * 1000);
@@ -219,6 +225,7 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     conditions,
     arms: opts.arms,
     snapshotHz,
+    nice: opts.nice ?? 0,
   };
   const summary: Summary = { info, linkCheck, results };
   writeOutputs(opts.outDir, summary, cdfAges, cdfLoss);

@@ -16,8 +16,9 @@ import { ALL_ARMS, type ArmId } from './types.js';
 
 const USAGE = `usage: npm run experiment -- [--loss 0,1,2,5,10,15] [--duration 20] [--bots 16] [--seed N]
        [--rtt 0[,20,50,150]] (netem only) [--arms ${ALL_ARMS.join(',')}] [--warmup 2]
-       [--chat-interval 2] [--out DIR] [--quick]
-  --quick: loss 0,5,10, 5 s per condition, 6 bots (unless given explicitly)`;
+       [--chat-interval 2] [--nice 0] [--out DIR] [--quick]
+  --quick: loss 0,5,10, 5 s per condition, 6 bots (unless given explicitly)
+  --nice: nice value for the server and bots processes (negative: less delay from other load)`;
 
 /** Defaults from issue 6: loss 0/1/2/5/10/15 %, 16 bots, 20 s per condition. */
 const DEFAULTS = { loss: [0, 1, 2, 5, 10, 15], durationS: 20, bots: 16, warmupS: 2, chatIntervalS: 2 };
@@ -46,7 +47,7 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
     if (!a.startsWith('--') || i + 1 >= argv.length) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
     flags.set(a.slice(2), argv[++i]);
   }
-  const known = new Set(['loss', 'duration', 'bots', 'seed', 'rtt', 'arms', 'warmup', 'chat-interval', 'out']);
+  const known = new Set(['loss', 'duration', 'bots', 'seed', 'rtt', 'arms', 'warmup', 'chat-interval', 'nice', 'out']);
   for (const k of flags.keys()) if (!known.has(k)) throw new UsageError(`unknown option --${k}`);
   const one = (flag: string, dflt: number, min: number, max: number) => (flags.has(flag) ? numberList(`--${flag}`, flags.get(flag)!, min, max)[0] : dflt);
   const arms = (flags.get('arms')?.split(',') ?? [...ALL_ARMS]) as ArmId[];
@@ -61,6 +62,7 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
     warmupS: one('warmup', DEFAULTS.warmupS, 0, 600),
     chatIntervalS: one('chat-interval', DEFAULTS.chatIntervalS, 1.25, 600),
     arms,
+    nice: Math.round(one('nice', 0, -20, 19)),
     outDir: flags.get('out') ?? join(REPO_ROOT, 'experiments', 'out', stamp),
     command: `npm run experiment -- ${argv.join(' ')}`.trim(),
   };

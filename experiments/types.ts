@@ -132,6 +132,8 @@ export interface RunInfo {
   conditions: Condition[];
   arms: ArmId[];
   snapshotHz: number;
+  /** Nice value of the server and bots processes. */
+  nice: number;
 }
 
 /** UDP echo probe across the impaired link before the arms run: configured vs realised loss. */

@@ -56,7 +56,7 @@ describe('report', () => {
     info: {
       startedAt: 's', finishedAt: 'f', command: 'npm run experiment -- --quick', method: 'nftables', kernel: 'Linux 6', cpu: 'EPYC',
       cpus: 2, memGiB: 24, node: 'v20', gitCommit: 'abc', seed: 1, bots: 4, durationS: 5, warmupS: 2,
-      conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20,
+      conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20, nice: -10,
     },
     linkCheck: [{ condition: { lossPct: 10, rttMs: 0 }, probes: 3000, upLossPct: 9.5, downLossPct: 10.25 }],
     results,
@@ -65,6 +65,7 @@ describe('report', () => {
   it('says which impairment was used and shows every arm and condition', () => {
     const md = renderMarkdown(summary, 10);
     expect(md).toContain('**nftables**');
+    expect(md).toContain('| process priority | nice -10 ');
     expect(md).toContain('Linux 6');
     expect(md).toContain('| 10 | 0 | 3000 | 9.50 | 10.25 |');
     expect(md).toContain('p99-age-vs-loss.svg');
@@ -100,11 +101,13 @@ describe('command line', () => {
     expect(d.outDir).toMatch(/experiments\/out\/2026-11-22T06-00-00-000Z$/);
     expect(parseCli(['--quick'], at)).toMatchObject({ lossPcts: [0, 5, 10], durationS: 5, bots: 6 });
     expect(parseCli(['--quick', '--bots', '3'], at).bots).toBe(3);
+    expect(parseCli([], at).nice).toBe(0);
+    expect(parseCli(['--nice', '-10'], at).nice).toBe(-10);
     expect(parseCli(['--loss', '0,5,10', '--duration', '10', '--seed', '7'], at)).toMatchObject({ lossPcts: [0, 5, 10], durationS: 10, seed: 7 });
   });
 
   it.each([
-    [['--loss', '5,abc']], [['--loss', '101']], [['--bots', '1']], [['--arms', 'carrier-pigeon']], [['--frobnicate', '1']], [['stray']],
+    [['--loss', '5,abc']], [['--loss', '101']], [['--nice', '-21']], [['--bots', '1']], [['--arms', 'carrier-pigeon']], [['--frobnicate', '1']], [['stray']],
   ])('rejects %j', (argv) => {
     expect(() => parseCli(argv, at)).toThrow();
   });
