@@ -63,7 +63,7 @@ for (const variant of [
       await waitFor(() => h.serverCloses.length === 2);
       expect(h.serverCloses[1]).toEqual({ code: 1234, reason: 'browser says bye', byPeer: true });
       // Chromium never reuses a connection after its session: the server closes it itself.
-      await waitFor(() => h.server.stats().connectionsActive === 0, 5000);
+      await waitFor(() => h.server.stats().connectionsActive === 0, 10_000);
     });
   });
 }

@@ -67,6 +67,6 @@ describe.skipIf(!available)('Firefox ESR WebTransport (draft-02)', () => {
     expect(await call('clientClose', 1234, 'browser says bye')).toEqual({ closeCode: 1234, reason: 'browser says bye' });
     await waitFor(() => h.serverCloses.length === 2);
     expect(h.serverCloses[1]).toEqual({ code: 1234, reason: 'browser says bye', byPeer: true });
-    await waitFor(() => h.server.stats().connectionsActive === 0, 5000);
+    await waitFor(() => h.server.stats().connectionsActive === 0, 10_000);
   });
 });

@@ -32,6 +32,8 @@ const TOTAL = Math.max(100, Number(process.env.TICKWIRE_FUZZ_CASES ?? 10_000));
 const SEED = Number(process.env.TICKWIRE_FUZZ_SEED ?? 0x7ac4e) >>> 0;
 const SHARE = { datagrams: 0.62, headers: 0.15, capsules: 0.15, control: 0.08 };
 const count = (k: keyof typeof SHARE) => Math.ceil(TOTAL * SHARE[k]);
+/** Per-test time limit, scaled with the number of cases (a loaded CI box needs headroom). */
+const LIMIT_MS = Math.max(1, TOTAL / 10_000) * 180_000;
 
 /** Codes a connection may be closed with by a fuzzed control stream (RFC 9114 §7, §8.1). */
 const CONTROL_CODES = new Set([H3_FRAME_ERROR, H3_FRAME_UNEXPECTED, H3_MISSING_SETTINGS, H3_SETTINGS_ERROR, H3_EXCESSIVE_LOAD, H3_ID_ERROR, H3_CLOSED_CRITICAL_STREAM]);
@@ -88,12 +90,15 @@ async function witnessWorks(): Promise<void> {
   const token = `witness-${r.int(1e9)}`;
   const w = witness.datagrams.writable.getWriter();
   try {
-    await w.write(new TextEncoder().encode(token));
+    // Datagrams may be lost on a loaded machine: resend until the echo shows (bounded).
+    await waitFor(async () => {
+      await w.write(new TextEncoder().encode(token));
+      await new Promise((res) => setTimeout(res, 100));
+      return witnessSeen.has(token);
+    }, 15_000);
   } finally {
     w.releaseLock();
   }
-  // The reader stays with witnessDatagrams (a pending read cannot be released).
-  await waitFor(() => witnessSeen.has(token), 5000);
   const bs = await witness.createBidirectionalStream();
   const bw = bs.writable.getWriter();
   await bw.write(new TextEncoder().encode(token));
@@ -171,7 +176,7 @@ describe(`h3 fuzz after a real handshake (seed 0x${SEED.toString(16)})`, () => {
             errorCases++;
             const e = await sessionClient();
             e.c.quic.sendDatagram(d.byteLength ? d : new Uint8Array([0xff]));
-            await waitFor(() => e.c.closeInfo, 3000);
+            await waitFor(() => e.c.closeInfo, 15_000);
             expect(e.c.closeInfo?.code).toBe(H3_DATAGRAM_ERROR);
             tally('datagram', 'H3_DATAGRAM_ERROR');
             await e.c.close();
@@ -200,7 +205,7 @@ describe(`h3 fuzz after a real handshake (seed 0x${SEED.toString(16)})`, () => {
         const dropped = server.stats().h3.datagramsDroppedUnknownSession - before.h3.datagramsDroppedUnknownSession;
         lastSeen = `delivered ${delivered}/${expectDelivered} dropped ${dropped}/${expectDropped}`;
         return delivered === expectDelivered && dropped === expectDropped;
-      }, 5000).catch((e: Error) => {
+      }, 15_000).catch((e: Error) => {
         throw new Error(`${e.message}: ${lastSeen}`);
       });
       outcomes.set('datagram:delivered', (outcomes.get('datagram:delivered') ?? 0) + expectDelivered);
@@ -210,7 +215,7 @@ describe(`h3 fuzz after a real handshake (seed 0x${SEED.toString(16)})`, () => {
     }
     await c.close();
     await witnessWorks();
-  }, 120_000);
+  }, LIMIT_MS);
 
   it(`HEADERS: ${count('headers')} random header lists and mutated field sections end in a status, H3_MESSAGE_ERROR or a QPACK connection error`, async () => {
     const vocab: HeaderField[] = [
@@ -258,7 +263,7 @@ describe(`h3 fuzz after a real handshake (seed 0x${SEED.toString(16)})`, () => {
     }
     await cur.c.close();
     await witnessWorks();
-  }, 120_000);
+  }, LIMIT_MS);
 
   it(`capsules: ${count('capsules')} random and mutated capsule streams end with the session alive, closed by capsule, or closed with H3_MESSAGE_ERROR`, async () => {
     const samples = () => [
@@ -289,8 +294,15 @@ describe(`h3 fuzz after a real handshake (seed 0x${SEED.toString(16)})`, () => {
       // A probe datagram right behind: echoed only if the session is still alive.
       const token = new TextEncoder().encode(`probe-${i}`);
       const seenBefore = cur.c.datagrams.length;
-      cur.c.quic.sendDatagram(encodeDatagram(id, token));
+      const probe = encodeDatagram(id, token);
+      cur.c.quic.sendDatagram(probe);
+      let lastProbe = performance.now();
       const outcome = await waitFor<string | null>(() => {
+        // A lost probe is sent again (the outcome checks below come first).
+        if (performance.now() - lastProbe > 200 && cur.c.alive) {
+          lastProbe = performance.now();
+          cur.c.quic.sendDatagram(probe);
+        }
         if (!cur.c.alive) return `conn ${errorCodeName(cur.c.closeInfo!.code)}`;
         const rec = cur.c.streams.get(id)!;
         if (rec.reset !== null) return `reset ${errorCodeName(rec.reset)}`;
@@ -300,7 +312,7 @@ describe(`h3 fuzz after a real handshake (seed 0x${SEED.toString(16)})`, () => {
           return dec.status === 'ok' && dec.streamId === id && Buffer.from(dec.payload).equals(Buffer.from(token));
         });
         return echoed ? 'alive' : null;
-      }, 3000, 1);
+      }, 15_000, 1);
       if (outcome.startsWith('conn')) expect(CAPSULE_CONN_CODES).toContain(cur.c.closeInfo!.code);
       else if (outcome.startsWith('reset')) expect(cur.c.streams.get(id)!.reset).toBe(H3_MESSAGE_ERROR);
       tally('capsule', outcome);
@@ -311,7 +323,7 @@ describe(`h3 fuzz after a real handshake (seed 0x${SEED.toString(16)})`, () => {
     }
     await cur.c.close();
     await witnessWorks();
-  }, 120_000);
+  }, LIMIT_MS);
 
   it(`control stream: ${count('control')} random and mutated control streams end in a documented connection error or no error`, async () => {
     const validControl = () => {
@@ -357,5 +369,5 @@ describe(`h3 fuzz after a real handshake (seed 0x${SEED.toString(16)})`, () => {
     // The server is still healthy: nothing crashed, the witness session never noticed.
     expect(server.stats().sessionsActive).toBeGreaterThanOrEqual(1);
     expect(server.stats().h3.connectionErrors[errorCodeName(H3_NO_ERROR)]).toBeUndefined();
-  }, 180_000);
+  }, LIMIT_MS);
 });

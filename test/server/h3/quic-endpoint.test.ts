@@ -105,7 +105,7 @@ describe('QUIC endpoint through the session API', () => {
     const closes: SessionCloseInfo[] = [];
     session.onClose = (i) => closes.push(i);
     const t0 = performance.now();
-    await waitFor(() => closes.length === 1, 5000);
+    await waitFor(() => closes.length === 1, 10_000);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
     expect(closes[0].byPeer).toBe(true);
     await expect(client.closed).rejects.toThrow(/connection closed/);

@@ -287,7 +287,7 @@ describe('NodeWebTransport <-> WebTransportServer', () => {
     await waitFor(() => sessions.length === 1);
     sessions[0].close(0, 'done');
     await c.closed;
-    await waitFor(() => c.stats().connectionClosed, 3000);
+    await waitFor(() => c.stats().connectionClosed, 10_000);
     expect(c.connectionCloseInfo?.byPeer).toBe(true);
     expect(c.connectionCloseInfo?.code).toBe(0x100); // H3_NO_ERROR
     await waitFor(() => server.stats().connectionsActive === 0);
@@ -319,6 +319,6 @@ describe('NodeWebTransport <-> WebTransportServer', () => {
     });
     for (const c of many) c.close({ closeCode: 1, reason: '' });
     await waitFor(() => server.sessionCount === 0);
-    await waitFor(() => server.stats().connectionsActive === 0, 5000);
+    await waitFor(() => server.stats().connectionsActive === 0, 10_000);
   }, 60_000);
 });

@@ -69,7 +69,7 @@ export class RawClient {
         c.closeInfo = info;
       },
     };
-    await waitFor(() => c.established || c.closeInfo !== null, 5000);
+    await waitFor(() => c.established || c.closeInfo !== null, 15_000);
     if (!c.established) throw new Error('raw client: handshake failed');
     return c;
   }
@@ -106,7 +106,7 @@ export class RawClient {
   }
 
   /** Waits until the request on `id` got a response status, a reset, or the connection closed. */
-  async outcome(id: number, timeoutMs = 3000): Promise<RequestOutcome> {
+  async outcome(id: number, timeoutMs = 15_000): Promise<RequestOutcome> {
     return waitFor(() => {
       if (this.closeInfo) return { kind: 'closed', code: this.closeInfo.code, isApp: this.closeInfo.isApp } as const;
       const r = this.streams.get(id);

@@ -4,7 +4,7 @@
  * Polls `fn` (sync or async) every `intervalMs` (10) ms until it returns a truthy value, which it returns.
  * Throws after `timeoutMs` so a broken expectation fails instead of hanging.
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, intervalMs = 10): Promise<NonNullable<T>> {
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 10): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
