@@ -16,6 +16,9 @@ function rejectText(reason: string): string {
   return Object.hasOwn(REJECT_TEXT, reason) ? REJECT_TEXT[reason] : reason;
 }
 
+/** Shortest time a rate-limit refusal stays visible (a 50 ms flash would go unseen). */
+const MIN_REFUSAL_NOTICE_MS = 1500;
+
 /** Longest a plain notice ("not connected") stays up. */
 const NOTICE_MS = 3000;
 
@@ -90,12 +93,14 @@ export class ChatPanel {
       return;
     }
     this.blockedUntil = this.now() + retryAfterMs;
+    // A refusal stays on screen long enough to be read even when the wait is short.
+    const shownUntil = this.now() + Math.max(retryAfterMs, MIN_REFUSAL_NOTICE_MS);
     this.input.disabled = true;
     const what = rejectText(reason);
     this.showNotice(() => {
       const left = this.blockedUntil - this.now();
-      if (left <= 0) return null;
-      return `${what}: you can chat again in ${(left / 1000).toFixed(1)} s`;
+      if (left > 0) return `${what}: you can chat again in ${(left / 1000).toFixed(1)} s`;
+      return this.now() < shownUntil ? `${what}: you can chat again` : null;
     });
   }
 
@@ -142,6 +147,7 @@ export class ChatPanel {
       }
       this.notice.hidden = false;
       this.notice.textContent = t;
+      if (this.input.disabled && this.now() >= this.blockedUntil) this.input.disabled = false;
     };
     tick();
     this.noticeTimer = setInterval(tick, 100);

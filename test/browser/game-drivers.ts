@@ -48,6 +48,7 @@ export async function openChromiumPage(browser: PwBrowser, url: string, label: s
     type: (t) => page.keyboard.type(t),
     clientPointOf: (x, y) => page.evaluate(clientPointInPage, { x, y }),
     click: (x, y) => page.mouse.click(x, y),
+    offline: (on) => context.setOffline(on),
     ...(o.touch ? { tap: (x: number, y: number) => page.touchscreen.tap(x, y) } : {}),
     screenshot: async (path) => (await page.screenshot({ path })).toString('base64'),
     pixelStats: (b64) => page.evaluate(pixelStatsInPage, b64),

@@ -241,6 +241,8 @@ export interface TickwireView {
   now: number;
   errors: string[];
   status: string;
+  state: string;
+  reconnects: number;
   datagramsLost: number;
   pointerTarget: { x: number; y: number } | null;
 }
@@ -249,13 +251,13 @@ export interface TickwireView {
 export function readTickwireInPage(): TickwireView | null {
   const t = (window as unknown as { tickwire?: Record<string, unknown> }).tickwire;
   if (!t) return null;
-  const stats = t.stats as { datagramsLost: number };
+  const stats = t.stats as { datagramsLost: number; reconnects: number };
   return {
     transport: t.transport, transportLabel: t.transportLabel, connected: t.connected, rttMs: t.rttMs,
     snapshotsReceived: t.snapshotsReceived, entities: t.entities, interpDelayMs: t.interpDelayMs, chat: t.chat,
     chatNotice: t.chatNotice, ownEntityId: t.ownEntityId, renderer: t.renderer, frames: t.frames, positions: t.positions,
     hud: t.hud, connectStartedAt: t.connectStartedAt, welcomeAt: t.welcomeAt, now: t.now, errors: t.errors,
-    status: t.status, datagramsLost: stats.datagramsLost, pointerTarget: t.pointerTarget,
+    status: t.status, state: t.state, reconnects: stats.reconnects, datagramsLost: stats.datagramsLost, pointerTarget: t.pointerTarget,
   } as TickwireView;
 }
 
@@ -273,6 +275,8 @@ export interface GamePage {
   clientPointOf(x: number, y: number): Promise<{ x: number; y: number } | null>;
   /** A mouse click at a page point (CSS pixels). */
   click(x: number, y: number): Promise<void>;
+  /** Cuts (or restores) the page's network, where the driver can (Chromium). */
+  offline?(on: boolean): Promise<void>;
   /** A touch tap at a page point, where the page was opened with touch support. */
   tap?(x: number, y: number): Promise<void>;
   /** Full-page screenshot saved at `path`, returned as base64 PNG. */
