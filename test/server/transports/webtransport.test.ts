@@ -102,4 +102,15 @@ describe('WebTransportConnection (quiche server, Node client)', () => {
     const info = await wt.closed;
     expect(info.closeCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
   });
+
+  it('a client close reaches the connection as a peer close with its code', async () => {
+    const { conn, wt } = await setup();
+    let info: { code: number; byPeer: boolean } | null = null;
+    conn.onClose = (i) => { info = i; };
+    await wt.createBidirectionalStream();
+    wt.close({ closeCode: 4000, reason: 'bye' });
+    await until(() => info !== null, 'peer close');
+    expect(info).toMatchObject({ code: 4000, byPeer: true });
+    expect(conn.closed).toBe(true);
+  });
 });
