@@ -95,6 +95,8 @@ export class GameClient {
   private skipWebTransportOnce = false;
   /** Ticket reused across reconnects; null = ask the provider. */
   private ticket: string | null = null;
+  /** True when this attempt's ticket came straight from the provider (not reused). */
+  private ticketFresh = true;
   private lastServerError: { code: number; message: string } | null = null;
 
   private readonly inputs = new InputHistory();
@@ -303,6 +305,7 @@ export class GameClient {
    * is asked again only before the first attempt and after the server said TICKET_EXPIRED.
    */
   private async currentTicket(): Promise<string> {
+    this.ticketFresh = this.ticket === null;
     if (this.ticket === null) this.ticket = await this.opts.ticket();
     return this.ticket;
   }
@@ -355,9 +358,17 @@ export class GameClient {
 
   private scheduleRetry(cause: CloseEvent): void {
     if (this.stateValue === 'closed') return;
-    if (cause.code === CLOSE_CODES.TICKET_EXPIRED) this.ticket = null;
     const ticketIsFixed = typeof this.options.ticket === 'string';
-    if (isTerminalCloseCode(cause.code, ticketIsFixed)) {
+    if (cause.code === CLOSE_CODES.TICKET_EXPIRED || cause.code === CLOSE_CODES.TICKET_INVALID) {
+      this.ticket = null;
+      // A reused ticket refused as invalid (a replacement server with a rotated secret, say)
+      // earns one retry with a fresh ticket from the provider; a fresh one refused is final.
+      const retryFresh = cause.code === CLOSE_CODES.TICKET_INVALID && !ticketIsFixed && !this.ticketFresh;
+      if (!retryFresh && isTerminalCloseCode(cause.code, ticketIsFixed)) {
+        this.finish(cause);
+        return;
+      }
+    } else if (isTerminalCloseCode(cause.code, ticketIsFixed)) {
       this.finish(cause);
       return;
     }
@@ -548,10 +559,10 @@ export class GameClient {
     const { resumeToken, ...rest } = body;
     const welcome: WelcomeEvent = { ...rest, transport: this.channel.kind };
     if (this.everConnected) this.counters.reconnects++;
-    if (this.welcomeInfo && this.welcomeInfo.roomId !== welcome.roomId) {
-      // Chat ids are per room; in another room our last id means nothing. In the same room we
-      // keep it even when the session was not resumed, so history sent on join after a failed
-      // resume does not show lines twice.
+    if (!welcome.resumed) {
+      // A server that did not know our session may number chat afresh (another process after a
+      // drain), so our last id would hide its lines. No duplicates follow from forgetting it:
+      // the server replays only lines after the lastChatId our hello carried.
       this.lastChatId = 0;
     }
     this.everConnected = true;

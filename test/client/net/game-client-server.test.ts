@@ -4,6 +4,7 @@
  * with the missed chat replayed, WebTransport fallback, and (when the server offers it)
  * WebTransport itself.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GameClient } from '../../../client/net/game-client.js';
@@ -144,5 +145,40 @@ describe('GameClient with the real server', () => {
     a.sendChat('over quic');
     await waitFor(() => got.includes('over quic'));
     expect(b.stats().bytesDown.unreliable).toBeGreaterThan(0);
+  });
+});
+
+describe('GameClient across a server drain and replacement', () => {
+  it('on drain reconnects after the jitter delay and joins the replacement on the same port: fresh session, new WebTransport port, chat numbered afresh', async () => {
+    // Both processes of the deployment share the ticket secret, as a game backend's would.
+    const ticketSecret = randomBytes(32);
+    const a = await startTestServer({ ticketSecret });
+    server = a;
+    const port = Number(new URL(a.baseUrl).port);
+    const c = player('Ada', { transport: 'auto', random: () => 0.5, reconnect: { baseMs: 100, maxMs: 400, maxAttempts: 40 } });
+    const w1 = await c.connect();
+    expect(w1.transport).toBe('webtransport');
+    const drains: number[] = [];
+    c.on('drain', (d) => drains.push(d.reconnectInMs));
+    const welcomes: { resumed: boolean; transport: string }[] = [];
+    c.on('welcome', (w) => welcomes.push({ resumed: w.resumed, transport: w.transport }));
+    const closes: number[] = [];
+    c.on('close', (e) => closes.push(e.code));
+    await a.server.drain({ deadlineMs: 600, reconnectJitterMs: 200 });
+    expect(drains).toEqual([100]);
+    expect(welcomes).toEqual([]);
+    // The replacement process takes over the HTTP port; its WebTransport port is new, and the
+    // client learns it from connect-info on its next attempt.
+    server = await startTestServer({ ticketSecret, httpPort: port });
+    await waitFor(() => welcomes.length === 1, 10_000, 'welcome from the replacement');
+    expect(welcomes[0]).toEqual({ resumed: false, transport: 'webtransport' });
+    expect(closes).toEqual([]);
+    // Chat numbering restarted on the new server; the client must not hide its lines.
+    const b = player('Bob');
+    await b.connect();
+    const got: string[] = [];
+    c.on('chat', (m) => got.push(m.text));
+    b.sendChat('hello from the new server');
+    await waitFor(() => got.includes('hello from the new server'), 5_000, 'chat on the new server');
   });
 });

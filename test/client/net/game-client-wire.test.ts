@@ -223,6 +223,40 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
     expect(peer.connections).toHaveLength(1);
   });
 
+  it('reuses its ticket to resume; a reused ticket refused as invalid gets one fresh ticket, a fresh one refused is final', async () => {
+    peer = await startScriptedPeer();
+    let hellos = 0;
+    peer.onMessage = (conn, msg) => {
+      if (msg.name !== 'hello') return;
+      hellos++;
+      if (msg.body.ticket === 'ticket-1' && hellos === 2) {
+        conn.send('error', { code: 4005, message: 'secret rotated' });
+        conn.socket.close(4005, 'ticket invalid');
+      } else if (msg.body.ticket === 'ticket-3') {
+        conn.send('error', { code: 4005, message: 'no good' });
+        conn.socket.close(4005, 'ticket invalid');
+      } else {
+        conn.send('welcome', welcomeBody({ resumed: msg.body.resumeToken !== undefined }));
+      }
+    };
+    let minted = 0;
+    const c = client({ ticket: () => `ticket-${++minted}`, random: () => 0, reconnect: { baseMs: 1, maxMs: 1, maxAttempts: 5 } });
+    await c.connect();
+    expect(minted).toBe(1);
+    const welcomed = new Promise((r) => c.on('welcome', r));
+    peer.connections[0].socket.terminate();
+    await welcomed;
+    // Attempt 2 reused ticket-1 (refused), attempt 3 used a fresh ticket-2.
+    expect(peer.connections.map((p) => p.received[0]?.body)).toMatchObject([{ ticket: 'ticket-1' }, { ticket: 'ticket-1' }, { ticket: 'ticket-2' }]);
+    expect(minted).toBe(2);
+    // Now make the provider's next ticket bad: a fresh ticket refused ends the client.
+    const closed = new Promise<CloseEvent>((r) => c.on('close', r));
+    peer.connections[2].send('error', { code: 4006, message: 'expired' });
+    peer.connections[2].socket.close(4006, 'ticket expired');
+    expect(await closed).toMatchObject({ code: 4005 });
+    expect(minted).toBe(3);
+  });
+
   it('drops undecodable and out-of-place server messages, counting them, and keeps playing', async () => {
     peer = await startScriptedPeer();
     autoWelcome();
