@@ -86,6 +86,7 @@ export interface QuicEndpointStats {
 export class QuicEndpoint {
   private readonly routes = new Map<string, QuicConnection>();
   private readonly connections = new Set<QuicConnection>();
+  private readonly handshaking = new Set<QuicConnection>();
   private readonly dirty = new Set<QuicConnection>();
   private flushScheduled = false;
   private readonly scratch = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
@@ -149,9 +150,12 @@ export class QuicEndpoint {
   }
 
   stats(): QuicEndpointStats {
-    let handshaking = 0;
-    for (const c of this.connections) if (!c.isEstablished) handshaking++;
-    return { ...this.counters, connectionsActive: this.connections.size, connectionsHandshaking: handshaking };
+    return { ...this.counters, connectionsActive: this.connections.size, connectionsHandshaking: this.handshakingCount() };
+  }
+
+  /** Connections not yet established: counted on accept, released on establishment or end. */
+  private handshakingCount(): number {
+    return this.handshaking.size;
   }
 
   /**
@@ -186,6 +190,7 @@ export class QuicEndpoint {
     // Connections would otherwise run their closing-period timers against a closed socket.
     for (const c of [...this.connections]) c.dispose();
     this.connections.clear();
+    this.handshaking.clear();
     this.routes.clear();
     this.dirty.clear();
     this.socketClosed = true;
@@ -199,8 +204,10 @@ export class QuicEndpoint {
       (c) => this.scheduleFlush(c),
       (c) => this.finalize(c),
       this.scratch,
+      (c) => this.handshaking.delete(c),
     );
     this.connections.add(conn);
+    this.handshaking.add(conn);
     return conn;
   }
 
@@ -212,6 +219,7 @@ export class QuicEndpoint {
   private finalize(conn: QuicConnection): void {
     for (const k of conn.routeKeys) if (this.routes.get(k) === conn) this.routes.delete(k);
     this.connections.delete(conn);
+    this.handshaking.delete(conn);
     this.dirty.delete(conn);
   }
 
@@ -309,7 +317,7 @@ export class QuicEndpoint {
       c.packetsDroppedUnknown++;
       return;
     }
-    if (this.connections.size >= MAX_CONNECTIONS || this.stats().connectionsHandshaking >= MAX_HANDSHAKING_CONNECTIONS) {
+    if (this.connections.size >= MAX_CONNECTIONS || this.handshakingCount() >= MAX_HANDSHAKING_CONNECTIONS) {
       c.initialsDroppedLimit++;
       return;
     }
@@ -324,8 +332,16 @@ export class QuicEndpoint {
     const conn = this.createConnection(native, 'server', from);
     this.addRoute(conn, cidKey(newScid));
     this.addRoute(conn, cidKey(dcid));
-    c.connectionsAccepted++;
     this.options.onConnection?.(conn);
     conn.receive(msg, from);
+    // An Initial quiche could not authenticate (garbage, or a forged flood) must not hold a
+    // handshake slot until the idle timeout: forget the connection at once, silently.
+    if (native.stats().recv === 0) {
+      c.packetsDroppedMalformed++;
+      conn.dispose();
+      this.finalize(conn);
+      return;
+    }
+    c.connectionsAccepted++;
   }
 }

@@ -146,6 +146,7 @@ export class QuicConnection {
     private readonly scheduleFlush: (c: QuicConnection) => void,
     private readonly onFinalized: (c: QuicConnection) => void,
     private readonly scratch: Uint8Array,
+    private readonly onHandshakeDone: (c: QuicConnection) => void = () => undefined,
   ) {
     this.remote = remote;
     // RFC 9000 §2.1: client-initiated streams have bit 0 clear, bidirectional have bit 1 clear.
@@ -407,6 +408,7 @@ export class QuicConnection {
     const h = this.handler;
     if (!this.established && native.isEstablished()) {
       this.established = true;
+      this.onHandshakeDone(this);
       h?.onEstablished();
       if (this.finalized) return;
     }

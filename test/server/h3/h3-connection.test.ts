@@ -266,6 +266,26 @@ describe('QUIC endpoint routing', () => {
     expect(server.stats().connectionsActive).toBe(1);
   });
 
+  it('forgets garbage Initials at once: no connection, no handshake slot held', async () => {
+    const { server, port } = await setup();
+    const dgram = await import('node:dgram');
+    const sock = dgram.createSocket('udp4');
+    for (let i = 0; i < 50; i++) {
+      const p = new Uint8Array(1200);
+      p.set([0xc0, 0, 0, 0, 1, 8], 0); // long header, Initial, QUIC v1, 8-byte DCID
+      for (let k = 6; k < 14; k++) p[k] = (i * 31 + k) & 0xff;
+      p[14] = 0; // empty SCID, then garbage
+      await new Promise<void>((r) => sock.send(p, port, '127.0.0.1', () => r()));
+    }
+    sock.close();
+    await waitFor(() => server.stats().endpoint.packetsIn >= 50);
+    const e = server.stats().endpoint;
+    expect(e.connectionsAccepted).toBe(0);
+    expect(e.connectionsHandshaking).toBe(0);
+    expect(server.stats().connectionsActive).toBe(0);
+    expect(e.packetsDroppedMalformed).toBe(50);
+  });
+
   it('drops garbage and short-header packets for unknown connections, counting them', async () => {
     const { server, port } = await setup();
     const dgram = await import('node:dgram');
