@@ -71,7 +71,10 @@ export interface GameServerOptions {
   httpPort?: number;
   /** Serve HTTP/3 WebTransport as well. */
   webTransport?: WebTransportOptions | null;
-  /** Room definitions by room id. */
+  /**
+   * Room definitions by room id. Each extends the standard scene: what it leaves out (hooks,
+   * world, maxPlayers) is the standard scene's.
+   */
   rooms?: Record<string, RoomDefinition>;
   /** Definition for room ids not in `rooms` (default: the standard scene); null = unknown room. */
   defaultRoom?: RoomDefinition | null;
@@ -143,9 +146,14 @@ export function createGameServer(options: GameServerOptions): GameServer {
   const scheduler = options.scheduler ?? systemScheduler;
   const metrics = new GameMetrics({ defaultMetrics: options.processMetrics });
   const fanout = options.chatFanout ?? new InProcessChatFanout();
+  // A room definition extends the standard scene: hooks and sizes it leaves out are the scene's,
+  // so `{ maxPlayers: 8, onChat }` is still a playable room. Set a hook to a no-op to drop it.
+  const definitions = options.rooms
+    ? Object.fromEntries(Object.entries(options.rooms).map(([id, def]) => [id, { ...standardScene, ...def }]))
+    : undefined;
   const rooms = options.roomManager ?? new InProcessRoomManager({
     scheduler, fanout, metrics,
-    rooms: options.rooms,
+    rooms: definitions,
     defaultDefinition: options.defaultRoom === undefined ? standardScene : options.defaultRoom,
     tickHz: options.tickHz,
     snapshotHz: options.snapshotHz,

@@ -202,6 +202,35 @@ describe('game server over a real WebSocket', () => {
     expect(w.resumed).toBe(false);
   });
 
+  it('room definitions run their hooks and extend the standard scene', async () => {
+    const events: string[] = [];
+    const { connect, ticket } = await start({
+      rooms: {
+        loud: {
+          maxPlayers: 4,
+          onJoin: (room, p) => { events.push(`join ${p.playerId}`); p.entity.x = 100; p.entity.y = 100; },
+          onLeave: (_room, p) => { events.push(`leave ${p.playerId}`); },
+          onChat: (_room, _p, text) => (text.includes('veto') ? null : text.toUpperCase()),
+        },
+      },
+    });
+    const a = await connect();
+    await a.welcome(ticket('a', 'loud'));
+    a.send('chatSend', { text: 'veto this' });
+    a.send('chatSend', { text: 'hello' });
+    await a.until(() => a.of('chat').length === 1);
+    expect(a.of('chat')[0]!.text).toBe('HELLO');
+    // The standard scene's onTick still moves the player.
+    a.send('input', { seq: 1, ack: 0, inputs: [[1, 0]] });
+    const room = server!.rooms.get('loud')!;
+    const deadline = Date.now() + 5000;
+    while (room.getPlayer('a')!.entity.x < 110 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(room.getPlayer('a')!.entity.x).toBeGreaterThanOrEqual(110);
+    a.send('leave', {});
+    await a.closed();
+    expect(events).toEqual(['join a', 'leave a']);
+  });
+
   it('room full', async () => {
     const { connect, ticket } = await start({ rooms: { tiny: { maxPlayers: 1 } } });
     const a = await connect();
