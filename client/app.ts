@@ -95,7 +95,10 @@ export class GameApp {
       this.welcomeAt ??= this.now();
       this.ownEntity = w.entityId;
       this.playerId = w.playerId;
-      if (!w.resumed) this.chatLog.clear();
+      if (!w.resumed) {
+        this.chatLog.clear();
+        this.chat.render(this.chatLog.all);
+      }
       this.view.welcome(w);
       this.status = '';
     });
@@ -105,6 +108,8 @@ export class GameApp {
     c.on('playerLeft', (p) => this.view.playerLeft(p));
     c.on('chat', (m) => {
       this.chatLog.add({ id: m.id, entityId: m.entityId, name: m.name, text: m.text, own: m.entityId === this.ownEntity });
+      // Straight away, not on the next frame: a page in the background gets (almost) no frames.
+      this.chat.render(this.chatLog.all);
     });
     c.on('chatRejected', (r) => {
       this.rejected++;

@@ -19,6 +19,8 @@ const BACKGROUND = 0x0b0f17;
 const ARENA_FLOOR = 0x111a2b;
 const GRID = 0x1d2a44;
 const OWN_RING = 0xffd36b;
+/** Screen pixels a name needs above a player before the window's top edge. */
+const LABEL_ROOM_PX = 18;
 
 export type RendererKind = 'webgl' | 'webgpu' | 'canvas';
 
@@ -149,7 +151,10 @@ export class ArenaRenderer {
         }
       });
       // Keep the label upright and at screen size whatever the arena's scale.
-      s.label.position.set(e.x, e.y - PLAYER_RADIUS - 10);
+      // Names go above the player, or below it where the top of the window would cut them off.
+      const above = this.arena.y + (e.y - PLAYER_RADIUS - 10) * this.scale > LABEL_ROOM_PX;
+      s.label.anchor.set(0.5, above ? 1 : 0);
+      s.label.position.set(e.x, above ? e.y - PLAYER_RADIUS - 10 : e.y + PLAYER_RADIUS + 10);
       s.label.scale.set(1 / this.scale);
     }
     for (const [id, s] of this.sprites) if (!seen.has(id)) this.removeSprite(id, s);

@@ -94,7 +94,9 @@ export async function launchFirefox(): Promise<FirefoxHandle> {
 
 export async function openFirefoxPage(browser: PpBrowser, url: string, label: string): Promise<{ page: PpPage; game: GamePage; close(): Promise<void> }> {
   const context = await browser.createBrowserContext();
-  const page = await context.newPage();
+  // A window of its own, not a tab: Firefox runs a background tab's animation frames at
+  // 1 per second, which would freeze the page that is not in front.
+  const page = await context.newPage({ type: 'window' });
   await page.setViewport(VIEWPORT);
   await page.goto(url);
   const game: GamePage = {
