@@ -31,6 +31,12 @@ export interface ClientChannel {
   onTransportDrain: (() => void) | null;
   /** Idempotent. */
   close(code: number, reason: string): void;
+  /**
+   * Closes after what was already sent on the reliable channel had its chance to arrive (the
+   * `leave` before a deliberate close): at once where the transport orders data and close
+   * (WebSocket over TCP), else when the peer closes or after a short bounded wait.
+   */
+  closeGracefully(code: number, reason: string): void;
 }
 
 /** Close code used when a transport ended without telling us why (WebSocket 1006 semantics). */

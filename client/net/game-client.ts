@@ -191,7 +191,14 @@ export class GameClient {
   /** Leaves the game for good: tells the server, closes, emits `close`. Idempotent. */
   close(reason = 'client closed'): void {
     if (this.stateValue === 'closed') return;
-    if (this.channel && !this.channel.closed) this.sendReliable(() => encodeLeave());
+    const channel = this.channel;
+    if (channel && !channel.closed && this.stateValue === 'connected') {
+      this.sendReliable(() => encodeLeave());
+      // Let the leave arrive before the transport closes (else the server keeps the player
+      // for its resume window); the client itself is closed from here on.
+      this.channel = null;
+      channel.closeGracefully(CLOSE_CODES.NORMAL, reason);
+    }
     this.finish({ code: CLOSE_CODES.NORMAL, reason, byPeer: false });
   }
 

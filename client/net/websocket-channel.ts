@@ -129,6 +129,11 @@ export class WebSocketChannel implements ClientChannel {
     this.finish({ code, reason, byPeer: false });
   }
 
+  /** TCP delivers queued frames before the close frame, so a plain close loses nothing. */
+  closeGracefully(code: number, reason: string): void {
+    this.close(code, reason);
+  }
+
   private send(message: Uint8Array): boolean {
     try {
       this.socket.send(message);

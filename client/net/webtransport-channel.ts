@@ -30,6 +30,13 @@ export const STREAM_PENDING_BYTES_LIMIT = 1024 * 1024;
 export const DEFAULT_MAX_DATAGRAM_SIZE = 1024;
 
 /**
+ * A deliberate close waits at most this long for the server to close the session after our
+ * last reliable message (`leave`). Closing at once can lose it: the session close travels on
+ * another stream than the data, and the peer may process the close first.
+ */
+export const GRACEFUL_CLOSE_WAIT_MS = 500;
+
+/**
  * When the reliable stream ends, the session's close (with the server's code) usually follows
  * within a moment; wait this long for it before reporting the end as an abnormal close.
  */
@@ -55,6 +62,7 @@ export class WebTransportChannel implements ClientChannel {
   onTransportDrain: (() => void) | null = null;
   private isClosed = false;
   private datagramsPending = 0;
+  private gracefulTimer: unknown = null;
   private streamPendingBytes = 0;
   private readonly streamWriter: WritableStreamDefaultWriter<Uint8Array>;
   private readonly datagramWriter: WritableStreamDefaultWriter<Uint8Array>;
@@ -166,6 +174,11 @@ export class WebTransportChannel implements ClientChannel {
     this.finish({ code, reason, byPeer: false });
   }
 
+  closeGracefully(code: number, reason: string): void {
+    if (this.isClosed || this.gracefulTimer !== null) return;
+    this.gracefulTimer = this.timers.setTimeout(() => this.close(code, reason), GRACEFUL_CLOSE_WAIT_MS);
+  }
+
   private async readStream(readable: ReadableStream<Uint8Array>): Promise<void> {
     const reader = readable.getReader();
     const decoder = this.framing.createDecoder();
@@ -223,6 +236,7 @@ export class WebTransportChannel implements ClientChannel {
   private finish(info: ChannelCloseInfo): void {
     if (this.isClosed && this.onClose === null) return;
     this.isClosed = true;
+    if (this.gracefulTimer !== null) this.timers.clearTimeout(this.gracefulTimer);
     const cb = this.onClose;
     this.onClose = null;
     if (info.byPeer) {

@@ -148,6 +148,25 @@ describe('GameClient with the real server', () => {
   });
 });
 
+describe('GameClient leaving', () => {
+  for (const transport of ['websocket', 'webtransport'] as const) {
+    it(`close() over ${transport} delivers the leave: the other player sees playerLeft at once`, async () => {
+      server = await startTestServer();
+      const a = player('Ada', { transport });
+      const b = player('Bob', { transport });
+      await a.connect();
+      const wb = await b.connect();
+      expect(wb.transport).toBe(transport);
+      const left: number[] = [];
+      a.on('playerLeft', (p) => left.push(p.entityId));
+      b.close();
+      expect(b.state).toBe('closed');
+      // Well inside the server's 30 s resume window: only a delivered leave explains it.
+      await waitFor(() => left.includes(wb.entityId), 3_000, 'playerLeft');
+    });
+  }
+});
+
 describe('GameClient across a server drain and replacement', () => {
   it('on drain reconnects after the jitter delay and joins the replacement on the same port: fresh session, new WebTransport port, chat numbered afresh', async () => {
     // Both processes of the deployment share the ticket secret, as a game backend's would.
