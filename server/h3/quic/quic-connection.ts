@@ -133,6 +133,7 @@ export class QuicConnection {
   private localCloseRequested = false;
   /** A send buffer quiche did not fill on the last flush, reused by the next one. */
   private spare: Uint8Array | null = null;
+  private recvInfo: RecvInfo | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerDeadline = 0;
 
@@ -327,8 +328,13 @@ export class QuicConnection {
   /** @internal Feeds one UDP payload to quiche, then delivers what became readable. */
   receive(packet: Uint8Array, from: Host): void {
     if (this.finalized) return;
-    this.remote = from;
-    const info: RecvInfo = { from, to: this.local };
+    // Reuse the RecvInfo while the peer's address is unchanged (quiche reads it synchronously).
+    let info = this.recvInfo;
+    if (info === null || info.from.port !== from.port || info.from.host !== from.host) {
+      this.remote = from;
+      info = { from, to: this.local };
+      this.recvInfo = info;
+    }
     try {
       this.native.recv(packet, info);
     } catch {
