@@ -320,6 +320,21 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   }
 
   onDatagram(data: Uint8Array): void {
+    // Fast path for the common case, a 1- or 2-byte Quarter Stream ID (RFC 9297 §2.1, varint
+    // per RFC 9000 §16): no result object, no BigInt. Everything else goes through the codec.
+    const first = data.byteLength > 0 ? data[0] : 0xff;
+    if (first < 0x80 && data.byteLength >= (first < 0x40 ? 1 : 2)) {
+      const short = first < 0x40;
+      const q = short ? first : ((first & 0x3f) << 8) | data[1];
+      const s = this.sessions.get(q * 4);
+      if (s && !s.closed) {
+        s.datagramsReceived++;
+        s.onDatagram?.(data.subarray(short ? 1 : 2));
+      } else {
+        this.counters.datagramsDroppedUnknownSession++;
+      }
+      return;
+    }
     const d = decodeDatagram(data);
     if (d.status === 'ok') {
       const s = this.sessions.get(d.streamId);
