@@ -31,6 +31,7 @@ import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import type { Connection } from './transports/connection.js';
 import { WebTransportConnection } from './transports/webtransport.js';
+import type { WebSocketConnection } from './transports/websocket.js';
 import { WebTransportServer, type LinkSimOption } from './h3/index.js';
 
 export { mintTicket, verifyTicket, DEFAULT_TICKET_TTL_MS, type TicketClaims } from './session/tickets.js';
@@ -169,6 +170,8 @@ export function createGameServer(options: GameServerOptions): GameServer {
   let wt: WebTransportServer | null = null;
   let wtUrl: string | null = null;
   let closing: Promise<void> | null = null;
+  /** Open WebSocket connections, so close() can let their close frames reach the clients. */
+  const webSockets = new Set<WebSocketConnection>();
   let draining = false;
 
   const connectInfo = (): ConnectInfo => ({
@@ -185,6 +188,10 @@ export function createGameServer(options: GameServerOptions): GameServer {
     closing ??= (async () => {
       sessions.closeAll(ErrorCode.SERVER_DRAINING, 'server is shutting down');
       rooms.close();
+      // Give the close frames (and the `error` messages before them) time to reach the clients
+      // before the sockets are torn down; a process that exits right after close() would
+      // otherwise cut them (clients would see 1006 instead of the game's code).
+      await flushed([...webSockets].map((c) => c.socketClosed), CLOSE_FLUSH_TIMEOUT_MS);
       await Promise.allSettled([
         http ? http.close() : Promise.resolve(),
         wt ? wt.close(ErrorCode.SERVER_DRAINING, 'server is shutting down') : Promise.resolve(),
@@ -205,7 +212,11 @@ export function createGameServer(options: GameServerOptions): GameServer {
       if (http) throw new Error('listen() was already called');
       http = await buildHttpApp({
         metrics,
-        onConnection: (conn) => sessions.accept(conn),
+        onConnection: (conn) => {
+          webSockets.add(conn);
+          void conn.socketClosed.then(() => webSockets.delete(conn));
+          sessions.accept(conn);
+        },
         isDraining: () => draining,
         connectInfo,
         devTicket: options.devTickets
@@ -268,3 +279,18 @@ export function createGameServer(options: GameServerOptions): GameServer {
 
 /** How often drain() checks whether every client has left. */
 const DRAIN_POLL_MS = 50;
+/** Longest close() waits for WebSocket closing handshakes before tearing sockets down. */
+export const CLOSE_FLUSH_TIMEOUT_MS = 1_000;
+
+/** Resolves when all promises settle or after `timeoutMs`, whichever comes first. */
+function flushed(promises: Promise<void>[], timeoutMs: number): Promise<void> {
+  if (promises.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    void Promise.all(promises).then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -4,7 +4,6 @@ import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import { ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH } from '../../shared/limits.js';
 import type { GameMetrics } from '../metrics.js';
-import type { Connection } from '../transports/connection.js';
 import { WebSocketConnection, WS_MAX_FRAME_BYTES } from '../transports/websocket.js';
 
 /** The WebSocket route (also published in connect-info). */
@@ -31,7 +30,7 @@ export interface DevTicket {
 export interface HttpAppOptions {
   metrics: GameMetrics;
   /** A WebSocket connection opened. */
-  onConnection(conn: Connection): void;
+  onConnection(conn: WebSocketConnection): void;
   isDraining(): boolean;
   connectInfo(): ConnectInfo;
   /** Mints a ticket for `POST /api/dev/ticket`; the route answers 404 when absent. */

@@ -63,6 +63,8 @@ export class WebSocketConnection implements Connection {
   private readonly held = new Map<string, Uint8Array>();
   private anonymous = 0;
   private closeTimer: NodeJS.Timeout | null = null;
+  /** Resolves once the TCP connection is gone (closing handshake done, or cut). */
+  readonly socketClosed: Promise<void>;
   private readonly counters: ConnectionStats = {
     bytesSentUnreliable: 0, bytesSentReliable: 0, bytesReceivedUnreliable: 0, bytesReceivedReliable: 0,
     messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
@@ -72,7 +74,12 @@ export class WebSocketConnection implements Connection {
     this.id = `ws-${++nextId}`;
     socket.binaryType = 'nodebuffer';
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    socket.on('close', (code, reason) => this.finish({ code, reason: reason.toString('utf8'), byPeer: true }));
+    let resolveClosed!: () => void;
+    this.socketClosed = new Promise((r) => { resolveClosed = r; });
+    socket.on('close', (code, reason) => {
+      resolveClosed();
+      this.finish({ code, reason: reason.toString('utf8'), byPeer: true });
+    });
     // Errors (a protocol violation, a reset) are followed by 'close'; the listener keeps them
     // from becoming uncaught exceptions.
     socket.on('error', () => {});
