@@ -12,7 +12,7 @@ describe('installDebugObject', () => {
     expect(tw.count).toBe(2);
     (tw.lines as string[]).push('mutated');
     expect(state.list).toEqual(['a']);
-    expect(() => { (tw as { count: number }).count = 5; }).toThrow(TypeError);
+    expect(() => { (tw as unknown as { count: number }).count = 5; }).toThrow(TypeError);
     expect(() => { target.tickwire = {}; }).toThrow(TypeError);
     expect(Object.isFrozen(tw)).toBe(true);
     expect(tw.samples(7)).toEqual([7]);
