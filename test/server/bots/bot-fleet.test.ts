@@ -2,11 +2,12 @@
  * The bot fleet against the real server on port 0: 2 bots for ~2 s per transport. Rates are
  * checked against the server's configured 20 Hz snapshot rate (a protocol property, not a
  * speed): a bot must receive at least 19 snapshots per second, and every chat line one bot sends
- * must reach the other exactly once.
+ * must reach the other exactly once. A run whose event loop was starved by other processes on
+ * the machine is repeated (bounded), since then the snapshot timer, not the code, sets the rate.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { runBotFleet, type BotTransport } from '../../../server/bots/bot-fleet.js';
+import { runBotFleet, type BotFleetReport, type BotTransport } from '../../../server/bots/bot-fleet.js';
 import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
 import { startTestServer, type TestServer } from '../../client/net/helpers/game-server.js';
 
@@ -16,7 +17,26 @@ afterEach(async () => {
   server = null;
 });
 
-async function run(transport: BotTransport, reuseServer = false) {
+/**
+ * Event-loop delay (p99) above which a run is treated as starved by other processes: the server
+ * and the bots share this test process, and on a loaded 2-core machine a stalled event loop
+ * delays the 20 Hz snapshot timer itself, which says nothing about the code under test.
+ */
+const STARVED_LOOP_DELAY_MS = 40;
+/** Runs attempted before asserting on a starved one. */
+const MAX_RUNS = 3;
+
+async function run(transport: BotTransport, reuseServer = false): Promise<BotFleetReport> {
+  let last: BotFleetReport | null = null;
+  for (let i = 0; i < MAX_RUNS; i++) {
+    last = await runOnce(transport, reuseServer || i > 0);
+    if (last.botsEventLoopDelayP99Ms < STARVED_LOOP_DELAY_MS) return last;
+    console.warn(`bot fleet run ${i + 1} starved (event-loop delay p99 ${last.botsEventLoopDelayP99Ms} ms); running again`);
+  }
+  return last!;
+}
+
+async function runOnce(transport: BotTransport, reuseServer: boolean): Promise<BotFleetReport> {
   if (!reuseServer || !server) server = await startTestServer();
   return runBotFleet({
     url: server.baseUrl,
@@ -33,10 +53,10 @@ async function run(transport: BotTransport, reuseServer = false) {
 describe('bot fleet', () => {
   it('2 bots over WebSocket: >= 19 snapshots/s each, every chat line delivered to the other', async () => {
     const r = await run('ws');
-    expect(r).toMatchObject({ transport: 'ws', clients: 2, connected: 2, errors: 0, reconnects: 0 });
-    expect(r.snapshotsPerSec).toBeGreaterThanOrEqual(19);
+    expect(r, JSON.stringify(r)).toMatchObject({ transport: 'ws', clients: 2, connected: 2, errors: 0, reconnects: 0 });
+    expect(r.snapshotsPerSec, JSON.stringify(r)).toBeGreaterThanOrEqual(19);
     expect(r.chatSent).toBeGreaterThan(0);
-    expect(r.chatReceived).toBe(r.chatSent); // 2 bots: each line reaches the one other bot
+    expect(r.chatReceived, JSON.stringify(r)).toBe(r.chatSent); // 2 bots: each line reaches the one other bot
     expect(r.chatExpected).toBe(r.chatSent);
     expect(r.downBytesPerSecPerClient).toBeGreaterThan(0);
     expect(r.upBytesPerSecPerClient).toBeGreaterThan(0);
@@ -47,14 +67,14 @@ describe('bot fleet', () => {
     // run's lines count.
     const again = await run('ws', true);
     expect(again.chatSent).toBeGreaterThan(0);
-    expect(again.chatReceived).toBe(again.chatSent);
+    expect(again.chatReceived, JSON.stringify(again)).toBe(again.chatSent);
   });
 
   it('2 bots over WebTransport: >= 19 snapshots/s each, every chat line delivered to the other', async () => {
     const r = await run('wt');
-    expect(r).toMatchObject({ transport: 'wt', clients: 2, connected: 2, errors: 0, reconnects: 0 });
-    expect(r.snapshotsPerSec).toBeGreaterThanOrEqual(19);
+    expect(r, JSON.stringify(r)).toMatchObject({ transport: 'wt', clients: 2, connected: 2, errors: 0, reconnects: 0 });
+    expect(r.snapshotsPerSec, JSON.stringify(r)).toBeGreaterThanOrEqual(19);
     expect(r.chatSent).toBeGreaterThan(0);
-    expect(r.chatReceived).toBe(r.chatSent);
+    expect(r.chatReceived, JSON.stringify(r)).toBe(r.chatSent);
   });
 });
