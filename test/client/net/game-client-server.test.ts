@@ -125,6 +125,23 @@ describe('GameClient with the real server', () => {
     await waitFor(() => c.stats().snapshotsReceived >= 3);
   });
 
+  it('auto mode falls back to WebSocket when WebTransport hangs past 1 s (UDP silently dropped)', async () => {
+    server = await startTestServer();
+    // A real session attempt to a UDP port where nothing answers: `ready` never settles.
+    class Blackholed {
+      constructor(_url: string, options?: ConstructorParameters<WebTransportConstructor>[1]) {
+        return new NodeWebTransportConstructor('https://127.0.0.1:9/wt', { ...options, connectTimeoutMs: 10_000 } as ConstructorParameters<WebTransportConstructor>[1]);
+      }
+    }
+    const c = player('Dee', { transport: 'auto', WebTransport: Blackholed as unknown as WebTransportConstructor });
+    const transports: TransportEvent[] = [];
+    c.on('transport', (t) => transports.push(t));
+    const w = await c.connect();
+    expect(w.transport).toBe('websocket');
+    expect(transports[0].fallbackReason).toMatch(/not ready within 1000 ms/);
+    await waitFor(() => c.stats().snapshotsReceived >= 3);
+  });
+
   it('auto mode uses WebTransport when the server offers it, with datagram snapshots', async () => {
     server = await startTestServer();
     expect(server.webTransport).toBe(true);
