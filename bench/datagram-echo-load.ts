@@ -34,12 +34,14 @@ const sendFns: Array<() => void> = [];
 /** Per flow: time of the last echo; a flow silent for STALL_MS lost its datagram and is refilled. */
 const lastEcho: number[] = [];
 const STALL_MS = 200;
+/** Silence after which a flow counts as stalled (longer when its pace is slower). */
+let stallAfterMs = STALL_MS;
 let refills = 0;
 setInterval(() => {
   if (!running) return;
   const now = performance.now();
   for (let i = 0; i < sendFns.length; i++) {
-    if (now - lastEcho[i] > STALL_MS) {
+    if (now - lastEcho[i] > stallAfterMs) {
       lastEcho[i] = now;
       refills++;
       sendFns[i]();
@@ -88,6 +90,7 @@ async function startUdp(m: StartMsg): Promise<void> {
     // With a rate cap each flow sends at most once per `interval` ms (same traffic as the run
     // it is compared with); without one it answers at once.
     const interval = m.rate ? (1000 * m.sessions * m.inflight) / m.rate : 0;
+    stallAfterMs = Math.max(STALL_MS, 3 * interval);
     let lastSent = 0;
     const sendNow = () => {
       lastSent = performance.now();
