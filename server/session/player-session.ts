@@ -81,7 +81,7 @@ export class PlayerSession implements RoomMember {
     this.resumeTimer = null;
     this.conn = conn;
     if (resumed) this.room.reattach(this.playerId, this);
-    this.snapshots = new SnapshotSender(conn.maxUnreliableSize);
+    this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
     this.pings.clear();
     this.lastHeardAt = this.host.scheduler.now();
     conn.onReliable = (bytes) => this.onReliable(conn, bytes);

@@ -1,15 +1,10 @@
 import {
-  PriorityAccumulator, SnapshotHistory, encodeSnapshot, snapshotFormat, withLastInputSeq,
-  type SnapshotFormat, type SnapshotView,
+  PriorityAccumulator, SnapshotHistory, SnapshotTickEncoder, snapshotFormat, type SnapshotFormat,
 } from '../../shared/snapshot/index.js';
 import type { WorldFrame } from '../rooms/types.js';
 
-/** A shareable encoding kept in the frame's cache. */
-interface SharedEncoding {
-  bytes: Uint8Array;
-  view: SnapshotView;
-  sent: number[];
-}
+/** Key of the frame's shared tick encoder in `WorldFrame.encodeCache`. */
+const TICK_ENCODER_KEY = 'snapshotTickEncoder';
 
 const formats = new WeakMap<WorldFrame['world'], SnapshotFormat>();
 function formatFor(world: WorldFrame['world']): SnapshotFormat {
@@ -19,6 +14,26 @@ function formatFor(world: WorldFrame['world']): SnapshotFormat {
     formats.set(world, f);
   }
   return f;
+}
+
+/**
+ * The frame's encoder, made by the first member that needs it: entities are sorted and
+ * quantized once per tick, and complete encodings are shared between every member with the
+ * same baseline (S's SnapshotTickEncoder; valid because everyone sees everyone here).
+ */
+function tickEncoder(frame: WorldFrame): SnapshotTickEncoder {
+  let enc = frame.encodeCache.get(TICK_ENCODER_KEY) as SnapshotTickEncoder | undefined;
+  if (!enc) {
+    enc = new SnapshotTickEncoder({
+      snapshotId: frame.snapshotId,
+      serverTick: frame.tick,
+      serverTime: frame.time,
+      entities: frame.entities,
+      format: formatFor(frame.world),
+    });
+    frame.encodeCache.set(TICK_ENCODER_KEY, enc);
+  }
+  return enc;
 }
 
 export interface SnapshotSendStats {
@@ -34,9 +49,9 @@ export interface SnapshotSendStats {
  * every entity fits the budget. A new connection (also a resumed one) starts with a full snapshot,
  * as the client's baselines are per connection too.
  *
- * Encodings are shared between members: when the baseline is complete (or absent) and the result
- * is complete, the bytes depend only on (frame, baseline id, budget), so they are cached on the
- * frame and each further client only stamps its own lastInputSeq (shared/snapshot/encode.ts).
+ * Encodings are shared between members through the frame's SnapshotTickEncoder: when the
+ * baseline is complete (or absent) and the result complete, the bytes depend only on (frame,
+ * baseline id), and each further client only stamps its own lastInputSeq.
  */
 export class SnapshotSender {
   private readonly history = new SnapshotHistory();
@@ -45,7 +60,8 @@ export class SnapshotSender {
   private acked = 0;
   readonly stats: SnapshotSendStats = { encoded: 0, shared: 0, full: 0, incomplete: 0 };
 
-  constructor(private readonly budgetBytes: number) {}
+  /** `budgetBytes` is read per snapshot: a WebTransport datagram limit can change with the path. */
+  constructor(private readonly budgetBytes: () => number) {}
 
   /** Records the client's ack (input.ack); ignores older ids and ids no longer held. */
   ack(snapshotId: number): 'applied' | 'stale' {
@@ -57,38 +73,15 @@ export class SnapshotSender {
   /** The `snapshot` message for this client, or null when the budget cannot hold even a header. */
   build(frame: WorldFrame, viewerId: number, lastInputSeq: number): Uint8Array | null {
     const baseline = this.acked ? this.history.get(this.acked) ?? null : null;
-    const shareable = baseline === null || baseline.complete;
-    const key = `${baseline ? baseline.id : 0}:${this.budgetBytes}`;
-    if (shareable) {
-      const hit = frame.encodeCache.get(key) as SharedEncoding | undefined;
-      if (hit) {
-        this.history.put(hit.view);
-        this.priority.markAllSent(hit.sent);
-        this.stats.shared++;
-        if (!baseline) this.stats.full++;
-        return withLastInputSeq(hit.bytes, lastInputSeq);
-      }
-    }
-    const result = encodeSnapshot({
-      snapshotId: frame.snapshotId,
-      serverTick: frame.tick,
-      serverTime: frame.time,
-      lastInputSeq,
-      entities: frame.entities,
-      baseline,
-      viewerId,
-      priority: this.priority,
-      format: formatFor(frame.world),
-    }, this.budgetBytes);
+    const result = tickEncoder(frame).encodeFor({
+      baseline, lastInputSeq, viewerId, priority: this.priority, budgetBytes: this.budgetBytes(),
+    });
     if (!result.ok) return null;
-    this.stats.encoded++;
+    this.history.put(result.view);
+    if (result.shared) this.stats.shared++;
+    else this.stats.encoded++;
     if (result.baselineId === 0) this.stats.full++;
     if (!result.complete) this.stats.incomplete++;
-    this.history.put(result.view);
-    if (shareable && result.complete && result.baselineId === (baseline ? baseline.id : 0)) {
-      const shared: SharedEncoding = { bytes: result.bytes, view: result.view, sent: result.sent };
-      frame.encodeCache.set(key, shared);
-    }
     return result.bytes;
   }
 }
