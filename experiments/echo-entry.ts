@@ -19,6 +19,11 @@ import { emit, parseArgs } from './child.js';
 /** Bounds: the probe is a measuring stick, never a load generator. */
 const MAX_UDP_PROBES = 1_000_000;
 const MAX_TCP_BYTES = 256 * 1024 * 1024;
+/**
+ * Socket receive buffer for the UDP probes: a probe burst must never overflow it, or a busy
+ * machine's scheduling delay would show up as link loss.
+ */
+const UDP_RECV_BUFFER_BYTES = 8 * 1024 * 1024;
 /** How long the UDP client waits for late echoes after its last send. */
 const UDP_DRAIN_MS = 500;
 /** A TCP transfer that takes longer than this under loss is reported as failed, not awaited. */
@@ -34,7 +39,7 @@ function onCommand(handler: (cmd: string) => void): void {
 }
 
 function udpServer(): void {
-  const sock = createSocket('udp4');
+  const sock = createSocket({ type: 'udp4', recvBufferSize: UDP_RECV_BUFFER_BYTES });
   const seen = new Set<number>();
   let received = 0;
   let duplicates = 0;
@@ -57,7 +62,7 @@ function udpClient(): void {
   const count = Math.min(MAX_UDP_PROBES, Number(args.get('count') ?? 1000));
   const intervalMs = Number(args.get('interval-ms') ?? 1);
   const size = Math.max(4, Math.min(1200, Number(args.get('size') ?? 200)));
-  const sock = createSocket('udp4');
+  const sock = createSocket({ type: 'udp4', recvBufferSize: UDP_RECV_BUFFER_BYTES });
   const seen = new Set<number>();
   let duplicates = 0;
   sock.on('message', (msg) => {

@@ -45,6 +45,11 @@ export interface ExperimentOptions {
    * need little CPU, so others lose little.
    */
   nice?: number;
+  /**
+   * SCHED_FIFO priority (1..99) for the server and bots processes; 0/absent = normal scheduling.
+   * On a shared, loaded machine this keeps other work's CPU use out of the measured ages.
+   */
+  realtime?: number;
 }
 
 /** Fixed ports inside the server's own namespace: nothing else listens there. */
@@ -116,7 +121,7 @@ async function runArm(
     const server = NsChild.start(topo.server.ns, 'experiments/server-entry.ts', [
       '--host', topo.server.address, '--http-port', String(SERVER_HTTP_PORT), '--wt-port', String(SERVER_WT_PORT),
       '--snapshot-channel', arm.snapshotChannel, '--seed', String(opts.seed),
-    ], { label: `server(${tag})`, logFile, nice: opts.nice });
+    ], { label: `server(${tag})`, logFile, nice: opts.nice, realtime: opts.realtime });
     children.push(server);
     const ready = await server.waitFor('ready', SERVER_START_TIMEOUT_MS);
     const url = String(ready.url);
@@ -124,7 +129,7 @@ async function runArm(
     const bots = NsChild.start(topo.client.ns, 'experiments/bots-entry.ts', [
       '--url', url, '--transport', arm.transport, '--arm', armId, '--count', String(opts.bots), '--seed', String(opts.seed),
       '--chat-interval-ms', String(Math.round(opts.chatIntervalS * 1000)), '--report', reportFile,
-    ], { label: `bots(${tag})`, logFile, nice: opts.nice });
+    ], { label: `bots(${tag})`, logFile, nice: opts.nice, realtime: opts.realtime });
     children.push(bots);
     await bots.waitFor('connected', BOTS_CONNECT_TIMEOUT_MS);
     await sleep(opts.warmupS * 1000);
@@ -192,7 +197,12 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     if (probes > 0) {
       for (const cond of conditions) {
         await impairer.apply({ lossPct: cond.lossPct, rttMs: cond.rttMs || undefined });
-        const p = await probeLoss(topo, impairer, { udpProbes: probes, tcpBytes: 0, logFile: join(opts.outDir, 'logs', 'link-check.log') });
+        const p = await probeLoss(topo, impairer, {
+          udpProbes: probes,
+          tcpBytes: 0,
+          logFile: join(opts.outDir, 'logs', 'link-check.log'),
+          realtime: opts.realtime,
+        });
         linkCheck.push({ condition: cond, probes, upLossPct: p.udp.upLossPct, downLossPct: p.udp.downLossPct });
         log(`link check at ${cond.lossPct}%: UDP loss ${p.udp.upLossPct.toFixed(1)}% up, ${p.udp.downLossPct.toFixed(1)}% down (${probes} probes)`);
       }
@@ -226,6 +236,7 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     arms: opts.arms,
     snapshotHz,
     nice: opts.nice ?? 0,
+    realtime: opts.realtime ?? 0,
   };
   const summary: Summary = { info, linkCheck, results };
   writeOutputs(opts.outDir, summary, cdfAges, cdfLoss);

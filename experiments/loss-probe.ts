@@ -29,6 +29,8 @@ export interface LossProbeOptions {
   udpProbes?: number;
   tcpBytes?: number;
   logFile?: string;
+  /** SCHED_FIFO priority for the echo processes (see child.ts), so a loaded CPU cannot drop probes. */
+  realtime?: number;
 }
 
 const UDP_PORT = 40_001;
@@ -48,7 +50,7 @@ export async function probeLoss(topo: Topology, impairer: LinkImpairer | null, o
   const host = topo.server.address;
   const children: NsChild[] = [];
   const start = (ns: string, label: string, args: string[]) => {
-    const c = NsChild.start(ns, 'experiments/echo-entry.ts', args, { label, logFile: opts.logFile });
+    const c = NsChild.start(ns, 'experiments/echo-entry.ts', args, { label, logFile: opts.logFile, realtime: opts.realtime });
     children.push(c);
     return c;
   };

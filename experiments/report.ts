@@ -174,7 +174,10 @@ export function renderMarkdown(summary: Summary, cdfLoss: number | null): string
     ? '(tc netem on both veth ends: loss, delay, jitter)'
     : '(this kernel has no netem: nftables `numgen random` drop at each veth ingress, loss only, no added delay)'} |`);
   out.push(`| bots | ${info.bots} in one process, in their own network namespace |`);
-  out.push(`| process priority | nice ${info.nice} for the server and bots processes${info.nice < 0 ? ' (so other work on this shared machine adds less scheduler delay)' : ''} |`);
+  const sched = info.realtime > 0
+    ? `SCHED_FIFO priority ${info.realtime} for the server and bots processes, so other work on this shared machine adds no scheduler delay to the ages`
+    : `nice ${info.nice} for the server and bots processes${info.nice < 0 ? ' (so other work on this shared machine adds less scheduler delay)' : ''}`;
+  out.push(`| process priority | ${sched} |`);
   out.push(`| per condition and arm | ${info.warmupS} s warm-up without loss, then ${info.durationS} s measured under loss |`);
   out.push(`| snapshots | ${info.snapshotHz} Hz; standard scene (60 Hz simulation, 20 Hz inputs) |`);
   out.push(`| seed | ${info.seed} (bots' movement and chat timing; the kernel's drop decisions are not seeded) |`, '');

@@ -16,9 +16,10 @@ import { ALL_ARMS, type ArmId } from './types.js';
 
 const USAGE = `usage: npm run experiment -- [--loss 0,1,2,5,10,15] [--duration 20] [--bots 16] [--seed N]
        [--rtt 0[,20,50,150]] (netem only) [--arms ${ALL_ARMS.join(',')}] [--warmup 2]
-       [--chat-interval 2] [--nice 0] [--out DIR] [--quick]
+       [--chat-interval 2] [--nice 0] [--rt 0] [--out DIR] [--quick]
   --quick: loss 0,5,10, 5 s per condition, 6 bots (unless given explicitly)
-  --nice: nice value for the server and bots processes (negative: less delay from other load)`;
+  --nice: nice value for the server and bots processes (negative: less delay from other load)
+  --rt N: run the server and bots under SCHED_FIFO priority N (1..99): no delay from other load`;
 
 /** Defaults from issue 6: loss 0/1/2/5/10/15 %, 16 bots, 20 s per condition. */
 const DEFAULTS = { loss: [0, 1, 2, 5, 10, 15], durationS: 20, bots: 16, warmupS: 2, chatIntervalS: 2 };
@@ -47,7 +48,7 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
     if (!a.startsWith('--') || i + 1 >= argv.length) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
     flags.set(a.slice(2), argv[++i]);
   }
-  const known = new Set(['loss', 'duration', 'bots', 'seed', 'rtt', 'arms', 'warmup', 'chat-interval', 'nice', 'out']);
+  const known = new Set(['loss', 'duration', 'bots', 'seed', 'rtt', 'arms', 'warmup', 'chat-interval', 'nice', 'rt', 'out']);
   for (const k of flags.keys()) if (!known.has(k)) throw new UsageError(`unknown option --${k}`);
   const one = (flag: string, dflt: number, min: number, max: number) => (flags.has(flag) ? numberList(`--${flag}`, flags.get(flag)!, min, max)[0] : dflt);
   const arms = (flags.get('arms')?.split(',') ?? [...ALL_ARMS]) as ArmId[];
@@ -63,6 +64,7 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
     chatIntervalS: one('chat-interval', DEFAULTS.chatIntervalS, 1.25, 600),
     arms,
     nice: Math.round(one('nice', 0, -20, 19)),
+    realtime: Math.round(one('rt', 0, 0, 99)),
     outDir: flags.get('out') ?? join(REPO_ROOT, 'experiments', 'out', stamp),
     command: `npm run experiment -- ${argv.join(' ')}`.trim(),
   };

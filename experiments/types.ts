@@ -134,6 +134,8 @@ export interface RunInfo {
   snapshotHz: number;
   /** Nice value of the server and bots processes. */
   nice: number;
+  /** SCHED_FIFO priority of those processes, 0 = normal scheduling. */
+  realtime: number;
 }
 
 /** UDP echo probe across the impaired link before the arms run: configured vs realised loss. */

@@ -56,7 +56,7 @@ describe('report', () => {
     info: {
       startedAt: 's', finishedAt: 'f', command: 'npm run experiment -- --quick', method: 'nftables', kernel: 'Linux 6', cpu: 'EPYC',
       cpus: 2, memGiB: 24, node: 'v20', gitCommit: 'abc', seed: 1, bots: 4, durationS: 5, warmupS: 2,
-      conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20, nice: -10,
+      conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20, nice: -10, realtime: 0,
     },
     linkCheck: [{ condition: { lossPct: 10, rttMs: 0 }, probes: 3000, upLossPct: 9.5, downLossPct: 10.25 }],
     results,
@@ -103,11 +103,13 @@ describe('command line', () => {
     expect(parseCli(['--quick', '--bots', '3'], at).bots).toBe(3);
     expect(parseCli([], at).nice).toBe(0);
     expect(parseCli(['--nice', '-10'], at).nice).toBe(-10);
+    expect(parseCli(['--rt', '10'], at).realtime).toBe(10);
+    expect(parseCli([], at).realtime).toBe(0);
     expect(parseCli(['--loss', '0,5,10', '--duration', '10', '--seed', '7'], at)).toMatchObject({ lossPcts: [0, 5, 10], durationS: 10, seed: 7 });
   });
 
   it.each([
-    [['--loss', '5,abc']], [['--loss', '101']], [['--nice', '-21']], [['--bots', '1']], [['--arms', 'carrier-pigeon']], [['--frobnicate', '1']], [['stray']],
+    [['--loss', '5,abc']], [['--loss', '101']], [['--nice', '-21']], [['--rt', '100']], [['--bots', '1']], [['--arms', 'carrier-pigeon']], [['--frobnicate', '1']], [['stray']],
   ])('rejects %j', (argv) => {
     expect(() => parseCli(argv, at)).toThrow();
   });
