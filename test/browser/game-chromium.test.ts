@@ -128,7 +128,7 @@ describe.skipIf(!present)('demo game in Chromium', () => {
   it('shows visible feedback when chat is rate-limited, then lets the player chat again', async () => {
     // Type faster than the server's chat rate limit allows (a burst of a few lines), and stop
     // as soon as the refusal shows, well before the server would call it a flood.
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 20; i++) {
       if ((await bob.tw())?.chatNotice) break;
       await bob.press('Enter');
       await bob.type(`line ${i}`);
