@@ -38,6 +38,8 @@ export interface GameAppOptions {
 const HUD_REFRESH_MS = 250;
 /** Recent errors kept for `window.tickwire.errors`. */
 const ERROR_LOG_LIMIT = 20;
+/** Recent connection status lines kept for `window.tickwire.statusLog`. */
+const STATUS_LOG_LIMIT = 20;
 
 export class GameApp {
   readonly view = new WorldView();
@@ -57,7 +59,8 @@ export class GameApp {
   private ownEntity: number | null = null;
   private playerId: string | null = null;
   private fallbackReason: string | null = null;
-  private status = 'connecting…';
+  private statusText = 'connecting…';
+  private readonly statusLog: string[] = [];
   private rejected = 0;
   private readonly errors: string[] = [];
   private readonly now: () => number;
@@ -170,6 +173,19 @@ export class GameApp {
     };
   }
 
+  /** The connection status line (HUD); every change is also logged for `statusLog`. */
+  private get status(): string {
+    return this.statusText;
+  }
+
+  private set status(text: string) {
+    if (text === this.statusText) return;
+    this.statusText = text;
+    if (text === '') return;
+    this.statusLog.push(text);
+    if (this.statusLog.length > STATUS_LOG_LIMIT) this.statusLog.shift();
+  }
+
   private logError(text: string): void {
     this.errors.push(text);
     if (this.errors.length > ERROR_LOG_LIMIT) this.errors.shift();
@@ -204,6 +220,7 @@ export class GameApp {
       positions: () => this.lastFrame.map((e) => ({ id: e.id, x: e.x, y: e.y, own: e.own, name: e.name })),
       hud: (): HudText | null => this.hud.text,
       status: () => this.status,
+      statusLog: () => [...this.statusLog],
       fallbackReason: () => this.fallbackReason,
       errors: () => [...this.errors],
       stats: () => c.stats(),

@@ -141,4 +141,16 @@ describe.skipIf(!present)('demo game in Chromium', () => {
     await chatAcross(bob, alice, 'Bob', 'calm again');
     expect((await bob.tw())!.connected).toBe(true);
   }, 60_000);
+
+  it('tells the players when the server drains', async () => {
+    const drained = server.drain({ deadlineMs: 4000, reconnectJitterMs: 1500 });
+    for (const p of [alice, bob, closersPages.carol!]) {
+      const log = await waitFor(`${p.label} to show the drain notice`, async () => {
+        const l = (await p.tw())?.statusLog ?? [];
+        return l.some((x) => x.startsWith('server restarting: moving over in')) ? l : null;
+      });
+      expect(log.length).toBeGreaterThan(0);
+    }
+    await drained;
+  }, 30_000);
 });

@@ -241,6 +241,7 @@ export interface TickwireView {
   now: number;
   errors: string[];
   status: string;
+  statusLog: string[];
   state: string;
   reconnects: number;
   datagramsLost: number;
@@ -257,7 +258,7 @@ export function readTickwireInPage(): TickwireView | null {
     snapshotsReceived: t.snapshotsReceived, entities: t.entities, interpDelayMs: t.interpDelayMs, chat: t.chat,
     chatNotice: t.chatNotice, ownEntityId: t.ownEntityId, renderer: t.renderer, frames: t.frames, positions: t.positions,
     hud: t.hud, connectStartedAt: t.connectStartedAt, welcomeAt: t.welcomeAt, now: t.now, errors: t.errors,
-    status: t.status, state: t.state, reconnects: stats.reconnects, datagramsLost: stats.datagramsLost, pointerTarget: t.pointerTarget,
+    status: t.status, statusLog: t.statusLog, state: t.state, reconnects: stats.reconnects, datagramsLost: stats.datagramsLost, pointerTarget: t.pointerTarget,
   } as TickwireView;
 }
 
@@ -415,6 +416,8 @@ export async function canvasCheck(p: GamePage, name: string): Promise<PixelStats
 export interface DemoServer {
   /** HTTP origin serving the built client, e.g. http://127.0.0.1:40123 */
   baseUrl: string;
+  /** The server's drain(): notice to clients, wait up to the deadline, close. */
+  drain(o: { deadlineMs: number; reconnectJitterMs: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -447,5 +450,5 @@ export async function startDemoServer(o: DemoServerOptions = {}): Promise<DemoSe
     staticDir: join(CLIENT_DIR, 'dist'),
   });
   const info = await server.listen();
-  return { baseUrl: info.httpUrl, close: () => server.close() };
+  return { baseUrl: info.httpUrl, drain: (d) => server.drain(d), close: () => server.close() };
 }
