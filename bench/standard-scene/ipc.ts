@@ -26,8 +26,10 @@ export interface ServerReport {
   tickMsMean: number | null;
   tickMsP99: number | null;
   players: number;
-  /** Inputs received per second (unreliable messages from clients) when the server counts them. */
+  /** Unreliable messages received per second from all clients: inputs, plus a ping/pong now and then. */
   inputsPerSec: number | null;
+  /** Messages the server dropped during the window, by reason (e.g. queue_full: a snapshot the transport refused). */
+  drops: Record<string, number>;
 }
 
 /** What the observer measured over the window. */

@@ -48,7 +48,7 @@ export interface RunMetrics {
   serverRssMB: number | null;
   /** CPU s/s of the load process (P-1 clients); tells whether the load generator kept up. */
   loadCpuSps: number | null;
-  /** Inputs per second the server applied (all clients). */
+  /** Unreliable messages per second the server received from all clients (inputs, plus rare pings/pongs). */
   inputsPerSec: number | null;
 }
 
@@ -241,6 +241,8 @@ export function ourRunLine(
   if (l.connected < l.clients) problems.push(`${l.clients - l.connected} load clients disconnected`);
   if (o.reconnects > 0) problems.push(`observer reconnected ${o.reconnects}x`);
   if (s.skippedSteps) problems.push(`server tick loop skipped ${s.skippedSteps} steps`);
+  const drops = Object.entries(s.drops ?? {}).filter(([, n]) => n > 0);
+  if (drops.length) problems.push(`server dropped ${drops.map(([r, n]) => `${n} ${r}`).join(', ')}`);
   if (o.snapshotsUndecodable > 0) problems.push(`observer could not decode ${o.snapshotsUndecodable} snapshots`);
   const line: RunLine = {
     ...base,

@@ -47,18 +47,40 @@ const server = createGameServer({
 });
 const address = await server.listen();
 
+/** Skipped simulation steps of all rooms (the tick loop drops steps past its catch-up cap). */
+function skippedSteps(): number {
+  return server.rooms.list().reduce((sum, room) => sum + room.loop.skippedSteps, 0);
+}
+
+/** Unreliable messages received (inputs, plus the rare ping/pong) and drops by reason, from the server's metrics. */
+async function counters(): Promise<{ unreliableIn: number; drops: Record<string, number> }> {
+  let unreliableIn = 0;
+  for (const v of (await server.metrics.messages.get()).values) {
+    if (v.labels.channel === 'unreliable' && v.labels.direction === 'in') unreliableIn += v.value;
+  }
+  const drops: Record<string, number> = {};
+  for (const v of (await server.metrics.dropped.get()).values) {
+    const reason = String(v.labels.reason);
+    drops[reason] = (drops[reason] ?? 0) + v.value;
+  }
+  return { unreliableIn, drops };
+}
+
 interface Window {
   t0: number;
   cpu0: NodeJS.CpuUsage;
   elu0: ReturnType<typeof performance.eventLoopUtilization>;
   steps0: number;
+  skipped0: number;
+  counters0: Awaited<ReturnType<typeof counters>>;
 }
 let win: Window | null = null;
 
-const send = childIpc((c) => {
+const send = childIpc(async (c) => {
   if (c.cmd === 'start') {
     tickMs.reset();
-    win = { t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps };
+    const counters0 = await counters();
+    win = { t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps, skipped0: skippedSteps(), counters0 };
     send({ ev: 'started' });
   } else if (c.cmd === 'stop') {
     const w = win;
@@ -66,18 +88,28 @@ const send = childIpc((c) => {
     win = null;
     const wallS = (performance.now() - w.t0) / 1000;
     const cpu = process.cpuUsage(w.cpu0);
+    const elu = performance.eventLoopUtilization(w.elu0).utilization;
+    const stepsRun = steps - w.steps0;
+    const skipped = skippedSteps() - w.skipped0;
     const ticks = tickMs.values();
+    const c1 = await counters();
+    const drops: Record<string, number> = {};
+    for (const [reason, n] of Object.entries(c1.drops)) {
+      const d = n - (w.counters0.drops[reason] ?? 0);
+      if (d > 0) drops[reason] = d;
+    }
     const report: ServerReport = {
       wallS,
       cpuPerWallS: (cpu.user + cpu.system) / 1e6 / wallS,
       rssMB: process.memoryUsage().rss / 2 ** 20,
-      eventLoopUtilization: performance.eventLoopUtilization(w.elu0).utilization,
-      simHz: (steps - w.steps0) / wallS,
-      skippedSteps: null,
+      eventLoopUtilization: elu,
+      simHz: stepsRun / wallS,
+      skippedSteps: skipped,
       tickMsMean: mean(ticks),
       tickMsP99: percentile(ticks, 99),
       players: lastRoom ? (lastRoom as RoomContext).players.size : 0,
-      inputsPerSec: null,
+      inputsPerSec: (c1.unreliableIn - w.counters0.unreliableIn) / wallS,
+      drops,
     };
     send({ ev: 'stopped', report });
   } else if (c.cmd === 'exit') {

@@ -131,7 +131,7 @@ describe('formatting', () => {
 
 describe('run lines from the children', () => {
   const server: ServerReport = {
-    wallS: 10, cpuPerWallS: 0.32, rssMB: 90, eventLoopUtilization: 0.3, simHz: 60, skippedSteps: 0, tickMsMean: 0.2, tickMsP99: 0.9, players: 64, inputsPerSec: 1280,
+    wallS: 10, cpuPerWallS: 0.32, rssMB: 90, eventLoopUtilization: 0.3, simHz: 60, skippedSteps: 0, tickMsMean: 0.2, tickMsP99: 0.9, players: 64, inputsPerSec: 1280, drops: {},
   };
   const observer: ObserverReport = {
     wallS: 10, transport: 'webtransport', downAppBps: 4000, upAppBps: 700, downWireBps: 4600, upWireBps: 1100, snapshots: 200,
@@ -154,7 +154,7 @@ describe('run lines from the children', () => {
   });
 
   it('notes a wrong transport, disconnects, reconnects and errors', () => {
-    const { line: l, notes } = ourRunLine(base, server,
+    const { line: l, notes } = ourRunLine(base, { ...server, skippedSteps: 12, drops: { queue_full: 30, stale: 0 } },
       { ...observer, transport: 'websocket', reconnects: 1, errors: ['closed 4008 idle'], snapshotTicks: 100 },
       { ...load, connected: 60, errors: ['x'] });
     expect(l.datagramsPerSnapshot).toBe(2);
@@ -162,6 +162,8 @@ describe('run lines from the children', () => {
     expect(notes.join('\n')).toMatch(/3 load clients disconnected/);
     expect(notes.join('\n')).toMatch(/reconnected 1x/);
     expect(notes.join('\n')).toMatch(/observer: closed 4008 idle/);
+    expect(notes.join('\n')).toMatch(/skipped 12 steps/);
+    expect(notes.join('\n')).toMatch(/server dropped 30 queue_full$/m);
   });
 });
 
