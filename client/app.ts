@@ -27,7 +27,7 @@ export interface GameAppOptions {
   client: GameClientLike;
   doc: Document;
   stage: HTMLElement;
-  /** The name we joined with (marks our own chat lines before the welcome names us). */
+  /** The name we joined with (shown on `window.tickwire.name`). */
   name: string;
   /** Renderer Pixi tries first (default: accelerated WebGL, else Canvas 2D). */
   renderer?: RendererKind;
@@ -64,7 +64,6 @@ export class GameApp {
   private rejected = 0;
   private readonly errors: string[] = [];
   private readonly now: () => number;
-  private welcomed = false;
   private connectStartedAt: number | null = null;
   private welcomeAt: number | null = null;
 
@@ -94,7 +93,6 @@ export class GameApp {
   private wire(): void {
     const c = this.o.client;
     c.on('welcome', (w) => {
-      this.welcomed = true;
       this.welcomeAt ??= this.now();
       this.ownEntity = w.entityId;
       this.playerId = w.playerId;
@@ -157,7 +155,7 @@ export class GameApp {
     this.lostMeter.add(now, s.datagramsLost);
     this.bytesMeter.add(now, s.bytesDown.reliable + s.bytesDown.unreliable);
     this.hud.show(formatHud(this.hudValues(s)));
-    this.hud.setStatus(this.welcomed && s.connected ? this.status : this.status || (s.connected ? '' : 'connecting…'));
+    this.hud.setStatus(this.status || (s.connected ? '' : 'connecting…'));
     this.chat.render(this.chatLog.all);
   }
 
