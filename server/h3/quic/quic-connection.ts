@@ -371,7 +371,7 @@ export class QuicConnection {
     }
     const native = this.native;
     for (;;) {
-      // One packet-sized buffer from Node's pool per packet: the socket keeps it until sent.
+      // A packet-sized buffer cut from a slab; the socket keeps it until the packet is sent.
       const out = this.spare ?? allocPacketBuffer();
       this.spare = null;
       let res: [number, { to: Host }] | null;
