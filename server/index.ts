@@ -81,6 +81,11 @@ export interface GameServerOptions {
   defaultRoom?: RoomDefinition | null;
   tickHz?: number;
   snapshotHz?: number;
+  /**
+   * Spread each room's snapshot work over the ticks between snapshots (default true; every
+   * client still gets snapshotHz). Off: the whole room is served on one tick.
+   */
+  staggerSnapshots?: boolean;
   /** Channel snapshots travel on (default 'unreliable'). */
   snapshotChannel?: SnapshotChannel;
   /** `POST /api/dev/ticket` mints tickets for anyone: demos only. */
@@ -159,6 +164,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
     tickHz: options.tickHz,
     snapshotHz: options.snapshotHz,
     seed: options.seed,
+    staggerSnapshots: options.staggerSnapshots,
   });
   const sessions = new SessionManager({
     scheduler, rooms, metrics, ticketSecret: options.ticketSecret, timings: options.timings, snapshotChannel: options.snapshotChannel,

@@ -38,6 +38,8 @@ export interface InProcessRoomManagerOptions {
   tickHz?: number;
   snapshotHz?: number;
   emptyRoomLingerMs?: number;
+  /** See RoomOptions.staggerSnapshots (default true). */
+  staggerSnapshots?: boolean;
   maxRooms?: number;
   seed?: number;
 }
@@ -74,6 +76,7 @@ export class InProcessRoomManager implements RoomManager {
       tickHz: this.options.tickHz,
       snapshotHz: this.options.snapshotHz,
       seed: this.options.seed,
+      staggerSnapshots: this.options.staggerSnapshots,
     });
     this.rooms.set(roomId, room);
     this.options.metrics?.rooms.set(this.rooms.size);

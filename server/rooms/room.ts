@@ -4,7 +4,7 @@ import { ChatRoom, type ChatSubmitResult } from '../chat/chat-room.js';
 import type { ChatFanout } from '../chat/fanout.js';
 import type { ChatMessage } from '../chat/types.js';
 import { MAX_ROOM_PLAYERS, MAX_WORLD_SIZE, U32_MAX } from '../../shared/limits.js';
-import { FixedStepLoop } from './tick-loop.js';
+import { DEFAULT_SNAPSHOT_HZ, DEFAULT_TICK_HZ, FixedStepLoop } from './tick-loop.js';
 import { createRandom } from './random.js';
 import type {
   Entity, PlayerInput, PlayerSummary, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
@@ -29,6 +29,13 @@ export interface RoomOptions {
   snapshotHz?: number;
   /** Seed for `RoomContext.random` (spawn points etc.); fixed seeds make tests exact. */
   seed?: number;
+  /**
+   * Spread snapshot work over the ticks between snapshots (default true): each member is in one
+   * of tickHz/snapshotHz phases (entity id modulo), and each tick serves one phase. Every member
+   * still gets snapshotHz snapshots a second, but no single tick carries the whole room's
+   * encoding (at P=512 that is hundreds of per-client encodings), so the simulation keeps pace.
+   */
+  staggerSnapshots?: boolean;
 }
 
 export type JoinResult = { ok: true; player: RoomPlayer } | { ok: false; reason: 'room_full' | 'hook_error' | 'closed' };
@@ -59,7 +66,12 @@ export class Room {
   private closed = false;
   private readonly context: RoomContext;
   private lastSkipped = 0;
-  private snapshotCounter = 0;
+  /** Snapshots a second each member gets (the loop runs its snapshot hook every tick when staggered). */
+  readonly snapshotHz: number;
+  /** Snapshot phases (1 when not staggered) and, per phase, its id counter and last slot served. */
+  private readonly phases: number;
+  private readonly phaseCounter: number[];
+  private readonly phaseSlot: number[];
 
   constructor(private readonly options: RoomOptions) {
     this.id = options.id;
@@ -81,12 +93,21 @@ export class Room {
       random: () => this.random(),
       announce: (text) => { this.chat.announce(text, this.options.scheduler.now()); },
     };
+    const tickHz = options.tickHz ?? DEFAULT_TICK_HZ;
+    this.snapshotHz = options.snapshotHz ?? DEFAULT_SNAPSHOT_HZ;
+    if (!(this.snapshotHz > 0) || tickHz % this.snapshotHz !== 0) {
+      throw new RangeError(`snapshotHz (${this.snapshotHz}) must be positive and divide tickHz (${tickHz})`);
+    }
+    this.phases = options.staggerSnapshots === false ? 1 : tickHz / this.snapshotHz;
+    this.phaseCounter = new Array<number>(this.phases).fill(0);
+    this.phaseSlot = new Array<number>(this.phases).fill(0);
     this.loop = new FixedStepLoop({
       scheduler: options.scheduler,
-      tickHz: options.tickHz,
-      snapshotHz: options.snapshotHz,
+      tickHz,
+      // Staggered: the loop reports every tick and publishSnapshots picks the phases due.
+      snapshotHz: this.phases === 1 ? this.snapshotHz : tickHz,
       onStep: (_tick, dt) => this.step(dt),
-      onSnapshot: (tick) => this.publishSnapshot(tick),
+      onSnapshot: (tick) => this.publishSnapshots(tick),
     });
     this.loop.start();
   }
@@ -216,21 +237,52 @@ export class Room {
     }
   }
 
-  /** Builds the frame of this tick once and hands it to every connected member. */
-  private publishSnapshot(tick: number): void {
-    if (this.members.size === 0) return;
-    // Snapshot ids are u32 on the wire and 0 means "no ack": wrap from 2^32-1 back to 1.
-    this.snapshotCounter = this.snapshotCounter >= U32_MAX ? 1 : this.snapshotCounter + 1;
+  /** Snapshot phase of an entity: members are spread evenly by id. */
+  phaseOf(entityId: number): number {
+    return entityId % this.phases;
+  }
+
+  /**
+   * After the steps of one wake-up (`tick` the newest): serve every phase whose snapshot tick
+   * (tick = phase + k * phases, or every ticksPerSnapshot-th tick when not staggered) passed
+   * since it was last served; at most once per phase, with the newest state.
+   */
+  private publishSnapshots(tick: number): void {
+    if (this.phases === 1) {
+      this.publishSnapshot(tick, 0);
+      return;
+    }
+    for (let p = 0; p < this.phases; p++) {
+      // Phase p is served on ticks q, q + phases, ... with q its first tick (ticks start at 1).
+      const q = p === 0 ? this.phases : p;
+      if (tick < q) continue;
+      const slot = Math.floor((tick - q) / this.phases) + 1;
+      if (slot > this.phaseSlot[p]) {
+        this.phaseSlot[p] = slot;
+        this.publishSnapshot(tick, p);
+      }
+    }
+  }
+
+  /** Builds the frame of this tick once and hands it to every connected member of `phase`. */
+  private publishSnapshot(tick: number, phase: number): void {
+    const targets: Membership[] = [];
+    for (const m of this.members.values()) {
+      if (m.player.connected && (this.phases === 1 || m.player.entity.id % this.phases === phase)) targets.push(m);
+    }
+    if (targets.length === 0) return;
+    // Ids count per phase (each member only ever sees its phase's), so a member's ids go up by
+    // one per snapshot. They are u32 on the wire and 0 means "no ack": wrap from 2^32-1 to 1.
+    const id = this.phaseCounter[phase] >= U32_MAX ? 1 : this.phaseCounter[phase] + 1;
+    this.phaseCounter[phase] = id;
     const entities = [...this.players.values()]
       .map((p) => ({ id: p.entity.id, x: p.entity.x, y: p.entity.y, angle: p.entity.angle }))
       .sort((a, b) => a.id - b.id);
     const frame: WorldFrame = {
-      roomId: this.id, snapshotId: this.snapshotCounter, tick, time: this.options.scheduler.now(), world: this.world, entities, encodeCache: new Map(),
+      roomId: this.id, snapshotId: id, tick, time: this.options.scheduler.now(), world: this.world, entities, encodeCache: new Map(),
     };
     const started = performance.now();
-    for (const m of this.members.values()) {
-      if (m.player.connected) m.member.snapshot(frame);
-    }
+    for (const m of targets) m.member.snapshot(frame);
     this.options.metrics?.snapshotDuration.observe((performance.now() - started) / 1000);
   }
 

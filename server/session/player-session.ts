@@ -96,7 +96,7 @@ export class PlayerSession implements RoomMember {
       name: this.name,
       roomId: this.room.id,
       tickHz: this.room.loop.tickHz,
-      snapshotHz: this.room.loop.snapshotHz,
+      snapshotHz: this.room.snapshotHz,
       resumeToken: this.resumeToken,
       resumed,
       serverTime: Math.floor(now),

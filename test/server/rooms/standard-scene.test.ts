@@ -68,9 +68,23 @@ describe('standard scene simulation', () => {
     r.close();
   });
 
-  it('publishes one frame per snapshot tick with every entity, ordered by id', () => {
+  it('staggered (default): each member gets snapshotHz frames on its own phase, ids +1 each', () => {
     const s = new ManualScheduler();
     const r = room(s);
+    const frames: WorldFrame[][] = [[], [], [], []];
+    for (let i = 0; i < 4; i++) r.join(member(`p${i}`, frames[i]));  // entity ids 1..4
+    s.advance(1000);
+    for (const f of frames) expect(f.length).toBe(20);
+    expect(frames.map((f) => f[0]!.tick)).toEqual([1, 2, 3, 1]);   // phase = entity id % 3
+    expect(frames[0]!.map((f) => f.snapshotId)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(frames[0]![0]).toBe(frames[3]![0]);                     // same phase, same frame
+    for (const f of frames[1]!) expect(f.tick % 3).toBe(2);
+    r.close();
+  });
+
+  it('not staggered: one frame per snapshot tick with every entity, ordered by id', () => {
+    const s = new ManualScheduler();
+    const r = new Room({ id: 'arena', definition: standardScene, scheduler: s, fanout: new InProcessChatFanout(), seed: 1, staggerSnapshots: false });
     const framesA: WorldFrame[] = [];
     r.join(member('a', framesA));
     r.join(member('b'));

@@ -13,10 +13,10 @@ import { MemoryConnection } from './memory-connection.js';
 
 const secret = 'unit-secret-0123456789abcdef';
 
-function setup(snapshotChannel: 'unreliable' | 'reliable' = 'unreliable') {
+function setup(snapshotChannel: 'unreliable' | 'reliable' = 'unreliable', staggerSnapshots = true) {
   const scheduler = new ManualScheduler();
   const metrics = new GameMetrics();
-  const rooms = new InProcessRoomManager({ scheduler, fanout: new InProcessChatFanout(), metrics, defaultDefinition: standardScene });
+  const rooms = new InProcessRoomManager({ scheduler, fanout: new InProcessChatFanout(), metrics, defaultDefinition: standardScene, staggerSnapshots });
   const sessions = new SessionManager({ scheduler, rooms, metrics, ticketSecret: secret, snapshotChannel });
   const ticket = (playerId: string) => mintTicket(secret, { playerId, name: playerId, room: 'arena' }, { now: scheduler.now() });
   /** Connect and say hello; resolves after the async room lookup. */
@@ -140,7 +140,7 @@ describe('session state machine (stepped clock)', () => {
   });
 
   it('acks select the delta baseline; encodings are shared between clients with the same baseline', async () => {
-    const { scheduler, sessions, join } = setup();
+    const { scheduler, sessions, join } = setup('unreliable', false);
     const conns = [await join('a'), await join('b'), await join('c')];
     scheduler.advance(50); // first snapshot tick: full snapshots, encoded once, shared twice
     const stats = () => conns.map((_, i) => sessions.getSession('abc'[i]!)!.snapshotStats()!);
