@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSoftwareWebGL } from '../../client/render/webgl-probe.js';
+import { isSoftwareWebGL } from '../../../client/render/webgl-probe.js';
 
 describe('isSoftwareWebGL', () => {
   it.each([
