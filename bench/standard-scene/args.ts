@@ -9,6 +9,7 @@
  *   --no-peer                 skip the Colyseus peer (no ratio lines then)
  *   --quick                   P=64, 1 run, 3 s window: a smoke run under a minute
  *   --peer-only               run only the Colyseus peer (checks the peer set-up)
+ *   --profile-server DIR      write a V8 CPU profile of every server process into DIR
  *   --load-client light|full  load players: light (ack snapshots without decoding them, like the
  *                             peer's load clients) or full GameClients; the observer is always full
  *   --help
@@ -24,6 +25,8 @@ export interface BenchArgs {
   peer: boolean;
   peerOnly: boolean;
   loadClient: 'light' | 'full';
+  /** Folder for server CPU profiles (`--cpu-prof`); null = no profiling. */
+  profileServerDir: string | null;
   quick: boolean;
   help: boolean;
 }
@@ -44,12 +47,14 @@ export const DEFAULT_ARGS: Readonly<BenchArgs> = Object.freeze({
   peer: true,
   peerOnly: false,
   loadClient: 'light',
+  profileServerDir: null,
   quick: false,
   help: false,
 });
 
 export const USAGE = `usage: npm run bench:scene -- [--ps 16,64,256,512] [--runs 2] [--warmup 3] [--window 10]
-                              [--transports wt,ws] [--no-peer] [--peer-only] [--load-client light|full] [--quick]
+                              [--transports wt,ws] [--no-peer] [--peer-only] [--load-client light|full]
+                              [--profile-server DIR] [--quick]
 JSON lines on stdout (kind: run | median | ratio | target), progress and a Markdown table on stderr.
 --quick = --ps 64 --runs 1 --window 3 (the peer runs at the same P).`;
 
@@ -116,6 +121,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--no-peer': out.peer = false; break;
       case '--quick': out.quick = true; break;
       case '--peer-only': out.peerOnly = true; break;
+      case '--profile-server': {
+        const raw = value();
+        if (!raw) throw new ArgsError('--profile-server needs a folder');
+        out.profileServerDir = raw;
+        break;
+      }
       case '--load-client': {
         const raw = value();
         if (raw !== 'light' && raw !== 'full') throw new ArgsError(`--load-client needs light or full, got ${JSON.stringify(raw ?? '')}`);

@@ -66,11 +66,11 @@ export class BenchChild {
   }
 
   /** Fork a TypeScript entry script (run through tsx) with an IPC channel. */
-  static forkTs(script: string, args: readonly string[], opts: ChildSpawnOptions): BenchChild {
+  static forkTs(script: string, args: readonly string[], opts: ChildSpawnOptions & { nodeFlags?: readonly string[] }): BenchChild {
     const proc = fork(script, [...args], {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(opts.nodeFlags ?? [])],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
     });

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { topSelfTime } from '../../bench/standard-scene/profile-top.js';
+import { parseArgs } from '../../bench/standard-scene/args.js';
+
+describe('topSelfTime', () => {
+  it('sums sample time per function, largest first, with shares', () => {
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 } },
+        { id: 2, callFrame: { functionName: 'encode', url: 'file:///repo/shared/snapshot/encode.ts', lineNumber: 89 } },
+        { id: 3, callFrame: { functionName: 'send', url: 'file:///repo/server/h3/quic/endpoint.ts', lineNumber: 220 } },
+      ],
+      samples: [2, 3, 2, 2, 1],
+      timeDeltas: [1000, 500, 2000, 1000, 500],
+    };
+    const top = topSelfTime(profile, 2, '/repo');
+    expect(top).toEqual([
+      { fn: 'encode', where: 'shared/snapshot/encode.ts:90', selfMs: 4, share: 0.8 },
+      { fn: 'send', where: 'server/h3/quic/endpoint.ts:221', selfMs: 0.5, share: 0.1 },
+    ]);
+  });
+});
+
+describe('--profile-server', () => {
+  it('takes a folder', () => {
+    expect(parseArgs(['--profile-server', '/tmp/p']).profileServerDir).toBe('/tmp/p');
+    expect(parseArgs([]).profileServerDir).toBeNull();
+    expect(() => parseArgs(['--profile-server'])).toThrow();
+  });
+});
