@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeMessage } from '../../shared/codec.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { decodeSnapshotBody } from '../../shared/snapshot/index.js';
@@ -254,6 +258,22 @@ describe('game server over a real WebSocket', () => {
     }
   });
 
+  it('serves the built client statically when the directory exists', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickwire-static-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>tickwire test</title>');
+    try {
+      const { info } = await start({ staticDir: dir });
+      const page = await fetch(`${info.httpUrl}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('tickwire test');
+      await server!.close();
+      const missing = await start({ staticDir: join(dir, 'nope') });
+      expect((await fetch(`${missing.info.httpUrl}/`)).status).toBe(404);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('dev tickets mint a usable ticket and validate input', async () => {
     const { info, connect } = await start({ devTickets: true });
     const post = (body: string) => fetch(`${info.httpUrl}/api/dev/ticket`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -290,14 +310,13 @@ describe('game server over a real WebSocket', () => {
 
 /** An input whose dx is outside [-1, 1], built by hand (the encoder refuses it). */
 function encodeBadInput(): Uint8Array {
-  // Encode a valid input, then find and patch the float. Simpler: encode with dx = 0.5, then
-  // replace the float64 0.5 bytes (0x3fe0000000000000) with 5.0 (0x4014000000000000).
+  // Encode a valid input with dx = 0.5, then patch its float64 (0x3fe0000000000000) to 5.0
+  // (0x4014000000000000).
   const good = encodeMessageSafe();
   const hex = Buffer.from(good).toString('hex').replace('cb3fe0000000000000', 'cb4014000000000000');
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-import { encodeMessage } from '../../shared/codec.js';
 function encodeMessageSafe(): Uint8Array {
   return encodeMessage('input', { seq: 99, ack: 0, inputs: [[0.5, 0.25]] });
 }
