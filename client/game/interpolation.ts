@@ -139,8 +139,9 @@ export class InterpolationBuffer {
 
   /**
    * Adds a snapshot. `serverTimeMs` is the u32 server time from its header, `localTimeMs` the
-   * local receive time. Returns false for a duplicate or one too old to matter (still counted
-   * for jitter). The entity list is the complete visible set at that time.
+   * local receive time. Returns false for a duplicate (ignored), or one too old to matter (its
+   * transit and loss accounting still count). The entity list is the complete visible set at
+   * that time.
    */
   push(serverTimeMs: number, entities: readonly EntityState[], localTimeMs: number): boolean {
     if (!Number.isFinite(serverTimeMs) || !Number.isFinite(localTimeMs)) return false;
@@ -153,6 +154,8 @@ export class InterpolationBuffer {
       return this.push(serverTimeMs, entities, localTimeMs);
     }
 
+    // A duplicated datagram carries nothing new (and must not count as a late arrival).
+    if (this.snapshots.some((s) => s.t === t)) return false;
     this.observeTransit(localTimeMs - t);
 
     if (this.newestRaw === null) {
@@ -170,7 +173,6 @@ export class InterpolationBuffer {
       this.loss = Math.max(0, this.loss - 1 / LOSS_WINDOW);
     }
 
-    if (this.snapshots.some((s) => s.t === t)) return false;
     const renderT = this.offset === null ? -Infinity : localTimeMs - this.offset;
     // Too late: the render time is already past a newer snapshot than this one.
     const before = this.snapshots.filter((s) => s.t <= renderT);

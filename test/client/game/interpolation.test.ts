@@ -103,6 +103,18 @@ describe('InterpolationBuffer steady stream', () => {
     expect(e.x).toBeCloseTo((s11 + 20 - 10 - buf.delayMs - T0) / 10, 6);
   });
 
+  it('ignores duplicated snapshots entirely (no effect on loss or jitter)', () => {
+    const buf = new InterpolationBuffer(cfg);
+    feed(buf, 0, 10, { drop: (i) => i === 5 });
+    const loss = buf.lossRate;
+    const jitter = buf.jitterMs;
+    expect(loss).toBeGreaterThan(0);
+    const s4 = T0 + 4 * IV;
+    for (let k = 0; k < 5; k++) expect(buf.push(s4, stateAt(s4), s4 + 300)).toBe(false);
+    expect(buf.lossRate).toBe(loss);
+    expect(buf.jitterMs).toBe(jitter);
+  });
+
   it('extrapolates at most one interval past the newest snapshot, then holds', () => {
     const buf = new InterpolationBuffer(cfg);
     feed(buf, 0, 20);
