@@ -10,9 +10,17 @@ import type { PlayerSummary, RoomMember, WorldFrame } from '../rooms/types.js';
 import type { Connection } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
+import { TokenBucket } from '../chat/rate-limit.js';
 
 /** Pings awaiting their pong; older ones are forgotten (a lost pong is normal on datagrams). */
 export const MAX_OUTSTANDING_PINGS = 8;
+/**
+ * Unreliable messages a client may send per second (sustained) and in a burst. A client sends
+ * 20 inputs and about one ping a second; the rest of a flood is dropped (`rate_limited`) before
+ * it costs any decoding.
+ */
+export const UNRELIABLE_RATE_PER_SECOND = 120;
+export const UNRELIABLE_BURST = 60;
 
 export type SessionState = 'active' | 'suspended' | 'gone';
 export type SnapshotChannel = 'unreliable' | 'reliable';
@@ -51,6 +59,7 @@ export class PlayerSession implements RoomMember {
   private lastHeardAt = 0;
   private pingId = 0;
   private readonly pings = new Map<number, number>();
+  private unreliableBucket: TokenBucket | null = null;
 
   constructor(
     private readonly host: SessionHost,
@@ -84,6 +93,7 @@ export class PlayerSession implements RoomMember {
     this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
     this.pings.clear();
     this.lastHeardAt = this.host.scheduler.now();
+    this.unreliableBucket = new TokenBucket(UNRELIABLE_BURST, UNRELIABLE_RATE_PER_SECOND, this.lastHeardAt);
     conn.onReliable = (bytes) => this.onReliable(conn, bytes);
     conn.onUnreliable = (bytes) => this.onUnreliable(conn, bytes);
     conn.onClose = () => this.connectionLost(conn);
@@ -257,6 +267,10 @@ export class PlayerSession implements RoomMember {
     const now = this.host.scheduler.now();
     this.lastHeardAt = now;
     this.countReceived('unreliable', bytes);
+    if (this.unreliableBucket && !this.unreliableBucket.take(now).ok) {
+      this.host.metrics.dropped.inc({ reason: 'rate_limited' });
+      return;
+    }
     const r = decodeMessage(bytes, { channel: 'unreliable', direction: 'c2s' });
     if (!r.ok) {
       // Datagrams may be junk without the peer being at fault (or at least without it hurting

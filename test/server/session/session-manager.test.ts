@@ -8,6 +8,7 @@ import { InProcessRoomManager } from '../../../server/rooms/room-manager.js';
 import { standardScene } from '../../../server/rooms/standard-scene.js';
 import { DEFAULT_SESSION_TIMINGS } from '../../../server/session/config.js';
 import { SessionManager } from '../../../server/session/session-manager.js';
+import { UNRELIABLE_BURST } from '../../../server/session/player-session.js';
 import { mintTicket } from '../../../server/session/tickets.js';
 import { MemoryConnection } from './memory-connection.js';
 
@@ -175,5 +176,19 @@ describe('session state machine (stepped clock)', () => {
     expect(late.closeInfo?.code).toBe(ErrorCode.SERVER_DRAINING);
     sessions.closeAll();
     expect(a.closeInfo?.code).toBe(ErrorCode.SERVER_DRAINING);
+  });
+
+  it('an unreliable flood is rate-limited (dropped and counted), not fatal', async () => {
+    const { scheduler, metrics, join, sessions } = setup();
+    const a = await join('a');
+    for (let i = 1; i <= 1000; i++) a.deliver('input', { seq: i, ack: 0, inputs: [[1, 0]] });
+    const dropped = (await metrics.registry.getSingleMetricAsString('tickwire_messages_dropped_total'));
+    const n = Number(/reason="rate_limited"\} (\d+)/.exec(dropped)![1]);
+    expect(n).toBe(1000 - UNRELIABLE_BURST);
+    expect(a.closed).toBe(false);
+    // After a second the client may send again.
+    scheduler.advance(1000);
+    a.deliver('input', { seq: 2000, ack: 0, inputs: [[0, 1]] });
+    expect(sessions.getSession('a')!.room.getPlayer('a')!.lastInputSeq).toBe(2000);
   });
 });
