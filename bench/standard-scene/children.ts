@@ -14,8 +14,8 @@ import type { ChildEvent, Command } from './ipc.js';
 
 /** Events remembered per child so a waiter that subscribes late still sees them. */
 const EVENT_BACKLOG_LIMIT = 64;
-/** How long a child gets to exit after `exit`/SIGTERM before SIGKILL. */
-export const STOP_GRACE_MS = 2000;
+/** How long a child gets to exit after `exit`/SIGTERM before SIGKILL (a busy server writing its CPU profile needs a few seconds). */
+export const STOP_GRACE_MS = 5000;
 
 const live = new Set<BenchChild>();
 

@@ -41,7 +41,9 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
   const tag = `${transport === 'webtransport' ? 'wt' : 'ws'} P=${P} #${run}`;
   const children: BenchChild[] = [];
   try {
-    const nodeFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir)}`, `--cpu-prof-name=server-${transport}-P${P}-run${run}.cpuprofile`] : [];
+    // One folder per server: V8 writes one profile per thread (tsx runs a loader thread too);
+    // the main thread's is the largest file.
+    const nodeFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)}`] : [];
     const server = BenchChild.forkTs(join(HERE, 'server-entry.ts'), [], { label: `server ${tag}`, cwd: REPO_ROOT, nodeFlags });
     children.push(server);
     const ready = await server.waitFor('ready', SERVER_READY_TIMEOUT_MS);
