@@ -1,7 +1,10 @@
 /**
  * Turns one arm's raw bots report plus the link counters into an `ArmResult`. Pure.
  */
-import { analyzeChat, stalls, summarize } from './metrics.js';
+import { analyzeChat, stalenessSamples, stalls, summarize } from './metrics.js';
+
+/** Staleness sampling step, ms: fine against the 50 ms snapshot interval. */
+export const STALENESS_STEP_MS = 10;
 import type { DirectionCounters } from './impair.js';
 import type { ArmResult, BotsReport, Condition, ServerLoad, WireBytes } from './types.js';
 
@@ -32,7 +35,10 @@ export function analyzeArm(
   let intervals = 0;
   let stalled = 0;
   let newCount = 0;
+  const staleness: number[] = [];
   for (const bot of bots) {
+    const mine = report.snapshots.filter((s) => s[0] === bot).map((s) => [s[2], s[3], s[1]] as const);
+    for (const v of stalenessSamples(mine, report.windowStart, report.windowEnd, STALENESS_STEP_MS)) staleness.push(v);
     const times = report.snapshots.filter((s) => s[0] === bot && s[4] === 1).map((s) => s[3]);
     const st = stalls(times, report.windowStart, report.windowEnd, periodMs);
     intervals += st.intervals;
@@ -48,6 +54,7 @@ export function analyzeArm(
     snapshotHz: report.snapshotHz,
     transports: report.transports,
     snapshotAgeMs: summarize(windowAges(report)),
+    stalenessMs: summarize(staleness),
     stallShare: intervals ? stalled / intervals : 1,
     stalledIntervals: stalled,
     intervals,

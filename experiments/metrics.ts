@@ -10,6 +10,8 @@
  *   round(g / period) intervals of which one delivered a snapshot; the rest are stalled.
  *   Rounding (not flooring) keeps ordinary timer jitter (a 56 ms gap at 50 ms) from counting as
  *   a stall. The window's start and end count as receipts.
+ * - staleness: sampled every 10 ms, the age of the newest snapshot the client holds; this is
+ *   what a player sees, and it charges lost datagrams as well as late ones.
  * - chat: each message sent by one bot must reach every other bot exactly once.
  */
 
@@ -68,6 +70,37 @@ export function stalls(newSnapshotTimes: readonly number[], start: number, end: 
     prev = t;
   }
   return { intervals, stalled: Math.min(intervals, stalled) };
+}
+
+/**
+ * Staleness of what one client holds: every `stepMs` through the window, the age of the newest
+ * snapshot received so far (now - its server time). Unlike the per-receipt age, this charges a
+ * lost datagram too: the view ages until the next snapshot arrives. `receipts` are
+ * [server time, receipt time, snapshot id]; only receipts newer (by id) than what is held count.
+ * Instants before the first receipt are skipped.
+ */
+export function stalenessSamples(
+  receipts: ReadonlyArray<readonly [number, number, number]>,
+  start: number,
+  end: number,
+  stepMs: number,
+): number[] {
+  const byReceipt = [...receipts].sort((a, b) => a[1] - b[1]);
+  const out: number[] = [];
+  let k = 0;
+  let heldId = -Infinity;
+  let heldTime = Number.NaN;
+  for (let t = start; t <= end; t += stepMs) {
+    while (k < byReceipt.length && byReceipt[k][1] <= t) {
+      const [serverTime, , id] = byReceipt[k++];
+      if (id > heldId) {
+        heldId = id;
+        heldTime = serverTime;
+      }
+    }
+    if (Number.isFinite(heldTime)) out.push(t - heldTime);
+  }
+  return out;
 }
 
 /** One chat message as its sender recorded it. */

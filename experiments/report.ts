@@ -42,7 +42,7 @@ export function appendRawCsv(dir: string, cond: Condition, report: BotsReport): 
 
 const SUMMARY_COLUMNS = [
   'loss_pct', 'rtt_ms', 'arm', 'bots', 'duration_s', 'age_p50_ms', 'age_p95_ms', 'age_p99_ms', 'age_max_ms',
-  'stall_share', 'snapshots_per_s_per_bot', 'chat_sent', 'chat_expected', 'chat_delivered', 'chat_lost',
+  'staleness_p50_ms', 'staleness_p99_ms', 'stall_share', 'snapshots_per_s_per_bot', 'chat_sent', 'chat_expected', 'chat_delivered', 'chat_lost',
   'chat_duplicates', 'chat_p50_ms', 'chat_p99_ms', 'wire_down_Bps_per_bot', 'wire_up_Bps_per_bot',
   'app_down_Bps_per_bot', 'app_up_Bps_per_bot', 'dropped_c2s_pct', 'dropped_s2c_pct', 'reconnects',
   'server_cpu_per_s', 'server_loop_p99_ms', 'bots_cpu_per_s', 'bots_loop_p99_ms',
@@ -63,7 +63,7 @@ export function summaryCsv(results: readonly ArmResult[]): string {
   const rows = results.map((r) => [
     r.condition.lossPct, r.condition.rttMs, r.arm, r.bots, r.durationS,
     num(r.snapshotAgeMs.p50), num(r.snapshotAgeMs.p95), num(r.snapshotAgeMs.p99), num(r.snapshotAgeMs.max),
-    num(r.stallShare, 4), num(r.snapshotsPerSecPerBot, 2), r.chat.sent, r.chat.expected, r.chat.delivered, r.chat.lost,
+    num(r.stalenessMs.p50), num(r.stalenessMs.p99), num(r.stallShare, 4), num(r.snapshotsPerSecPerBot, 2), r.chat.sent, r.chat.expected, r.chat.delivered, r.chat.lost,
     r.chat.duplicates, num(r.chat.latency.p50), num(r.chat.latency.p99), num(r.wireDownBytesPerSecPerBot, 0),
     num(r.wireUpBytesPerSecPerBot, 0), num(r.appDownBytesPerSecPerBot, 0), num(r.appUpBytesPerSecPerBot, 0),
     num(realisedDropPct(r, 'client->server'), 2), num(realisedDropPct(r, 'server->client'), 2), r.reconnects,
@@ -141,10 +141,13 @@ export function findings(results: readonly ArmResult[]): string[] {
     const parts = [`datagrams ${ms(dg.snapshotAgeMs.p99)} ms`];
     if (st) parts.push(`WebTransport stream ${ms(st.snapshotAgeMs.p99)} ms`);
     if (ws) parts.push(`WebSocket ${ms(ws.snapshotAgeMs.p99)} ms`);
+    const stale = [`datagrams ${ms(dg.stalenessMs.p99)} ms`];
+    if (st) stale.push(`stream ${ms(st.stalenessMs.p99)} ms`);
+    if (ws) stale.push(`WebSocket ${ms(ws.stalenessMs.p99)} ms`);
     const rtt = c.rttMs ? `, RTT +${c.rttMs} ms` : '';
     let ratio = '';
     if (ws && dg.snapshotAgeMs.p99 > 0) ratio = ` (WebSocket/datagram p99 ratio ${(ws.snapshotAgeMs.p99 / dg.snapshotAgeMs.p99).toFixed(1)}x)`;
-    lines.push(`- ${c.lossPct}% loss${rtt}: snapshot age p99 ${parts.join(', ')}${ratio}; stalls ${results
+    lines.push(`- ${c.lossPct}% loss${rtt}: snapshot age p99 ${parts.join(', ')}${ratio}; staleness p99 ${stale.join(', ')}; stalls ${results
       .filter((r) => r.condition.lossPct === c.lossPct && r.condition.rttMs === c.rttMs)
       .map((r) => `${ARMS[r.arm].label} ${(100 * r.stallShare).toFixed(1)}%`)
       .join(', ')}.`);
@@ -189,6 +192,7 @@ export function renderMarkdown(summary: Summary, cdfLoss: number | null): string
   out.push('- **WebSocket (TCP)**: the fallback path; snapshots ride the socket.', '');
   out.push('Metrics:', '');
   out.push('- *snapshot age*: receipt time at the client minus the server time stamped in the snapshot; both namespaces share the machine clock.');
+  out.push('- *staleness*: every 10 ms, the age of the newest snapshot the client holds (now minus its server time). Per-receipt age cannot see a lost datagram (it never arrives); staleness charges it, since the view ages until the next snapshot. This is what a player sees before interpolation delay.');
   out.push('- *stalls*: share of snapshot intervals (1 / snapshot rate) in which no new snapshot arrived; a gap of g ms counts round(g / interval) - 1 stalled intervals.');
   out.push('- *chat*: each bot sends a line every couple of seconds; each line must reach every other bot exactly once (delivered / expected, lost, duplicates) and its latency is send to receipt.');
   out.push('- *wire bytes*: the veth interface counters (IP packets incl. headers and retransmissions) per bot and second; *app bytes*: the clients\' own message byte counters.');
@@ -205,10 +209,10 @@ export function renderMarkdown(summary: Summary, cdfLoss: number | null): string
   out.push('## Findings', '');
   out.push(...findings(results), '');
   out.push('## Results', '');
-  out.push('| loss % | RTT+ ms | arm | age p50 | p95 | p99 | max | stalls | snaps/s/bot | chat delivered | chat p50 | chat p99 | wire down B/s/bot | wire up B/s/bot | realised drop c→s / s→c % |');
-  out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|');
+  out.push('| loss % | RTT+ ms | arm | age p50 | p95 | p99 | max | staleness p50 | p99 | stalls | snaps/s/bot | chat delivered | chat p50 | chat p99 | wire down B/s/bot | wire up B/s/bot | realised drop c→s / s→c % |');
+  out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|');
   for (const r of results) {
-    out.push(`| ${r.condition.lossPct} | ${r.condition.rttMs} | ${ARMS[r.arm].label} | ${ms(r.snapshotAgeMs.p50)} | ${ms(r.snapshotAgeMs.p95)} | ${ms(r.snapshotAgeMs.p99)} | ${ms(r.snapshotAgeMs.max)} | ${(100 * r.stallShare).toFixed(1)}% | ${r.snapshotsPerSecPerBot.toFixed(1)} | ${chatCell(r)} | ${ms(r.chat.latency.p50)} | ${ms(r.chat.latency.p99)} | ${r.wireDownBytesPerSecPerBot.toFixed(0)} | ${r.wireUpBytesPerSecPerBot.toFixed(0)} | ${realisedDropPct(r, 'client->server').toFixed(1)} / ${realisedDropPct(r, 'server->client').toFixed(1)} |`);
+    out.push(`| ${r.condition.lossPct} | ${r.condition.rttMs} | ${ARMS[r.arm].label} | ${ms(r.snapshotAgeMs.p50)} | ${ms(r.snapshotAgeMs.p95)} | ${ms(r.snapshotAgeMs.p99)} | ${ms(r.snapshotAgeMs.max)} | ${ms(r.stalenessMs.p50)} | ${ms(r.stalenessMs.p99)} | ${(100 * r.stallShare).toFixed(1)}% | ${r.snapshotsPerSecPerBot.toFixed(1)} | ${chatCell(r)} | ${ms(r.chat.latency.p50)} | ${ms(r.chat.latency.p99)} | ${r.wireDownBytesPerSecPerBot.toFixed(0)} | ${r.wireUpBytesPerSecPerBot.toFixed(0)} | ${realisedDropPct(r, 'client->server').toFixed(1)} / ${realisedDropPct(r, 'server->client').toFixed(1)} |`);
   }
   out.push('', 'Ages and latencies in ms.', '');
   out.push('Process load during each window (CPU seconds per second; event-loop delay p99 in ms). A saturated process would inflate ages for reasons other than the network:', '');

@@ -88,6 +88,8 @@ export interface ArmResult {
   snapshotHz: number;
   transports: string[];
   snapshotAgeMs: Distribution;
+  /** Age of the newest snapshot held, sampled every 10 ms (charges lost snapshots too). */
+  stalenessMs: Distribution;
   /** Share of snapshot intervals with no new snapshot, 0..1, over all bots. */
   stallShare: number;
   stalledIntervals: number;

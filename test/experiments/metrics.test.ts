@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { analyzeChat, cdfPoints, percentileSorted, stalls, summarize, unwrapTime32 } from '../../experiments/metrics.js';
+import { analyzeChat, cdfPoints, percentileSorted, stalenessSamples, stalls, summarize, unwrapTime32 } from '../../experiments/metrics.js';
 
 describe('percentiles', () => {
   it.each([
@@ -104,5 +104,22 @@ describe('unwrapTime32', () => {
     const wrapAt = Math.ceil(now / 2 ** 32) * 2 ** 32;
     expect(unwrapTime32((wrapAt - 30) % 2 ** 32, wrapAt + 20)).toBe(wrapAt - 30);
     expect(unwrapTime32((wrapAt + 10) % 2 ** 32, wrapAt - 5)).toBe(wrapAt + 10);
+  });
+});
+
+describe('staleness', () => {
+  it('ages the held snapshot until a newer one arrives, charging a lost one', () => {
+    // Snapshots stamped at 0, 50, (100 lost), 150, each received 2 ms after stamping.
+    const receipts = [[0, 2, 1], [50, 52, 2], [150, 152, 4]] as const;
+    expect(stalenessSamples(receipts, 0, 160, 10)).toEqual([
+      // t=0: nothing held yet (skipped); t=10..50 hold #1; t=60..150 hold #2 (the loss shows); t=160 holds #4.
+      10, 20, 30, 40, 50, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 10,
+    ]);
+  });
+
+  it('ignores a late, older snapshot and orders by receipt time', () => {
+    // #2 (stamped 50) arrives at 55, then the older #1 (stamped 0) arrives late at 62.
+    const receipts = [[0, 62, 1], [50, 55, 2]] as const;
+    expect(stalenessSamples(receipts, 50, 70, 10)).toEqual([10, 20]);
   });
 });

@@ -8,7 +8,7 @@ import type { ArmId, ArmResult, Summary } from '../../experiments/types.js';
 function result(arm: ArmId, lossPct: number, ages: number[]): ArmResult {
   return {
     arm, condition: { lossPct, rttMs: 0 }, bots: 4, durationS: 5, snapshotHz: 20, transports: [arm === 'websocket' ? 'websocket' : 'webtransport'],
-    snapshotAgeMs: summarize(ages), stallShare: 0.05, stalledIntervals: 20, intervals: 400, snapshotsPerSecPerBot: 19,
+    snapshotAgeMs: summarize(ages), stalenessMs: summarize(ages.map((a) => a + 25)), stallShare: 0.05, stalledIntervals: 20, intervals: 400, snapshotsPerSecPerBot: 19,
     chat: { sent: 10, expected: 30, delivered: 30, lost: 0, duplicates: 0, unknown: 0, latency: summarize([1, 2, 3]) },
     chatRejected: 0, wireDownBytesPerSecPerBot: 1000, wireUpBytesPerSecPerBot: 500, appDownBytesPerSecPerBot: 800,
     appUpBytesPerSecPerBot: 300, kernel: [{ direction: 'client->server', dropped: 10, passed: 90 }, { direction: 'server->client', dropped: 5, passed: 95 }],
@@ -71,7 +71,7 @@ describe('report', () => {
     expect(md).toContain('p99-age-vs-loss.svg');
     expect(md).toContain('age-cdf.svg');
     expect(md.match(/^\| (0|10) \| 0 \| Web[^|]*\|.*\| 30\/30 \|/gm)?.length).toBe(4);
-    expect(findings(results).join('\n')).toMatch(/10% loss: snapshot age p99 datagrams 30\.0 ms, WebSocket 400 ms \(WebSocket\/datagram p99 ratio 13\.3x\)/);
+    expect(findings(results).join('\n')).toMatch(/10% loss: snapshot age p99 datagrams 30\.0 ms, WebSocket 400 ms \(WebSocket\/datagram p99 ratio 13\.3x\); staleness p99 datagrams 55\.0 ms, WebSocket 425 ms;/);
   });
 
   it('writes one CSV row per arm and condition with the realised drop rate', () => {
