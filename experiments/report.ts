@@ -15,6 +15,7 @@ export const FILES = {
   summaryJson: 'summary.json',
   report: 'report.md',
   p99Plot: 'p99-age-vs-loss.svg',
+  stalenessPlot: 'p99-staleness-vs-loss.svg',
   cdfPlot: 'age-cdf.svg',
 } as const;
 
@@ -81,21 +82,22 @@ function armsIn(results: readonly ArmResult[]): ArmId[] {
   return (Object.keys(ARMS) as ArmId[]).filter((a) => results.some((r) => r.arm === a));
 }
 
-/** p99 snapshot age against loss, one line per arm (per RTT when several were run). */
-export function p99Chart(results: readonly ArmResult[]): string {
+/** p99 snapshot age (or staleness) against loss, one line per arm (per RTT when several were run). */
+export function p99Chart(results: readonly ArmResult[], metric: 'snapshotAgeMs' | 'stalenessMs' = 'snapshotAgeMs'): string {
   const series: Series[] = [];
   const rttList = rtts(results);
   for (const rtt of rttList) {
     for (const arm of armsIn(results)) {
       const pts = results
         .filter((r) => r.arm === arm && r.condition.rttMs === rtt)
-        .map((r) => [r.condition.lossPct, r.snapshotAgeMs.p99] as const)
+        .map((r) => [r.condition.lossPct, r[metric].p99] as const)
         .sort((a, b) => a[0] - b[0]);
       const name = rttList.length > 1 ? `${ARMS[arm].label}, RTT+${rtt}` : ARMS[arm].label;
       series.push({ name, points: pts, markers: true });
     }
   }
-  return lineChart({ title: 'p99 snapshot age vs packet loss', xLabel: 'packet loss each way (%)', yLabel: 'snapshot age p99 (ms)', series });
+  const what = metric === 'snapshotAgeMs' ? 'snapshot age' : 'staleness';
+  return lineChart({ title: `p99 ${what} vs packet loss`, xLabel: 'packet loss each way (%)', yLabel: `${what} p99 (ms)`, series });
 }
 
 /** The loss level to draw the CDF at: 5 % when run, else the nearest level run. */
@@ -238,6 +240,7 @@ export function renderMarkdown(summary: Summary, cdfLoss: number | null): string
   }
   out.push('## Plots', '');
   out.push(`![p99 snapshot age vs loss](${FILES.p99Plot})`, '');
+  out.push(`![p99 staleness vs loss](${FILES.stalenessPlot})`, '');
   if (cdfLoss !== null) out.push(`![snapshot age CDF at ${cdfLoss}% loss](${FILES.cdfPlot})`, '');
   out.push('## Files', '');
   out.push(`- \`${FILES.snapshotsCsv}\`: every snapshot receipt (arm, condition, bot, id, server time, receipt time, age, new or late/duplicate).`);
@@ -251,6 +254,7 @@ export function writeOutputs(dir: string, summary: Summary, cdfAges: ReadonlyMap
   writeFileSync(join(dir, FILES.summaryJson), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(dir, FILES.summaryCsv), summaryCsv(summary.results));
   writeFileSync(join(dir, FILES.p99Plot), p99Chart(summary.results));
+  writeFileSync(join(dir, FILES.stalenessPlot), p99Chart(summary.results, 'stalenessMs'));
   if (cdfLoss !== null && cdfAges.size > 0) writeFileSync(join(dir, FILES.cdfPlot), cdfChart(cdfAges, cdfLoss));
   writeFileSync(join(dir, FILES.report), renderMarkdown(summary, cdfAges.size > 0 ? cdfLoss : null));
 }

@@ -68,7 +68,7 @@ describe.skipIf(!decision.run)('experiment harness, short run at 10% loss', () =
     const p99 = (arm: string) => summary.results.find((r) => r.arm === arm)!.snapshotAgeMs.p99;
     expect(p99('wt-datagram')).toBeLessThan(p99('websocket'));
 
-    for (const f of [FILES.report, FILES.summaryJson, FILES.summaryCsv, FILES.snapshotsCsv, FILES.chatCsv, FILES.p99Plot, FILES.cdfPlot]) {
+    for (const f of [FILES.report, FILES.summaryJson, FILES.summaryCsv, FILES.snapshotsCsv, FILES.chatCsv, FILES.p99Plot, FILES.stalenessPlot, FILES.cdfPlot]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(readFileSync(join(out, FILES.report), 'utf8')).toContain(`**${summary.info.method}**`);

@@ -84,6 +84,7 @@ describe('report', () => {
   it('plots p99 per arm and the CDF at the loss level nearest 5%', () => {
     const p99 = p99Chart(results);
     expect((p99.match(/<polyline/g) ?? []).length).toBe(2);
+    expect(p99Chart(results, 'stalenessMs')).toContain('p99 staleness vs packet loss');
     expect(cdfLossLevel([{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }, { lossPct: 2, rttMs: 0 }])).toBe(2);
     expect(cdfLossLevel([{ lossPct: 5, rttMs: 0 }, { lossPct: 4, rttMs: 0 }])).toBe(5);
     expect(cdfLossLevel([])).toBeNull();
