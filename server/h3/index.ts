@@ -64,11 +64,7 @@ export { WebTransportServer, DEFAULT_MAX_SESSIONS } from './server.js';
 export type { WebTransportServerOptions, WebTransportServerStats, Clock } from './server.js';
 export { WebTransportSession, WebTransportStream } from './session.js';
 export type { SessionCloseInfo } from './session.js';
-// The lint pattern '**/client/**' targets the browser game in client/; server/h3/client is this
-// layer's own Node client role (docs/architecture.md), so the rule does not apply here.
-// eslint-disable-next-line no-restricted-imports
 export { NodeWebTransport, WebTransportError, DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT } from './client/node-webtransport.js';
-// eslint-disable-next-line no-restricted-imports
 export type {
   NodeWebTransportOptions,
   NodeWebTransportCloseInfo,
