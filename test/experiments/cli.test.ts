@@ -70,10 +70,11 @@ describe('experiment CLI', () => {
       const r = await runCli(['--loss', '5', '--duration', '30', '--bots', '2', '--out', out], {
         timeoutMs: 60_000,
         onStderr: (text, kill) => {
+          // Interrupt inside an arm, with the server and bots processes running in the namespaces.
           const m = /namespaces: (tw[0-9a-f]+)-srv/.exec(text);
-          if (m && !prefix) {
+          if (m && !prefix && text.includes('- loss 5%')) {
             prefix = m[1];
-            kill(signal);
+            setTimeout(() => kill(signal), 1500);
           }
         },
       });
