@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { CleanupStack } from './cleanup.js';
 import { NsChild, REPO_ROOT } from './child.js';
 import { LinkImpairer, chooseMethod, type ImpairMethod } from './impair.js';
-import { checkPrerequisites, createTopology, destroyTopology, destroyTopologySync, type LinkEnd, type Topology } from './netns.js';
+import { EnvironmentError, checkPrerequisites, createTopology, destroyTopology, destroyTopologySync, type LinkEnd, type Topology } from './netns.js';
 import { analyzeArm, windowAges } from './analyze.js';
 import { appendRawCsv, cdfLossLevel, writeOutputs } from './report.js';
 import { mustRun } from './shell.js';
@@ -21,6 +21,8 @@ export interface ExperimentOptions {
   lossPcts: number[];
   /** Added RTTs in ms; anything but [0] needs netem. */
   rttMs: number[];
+  /** netem jitter in ms per direction for every condition (netem only; default 0). */
+  jitterMs?: number;
   durationS: number;
   bots: number;
   seed: number;
@@ -135,7 +137,7 @@ async function runArm(
     await sleep(opts.warmupS * 1000);
 
     // Loss goes on only now: the window measures steady play, not connection setup.
-    await impairer.apply({ lossPct: cond.lossPct, rttMs: cond.rttMs || undefined });
+    await impairer.apply({ lossPct: cond.lossPct, rttMs: cond.rttMs || undefined, jitterMs: opts.jitterMs || undefined });
     const s0 = await readTx(topo.server);
     const c0 = await readTx(topo.client);
     server.send('mark');
@@ -170,8 +172,8 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   await checkPrerequisites();
   const method = opts.method ?? (await chooseMethod());
-  if (method !== 'netem' && opts.rttMs.some((r) => r > 0)) {
-    throw new Error('--rtt needs netem, which this kernel does not have (nftables can only drop packets)');
+  if (method !== 'netem' && (opts.rttMs.some((r) => r > 0) || (opts.jitterMs ?? 0) > 0)) {
+    throw new EnvironmentError('--rtt and --jitter need netem, which this kernel does not have (nftables can only drop packets)');
   }
   mkdirSync(join(opts.outDir, 'logs'), { recursive: true });
   const startedAt = new Date().toISOString();
@@ -196,7 +198,7 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     const probes = opts.linkCheckProbes ?? LINK_CHECK_PROBES;
     if (probes > 0) {
       for (const cond of conditions) {
-        await impairer.apply({ lossPct: cond.lossPct, rttMs: cond.rttMs || undefined });
+        await impairer.apply({ lossPct: cond.lossPct, rttMs: cond.rttMs || undefined, jitterMs: opts.jitterMs || undefined });
         const p = await probeLoss(topo, impairer, {
           udpProbes: probes,
           tcpBytes: 0,
@@ -237,6 +239,7 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     snapshotHz,
     nice: opts.nice ?? 0,
     realtime: opts.realtime ?? 0,
+    jitterMs: opts.jitterMs ?? 0,
   };
   const summary: Summary = { info, linkCheck, results };
   writeOutputs(opts.outDir, summary, cdfAges, cdfLoss);

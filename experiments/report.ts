@@ -177,7 +177,7 @@ export function renderMarkdown(summary: Summary, cdfLoss: number | null): string
   out.push(`| node | ${info.node} |`, `| commit | ${info.gitCommit} |`);
   out.push(`| impairment | **${info.method}** ${info.method === 'netem'
     ? '(tc netem on both veth ends: loss, delay, jitter)'
-    : '(this kernel has no netem: nftables `numgen random` drop at each veth ingress, loss only, no added delay)'} |`);
+    : '(this kernel has no netem: nftables `numgen random` drop at each veth ingress, loss only, no added delay)'}${info.jitterMs ? `; jitter ${info.jitterMs} ms per direction` : ''} |`);
   out.push(`| bots | ${info.bots} in one process, in their own network namespace |`);
   const sched = info.realtime > 0
     ? `SCHED_FIFO priority ${info.realtime} for the server and bots processes, so other work on this shared machine adds no scheduler delay to the ages`

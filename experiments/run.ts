@@ -15,7 +15,7 @@ import { EnvironmentError } from './netns.js';
 import { ALL_ARMS, type ArmId } from './types.js';
 
 const USAGE = `usage: npm run experiment -- [--loss 0,1,2,5,10,15] [--duration 20] [--bots 16] [--seed N]
-       [--rtt 0[,20,50,150]] (netem only) [--arms ${ALL_ARMS.join(',')}] [--warmup 2]
+       [--rtt 0[,20,50,150]] [--jitter 0] (netem only) [--arms ${ALL_ARMS.join(',')}] [--warmup 2]
        [--chat-interval 2] [--nice 0] [--rt 0] [--out DIR] [--quick]
   --quick: loss 0,5,10, 5 s per condition, 6 bots (unless given explicitly)
   --nice: nice value for the server and bots processes (negative: less delay from other load)
@@ -48,7 +48,7 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
     if (!a.startsWith('--') || i + 1 >= argv.length) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
     flags.set(a.slice(2), argv[++i]);
   }
-  const known = new Set(['loss', 'duration', 'bots', 'seed', 'rtt', 'arms', 'warmup', 'chat-interval', 'nice', 'rt', 'out']);
+  const known = new Set(['loss', 'duration', 'bots', 'seed', 'rtt', 'arms', 'warmup', 'chat-interval', 'nice', 'rt', 'jitter', 'out']);
   for (const k of flags.keys()) if (!known.has(k)) throw new UsageError(`unknown option --${k}`);
   const one = (flag: string, dflt: number, min: number, max: number) => (flags.has(flag) ? numberList(`--${flag}`, flags.get(flag)!, min, max)[0] : dflt);
   const arms = (flags.get('arms')?.split(',') ?? [...ALL_ARMS]) as ArmId[];
@@ -57,6 +57,7 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
   return {
     lossPcts: flags.has('loss') ? numberList('--loss', flags.get('loss')!, 0, 100) : quick ? QUICK.loss : DEFAULTS.loss,
     rttMs: flags.has('rtt') ? numberList('--rtt', flags.get('rtt')!, 0, 10_000) : [0],
+    jitterMs: one('jitter', 0, 0, 10_000),
     durationS: one('duration', quick ? QUICK.durationS : DEFAULTS.durationS, 1, 3600),
     bots: Math.round(one('bots', quick ? QUICK.bots : DEFAULTS.bots, 2, 1000)),
     seed: Math.round(one('seed', 1, 0, 2 ** 31 - 1)),

@@ -138,6 +138,8 @@ export interface RunInfo {
   nice: number;
   /** SCHED_FIFO priority of those processes, 0 = normal scheduling. */
   realtime: number;
+  /** netem jitter per direction, ms (0 = none). */
+  jitterMs: number;
 }
 
 /** UDP echo probe across the impaired link before the arms run: configured vs realised loss. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { findLeftovers } from '../../experiments/netns.js';
 import { REPO_ROOT } from '../../experiments/child.js';
 import { canRunNetnsTests } from './can-run.js';
+import { chooseMethod } from '../../experiments/impair.js';
 
 const decision = await canRunNetnsTests();
 const isRoot = process.getuid?.() === 0;
@@ -59,6 +60,14 @@ describe('experiment CLI', () => {
     expect(r.stderr).toMatch(/usage: npm run experiment/);
     expect(r.code).toBe(2);
   });
+
+  it.skipIf(!decision.run)('says plainly that --rtt needs netem when the kernel lacks it', async () => {
+    // With netem present --rtt is valid and would start a whole run: nothing to check then.
+    if (await chooseMethod() === 'netem') return;
+    const r = await runCli(['--rtt', '20', '--loss', '0'], { timeoutMs: 30_000 });
+    expect(r.stderr).toMatch(/--rtt and --jitter need netem/);
+    expect(r.code).toBe(3);
+  }, 40_000);
 
   it.skipIf(!decision.run).each([
     ['SIGINT', 130],

@@ -56,7 +56,7 @@ describe('report', () => {
     info: {
       startedAt: 's', finishedAt: 'f', command: 'npm run experiment -- --quick', method: 'nftables', kernel: 'Linux 6', cpu: 'EPYC',
       cpus: 2, memGiB: 24, node: 'v20', gitCommit: 'abc', seed: 1, bots: 4, durationS: 5, warmupS: 2,
-      conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20, nice: -10, realtime: 0,
+      conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20, nice: -10, realtime: 0, jitterMs: 0,
     },
     linkCheck: [{ condition: { lossPct: 10, rttMs: 0 }, probes: 3000, upLossPct: 9.5, downLossPct: 10.25 }],
     results,
@@ -106,6 +106,7 @@ describe('command line', () => {
     expect(parseCli(['--nice', '-10'], at).nice).toBe(-10);
     expect(parseCli(['--rt', '10'], at).realtime).toBe(10);
     expect(parseCli([], at).realtime).toBe(0);
+    expect(parseCli(['--rtt', '20,50', '--jitter', '5'], at)).toMatchObject({ rttMs: [20, 50], jitterMs: 5 });
     expect(parseCli(['--loss', '0,5,10', '--duration', '10', '--seed', '7'], at)).toMatchObject({ lossPcts: [0, 5, 10], durationS: 10, seed: 7 });
   });
 
