@@ -9,6 +9,9 @@
  * datagram, decodes alone with a fresh decoder. The decoder forgets any structure an input
  * defines inline, so a hostile message cannot change how later messages decode.
  *
+ * Input directions (`input.inputs`) travel quantized, one signed byte per component in a msgpack
+ * bin (shared/input.ts); the encoder quantizes and the decoder hands back `q / INPUT_AXIS_STEPS`.
+ *
  * Never throws on input: decodeMessage returns a result with a drop reason and a close code.
  */
 import { Packr, Unpackr } from 'msgpackr';
@@ -111,6 +114,7 @@ const decodeBody = createBodyDecoder();
 
 /**
  * Encodes one message: `[id][msgpack record body]`, or `[id][snapshot bytes]` for `snapshot`.
+ * Input directions are quantized on the way (the peer decodes `quantizeInput` of each pair).
  * The returned array is freshly allocated and owned by the caller.
  * @throws MessageEncodeError when `name` is not in the table or `body` breaks its schema: that is
  *   a bug on our side, and sending it would only get the session closed by the peer.
@@ -171,7 +175,7 @@ export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResu
     } catch (e) {
       return fail('decode', ErrorCode.BAD_MESSAGE, `${spec.name}: ${e instanceof Error ? e.message.slice(0, 120) : 'undecodable'}`);
     }
-    const valid = spec.validate(raw);
+    const valid = spec.fromWire(raw);
     if (!valid.ok) return fail('invalid_field', ErrorCode.BAD_MESSAGE, `${spec.name}: ${valid.detail}`);
     return { ok: true, name: spec.name, body: valid.value } as DecodeOk;
   } catch (e) {

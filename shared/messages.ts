@@ -13,7 +13,7 @@ import {
   MAX_WORLD_SIZE, U32_MAX,
 } from './limits.js';
 import {
-  arrayOf, bool, field, int, num, oneOf, record, str, tuple, validate,
+  arrayOf, axisPairs, bool, field, int, num, oneOf, record, str, validate,
   type FieldType, type RecordType,
 } from './schema.js';
 
@@ -21,8 +21,10 @@ import {
  * Protocol version carried in `hello.v` and `welcome.v`. Bump it on any incompatible change to
  * the table, a schema, the framing or the snapshot format; a server closes a hello with another
  * version with PROTOCOL_VERSION (4001).
+ *
+ * 2: `input.inputs` travels as quantized signed bytes (shared/input.ts) instead of float64s.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type Channel = 'reliable' | 'unreliable';
 /** c2s: client to server; s2c: server to client; both: either way. */
@@ -117,7 +119,11 @@ export interface DrainBody {
 /** `leave` has no fields. */
 export type LeaveBody = Record<string, never>;
 
-/** One input: a direction with both components in [-1, 1] (the server normalizes longer ones). */
+/**
+ * One input: a direction with both components in [-1, 1] (the server normalizes longer ones).
+ * Each component travels quantized to a multiple of 1/INPUT_AXIS_STEPS (shared/input.ts): the
+ * encoder rounds, and the receiver sees `quantizeInput([dx, dy])`.
+ */
 export type InputVector = [dx: number, dy: number];
 
 export interface InputBody {
@@ -196,6 +202,11 @@ export interface MessageSpec {
    * (optional fields that were nil are absent).
    */
   readonly validate: (body: unknown) => { ok: true; value: unknown } | { ok: false; detail: string };
+  /**
+   * Validates a body as msgpack decoded it (wire form: axisPairs are byte strings) and returns
+   * it in value form, as decodeMessage hands it out.
+   */
+  readonly fromWire: (body: unknown) => { ok: true; value: unknown } | { ok: false; detail: string };
 }
 
 /**
@@ -221,6 +232,8 @@ export function maxEncodedSize(type: FieldType): number {
     case 'enum': return Math.max(...type.values.map((v) => strHeader(v.length) + v.length));
     case 'array': return arrHeader(type.maxLength) + type.maxLength * maxEncodedSize(type.of);
     case 'tuple': return arrHeader(type.of.length) + type.of.reduce((s, t) => s + maxEncodedSize(t), 0);
+    // A msgpack bin: bin8 header (2 bytes) up to 255 bytes of data, bin16 (3) above.
+    case 'axisPairs': return (2 * type.maxLength < 256 ? 2 : 3) + 2 * type.maxLength;
     // A record is its one-byte structure id plus the values; msgpackr writes an empty record as
     // an empty map16 (3 bytes).
     case 'record': return type.fields.length === 0 ? 3 : 1 + type.fields.reduce((s, f) => s + maxEncodedSize(f.type), 0);
@@ -232,14 +245,16 @@ function row(id: number, name: MessageName, channel: Channel, direction: Directi
   const limit = channel === 'reliable' ? MAX_RELIABLE_MESSAGE_BYTES : MAX_UNRELIABLE_MESSAGE_BYTES;
   const bound = maxBytes ?? (schema ? 1 + maxEncodedSize(schema) : limit);
   if (bound > limit) throw new Error(`message table: ${name} can reach ${bound} bytes, over the ${channel} limit ${limit}`);
+  const validator = (form: 'value' | 'wire') => schema
+    ? (body: unknown) => {
+      const r = validate(schema, body, '', form);
+      return r.ok ? r : { ok: false as const, detail: `${r.path}: ${r.problem}` };
+    }
+    : (body: unknown) => (body instanceof Uint8Array ? { ok: true as const, value: body } : { ok: false as const, detail: 'snapshot body must be bytes' });
   return Object.freeze({
     id, name, channel, direction, maxBytes: bound, schema, doc,
-    validate: schema
-      ? (body: unknown) => {
-        const r = validate(schema, body);
-        return r.ok ? r : { ok: false as const, detail: `${r.path}: ${r.problem}` };
-      }
-      : (body: unknown) => (body instanceof Uint8Array ? { ok: true as const, value: body } : { ok: false as const, detail: 'snapshot body must be bytes' }),
+    validate: validator('value'),
+    fromWire: validator('wire'),
   });
 }
 
@@ -297,7 +312,7 @@ export const MESSAGES: readonly MessageSpec[] = Object.freeze([
   row(32, 'input', 'unreliable', 'c2s', 'Newest inputs (repeated) and the snapshot ack', record('input', [
     field('seq', u32, 'seq of inputs[0]'),
     field('ack', u32, 'newest snapshot id received, 0 = none'),
-    field('inputs', arrayOf(tuple(num(-1, 1), num(-1, 1)), 1, MAX_INPUTS_PER_MESSAGE), 'newest first: [dx, dy]'),
+    field('inputs', axisPairs(1, MAX_INPUTS_PER_MESSAGE), 'newest first: [dx, dy], quantized (shared/input.ts)'),
   ])),
   row(33, 'ping', 'unreliable', 'both', 'Heartbeat and RTT probe', record('ping', [
     field('id', u32, 'echoed in the pong'),

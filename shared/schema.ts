@@ -3,9 +3,16 @@
  * cannot drift apart: validation of every decoded body, the msgpackr record structures (the
  * key order of each record), and the field lists in docs/protocol.md (checked by a test).
  *
+ * A body has two forms that differ only in `axisPairs` fields: the value form (what
+ * encodeMessage takes and decodeMessage returns: pairs of numbers) and the wire form (what
+ * msgpack carries: one byte string of quantized components). `toWire` turns the first into the
+ * second; `validate(..., 'wire')` checks the second and turns it back into the first.
+ *
  * I/O-free and allocation-light: validation walks the value once and builds a clean copy that
  * holds only declared fields (no prototype tricks, no extra keys survive).
  */
+
+import { dequantizeAxis, INPUT_AXIS_STEPS, quantizeAxis } from './input.js';
 
 /** Field types. Every numeric type rejects NaN and ±Infinity; every string type bounds length. */
 export type FieldType =
@@ -20,6 +27,12 @@ export type FieldType =
   | { readonly kind: 'enum'; readonly values: readonly string[] }
   | { readonly kind: 'array'; readonly of: FieldType; readonly minLength: number; readonly maxLength: number }
   | { readonly kind: 'tuple'; readonly of: readonly FieldType[] }
+  /**
+   * minLength..maxLength pairs of numbers in [-1, 1] (input directions). On the wire: a msgpack
+   * bin of 2 bytes per pair, each a signed byte q in [-INPUT_AXIS_STEPS, INPUT_AXIS_STEPS]
+   * (shared/input.ts) standing for q / INPUT_AXIS_STEPS.
+   */
+  | { readonly kind: 'axisPairs'; readonly minLength: number; readonly maxLength: number }
   | { readonly kind: 'record'; readonly name: string; readonly fields: readonly FieldSpec[] };
 
 /** One named field of a record. */
@@ -43,6 +56,7 @@ export const oneOf = (values: readonly string[]): FieldType => ({ kind: 'enum', 
 export const arrayOf = (of: FieldType, minLength: number, maxLength: number): FieldType =>
   ({ kind: 'array', of, minLength, maxLength });
 export const tuple = (...of: FieldType[]): FieldType => ({ kind: 'tuple', of });
+export const axisPairs = (minLength: number, maxLength: number): FieldType => ({ kind: 'axisPairs', minLength, maxLength });
 export const record = (name: string, fields: readonly FieldSpec[]): RecordType => ({ kind: 'record', name, fields });
 export const field = (name: string, type: FieldType, doc: string, optional = false): FieldSpec =>
   ({ name, type, doc, optional });
@@ -56,8 +70,18 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
-/** Validates `value` against `type`; on success returns a clean copy holding only declared fields. */
-export function validate(type: FieldType, value: unknown, path = ''): ValidateResult {
+/**
+ * Which form a body is in: 'value' (what callers hand to the encoder and get from the decoder)
+ * or 'wire' (what msgpack decoded, before axisPairs are dequantized).
+ */
+export type BodyForm = 'value' | 'wire';
+
+/**
+ * Validates `value` against `type`; on success returns a clean copy holding only declared fields,
+ * always in value form. With `form` 'wire', axisPairs fields must be byte strings (their wire
+ * form) and come back as pairs of numbers.
+ */
+export function validate(type: FieldType, value: unknown, path = '', form: BodyForm = 'value'): ValidateResult {
   const fail = (problem: string): ValidateResult => ({ ok: false, path: path || '(body)', problem });
   switch (type.kind) {
     case 'int':
@@ -88,18 +112,20 @@ export function validate(type: FieldType, value: unknown, path = ''): ValidateRe
       }
       const out: unknown[] = new Array(value.length);
       for (let i = 0; i < value.length; i++) {
-        const r = validate(type.of, value[i], `${path}[${i}]`);
+        const r = validate(type.of, value[i], `${path}[${i}]`, form);
         if (!r.ok) return r;
         out[i] = r.value;
       }
       return { ok: true, value: out };
     }
+    case 'axisPairs':
+      return form === 'wire' ? axisPairsFromWire(type, value, path) : validateAxisPairs(type, value, path);
     case 'tuple': {
       if (!Array.isArray(value)) return fail('expected an array');
       if (value.length !== type.of.length) return fail(`expected exactly ${type.of.length} elements`);
       const out: unknown[] = new Array(value.length);
       for (let i = 0; i < value.length; i++) {
-        const r = validate(type.of[i], value[i], `${path}[${i}]`);
+        const r = validate(type.of[i], value[i], `${path}[${i}]`, form);
         if (!r.ok) return r;
         out[i] = r.value;
       }
@@ -118,7 +144,7 @@ export function validate(type: FieldType, value: unknown, path = ''): ValidateRe
           if (f.optional) continue;
           return { ok: false, path: sub, problem: 'missing required field' };
         }
-        const r = validate(f.type, v, sub);
+        const r = validate(f.type, v, sub, form);
         if (!r.ok) return r;
         out[f.name] = r.value;
       }
@@ -129,6 +155,67 @@ export function validate(type: FieldType, value: unknown, path = ''): ValidateRe
       return { ok: true, value: out };
     }
   }
+}
+
+type AxisPairsType = Extract<FieldType, { kind: 'axisPairs' }>;
+
+/** Value form of axisPairs: an array of [number, number] with both in [-1, 1]. */
+function validateAxisPairs(type: AxisPairsType, value: unknown, path: string): ValidateResult {
+  const at = path || '(body)';
+  if (!Array.isArray(value)) return { ok: false, path: at, problem: 'expected an array' };
+  if (value.length < type.minLength || value.length > type.maxLength) {
+    return { ok: false, path: at, problem: `array length ${value.length} outside [${type.minLength}, ${type.maxLength}]` };
+  }
+  const out: [number, number][] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const pair: unknown = value[i];
+    if (!Array.isArray(pair)) return { ok: false, path: `${path}[${i}]`, problem: 'expected an array' };
+    if (pair.length !== 2) return { ok: false, path: `${path}[${i}]`, problem: 'expected exactly 2 elements' };
+    for (let j = 0; j < 2; j++) {
+      const v: unknown = pair[j];
+      if (typeof v !== 'number' || !Number.isFinite(v)) return { ok: false, path: `${path}[${i}][${j}]`, problem: 'expected a finite number' };
+      if (v < -1 || v > 1) return { ok: false, path: `${path}[${i}][${j}]`, problem: 'out of range [-1, 1]' };
+    }
+    out[i] = [pair[0] as number, pair[1] as number];
+  }
+  return { ok: true, value: out };
+}
+
+/**
+ * Wire form of axisPairs: a byte string (msgpack bin) of 2 bytes per pair, each a two's
+ * complement signed byte in [-INPUT_AXIS_STEPS, INPUT_AXIS_STEPS]. Returns the dequantized pairs.
+ */
+function axisPairsFromWire(type: AxisPairsType, value: unknown, path: string): ValidateResult {
+  const at = path || '(body)';
+  if (!(value instanceof Uint8Array)) return { ok: false, path: at, problem: 'expected bytes (msgpack bin)' };
+  if (value.length % 2 !== 0) return { ok: false, path: at, problem: `odd byte length ${value.length}, expected 2 bytes per pair` };
+  const n = value.length / 2;
+  if (n < type.minLength || n > type.maxLength) {
+    return { ok: false, path: at, problem: `${n} pairs outside [${type.minLength}, ${type.maxLength}]` };
+  }
+  const out: [number, number][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const pair: [number, number] = [0, 0];
+    for (let j = 0; j < 2; j++) {
+      const q = (value[2 * i + j] << 24) >> 24; // the byte as a signed 8-bit integer
+      if (q < -INPUT_AXIS_STEPS || q > INPUT_AXIS_STEPS) {
+        return { ok: false, path: `${path}[${i}][${j}]`, problem: `out of range [${-INPUT_AXIS_STEPS}, ${INPUT_AXIS_STEPS}]` };
+      }
+      pair[j] = dequantizeAxis(q);
+    }
+    out[i] = pair;
+  }
+  return { ok: true, value: out };
+}
+
+/** Wire form of valid axisPairs: the quantized components as signed bytes. */
+function axisPairsToWire(value: readonly (readonly [number, number])[]): Uint8Array {
+  const out = new Uint8Array(value.length * 2);
+  for (let i = 0; i < value.length; i++) {
+    out[2 * i] = quantizeAxis(value[i][0]) & 0xff;
+    out[2 * i + 1] = quantizeAxis(value[i][1]) & 0xff;
+  }
+  return out;
 }
 
 /**
@@ -142,6 +229,8 @@ export function toWire(type: FieldType, value: unknown): unknown {
       return (value as unknown[]).map((v) => toWire(type.of, v));
     case 'tuple':
       return (value as unknown[]).map((v, i) => toWire(type.of[i], v));
+    case 'axisPairs':
+      return axisPairsToWire(value as [number, number][]);
     case 'record': {
       const src = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
@@ -179,6 +268,8 @@ export function describeType(type: FieldType): string {
     case 'enum': return type.values.map((v) => `'${v}'`).join(' or ');
     case 'array': return `${describeType(type.of)}[${type.minLength}..${type.maxLength}]`;
     case 'tuple': return `[${type.of.map(describeType).join(', ')}]`;
+    case 'axisPairs':
+      return `[number -1..1, number -1..1][${type.minLength}..${type.maxLength}] as bin ${2 * type.minLength}..${2 * type.maxLength}: int8 q -${INPUT_AXIS_STEPS}..${INPUT_AXIS_STEPS} per number, value q / ${INPUT_AXIS_STEPS}`;
     case 'record': return type.name;
   }
 }

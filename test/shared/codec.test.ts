@@ -6,9 +6,10 @@ import {
   type DecodeContext, type DecodeResult,
 } from '../../shared/codec.js';
 import { DROP_REASONS, ErrorCode, isErrorCode } from '../../shared/errors.js';
+import { INPUT_AXIS_STEPS, quantizeInput } from '../../shared/input.js';
 import { MAX_RELIABLE_MESSAGE_BYTES, MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { MESSAGES, messageSpec, type MessageName, type MessageSpec } from '../../shared/messages.js';
-import type { FieldType } from '../../shared/schema.js';
+import { toWire, type FieldType } from '../../shared/schema.js';
 import { arbitraryOf } from './arbitrary.js';
 import { SAMPLES } from './samples.js';
 
@@ -18,6 +19,22 @@ const ctxFor = (m: MessageSpec): DecodeContext => ({ channel: m.channel, directi
 const plain = new Packr({ useRecords: false, variableMapSize: true });
 const raw = (id: number, body: unknown): Uint8Array => {
   const p = plain.pack(body);
+  const out = new Uint8Array(1 + p.length);
+  out[0] = id;
+  out.set(p, 1);
+  return out;
+};
+/**
+ * Records with the table's structures, as our encoder writes them, but without its validation:
+ * lets tests send compact bodies our encoder refuses (a plain map may exceed a small message's
+ * max bytes, as for `input`).
+ */
+const packed = new Packr({
+  structures: RECORD_STRUCTURES.map((k) => [...k]), useRecords: true, maxSharedStructures: RECORD_STRUCTURES.length,
+  maxOwnStructures: 0, bundleStrings: false, moreTypes: false,
+});
+const rec = (id: number, body: unknown): Uint8Array => {
+  const p = packed.pack(body);
   const out = new Uint8Array(1 + p.length);
   out[0] = id;
   out.set(p, 1);
@@ -73,6 +90,19 @@ function invalidValues(type: FieldType): [string, unknown][] {
       out.push(['too short', type.of.slice(1).map(sampleOf)], ['too long', [...type.of.map(sampleOf), 0]]);
       for (const [label, bad] of invalidValues(type.of[0])) out.push([`element ${label}`, [bad, ...type.of.slice(1).map(sampleOf)]]);
       break;
+    case 'axisPairs': {
+      const pairs = (n: number) => new Uint8Array(2 * n).fill(1);
+      out.push(
+        ['protocol-1 form (an array of pairs, not bytes)', [[1, 0]]],
+        ['string', 'ab'],
+        ['too long', pairs(type.maxLength + 1)],
+        ['odd length', new Uint8Array(2 * type.minLength + 1)],
+        ['byte -128 (0x80) in dx', Uint8Array.from([0x80, 0])],
+        ['byte -128 (0x80) in dy', Uint8Array.from([0, 0x80])],
+      );
+      if (type.minLength > 0) out.push(['too short', new Uint8Array(0)]);
+      break;
+    }
     case 'record':
       out.push(['array', []], ['extra field', { ...(sampleOf(type) as object), extra: 1 }]);
       for (const f of type.fields) {
@@ -82,8 +112,9 @@ function invalidValues(type: FieldType): [string, unknown][] {
   }
   return out;
 }
+/** A valid value of `type` in wire form (what a peer's msgpack carries). */
 function sampleOf(type: FieldType): unknown {
-  return fc.sample(arbitraryOf(type), { numRuns: 1, seed: 7 })[0];
+  return toWire(type, fc.sample(arbitraryOf(type), { numRuns: 1, seed: 7 })[0]);
 }
 
 describe('encodeMessage / decodeMessage round trip', () => {
@@ -130,11 +161,11 @@ describe('nothing is learned at run time', () => {
   it('a fresh decoder decodes every message alone, in any order', () => {
     const encoded = MESSAGES.filter((m) => m.schema).map((m) => ({ m, bytes: encodeMessage(m.name, SAMPLES[m.name] as never) }));
     for (const { m, bytes } of encoded) {
-      expect(createBodyDecoder()(bytes.subarray(1)), m.name).toEqual(JSON.parse(JSON.stringify(m.schema && { ...nullsFor(m), ...SAMPLES[m.name] as object })));
+      expect(plainBytes(createBodyDecoder()(bytes.subarray(1))), m.name).toEqual(plainBytes(toWire(m.schema!, SAMPLES[m.name])));
     }
     const one = createBodyDecoder();
     for (const { m, bytes } of [...encoded].reverse()) {
-      expect(m.validate(one(bytes.subarray(1))).ok, m.name).toBe(true);
+      expect(m.fromWire(one(bytes.subarray(1))), m.name).toEqual({ ok: true, value: SAMPLES[m.name] });
     }
   });
 
@@ -162,8 +193,12 @@ describe('nothing is learned at run time', () => {
   });
 });
 
-function nullsFor(m: MessageSpec): Record<string, null> {
-  return Object.fromEntries(m.schema!.fields.filter((f) => f.optional).map((f) => [f.name, null]));
+/** `v` with every byte array (Node's Buffer included) as a plain number array, for toEqual. */
+function plainBytes(v: unknown): unknown {
+  if (v instanceof Uint8Array) return { bytes: [...v] };
+  if (Array.isArray(v)) return v.map(plainBytes);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainBytes(x)]));
+  return v;
 }
 
 describe('decodeMessage rejects bad input with a counted reason and a close code', () => {
@@ -188,7 +223,7 @@ describe('decodeMessage rejects bad input with a counted reason and a close code
     ['reserved byte 0xc1 (msgpackr reads it as no value)', new Uint8Array([5, 0xc1]), rel, 'invalid_field', ErrorCode.BAD_MESSAGE],
     ['body is nil', new Uint8Array([5, 0xc0]), rel, 'invalid_field', ErrorCode.BAD_MESSAGE],
     ['body is a number', new Uint8Array([5, 0x01]), rel, 'invalid_field', ErrorCode.BAD_MESSAGE],
-    ['uint64 integer (BigInt)', raw(5 + 27, { seq: 2n ** 63n, ack: 0, inputs: [[0, 0]] }), unrel, 'invalid_field', ErrorCode.BAD_MESSAGE],
+    ['uint64 integer (BigInt)', rec(32, { seq: 2n ** 63n, ack: 0, inputs: new Uint8Array(2) }), unrel, 'invalid_field', ErrorCode.BAD_MESSAGE],
     ['unknown extension type', new Uint8Array([5, 0xd4, 0x33, 0x00]), rel, 'decode', ErrorCode.BAD_MESSAGE],
   ];
   for (const [label, bytes, ctx, reason, code] of cases) {
@@ -233,12 +268,18 @@ describe('every invalid field of every message is rejected as invalid_field', ()
     it(`${m.name}: ${cases.length} invalid variants`, () => {
       expect(cases.length).toBeGreaterThanOrEqual(m.schema!.fields.length * 2 + 1);
       for (const [label, body] of cases) {
-        const r = decodeMessage(raw(m.id, body), ctx);
+        // Compact records (as our encoder writes them): a plain map would already exceed the
+        // max bytes of a small message such as `input` and be refused for its size instead.
+        const r = decodeMessage(rec(m.id, body), ctx);
         expect(r.ok, `${m.name} ${label}`).toBe(false);
         if (!r.ok) {
           // 'too long' variants may exceed the message's byte limit first; both are refusals.
           expect(['invalid_field', 'too_large', 'decode'], `${m.name} ${label}: ${r.detail}`).toContain(r.reason);
           if (r.reason === 'invalid_field') expect(r.code).toBe(ErrorCode.BAD_MESSAGE);
+          // input's limit is tight (22 bytes): an extra field (msgpackr falls back to a plain map)
+          // or a nested map in place of a field may be refused for its size; the rest must be
+          // refused for the field.
+          if (m.name === 'input' && !/too long|extra field|null-ish/.test(label)) expect(r.reason, `${m.name} ${label}: ${r.detail}`).toBe('invalid_field');
         }
       }
     });
@@ -248,13 +289,15 @@ describe('every invalid field of every message is rejected as invalid_field', ()
     const r = decodeMessage(raw(1, { v: 1 }), { channel: 'reliable', direction: 'c2s' });
     expect(r).toMatchObject({ ok: false, reason: 'invalid_field' });
     expect(!r.ok && r.detail).toContain('ticket');
-    const r2 = decodeMessage(raw(32, { seq: 1, ack: 0, inputs: [[0, Number.NaN]] }), { channel: 'unreliable', direction: 'c2s' });
-    expect(!r2.ok && r2.detail).toContain('inputs[0][1]');
+    const r2 = decodeMessage(rec(32, { seq: 1, ack: 0, inputs: Uint8Array.from([0, 0, 5, 0x80]) }), { channel: 'unreliable', direction: 'c2s' });
+    expect(r2).toMatchObject({ ok: false, reason: 'invalid_field', code: ErrorCode.BAD_MESSAGE });
+    expect(!r2.ok && r2.detail).toBe('input: inputs[1][1]: out of range [-127, 127]');
   });
 
   it('rejects a fifth input', () => {
-    const r = decodeMessage(raw(32, { seq: 9, ack: 0, inputs: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]] }), { channel: 'unreliable', direction: 'c2s' });
+    const r = decodeMessage(rec(32, { seq: 9, ack: 0, inputs: new Uint8Array(10) }), { channel: 'unreliable', direction: 'c2s' });
     expect(r).toMatchObject({ ok: false, reason: 'invalid_field' });
+    expect(decodeMessage(rec(32, { seq: 9, ack: 0, inputs: new Uint8Array(8) }), { channel: 'unreliable', direction: 'c2s' }).ok).toBe(true);
   });
 
   it('ignores nothing: a prototype-polluting key is an unknown field', () => {
@@ -312,5 +355,54 @@ describe('property: decode never throws', () => {
       const r = decodeMessage(encodeMessage(m.name as MessageName, body as never), ctxFor(m));
       expect(r).toEqual({ ok: true, name: m.name, body });
     }), { numRuns: 1500 });
+  });
+});
+
+describe('input directions travel as quantized signed bytes', () => {
+  const unrel: DecodeContext = { channel: 'unreliable', direction: 'c2s' };
+  const inputRecord = 0x40 + RECORD_STRUCTURES.findIndex((k) => k.join() === 'seq,ack,inputs');
+
+  it('writes each component as one byte q = round(v * 127) in a msgpack bin (bin8: 0xc4, length)', () => {
+    const bytes = encodeMessage('input', { seq: 5, ack: 3, inputs: [[1, -1], [0.5, -0.5], [0, 0.3]] });
+    // 0.5 * 127 = 63.5 rounds away from zero to 64 (0x40), -0.5 to -64 (0xc0); 0.3 * 127 = 38.1 to 38.
+    expect([...bytes]).toEqual([32, inputRecord, 5, 3, 0xc4, 6, 0x7f, 0x81, 0x40, 0xc0, 0x00, 38]);
+    expect(decodeMessage(bytes, unrel)).toEqual({
+      ok: true, name: 'input', body: { seq: 5, ack: 3, inputs: [[1, -1], [64 / 127, -64 / 127], [0, 38 / 127]] },
+    });
+  });
+
+  it('a steady-state message (seq 6000, ack 120000, four inputs) is 20 bytes; the bound is 22', () => {
+    const bytes = encodeMessage('input', { seq: 6000, ack: 120_000, inputs: [[0.3, -0.9], [0.3, -0.9], [1, 0], [-0.7071, 0.7071]] });
+    expect(bytes.length).toBe(20);
+    expect(messageSpec('input')!.maxBytes).toBe(22);
+  });
+
+  it('every byte but 0x80 (-128) decodes to its signed value / 127, in either component', () => {
+    for (let b = 0; b < 256; b++) {
+      for (const pair of [[b, 0], [0, b]]) {
+        const r = decodeMessage(rec(32, { seq: 1, ack: 0, inputs: Uint8Array.from(pair) }), unrel);
+        if (b === 0x80) {
+          expect(r, `byte ${b}`).toMatchObject({ ok: false, reason: 'invalid_field', code: ErrorCode.BAD_MESSAGE });
+        } else {
+          const v = (b > 127 ? b - 256 : b) / 127;
+          expect(r, `byte ${b}`).toEqual({ ok: true, name: 'input', body: { seq: 1, ack: 0, inputs: [pair[0] ? [v, 0] : [0, v]] } });
+        }
+      }
+    }
+  });
+
+  it('property: any direction in [-1, 1] decodes to exactly quantizeInput of it, within half a step', () => {
+    const axis = fc.double({ min: -1, max: 1, noNaN: true });
+    fc.assert(fc.property(fc.array(fc.tuple(axis, axis), { minLength: 1, maxLength: 4 }), (inputs) => {
+      const r = decodeMessage(encodeMessage('input', { seq: 7, ack: 1, inputs }), unrel);
+      expect(r.ok).toBe(true);
+      if (!r.ok || r.name !== 'input') return;
+      expect(r.body.inputs).toEqual(inputs.map((p) => quantizeInput(p)));
+      r.body.inputs.forEach(([dx, dy], i) => {
+        expect(Object.is(dx, -0) || Object.is(dy, -0)).toBe(false);
+        expect(Math.abs(dx - inputs[i][0])).toBeLessThanOrEqual(0.5 / INPUT_AXIS_STEPS + 1e-15);
+        expect(Math.abs(dy - inputs[i][1])).toBeLessThanOrEqual(0.5 / INPUT_AXIS_STEPS + 1e-15);
+      });
+    }), { numRuns: 1000 });
   });
 });

@@ -17,7 +17,8 @@ export const SAMPLES: { [K in MessageName]: MessageBodies[K] } = {
   error: { code: 4002, message: 'bad message' },
   drain: { deadlineMs: 10_000, reconnectJitterMs: 3000 },
   leave: {},
-  input: { seq: 42, ack: 17, inputs: [[0.5, -1], [0, 0], [-0.70710678, 0.70710678], [1, 1]] },
+  // Components on the quantization grid (q / 127), so the sample decodes to itself.
+  input: { seq: 42, ack: 17, inputs: [[64 / 127, -1], [0, 0], [-90 / 127, 90 / 127], [1, 1]] },
   ping: { id: 3, t: 1234.5 },
   pong: { id: 3, t: 1234.5 },
   snapshot: new Uint8Array([1, 2, 3]),
@@ -33,6 +34,7 @@ export function worstCase(type: FieldType): unknown {
     case 'enum': return [...type.values].sort((a, b) => b.length - a.length)[0];
     case 'array': return Array.from({ length: type.maxLength }, () => worstCase(type.of));
     case 'tuple': return type.of.map(worstCase);
+    case 'axisPairs': return Array.from({ length: type.maxLength }, () => [-1, 1]);
     case 'record': return Object.fromEntries(type.fields.map((f) => [f.name, worstCase(f.type)]));
   }
 }
