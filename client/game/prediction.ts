@@ -55,13 +55,16 @@ interface RecordedInput {
 /**
  * The direction the server applies for an input `[dx, dy]`: components clamped to [-1, 1] and
  * the vector to length at most 1, so diagonal moves are not faster. Must match the server's
- * simulation (checked by test/client/game/prediction.test.ts against the server's rule).
+ * simulation bit for bit: same arithmetic (multiply by `1 / len`, as server/rooms/
+ * standard-scene.ts does), fed the same quantized input (client/net sends and records
+ * `sampledDirection`). Checked by test/client/game/prediction-vs-server.test.ts.
  */
 export function inputVelocity(dx: number, dy: number): Point {
   const cx = Number.isFinite(dx) ? Math.max(-1, Math.min(1, dx)) : 0;
   const cy = Number.isFinite(dy) ? Math.max(-1, Math.min(1, dy)) : 0;
   const len = Math.hypot(cx, cy);
-  return len > 1 ? { x: cx / len, y: cy / len } : { x: cx, y: cy };
+  const scale = len > 1 ? 1 / len : 1;
+  return { x: cx * scale, y: cy * scale };
 }
 
 export class Predictor {

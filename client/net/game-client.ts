@@ -174,7 +174,11 @@ export class GameClient {
     return promise;
   }
 
-  /** Sets the move direction sent with every input from now on; components clamp to [-1, 1]. */
+  /**
+   * Sets the move direction sent with every input from now on; components clamp to [-1, 1], a
+   * longer vector is scaled to unit length, and each input quantizes it (sampledDirection in
+   * input-history.ts), so the `input` event carries exactly the direction the server applies.
+   */
   setInput(dx: number, dy: number): void {
     this.direction = normalizeDirection(dx, dy);
   }

@@ -4,7 +4,11 @@
  * previous ones, so one lost datagram loses no input (DESIGN.md "Protocol principles"; Gaffer on
  * Games, "Deterministic Lockstep" redundancy). The server applies only seqs newer than the last
  * one it processed, so repeats are harmless.
+ *
+ * Directions are quantized when sampled (shared/input.ts): the recorded input, which the
+ * predictor replays, is exactly what the server decodes from the datagram.
  */
+import { quantizeInput } from '../../shared/input.js';
 
 /** Inputs carried per datagram: the newest plus the three before it (architecture.md `input`). */
 export const INPUT_REDUNDANCY = 4;
@@ -14,6 +18,7 @@ export const INPUT_HISTORY_LIMIT = 40;
 
 export interface InputRecord {
   seq: number;
+  /** Direction as the server sees it: normalized, then quantized (`sampledDirection`). */
   dx: number;
   dy: number;
   /** Client clock when the input was sampled. */
@@ -37,13 +42,26 @@ export function normalizeDirection(dx: number, dy: number): [number, number] {
   return len > 1 ? [x / len, y / len] : [x, y];
 }
 
+/**
+ * The direction an input carries: clamped and normalized (normalizeDirection), then quantized
+ * to the wire's steps (quantizeInput), so it is bit for bit the `[dx, dy]` the server decodes and
+ * applies. Quantizing may leave a diagonal a hair longer than 1 (0.7071 becomes 90/127); the
+ * server scales such a vector back to unit length, and so does the predictor.
+ */
+export function sampledDirection(dx: number, dy: number): [number, number] {
+  return quantizeInput(normalizeDirection(dx, dy));
+}
+
 export class InputHistory {
   private readonly records: InputRecord[] = [];
   private seq = 0;
 
-  /** Records a new input; sequence numbers start at 1 and increase by 1. */
+  /**
+   * Records a new input with direction `sampledDirection(dx, dy)`; sequence numbers start at 1
+   * and increase by 1.
+   */
   push(dx: number, dy: number, t: number): InputRecord {
-    const [x, y] = normalizeDirection(dx, dy);
+    const [x, y] = sampledDirection(dx, dy);
     this.seq += 1;
     const rec = { seq: this.seq, dx: x, dy: y, t };
     this.records.push(rec);

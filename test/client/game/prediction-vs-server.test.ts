@@ -7,6 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Predictor, inputVelocity } from '../../../client/game/prediction.js';
 import { STANDARD_SCENE_SPEED } from '../../../client/game/scene.js';
+import { sampledDirection } from '../../../client/net/input-history.js';
+import { quantizeInput } from '../../../shared/input.js';
+import { STANDARD_PLAYER_SPEED } from '../../../shared/scene.js';
 import { shortDelta } from '../../../client/game/wrap.js';
 import { STANDARD_SPEED, STANDARD_WORLD, moveStandard } from '../../../server/rooms/standard-scene.js';
 import type { RoomPlayer } from '../../../server/rooms/types.js';
@@ -16,6 +19,7 @@ const TICK_MS = 1000 / 60;
 describe('prediction follows the server rule', () => {
   it('uses the server speed and world', () => {
     expect(STANDARD_SCENE_SPEED).toBe(STANDARD_SPEED);
+    expect(STANDARD_PLAYER_SPEED).toBe(STANDARD_SPEED);
     expect(STANDARD_WORLD).toEqual({ width: 1000, height: 1000 });
   });
 
@@ -27,6 +31,23 @@ describe('prediction follows the server rule', () => {
       expect(Math.abs(shortDelta(500 + v.x * STANDARD_SPEED, player.entity.x, 1000))).toBeLessThan(1e-9);
       expect(Math.abs(shortDelta(500 + v.y * STANDARD_SPEED, player.entity.y, 1000))).toBeLessThan(1e-9);
     }));
+  });
+
+  it('turns the quantized inputs the client sends into bit-identical server motion', () => {
+    // The client sends and records sampledDirection (normalized, then quantized); the server
+    // decodes the same numbers. Over one second from x = 500 both sides compute 500 + v * 100
+    // with the same v, so the results must be equal, not merely close.
+    const axis = fc.double({ min: -1.5, max: 1.5, noNaN: true });
+    fc.assert(fc.property(axis, axis, (rawX, rawY) => {
+      const [dx, dy] = sampledDirection(rawX, rawY);
+      expect([dx, dy]).toEqual(quantizeInput([dx, dy]));
+      const player = { entity: { id: 1, x: 500, y: 500, angle: 0 }, input: { dx, dy } } as unknown as RoomPlayer;
+      moveStandard(player, 1, STANDARD_WORLD);
+      const v = inputVelocity(dx, dy);
+      if (dx === 0 && dy === 0) return; // the server does not touch a still player
+      expect(player.entity.x).toBe(500 + v.x * STANDARD_SPEED);
+      expect(player.entity.y).toBe(500 + v.y * STANDARD_SPEED);
+    }), { numRuns: 2000 });
   });
 
   it('replays random input sequences to the server position, wrapping included', () => {

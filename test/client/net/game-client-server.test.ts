@@ -9,8 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GameClient } from '../../../client/net/game-client.js';
 import type { ChatEvent, SnapshotEvent, TransportEvent } from '../../../client/net/game-client-types.js';
+import type { InputRecord } from '../../../client/net/input-history.js';
 import type { WebTransportConstructor } from '../../../client/net/transport-types.js';
 import { mintDevTicket } from '../../../server/bots/bot-fleet.js';
+import { quantizeInput } from '../../../shared/input.js';
 import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
 import { startTestServer, type TestServer } from './helpers/game-server.js';
 import { waitFor } from './helpers/scripted-peer.js';
@@ -67,6 +69,29 @@ describe('GameClient with the real server', () => {
     expect(s.snapshotsDropped).toBe(0);
     expect(s.messagesDropped).toBe(0);
     await waitFor(() => a.stats().rttMs !== null, 5_000, 'RTT sample');
+  });
+
+  it('the server applies bit for bit the quantized direction the client recorded for prediction', async () => {
+    const srv = await startTestServer();
+    server = srv;
+    const a = player('Ada');
+    const w = await a.connect();
+    const records: InputRecord[] = [];
+    a.on('input', (r) => records.push(r));
+    // An analog direction off the quantization grid (and a diagonal, longer than 1 once quantized).
+    for (const [dx, dy] of [[Math.cos(1), Math.sin(1)], [-1, 1], [0.123456, -0.654321]]) {
+      a.setInput(dx, dy);
+      const first = records.length;
+      await waitFor(() => records.length > first, 5_000, 'an input with the new direction');
+      const rec = records[first];
+      const room = srv.server.rooms.get(w.roomId)!;
+      await waitFor(() => room.getPlayer(w.playerId)!.lastInputSeq >= rec.seq, 5_000, 'the server applies it');
+      // The server may already hold a newer input; all of them carry this direction.
+      const applied = room.getPlayer(w.playerId)!.input;
+      expect([applied.dx, applied.dy]).toEqual([rec.dx, rec.dy]);
+      expect([rec.dx, rec.dy]).toEqual(quantizeInput([rec.dx, rec.dy]));
+      expect(Math.abs(rec.dx - dx / Math.max(1, Math.hypot(dx, dy)))).toBeLessThanOrEqual(0.5 / 127 + 1e-12);
+    }
   });
 
   it('resumes after its socket is cut: same entity, and the chat it missed is replayed', async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GameClient } from '../../../client/net/game-client.js';
 import { encodeMessage } from '../../../shared/codec.js';
+import { PROTOCOL_VERSION } from '../../../shared/messages.js';
 import { encodeSnapshot, type SnapshotView } from '../../../shared/snapshot/index.js';
 import type { CloseEvent, ReconnectingEvent, TransportEvent } from '../../../client/net/game-client-types.js';
 import type { WebTransportConstructor, WebTransportLike } from '../../../client/net/transport-types.js';
@@ -45,13 +46,15 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
     const conn = peer.connections[0];
     // Change direction every input so the repeated entries are distinguishable.
     let turn = 0;
+    const recorded = new Map<number, [number, number]>();
+    c.on('input', (r) => recorded.set(r.seq, [r.dx, r.dy]));
     const stopTurning = c.on('input', () => c.setInput(Math.cos(++turn), Math.sin(turn)));
     await waitFor(() => conn.received.filter((m) => m.name === 'input').length >= 6, 5_000, 'six inputs');
     stopTurning();
     c.setInput(1, 0);
     const before = conn.received.length;
     await waitFor(() => conn.received.slice(before).some((m) => m.name === 'input'), 5_000, 'one more input');
-    expect(conn.received[0]).toMatchObject({ name: 'hello', body: { v: 1, ticket: 'ticket-1' } });
+    expect(conn.received[0]).toMatchObject({ name: 'hello', body: { v: PROTOCOL_VERSION, ticket: 'ticket-1' } });
     expect('resumeToken' in conn.received[0].body).toBe(false);
     const inputs = conn.received.flatMap((m) => (m.name === 'input' ? [m.body] : []));
     inputs.forEach((inp, i) => {
@@ -62,7 +65,10 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
       }
       expect(inp.inputs).toHaveLength(Math.min(inp.seq, 4));
       expect(inp.ack).toBe(0); // no snapshot decoded yet
+      // What travelled is exactly what the client recorded for prediction (quantized directions).
+      inp.inputs.forEach((pair, k) => expect(pair).toEqual(recorded.get(inp.seq - k)));
     });
+    expect(inputs.some((inp) => inp.inputs[0][0] !== 0 && inp.inputs[0][0] !== 1)).toBe(true);
     // Once the direction was set, the newest input carries it, and older ones follow in order.
     const last = inputs.at(-1)!;
     expect(last.inputs[0]).toEqual([1, 0]);

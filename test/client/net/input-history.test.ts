@@ -5,7 +5,10 @@ import {
   INPUT_REDUNDANCY,
   InputHistory,
   normalizeDirection,
+  sampledDirection,
 } from '../../../client/net/input-history.js';
+import { decodeMessage, encodeMessage } from '../../../shared/codec.js';
+import { quantizeInput } from '../../../shared/input.js';
 
 describe('InputHistory', () => {
   it('numbers inputs from 1 and repeats the newest four, oldest first', () => {
@@ -57,5 +60,18 @@ describe('InputHistory', () => {
     const [x, y] = normalizeDirection(1, 1);
     expect(Math.hypot(x, y)).toBeCloseTo(1, 12);
     expect(normalizeDirection(0.3, -0.4)).toEqual([0.3, -0.4]);
+  });
+
+  it('records the quantized direction, exactly what the server decodes from the datagram', () => {
+    const h = new InputHistory();
+    const diag = h.push(1, 1, 0);
+    // 0.7071 * 127 = 89.8, so the diagonal travels as 90/127 per axis.
+    expect([diag.dx, diag.dy]).toEqual([90 / 127, 90 / 127]);
+    const odd = h.push(0.123456, -0.654321, 1);
+    expect([odd.dx, odd.dy]).toEqual(quantizeInput([0.123456, -0.654321]));
+    expect([odd.dx, odd.dy]).toEqual(sampledDirection(0.123456, -0.654321));
+    const inputs = h.redundant().reverse().map((r): [number, number] => [r.dx, r.dy]);
+    const r = decodeMessage(encodeMessage('input', { seq: h.newestSeq, ack: 0, inputs }), { channel: 'unreliable', direction: 'c2s' });
+    expect(r).toEqual({ ok: true, name: 'input', body: { seq: 2, ack: 0, inputs } });
   });
 });
