@@ -1,7 +1,8 @@
+import { STANDARD_PLAYER_SPEED } from '../../shared/scene.js';
 import type { RoomContext, RoomDefinition, RoomPlayer } from './types.js';
 
-/** Standard scene (DESIGN.md): movement speed along the input direction, units per second. */
-export const STANDARD_SPEED = 100;
+/** Standard scene (DESIGN.md): movement speed along the input direction, units per second (shared with client prediction). */
+export const STANDARD_SPEED = STANDARD_PLAYER_SPEED;
 export const STANDARD_WORLD = { width: 1000, height: 1000 } as const;
 /** Players per standard-scene room; the benchmark goes to 512. */
 export const STANDARD_MAX_PLAYERS = 1024;

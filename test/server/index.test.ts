@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../shared/codec.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
+import { PROTOCOL_VERSION } from '../../shared/messages.js';
 import { decodeSnapshotBody } from '../../shared/snapshot/index.js';
 import { createGameServer, mintTicket, type GameServer } from '../../server/index.js';
 import { RawClient } from './ws-test-client.js';
@@ -248,7 +249,7 @@ describe('game server over a real WebSocket', () => {
     const { info } = await start();
     expect(await (await fetch(`${info.httpUrl}/healthz`)).json()).toEqual({ ok: true, draining: false });
     expect(await (await fetch(`${info.httpUrl}/api/connect-info`)).json()).toEqual({
-      protocolVersion: 1, webTransportUrl: null, certificateHashes: [], webSocketPath: '/ws',
+      protocolVersion: PROTOCOL_VERSION, webTransportUrl: null, certificateHashes: [], webSocketPath: '/ws',
     });
     const r = await fetch(`${info.httpUrl}/api/dev/ticket`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
     expect(r.status).toBe(404);
@@ -308,15 +309,10 @@ describe('game server over a real WebSocket', () => {
   });
 });
 
-/** An input whose dx is outside [-1, 1], built by hand (the encoder refuses it). */
+/** An input whose dx byte is -128, outside the quantized range [-127, 127] (the encoder refuses it). */
 function encodeBadInput(): Uint8Array {
-  // Encode a valid input with dx = 0.5, then patch its float64 (0x3fe0000000000000) to 5.0
-  // (0x4014000000000000).
-  const good = encodeMessageSafe();
-  const hex = Buffer.from(good).toString('hex').replace('cb3fe0000000000000', 'cb4014000000000000');
-  return new Uint8Array(Buffer.from(hex, 'hex'));
-}
-
-function encodeMessageSafe(): Uint8Array {
-  return encodeMessage('input', { seq: 99, ack: 0, inputs: [[0.5, 0.25]] });
+  // The packed inputs end the message: [dx byte, dy byte] of the single input.
+  const bad = Uint8Array.from(encodeMessage('input', { seq: 99, ack: 0, inputs: [[0.5, 0.25]] }));
+  bad[bad.length - 2] = 0x80;
+  return bad;
 }
