@@ -1,7 +1,15 @@
 import {
-  PriorityAccumulator, SnapshotHistory, SnapshotTickEncoder, snapshotFormat, type SnapshotFormat,
+  NEAR_RADIUS, PriorityAccumulator, SnapshotHistory, SnapshotTickEncoder, snapshotFormat, type SnapshotFormat,
 } from '../../shared/snapshot/index.js';
 import type { WorldFrame } from '../rooms/types.js';
+
+/**
+ * Side of the square cells by which budget-bound snapshots are shared (world units): "near the
+ * viewer" means "in or near the viewer's cell". NEAR_RADIUS: 16 cells in the standard world, so
+ * about 32 players per cell at P=512, well under the half of a snapshot that a shared cell may
+ * force ahead of the ages.
+ */
+export const SHARE_CELL_SIZE = NEAR_RADIUS;
 
 /** Key of the frame's shared tick encoder in `WorldFrame.encodeCache`. */
 const TICK_ENCODER_KEY = 'snapshotTickEncoder';
@@ -30,6 +38,7 @@ function tickEncoder(frame: WorldFrame): SnapshotTickEncoder {
       serverTime: frame.time,
       entities: frame.entities,
       format: formatFor(frame.world),
+      cellSize: SHARE_CELL_SIZE,
     });
     frame.encodeCache.set(TICK_ENCODER_KEY, enc);
   }
@@ -51,7 +60,8 @@ export interface SnapshotSendStats {
  *
  * Encodings are shared between members through the frame's SnapshotTickEncoder: when the
  * baseline is complete (or absent) and the result complete, the bytes depend only on (frame,
- * baseline id), and each further client only stamps its own lastInputSeq.
+ * baseline id); when the budget binds, only on (frame, baseline view, viewer's cell of
+ * SHARE_CELL_SIZE, budget). Each further client only stamps its own lastInputSeq.
  */
 export class SnapshotSender {
   private readonly history = new SnapshotHistory();

@@ -16,7 +16,8 @@ import {
   ANGLE_BITS, ENTITY_ID_BITS, SHORT_DELTA_MAX_BITS, SHORT_DELTA_MIN_BITS, SHORT_DELTA_WIDTH_FIELD_BITS, STANDARD_FORMAT,
   positionDeltaBits, quantizeAngle, quantizePosition, signedBitsNeeded, type SnapshotFormat,
 } from './format.js';
-import type { PriorityAccumulator } from './priority.js';
+import { cellOrder, type ViewerCell } from './cell-priority.js';
+import { entitiesPerSnapshot, type PriorityAccumulator } from './priority.js';
 import type { EntityState, SnapshotView } from './view.js';
 
 // Module-local copies: hot loops below read these per entity, and imported bindings may be
@@ -114,6 +115,14 @@ export interface SnapshotInput {
    * Without one, entities go viewer first then by id, and starvation is not bounded.
    */
   priority?: PriorityAccumulator;
+  /**
+   * Shareable order instead of `priority` (shared/snapshot/cell-priority.ts): everything inside
+   * this cell first, then by the baseline view's ages. The bytes then depend on the baseline
+   * view, the cell and the budget only, so clients sharing all three may share the encoding.
+   * `viewerId`, when given, still goes first; an encoding shared by a cell's clients leaves it
+   * out, as every member's entity lies in the cell.
+   */
+  cell?: ViewerCell;
   /** Quantization; defaults to the standard scene's 1000 x 1000 world. */
   format?: SnapshotFormat;
 }
@@ -258,7 +267,9 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     } else {
       // Greedy in priority order with exact costs. An entered id costs 1 bit when it follows the
       // previous entered id, so entering j also changes the cost of the next entered one.
-      const order = input.priority ? input.priority.order(list, input.viewerId) : defaultOrder(list, input.viewerId);
+      const order = input.cell
+        ? cellOrder(list, b, baseIndex, snapshotId, input.cell, snapshotId * Math.max(1, entitiesPerSnapshot(fmt, budget, n)), input.viewerId)
+        : input.priority ? input.priority.order(list, input.viewerId) : defaultOrder(list, input.viewerId);
       let used = fixed;
       for (const j of order) {
         let cost = extra[j];
@@ -368,6 +379,8 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
   const qx = new Uint16Array(count);
   const qy = new Uint16Array(count);
   const qa = new Uint8Array(count);
+  const refreshed = new Uint32Array(count);
+  const baseRefreshed = b?.refreshed;
   const sent: number[] = [];
   const omitted: number[] = [];
   let k = 0;
@@ -375,17 +388,18 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     const i = baseIndex[j];
     if (selected[j]) {
       sent.push(list[j].id);
-      ids[k] = list[j].id; qx[k] = cx[j]; qy[k] = cy[j]; qa[k] = ca[j]; k++;
+      ids[k] = list[j].id; qx[k] = cx[j]; qy[k] = cy[j]; qa[k] = ca[j]; refreshed[k] = snapshotId; k++;
     } else if (i >= 0 && b) {
       omitted.push(list[j].id);
-      ids[k] = list[j].id; qx[k] = b.qx[i]; qy[k] = b.qy[i]; qa[k] = b.qa[i]; k++;
+      ids[k] = list[j].id; qx[k] = b.qx[i]; qy[k] = b.qy[i]; qa[k] = b.qa[i];
+      refreshed[k] = baseRefreshed ? baseRefreshed[i] : b.id; k++;
     }
   }
-  if (input.priority) {
+  if (input.priority && !input.cell) {
     if (plan.complete) input.priority.markAllSent(sent);
     else for (const id of sent) input.priority.markSent(id);
   }
-  const view: SnapshotView = { id: snapshotId, count, ids, qx, qy, qa, complete: plan.complete };
+  const view: SnapshotView = { id: snapshotId, count, ids, qx, qy, qa, complete: plan.complete, refreshed };
   return { ok: true, bytes, view, baselineId: b ? b.id : 0, sent, omitted, complete: plan.complete, skipped };
 }
 

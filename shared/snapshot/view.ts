@@ -27,6 +27,11 @@ export interface SnapshotView {
    * identical for every client that received it. Only such views may back a shared encoding.
    */
   readonly complete: boolean;
+  /**
+   * Server side only (never on the wire): per entity, the snapshot id at which the state held
+   * here was last refreshed. Encodings read it as the entity's age (shared/snapshot/cell-priority.ts).
+   */
+  readonly refreshed?: Uint32Array;
 }
 
 /** Index of entity `id` in `view`, or -1 (binary search: views are sorted by id). */
