@@ -7,6 +7,10 @@
  *
  * Errors are never thrown to the event loop: bad input from the peer ends in `connectionError`
  * (CONNECTION_CLOSE with an HTTP/3 code), a stream reset, a session close, or a counted drop.
+ * Application callbacks are called through `invokeCallback` (app-callback.ts): one that throws
+ * or rejects is counted in `callbackErrors` and aborts only its own session, whose CONNECT
+ * stream is reset (both ways) with H3_INTERNAL_ERROR. A throw from our own timer code closes
+ * this connection with H3_INTERNAL_ERROR.
  */
 import type { QuicCloseInfo, QuicConnection, QuicConnectionHandler } from './quic/quic-connection.js';
 import { FrameDecoder, FRAME_CANCEL_PUSH, FRAME_GOAWAY, FRAME_HEADERS, FRAME_MAX_PUSH_ID, FRAME_PUSH_PROMISE, FRAME_SETTINGS, decodeGoaway, encodeGoawayFrame, encodeHeadersFrame, type FrameEvent } from './wire/frames.js';
@@ -16,7 +20,7 @@ import { decodeDatagram, datagramPrefixLength, encodeDatagram } from './wire/dat
 import { writeVarint } from './wire/varint.js';
 import { CapsuleParser, encodeCloseSessionData, encodeDrainSessionData } from './wire/capsules.js';
 import {
-  H3_CLOSED_CRITICAL_STREAM, H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_MESSAGE_ERROR, H3_MISSING_SETTINGS,
+  H3_CLOSED_CRITICAL_STREAM, H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_INTERNAL_ERROR, H3_MESSAGE_ERROR, H3_MISSING_SETTINGS,
   H3_NO_ERROR, H3_REQUEST_REJECTED, H3_STREAM_CREATION_ERROR, WT_BUFFERED_STREAM_REJECTED, WT_SESSION_GONE,
   errorCodeName, http3CodeToWebTransport, webTransportCodeToHttp3,
 } from './wire/errors.js';
@@ -24,6 +28,7 @@ import { decodeFieldSection, encodeFieldSection } from './wire/qpack/field-secti
 import { buildConnectRequestHeaders, buildConnectResponseHeaders, validateConnectRequest, validateConnectResponse } from './wire/connect-request.js';
 import { WebTransportSession, WebTransportStream, type SessionCloseInfo, type SessionHost } from './session.js';
 import { bump, type H3Counters } from './h3-counters.js';
+import { invokeCallback } from './app-callback.js';
 import {
   BUFFERED_STREAM_TIMEOUT_MS, CONNECTION_CLOSE_LINGER_MS, CONNECTION_CLOSE_MAX_WAIT_MS,
   MAX_BUFFERED_STREAM_BYTES, MAX_BUFFERED_STREAMS_PER_CONNECTION, MAX_REQUESTS_BEFORE_SETTINGS,
@@ -262,9 +267,10 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
         if (st.critical) this.connectionError(H3_CLOSED_CRITICAL_STREAM, 'peer reset a QPACK stream');
         return;
       case 'connect':
-        // draft-ietf-webtrans-http3 §6: a reset CONNECT stream ends the session abruptly.
+        // draft-ietf-webtrans-http3 §6: a reset CONNECT stream ends the session abruptly. The
+        // reason names the HTTP/3 code (H3_INTERNAL_ERROR: the peer's application code failed).
         this.inStreams.delete(id);
-        this.endSession(st.session, { code: 0, reason: '', byPeer: true }, false);
+        this.endSession(st.session, { code: 0, reason: `CONNECT stream reset (${errorCodeName(code)})`, byPeer: true }, false);
         return;
       case 'connect-pending':
         this.inStreams.delete(id);
@@ -275,7 +281,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
         this.inStreams.delete(id);
         if (!s.readDone) {
           s.readDone = true;
-          s.onReset?.(http3CodeToWebTransport(code), code);
+          invokeCallback(s, s.onReset, s.session.callbackFailed, http3CodeToWebTransport(code), code);
         }
         this.maybeForget(s);
         return;
@@ -303,7 +309,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     if (s) {
       if (!s.writeDone) {
         s.writeDone = true;
-        s.onStopSending?.(code === null ? null : http3CodeToWebTransport(code), code);
+        invokeCallback(s, s.onStopSending, s.session.callbackFailed, code === null ? null : http3CodeToWebTransport(code), code);
       }
       this.maybeForget(s);
       return;
@@ -316,7 +322,8 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   }
 
   onStreamWritable(id: number): void {
-    this.wtStreams.get(id)?.onWritable?.();
+    const s = this.wtStreams.get(id);
+    if (s) invokeCallback(s, s.onWritable, s.session.callbackFailed);
   }
 
   onDatagram(data: Uint8Array): void {
@@ -329,7 +336,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       const s = this.sessions.get(q * 4);
       if (s && !s.closed) {
         s.datagramsReceived++;
-        s.onDatagram?.(data.subarray(short ? 1 : 2));
+        invokeCallback(s, s.onDatagram, s.callbackFailed, data.subarray(short ? 1 : 2));
       } else {
         this.counters.datagramsDroppedUnknownSession++;
       }
@@ -340,7 +347,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       const s = this.sessions.get(d.streamId);
       if (s && !s.closed) {
         s.datagramsReceived++;
-        s.onDatagram?.(d.payload);
+        invokeCallback(s, s.onDatagram, s.callbackFailed, d.payload);
         return;
       }
       // RFC 9297 §2.1 permits buffering datagrams for a session not yet open; a game datagram
@@ -389,10 +396,21 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
 
   purgeDatagrams(session: WebTransportSession, pred: (payload: Uint8Array) => boolean): void {
     const prefix = datagramPrefixLength(session.id);
+    // `pred` is application code called from inside the native binding: a throw must not cross
+    // the native frames. Keep the rest of the queue and rethrow to the caller once back in JS.
+    let thrown: { error: unknown } | null = null;
     this.quic.purgeDatagrams((d) => {
+      if (thrown) return false;
       const dec = decodeDatagram(d);
-      return dec.status === 'ok' && dec.streamId === session.id && pred(d.subarray(prefix));
+      if (dec.status !== 'ok' || dec.streamId !== session.id) return false;
+      try {
+        return pred(d.subarray(prefix));
+      } catch (error) {
+        thrown = { error };
+        return false;
+      }
     });
+    if (thrown) throw (thrown as { error: unknown }).error;
   }
 
   maxDatagramSize(session: WebTransportSession): number {
@@ -447,6 +465,19 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     return this.quic.queuedBytes(stream.id);
   }
 
+  /**
+   * An application callback of `session` (or of one of its streams) threw, or its promise
+   * rejected: counted, and the session alone is aborted with H3_INTERNAL_ERROR on its CONNECT
+   * stream. The connection, its other sessions and the endpoint carry on. A failure in a
+   * callback of an already ended session (its `onClose`, a stream's `onSessionClosed`, a late
+   * rejection) is only counted.
+   */
+  callbackFailed(session: WebTransportSession, error: unknown): void {
+    this.counters.callbackErrors++;
+    if (session.closed || this.closed) return;
+    this.abortSession(session, H3_INTERNAL_ERROR, 'application callback threw', error);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Incoming streams
 
@@ -483,11 +514,15 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       case 'wt': {
         const s = st.stream;
         if (s.readDone) return;
-        if (data.byteLength > 0) s.onData?.(data);
+        if (data.byteLength > 0) {
+          invokeCallback(s, s.onData, s.session.callbackFailed, data);
+          // The callback stopped reading, or threw and its session was aborted.
+          if (s.readDone) return;
+        }
         if (fin) {
           s.readDone = true;
           this.inStreams.set(id, { kind: 'done' });
-          s.onEnd?.();
+          invokeCallback(s, s.onEnd, s.session.callbackFailed);
           this.maybeForget(s);
         }
         return;
@@ -656,7 +691,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   private markDrain(s: WebTransportSession): void {
     if (s.drainReceived || s.closed) return;
     s.drainReceived = true;
-    s.onDrain?.();
+    invokeCallback(s, s.onDrain, s.callbackFailed);
   }
 
   /** Drives the frame decoder of a bidirectional stream that is not a WebTransport stream. */
@@ -852,9 +887,12 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     this.counters.sessionsOpened++;
     this.cancelIdleClose();
     this.inStreams.set(id, { kind: 'connect', dec, capsules: new CapsuleParser(), session });
-    this.options.policy?.onSession(session);
+    // The policy hands the session to the application (`WebTransportServer.onSession`).
+    const policy = this.options.policy;
+    if (policy) invokeCallback(policy, policy.onSession, session.callbackFailed, session);
+    // Streams that overtook the CONNECT join it (or, when onSession failed, are refused).
     this.adoptBuffered(session);
-    return true;
+    return !session.closed;
   }
 
   private respond(id: number, status: number, fin: boolean): void {
@@ -920,8 +958,8 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       this.inStreams.set(id, st);
       this.wtStreams.set(id, stream);
       session.streams.set(id, stream);
-      if (bidi) session.onBidiStream?.(stream);
-      else session.onUniStream?.(stream);
+      invokeCallback(session, bidi ? session.onBidiStream : session.onUniStream, session.callbackFailed, stream);
+      if (session.closed) return;
       if (rest.byteLength > 0 || fin) this.feed(id, st, rest, fin);
       return;
     }
@@ -937,13 +975,13 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       return;
     }
     this.bufferedStreams++;
-    const timer = setTimeout(() => {
+    const timer = setTimeout(() => this.guardTimer(() => {
       const cur = this.inStreams.get(id);
       if (cur?.kind !== 'wt-buffered') return;
       this.bufferedStreams--;
       this.counters.streamsRejectedBuffered++;
       this.refuseStream(id, bidi, WT_BUFFERED_STREAM_REJECTED);
-    }, BUFFERED_STREAM_TIMEOUT_MS);
+    }), BUFFERED_STREAM_TIMEOUT_MS);
     timer.unref();
     const st: InState = { kind: 'wt-buffered', sessionId, bidi, chunks: [], bytes: 0, fin: false, timer };
     this.inStreams.set(id, st);
@@ -995,11 +1033,19 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
 
   private sessionProtocolError(session: WebTransportSession, code: number, detail: string): void {
     this.counters.sessionProtocolErrors++;
-    // The session's CONNECT stream is unusable: reset it both ways with the error code.
+    this.abortSession(session, code, detail);
+  }
+
+  /**
+   * Ends a session abruptly (draft-ietf-webtrans-http3 §6): its CONNECT stream is reset and
+   * stopped with the HTTP/3 `code`, which the local `onClose` also reports.
+   */
+  private abortSession(session: WebTransportSession, code: number, reason: string, error?: unknown): void {
     this.quic.resetStream(session.id, code);
     this.quic.stopSending(session.id, code);
     this.inStreams.set(session.id, { kind: 'done' });
-    this.endSession(session, { code, reason: detail, byPeer: false }, false);
+    const info: SessionCloseInfo = error === undefined ? { code, reason, byPeer: false } : { code, reason, byPeer: false, error };
+    this.endSession(session, info, false);
   }
 
   /**
@@ -1035,14 +1081,11 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       s.readDone = true;
       this.wtStreams.delete(s.id);
       this.inStreams.set(s.id, { kind: 'done' });
-      if (wasOpen) s.onSessionClosed?.();
+      // The session is already marked closed: a throw here is only counted.
+      if (wasOpen) invokeCallback(s, s.onSessionClosed, session.callbackFailed);
     }
     session.streams.clear();
-    try {
-      session.onClose?.(info);
-    } catch {
-      // An application callback must not break the connection's state machine.
-    }
+    invokeCallback(session, session.onClose, session.callbackFailed, info);
     if (!this.closed && this.sessions.size === 0) {
       this.scheduleIdleClose(answerFin || info.byPeer ? CONNECTION_CLOSE_LINGER_MS : CONNECTION_CLOSE_MAX_WAIT_MS);
     }
@@ -1055,11 +1098,27 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   private scheduleIdleClose(delay = CONNECTION_CLOSE_MAX_WAIT_MS): void {
     if (this.closed || this.sessions.size > 0 || this.options.closeWhenIdle === false) return;
     if (this.closeTimer) clearTimeout(this.closeTimer);
-    this.closeTimer = setTimeout(() => {
+    this.closeTimer = setTimeout(() => this.guardTimer(() => {
       this.closeTimer = null;
       if (this.sessions.size === 0 && !this.hasPendingConnect()) this.close();
-    }, delay);
+    }), delay);
     this.closeTimer.unref();
+  }
+
+  /**
+   * Runs our own timer code: a throw (a bug of ours) must not reach the event loop; it closes
+   * this connection with H3_INTERNAL_ERROR (counted in `connectionErrors`) and nothing else.
+   */
+  private guardTimer(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      try {
+        this.connectionError(H3_INTERNAL_ERROR, 'internal error');
+      } catch {
+        // The QUIC layer is beyond use too; its idle timeout ends it.
+      }
+    }
   }
 
   private cancelIdleClose(): void {

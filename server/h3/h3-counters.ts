@@ -29,6 +29,12 @@ export interface H3Counters {
   goawaysReceived: number;
   drainsSent: number;
   drainsReceived: number;
+  /**
+   * Application callbacks (onSession, session.on*, stream.on*) that threw or whose returned
+   * promise rejected. Each aborted its own session (CONNECT stream reset with H3_INTERNAL_ERROR)
+   * unless that session had already ended.
+   */
+  callbackErrors: number;
 }
 
 export function newH3Counters(): H3Counters {
@@ -37,6 +43,7 @@ export function newH3Counters(): H3Counters {
     sessionProtocolErrors: 0, datagramsDroppedUnknownSession: 0, unknownUniStreams: 0,
     unknownFramesSkipped: 0, unknownCapsulesSkipped: 0, streamsRejectedBuffered: 0,
     streamsRejectedSessionGone: 0, goawaysSent: 0, goawaysReceived: 0, drainsSent: 0, drainsReceived: 0,
+    callbackErrors: 0,
   };
 }
 

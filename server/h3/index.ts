@@ -53,6 +53,32 @@
  * `allowAnyCertificate: true`. Many clients can share one UDP socket through `endpoint`
  * (`await QuicEndpoint.bind({})`).
  *
+ * ## Application callbacks never crash the server
+ * Every application callback (`server.onSession`, `session.onDatagram / onBidiStream /
+ * onUniStream / onDrain / onClose`, `stream.onData / onEnd / onReset / onStopSending /
+ * onWritable / onSessionClosed`, and the same on the Node client's underlying `session`) runs on
+ * the UDP receive path or a timer, through one guard (app-callback.ts `invokeCallback`). A throw,
+ * or the rejection of a promise an async callback returns, is:
+ * - counted in `H3Counters.callbackErrors` (`server.stats().h3.callbackErrors`,
+ *   `NodeWebTransport.stats().callbackErrors`);
+ * - contained to that one session: it is aborted by resetting its CONNECT stream (RESET_STREAM +
+ *   STOP_SENDING) with **H3_INTERNAL_ERROR (0x102)** (draft-ietf-webtrans-http3 §6: an abrupt
+ *   end; no 32-bit application code is spent, that space belongs to the game). Locally `onClose`
+ *   gets `{ code: 0x102, reason: 'application callback threw', byPeer: false, error }` (`error`:
+ *   the thrown value, for logs). The peer's session ends with code 0 and reason
+ *   `CONNECT stream reset (H3_INTERNAL_ERROR)`; a Node client whose own callback threw rejects
+ *   `closed` with a `WebTransportError` naming H3_INTERNAL_ERROR;
+ * - only counted when the session had already ended (a throwing `onClose` or
+ *   `onSessionClosed`, a late rejection). `session.close()` never rethrows `onClose`'s throw.
+ * The connection, the other sessions on it and the endpoint carry on. `purgeDatagrams(pred)`
+ * rethrows a throw of `pred` to its caller (after leaving the native code), dropping nothing more.
+ *
+ * Our own code is contained too: a throw while one QUIC connection processes a packet, flushes
+ * or runs its timer closes that connection with the transport error INTERNAL_ERROR (0x1,
+ * RFC 9000 §20.1) and counts `QuicEndpointStats.internalErrors`; a throw from an HTTP/3 timer
+ * closes its connection with H3_INTERNAL_ERROR (`h3.connectionErrors.H3_INTERNAL_ERROR`). The
+ * socket's 'message' handler never throws.
+ *
  * ## Limits (named constants)
  * quic/limits.ts: STREAM_WRITE_QUEUE_LIMIT_BYTES (1 MiB per stream, writes refused beyond),
  * DATAGRAM_SEND_QUEUE_LEN (64, drops beyond), MAX_CONNECTIONS, MAX_HANDSHAKING_CONNECTIONS,

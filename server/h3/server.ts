@@ -218,5 +218,6 @@ function emptyEndpointStats(): QuicEndpointStats {
     packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
     packetsDroppedMalformed: 0, initialsDroppedLimit: 0, versionNegotiationsSent: 0,
     connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
+    internalErrors: 0,
   };
 }

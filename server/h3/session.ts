@@ -15,6 +15,12 @@ export interface SessionCloseInfo {
   reason: string;
   /** True when the peer closed (or the connection failed), false when we closed. */
   byPeer: boolean;
+  /**
+   * Set when this side aborted the session because one of its application callbacks (or a
+   * stream's) threw or rejected: the thrown value, for logging. `code` is then H3_INTERNAL_ERROR
+   * (0x102), the code the CONNECT stream was reset with (see server/h3/index.ts).
+   */
+  error?: unknown;
 }
 
 /** @internal What a session needs from its HTTP/3 connection. */
@@ -29,6 +35,8 @@ export interface SessionHost {
   streamReset(stream: WebTransportStream, code: number): void;
   streamStopSending(stream: WebTransportStream, code: number): void;
   streamQueuedBytes(stream: WebTransportStream): number;
+  /** An application callback of the session or one of its streams threw: count, abort it. */
+  callbackFailed(session: WebTransportSession, error: unknown): void;
 }
 
 /**
@@ -146,6 +154,11 @@ export class WebTransportSession {
   datagramsDropped = 0;
   datagramsSent = 0;
   datagramsReceived = 0;
+  /**
+   * @internal Where a throw from this session's (or its streams') callbacks goes: one function
+   * per session, made once, so the datagram path allocates no closure per call.
+   */
+  readonly callbackFailed = (error: unknown): void => this.host.callbackFailed(this, error);
 
   /** @internal */
   constructor(

@@ -253,7 +253,11 @@ export class NodeWebTransport {
             this.responseStatus = err.status ?? null;
             this.fail(new WebTransportError(`WebTransport CONNECT failed: ${err.message}`, 'session'));
           },
-        );
+        ).then(undefined, (e: unknown) => {
+          // A throw in the handlers above must not become an unhandled rejection.
+          this.fail(new WebTransportError(`WebTransport setup failed: ${String(e)}`, 'session'));
+          h3.close();
+        });
       },
       onGoaway: () => this.drainingD.resolve(),
       onClosed: (info) => {
@@ -262,7 +266,7 @@ export class NodeWebTransport {
         clearTimeout(timeout);
         const detail = info.reason || `code 0x${info.code.toString(16)}`;
         this.fail(new WebTransportError(`connection closed (${info.byPeer ? 'by peer' : 'locally'}: ${detail})`, 'session'));
-        void this.ownedEndpoint?.close();
+        this.ownedEndpoint?.close().catch(() => undefined);
       },
     });
     this.h3 = h3;
@@ -316,7 +320,11 @@ export class NodeWebTransport {
     session.onClose = (info) => {
       // W3C: `closed` resolves for a session closed by either side (capsule or FIN) and rejects
       // when the connection under it was lost (idle timeout, CONNECTION_CLOSE, ...).
-      if (this.h3?.isClosed) {
+      if (info.error !== undefined) {
+        // W3C: an aborted session rejects `closed`. The CONNECT stream was reset with
+        // H3_INTERNAL_ERROR because a callback on the underlying session threw.
+        this.fail(new WebTransportError(`session aborted with H3_INTERNAL_ERROR: ${info.reason}`, 'session'));
+      } else if (this.h3?.isClosed) {
         const ci = this.h3.closeInfo;
         const detail = ci ? (ci.timedOut ? 'idle timeout' : ci.reason || `code 0x${ci.code.toString(16)}`) : info.reason;
         this.fail(new WebTransportError(`connection closed (${detail})`, 'session'));

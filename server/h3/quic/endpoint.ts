@@ -9,13 +9,19 @@
  * packets (Chromium with a post-quantum key share) sends the second one to the same original
  * DCID. No Retry is sent (it would cost a round trip and we have no address-validation need
  * behind a game server's own rate limits).
+ *
+ * Containment: nothing thrown below the socket's 'message' handler, the flush and the timers
+ * reaches the event loop. A throw while one connection processes a packet, flushes or runs its
+ * timer (a bug of ours: application callbacks are already contained by the HTTP/3 layer) closes
+ * that connection with the transport error INTERNAL_ERROR (0x1, RFC 9000 §20.1), or forgets it
+ * when even that fails, and is counted in `internalErrors`; other connections carry on.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Config, Host } from '@matrixai/quic/native/index.js';
-import { QuicConnection } from './quic-connection.js';
+import { QUIC_INTERNAL_ERROR, QuicConnection } from './quic-connection.js';
 import { LongType, cidKey, isLongHeader, parseLongHeader } from './packet.js';
 import {
   LOCAL_CID_LENGTH,
@@ -80,6 +86,11 @@ export interface QuicEndpointStats {
   connectionsActive: number;
   /** Gauge: connections still in the handshake. */
   connectionsHandshaking: number;
+  /**
+   * Throws caught inside the endpoint (a bug of ours, never expected): per-connection ones
+   * closed that connection with INTERNAL_ERROR (0x1); others dropped the packet at hand.
+   */
+  internalErrors: number;
 }
 
 /** A bound UDP socket hosting any number of QUIC connections. */
@@ -98,11 +109,14 @@ export class QuicEndpoint {
     packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
     packetsDroppedMalformed: 0, initialsDroppedLimit: 0, versionNegotiationsSent: 0,
     connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
+    internalErrors: 0,
   };
   private readonly socket: dgram.Socket;
   private readonly flushBound = () => this.flushAll();
-  private readonly deliverIn = (packet: Uint8Array, from: Host) => this.onPacket(packet, from);
+  /** Called by the packet path, possibly from its own timers: must not throw. */
+  private readonly deliverIn = (packet: Uint8Array, from: Host) => this.onPacketGuarded(packet, from);
   private readonly deliverOut = (packet: Uint8Array, to: Host) => this.rawSend(packet, packet.byteLength, to);
+  private readonly connectionFailedBound = (conn: QuicConnection, error: unknown) => this.connectionFailed(conn, error);
 
   private constructor(private readonly options: QuicEndpointOptions) {
     const host = options.host ?? '127.0.0.1';
@@ -116,8 +130,16 @@ export class QuicEndpoint {
     });
     this.socket.on('message', (msg, rinfo) => {
       const from = { host: rinfo.address, port: rinfo.port };
-      if (this.options.path) this.options.path.inbound(msg, from, this.deliverIn);
-      else this.onPacket(msg, from);
+      if (!this.options.path) {
+        this.onPacketGuarded(msg, from);
+        return;
+      }
+      try {
+        this.options.path.inbound(msg, from, this.deliverIn);
+      } catch {
+        // The packet filter failed on this packet: drop it, count it, keep the socket loop alive.
+        this.counters.internalErrors++;
+      }
     });
     // A UDP socket error (e.g. ICMP unreachable surfaced on send) must not crash the process.
     this.socket.on('error', () => undefined);
@@ -181,14 +203,24 @@ export class QuicEndpoint {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.connections) {
-      c.close(true, code, reason);
-      c.flush();
+      try {
+        c.close(true, code, reason);
+        c.flush();
+      } catch {
+        this.counters.internalErrors++;
+      }
     }
     // Let the CONNECTION_CLOSE packets leave the socket before it closes.
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.options.path?.close?.();
     // Connections would otherwise run their closing-period timers against a closed socket.
-    for (const c of [...this.connections]) c.dispose();
+    for (const c of [...this.connections]) {
+      try {
+        c.dispose();
+      } catch {
+        this.counters.internalErrors++;
+      }
+    }
     this.connections.clear();
     this.handshaking.clear();
     this.routes.clear();
@@ -205,6 +237,7 @@ export class QuicEndpoint {
       (c) => this.finalize(c),
       this.scratch,
       (c) => this.handshaking.delete(c),
+      this.connectionFailedBound,
     );
     this.connections.add(conn);
     this.handshaking.add(conn);
@@ -238,7 +271,49 @@ export class QuicEndpoint {
     this.flushScheduled = false;
     for (const c of this.dirty) {
       this.dirty.delete(c);
-      c.flush();
+      try {
+        c.flush();
+      } catch (e) {
+        this.connectionFailed(c, e);
+      }
+    }
+  }
+
+  /**
+   * A throw escaped one connection's processing (a bug of ours): close that connection with
+   * INTERNAL_ERROR (RFC 9000 §20.1) and count it. If even closing fails, forget the connection
+   * without a CONNECTION_CLOSE (the peer's idle timeout ends it on its side).
+   */
+  private connectionFailed(conn: QuicConnection, _error: unknown): void {
+    this.counters.internalErrors++;
+    try {
+      conn.close(false, QUIC_INTERNAL_ERROR, 'internal error');
+      conn.flush();
+    } catch {
+      try {
+        conn.dispose();
+      } catch {
+        // The layer above failed again while hearing about the close: nothing more to tell it.
+      }
+      this.finalize(conn);
+    }
+  }
+
+  /** One received packet; a throw outside any connection drops that packet and is counted. */
+  private onPacketGuarded(msg: Uint8Array, from: Host): void {
+    try {
+      this.onPacket(msg, from);
+    } catch {
+      this.counters.internalErrors++;
+    }
+  }
+
+  /** Feeds a packet to one connection; a throw from it fails that connection only. */
+  private receiveInto(conn: QuicConnection, msg: Uint8Array, from: Host): void {
+    try {
+      conn.receive(msg, from);
+    } catch (e) {
+      this.connectionFailed(conn, e);
     }
   }
 
@@ -254,7 +329,13 @@ export class QuicEndpoint {
     if (this.socketClosed) return;
     this.counters.packetsOut++;
     this.counters.bytesOut += length;
-    this.socket.send(packet, 0, length, to.port, to.host);
+    try {
+      this.socket.send(packet, 0, length, to.port, to.host);
+    } catch {
+      // A synchronous refusal (bad address or port): this packet is lost, like on the wire;
+      // asynchronous send errors go to the socket's 'error' handler.
+      this.counters.internalErrors++;
+    }
   }
 
   private onPacket(msg: Uint8Array, from: Host): void {
@@ -273,7 +354,7 @@ export class QuicEndpoint {
         c.packetsDroppedUnknown++;
         return;
       }
-      conn.receive(msg, from);
+      this.receiveInto(conn, msg, from);
       return;
     }
     const hdr = parseLongHeader(msg);
@@ -283,7 +364,7 @@ export class QuicEndpoint {
     }
     conn = this.routes.get(cidKey(hdr.dcid));
     if (conn) {
-      conn.receive(msg, from);
+      this.receiveInto(conn, msg, from);
       return;
     }
     this.acceptOrReject(msg, from, hdr.version, hdr.type, hdr.dcid, hdr.scid);
@@ -332,8 +413,13 @@ export class QuicEndpoint {
     const conn = this.createConnection(native, 'server', from);
     this.addRoute(conn, cidKey(newScid));
     this.addRoute(conn, cidKey(dcid));
-    this.options.onConnection?.(conn);
-    conn.receive(msg, from);
+    try {
+      this.options.onConnection?.(conn);
+      conn.receive(msg, from);
+    } catch (e) {
+      this.connectionFailed(conn, e);
+      return;
+    }
     // An Initial quiche could not authenticate (garbage, or a forged flood) must not hold a
     // handshake slot until the idle timeout: forget the connection at once, silently.
     if (native.stats().recv === 0) {

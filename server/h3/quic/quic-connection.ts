@@ -20,6 +20,9 @@ import {
   STREAM_WRITE_QUEUE_LIMIT_BYTES,
 } from './limits.js';
 
+/** Transport error code INTERNAL_ERROR (RFC 9000 §20.1): our implementation failed. */
+export const QUIC_INTERNAL_ERROR = 0x01;
+
 /** How a connection ended, as seen from this side. */
 export interface QuicCloseInfo {
   /** True when the peer sent CONNECTION_CLOSE. */
@@ -117,6 +120,14 @@ export class QuicConnection {
   private spare: Uint8Array | null = null;
   private recvInfo: RecvInfo | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** quiche's timer callback: a throw from below (a bug of ours) must not reach the event loop. */
+  private readonly timerBound = (): void => {
+    try {
+      this.onTimer();
+    } catch (e) {
+      this.onInternalError(this, e);
+    }
+  };
   private timerDeadline = 0;
 
   /** @internal */
@@ -130,6 +141,8 @@ export class QuicConnection {
     private readonly onFinalized: (c: QuicConnection) => void,
     private readonly scratch: Uint8Array,
     private readonly onHandshakeDone: (c: QuicConnection) => void = () => undefined,
+    /** Where a throw from our own timer path goes (the endpoint closes the connection). */
+    private readonly onInternalError: (c: QuicConnection, error: unknown) => void = (c) => c.close(false, QUIC_INTERNAL_ERROR, 'internal error'),
   ) {
     this.remote = remote;
     // RFC 9000 §2.1: client-initiated streams have bit 0 clear, bidirectional have bit 1 clear.
@@ -388,7 +401,7 @@ export class QuicConnection {
     if (this.timer && this.timerDeadline <= deadline + 1) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerDeadline = deadline;
-    this.timer = setTimeout(() => this.onTimer(), t);
+    this.timer = setTimeout(this.timerBound, t);
   }
 
   /** Reads streams and datagrams, notices the handshake end and the close. */
