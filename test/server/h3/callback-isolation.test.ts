@@ -245,6 +245,33 @@ describe('application callback isolation (server)', () => {
   });
 });
 
+describe('purgeDatagrams with a throwing predicate', () => {
+  it('rethrows to the caller after leaving native code; the rest of the queue is kept', async () => {
+    const { server, port, sessions } = await startServer(() => undefined);
+    const a = client(port, A_ORIGIN);
+    await a.ready;
+    await waitFor(() => sessions.size === 1);
+    const s = sessions.get(A_ORIGIN)!;
+    const read = timedReader(a.datagrams.readable.getReader());
+    for (let i = 0; i < 10; i++) s.sendDatagram(new Uint8Array([i]));
+    const bad = new RangeError('predicate bug');
+    // Still queued (flushed on the next loop turn): 0..2 purged, the predicate throws at 3.
+    expect(() => s.purgeDatagrams((d) => {
+      if (d[0] === 3) throw bad;
+      return d[0] < 3;
+    })).toThrow(bad);
+    const got: number[] = [];
+    for (;;) {
+      const r = await read(300);
+      if (!r?.value) break;
+      got.push(r.value[0]);
+    }
+    expect(got.sort((x, y) => x - y)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect(s.isClosed).toBe(false);
+    expect(server.stats().endpoint.internalErrors).toBe(0);
+  });
+});
+
 describe('application callback isolation (Node client)', () => {
   it('a throwing callback on one client aborts its session only; others on the shared endpoint carry on', async () => {
     const { port, closes, sessions } = await startServer(() => undefined);
