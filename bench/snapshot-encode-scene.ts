@@ -7,7 +7,7 @@
 // client decodes what it receives (shared/snapshot decode), which checks every datagram decodes
 // alone given its baseline and measures entity staleness: for every entity at every received
 // snapshot, how many snapshots old its state is in the client's view.
-//   npx tsx bench/snapshot-encode-scene.ts [--players 64,256,512] [--snapshots 100] [--budget 1199]
+//   npx tsx bench/snapshot-encode-scene.ts [--players 64,256,512] [--snapshots 100] [--budget 1199] [--loss 0.03]
 // Prints one JSON line per P: microseconds of snapshot CPU per client-snapshot (wall clock of the
 // build calls on a shared machine: indicative), distinct encodings per tick, bytes per snapshot
 // p50/max, staleness p99/max in snapshots. Everything but the microseconds is deterministic.
@@ -24,7 +24,7 @@ const PLAYERS = arg('players', '64,256,512').split(',').map(Number);
 const SNAPSHOTS = Math.min(Number(arg('snapshots', '100')), 1000);
 const BUDGET = Number(arg('budget', '1199'));
 const WARMUP = 10;
-const LOSS = 0.03;
+const LOSS = Number(arg('loss', '0.03'));
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
