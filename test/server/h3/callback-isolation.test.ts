@@ -4,7 +4,8 @@
  * onData, onSession itself, onClose, an async onDatagram that rejects). Each time: no uncaught
  * exception or unhandled rejection, `h3.callbackErrors` counts it, A is aborted with
  * H3_INTERNAL_ERROR (0x102) on its CONNECT stream, and B keeps echoing datagrams and stream
- * bytes. The same for the Node client on a shared endpoint, and for a throw inside one QUIC
+ * bytes; likewise for two sessions on one QUIC connection (raw client, exact codes on the
+ * wire). The same for the Node client on a shared endpoint, and for a throw inside one QUIC
  * connection's own processing (closed with transport INTERNAL_ERROR 0x1, others unharmed).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { QuicEndpoint } from '../../../server/h3/quic/endpoint.js';
 import { buildServerConfig } from '../../../server/h3/quic/config.js';
 import type { SessionCloseInfo, WebTransportSession } from '../../../server/h3/session.js';
 import { H3_INTERNAL_ERROR } from '../../../server/h3/wire/errors.js';
+import { decodeDatagram, encodeDatagram } from '../../../server/h3/wire/datagram.js';
 import { testCert } from './helpers/cert.js';
 import { RawClient } from './helpers/raw-client.js';
 import { readAllBytes, timedReader, waitFor } from './helpers/util.js';
@@ -242,6 +244,57 @@ describe('application callback isolation (server)', () => {
     expect(server.stats().h3.callbackErrors).toBe(2);
     expect(await closedOutcome(b)).toBe('closed 7 done');
     expect(server.stats().endpoint.internalErrors).toBe(0);
+  });
+});
+
+describe('two sessions on one connection', () => {
+  it('a throwing onDatagram resets only its CONNECT stream (H3_INTERNAL_ERROR); the sibling session keeps echoing', async () => {
+    const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] });
+    const closes = new Map<number, SessionCloseInfo>();
+    let first = -1;
+    server.onSession = (s) => {
+      if (first < 0) first = s.id;
+      echo(s);
+      if (s.id === first) {
+        s.onDatagram = () => {
+          throw new Error('app bug on one of two sessions');
+        };
+      }
+      s.onClose = (info) => closes.set(s.id, info);
+    };
+    const { port } = await server.listen();
+    cleanup.push(() => server.close());
+    const raw = await RawClient.connect(port);
+    cleanup.push(() => raw.close());
+    raw.openControl();
+    const a = raw.connectRequest(port);
+    expect(await raw.outcome(a)).toEqual({ kind: 'status', status: 200 });
+    const b = raw.connectRequest(port);
+    expect(await raw.outcome(b)).toEqual({ kind: 'status', status: 200 });
+    expect(server.sessionCount).toBe(2);
+    raw.quic.sendDatagram(encodeDatagram(a, new Uint8Array([0xaa])));
+    // The server resets A's CONNECT stream with H3_INTERNAL_ERROR (and stops reading it).
+    await waitFor(() => raw.streams.get(a)?.reset === H3_INTERNAL_ERROR);
+    // STOP_SENDING shows when we next write on that stream (-1: quiche had already collected
+    // the stream, both sides being done, so the code is no longer readable).
+    const stopped = await waitFor(() => {
+      raw.quic.write(a, new Uint8Array([0]));
+      return raw.streams.get(a)?.stopped ?? null;
+    }, 3000);
+    expect([H3_INTERNAL_ERROR, -1]).toContain(stopped);
+    expect(closes.get(a)).toMatchObject({ code: H3_INTERNAL_ERROR, byPeer: false });
+    expect(server.stats().h3.callbackErrors).toBe(1);
+    // B, on the same QUIC connection, still echoes.
+    await waitFor(() => {
+      raw.quic.sendDatagram(encodeDatagram(b, new Uint8Array([0xbb])));
+      return raw.datagrams.some((d) => {
+        const dec = decodeDatagram(d);
+        return dec.status === 'ok' && dec.streamId === b && dec.payload[0] === 0xbb;
+      });
+    });
+    expect(raw.alive).toBe(true);
+    expect(closes.has(b)).toBe(false);
+    expect(server.sessionCount).toBe(1);
   });
 });
 
