@@ -5,8 +5,8 @@
  * baseline view and the same cell gets the very same bytes, and the server encodes once per
  * (baseline view, cell) instead of once per client.
  *
- * "Not sent recently" is read from the baseline view itself: `SnapshotView.refreshed` holds, per
- * entity, the snapshot id at which the state the client holds was last refreshed. That is the
+ * "Not sent recently" is read from the baseline view itself: `SnapshotView.heldAge` holds, per
+ * entity, how old the state the client holds was at that view (in snapshot ids). That is the
  * age of what the client actually has (acked), so a lost or unacked send never counts as a
  * refresh, whatever the ack lag.
  *
@@ -39,8 +39,6 @@ const AGE_BUCKETS = 64;
 const CELL_BUCKET = PRIORITY_BUCKETS + AGE_BUCKETS;
 const VIEWER_BUCKET = CELL_BUCKET + 1;
 
-/** Snapshots between `refreshedId` and `snapshotId`, modulo 2^32. */
-const idAge = (snapshotId: number, refreshedId: number): number => (snapshotId - refreshedId + 2 ** 32) % 2 ** 32;
 
 /**
  * Indices into `list` in sending order. `baseIndex[j]` is entity j's index in `base` or -1;
@@ -58,8 +56,9 @@ export function cellOrder(
   const r = NEAR_RADIUS;
   const r2 = r * r;
   const extra = NEAR_WEIGHT - 1;
-  const refreshed = base?.refreshed;
-  const baseId = base ? base.id : 0;
+  const heldAge = base?.heldAge;
+  // Snapshot ids from the baseline to this snapshot, modulo 2^32.
+  const sinceBase = base ? (snapshotId - base.id + 2 ** 32) % 2 ** 32 : 0;
   const bucket = new Uint16Array(n);
   let maxBucket = 0;
   for (let j = 0; j < n; j++) {
@@ -72,7 +71,7 @@ export function cellOrder(
     } else {
       const i = baseIndex[j];
       // Entering entities (not in the baseline) are as urgent as the youngest forced ones.
-      const age = i < 0 ? FORCE_AFTER : idAge(snapshotId, refreshed ? refreshed[i] : baseId);
+      const age = i < 0 ? FORCE_AFTER : sinceBase + (heldAge ? heldAge[i] : 0);
       if (age >= FORCE_AFTER) {
         b = PRIORITY_BUCKETS + Math.min(age - FORCE_AFTER, AGE_BUCKETS - 1);
       } else {

@@ -18,7 +18,7 @@ import {
 } from './format.js';
 import { cellOrder, type ViewerCell } from './cell-priority.js';
 import { entitiesPerSnapshot, type PriorityAccumulator } from './priority.js';
-import type { EntityState, SnapshotView } from './view.js';
+import { MAX_HELD_AGE, type EntityState, type SnapshotView } from './view.js';
 
 // Module-local copies: hot loops below read these per entity, and imported bindings may be
 // property getters once transpiled.
@@ -379,8 +379,9 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
   const qx = new Uint16Array(count);
   const qy = new Uint16Array(count);
   const qa = new Uint8Array(count);
-  const refreshed = new Uint32Array(count);
-  const baseRefreshed = b?.refreshed;
+  const heldAge = new Uint8Array(count);
+  const baseAge = b?.heldAge;
+  const sinceBase = plan.delta;
   const sent: number[] = [];
   const omitted: number[] = [];
   let k = 0;
@@ -388,18 +389,18 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     const i = baseIndex[j];
     if (selected[j]) {
       sent.push(list[j].id);
-      ids[k] = list[j].id; qx[k] = cx[j]; qy[k] = cy[j]; qa[k] = ca[j]; refreshed[k] = snapshotId; k++;
+      ids[k] = list[j].id; qx[k] = cx[j]; qy[k] = cy[j]; qa[k] = ca[j]; k++; // heldAge 0
     } else if (i >= 0 && b) {
       omitted.push(list[j].id);
       ids[k] = list[j].id; qx[k] = b.qx[i]; qy[k] = b.qy[i]; qa[k] = b.qa[i];
-      refreshed[k] = baseRefreshed ? baseRefreshed[i] : b.id; k++;
+      heldAge[k] = Math.min(MAX_HELD_AGE, sinceBase + (baseAge ? baseAge[i] : 0)); k++;
     }
   }
   if (input.priority && !input.cell) {
     if (plan.complete) input.priority.markAllSent(sent);
     else for (const id of sent) input.priority.markSent(id);
   }
-  const view: SnapshotView = { id: snapshotId, count, ids, qx, qy, qa, complete: plan.complete, refreshed };
+  const view: SnapshotView = { id: snapshotId, count, ids, qx, qy, qa, complete: plan.complete, heldAge };
   return { ok: true, bytes, view, baselineId: b ? b.id : 0, sent, omitted, complete: plan.complete, skipped };
 }
 

@@ -17,5 +17,5 @@ export {
   type PriorityOptions, type Positioned,
 } from './priority.js';
 export { SnapshotHistory, SNAPSHOT_HISTORY_SIZE } from './history.js';
-export { indexInView, type EntityState, type SnapshotView } from './view.js';
+export { indexInView, MAX_HELD_AGE, type EntityState, type SnapshotView } from './view.js';
 export { SnapshotTickEncoder, type SnapshotClient, type SnapshotTick, type TickEncodeResult } from './tick-encoder.js';

@@ -4,6 +4,9 @@
  * sends (shared/snapshot/history.ts), so later deltas against it are exact on both ends.
  */
 
+/** Largest `SnapshotView.heldAge`: older states all count as this old. */
+export const MAX_HELD_AGE = 255;
+
 /** Entity state in world units: position and angle (radians). */
 export interface EntityState {
   /** Entity id, an unsigned 16-bit integer. */
@@ -28,10 +31,12 @@ export interface SnapshotView {
    */
   readonly complete: boolean;
   /**
-   * Server side only (never on the wire): per entity, the snapshot id at which the state held
-   * here was last refreshed. Encodings read it as the entity's age (shared/snapshot/cell-priority.ts).
+   * Server side only (never on the wire): per entity, how many snapshot ids before this view's
+   * id the state held here was refreshed (0: refreshed by this snapshot), saturating at
+   * MAX_HELD_AGE. Encodings read it as the entity's age (shared/snapshot/cell-priority.ts).
+   * One byte per entity: a server holds 32 views per client.
    */
-  readonly refreshed?: Uint32Array;
+  readonly heldAge?: Uint8Array;
 }
 
 /** Index of entity `id` in `view`, or -1 (binary search: views are sorted by id). */
