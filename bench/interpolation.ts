@@ -14,6 +14,7 @@
 import { pathToFileURL } from 'node:url';
 import { InterpolationBuffer, type InterpolationConfig } from '../client/game/interpolation.js';
 import { shortDelta } from '../client/game/wrap.js';
+import { seededRandom } from '../shared/random.js';
 
 export interface SimCondition {
   loss: number;
@@ -42,18 +43,6 @@ const FRAME_MS = 1000 / 60;
 const SPEED = 100 / 1000; // units per ms
 const W = 1000;
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
@@ -61,7 +50,7 @@ function pct(xs: number[], p: number): number {
 }
 
 export function simulate(c: SimCondition): SimResult {
-  const random = rng(c.seed ?? 1);
+  const random = seededRandom(c.seed ?? 1);
   const seconds = c.seconds ?? 60;
   const base = c.baseMs ?? 20;
   const endMs = seconds * 1000;

@@ -8,6 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from '../../client/net/sample-ring.js';
+import { seededRandom } from '../../shared/random.js';
 import { GameClient } from '../../client/net/game-client.js';
 import type { SnapshotEvent } from '../../client/net/game-client-types.js';
 import type {
@@ -107,17 +108,8 @@ export function snapshotAgeMs(receivedAtEpochMs: number, serverTimeU32: number):
   return d >= M / 2 ? d - M : d;
 }
 
-/** mulberry32: a small seeded PRNG so a fleet's behaviour repeats for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 from shared/random.ts, re-exported: a fleet's behaviour repeats for a seed. */
+export { seededRandom };
 
 /** Mints a dev ticket: `POST /api/dev/ticket` (server started with devTickets). */
 export async function mintDevTicket(fetchImpl: FetchLike, baseUrl: string, name: string, room?: string): Promise<string> {

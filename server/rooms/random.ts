@@ -1,11 +1,2 @@
-/** mulberry32: small, fast, seeded PRNG; enough for spawn points, not for secrets. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The room's spawn PRNG is the shared mulberry32 (shared/random.ts); kept under this name for room.ts.
+export { seededRandom as createRandom } from '../../shared/random.js';
