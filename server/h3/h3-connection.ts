@@ -18,6 +18,7 @@ import { CLIENT_SETTINGS, SERVER_SETTINGS, decodeSettings, encodeSettingsFrame, 
 import { UNI_STREAM_CONTROL, encodeUniStreamType, encodeWtBidiStreamHeader, encodeWtUniStreamHeader, parseUniStreamHeader } from './wire/wt-streams.js';
 import { decodeDatagram, datagramPrefixLength, encodeDatagram } from './wire/datagram.js';
 import { writeVarint } from './wire/varint.js';
+import { concatBytes } from './wire/bytes.js';
 import { CapsuleParser, encodeCloseSessionData, encodeDrainSessionData } from './wire/capsules.js';
 import {
   H3_CLOSED_CRITICAL_STREAM, H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_INTERNAL_ERROR, H3_MESSAGE_ERROR, H3_MISSING_SETTINGS,
@@ -536,7 +537,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   }
 
   private feedUniHeader(id: number, st: { kind: 'uni-header'; buf: Uint8Array }, data: Uint8Array, fin: boolean): void {
-    const buf = st.buf.length === 0 ? data : concat(st.buf, data);
+    const buf = st.buf.length === 0 ? data : concatBytes([st.buf, data]);
     const h = parseUniStreamHeader(buf);
     if (h.status === 'need-more') {
       if (fin) {
@@ -1007,7 +1008,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       if (st.kind !== 'wt-buffered' || st.sessionId !== session.id) continue;
       clearTimeout(st.timer);
       this.bufferedStreams--;
-      const data = st.chunks.length === 1 ? st.chunks[0] : concatAll(st.chunks);
+      const data = st.chunks.length === 1 ? st.chunks[0] : concatBytes(st.chunks);
       this.inStreams.delete(id);
       this.attachWtStream(id, session.id, st.bidi, data, st.fin);
     }
@@ -1130,23 +1131,4 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     for (const st of this.inStreams.values()) if (st.kind === 'connect-pending' || st.kind === 'request-waiting') return true;
     return false;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

@@ -497,6 +497,16 @@ export class QuicConnection {
     }
   }
 
+  /** What a throwing `streamSend` means for stream `id`: wait for credit, or a send error. */
+  private onStreamSendThrow(id: number, e: unknown): void {
+    if (parseQuicheError(e).kind === 'StreamLimit') {
+      // Peer's MAX_STREAMS not yet raised (RFC 9000 §4.6): keep it queued and retry.
+      this.pending.add(id);
+      return;
+    }
+    if (this.handler) this.handleSendError(id, e, this.handler);
+  }
+
   /** Tries to move a stream's queue into quiche; keeps what quiche does not take. */
   private pushStream(id: number, st: SendState): void {
     const native = this.native;
@@ -508,13 +518,7 @@ export class QuicConnection {
         n = native.streamSend(id, chunk, last && st.finRequested);
         st.opened = true;
       } catch (e) {
-        const err = parseQuicheError(e);
-        if (err.kind === 'StreamLimit') {
-          // Peer's MAX_STREAMS not yet raised (RFC 9000 §4.6): keep it queued and retry.
-          this.pending.add(id);
-          return;
-        }
-        if (this.handler) this.handleSendError(id, e, this.handler);
+        this.onStreamSendThrow(id, e);
         return;
       }
       if (n === null) n = 0;
@@ -541,12 +545,7 @@ export class QuicConnection {
         }
         st.finSent = true;
       } catch (e) {
-        const err = parseQuicheError(e);
-        if (err.kind === 'StreamLimit') {
-          this.pending.add(id);
-          return;
-        }
-        if (this.handler) this.handleSendError(id, e, this.handler);
+        this.onStreamSendThrow(id, e);
         return;
       }
     }
