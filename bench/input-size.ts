@@ -14,6 +14,7 @@ import { Packr } from 'msgpackr';
 import { encodeMessage, RECORD_STRUCTURES } from '../shared/codec.js';
 import { MAX_INPUTS_PER_MESSAGE } from '../shared/limits.js';
 import type { InputVector } from '../shared/messages.js';
+import { seededRandom } from '../shared/random.js';
 
 const INPUT_HZ = 20;
 const SEQ = 6000;
@@ -26,17 +27,7 @@ const v1 = new Packr({
 });
 const v1Bytes = (seq: number, ack: number, inputs: InputVector[]): number => 1 + v1.pack({ seq, ack, inputs }).length;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const r = rng(1);
+const r = seededRandom(1);
 const d = Math.SQRT1_2;
 const scenarios: [string, () => InputVector][] = [
   ['random', () => [r() * 2 - 1, r() * 2 - 1]],

@@ -10,6 +10,7 @@ import {
   PriorityAccumulator, SnapshotHistory, decodeSnapshot, encodeSnapshot, prepareEntities, refreshBound, STANDARD_FORMAT,
   type DecodedSnapshot, type EntityState,
 } from '../shared/snapshot/index.js';
+import { seededRandom } from '../shared/random.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,19 +19,9 @@ const arg = (name: string, dflt: number): number => {
 const BUDGET = arg('budget', 1199); // Chromium's reported maxDatagramSize
 const SNAPSHOTS = Math.min(arg('snapshots', 200), 2000);
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The standard scene: every snapshot interval each player walks 5 units, turning with chance `turn`. */
 function scene(players: number, seed: number, turn: number) {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const ents: EntityState[] = Array.from({ length: players }, (_, id) => ({ id, x: r() * 1000, y: r() * 1000, angle: r() * 2 * Math.PI - Math.PI }));
   return {
     ents,
