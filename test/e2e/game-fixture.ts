@@ -2,6 +2,7 @@
  * End-to-end fixture: a real game server on port 0 and real GameClients (client/net, the code
  * the browser runs) in this process over real sockets.
  */
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { GameClient } from '../../client/net/game-client.js';
 import type { ChatEvent, SnapshotEvent, TransportPreference, WelcomeEvent } from '../../client/net/game-client-types.js';
@@ -9,6 +10,26 @@ import type { WebTransportConstructor } from '../../client/net/transport-types.j
 import { createGameServer, mintTicket, type GameServer, type GameServerOptions } from '../../server/index.js';
 
 export const SECRET = 'e2e-secret-0123456789abcdef';
+
+/** What a test hands over for closing: its server and the players it joined. */
+export interface GameTeardown {
+  server: GameServer | null;
+  readonly players: Player[];
+}
+
+/**
+ * Registers an `afterEach` that closes every player pushed to `players` and then `server`, so a
+ * failing test still leaves no sockets or quiche connections behind. Call at module level.
+ */
+export function closeGameAfterEach(): GameTeardown {
+  const t: GameTeardown = { server: null, players: [] };
+  afterEach(async () => {
+    for (const p of t.players.splice(0)) p.client.close();
+    await t.server?.close();
+    t.server = null;
+  });
+  return t;
+}
 
 /** `ws` with every instance recorded, so a test can cut one client's socket. */
 export function recordingWebSocket() {

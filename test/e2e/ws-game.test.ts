@@ -1,23 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { GameServer } from '../../server/index.js';
-import { joinPlayer, startServer, waitFor, type Player } from './game-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { closeGameAfterEach, joinPlayer, startServer, waitFor } from './game-fixture.js';
 
-let server: GameServer | null = null;
-const players: Player[] = [];
-
-afterEach(async () => {
-  for (const p of players.splice(0)) p.client.close();
-  await server?.close();
-  server = null;
-});
+const game = closeGameAfterEach();
 
 describe('end to end over WebSocket (GameClient <-> createGameServer)', () => {
   it('two players see each other move, chat arrives in order exactly once, a cut player resumes and gets missed chat', async () => {
     const started = await startServer();
-    server = started.server;
+    const server = started.server;
+    game.server = server;
     const a = await joinPlayer(started.baseUrl, 'alice', { reconnectBaseMs: 400 });
     const b = await joinPlayer(started.baseUrl, 'bob');
-    players.push(a, b);
+    game.players.push(a, b);
     expect(a.welcome.transport).toBe('websocket');
 
     // Each sees the other's entity, then sees it move.
@@ -43,11 +36,11 @@ describe('end to end over WebSocket (GameClient <-> createGameServer)', () => {
     const resumed = new Promise<boolean>((resolve) => a.client.on('welcome', (w) => resolve(w.resumed)));
     a.sockets.at(-1)!.terminate();
     // Her reconnect waits ~400 ms, so these lines are sent while her session is suspended.
-    await waitFor(() => server!.sessions.getSession('alice')?.state === 'suspended', 2_000, 'cut noticed by the server');
+    await waitFor(() => server.sessions.getSession('alice')?.state === 'suspended', 2_000, 'cut noticed by the server');
     b.client.sendChat('while you were away');
     b.client.sendChat('second missed line');
     await waitFor(() => b.chat.length === 7, 2_000, 'bob sees his lines');
-    expect(server!.sessions.getSession('alice')?.state).toBe('suspended');
+    expect(server.sessions.getSession('alice')?.state).toBe('suspended');
     expect(await resumed).toBe(true);
     expect(a.client.welcome!.entityId).toBe(a.welcome.entityId);
     await waitFor(() => a.chat.length === 7, 5_000, 'missed chat replayed');
@@ -56,6 +49,6 @@ describe('end to end over WebSocket (GameClient <-> createGameServer)', () => {
     // And she plays on: new snapshots with her entity.
     const n = a.client.stats().snapshotsReceived;
     await waitFor(() => a.client.stats().snapshotsReceived > n + 5, 5_000, 'snapshots after resume');
-    expect(server!.rooms.get('arena')!.playerCount).toBe(2);
+    expect(server.rooms.get('arena')!.playerCount).toBe(2);
   });
 });

@@ -1,29 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDevCertificate } from '../../certs/dev-cert.js';
 import { NodeWebTransportConstructor } from '../../server/bots/node-webtransport.js';
 import { ErrorCode } from '../../shared/errors.js';
-import type { GameServer } from '../../server/index.js';
-import { joinPlayer, startServer, waitFor, type Player } from './game-fixture.js';
+import { closeGameAfterEach, joinPlayer, startServer, waitFor } from './game-fixture.js';
 
-let server: GameServer | null = null;
-const players: Player[] = [];
-
-afterEach(async () => {
-  for (const p of players.splice(0)) p.client.close();
-  await server?.close();
-  server = null;
-});
+const game = closeGameAfterEach();
 
 describe('end to end over WebTransport (GameClient + NodeWebTransport <-> createGameServer on quiche)', () => {
   it('two players see each other move, chat in order exactly once, resume after the connection is dropped', async () => {
     const cert = createDevCertificate();
     const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem } });
-    server = started.server;
+    const server = started.server;
+    game.server = server;
     const join = (id: string, reconnectBaseMs?: number) =>
       joinPlayer(started.baseUrl, id, { transport: 'webtransport', WebTransport: NodeWebTransportConstructor, reconnectBaseMs });
     const a = await join('alice', 400);
     const b = await join('bob');
-    players.push(a, b);
+    game.players.push(a, b);
     expect(a.welcome.transport).toBe('webtransport');
     expect(b.welcome.transport).toBe('webtransport');
 
