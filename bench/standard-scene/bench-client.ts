@@ -8,6 +8,7 @@ import { GameClient } from '../../client/net/game-client.js';
 import type { FetchLike, WebSocketConstructor, WebTransportConstructor } from '../../client/net/transport-types.js';
 import { mintDevTicket } from '../../server/bots/bot-fleet.js';
 import { NodeWebTransportConstructor } from '../../server/bots/node-webtransport.js';
+import { NodeWebTransport, QuicEndpoint, type NodeWebTransportOptions } from '../../server/h3/index.js';
 import type { BenchTransport } from './report.js';
 
 /** Epoch-based clock, the one the server stamps snapshots with (server/clock.ts). */
@@ -49,8 +50,21 @@ export function createBenchClient(o: BenchClientOptions): GameClient {
 }
 
 /** The WebTransport constructor for WebTransport runs (server/h3's NodeWebTransport). */
-export async function webTransportFor(transport: BenchTransport): Promise<WebTransportConstructor | undefined> {
-  return transport === 'webtransport' ? NodeWebTransportConstructor : undefined;
+export async function webTransportFor(
+  transport: BenchTransport,
+  options: { shareEndpoint?: boolean } = {},
+): Promise<WebTransportConstructor | undefined> {
+  if (transport !== 'webtransport') return undefined;
+  if (!options.shareEndpoint) return NodeWebTransportConstructor;
+  // A load process puts all its clients on one UDP socket (one QuicEndpoint, routing by
+  // connection id): hundreds of sockets, each with its own receive handler and per-turn flush,
+  // cost the load generator about as much CPU as the server it is meant to load.
+  const endpoint = await QuicEndpoint.bind({ host: '127.0.0.1', port: 0 });
+  return class SharedEndpointWebTransport extends NodeWebTransport {
+    constructor(url: string, init?: NodeWebTransportOptions) {
+      super(url, { ...init, endpoint });
+    }
+  } as unknown as WebTransportConstructor;
 }
 
 /** Parses `--name value` pairs of an entry script's argv. */

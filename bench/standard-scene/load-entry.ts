@@ -42,7 +42,7 @@ if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a po
 const kind = args.get('client') ?? 'light';
 if (kind !== 'light' && kind !== 'full') throw new Error(`--client must be light or full, got ${kind}`);
 
-const WebTransport = await webTransportFor(transport);
+const WebTransport = await webTransportFor(transport, { shareEndpoint: true });
 const clients: LoadPlayer[] = [];
 const errors: string[] = [];
 let errorCount = 0;
