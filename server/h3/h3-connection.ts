@@ -435,7 +435,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     if (session.closed) return;
     // draft-ietf-webtrans-http3 §6: CLOSE_WEBTRANSPORT_SESSION in a DATA frame, then FIN.
     this.quic.write(session.id, encodeCloseSessionData(code, reason), true);
-    this.endSession(session, { code, reason, byPeer: false }, false);
+    this.endSession(session, { code, reason, byPeer: false }, false, true);
   }
 
   drainSession(session: WebTransportSession): void {
@@ -1052,9 +1052,10 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   /**
    * Ends a session: streams of the session are reset / stopped with WT_SESSION_GONE
    * (draft-ietf-webtrans-http3 §6), the app hears `onClose`, and the connection closes shortly
-   * after its last session. `answerFin` sends our FIN on the CONNECT stream (peer closed).
+   * after its last session. `answerFin` sends our FIN on the CONNECT stream (peer closed);
+   * `capsuleSent` says we just queued a CLOSE capsule, which must leave before the resets.
    */
-  private endSession(session: WebTransportSession, info: SessionCloseInfo, answerFin: boolean): void {
+  private endSession(session: WebTransportSession, info: SessionCloseInfo, answerFin: boolean, capsuleSent = false): void {
     if (session.closed) {
       // The peer's FIN answering our CLOSE capsule: the exchange is complete, close soon.
       if (answerFin && this.sessions.size === 0) this.scheduleIdleClose(CONNECTION_CLOSE_LINGER_MS);
@@ -1072,11 +1073,16 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
     this.counters.sessionsClosed++;
     this.options.policy?.onSessionClosed?.(session);
     if (answerFin && !this.closed) this.quic.write(session.id, new Uint8Array(0), true);
+    // draft-ietf-webtrans-http3 §6: every stream of the session is reset and stopped with
+    // WEBTRANSPORT_SESSION_GONE. When we sent the CLOSE capsule, those frames wait until the
+    // capsule's packet has left: quiche places RESET_STREAM ahead of STREAM data in a packet,
+    // and Chromium that sees its streams reset before the capsule sometimes reports the
+    // session as lost (closed rejects) instead of giving the page our code.
+    const toReset: number[] = [];
+    const toStop: number[] = [];
     for (const s of [...session.streams.values()]) {
-      if (!this.closed) {
-        if (!s.writeDone) this.quic.resetStream(s.id, WT_SESSION_GONE);
-        if (!s.readDone) this.quic.stopSending(s.id, WT_SESSION_GONE);
-      }
+      if (!s.writeDone) toReset.push(s.id);
+      if (!s.readDone) toStop.push(s.id);
       const wasOpen = !s.writeDone || !s.readDone;
       s.writeDone = true;
       s.readDone = true;
@@ -1086,6 +1092,15 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       if (wasOpen) invokeCallback(s, s.onSessionClosed, session.callbackFailed);
     }
     session.streams.clear();
+    if (!this.closed && toReset.length + toStop.length > 0) {
+      const resetAll = (): void => {
+        if (this.closed) return;
+        for (const id of toReset) this.quic.resetStream(id, WT_SESSION_GONE);
+        for (const id of toStop) this.quic.stopSending(id, WT_SESSION_GONE);
+      };
+      if (capsuleSent) this.quic.afterFlush(resetAll);
+      else resetAll();
+    }
     invokeCallback(session, session.onClose, session.callbackFailed, info);
     if (!this.closed && this.sessions.size === 0) {
       this.scheduleIdleClose(answerFin || info.byPeer ? CONNECTION_CLOSE_LINGER_MS : CONNECTION_CLOSE_MAX_WAIT_MS);

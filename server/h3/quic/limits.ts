@@ -48,6 +48,13 @@ export const MAX_HANDSHAKING_CONNECTIONS = 2_000;
  */
 export const MAX_TRACKED_STREAMS_PER_CONNECTION = 1_000;
 
+/**
+ * Tasks one connection may hold for "after the next flush" (QuicConnection.afterFlush). One per
+ * session close is the use; a connection carries few sessions, so 64 is never reached in
+ * practice and only stops a runaway caller from growing the list.
+ */
+export const AFTER_FLUSH_TASKS_LIMIT = 64;
+
 /** Per-connection flow-control credit we grant (quiche transport parameters). */
 export const INITIAL_MAX_DATA = 16 * 1024 * 1024;
 export const INITIAL_MAX_STREAM_DATA = 4 * 1024 * 1024;

@@ -12,6 +12,7 @@ import { quiche } from '@matrixai/quic/native/index.js';
 import type { Connection as NativeConnection, Host, RecvInfo } from '@matrixai/quic/native/index.js';
 import { parseQuicheError } from '../wire/quiche-errors.js';
 import {
+  AFTER_FLUSH_TASKS_LIMIT,
   MAX_TRACKED_STREAMS_PER_CONNECTION,
   CLOSE_CHECK_INTERVAL_MS,
   MAX_UDP_PAYLOAD,
@@ -129,6 +130,8 @@ export class QuicConnection {
     }
   };
   private timerDeadline = 0;
+  /** Work that must wait until what is queued now has left in packets (see `afterFlush`). */
+  private afterFlushTasks: (() => void)[] = [];
 
   /** @internal */
   constructor(
@@ -224,6 +227,23 @@ export class QuicConnection {
     return true;
   }
 
+  /**
+   * Runs `task` right after the next flush has handed its packets to the socket, so that frames
+   * the task queues go out in later packets than everything queued before it (quiche puts
+   * control frames such as RESET_STREAM ahead of STREAM frames within one packet). Dropped when
+   * the connection closes first. At most AFTER_FLUSH_TASKS_LIMIT wait at once; past that the
+   * task runs at once, giving up only the ordering.
+   */
+  afterFlush(task: () => void): void {
+    if (this.isClosing) return;
+    if (this.afterFlushTasks.length >= AFTER_FLUSH_TASKS_LIMIT) {
+      task();
+      return;
+    }
+    this.afterFlushTasks.push(task);
+    this.scheduleFlush(this);
+  }
+
   /** Sends RESET_STREAM with `code` (RFC 9000 §19.4) and drops anything queued. */
   resetStream(streamId: number, code: number): void {
     const st = this.sends.get(streamId);
@@ -315,6 +335,7 @@ export class QuicConnection {
       this.closeNotified = true;
       this.sends.clear();
       this.pending.clear();
+      this.afterFlushTasks = [];
       this.handler?.onClosed({ byPeer: false, isApp: true, code: 0x100, reason: 'endpoint closed', timedOut: false });
     }
     this.finalized = true;
@@ -382,6 +403,12 @@ export class QuicConnection {
         break;
       }
       this.sink(out, res[0], res[1].to);
+    }
+    if (this.afterFlushTasks.length > 0) {
+      const tasks = this.afterFlushTasks;
+      this.afterFlushTasks = [];
+      // Each task queues frames and schedules another flush, which sends them.
+      if (!this.isClosing) for (const task of tasks) task();
     }
     if (this.localCloseRequested) this.checkClosed();
     if (!this.finalized) this.armTimer();

@@ -210,6 +210,25 @@ describe('WebTransport streams, capsules and datagrams (draft-ietf-webtrans-http
     expect(c.streams.get(late)?.reset).toBe(WT_SESSION_GONE);
   });
 
+  it('on close, the CLOSE capsule leaves in an earlier packet than the resets of the session streams', async () => {
+    // Chromium that sees its streams reset before the capsule sometimes reports the session as
+    // lost instead of giving the page the close code (test/client/net/browser-channel.test.ts).
+    const { raw, port, sessions } = await setup();
+    const c = await raw();
+    c.openControl();
+    const req = c.connectRequest(port);
+    expect(await c.outcome(req)).toEqual({ kind: 'status', status: 200 });
+    const bidi = c.sendOnNewBidi(new Uint8Array([...encodeWtBidiStreamHeader(req), 1, 2, 3]));
+    await waitFor(() => (c.streams.get(bidi)?.chunks.length ?? 0) > 0);
+    sessions[0].close(4009, 'draining');
+    await waitFor(() => c.streams.get(req)?.fin && c.streams.get(bidi)?.reset !== null);
+    const connect = c.streams.get(req)!;
+    const stream = c.streams.get(bidi)!;
+    expect(stream.reset).toBe(WT_SESSION_GONE);
+    expect(connect.finPacket).toBeGreaterThan(0);
+    expect(stream.resetPacket).toBeGreaterThan(connect.finPacket);
+  });
+
   it('a malformed capsule closes only that session with H3_MESSAGE_ERROR; unknown capsules are skipped', async () => {
     const { raw, port, sessions, server } = await setup();
     const c = await raw();

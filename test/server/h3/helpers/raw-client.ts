@@ -18,6 +18,10 @@ export interface StreamRecord {
   reset: number | null;
   /** STOP_SENDING code; -1 when reported with an unknown code (quiche collected the stream). */
   stopped: number | null;
+  /** Number of the UDP packet (counted from 1) in which the FIN arrived; 0 before. */
+  finPacket: number;
+  /** Number of the UDP packet in which the RESET_STREAM arrived; 0 before. */
+  resetPacket: number;
 }
 
 export type RequestOutcome =
@@ -30,6 +34,8 @@ export class RawClient {
   readonly datagrams: Uint8Array[] = [];
   closeInfo: QuicCloseInfo | null = null;
   established = false;
+  /** UDP packets fed to the client's quiche so far (so tests can tell what arrived together). */
+  packetsIn = 0;
 
   private constructor(readonly endpoint: QuicEndpoint, readonly quic: QuicConnection) {}
 
@@ -38,10 +44,15 @@ export class RawClient {
     const endpoint = await QuicEndpoint.bind({ host: '127.0.0.1', port: 0 });
     const quic = endpoint.connect({ host: '127.0.0.1', port }, buildClientConfig({ alpn: ['h3'], skipCaVerification: true }));
     const c = new RawClient(endpoint, quic);
+    const receive = quic.receive.bind(quic);
+    quic.receive = (packet, from) => {
+      c.packetsIn++;
+      receive(packet, from);
+    };
     const rec = (id: number): StreamRecord => {
       let r = c.streams.get(id);
       if (!r) {
-        r = { chunks: [], fin: false, reset: null, stopped: null };
+        r = { chunks: [], fin: false, reset: null, stopped: null, finPacket: 0, resetPacket: 0 };
         c.streams.set(id, r);
       }
       return r;
@@ -53,10 +64,15 @@ export class RawClient {
       onStreamData: (id, data, fin) => {
         const r = rec(id);
         if (data.byteLength) r.chunks.push(data);
-        if (fin) r.fin = true;
+        if (fin && !r.fin) {
+          r.fin = true;
+          r.finPacket = c.packetsIn;
+        }
       },
       onStreamReset: (id, code) => {
-        rec(id).reset = code;
+        const r = rec(id);
+        r.reset = code;
+        r.resetPacket = c.packetsIn;
       },
       onStreamStopped: (id, code) => {
         rec(id).stopped = code ?? -1;
