@@ -12,6 +12,7 @@ import {
   INITIAL_MAX_STREAM_DATA,
   INITIAL_MAX_STREAMS_BIDI,
   INITIAL_MAX_STREAMS_UNI,
+  MAX_ACK_DELAY_MS,
   MAX_UDP_PAYLOAD,
 } from './limits.js';
 
@@ -91,6 +92,8 @@ function applyCommon(config: Config, options: QuicConfigOptions): void {
   config.setInitialMaxStreamDataUni(options.initialMaxStreamData ?? INITIAL_MAX_STREAM_DATA);
   config.setInitialMaxStreamsBidi(options.initialMaxStreamsBidi ?? INITIAL_MAX_STREAMS_BIDI);
   config.setInitialMaxStreamsUni(options.initialMaxStreamsUni ?? INITIAL_MAX_STREAMS_UNI);
+  // We hold lone ACKs up to ACK_COALESCE_MS (endpoint.ts); tell the peer so (RFC 9000 §13.2.1).
+  config.setMaxAckDelay(MAX_ACK_DELAY_MS);
   // RFC 9221: DATAGRAM frames carry HTTP datagrams (RFC 9297) and so WebTransport datagrams.
   config.enableDgram(true, DATAGRAM_RECV_QUEUE_LEN, DATAGRAM_SEND_QUEUE_LEN);
   // We route by connection id only and never migrate; a peer's port rebinding is still fine.

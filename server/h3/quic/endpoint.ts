@@ -24,6 +24,7 @@ import type { Config, Host } from '@matrixai/quic/native/index.js';
 import { QUIC_INTERNAL_ERROR, QuicConnection } from './quic-connection.js';
 import { LongType, cidKey, isLongHeader, parseLongHeader } from './packet.js';
 import {
+  ACK_COALESCE_MS,
   LOCAL_CID_LENGTH,
   MAX_CONNECTIONS,
   MAX_HANDSHAKING_CONNECTIONS,
@@ -100,6 +101,10 @@ export class QuicEndpoint {
   private readonly handshaking = new Set<QuicConnection>();
   private readonly dirty = new Set<QuicConnection>();
   private flushScheduled = false;
+  /** Connections owing only an ACK, with the time (performance.now) it must leave by. */
+  private readonly ackOwed = new Map<QuicConnection, number>();
+  private ackTimer: NodeJS.Timeout | null = null;
+  private readonly ackFlushBound = () => this.flushAcks();
   private readonly scratch = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
   private readonly sendScratch = Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
   private local: Host = { host: '127.0.0.1', port: 0 };
@@ -225,6 +230,9 @@ export class QuicEndpoint {
     this.handshaking.clear();
     this.routes.clear();
     this.dirty.clear();
+    this.ackOwed.clear();
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
     this.socketClosed = true;
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
@@ -234,6 +242,7 @@ export class QuicEndpoint {
       native, role, remote, this.local,
       (packet, length, to) => this.send(packet, length, to),
       (c) => this.scheduleFlush(c),
+      (c) => this.scheduleAckFlush(c),
       (c) => this.finalize(c),
       this.scratch,
       (c) => this.handshaking.delete(c),
@@ -254,6 +263,7 @@ export class QuicEndpoint {
     this.connections.delete(conn);
     this.handshaking.delete(conn);
     this.dirty.delete(conn);
+    this.ackOwed.delete(conn);
   }
 
   private scheduleFlush(conn: QuicConnection): void {
@@ -267,10 +277,39 @@ export class QuicEndpoint {
     }
   }
 
+  /**
+   * A connection owes an ACK only: it goes with the connection's next flush, or at the latest
+   * ACK_COALESCE_MS from now. `ackOwed` maps each such connection to that deadline; a Map keeps
+   * insertion order, so (deadlines only grow) the first entry is always the earliest.
+   */
+  private scheduleAckFlush(conn: QuicConnection): void {
+    if (this.socketClosed || this.dirty.has(conn) || this.ackOwed.has(conn)) return;
+    this.ackOwed.set(conn, performance.now() + ACK_COALESCE_MS);
+    if (this.ackTimer === null) this.ackTimer = setTimeout(this.ackFlushBound, ACK_COALESCE_MS);
+  }
+
+  /** Flushes the connections whose ACK deadline passed; re-arms for the next one. */
+  private flushAcks(): void {
+    this.ackTimer = null;
+    const now = performance.now();
+    let next = -1;
+    for (const [c, due] of this.ackOwed) {
+      if (due > now + 1) {
+        next = due;
+        break;
+      }
+      this.ackOwed.delete(c);
+      this.dirty.add(c);
+    }
+    if (next >= 0) this.ackTimer = setTimeout(this.ackFlushBound, Math.max(1, next - now));
+    this.flushAll();
+  }
+
   private flushAll(): void {
     this.flushScheduled = false;
     for (const c of this.dirty) {
       this.dirty.delete(c);
+      this.ackOwed.delete(c);
       try {
         c.flush();
       } catch (e) {

@@ -49,6 +49,23 @@ export const MAX_HANDSHAKING_CONNECTIONS = 2_000;
 export const MAX_TRACKED_STREAMS_PER_CONNECTION = 1_000;
 
 /**
+ * How long a connection whose received packet asked for nothing but an ACK may hold that ACK
+ * (RFC 9000 §13.2.1 allows up to our max_ack_delay). Any packet the connection sends meanwhile
+ * carries it. Game traffic is 20 Hz each way (one packet per 50 ms), so a bit over 50 ms lets
+ * nearly every ACK ride on the next snapshot (server) or input (client) instead of costing a
+ * packet of its own, an encryption and a sendto: the standard scene at P=64 measured 48% fewer
+ * packets sent by the server. The price: a peer detects a lost stream packet of its own up to
+ * this much later (it adds MAX_ACK_DELAY_MS to its probe timeout, RFC 9002 §6.2.1).
+ */
+export const ACK_COALESCE_MS = 55;
+
+/**
+ * The max_ack_delay transport parameter we announce (RFC 9000 §18.2): ACK_COALESCE_MS plus room
+ * for a late timer, so the peer never sends a probe for an ACK we are still holding.
+ */
+export const MAX_ACK_DELAY_MS = 75;
+
+/**
  * Tasks one connection may hold for "after the next flush" (QuicConnection.afterFlush). One per
  * session close is the use; a connection carries few sessions, so 64 is never reached in
  * practice and only stops a runaway caller from growing the list.

@@ -141,6 +141,8 @@ export class QuicConnection {
     private readonly local: Host,
     private readonly sink: PacketSink,
     private readonly scheduleFlush: (c: QuicConnection) => void,
+    /** Flush within ACK_COALESCE_MS unless something else flushes first (lone ACKs). */
+    private readonly scheduleAckFlush: (c: QuicConnection) => void,
     private readonly onFinalized: (c: QuicConnection) => void,
     private readonly scratch: Uint8Array,
     private readonly onHandshakeDone: (c: QuicConnection) => void = () => undefined,
@@ -359,14 +361,27 @@ export class QuicConnection {
       this.counters.recvErrors++;
       this.localCloseRequested = true;
     }
+    const wasEstablished = this.established;
     this.afterInput();
-    this.scheduleFlush(this);
+    // What the layer above queued while handling this packet already scheduled a flush. What
+    // is left is quiche's own answer, an ACK (and the odd flow-control update): once the
+    // handshake is over it may wait for the next packet we send anyway (limits.ts).
+    if (wasEstablished && !this.localCloseRequested && !this.isClosing) this.scheduleAckFlush(this);
+    else this.scheduleFlush(this);
   }
 
   /** @internal quiche's timer fired (loss detection, ack delay, idle, draining). */
   onTimer(): void {
     this.timer = null;
     if (this.finalized) return;
+    // An early wake-up (armTimer keeps a timer that fires no later than needed): quiche's
+    // deadline moved on, so only re-arm. Flushing here would send the ACKs we hold back
+    // (limits.ts, ACK_COALESCE_MS) in packets of their own.
+    const left = this.native.timeout();
+    if (left !== null && left > 0) {
+      this.armTimer();
+      return;
+    }
     this.native.onTimeout();
     this.afterInput(true);
     this.flush();

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebTransportServer, type WebTransportServerOptions } from '../../../server/h3/server.js';
 import { NodeWebTransport } from '../../../server/h3/client/node-webtransport.js';
 import type { SessionCloseInfo, WebTransportSession } from '../../../server/h3/session.js';
-import { STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from '../../../server/h3/quic/limits.js';
+import { ACK_COALESCE_MS, STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from '../../../server/h3/quic/limits.js';
 import { testCert } from './helpers/cert.js';
 import { readAllBytes, timedReader, waitFor } from './helpers/util.js';
 
@@ -110,6 +110,41 @@ describe('QUIC endpoint through the session API', () => {
     expect(closes[0].byPeer).toBe(true);
     await expect(client.closed).rejects.toThrow(/connection closed/);
     await waitFor(() => server.stats().connectionsActive === 0);
+  });
+
+  it('holds lone ACKs up to ACK_COALESCE_MS and lets them ride on the packets it sends anyway', async () => {
+    const { server, client, session } = await pair();
+    const received: number[] = [];
+    session.onDatagram = (d) => received.push(d[0]);
+    const writer = client.datagrams.writable.getWriter();
+    const sendBurst = async (n: number, first: number) => {
+      // One datagram per loop turn: the client flushes each in a packet of its own.
+      for (let i = 0; i < n; i++) {
+        await writer.write(new Uint8Array([first + i]));
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await new Promise((r) => setTimeout(r, 2 * ACK_COALESCE_MS));
+    // 1. Twenty ack-eliciting packets, and the server has nothing to send: their ACKs wait and
+    //    leave together, in a few packets instead of twenty.
+    const out0 = server.stats().endpoint.packetsOut;
+    await sendBurst(20, 0);
+    await waitFor(() => received.length === 20);
+    await new Promise((r) => setTimeout(r, ACK_COALESCE_MS + 60));
+    const acksAlone = server.stats().endpoint.packetsOut - out0;
+    expect(acksAlone).toBeGreaterThanOrEqual(1);
+    expect(acksAlone).toBeLessThanOrEqual(5);
+    // 2. The server answers every datagram: the ACKs ride on the answers, one packet each.
+    session.onDatagram = (d) => {
+      received.push(d[0]);
+      session.sendDatagram(d);
+    };
+    const out1 = server.stats().endpoint.packetsOut;
+    await sendBurst(20, 100);
+    await waitFor(() => received.length === 40);
+    await new Promise((r) => setTimeout(r, ACK_COALESCE_MS + 60));
+    expect(server.stats().endpoint.packetsOut - out1).toBeLessThanOrEqual(20 + 2);
+    writer.releaseLock();
   });
 
   it('close() ends every session with the given code and then the socket', async () => {
