@@ -28,6 +28,9 @@ export interface ServerReport {
   players: number;
   /** Unreliable messages received per second from all clients: inputs, plus a ping/pong now and then. */
   inputsPerSec: number | null;
+  /** UDP packets the WebTransport endpoint received / sent per second (null over WebSocket). */
+  udpPacketsInPerSec: number | null;
+  udpPacketsOutPerSec: number | null;
   /** Messages the server dropped during the window, by reason (e.g. queue_full: a snapshot the transport refused). */
   drops: Record<string, number>;
 }

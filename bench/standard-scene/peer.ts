@@ -153,5 +153,7 @@ export function colyseusRunLine(json: unknown, run: number, windowS: number): Ru
     serverRssMB: num(server.rssMB),
     loadCpuSps: num(load.clientProcCpuPerWallS),
     inputsPerSec: num(server.inputsPerS),
+    udpPacketsInPerSec: null,
+    udpPacketsOutPerSec: null,
   };
 }

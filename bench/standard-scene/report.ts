@@ -50,13 +50,16 @@ export interface RunMetrics {
   loadCpuSps: number | null;
   /** Unreliable messages per second the server received from all clients (inputs, plus rare pings/pongs). */
   inputsPerSec: number | null;
+  /** UDP packets per second the server's QUIC endpoint received / sent (WebTransport runs only). */
+  udpPacketsInPerSec: number | null;
+  udpPacketsOutPerSec: number | null;
 }
 
 export const METRIC_KEYS: readonly (keyof RunMetrics)[] = [
   'downAppBps', 'downWireBps', 'upAppBps', 'upWireBps', 'loadDownAppBpsMean', 'serverCpuSps', 'serverCpuMsPerClient', 'serverElu',
   'simHz', 'tickMsMean', 'tickMsP99', 'snapshotsPerSec', 'gapP50Ms', 'gapP99Ms', 'gapMaxMs', 'stalenessP50Ms',
   'stalenessP99Ms', 'datagramsPerSnapshot', 'snapshotBytesMean', 'snapshotBytesMax', 'snapshotsUndecodable', 'entitiesSeen', 'serverRssMB',
-  'loadCpuSps', 'inputsPerSec',
+  'loadCpuSps', 'inputsPerSec', 'udpPacketsInPerSec', 'udpPacketsOutPerSec',
 ];
 
 /** A metrics object with every field null (a failed run still prints a complete line). */
@@ -271,6 +274,8 @@ export function ourRunLine(
     serverRssMB: s.rssMB,
     loadCpuSps: l.cpuPerWallS,
     inputsPerSec: s.inputsPerSec,
+    udpPacketsInPerSec: s.udpPacketsInPerSec,
+    udpPacketsOutPerSec: s.udpPacketsOutPerSec,
   };
   const notes = [...problems, ...o.errors.map((e) => `observer: ${e}`), ...l.errors.map((e) => `load: ${e}`)];
   return { line, notes };

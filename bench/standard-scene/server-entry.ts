@@ -73,6 +73,12 @@ interface Window {
   steps0: number;
   skipped0: number;
   counters0: Awaited<ReturnType<typeof counters>>;
+  udp0: { packetsIn: number; packetsOut: number } | null;
+}
+
+function udpPackets(): { packetsIn: number; packetsOut: number } | null {
+  const ep = server.webTransport?.stats().endpoint;
+  return ep ? { packetsIn: ep.packetsIn, packetsOut: ep.packetsOut } : null;
 }
 let win: Window | null = null;
 
@@ -80,7 +86,7 @@ const send = childIpc(async (c) => {
   if (c.cmd === 'start') {
     tickMs.reset();
     const counters0 = await counters();
-    win = { t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps, skipped0: skippedSteps(), counters0 };
+    win = { t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets() };
     send({ ev: 'started' });
   } else if (c.cmd === 'stop') {
     const w = win;
@@ -93,6 +99,7 @@ const send = childIpc(async (c) => {
     const skipped = skippedSteps() - w.skipped0;
     const ticks = tickMs.values();
     const c1 = await counters();
+    const udp1 = udpPackets();
     const drops: Record<string, number> = {};
     for (const [reason, n] of Object.entries(c1.drops)) {
       const d = n - (w.counters0.drops[reason] ?? 0);
@@ -109,6 +116,8 @@ const send = childIpc(async (c) => {
       tickMsP99: percentile(ticks, 99),
       players: lastRoom ? (lastRoom as RoomContext).players.size : 0,
       inputsPerSec: (c1.unreliableIn - w.counters0.unreliableIn) / wallS,
+      udpPacketsInPerSec: udp1 && w.udp0 ? (udp1.packetsIn - w.udp0.packetsIn) / wallS : null,
+      udpPacketsOutPerSec: udp1 && w.udp0 ? (udp1.packetsOut - w.udp0.packetsOut) / wallS : null,
       drops,
     };
     send({ ev: 'stopped', report });
