@@ -82,6 +82,85 @@ export type BodyForm = 'value' | 'wire';
  * form) and come back as pairs of numbers.
  */
 export function validate(type: FieldType, value: unknown, path = '', form: BodyForm = 'value'): ValidateResult {
+  // Every message of every client passes here, and almost all are valid: check without building
+  // field paths or error texts, and walk again with them only to explain a failure.
+  const v = check(type, value, form);
+  return v === INVALID ? explain(type, value, path, form) : { ok: true, value: v };
+}
+
+/** What `check` returns for an invalid value (never a valid clean copy). */
+const INVALID: unique symbol = Symbol('invalid');
+
+/**
+ * The clean copy of a valid `value` (as validate returns it), or INVALID. Same rules as
+ * `explain`, which must reject exactly what this rejects (test/shared/schema.test.ts checks both
+ * on random values).
+ */
+function check(type: FieldType, value: unknown, form: BodyForm): unknown {
+  switch (type.kind) {
+    case 'int':
+      return typeof value === 'number' && Number.isInteger(value) && value >= type.min && value <= type.max ? value : INVALID;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) && value >= type.min && value <= type.max ? value : INVALID;
+    case 'string':
+      if (typeof value !== 'string' || value.length < type.minLength || value.length > type.maxLength) return INVALID;
+      return type.asciiPattern && !type.asciiPattern.test(value) ? INVALID : value;
+    case 'bool':
+      return typeof value === 'boolean' ? value : INVALID;
+    case 'enum':
+      return typeof value === 'string' && type.values.includes(value) ? value : INVALID;
+    case 'array': {
+      if (!Array.isArray(value) || value.length < type.minLength || value.length > type.maxLength) return INVALID;
+      const out: unknown[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        const r = check(type.of, value[i], form);
+        if (r === INVALID) return INVALID;
+        out[i] = r;
+      }
+      return out;
+    }
+    case 'axisPairs': {
+      const r = form === 'wire' ? axisPairsFromWire(type, value, '') : validateAxisPairs(type, value, '');
+      return r.ok ? r.value : INVALID;
+    }
+    case 'tuple': {
+      if (!Array.isArray(value) || value.length !== type.of.length) return INVALID;
+      const out: unknown[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        const r = check(type.of[i], value[i], form);
+        if (r === INVALID) return INVALID;
+        out[i] = r;
+      }
+      return out;
+    }
+    case 'record': {
+      if (!isPlainObject(value)) return INVALID;
+      const out: Record<string, unknown> = {};
+      let known = 0;
+      const fields = type.fields;
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i];
+        const has = Object.prototype.hasOwnProperty.call(value, f.name);
+        if (has) known++;
+        const v = has ? value[f.name] : undefined;
+        if (v === undefined || v === null) {
+          if (f.optional) continue;
+          return INVALID;
+        }
+        const r = check(f.type, v, form);
+        if (r === INVALID) return INVALID;
+        out[f.name] = r;
+      }
+      return Object.keys(value).length === known ? out : INVALID;
+    }
+  }
+}
+
+/**
+ * `validate` walking with field paths and problem texts all the way (slower): what validate runs
+ * to explain a failure. Exported for the test that both reject exactly the same values.
+ */
+export function explain(type: FieldType, value: unknown, path = '', form: BodyForm = 'value'): ValidateResult {
   const fail = (problem: string): ValidateResult => ({ ok: false, path: path || '(body)', problem });
   switch (type.kind) {
     case 'int':
@@ -112,7 +191,7 @@ export function validate(type: FieldType, value: unknown, path = '', form: BodyF
       }
       const out: unknown[] = new Array(value.length);
       for (let i = 0; i < value.length; i++) {
-        const r = validate(type.of, value[i], `${path}[${i}]`, form);
+        const r = explain(type.of, value[i], `${path}[${i}]`, form);
         if (!r.ok) return r;
         out[i] = r.value;
       }
@@ -125,7 +204,7 @@ export function validate(type: FieldType, value: unknown, path = '', form: BodyF
       if (value.length !== type.of.length) return fail(`expected exactly ${type.of.length} elements`);
       const out: unknown[] = new Array(value.length);
       for (let i = 0; i < value.length; i++) {
-        const r = validate(type.of[i], value[i], `${path}[${i}]`, form);
+        const r = explain(type.of[i], value[i], `${path}[${i}]`, form);
         if (!r.ok) return r;
         out[i] = r.value;
       }
@@ -144,7 +223,7 @@ export function validate(type: FieldType, value: unknown, path = '', form: BodyF
           if (f.optional) continue;
           return { ok: false, path: sub, problem: 'missing required field' };
         }
-        const r = validate(f.type, v, sub, form);
+        const r = explain(f.type, v, sub, form);
         if (!r.ok) return r;
         out[f.name] = r.value;
       }
