@@ -70,6 +70,7 @@ function run(players: number): void {
   let decodeFailures = 0;
   let overBudget = 0;
   let ownMissing = 0;
+  const encodeState = new Map<string, unknown>();
   for (let id = 1; id <= SNAPSHOTS; id++) {
     for (const e of ents) {
       e.angle = r() * 2 * Math.PI - Math.PI;
@@ -82,7 +83,7 @@ function run(players: number): void {
     }
     const frame: WorldFrame = {
       roomId: 'bench', snapshotId: id, tick: id * 3, time: id * 50, world,
-      entities: ents.map((e) => ({ ...e })), encodeCache: new Map(),
+      entities: ents.map((e) => ({ ...e })), encodeCache: new Map(), encodeState,
     };
     const before = clients.reduce((a, c) => a + c.sender.stats.encoded, 0);
     const out: (Uint8Array | null)[] = new Array(players);

@@ -59,6 +59,8 @@ export class Room {
   readonly loop: FixedStepLoop;
   private readonly definition: RoomDefinition;
   private readonly members = new Map<string, Membership>();
+  /** Per snapshot phase: WorldFrame.encodeState, kept across frames. */
+  private readonly encodeStates: Map<string, unknown>[] = [];
   private readonly players = new Map<string, RoomPlayer>();
   private readonly random: () => number;
   private nextEntityId = 1;
@@ -280,6 +282,7 @@ export class Room {
       .sort((a, b) => a.id - b.id);
     const frame: WorldFrame = {
       roomId: this.id, snapshotId: id, tick, time: this.options.scheduler.now(), world: this.world, entities, encodeCache: new Map(),
+      encodeState: (this.encodeStates[phase] ??= new Map()),
     };
     const started = performance.now();
     for (const m of targets) m.member.snapshot(frame);

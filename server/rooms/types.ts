@@ -90,6 +90,11 @@ export interface WorldFrame {
    * baseline tick and budget), so clients with the same baseline share one encoding per tick.
    */
   readonly encodeCache: Map<string, unknown>;
+  /**
+   * State encoders keep from one frame to the next of this room and snapshot series (the same
+   * object every frame), e.g. the round-robin cursors of the cell schedule.
+   */
+  readonly encodeState: Map<string, unknown>;
 }
 
 export interface PlayerSummary {

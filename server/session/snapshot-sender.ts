@@ -24,6 +24,18 @@ function formatFor(world: WorldFrame['world']): SnapshotFormat {
   return f;
 }
 
+/** Key of the room's cell schedule cursors in `WorldFrame.encodeState`. */
+const CELL_CURSORS_KEY = 'snapshotCellCursors';
+
+function cellCursors(frame: WorldFrame): Map<number, number> {
+  let c = frame.encodeState.get(CELL_CURSORS_KEY) as Map<number, number> | undefined;
+  if (!c) {
+    c = new Map();
+    frame.encodeState.set(CELL_CURSORS_KEY, c);
+  }
+  return c;
+}
+
 /**
  * The frame's encoder, made by the first member that needs it: entities are sorted and
  * quantized once per tick, and complete encodings are shared between every member with the
@@ -39,6 +51,7 @@ function tickEncoder(frame: WorldFrame): SnapshotTickEncoder {
       entities: frame.entities,
       format: formatFor(frame.world),
       cellSize: SHARE_CELL_SIZE,
+      cellCursors: cellCursors(frame),
     });
     frame.encodeCache.set(TICK_ENCODER_KEY, enc);
   }

@@ -1,22 +1,24 @@
 /**
  * Shareable sending order (docs/protocol.md, "Budget and priority" and "Sharing"): when a
- * snapshot cannot carry every entity, the order depends only on the baseline view, the snapshot
- * id and a coarse viewer cell, never on one client's history. So every client with the same
- * baseline view and the same cell gets the very same bytes, and the server encodes once per
- * (baseline view, cell) instead of once per client.
+ * snapshot cannot carry every entity, which entities go depends only on the viewer's cell and a
+ * round-robin cursor the server keeps per cell, never on what one client holds.
  *
- * "Not sent recently" is read from the baseline view itself: `SnapshotView.heldAge` holds, per
- * entity, how old the state the client holds was at that view (in snapshot ids). That is the
- * age of what the client actually has (acked), so a lost or unacked send never counts as a
- * refresh, whatever the ack lag.
+ * Order: the viewer (when named), then every entity inside the cell, then all others in id order
+ * starting after the cursor and wrapping around. The encoder sends the first K of them, K being
+ * what always fits the budget whatever the baseline (entitiesPerSnapshot), and the next snapshot
+ * of that cell continues after the last id sent. So every entity outside the cell is refreshed
+ * at least once every ceil(outside / (K - inside)) snapshots of that cell, and every entity
+ * inside it in every snapshot.
  *
- * Order: every entity inside the cell first (the viewer is in its cell, so its own entity always
- * goes), then entities aged FORCE_AFTER snapshots or more (oldest first), then by age times a
- * nearness weight (NEAR_WEIGHT at the cell centre falling to 1 at NEAR_RADIUS from it). Ties go
- * in id order rotated by the snapshot id, so entities never acked (a client that loses every
- * snapshot gets full snapshots) are still covered in turn.
+ * Why not "oldest in this client's baseline first" (a per-client priority): it makes what a
+ * client holds depend on its own history, so two clients of one cell never hold the same view
+ * again once they differ (one joined later, one came from another cell), and the server can
+ * share an encoding only between clients holding the same view. With a per-cell schedule, any
+ * two clients that spend one rotation in the same cell and ack the same snapshots end up holding
+ * identical views, and from then on get one shared encoding (shared/snapshot/tick-encoder.ts).
+ * Clients that ack late or lose snapshots get catch-up entities first (see scheduleOrder), so
+ * their views are served too; those encodings are their own until they are back in step.
  */
-import { FORCE_AFTER, NEAR_RADIUS, NEAR_WEIGHT } from './priority.js';
 import type { EntityState, SnapshotView } from './view.js';
 
 /** A rectangle of the world, [x0, x1) x [y0, y1), whose entities all go first. */
@@ -27,80 +29,88 @@ export interface ViewerCell {
   readonly y1: number;
 }
 
-/**
- * Counting-sort buckets (few, as the sort clears and scans all of them per encoding): a
- * non-forced entity has age < FORCE_AFTER, so age x weight < FORCE_AFTER x NEAR_WEIGHT, compared
- * at 1/PRIORITY_SCALE; forced ages beyond AGE_BUCKETS past FORCE_AFTER tie (then rotate).
- */
-const PRIORITY_SCALE = 16;
-const PRIORITY_BUCKETS = FORCE_AFTER * NEAR_WEIGHT * PRIORITY_SCALE + 1;
-const AGE_BUCKETS = 64;
-/** Bucket of entities inside the cell: above every age; the viewer (when named) above that. */
-const CELL_BUCKET = PRIORITY_BUCKETS + AGE_BUCKETS;
-const VIEWER_BUCKET = CELL_BUCKET + 1;
-
+/** Sending order, and where in it the round-robin part starts. */
+export interface Schedule {
+  readonly order: number[];
+  readonly roundRobinFrom: number;
+}
 
 /**
- * Indices into `list` in sending order. `baseIndex[j]` is entity j's index in `base` or -1;
- * `rotate` shifts the tie order (pass snapshotId times the entities that always fit, so ties
- * cover everyone in turn). `viewerId`, when given, goes before everything (an encoding for one
- * client; a shared one leaves it out and relies on every member being inside the cell).
+ * What the client holds, for the catch-up rule: `baseIndex[j]` is entity j's index in `base` or
+ * -1 (entering), `sinceBase` the snapshot ids from the baseline to this snapshot.
  */
-export function cellOrder(
-  list: readonly EntityState[], base: SnapshotView | null, baseIndex: Int32Array, snapshotId: number, cell: ViewerCell, rotate: number,
-  viewerId?: number,
-): number[] {
+export interface HeldAges {
+  readonly base: SnapshotView | null;
+  readonly baseIndex: Int32Array;
+  readonly sinceBase: number;
+}
+
+/**
+ * Indices into `list` (sorted by id) in sending order: `viewerId` first when given and present,
+ * then the entities inside `cell` in id order, then catch-up: entities whose held state is older
+ * than the cell's rotation allows (see below), oldest first, then the rest in id order starting
+ * at the first id greater than `after` (wrapping). `k` is how many the snapshot will take.
+ *
+ * Catch-up: a client that acks every snapshot in time holds every entity at most one rotation,
+ * R = ceil(outside / (k - inside)) snapshots, old, so for it nothing is ever caught up and the
+ * order stays a function of the cell and the cursor. A client that acks late or lost a snapshot
+ * builds on an older view, in which entities sent meanwhile are older still; with a pure
+ * rotation, a client acking every other snapshot would never get an entity whose turns all fall
+ * on the snapshots it skips. Entities held R + 2 or more snapshots old go first, so every chain
+ * of views is served.
+ */
+export function scheduleOrder(
+  list: readonly EntityState[], cell: ViewerCell, after: number, k: number, held: HeldAges | null, viewerId?: number,
+): Schedule {
   const n = list.length;
-  const cx = (cell.x0 + cell.x1) / 2;
-  const cy = (cell.y0 + cell.y1) / 2;
-  const r = NEAR_RADIUS;
-  const r2 = r * r;
-  const extra = NEAR_WEIGHT - 1;
-  const heldAge = base?.heldAge;
-  // Snapshot ids from the baseline to this snapshot, modulo 2^32.
-  const sinceBase = base ? (snapshotId - base.id + 2 ** 32) % 2 ** 32 : 0;
-  const bucket = new Uint16Array(n);
-  let maxBucket = 0;
+  const out: number[] = [];
+  const inCell = new Uint8Array(n);
+  let viewer = -1;
   for (let j = 0; j < n; j++) {
     const e = list[j];
-    let b: number;
     if (e.id === viewerId) {
-      b = VIEWER_BUCKET;
+      viewer = j;
+      inCell[j] = 1;
     } else if (e.x >= cell.x0 && e.x < cell.x1 && e.y >= cell.y0 && e.y < cell.y1) {
-      b = CELL_BUCKET;
-    } else {
-      const i = baseIndex[j];
-      // Entering entities (not in the baseline) are as urgent as the youngest forced ones.
-      const age = i < 0 ? FORCE_AFTER : sinceBase + (heldAge ? heldAge[i] : 0);
-      if (age >= FORCE_AFTER) {
-        b = PRIORITY_BUCKETS + Math.min(age - FORCE_AFTER, AGE_BUCKETS - 1);
-      } else {
-        const dx = e.x - cx;
-        const dy = e.y - cy;
-        const d2 = dx * dx + dy * dy;
-        let w = 1;
-        if (d2 < r2) w += extra * (1 - Math.sqrt(d2) / r);
-        if (!(w >= 1)) w = 1; // NaN positions: no bonus
-        b = Math.min(Math.round(age * w * PRIORITY_SCALE), PRIORITY_BUCKETS - 1);
+      inCell[j] = 1;
+    }
+  }
+  if (viewer >= 0) out.push(viewer);
+  for (let j = 0; j < n; j++) if (inCell[j] && j !== viewer) out.push(j);
+  const inside = out.length;
+  const rotation = Math.ceil((n - inside) / Math.max(1, k - inside));
+  const forceAge = rotation + 2;
+  // Catch-up entities, oldest first (ties by id).
+  const caught: number[] = [];
+  const ageOf = new Float64Array(n);
+  if (held) {
+    const heldAge = held.base?.heldAge;
+    for (let j = 0; j < n; j++) {
+      if (inCell[j]) continue;
+      const i = held.baseIndex[j];
+      // Not in the baseline: the client has never held it (it entered or was never sent).
+      const age = i < 0 ? Number.POSITIVE_INFINITY : held.sinceBase + (heldAge ? heldAge[i] : 0);
+      if (age >= forceAge) {
+        ageOf[j] = age;
+        caught.push(j);
       }
     }
-    bucket[j] = b;
-    if (b > maxBucket) maxBucket = b;
+    caught.sort((a, b) => ageOf[b] - ageOf[a] || a - b);
+    for (const j of caught) inCell[j] = 1; // out of the rotation below
   }
-  // Stable counting sort, highest bucket first, ties in id order starting at `rotate`.
-  const start = new Uint32Array(maxBucket + 2);
-  for (let j = 0; j < n; j++) start[bucket[j]]++;
-  let acc = 0;
-  for (let b = maxBucket; b >= 0; b--) {
-    const c = start[b];
-    start[b] = acc;
-    acc += c;
+  for (const j of caught) out.push(j);
+  const roundRobinFrom = out.length;
+  // First index past the cursor (binary search: ids increase with the index).
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].id > after) hi = mid;
+    else lo = mid + 1;
   }
-  const out: number[] = new Array(n);
-  const rot = n > 0 ? rotate % n : 0;
-  for (let k = 0; k < n; k++) {
-    const j = k + rot < n ? k + rot : k + rot - n;
-    out[start[bucket[j]]++] = j;
+  for (let t = 0; t < n; t++) {
+    const j = lo + t < n ? lo + t : lo + t - n;
+    if (!inCell[j]) out.push(j);
   }
-  return out;
+  return { order: out, roundRobinFrom };
 }

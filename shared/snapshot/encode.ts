@@ -16,7 +16,7 @@ import {
   ANGLE_BITS, ENTITY_ID_BITS, SHORT_DELTA_MAX_BITS, SHORT_DELTA_MIN_BITS, SHORT_DELTA_WIDTH_FIELD_BITS, STANDARD_FORMAT,
   positionDeltaBits, quantizeAngle, quantizePosition, signedBitsNeeded, type SnapshotFormat,
 } from './format.js';
-import { cellOrder, type ViewerCell } from './cell-priority.js';
+import { scheduleOrder, type ViewerCell } from './cell-priority.js';
 import { entitiesPerSnapshot, type PriorityAccumulator } from './priority.js';
 import { MAX_HELD_AGE, type EntityState, type SnapshotView } from './view.js';
 
@@ -116,13 +116,16 @@ export interface SnapshotInput {
    */
   priority?: PriorityAccumulator;
   /**
-   * Shareable order instead of `priority` (shared/snapshot/cell-priority.ts): everything inside
-   * this cell first, then by the baseline view's ages. The bytes then depend on the baseline
-   * view, the cell and the budget only, so clients sharing all three may share the encoding.
+   * Shareable selection instead of `priority` (shared/snapshot/cell-priority.ts): when not
+   * everything fits, exactly the first K entities of scheduleOrder(cell, scheduleAfter) go, K
+   * being what always fits the budget (entitiesPerSnapshot). Which entities go then depends on
+   * the cell and the cursor only, so clients holding equal baselines get equal bytes.
    * `viewerId`, when given, still goes first; an encoding shared by a cell's clients leaves it
    * out, as every member's entity lies in the cell.
    */
   cell?: ViewerCell;
+  /** With `cell`: the round-robin cursor, the last id the previous snapshot of that cell sent (-1: none). */
+  scheduleAfter?: number;
   /** Quantization; defaults to the standard scene's 1000 x 1000 world. */
   format?: SnapshotFormat;
 }
@@ -144,6 +147,8 @@ export type SnapshotEncodeResult =
     complete: boolean;
     /** Input entities skipped for an invalid or repeated id. */
     skipped: number;
+    /** With `cell`, when the budget bound: the last id of the round-robin part sent (the next cursor). */
+    scheduleLast: number | null;
   }
   | { ok: false; reason: 'budget_too_small' | 'bad_snapshot_id'; detail: string };
 
@@ -163,6 +168,7 @@ interface Plan {
   kind: Uint8Array;
   selected: Uint8Array;
   complete: boolean;
+  scheduleLast: number | null;
 }
 
 /** Bits of an entered entity's id given the previous entered id (docs/protocol.md, "Layout"). */
@@ -261,15 +267,60 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     }
     const selected = new Uint8Array(n);
     let complete: boolean;
+    let scheduleLast: number | null = null;
     if (total <= budgetBits) {
       selected.fill(1);
       complete = true;
+    } else if (input.cell) {
+      // Take the schedule's entities in order while their worst-case costs fit: a held entity
+      // costs at most a delta with an absolute position and a new angle, an entering one a full
+      // id and state. Those bounds depend only on which entities the baseline holds, not on
+      // their values, so clients of a cell whose baselines hold the same entities take the same
+      // set, and their views become equal within a rotation. Exact costs are checked as well.
+      const heldBound = 1 + Math.max(1 + 2 * W_MAX, 1 + fmt.xBits + fmt.yBits) + 1 + A_BITS - 2;
+      const enterBound = 1 + ID_BITS + stateBits;
+      let bound = fixed;
+      let k = 0;
+      const probe = scheduleOrder(list, input.cell, input.scheduleAfter ?? -1, n, null, input.viewerId).order;
+      // k for the catch-up rule's rotation: what the bounds let through in the plain order.
+      for (const j of probe) {
+        const c = kind[j] === KIND_ENTER ? enterBound : heldBound;
+        if (bound + c > budgetBits) break;
+        bound += c;
+        k++;
+      }
+      const { order, roundRobinFrom } = scheduleOrder(
+        list, input.cell, input.scheduleAfter ?? -1, k, b ? { base: b, baseIndex, sinceBase: delta } : null, input.viewerId,
+      );
+      bound = fixed;
+      let take = 0;
+      for (const j of order) {
+        const c = kind[j] === KIND_ENTER ? enterBound : heldBound;
+        if (bound + c > budgetBits) break;
+        bound += c;
+        take++;
+      }
+      let used = fixed;
+      let prevEnter = -1;
+      const picked = order.slice(0, take).sort((a, c) => a - c);
+      for (const j of picked) {
+        const cost = kind[j] === KIND_ENTER ? idBits(list[j].id, prevEnter) + stateBits : extra[j];
+        if (used + cost > budgetBits) continue;
+        if (kind[j] === KIND_ENTER) prevEnter = list[j].id;
+        selected[j] = 1;
+        used += cost;
+      }
+      for (let t = take - 1; t >= roundRobinFrom; t--) {
+        if (selected[order[t]]) {
+          scheduleLast = list[order[t]].id;
+          break;
+        }
+      }
+      complete = n === 0;
     } else {
       // Greedy in priority order with exact costs. An entered id costs 1 bit when it follows the
       // previous entered id, so entering j also changes the cost of the next entered one.
-      const order = input.cell
-        ? cellOrder(list, b, baseIndex, snapshotId, input.cell, snapshotId * Math.max(1, entitiesPerSnapshot(fmt, budget, n)), input.viewerId)
-        : input.priority ? input.priority.order(list, input.viewerId) : defaultOrder(list, input.viewerId);
+      const order = input.priority ? input.priority.order(list, input.viewerId) : defaultOrder(list, input.viewerId);
       let used = fixed;
       for (const j of order) {
         let cost = extra[j];
@@ -290,7 +341,7 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
       }
       complete = n === 0;
     }
-    return { base: b, delta, width, baseIndex, kind, selected, complete };
+    return { base: b, delta, width, baseIndex, kind, selected, complete, scheduleLast };
   }
 
   // Write (docs/protocol.md, "Layout").
@@ -401,7 +452,7 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     else for (const id of sent) input.priority.markSent(id);
   }
   const view: SnapshotView = { id: snapshotId, count, ids, qx, qy, qa, complete: plan.complete, heldAge };
-  return { ok: true, bytes, view, baselineId: b ? b.id : 0, sent, omitted, complete: plan.complete, skipped };
+  return { ok: true, bytes, view, baselineId: b ? b.id : 0, sent, omitted, complete: plan.complete, skipped, scheduleLast: plan.scheduleLast };
 }
 
 function defaultOrder(list: readonly EntityState[], viewerId: number | undefined): number[] {

@@ -11,12 +11,14 @@
  * (the standard scene: everyone sees everyone); with interest management, use encodeSnapshot.
  *
  * With `cellSize` (cell sharing), the budget-bound case is shared too: the world is split into
- * square cells, and the order comes from shared/snapshot/cell-priority.ts (the viewer's whole
- * cell first, then by the baseline view's ages), so the bytes depend only on the baseline view,
- * the viewer's cell and the budget. Clients holding the same baseline view object (a view
- * shared last time is one object in every member's history) in the same cell share one
- * encoding. A cell holding more than half of what always fits one snapshot is crowded: its
- * clients get their own encoding (same order, viewer first, its cell empty).
+ * square cells, and which entities go comes from the cell's schedule
+ * (shared/snapshot/cell-priority.ts: the cell's entities, then a round-robin over the rest from
+ * a cursor kept per cell in `cellCursors`), so the bytes depend only on the baseline view's
+ * content, the viewer's cell and the budget. Clients of one cell holding equal baselines (the
+ * same view object, or one with equal content: after a rotation in the same cell, clients that
+ * ack the same snapshots hold equal views whatever their history) share one encoding. A cell
+ * holding more than half of what always fits one snapshot is crowded: its clients get their own
+ * encoding (viewer first, then the round-robin).
  */
 import { encodeSnapshot, prepareEntities, withLastInputSeq, type PreparedEntities, type SnapshotEncodeResult } from './encode.js';
 import type { ViewerCell } from './cell-priority.js';
@@ -36,6 +38,11 @@ export interface SnapshotTick {
    * snapshot is encoded per client with its PriorityAccumulator.
    */
   cellSize?: number;
+  /**
+   * With `cellSize`: the round-robin cursor of each cell (by cell index), the room's state kept
+   * from tick to tick; read at a cell's first encoding of the tick and advanced after it.
+   */
+  cellCursors?: Map<number, number>;
 }
 
 /** What differs per client. */
@@ -58,10 +65,12 @@ export class SnapshotTickEncoder {
   private readonly format: SnapshotFormat;
   /** Complete encodings by baseline key ('full' or 'c<id>'); at most one per distinct acked id. */
   private readonly cache = new Map<string, Encoded>();
-  /** Cell-shared encodings by `${baseline view key}|${cell}|${budget}`. */
-  private readonly cellCache = new Map<string, Encoded>();
-  /** Identity keys of baseline views seen this tick (null: 0). */
-  private readonly viewKeys = new Map<SnapshotView, number>();
+  /** Cell-shared encodings by `${baseline id}|${cell}|${budget}`, one per distinct baseline content. */
+  private readonly cellCache = new Map<string, { base: SnapshotView | null; enc: Encoded }[]>();
+  /** Per cell index: the cursor this tick's encodings of that cell start after. */
+  private readonly cellStart = new Map<number, number>();
+  /** Cells whose cursor this tick already moved on. */
+  private readonly cellAdvanced = new Set<number>();
   /** Per cell (row-major), how many entities lie in it; built on first use. */
   private cellCounts: Uint32Array | null = null;
   private cellCols = 0;
@@ -110,17 +119,25 @@ export class SnapshotTickEncoder {
     return { index, count: this.cellCounts![index], rect, x: e.x, y: e.y };
   }
 
-  private viewKey(view: SnapshotView | null): number {
-    if (view === null) return 0;
-    let k = this.viewKeys.get(view);
-    if (k === undefined) {
-      k = this.viewKeys.size + 1;
-      this.viewKeys.set(view, k);
+  /** The cursor a cell's encodings start after this tick (the same for all of them). */
+  private cursorOf(index: number): number {
+    let c = this.cellStart.get(index);
+    if (c === undefined) {
+      c = this.tick.cellCursors?.get(index) ?? -1;
+      this.cellStart.set(index, c);
     }
-    return k;
+    return c;
   }
 
-  private encode(client: SnapshotClient, cell: ViewerCell | undefined, viewerId: number | undefined, withPriority: boolean) {
+  /** The first budget-bound encoding of a cell this tick moves its cursor on. */
+  private advance(index: number, result: SnapshotEncodeResult): void {
+    const cursors = this.tick.cellCursors;
+    if (!cursors || !result.ok || result.scheduleLast === null || this.cellAdvanced.has(index)) return;
+    this.cellAdvanced.add(index);
+    cursors.set(index, result.scheduleLast);
+  }
+
+  private encode(client: SnapshotClient, cell: ViewerCell | undefined, viewerId: number | undefined, withPriority: boolean, scheduleAfter?: number) {
     this.encodes++;
     return encodeSnapshot({
       snapshotId: this.tick.snapshotId,
@@ -132,6 +149,7 @@ export class SnapshotTickEncoder {
       viewerId,
       priority: withPriority ? client.priority : undefined,
       cell,
+      scheduleAfter,
       format: this.format,
     }, client.budgetBytes);
   }
@@ -153,22 +171,32 @@ export class SnapshotTickEncoder {
       const cell = this.viewerCell(client.viewerId, size);
       if (cell && Number.isFinite(cell.x) && Number.isFinite(cell.y)) {
         const fitting = entitiesPerSnapshot(this.format, client.budgetBytes, this.prepared.list.length);
+        const after = this.cursorOf(cell.index);
         if (cell.count <= Math.floor(fitting / 2)) {
-          const ck = `${this.viewKey(base)}|${cell.index}|${client.budgetBytes}`;
-          const hit = this.cellCache.get(ck);
-          if (hit) {
-            this.reused++;
-            return { ...hit, bytes: withLastInputSeq(hit.bytes, client.lastInputSeq), shared: true };
+          const ck = `${base === null ? 0 : base.id}|${cell.index}|${client.budgetBytes}`;
+          let variants = this.cellCache.get(ck);
+          if (variants) {
+            for (const v of variants) {
+              if (sameView(v.base, base)) {
+                this.reused++;
+                return { ...v.enc, bytes: withLastInputSeq(v.enc.bytes, client.lastInputSeq), shared: true };
+              }
+            }
+          } else {
+            variants = [];
+            this.cellCache.set(ck, variants);
           }
-          const result = this.encode(client, cell.rect, undefined, false);
+          const result = this.encode(client, cell.rect, undefined, false, after);
+          this.advance(cell.index, result);
           if (result.ok) {
-            this.cellCache.set(ck, result);
+            if (variants.length < MAX_BASELINE_VARIANTS) variants.push({ base, enc: result });
             if (result.complete && key !== null && !this.cache.has(key)) this.cache.set(key, result);
           }
           return result.ok ? { ...result, shared: false } : result;
         }
-        // Crowded cell: the same order for this client alone, its own entity first.
-        const own = this.encode(client, { x0: cell.x, x1: cell.x, y0: cell.y, y1: cell.y }, client.viewerId, false);
+        // Crowded cell: this client alone, its own entity first, then the cell's round-robin.
+        const own = this.encode(client, { x0: cell.x, x1: cell.x, y0: cell.y, y1: cell.y }, client.viewerId, false, after);
+        this.advance(cell.index, own);
         return own.ok ? { ...own, shared: false } : own;
       }
     }
@@ -176,4 +204,26 @@ export class SnapshotTickEncoder {
     if (result.ok && result.complete && key !== null && !this.cache.has(key)) this.cache.set(key, result);
     return result.ok ? { ...result, shared: false } : result;
   }
+}
+
+/**
+ * Distinct baseline contents kept per (baseline id, cell, budget) in one tick. Clients of a cell
+ * converge on one content within a rotation; more variants than this (many just arrived from
+ * other cells) are encoded without being offered for sharing.
+ */
+const MAX_BASELINE_VARIANTS = 8;
+
+/** Same object, or the same snapshot id, entities, quantized states and held ages. */
+function sameView(a: SnapshotView | null, b: SnapshotView | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.id !== b.id || a.count !== b.count || a.complete !== b.complete) return false;
+  const n = a.count;
+  const ah = a.heldAge;
+  const bh = b.heldAge;
+  if ((ah === undefined) !== (bh === undefined)) return false;
+  for (let i = 0; i < n; i++) {
+    if (a.ids[i] !== b.ids[i] || a.qx[i] !== b.qx[i] || a.qy[i] !== b.qy[i] || a.qa[i] !== b.qa[i]) return false;
+    if (ah && bh && ah[i] !== bh[i]) return false;
+  }
+  return true;
 }

@@ -4,13 +4,15 @@ import { SHARE_CELL_SIZE, SnapshotSender } from '../../../server/session/snapsho
 import { SnapshotHistory, decodeSnapshot, type DecodedSnapshot } from '../../../shared/snapshot/index.js';
 
 const world = { width: 1000, height: 1000 };
+/** The room's encoder state, the same object every frame (as Room hands it over). */
+const encodeState = new Map<string, unknown>();
 
 /** 500 entities spread over the world, deterministic: the budget binds. */
 function frame(id: number): WorldFrame {
   const entities = Array.from({ length: 500 }, (_, k) => ({
     id: k + 1, x: (k * 37 + id * 3) % 1000, y: (k * 91 + id * 5) % 1000, angle: (k * id) % 6,
   }));
-  return { roomId: 'r', snapshotId: id, tick: id * 3, time: id * 50, world, entities, encodeCache: new Map() };
+  return { roomId: 'r', snapshotId: id, tick: id * 3, time: id * 50, world, entities, encodeCache: new Map(), encodeState };
 }
 
 describe('SnapshotSender: budget-bound snapshots shared by cell', () => {
