@@ -25,6 +25,11 @@ export class GameMetrics {
   readonly closes: Counter<'code'>;
   readonly hookErrors: Counter<'hook'>;
   readonly rooms: Gauge;
+  /**
+   * `bytes` and `messages` children per (channel, direction), bound once: every message of every
+   * session is counted, and a labelled inc() hashes its labels on each call.
+   */
+  private readonly traffic = new Map<string, { bytes: { inc(v?: number): void }; messages: { inc(v?: number): void } }>();
   /** Set by the session manager: open connections by transport, read at scrape time. */
   connectionCounts: (() => Record<string, number>) | null = null;
 
@@ -71,5 +76,17 @@ export class GameMetrics {
   /** Prometheus text exposition. */
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** Counts one message of `length` bytes in `bytes` and `messages`. */
+  countMessage(channel: 'reliable' | 'unreliable', direction: 'in' | 'out', length: number): void {
+    const key = channel + direction;
+    let t = this.traffic.get(key);
+    if (!t) {
+      t = { bytes: this.bytes.labels({ channel, direction }), messages: this.messages.labels({ channel, direction }) };
+      this.traffic.set(key, t);
+    }
+    t.bytes.inc(length);
+    t.messages.inc();
   }
 }

@@ -357,8 +357,7 @@ export class PlayerSession implements RoomMember {
   }
 
   private countReceived(channel: 'reliable' | 'unreliable', bytes: Uint8Array): void {
-    this.host.metrics.bytes.inc({ channel, direction: 'in' }, bytes.length);
-    this.host.metrics.messages.inc({ channel, direction: 'in' });
+    this.host.metrics.countMessage(channel, 'in', bytes.length);
   }
 }
 

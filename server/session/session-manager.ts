@@ -147,15 +147,13 @@ export class SessionManager implements SessionHost {
 
   countSent(_conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void {
     if (!ok) return;
-    this.metrics.bytes.inc({ channel, direction: 'out' }, bytes.length);
-    this.metrics.messages.inc({ channel, direction: 'out' });
+    this.metrics.countMessage(channel, 'out', bytes.length);
   }
 
   // --- handshake --------------------------------------------------------------------------------
 
   private onPendingReliable(p: Pending, bytes: Uint8Array): void {
-    this.metrics.bytes.inc({ channel: 'reliable', direction: 'in' }, bytes.length);
-    this.metrics.messages.inc({ channel: 'reliable', direction: 'in' });
+    this.metrics.countMessage('reliable', 'in', bytes.length);
     if (p.joining) {
       // The client should wait for welcome; anything it sends meanwhile is not acted on.
       this.metrics.dropped.inc({ reason: 'before_hello' });
