@@ -67,14 +67,16 @@ export interface SnapshotSendStats {
 
 /**
  * Per-connection snapshot state: the ring of views sent (SNAPSHOT_HISTORY_SIZE, Quake 3's 32) to
- * resolve the client's acks into a delta baseline, and the priority accumulator used when not
- * every entity fits the budget. A new connection (also a resumed one) starts with a full snapshot,
+ * resolve the client's acks into a delta baseline. When not every entity fits the budget, the
+ * room's per-cell schedule picks them (shared/snapshot/cell-priority.ts); the priority
+ * accumulator serves only a viewer the tick has no position for. A new connection (also a resumed one) starts with a full snapshot,
  * as the client's baselines are per connection too.
  *
  * Encodings are shared between members through the frame's SnapshotTickEncoder: when the
  * baseline is complete (or absent) and the result complete, the bytes depend only on (frame,
- * baseline id); when the budget binds, only on (frame, baseline view, viewer's cell of
- * SHARE_CELL_SIZE, budget). Each further client only stamps its own lastInputSeq.
+ * baseline id); when the budget binds, only on (frame, baseline view content, viewer's cell of
+ * SHARE_CELL_SIZE, the cell's cursor, budget). Each further client only stamps its own
+ * lastInputSeq.
  */
 export class SnapshotSender {
   private readonly history = new SnapshotHistory();
