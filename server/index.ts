@@ -24,13 +24,13 @@ import { GameMetrics } from './metrics.js';
 import { InProcessRoomManager, type RoomManager } from './rooms/room-manager.js';
 import { standardScene } from './rooms/standard-scene.js';
 import type { RoomDefinition } from './rooms/types.js';
-import type { SessionTimings } from './session/config.js';
+import { DEFAULT_SESSION_TIMINGS, type SessionTimings } from './session/config.js';
 import type { SnapshotChannel } from './session/player-session.js';
 import { SessionManager } from './session/session-manager.js';
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import type { Connection } from './transports/connection.js';
-import { WebTransportConnection } from './transports/webtransport.js';
+import { WT_STREAM_OPEN_TIMEOUT_MS, WebTransportConnection } from './transports/webtransport.js';
 import type { WebSocketConnection } from './transports/websocket.js';
 import { WebTransportServer, type LinkSimOption } from './h3/index.js';
 
@@ -251,7 +251,9 @@ export function createGameServer(options: GameServerOptions): GameServer {
           linkSimSeed: wtOptions.linkSimSeed,
           maxSessions: wtOptions.maxSessions,
         });
-        wt.onSession = (session) => sessions.accept(new WebTransportConnection(session));
+        // The hello travels on the reliable stream: never give up on the stream sooner.
+        const streamOpenMs = Math.max(WT_STREAM_OPEN_TIMEOUT_MS, options.timings?.helloTimeoutMs ?? DEFAULT_SESSION_TIMINGS.helloTimeoutMs);
+        wt.onSession = (session) => sessions.accept(new WebTransportConnection(session, streamOpenMs));
         const bound = await wt.listen();
         wtPort = bound.port;
         wtUrl = `https://${host.includes(':') ? `[${host}]` : host}:${bound.port}${WEBTRANSPORT_PATH}`;

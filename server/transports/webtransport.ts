@@ -40,7 +40,12 @@ export class WebTransportConnection implements Connection {
     messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
   };
 
-  constructor(private readonly session: WebTransportSession) {
+  /**
+   * `streamOpenTimeoutMs`: how long the client may take to open its reliable stream (default
+   * WT_STREAM_OPEN_TIMEOUT_MS); the server passes at least its hello timeout, as the hello
+   * travels on that stream.
+   */
+  constructor(private readonly session: WebTransportSession, streamOpenTimeoutMs = WT_STREAM_OPEN_TIMEOUT_MS) {
     this.id = `wt-${++nextId}`;
     this.remoteAddress = session.remoteAddress;
     session.onDatagram = (bytes) => {
@@ -53,7 +58,7 @@ export class WebTransportConnection implements Connection {
     session.onClose = (info) => this.finish({ code: info.code, reason: info.reason, byPeer: info.byPeer });
     this.openTimer = setTimeout(() => {
       if (!this.stream) this.close(ErrorCode.HELLO_TIMEOUT, 'no reliable stream opened');
-    }, WT_STREAM_OPEN_TIMEOUT_MS);
+    }, streamOpenTimeoutMs);
     this.openTimer.unref();
   }
 
