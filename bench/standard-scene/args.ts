@@ -9,7 +9,8 @@
  *   --no-peer                 skip the Colyseus peer (no ratio lines then)
  *   --quick                   P=64, 1 run, 3 s window: a smoke run under a minute
  *   --peer-only               run only the Colyseus peer (checks the peer set-up)
- *   --profile-server DIR      write a V8 CPU profile of every server process into DIR
+ *   --profile-server DIR      write a V8 CPU profile of every server process (and of the load
+ *                             process beside it) into DIR
  *   --load-client light|full  load players: light (ack snapshots without decoding them, like the
  *                             peer's load clients) or full GameClients; the observer is always full
  *   --help

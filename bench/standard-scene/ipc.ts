@@ -31,6 +31,9 @@ export interface ServerReport {
   /** UDP packets the WebTransport endpoint received / sent per second (null over WebSocket). */
   udpPacketsInPerSec: number | null;
   udpPacketsOutPerSec: number | null;
+  /** Snapshot encodings the server ran per second, and the share of snapshots that reused one. */
+  snapshotEncodesPerSec: number | null;
+  snapshotShareRatio: number | null;
   /** Messages the server dropped during the window, by reason (e.g. queue_full: a snapshot the transport refused). */
   drops: Record<string, number>;
 }

@@ -155,5 +155,7 @@ export function colyseusRunLine(json: unknown, run: number, windowS: number): Ru
     inputsPerSec: num(server.inputsPerS),
     udpPacketsInPerSec: null,
     udpPacketsOutPerSec: null,
+    snapshotEncodesPerSec: null,
+    snapshotShareRatio: null,
   };
 }

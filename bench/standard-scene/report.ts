@@ -53,6 +53,9 @@ export interface RunMetrics {
   /** UDP packets per second the server's QUIC endpoint received / sent (WebTransport runs only). */
   udpPacketsInPerSec: number | null;
   udpPacketsOutPerSec: number | null;
+  /** Snapshot encodings per second at the server, and the share of snapshots that reused one. */
+  snapshotEncodesPerSec: number | null;
+  snapshotShareRatio: number | null;
 }
 
 export const METRIC_KEYS: readonly (keyof RunMetrics)[] = [
@@ -60,6 +63,7 @@ export const METRIC_KEYS: readonly (keyof RunMetrics)[] = [
   'simHz', 'tickMsMean', 'tickMsP99', 'snapshotsPerSec', 'gapP50Ms', 'gapP99Ms', 'gapMaxMs', 'stalenessP50Ms',
   'stalenessP99Ms', 'datagramsPerSnapshot', 'snapshotBytesMean', 'snapshotBytesMax', 'snapshotsUndecodable', 'entitiesSeen', 'serverRssMB',
   'loadCpuSps', 'inputsPerSec', 'udpPacketsInPerSec', 'udpPacketsOutPerSec',
+  'snapshotEncodesPerSec', 'snapshotShareRatio',
 ];
 
 /** A metrics object with every field null (a failed run still prints a complete line). */
@@ -276,6 +280,8 @@ export function ourRunLine(
     inputsPerSec: s.inputsPerSec,
     udpPacketsInPerSec: s.udpPacketsInPerSec,
     udpPacketsOutPerSec: s.udpPacketsOutPerSec,
+    snapshotEncodesPerSec: s.snapshotEncodesPerSec,
+    snapshotShareRatio: s.snapshotShareRatio,
   };
   const notes = [...problems, ...o.errors.map((e) => `observer: ${e}`), ...l.errors.map((e) => `load: ${e}`)];
   return { line, notes };

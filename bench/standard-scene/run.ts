@@ -51,7 +51,9 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
     const observer = BenchChild.forkTs(join(HERE, 'observer-entry.ts'), common, { label: `observer ${tag}`, cwd: REPO_ROOT });
     children.push(observer);
     await observer.waitFor('joined', OBSERVER_JOIN_TIMEOUT_MS);
-    const load = BenchChild.forkTs(join(HERE, 'load-entry.ts'), [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, cwd: REPO_ROOT });
+    // The load process is profiled beside the server: on one box its CPU is the server's rival.
+    const loadFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `load-${transport}-P${P}-run${run}`)}`] : [];
+    const load = BenchChild.forkTs(join(HERE, 'load-entry.ts'), [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, cwd: REPO_ROOT, nodeFlags: loadFlags });
     children.push(load);
     const joined = await load.waitFor('joined', LOAD_JOIN_TIMEOUT_MS);
     log(`[bench] ${tag}: ${joined.clients + 1} clients joined in ${Math.round(joined.joinMs)} ms; warm-up ${a.warmupS} s`);
