@@ -117,9 +117,10 @@ export interface SnapshotInput {
   priority?: PriorityAccumulator;
   /**
    * Shareable selection instead of `priority` (shared/snapshot/cell-priority.ts): when not
-   * everything fits, exactly the first K entities of scheduleOrder(cell, scheduleAfter) go, K
-   * being what always fits the budget (entitiesPerSnapshot). Which entities go then depends on
-   * the cell and the cursor only, so clients holding equal baselines get equal bytes.
+   * everything fits, entities go in scheduleOrder(cell, scheduleAfter) order while their
+   * worst-case costs fit the budget. Which entities go then depends on the cell, the cursor and
+   * which entities the baseline holds (plus, for a client out of step, its catch-up), so clients
+   * holding equal baselines get equal bytes.
    * `viewerId`, when given, still goes first; an encoding shared by a cell's clients leaves it
    * out, as every member's entity lies in the cell.
    */
