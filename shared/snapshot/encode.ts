@@ -280,20 +280,13 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
       // set, and their views become equal within a rotation. Exact costs are checked as well.
       const heldBound = 1 + Math.max(1 + 2 * W_MAX, 1 + fmt.xBits + fmt.yBits) + 1 + A_BITS - 2;
       const enterBound = 1 + ID_BITS + stateBits;
-      let bound = fixed;
-      let k = 0;
-      const probe = scheduleOrder(list, input.cell, input.scheduleAfter ?? -1, n, null, input.viewerId).order;
-      // k for the catch-up rule's rotation: what the bounds let through in the plain order.
-      for (const j of probe) {
-        const c = kind[j] === KIND_ENTER ? enterBound : heldBound;
-        if (bound + c > budgetBits) break;
-        bound += c;
-        k++;
-      }
+      // Entities per snapshot for the catch-up rule's rotation length, counting every one as
+      // held (a threshold only; it depends on nothing but the baseline id and entity sets).
+      const k = Math.max(1, Math.floor((budgetBits - fixed) / heldBound));
       const { order, roundRobinFrom } = scheduleOrder(
         list, input.cell, input.scheduleAfter ?? -1, k, b ? { base: b, baseIndex, sinceBase: delta } : null, input.viewerId,
       );
-      bound = fixed;
+      let bound = fixed;
       let take = 0;
       for (const j of order) {
         const c = kind[j] === KIND_ENTER ? enterBound : heldBound;
