@@ -49,7 +49,8 @@ export interface HeldAges {
  * Indices into `list` (sorted by id) in sending order: `viewerId` first when given and present,
  * then the entities inside `cell` in id order, then catch-up: entities whose held state is older
  * than the cell's rotation allows (see below), oldest first, then the rest in id order starting
- * at the first id greater than `after` (wrapping). `k` is how many the snapshot will take.
+ * at the first id greater than `after` (wrapping). `k`, about how many the snapshot takes, sets
+ * the rotation length R below.
  *
  * Catch-up: a client that acks every snapshot in time holds every entity at most one rotation,
  * R = ceil(outside / (k - inside)) snapshots, old, so for it nothing is ever caught up and the
