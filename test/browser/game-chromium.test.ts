@@ -5,41 +5,26 @@
  * page joins over WebSocket within 2 s and plays (keys, and touch taps); click and tap move the
  * player toward the point; a rate-limited chat line gets visible feedback. Screenshots go to test-results/.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { launchChromium, openChromiumPage } from './game-drivers.js';
 import {
-  CHROMIUM_PATH, browserPresent, canvasCheck, chatAcross, ensureClientBuilt, moveAndWatch, pointAndWatch, startDemoServer, waitFor,
-  waitJoined, type DemoServer, type GamePage,
+  CHROMIUM_PATH, browserPresent, canvasCheck, chatAcross, moveAndWatch, pointAndWatch, useDemoGame, waitFor, waitJoined,
+  type GamePage,
 } from './game-harness.js';
 
 const present = browserPresent(CHROMIUM_PATH);
 
 describe.skipIf(!present)('demo game in Chromium', () => {
-  let server: DemoServer;
-  let browser: Browser;
-  const closers: Array<() => Promise<void>> = [];
+  const fx = useDemoGame(launchChromium);
   let alice: GamePage;
   let bob: GamePage;
   const closersPages: { carol?: GamePage } = {};
 
-  beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startDemoServer();
-    browser = await launchChromium();
-  }, 180_000);
-
-  afterAll(async () => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
-
   it('two players over WebTransport see each other move and chat', async () => {
-    const a = await openChromiumPage(browser, `${server.baseUrl}/?name=Alice`, 'Alice');
-    closers.push(a.close);
-    const b = await openChromiumPage(browser, `${server.baseUrl}/?name=Bob`, 'Bob');
-    closers.push(b.close);
+    const a = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Alice`, 'Alice');
+    fx.closers.push(a.close);
+    const b = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Bob`, 'Bob');
+    fx.closers.push(b.close);
     alice = a.game;
     bob = b.game;
     const ta = await waitJoined(alice, 2);
@@ -84,8 +69,8 @@ describe.skipIf(!present)('demo game in Chromium', () => {
   }, 30_000);
 
   it('falls back to WebSocket within 2 s without window.WebTransport, and plays', async () => {
-    const c = await openChromiumPage(browser, `${server.baseUrl}/?name=Carol`, 'Carol', { withoutWebTransport: true, touch: true });
-    closers.push(c.close);
+    const c = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Carol`, 'Carol', { withoutWebTransport: true, touch: true });
+    fx.closers.push(c.close);
     const carol = c.game;
     closersPages.carol = carol;
     const t = await waitJoined(carol, 3);
@@ -143,7 +128,7 @@ describe.skipIf(!present)('demo game in Chromium', () => {
   }, 60_000);
 
   it('tells the players when the server drains', async () => {
-    const drained = server.drain({ deadlineMs: 4000, reconnectJitterMs: 1500 });
+    const drained = fx.server.drain({ deadlineMs: 4000, reconnectJitterMs: 1500 });
     for (const p of [alice, bob, closersPages.carol!]) {
       const log = await waitFor(`${p.label} to show the drain notice`, async () => {
         const l = (await p.tw())?.statusLog ?? [];

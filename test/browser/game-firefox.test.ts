@@ -3,37 +3,22 @@
  * two players join over WebTransport (draft-02, all Firefox speaks), see each other move, and
  * chat. Screenshots go to test-results/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchFirefox, openFirefoxPage, type FirefoxHandle } from './game-drivers.js';
+import { describe, expect, it } from 'vitest';
+import { launchFirefox, openFirefoxPage } from './game-drivers.js';
 import {
-  FIREFOX_PATH, browserPresent, canvasCheck, chatAcross, ensureClientBuilt, moveAndWatch, startDemoServer, waitFor, waitJoined,
-  type DemoServer,
+  FIREFOX_PATH, browserPresent, canvasCheck, chatAcross, moveAndWatch, useDemoGame, waitFor, waitJoined,
 } from './game-harness.js';
 
 const present = browserPresent(FIREFOX_PATH);
 
 describe.skipIf(!present)('demo game in Firefox ESR', () => {
-  let server: DemoServer;
-  let firefox: FirefoxHandle;
-  const closers: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startDemoServer();
-    firefox = await launchFirefox();
-  }, 180_000);
-
-  afterAll(async () => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
-    await firefox?.close();
-    await server?.close();
-  });
+  const fx = useDemoGame(launchFirefox);
 
   it('two players over WebTransport see each other move and chat', async () => {
-    const a = await openFirefoxPage(firefox.browser, `${server.baseUrl}/?name=Fiona`, 'Fiona');
-    closers.push(a.close);
-    const b = await openFirefoxPage(firefox.browser, `${server.baseUrl}/?name=Felix`, 'Felix');
-    closers.push(b.close);
+    const a = await openFirefoxPage(fx.browser.browser, `${fx.server.baseUrl}/?name=Fiona`, 'Fiona');
+    fx.closers.push(a.close);
+    const b = await openFirefoxPage(fx.browser.browser, `${fx.server.baseUrl}/?name=Felix`, 'Felix');
+    fx.closers.push(b.close);
     const fiona = a.game;
     const felix = b.game;
     await waitJoined(fiona, 2, 30_000);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLIENT_DIR = join(REPO, 'client');
@@ -451,4 +452,32 @@ export async function startDemoServer(o: DemoServerOptions = {}): Promise<DemoSe
   });
   const info = await server.listen();
   return { baseUrl: info.httpUrl, drain: (d) => server.drain(d), close: () => server.close() };
+}
+
+/** What one describe block of a browser game test shares: filled in by its beforeAll. */
+export interface DemoGameFixture<B> {
+  server: DemoServer;
+  browser: B;
+  /** Page closers, run last-first before the browser and the server close. */
+  closers: Array<() => Promise<void>>;
+}
+
+/**
+ * Registers the describe block's beforeAll (client bundle built, demo server started, browser
+ * launched with `launch`) and afterAll (pages, browser, server closed, each even if an earlier
+ * step failed). Call it inside describe; read the fields inside tests.
+ */
+export function useDemoGame<B extends { close(): Promise<void> }>(launch: () => Promise<B>, serverOptions: DemoServerOptions = {}): DemoGameFixture<B> {
+  const fx = { closers: [] } as unknown as DemoGameFixture<B>;
+  beforeAll(async () => {
+    await ensureClientBuilt();
+    fx.server = await startDemoServer(serverOptions);
+    fx.browser = await launch();
+  }, 180_000);
+  afterAll(async () => {
+    for (const c of fx.closers.reverse()) await c().catch(() => undefined);
+    await fx.browser?.close();
+    await fx.server?.close();
+  });
+  return fx;
 }

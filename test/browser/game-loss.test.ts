@@ -5,12 +5,10 @@
  * runs in this test process; a window in which its event loop froze for longer than two
  * intervals (a loaded shared machine) is measured again, up to MAX_WINDOWS times.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { launchChromium, openChromiumPage } from './game-drivers.js';
 import {
-  CHROMIUM_PATH, analyzeStalls, browserPresent, ensureClientBuilt, resultPath, startDemoServer, waitFor, waitJoined,
-  type DemoServer,
+  CHROMIUM_PATH, analyzeStalls, browserPresent, resultPath, useDemoGame, waitFor, waitJoined,
 } from './game-harness.js';
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -26,29 +24,15 @@ const MEASURE_MS = 10_000;
 const MAX_WINDOWS = 3;
 
 describe.skipIf(!present)('demo game under 5 % loss (Chromium, WebTransport)', () => {
-  let server: DemoServer;
-  let browser: Browser;
-  const closers: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startDemoServer({ linkSim: 'loss=0.05' });
-    browser = await launchChromium();
-  }, 180_000);
-
-  afterAll(async () => {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
+  const fx = useDemoGame(launchChromium, { linkSim: 'loss=0.05' });
 
   it('shows no stall longer than two snapshot intervals over 10 s', async () => {
     // WebTransport forced: at 5 % loss a lost handshake packet can delay `ready` past the 1 s
     // fallback deadline, and this test is about datagrams.
-    const m = await openChromiumPage(browser, `${server.baseUrl}/?name=Mover&transport=webtransport`, 'Mover');
-    closers.push(m.close);
-    const w = await openChromiumPage(browser, `${server.baseUrl}/?name=Watcher&transport=webtransport`, 'Watcher');
-    closers.push(w.close);
+    const m = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Mover&transport=webtransport`, 'Mover');
+    fx.closers.push(m.close);
+    const w = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Watcher&transport=webtransport`, 'Watcher');
+    fx.closers.push(w.close);
     const mover = m.game;
     const watcher = w.game;
     const tm = await waitJoined(mover, 2, 30_000);
