@@ -18,7 +18,7 @@ import { H3_INTERNAL_ERROR } from '../../../server/h3/wire/errors.js';
 import { decodeDatagram, encodeDatagram } from '../../../server/h3/wire/datagram.js';
 import { testCert } from './helpers/cert.js';
 import { RawClient } from './helpers/raw-client.js';
-import { readAllBytes, timedReader, waitFor } from './helpers/util.js';
+import { echo, readAllBytes, timedReader, waitFor } from './helpers/util.js';
 
 const cert = testCert();
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -43,14 +43,6 @@ afterEach(async () => {
 
 const A_ORIGIN = 'https://a.test';
 const B_ORIGIN = 'https://b.test';
-
-function echo(s: WebTransportSession): void {
-  s.onDatagram = (d) => s.sendDatagram(d);
-  s.onBidiStream = (st) => {
-    st.onData = (d) => st.write(d);
-    st.onEnd = () => st.end();
-  };
-}
 
 /**
  * A server where session B echoes and session A gets `setupA` (after the echo handlers, so it

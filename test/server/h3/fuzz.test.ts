@@ -25,7 +25,7 @@ import {
 } from '../../../server/h3/wire/errors.js';
 import { RawClient, type RequestOutcome } from './helpers/raw-client.js';
 import { testCert } from './helpers/cert.js';
-import { readAllBytes, waitFor } from './helpers/util.js';
+import { echo, readAllBytes, waitFor } from './helpers/util.js';
 
 // Test configuration comes from the environment (tests may read it; server code may not).
 const TOTAL = Math.max(100, Number(process.env.TICKWIRE_FUZZ_CASES ?? 10_000));
@@ -126,11 +126,7 @@ beforeAll(async () => {
   server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt', '/other'], maxSessions: 100_000 });
   server.onSession = (s) => {
     sessions.set(`${s.remoteAddress}#${s.id}`, s);
-    s.onDatagram = (d) => s.sendDatagram(d);
-    s.onBidiStream = (st) => {
-      st.onData = (d) => st.write(d);
-      st.onEnd = () => st.end();
-    };
+    echo(s);
   };
   ({ port } = await server.listen());
   witness = new NodeWebTransport(`https://127.0.0.1:${port}/wt`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: cert.hash }] });

@@ -18,7 +18,7 @@ import {
 } from '../../../server/h3/wire/errors.js';
 import { RawClient } from './helpers/raw-client.js';
 import { testCert } from './helpers/cert.js';
-import { waitFor } from './helpers/util.js';
+import { echo, waitFor } from './helpers/util.js';
 
 const cert = testCert();
 const cleanup: Array<() => Promise<void>> = [];
@@ -31,11 +31,7 @@ async function setup() {
   const sessions: WebTransportSession[] = [];
   server.onSession = (s) => {
     sessions.push(s);
-    s.onDatagram = (d) => s.sendDatagram(d);
-    s.onBidiStream = (st) => {
-      st.onData = (d) => st.write(d);
-      st.onEnd = () => st.end();
-    };
+    echo(s);
     s.onUniStream = (st) => {
       st.onData = (d) => s.sendDatagram(d);
     };

@@ -8,7 +8,7 @@ import { WebTransportServer } from '../../../server/h3/server.js';
 import { NodeWebTransport } from '../../../server/h3/client/node-webtransport.js';
 import type { WebTransportSession } from '../../../server/h3/session.js';
 import { testCert } from './helpers/cert.js';
-import { readAllBytes, pattern, waitFor } from './helpers/util.js';
+import { echo, readAllBytes, pattern, waitFor } from './helpers/util.js';
 
 const cert = testCert();
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -21,11 +21,7 @@ async function start(linkSim: string) {
   const sessions: WebTransportSession[] = [];
   server.onSession = (s) => {
     sessions.push(s);
-    s.onDatagram = (d) => s.sendDatagram(d);
-    s.onBidiStream = (st) => {
-      st.onData = (d) => st.write(d);
-      st.onEnd = () => st.end();
-    };
+    echo(s);
   };
   const { port } = await server.listen();
   cleanup.push(() => server.close());

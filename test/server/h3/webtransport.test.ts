@@ -8,7 +8,7 @@ import { WebTransportServer, type WebTransportServerOptions } from '../../../ser
 import { NodeWebTransport, WebTransportError } from '../../../server/h3/client/node-webtransport.js';
 import type { SessionCloseInfo, WebTransportSession, WebTransportStream } from '../../../server/h3/session.js';
 import { testCert } from './helpers/cert.js';
-import { waitFor, readAllBytes, pattern, timedReader } from './helpers/util.js';
+import { echo, waitFor, readAllBytes, pattern, timedReader } from './helpers/util.js';
 
 const cert = testCert();
 const servers: WebTransportServer[] = [];
@@ -38,14 +38,6 @@ function client(port: number, opts: ConstructorParameters<typeof NodeWebTranspor
   });
   clients.push(c);
   return c;
-}
-
-function echo(s: WebTransportSession): void {
-  s.onDatagram = (d) => s.sendDatagram(d);
-  s.onBidiStream = (st) => {
-    st.onData = (d) => st.write(d);
-    st.onEnd = () => st.end();
-  };
 }
 
 describe('NodeWebTransport <-> WebTransportServer', () => {

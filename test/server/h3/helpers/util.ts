@@ -1,4 +1,14 @@
-/** Small async helpers for the h3 tests: bounded polling, stream draining, test patterns. */
+/** Small helpers for the h3 tests: an echo session, bounded polling, stream draining, test patterns. */
+import type { WebTransportSession } from '../../../../server/h3/session.js';
+
+/** Makes `s` echo: each datagram back as a datagram, each bidirectional stream back on itself. */
+export function echo(s: WebTransportSession): void {
+  s.onDatagram = (d) => s.sendDatagram(d);
+  s.onBidiStream = (st) => {
+    st.onData = (d) => st.write(d);
+    st.onEnd = () => st.end();
+  };
+}
 
 /**
  * Polls `fn` (sync or async) every `intervalMs` (10) ms until it returns a truthy value, which it returns.
