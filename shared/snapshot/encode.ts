@@ -17,7 +17,7 @@ import {
   positionDeltaBits, quantizeAngle, quantizePosition, signedBitsNeeded, type SnapshotFormat,
 } from './format.js';
 import { scheduleOrder, type ViewerCell } from './cell-priority.js';
-import { entitiesPerSnapshot, type PriorityAccumulator } from './priority.js';
+import type { PriorityAccumulator } from './priority.js';
 import { MAX_HELD_AGE, type EntityState, type SnapshotView } from './view.js';
 
 // Module-local copies: hot loops below read these per entity, and imported bindings may be
