@@ -7,7 +7,7 @@ import { encodeSnapshot, type SnapshotView } from '../../../shared/snapshot/inde
 import type { CloseEvent, ReconnectingEvent, TransportEvent } from '../../../client/net/game-client-types.js';
 import type { WebTransportConstructor, WebTransportLike } from '../../../client/net/transport-types.js';
 import { WEBTRANSPORT_READY_TIMEOUT_MS } from '../../../client/net/webtransport-channel.js';
-import { startScriptedPeer, waitFor, welcomeBody, type PeerConnection, type ScriptedPeer } from './helpers/scripted-peer.js';
+import { startScriptedPeer, waitFor, welcomeBody, type ScriptedPeer } from './helpers/scripted-peer.js';
 
 let peer: ScriptedPeer;
 let clients: GameClient[] = [];
@@ -33,8 +33,6 @@ function autoWelcome(): void {
     }
   };
 }
-
-const names = (conn: PeerConnection) => conn.received.map((m) => m.name);
 
 describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
   it('says hello first, then sends inputs that repeat the last four, newest first, with consecutive seqs', async () => {

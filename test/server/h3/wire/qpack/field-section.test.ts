@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  decodeFieldSection, encodeFieldSection, MAX_FIELD_LINES, MAX_FIELD_SECTION_SIZE, type HeaderField,
+  decodeFieldSection, encodeFieldSection, MAX_FIELD_LINES, type HeaderField,
 } from '../../../../../server/h3/wire/qpack/field-section.js';
 import { QPACK_STATIC_TABLE, findStaticEntry } from '../../../../../server/h3/wire/qpack/static-table.js';
 import { huffmanEncode } from '../../../../../server/h3/wire/qpack/huffman.js';
