@@ -16,8 +16,12 @@ export class BitWriter {
   private accBits = 0;
   private readonly capacityBits: number;
 
-  constructor(capacityBytes: number) {
-    this.bytes = new Uint8Array(capacityBytes);
+  /**
+   * `into`: write into this buffer (at least `capacityBytes` long) instead of a new one, for a
+   * caller that copies `finish()` out before the next use.
+   */
+  constructor(capacityBytes: number, into?: Uint8Array) {
+    this.bytes = into && into.length >= capacityBytes ? into : new Uint8Array(capacityBytes);
     this.capacityBits = capacityBytes * 8;
   }
 

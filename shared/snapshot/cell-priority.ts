@@ -46,6 +46,12 @@ export interface HeldAges {
 }
 
 /**
+ * Working arrays reused between calls (scheduleOrder is synchronous; one encoding per call, many
+ * per tick): see shared/snapshot/encode.ts `work` for why.
+ */
+const scratch = { inCell: new Uint8Array(64), ageOf: new Float64Array(64) };
+
+/**
  * Indices into `list` (sorted by id) in sending order: `viewerId` first when given and present,
  * then the entities inside `cell` in id order, then catch-up: entities whose held state is older
  * than the cell's rotation allows (see below), oldest first, then the rest in id order starting
@@ -65,7 +71,13 @@ export function scheduleOrder(
 ): Schedule {
   const n = list.length;
   const out: number[] = [];
-  const inCell = new Uint8Array(n);
+  if (n > scratch.inCell.length) {
+    const cap = Math.max(n, scratch.inCell.length * 2);
+    scratch.inCell = new Uint8Array(cap);
+    scratch.ageOf = new Float64Array(cap);
+  }
+  const inCell = scratch.inCell;
+  inCell.fill(0, 0, n);
   let viewer = -1;
   for (let j = 0; j < n; j++) {
     const e = list[j];
@@ -83,7 +95,7 @@ export function scheduleOrder(
   const forceAge = rotation + 2;
   // Catch-up entities, oldest first (ties by id).
   const caught: number[] = [];
-  const ageOf = new Float64Array(n);
+  const ageOf = scratch.ageOf; // read only where set below
   if (held) {
     const heldAge = held.base?.heldAge;
     for (let j = 0; j < n; j++) {

@@ -172,6 +172,46 @@ interface Plan {
   scheduleLast: number | null;
 }
 
+/**
+ * Working arrays of one encodeSnapshot call, reused from call to call (the function is synchronous
+ * and never re-entered). A server encodes hundreds of snapshots per tick, and in V8 every typed
+ * array over 64 bytes gets a backing store of its own outside the heap: allocating eight of them
+ * per call cost more than the loops that fill them. Grown to the largest entity count seen.
+ */
+const work = {
+  cap: 0,
+  baseIndex: new Int32Array(0),
+  kind: new Uint8Array(0),
+  need: new Uint8Array(0),
+  extra: new Float64Array(0),
+  selected: new Uint8Array(0),
+  picked: new Uint8Array(0),
+  curOf: new Int32Array(0),
+  curCap: 0,
+  /** The bit writer's buffer; the result is copied out of it. */
+  out: new Uint8Array(MAX_UNRELIABLE_MESSAGE_BYTES),
+};
+
+function reserve(n: number): void {
+  if (n <= work.cap) return;
+  const cap = Math.max(n, work.cap * 2, 64);
+  work.cap = cap;
+  work.baseIndex = new Int32Array(cap);
+  work.kind = new Uint8Array(cap);
+  work.need = new Uint8Array(cap);
+  work.extra = new Float64Array(cap);
+  work.selected = new Uint8Array(cap);
+  work.picked = new Uint8Array(cap);
+}
+
+function curOfFor(m: number): Int32Array {
+  if (m > work.curCap) {
+    work.curCap = Math.max(m, work.curCap * 2, 64);
+    work.curOf = new Int32Array(work.curCap);
+  }
+  return work.curOf;
+}
+
 /** Bits of an entered entity's id given the previous entered id (docs/protocol.md, "Layout"). */
 const idBits = (id: number, prev: number): number => (id === prev + 1 ? 1 : 1 + ID_BITS);
 
@@ -202,16 +242,18 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     if (!(Number.isInteger(base.id) && base.id >= 1 && base.id <= U32_MAX) || back === 0 || back >= 2 ** 31) base = null;
   }
 
+  reserve(n);
   const plan = (base && planWith(base)) || planWith(null);
   if (!plan) return { ok: false, reason: 'budget_too_small', detail: `budget of ${budget} bytes cannot hold a snapshot header` };
 
   function planWith(b: SnapshotView | null): Plan | null {
     const delta = b ? (snapshotId - b.id + 2 ** 32) % 2 ** 32 : 0;
     const m = b ? b.count : 0;
-    const baseIndex = new Int32Array(n).fill(-1);
-    const kind = new Uint8Array(n);
+    // Working arrays (see `work`): only the first n entries are used, set below before any read.
+    const baseIndex = work.baseIndex;
+    const kind = work.kind;
     /** Per delta entity: the signed width its position delta needs. */
-    const need = new Uint8Array(n);
+    const need = work.need;
     const stateBits = fmt.xBits + fmt.yBits + A_BITS;
     let fixed = 8 + 32 + 32 + expGolombBits(delta) + 32 + 32 + (b ? W_FIELD : 0) + 2 * m;
     let enterCandidates = 0;
@@ -220,6 +262,7 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     for (let j = 0; j < n; j++) {
       const id = list[j].id;
       while (b && i < m && b.ids[i] < id) { fixed += 1; i++; } // left: 111 instead of 10
+      need[j] = 0;
       if (b && i < m && b.ids[i] === id) {
         baseIndex[j] = i;
         if (b.qx[i] === cx[j] && b.qy[i] === cy[j] && b.qa[i] === ca[j]) {
@@ -233,6 +276,7 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
         }
         i++;
       } else {
+        baseIndex[j] = -1;
         kind[j] = KIND_ENTER;
         enterCandidates++;
       }
@@ -251,7 +295,7 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     }
 
     // Extra bits each entity costs when sent, beyond the 2-bit "omitted" code already counted.
-    const extra = new Float64Array(n);
+    const extra = work.extra;
     let total = fixed;
     let prevEnter = -1;
     for (let j = 0; j < n; j++) {
@@ -266,11 +310,12 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
       }
       total += extra[j];
     }
-    const selected = new Uint8Array(n);
+    const selected = work.selected;
+    selected.fill(0, 0, n);
     let complete: boolean;
     let scheduleLast: number | null = null;
     if (total <= budgetBits) {
-      selected.fill(1);
+      selected.fill(1, 0, n);
       complete = true;
     } else if (input.cell) {
       // Take the schedule's entities in order while their worst-case costs fit: a held entity
@@ -296,8 +341,12 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
       }
       let used = fixed;
       let prevEnter = -1;
-      const picked = order.slice(0, take).sort((a, c) => a - c);
-      for (const j of picked) {
+      // The taken entities in id order (= index order).
+      const picked = work.picked;
+      picked.fill(0, 0, n);
+      for (let t = 0; t < take; t++) picked[order[t]] = 1;
+      for (let j = 0; j < n; j++) {
+        if (!picked[j]) continue;
         const cost = kind[j] === KIND_ENTER ? idBits(list[j].id, prevEnter) + stateBits : extra[j];
         if (used + cost > budgetBits) continue;
         if (kind[j] === KIND_ENTER) prevEnter = list[j].id;
@@ -340,7 +389,7 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
 
   // Write (docs/protocol.md, "Layout").
   const { base: b, baseIndex, kind, selected } = plan;
-  const w = new BitWriter(budget);
+  const w = new BitWriter(budget, work.out);
   w.write(MSG_ID, 8);
   w.write(u32(input.lastInputSeq), 32);
   w.write(snapshotId, 32);
@@ -354,7 +403,8 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
     const yBits = fmt.yBits;
     w.write(width - W_MIN, W_FIELD);
     // Current index of each baseline entity (-1: it left).
-    const curOf = new Int32Array(b.count).fill(-1);
+    const curOf = curOfFor(b.count);
+    curOf.fill(-1, 0, b.count);
     for (let j = 0; j < n; j++) if (baseIndex[j] >= 0) curOf[baseIndex[j]] = j;
     // Codes and fields are batched into writes of at most 24 bits (one call per entity for a
     // short delta): the writer's per-call cost dominates otherwise.
@@ -420,11 +470,14 @@ export function encodeSnapshot(input: SnapshotInput, budgetBytes: number): Snaps
   // the entered ones; all in id order because `list` is.
   let count = 0;
   for (let j = 0; j < n; j++) if (baseIndex[j] >= 0 || selected[j]) count++;
-  const ids = new Uint16Array(count);
-  const qx = new Uint16Array(count);
-  const qy = new Uint16Array(count);
-  const qa = new Uint8Array(count);
-  const heldAge = new Uint8Array(count);
+  // One backing store for the view's five arrays (8 bytes per entity; the u16 arrays first, so
+  // they start at even offsets): the view lives in the client's history, 32 per client.
+  const store = new ArrayBuffer(count * 8);
+  const ids = new Uint16Array(store, 0, count);
+  const qx = new Uint16Array(store, count * 2, count);
+  const qy = new Uint16Array(store, count * 4, count);
+  const qa = new Uint8Array(store, count * 6, count);
+  const heldAge = new Uint8Array(store, count * 7, count);
   const baseAge = b?.heldAge;
   const sinceBase = plan.delta;
   const sent: number[] = [];

@@ -83,6 +83,29 @@ describe('snapshot codec: basics', () => {
     expect(delta.bytes.length).toBeLessThanOrEqual(full.bytes.length);
   });
 
+  it('results own their memory: later encodings (bigger, smaller, budget-bound) leave earlier bytes and views intact', () => {
+    const scene = new Scene({ players: 600, seed: 7 });
+    const first = scene.entities();
+    const big = ok(encodeSnapshot({ snapshotId: 5, serverTick: 15, serverTime: 250, lastInputSeq: 1, entities: first }, 1199));
+    const bytes = [...big.bytes];
+    const view = viewOf(big.view);
+    const heldAge = [...big.view.heldAge!];
+    // Same working arrays reused: a smaller set, a budget-bound delta, then a cell schedule.
+    ok(encodeSnapshot({ snapshotId: 6, serverTick: 18, serverTime: 300, lastInputSeq: 2, entities: three }, 1199));
+    scene.advance();
+    ok(encodeSnapshot({ snapshotId: 7, serverTick: 21, serverTime: 350, lastInputSeq: 3, entities: scene.entities(), baseline: big.view }, 300));
+    ok(encodeSnapshot({
+      snapshotId: 8, serverTick: 24, serverTime: 400, lastInputSeq: 4, entities: scene.entities(), baseline: big.view,
+      cell: { x0: 0, y0: 0, x1: 250, y1: 250 }, scheduleAfter: 100,
+    }, 400));
+    expect([...big.bytes]).toEqual(bytes);
+    expect(viewOf(big.view)).toEqual(view);
+    expect([...big.view.heldAge!]).toEqual(heldAge);
+    // And the same input still encodes to the same bytes.
+    const again = ok(encodeSnapshot({ snapshotId: 5, serverTick: 15, serverTime: 250, lastInputSeq: 1, entities: first }, 1199));
+    expect([...again.bytes]).toEqual(bytes);
+  });
+
   it('an unchanged world costs about two bits per entity', () => {
     const scene = new Scene({ players: 64, seed: 3 });
     const a = ok(encodeSnapshot({ snapshotId: 1, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: scene.entities() }, 1200));
