@@ -149,10 +149,14 @@ export class PlayerSession implements RoomMember {
       this.host.metrics.dropped.inc({ reason: 'too_large' });
       return;
     }
+    const sender = this.snapshots;
+    const id = frame.snapshotId;
     if (this.host.snapshotChannel === 'reliable') {
-      this.host.countSent(conn, 'reliable', bytes, conn.sendReliable(bytes));
+      const ok = conn.sendReliable(bytes);
+      this.host.countSent(conn, 'reliable', bytes, ok);
+      if (ok) sender.committed(id);
     } else {
-      const ok = conn.sendUnreliable(bytes, { replaceKey: 'snapshot' });
+      const ok = conn.sendUnreliable(bytes, { replaceKey: 'snapshot', onCommitted: () => sender.committed(id) });
       this.host.countSent(conn, 'unreliable', bytes, ok);
       if (!ok) this.host.metrics.dropped.inc({ reason: 'queue_full' });
     }

@@ -38,6 +38,14 @@ export interface SendUnreliableOptions {
    * older one still queued (a stale snapshot is never sent behind a fresher one).
    */
   replaceKey?: string;
+  /**
+   * Called at most once, synchronously or later, when the message is committed to an ordered
+   * reliable byte stream and can no longer be replaced or dropped: it will reach the peer before
+   * every message sent after it, or the connection is lost. WebSocket calls it when the frame is
+   * handed to the socket; WebTransport sends unreliable messages as datagrams and never calls it.
+   * The snapshot sender uses it as an implicit ack (server/session/snapshot-sender.ts).
+   */
+  onCommitted?: () => void;
 }
 
 export interface Connection {

@@ -60,7 +60,7 @@ export class WebSocketConnection implements Connection {
   onClose: ((info: CloseInfo) => void) | null = null;
   private isClosed = false;
   /** Held unreliable messages by replace key (insertion order = age). */
-  private readonly held = new Map<string, Uint8Array>();
+  private readonly held = new Map<string, { bytes: Uint8Array; onCommitted?: () => void }>();
   private anonymous = 0;
   private closeTimer: NodeJS.Timeout | null = null;
   /** Resolves once the TCP connection is gone (closing handshake done, or cut). */
@@ -96,6 +96,7 @@ export class WebSocketConnection implements Connection {
     }
     if (this.held.size === 0 && this.socket.bufferedAmount < WS_UNRELIABLE_HIGH_WATER_BYTES) {
       this.write(bytes, 'unreliable');
+      options?.onCommitted?.();
       return true;
     }
     const key = options?.replaceKey ? `k:${options.replaceKey}` : `a:${this.anonymous++}`;
@@ -108,7 +109,7 @@ export class WebSocketConnection implements Connection {
       this.held.delete(oldest);
       this.counters.unreliableDropped++;
     }
-    this.held.set(key, bytes);
+    this.held.set(key, { bytes, onCommitted: options?.onCommitted });
     return true;
   }
 
@@ -162,9 +163,10 @@ export class WebSocketConnection implements Connection {
 
   private flushHeld(): void {
     while (!this.isClosed && this.held.size > 0 && this.socket.bufferedAmount < WS_UNRELIABLE_HIGH_WATER_BYTES) {
-      const [key, bytes] = this.held.entries().next().value!;
+      const [key, held] = this.held.entries().next().value!;
       this.held.delete(key);
-      this.write(bytes, 'unreliable');
+      this.write(held.bytes, 'unreliable');
+      held.onCommitted?.();
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorldFrame } from '../../../server/rooms/types.js';
-import { SHARE_CELL_SIZE, SnapshotSender } from '../../../server/session/snapshot-sender.js';
+import { IMPLICIT_ACK_LEAD_LIMIT, SHARE_CELL_SIZE, SnapshotSender } from '../../../server/session/snapshot-sender.js';
 import { SnapshotHistory, decodeSnapshot, type DecodedSnapshot } from '../../../shared/snapshot/index.js';
 
 const world = { width: 1000, height: 1000 };
@@ -41,5 +41,78 @@ describe('SnapshotSender: budget-bound snapshots shared by cell', () => {
     expect(members.reduce((a, m) => a + m.sender.stats.encoded, 0)).toBe(3); // one per tick
     expect(members.reduce((a, m) => a + m.sender.stats.shared, 0)).toBe(9);
     expect(members.every((m) => m.sender.stats.incomplete === 3)).toBe(true);
+  });
+});
+
+describe('SnapshotSender: committed snapshots as implicit acks', () => {
+  /** One client that decodes everything it is sent; returns the baseline id of each snapshot. */
+  function client(sender: SnapshotSender, entityId = 1) {
+    const history = new SnapshotHistory<DecodedSnapshot>();
+    return (id: number, opts: { commit: boolean }) => {
+      const bytes = sender.build(frame(id), entityId, id);
+      expect(bytes).not.toBeNull();
+      const dec = decodeSnapshot(bytes!, (b) => history.get(b));
+      if (!dec.ok) throw new Error(dec.detail);
+      history.put(dec.snapshot);
+      if (opts.commit) sender.committed(id);
+      return dec.snapshot.baselineId;
+    };
+  }
+
+  it('a committed snapshot is the next baseline before any ack arrives', () => {
+    const sender = new SnapshotSender(() => 1199);
+    const next = client(sender);
+    expect(next(1, { commit: true })).toBe(0); // full: nothing held yet
+    expect(next(2, { commit: true })).toBe(1);
+    expect(next(3, { commit: true })).toBe(2);
+    // An older ack changes nothing: the committed one is newer.
+    sender.ack(2);
+    expect(next(4, { commit: true })).toBe(3);
+  });
+
+  it('without commits only acks count (datagrams may be lost)', () => {
+    const sender = new SnapshotSender(() => 1199);
+    const next = client(sender);
+    expect(next(1, { commit: false })).toBe(0);
+    expect(next(2, { commit: false })).toBe(0);
+    sender.ack(2);
+    expect(next(3, { commit: false })).toBe(2);
+  });
+
+  it(`past ${IMPLICIT_ACK_LEAD_LIMIT} commits without an ack it falls back to the acked baseline, and an ack restores it`, () => {
+    const sender = new SnapshotSender(() => 1199);
+    const next = client(sender);
+    next(1, { commit: true });
+    sender.ack(1);
+    const bases: number[] = [];
+    for (let id = 2; id <= IMPLICIT_ACK_LEAD_LIMIT + 4; id++) bases.push(next(id, { commit: true }));
+    // Snapshots 2..LIMIT+1 build on the previous one (the LIMIT commits since the ack), after
+    // that on the last acked snapshot, 1.
+    expect(bases.slice(0, IMPLICIT_ACK_LEAD_LIMIT)).toEqual(Array.from({ length: IMPLICIT_ACK_LEAD_LIMIT }, (_, k) => k + 1));
+    expect(bases.slice(IMPLICIT_ACK_LEAD_LIMIT + 1)).toEqual([1, 1]);
+    const last = IMPLICIT_ACK_LEAD_LIMIT + 4;
+    sender.ack(last);
+    expect(next(last + 1, { commit: true })).toBe(last);
+    expect(next(last + 2, { commit: true })).toBe(last + 1);
+  });
+
+  it('members of a cell that commit every snapshot share encodings even when their acks come late', () => {
+    const f1 = frame(1);
+    const inCell = f1.entities.filter((e) => e.x < SHARE_CELL_SIZE && e.y < SHARE_CELL_SIZE).map((e) => e.id).slice(0, 6);
+    const members = inCell.map((entityId) => ({ entityId, sender: new SnapshotSender(() => 1199), history: new SnapshotHistory<DecodedSnapshot>() }));
+    for (let id = 1; id <= 8; id++) {
+      const f = frame(id); // one frame per tick: its encode cache is what members share
+      members.forEach((m, k) => {
+        const bytes = m.sender.build(f, m.entityId, id);
+        const dec = decodeSnapshot(bytes!, (b) => m.history.get(b));
+        if (!dec.ok) throw new Error(dec.detail);
+        m.history.put(dec.snapshot);
+        m.sender.committed(id);
+        // Acks arrive one, two or three snapshots late depending on the member.
+        if (id > 1 + (k % 3)) m.sender.ack(id - 1 - (k % 3));
+      });
+    }
+    // One encoding per tick (the first tick's full snapshot included), shared by the other five.
+    expect(members.reduce((a, m) => a + m.sender.stats.encoded, 0)).toBe(8);
   });
 });

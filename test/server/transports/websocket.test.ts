@@ -86,6 +86,30 @@ describe('WebSocketConnection over a real socket', () => {
     expect(seqs.length).toBe(sent - conn.stats().unreliableReplaced - conn.stats().unreliableDropped);
   });
 
+  it('onCommitted fires for every message that reaches the socket, in order, and never for a replaced one', async () => {
+    const { conn, ws, received } = await pair();
+    const committed: number[] = [];
+    const send = (seq: number) => conn.sendUnreliable(numbered(seq), { replaceKey: 'snapshot', onCommitted: () => committed.push(seq) });
+    expect(send(1)).toBe(true);
+    expect(committed).toEqual([1]); // an uncongested socket takes it at once
+    ws.pause();
+    let sent = 1;
+    const MAX_MESSAGES = 50_000;
+    while (conn.stats().unreliableReplaced < 5 && sent < MAX_MESSAGES) {
+      send(++sent);
+      if (sent % 200 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(conn.stats().unreliableReplaced).toBeGreaterThanOrEqual(5);
+    ws.resume();
+    const deadline = Date.now() + 10_000;
+    while ((received.length === 0 || seqOf(received.at(-1)!) !== sent) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Exactly the messages that went out were committed, each once, in sending order.
+    expect(committed).toEqual(received.map(seqOf));
+    expect(committed.at(-1)).toBe(sent);
+  });
+
   it('a reader that stops on the reliable channel is closed with SLOW_CONSUMER', async () => {
     const { conn, ws } = await pair();
     let closeCode = 0;
