@@ -176,6 +176,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
   let wt: WebTransportServer | null = null;
   let wtUrl: string | null = null;
   let closing: Promise<void> | null = null;
+  metrics.udpSocketDrops = () => wt?.udpSocketDrops() ?? null;
   /** Open WebSocket connections, so close() can let their close frames reach the clients. */
   const webSockets = new Set<WebSocketConnection>();
   let draining = false;

@@ -32,6 +32,8 @@ export class GameMetrics {
   private readonly traffic = new Map<string, { bytes: { inc(v?: number): void }; messages: { inc(v?: number): void } }>();
   /** Set by the session manager: open connections by transport, read at scrape time. */
   connectionCounts: (() => Record<string, number>) | null = null;
+  /** Set by the server: kernel drops of the WebTransport UDP socket (null: unknown), read at scrape time. */
+  udpSocketDrops: (() => number | null) | null = null;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -70,6 +72,18 @@ export class GameMetrics {
     this.closes = new Counter({ name: 'tickwire_session_closes_total', help: 'Connections closed by the server, by close code name', labelNames: ['code'], registers });
     this.hookErrors = new Counter({ name: 'tickwire_room_hook_errors_total', help: 'Exceptions thrown by room definition hooks', labelNames: ['hook'], registers });
     this.rooms = new Gauge({ name: 'tickwire_rooms', help: 'Open rooms', registers });
+    new Gauge({
+      name: 'tickwire_udp_socket_drops',
+      help: 'Datagrams the kernel dropped for a UDP socket since it was bound (receive buffer full: the server is not keeping up); no sample where unknown',
+      // A label, so that "unknown" can be no sample at all (an unlabelled gauge always reads 0).
+      labelNames: ['socket'],
+      registers,
+      collect() {
+        const drops = metrics.udpSocketDrops?.();
+        this.reset();
+        if (drops !== null && drops !== undefined) this.set({ socket: 'webtransport' }, drops);
+      },
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tickwire_' });
   }
 

@@ -31,6 +31,8 @@ export interface ServerReport {
   /** UDP packets the WebTransport endpoint received / sent per second (null over WebSocket). */
   udpPacketsInPerSec: number | null;
   udpPacketsOutPerSec: number | null;
+  /** Datagrams the kernel dropped at the WebTransport socket during the window (receive buffer full; null: unknown). */
+  udpSocketDrops: number | null;
   /** Snapshot encodings the server ran per second, and the share of snapshots that reused one. */
   snapshotEncodesPerSec: number | null;
   snapshotShareRatio: number | null;

@@ -155,6 +155,7 @@ export function colyseusRunLine(json: unknown, run: number, windowS: number): Ru
     inputsPerSec: num(server.inputsPerS),
     udpPacketsInPerSec: null,
     udpPacketsOutPerSec: null,
+    udpSocketDrops: null,
     snapshotEncodesPerSec: null,
     snapshotShareRatio: null,
   };

@@ -53,6 +53,8 @@ export interface RunMetrics {
   /** UDP packets per second the server's QUIC endpoint received / sent (WebTransport runs only). */
   udpPacketsInPerSec: number | null;
   udpPacketsOutPerSec: number | null;
+  /** Datagrams the kernel dropped at the server's UDP socket in the window: the server fell behind. */
+  udpSocketDrops: number | null;
   /** Snapshot encodings per second at the server, and the share of snapshots that reused one. */
   snapshotEncodesPerSec: number | null;
   snapshotShareRatio: number | null;
@@ -62,7 +64,7 @@ export const METRIC_KEYS: readonly (keyof RunMetrics)[] = [
   'downAppBps', 'downWireBps', 'upAppBps', 'upWireBps', 'loadDownAppBpsMean', 'serverCpuSps', 'serverCpuMsPerClient', 'serverElu',
   'simHz', 'tickMsMean', 'tickMsP99', 'snapshotsPerSec', 'gapP50Ms', 'gapP99Ms', 'gapMaxMs', 'stalenessP50Ms',
   'stalenessP99Ms', 'datagramsPerSnapshot', 'snapshotBytesMean', 'snapshotBytesMax', 'snapshotsUndecodable', 'entitiesSeen', 'serverRssMB',
-  'loadCpuSps', 'inputsPerSec', 'udpPacketsInPerSec', 'udpPacketsOutPerSec',
+  'loadCpuSps', 'inputsPerSec', 'udpPacketsInPerSec', 'udpPacketsOutPerSec', 'udpSocketDrops',
   'snapshotEncodesPerSec', 'snapshotShareRatio',
 ];
 
@@ -280,6 +282,7 @@ export function ourRunLine(
     inputsPerSec: s.inputsPerSec,
     udpPacketsInPerSec: s.udpPacketsInPerSec,
     udpPacketsOutPerSec: s.udpPacketsOutPerSec,
+    udpSocketDrops: s.udpSocketDrops,
     snapshotEncodesPerSec: s.snapshotEncodesPerSec,
     snapshotShareRatio: s.snapshotShareRatio,
   };

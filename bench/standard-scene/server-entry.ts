@@ -77,7 +77,7 @@ interface Window {
   steps0: number;
   skipped0: number;
   counters0: Awaited<ReturnType<typeof counters>>;
-  udp0: { packetsIn: number; packetsOut: number } | null;
+  udp0: ReturnType<typeof udpPackets>;
   enc0: { encoded: number; shared: number };
 }
 
@@ -95,9 +95,9 @@ function snapshotEncodes(): { encoded: number; shared: number } {
   return { encoded, shared };
 }
 
-function udpPackets(): { packetsIn: number; packetsOut: number } | null {
+function udpPackets(): { packetsIn: number; packetsOut: number; drops: number | null } | null {
   const ep = server.webTransport?.stats().endpoint;
-  return ep ? { packetsIn: ep.packetsIn, packetsOut: ep.packetsOut } : null;
+  return ep ? { packetsIn: ep.packetsIn, packetsOut: ep.packetsOut, drops: server.webTransport!.udpSocketDrops() } : null;
 }
 let win: Window | null = null;
 
@@ -140,6 +140,7 @@ const send = childIpc(async (c) => {
       inputsPerSec: (c1.unreliableIn - w.counters0.unreliableIn) / wallS,
       udpPacketsInPerSec: udp1 && w.udp0 ? (udp1.packetsIn - w.udp0.packetsIn) / wallS : null,
       udpPacketsOutPerSec: udp1 && w.udp0 ? (udp1.packetsOut - w.udp0.packetsOut) / wallS : null,
+      udpSocketDrops: udp1?.drops != null && w.udp0?.drops != null ? udp1.drops - w.udp0.drops : null,
       snapshotEncodesPerSec: encoded / wallS,
       snapshotShareRatio: encoded + sharedEnc > 0 ? sharedEnc / (encoded + sharedEnc) : null,
       drops,

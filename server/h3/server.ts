@@ -159,6 +159,11 @@ export class WebTransportServer {
     await ep.close(0x100, '');
   }
 
+  /** Kernel drops of the UDP socket (QuicEndpoint.socketDrops); null when unknown or unbound. */
+  udpSocketDrops(): number | null {
+    return this.endpoint?.socketDrops() ?? null;
+  }
+
   stats(): WebTransportServerStats {
     const d = { ...this.closedTotals };
     for (const c of this.connections) addDatagramCounters(d, c.quic);

@@ -132,7 +132,7 @@ describe('formatting', () => {
 describe('run lines from the children', () => {
   const server: ServerReport = {
     wallS: 10, cpuPerWallS: 0.32, rssMB: 90, eventLoopUtilization: 0.3, simHz: 60, skippedSteps: 0, tickMsMean: 0.2, tickMsP99: 0.9, players: 64, inputsPerSec: 1280,
-    udpPacketsInPerSec: 2600, udpPacketsOutPerSec: 1400,
+    udpPacketsInPerSec: 2600, udpPacketsOutPerSec: 1400, udpSocketDrops: 0,
     snapshotEncodesPerSec: 300, snapshotShareRatio: 0.75, drops: {},
   };
   const observer: ObserverReport = {

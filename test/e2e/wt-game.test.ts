@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDevCertificate } from '../../certs/dev-cert.js';
 import { NodeWebTransportConstructor } from '../../server/bots/node-webtransport.js';
@@ -33,6 +34,12 @@ describe('end to end over WebTransport (GameClient + NodeWebTransport <-> create
     const aliceConn = server.sessions.getSession('alice')!.conn!;
     expect(aliceConn.transport).toBe('webtransport');
     expect(aliceConn.stats().messagesSentUnreliable).toBeGreaterThan(5);
+    // The kernel dropped nothing at the server's UDP socket, and /metrics says so (Linux: /proc).
+    const metrics = await (await fetch(`${started.baseUrl}/metrics`)).text();
+    if (existsSync('/proc/net/udp')) {
+      expect(server.webTransport!.udpSocketDrops()).toBe(0);
+      expect(metrics).toMatch(/^tickwire_udp_socket_drops\{socket="webtransport"\} 0$/m);
+    }
 
     // The server gives up on alice's connection as if she went silent; she resumes.
     const resumed = new Promise<boolean>((resolve) => a.client.on('welcome', (w) => resolve(w.resumed)));

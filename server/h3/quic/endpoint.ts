@@ -16,6 +16,7 @@
  * that connection with the transport error INTERNAL_ERROR (0x1, RFC 9000 §20.1), or forgets it
  * when even that fails, and is counted in `internalErrors`; other connections carry on.
  */
+import { readUdpDrops } from './udp-drops.js';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -178,6 +179,14 @@ export class QuicEndpoint {
 
   stats(): QuicEndpointStats {
     return { ...this.counters, connectionsActive: this.connections.size, connectionsHandshaking: this.handshakingCount() };
+  }
+
+  /**
+   * Datagrams the kernel dropped for this endpoint's socket (its receive buffer was full), or
+   * null where that is not known (not Linux). Reads /proc: for metrics and reports, not per packet.
+   */
+  socketDrops(): number | null {
+    return this.socketClosed ? null : readUdpDrops(this.local.port);
   }
 
   /** Connections not yet established: counted on accept, released on establishment or end. */
