@@ -59,7 +59,7 @@ let win: Window | null = null;
 
 client.on('snapshot', (s: SnapshotEvent) => {
   const serverTime = unwrapTime32(s.serverTime, s.receivedAt);
-  windowStaleness.onSnapshot(serverTime, s.entities);
+  windowStaleness.onSnapshot(serverTime, s.entities, s.omitted);
   const w = win;
   if (!w) return;
   w.snapshots++;

@@ -9,6 +9,11 @@
  * server used is older than the newest snapshot the client has (the state then goes back to a
  * value already seen, and is recognised by value). In the standard scene every entity moves
  * every tick, so an entity's exact state never legitimately repeats.
+ *
+ * When the snapshot says which entities it left out (`omitted`, as GameClient's snapshot event
+ * does), every other entity was refreshed by it: its information is as new as the snapshot even
+ * when its state did not change (a player that stopped, a disconnected one). Without that list,
+ * such an entity would seem to age for as long as it stands still.
  */
 import { SampleReservoir } from './stats.js';
 
@@ -46,10 +51,12 @@ export class StalenessTracker {
 
   /**
    * A snapshot arrived with the full reconstructed view (`entities`) as of server time
-   * `serverTime`. Entities not listed any more have left and are forgotten.
+   * `serverTime`, and, when known, the ids it left out (`omitted`; every other entity was
+   * refreshed). Entities not listed any more have left and are forgotten.
    */
-  onSnapshot(serverTime: number, entities: readonly EntitySample[]): void {
+  onSnapshot(serverTime: number, entities: readonly EntitySample[], omitted?: readonly number[]): void {
     this.newestSnapshotTime = Math.max(this.newestSnapshotTime, serverTime);
+    const left = omitted ? new Set(omitted) : null;
     for (const e of entities) {
       let t = this.entities.get(e.id);
       if (!t) {
@@ -60,10 +67,14 @@ export class StalenessTracker {
       t.lastListed = serverTime;
       const key = `${e.x},${e.y},${e.angle}`;
       const first = t.seen.get(key);
-      if (first !== undefined) {
+      const refreshed = left !== null && !left.has(e.id);
+      if (first !== undefined && !refreshed) {
         t.infoTime = first;
         continue;
       }
+      // New information: a state not seen before, or any state this snapshot refreshed (the
+      // entry moves to the back, as the newest time it was confirmed).
+      t.seen.delete(key);
       t.seen.set(key, serverTime);
       if (t.seen.size > STATES_PER_ENTITY_LIMIT) {
         // Map iteration is insertion order: drop the oldest state.

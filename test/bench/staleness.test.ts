@@ -40,6 +40,31 @@ describe('entity staleness', () => {
     expect([...samples.values()]).toEqual([100]);
   });
 
+  it('with the omitted list, an entity refreshed without changing (it stands still) is fresh; one left out keeps aging', () => {
+    const { t, samples } = tracker();
+    t.onSnapshot(1000, [e(1, 10), e(2, 20)], []);
+    t.onSnapshot(1050, [e(1, 10), e(2, 20)], [2]); // 1 refreshed in place, 2 left out
+    t.onSnapshot(1100, [e(1, 10), e(2, 20)], [2]);
+    t.sample(1110);
+    expect([...samples.values()]).toEqual([10, 110]);
+    // Without the list the same stream looks like entity 1 aged too (the old behaviour).
+    const old = tracker();
+    old.t.onSnapshot(1000, [e(1, 10), e(2, 20)]);
+    old.t.onSnapshot(1050, [e(1, 10), e(2, 20)]);
+    old.t.onSnapshot(1100, [e(1, 10), e(2, 20)]);
+    old.t.sample(1110);
+    expect([...old.samples.values()]).toEqual([110, 110]);
+  });
+
+  it('with the omitted list, a left-out entity reverted to an older baseline value still takes that value\'s time', () => {
+    const { t, samples } = tracker();
+    t.onSnapshot(1000, [e(1, 10)], []);
+    t.onSnapshot(1050, [e(1, 15)], []);
+    t.onSnapshot(1100, [e(1, 10)], [1]);
+    t.sample(1100);
+    expect([...samples.values()]).toEqual([100]);
+  });
+
   it('forgets entities that left, and a cleared tracker samples nothing', () => {
     const { t, samples } = tracker();
     t.onSnapshot(1000, [e(1, 10), e(2, 20)]);
