@@ -26,10 +26,13 @@ export class GameMetrics {
   readonly hookErrors: Counter<'hook'>;
   readonly rooms: Gauge;
   /**
-   * `bytes` and `messages` children per (channel, direction), bound once: every message of every
-   * session is counted, and a labelled inc() hashes its labels on each call.
+   * Traffic counted but not yet added to `bytes` and `messages`, per slot (TRAFFIC_SLOTS):
+   * every message of every session is counted, and a prom-client inc() costs about 0.8 µs even
+   * on a bound child (20,000 messages a second at P=512 made that 2% of a core). The counters'
+   * collect() adds what is pending whenever they are read (scrape, `get()`).
    */
-  private readonly traffic = new Map<string, { bytes: { inc(v?: number): void }; messages: { inc(v?: number): void } }>();
+  private readonly pendingBytes = new Float64Array(TRAFFIC_SLOTS.length);
+  private readonly pendingMessages = new Float64Array(TRAFFIC_SLOTS.length);
   /** Set by the session manager: open connections by transport, read at scrape time. */
   connectionCounts: (() => Record<string, number>) | null = null;
   /** Set by the server: kernel drops of the WebTransport UDP socket (null: unknown), read at scrape time. */
@@ -65,8 +68,14 @@ export class GameMetrics {
       registers,
     });
     this.tickSkipped = new Counter({ name: 'tickwire_tick_skipped_total', help: 'Simulation steps dropped to avoid a catch-up spiral', registers });
-    this.bytes = new Counter({ name: 'tickwire_bytes_total', help: 'Application payload bytes by channel and direction', labelNames: ['channel', 'direction'], registers });
-    this.messages = new Counter({ name: 'tickwire_messages_total', help: 'Messages by channel and direction', labelNames: ['channel', 'direction'], registers });
+    this.bytes = new Counter({
+      name: 'tickwire_bytes_total', help: 'Application payload bytes by channel and direction', labelNames: ['channel', 'direction'], registers,
+      collect() { metrics.flushTraffic(this, metrics.pendingBytes); },
+    });
+    this.messages = new Counter({
+      name: 'tickwire_messages_total', help: 'Messages by channel and direction', labelNames: ['channel', 'direction'], registers,
+      collect() { metrics.flushTraffic(this, metrics.pendingMessages); },
+    });
     this.dropped = new Counter({ name: 'tickwire_messages_dropped_total', help: 'Messages dropped by reason', labelNames: ['reason'], registers });
     this.invalid = new Counter({ name: 'tickwire_messages_invalid_total', help: 'Messages that failed decoding or validation, by reason', labelNames: ['reason'], registers });
     this.closes = new Counter({ name: 'tickwire_session_closes_total', help: 'Connections closed by the server, by close code name', labelNames: ['code'], registers });
@@ -92,15 +101,27 @@ export class GameMetrics {
     return this.registry.metrics();
   }
 
-  /** Counts one message of `length` bytes in `bytes` and `messages`. */
+  /** Counts one message of `length` bytes in `bytes` and `messages` (added when they are read). */
   countMessage(channel: 'reliable' | 'unreliable', direction: 'in' | 'out', length: number): void {
-    const key = channel + direction;
-    let t = this.traffic.get(key);
-    if (!t) {
-      t = { bytes: this.bytes.labels({ channel, direction }), messages: this.messages.labels({ channel, direction }) };
-      this.traffic.set(key, t);
+    const slot = (channel === 'reliable' ? 0 : 2) + (direction === 'in' ? 0 : 1);
+    this.pendingBytes[slot] += length;
+    this.pendingMessages[slot]++;
+  }
+
+  private flushTraffic(counter: Counter<'channel' | 'direction'>, pending: Float64Array): void {
+    for (let slot = 0; slot < TRAFFIC_SLOTS.length; slot++) {
+      const n = pending[slot];
+      if (n === 0) continue;
+      pending[slot] = 0;
+      counter.inc(TRAFFIC_SLOTS[slot], n);
     }
-    t.bytes.inc(length);
-    t.messages.inc();
   }
 }
+
+/** Label sets of the traffic counters, by slot: (channel reliable 0 / unreliable 2) + (direction in 0 / out 1). */
+const TRAFFIC_SLOTS = [
+  { channel: 'reliable', direction: 'in' },
+  { channel: 'reliable', direction: 'out' },
+  { channel: 'unreliable', direction: 'in' },
+  { channel: 'unreliable', direction: 'out' },
+] as const;
