@@ -1,9 +1,10 @@
 /**
  * Datagrams the kernel dropped for a UDP socket, mostly because its receive buffer was full:
  * the one loss on our path that no counter of ours can see, since the packets never reach the
- * process. It is the first symptom of a server that cannot keep up (the standard-scene benchmark
- * at P=384 over WebTransport lost tens of thousands of inputs this way while every application
- * counter looked clean).
+ * process. It is the first symptom of a server that cannot keep up: in the standard-scene
+ * benchmark at P=384 over WebTransport the kernel counted tens of thousands of receive-buffer
+ * drops (/proc/net/snmp RcvbufErrors), a third of the inputs never arrived, and every
+ * application counter looked clean.
  *
  * Linux only: the `drops` column of /proc/net/udp and /proc/net/udp6 (one line per socket in
  * this network namespace, as the kernel's udp4_format_sock writes it). Elsewhere the reader
