@@ -179,7 +179,6 @@ interface Plan {
  * per call cost more than the loops that fill them. Grown to the largest entity count seen.
  */
 const work = {
-  cap: 0,
   baseIndex: new Int32Array(0),
   kind: new Uint8Array(0),
   need: new Uint8Array(0),
@@ -187,15 +186,14 @@ const work = {
   selected: new Uint8Array(0),
   picked: new Uint8Array(0),
   curOf: new Int32Array(0),
-  curCap: 0,
   /** The bit writer's buffer; the result is copied out of it. */
   out: new Uint8Array(MAX_UNRELIABLE_MESSAGE_BYTES),
 };
 
+/** Grows the per-entity working arrays (all of one length) to hold at least `n`. */
 function reserve(n: number): void {
-  if (n <= work.cap) return;
-  const cap = Math.max(n, work.cap * 2, 64);
-  work.cap = cap;
+  if (n <= work.baseIndex.length) return;
+  const cap = Math.max(n, work.baseIndex.length * 2, 64);
   work.baseIndex = new Int32Array(cap);
   work.kind = new Uint8Array(cap);
   work.need = new Uint8Array(cap);
@@ -205,10 +203,7 @@ function reserve(n: number): void {
 }
 
 function curOfFor(m: number): Int32Array {
-  if (m > work.curCap) {
-    work.curCap = Math.max(m, work.curCap * 2, 64);
-    work.curOf = new Int32Array(work.curCap);
-  }
+  if (m > work.curOf.length) work.curOf = new Int32Array(Math.max(m, work.curOf.length * 2, 64));
   return work.curOf;
 }
 
