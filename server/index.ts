@@ -177,6 +177,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
   let wtUrl: string | null = null;
   let closing: Promise<void> | null = null;
   metrics.udpSocketDrops = () => wt?.udpSocketDrops() ?? null;
+  metrics.addRefusalSource(() => wt?.refusals() ?? []);
   /** Open WebSocket connections, so close() can let their close frames reach the clients. */
   const webSockets = new Set<WebSocketConnection>();
   let draining = false;

@@ -37,6 +37,10 @@ export class GameMetrics {
   connectionCounts: (() => Record<string, number>) | null = null;
   /** Set by the server: kernel drops of the WebTransport UDP socket (null: unknown), read at scrape time. */
   udpSocketDrops: (() => number | null) | null = null;
+  /** Refusals counted here (`refuse()`), by `layer reason` key; read into `refusals` when scraped. */
+  private readonly ownRefusals = new Map<string, RefusalCount>();
+  /** Other layers' monotonic refusal totals (the QUIC and HTTP/3 endpoint), read at scrape time. */
+  private readonly refusalSources: Array<() => Iterable<RefusalCount>> = [];
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -81,6 +85,18 @@ export class GameMetrics {
     this.closes = new Counter({ name: 'tickwire_session_closes_total', help: 'Connections closed by the server, by close code name', labelNames: ['code'], registers });
     this.hookErrors = new Counter({ name: 'tickwire_room_hook_errors_total', help: 'Exceptions thrown by room definition hooks', labelNames: ['hook'], registers });
     this.rooms = new Gauge({ name: 'tickwire_rooms', help: 'Open rooms', registers });
+    new Counter({
+      name: 'tickwire_refusals_total',
+      help: 'Everything refused or dropped because of what a peer sent or asked for, by layer (quic, http3, webtransport, http, game) and reason',
+      labelNames: ['layer', 'reason'],
+      registers,
+      // Totals live with the layer that counts them (plain numbers on hot paths); a scrape sets
+      // the counter to the sum, so the figure cannot drift from the layers' own.
+      collect() {
+        this.reset();
+        for (const r of metrics.refusals()) this.inc({ layer: r.layer, reason: r.reason }, r.count);
+      },
+    });
     new Gauge({
       name: 'tickwire_udp_socket_drops',
       help: 'Datagrams the kernel dropped for a UDP socket since it was bound (receive buffer full: the server is not keeping up); no sample where unknown',
@@ -94,6 +110,34 @@ export class GameMetrics {
       },
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tickwire_' });
+  }
+
+  /** Counts one refusal of `layer` for `reason` (a stable snake_case label). */
+  refuse(layer: RefusalLayer, reason: string, n = 1): void {
+    const key = `${layer} ${reason}`;
+    const entry = this.ownRefusals.get(key);
+    if (entry) entry.count += n;
+    else if (this.ownRefusals.size < MAX_REFUSAL_LABELS) this.ownRefusals.set(key, { layer, reason, count: n });
+  }
+
+  /** Adds a source of monotonic refusal totals (read at every scrape; zero counts are skipped). */
+  addRefusalSource(source: () => Iterable<RefusalCount>): void {
+    this.refusalSources.push(source);
+  }
+
+  /** Every refusal total: those counted here and those of the added sources, summed by label. */
+  refusals(): RefusalCount[] {
+    const sum = new Map<string, RefusalCount>();
+    const add = (r: RefusalCount) => {
+      if (r.count <= 0) return;
+      const key = `${r.layer} ${r.reason}`;
+      const e = sum.get(key);
+      if (e) e.count += r.count;
+      else sum.set(key, { ...r });
+    };
+    for (const r of this.ownRefusals.values()) add(r);
+    for (const source of this.refusalSources) for (const r of source()) add(r);
+    return [...sum.values()];
   }
 
   /** Prometheus text exposition. */
@@ -117,6 +161,22 @@ export class GameMetrics {
     }
   }
 }
+
+/** The layer a refusal happened at (label `layer` of `tickwire_refusals_total`). */
+export type RefusalLayer = 'quic' | 'http3' | 'webtransport' | 'http' | 'game';
+
+/** One refusal total: `count` refusals at `layer` for `reason`. */
+export interface RefusalCount {
+  layer: RefusalLayer;
+  reason: string;
+  count: number;
+}
+
+/**
+ * Distinct (layer, reason) pairs `refuse()` keeps. Reasons are fixed strings in our code, never a
+ * peer's input; the bound only guards against a bug that would make them so.
+ */
+export const MAX_REFUSAL_LABELS = 256;
 
 /** Label sets of the traffic counters, by slot: (channel reliable 0 / unreliable 2) + (direction in 0 / out 1). */
 const TRAFFIC_SLOTS = [

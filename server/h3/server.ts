@@ -164,6 +164,33 @@ export class WebTransportServer {
     return this.endpoint?.socketDrops() ?? null;
   }
 
+  /**
+   * Monotonic totals of everything this server refused or dropped because of what a peer sent,
+   * by layer and reason (for `tickwire_refusals_total`). CONNECTs answered with a status other
+   * than 200 count as `http3` `status_<code>`.
+   */
+  refusals(): Array<{ layer: 'quic' | 'http3' | 'webtransport'; reason: string; count: number }> {
+    const c = this.counters;
+    const e = this.endpoint ? this.endpoint.stats() : emptyEndpointStats();
+    const out: Array<{ layer: 'quic' | 'http3' | 'webtransport'; reason: string; count: number }> = [
+      { layer: 'quic', reason: 'unknown_connection', count: e.packetsDroppedUnknown },
+      { layer: 'quic', reason: 'malformed_packet', count: e.packetsDroppedMalformed },
+      { layer: 'quic', reason: 'connection_limit', count: e.initialsDroppedLimit },
+      { layer: 'http3', reason: 'unknown_uni_stream', count: c.unknownUniStreams },
+      { layer: 'webtransport', reason: 'session_protocol_error', count: c.sessionProtocolErrors },
+      { layer: 'webtransport', reason: 'datagram_unknown_session', count: c.datagramsDroppedUnknownSession },
+      { layer: 'webtransport', reason: 'stream_rejected_buffered', count: c.streamsRejectedBuffered },
+      { layer: 'webtransport', reason: 'stream_rejected_session_gone', count: c.streamsRejectedSessionGone },
+      { layer: 'webtransport', reason: 'callback_error', count: c.callbackErrors },
+    ];
+    for (const [status, count] of Object.entries(c.responses)) {
+      if (status !== '200') out.push({ layer: 'http3', reason: `status_${status}`, count });
+    }
+    for (const [name, count] of Object.entries(c.connectionErrors)) out.push({ layer: 'http3', reason: `connection_error_${name.toLowerCase()}`, count });
+    for (const [name, count] of Object.entries(c.streamErrors)) out.push({ layer: 'http3', reason: `stream_error_${name.toLowerCase()}`, count });
+    return out;
+  }
+
   stats(): WebTransportServerStats {
     const d = { ...this.closedTotals };
     for (const c of this.connections) addDatagramCounters(d, c.quic);

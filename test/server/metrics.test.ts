@@ -33,3 +33,28 @@ describe('GameMetrics traffic counters', () => {
     expect(values.find((v) => v.labels.channel === 'reliable' && v.labels.direction === 'out')?.value).toBe(1);
   });
 });
+
+describe('GameMetrics refusals', () => {
+  it('sums refuse() counts and added sources into tickwire_refusals_total by layer and reason, stable across scrapes', async () => {
+    const m = new GameMetrics();
+    const quic = { n: 3 };
+    m.addRefusalSource(() => [
+      { layer: 'quic', reason: 'connection_limit', count: quic.n },
+      { layer: 'http3', reason: 'status_404', count: 0 },
+    ]);
+    m.refuse('game', 'pending_hello_per_address');
+    m.refuse('game', 'pending_hello_per_address', 2);
+    m.refuse('quic', 'connection_limit');
+    let text = await m.text();
+    expect(sample(text, 'tickwire_refusals_total', 'layer="game",reason="pending_hello_per_address"')).toBe(3);
+    // A layer's own total and one counted here under the same label add up.
+    expect(sample(text, 'tickwire_refusals_total', 'layer="quic",reason="connection_limit"')).toBe(4);
+    // Zero totals are no sample at all.
+    expect(sample(text, 'tickwire_refusals_total', 'layer="http3",reason="status_404"')).toBeNull();
+    text = await m.text();
+    expect(sample(text, 'tickwire_refusals_total', 'layer="quic",reason="connection_limit"')).toBe(4);
+    quic.n = 10;
+    text = await m.text();
+    expect(sample(text, 'tickwire_refusals_total', 'layer="quic",reason="connection_limit"')).toBe(11);
+  });
+});
