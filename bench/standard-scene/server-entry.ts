@@ -1,7 +1,7 @@
 /**
  * Server process of one benchmark run: `createGameServer` (server/index.ts) with the standard
  * scene as every room's definition, on 127.0.0.1 with OS-chosen ports, dev tickets on (the
- * clients mint their own). Reports its ports over IPC, then over the window: CPU (user + system)
+ * clients mint their own). Reports its ports (tools/lib/child.ts protocol), then over the window: CPU (user + system)
  * per wall second, RSS, event-loop utilisation, simulation steps per second actually run by the
  * room's tick loop and the duration of each step (both from a timing wrapper around the scene's
  * own `onTick`, which changes nothing it does).
@@ -12,9 +12,13 @@ import { createDevCertificate } from '../../certs/dev-cert.js';
 import { createGameServer } from '../../server/index.js';
 import { standardScene } from '../../server/rooms/standard-scene.js';
 import type { RoomContext, RoomDefinition } from '../../server/rooms/types.js';
-import { childIpc, type ServerReport } from './ipc.js';
-import { SampleReservoir, mean, percentile } from './stats.js';
+import { emit, serveCommands } from '../../tools/lib/child-entry.js';
+import { ProcessLoad } from '../../tools/lib/process-load.js';
+import { SampleReservoir, mean, percentile } from '../../tools/lib/stats.js';
+import type { ServerReport } from './reports.js';
 
+/** Longest wait for the server to close when the harness stops this process. */
+const SERVER_CLOSE_LIMIT_MS = 1_000;
 /** Step durations kept: 60 Hz for over a minute. */
 const TICK_SAMPLE_LIMIT = 5_000;
 
@@ -71,9 +75,7 @@ async function counters(): Promise<{ unreliableIn: number; drops: Record<string,
 }
 
 interface Window {
-  t0: number;
-  cpu0: NodeJS.CpuUsage;
-  elu0: ReturnType<typeof performance.eventLoopUtilization>;
+  load: ProcessLoad;
   steps0: number;
   skipped0: number;
   counters0: Awaited<ReturnType<typeof counters>>;
@@ -101,19 +103,18 @@ function udpPackets(): { packetsIn: number; packetsOut: number; drops: number | 
 }
 let win: Window | null = null;
 
-const send = childIpc(async (c) => {
+serveCommands(async (c) => {
   if (c.cmd === 'start') {
     tickMs.reset();
     const counters0 = await counters();
-    win = { t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
-    send({ ev: 'started' });
+    win = { load: new ProcessLoad(), steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
+    emit('started');
   } else if (c.cmd === 'stop') {
     const w = win;
     if (!w) throw new Error('stop before start');
     win = null;
-    const wallS = (performance.now() - w.t0) / 1000;
-    const cpu = process.cpuUsage(w.cpu0);
-    const elu = performance.eventLoopUtilization(w.elu0).utilization;
+    const load = w.load.stop();
+    const wallS = load.wallMs / 1000;
     const stepsRun = steps - w.steps0;
     const skipped = skippedSteps() - w.skipped0;
     const ticks = tickMs.values();
@@ -129,9 +130,9 @@ const send = childIpc(async (c) => {
     }
     const report: ServerReport = {
       wallS,
-      cpuPerWallS: (cpu.user + cpu.system) / 1e6 / wallS,
+      cpuPerWallS: load.cpuPerSec,
       rssMB: process.memoryUsage().rss / 2 ** 20,
-      eventLoopUtilization: elu,
+      eventLoopUtilization: load.eventLoopUtilization,
       simHz: stepsRun / wallS,
       skippedSteps: skipped,
       tickMsMean: mean(ticks),
@@ -145,11 +146,11 @@ const send = childIpc(async (c) => {
       snapshotShareRatio: encoded + sharedEnc > 0 ? sharedEnc / (encoded + sharedEnc) : null,
       drops,
     };
-    send({ ev: 'stopped', report });
-  } else if (c.cmd === 'exit') {
-    void Promise.resolve(server.close()).finally(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1_000).unref();
+    emit('stopped', { report });
   }
+}, {
+  // Close cleanly (a CPU profile is written at exit), but never hang the harness on it.
+  onStop: () => Promise.race([Promise.resolve(server.close()), new Promise((r) => setTimeout(r, SERVER_CLOSE_LIMIT_MS).unref())]),
 });
 
-send({ ev: 'ready', httpPort: address.httpPort, wtPort: address.webTransportPort, baseUrl: address.httpUrl });
+emit('ready', { httpPort: address.httpPort, wtPort: address.webTransportPort, baseUrl: address.httpUrl });

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLeftovers } from '../../experiments/netns.js';
-import { REPO_ROOT } from '../../experiments/child.js';
+import { REPO_ROOT } from '../../tools/lib/child.js';
 import { canRunNetnsTests } from './can-run.js';
 import { chooseMethod } from '../../experiments/impair.js';
 

@@ -1,16 +1,14 @@
 /**
- * IPC between the orchestrator (run.ts) and its child processes (server, observer, load).
- * The orchestrator sends commands; children answer with events. Every wait on an event is
+ * What the orchestrator (run.ts) and its child processes (server, observer, load) tell each
+ * other, over the tools' JSON-line protocol (tools/lib/child.ts). Every wait on an event is
  * bounded by a timeout in the orchestrator.
  *
- *   parent -> child: start (begin the window), stop (end it and report), exit
- *   child -> parent: ready (server: ports), joined (clients: all connected), started, stopped
- *                    (with the report), fatal (a child gave up; it exits right after)
+ *   orchestrator -> child: start (begin the window), stop (end it and report); SIGTERM ends it
+ *   child -> orchestrator: ready (server: ports), joined (clients: all connected), started,
+ *                          stopped (with the report), fatal (a child gave up; it exits right after)
  */
-import type { Distribution } from './stats.js';
+import type { Distribution } from '../../tools/lib/stats.js';
 import type { BenchTransport } from './report.js';
-
-export type Command = { cmd: 'start' } | { cmd: 'stop' } | { cmd: 'exit' };
 
 /** What the server child measured over the window. */
 export interface ServerReport {
@@ -76,43 +74,21 @@ export interface LoadReport {
   errors: string[];
 }
 
-export interface ServerReady {
-  ev: 'ready';
+export type ServerReady = {
+  event: 'ready';
   httpPort: number;
   /** UDP port of the WebTransport endpoint. */
   wtPort: number | null;
   baseUrl: string;
-}
+};
 
-export type ChildEvent =
-  | ServerReady
-  | { ev: 'joined'; clients: number; joinMs: number }
-  | { ev: 'started' }
-  | { ev: 'stopped'; report: ServerReport | ObserverReport | LoadReport }
-  | { ev: 'fatal'; message: string };
+export type Joined = {
+  event: 'joined';
+  clients: number;
+  joinMs: number;
+};
 
-/**
- * Helper for child entry scripts: a typed `process.send`, and exiting when the parent goes away
- * (the IPC channel closes), so an orchestrator crash never leaves a server or 500 clients behind.
- */
-export function childIpc(onCommand: (c: Command) => void | Promise<void>): (e: ChildEvent) => void {
-  if (!process.send) throw new Error('this entry script must be started by bench/standard-scene/run.ts (IPC)');
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (m: unknown) => {
-    const c = m as Command;
-    if (c && typeof c === 'object' && typeof c.cmd === 'string') {
-      Promise.resolve(onCommand(c)).catch((err: unknown) => {
-        send({ ev: 'fatal', message: `command ${c.cmd} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}` });
-        setTimeout(() => process.exit(1), 100);
-      });
-    }
-  });
-  const send = (e: ChildEvent) => {
-    try {
-      process.send?.(e);
-    } catch {
-      // The parent is gone; 'disconnect' ends us.
-    }
-  };
-  return send;
-}
+export type Stopped = {
+  event: 'stopped';
+  report: ServerReport | ObserverReport | LoadReport;
+};
