@@ -16,13 +16,14 @@
 import dgram from 'node:dgram';
 import { createDevCertificate, type DevCertificate } from '../certs/dev-cert.js';
 import { WebTransportServer } from '../server/h3/server.js';
-import { flag, parseFlags, UsageError } from '../tools/lib/args.js';
+import { cliArgs, flag, parseFlags } from '../tools/lib/args.js';
 import { ToolChild } from '../tools/lib/child.js';
 import { sleep } from '../tools/lib/clock.js';
 import { writeJsonLine } from '../tools/lib/json-lines.js';
 import { median } from '../tools/lib/stats.js';
 
 interface Args {
+  help: boolean;
   /** Run only one side (profiling); the ratio line needs both. */
   only: 'wt' | 'udp' | null;
   /** Repetitions of the whole set; with more than one, median lines close the output. */
@@ -45,11 +46,11 @@ const FLAGS = {
   payload: flag.int(1, 1100),
 };
 
-/** The flags, or null for --help; throws UsageError on a bad command line. */
-function parseArgs(argv: readonly string[]): Args | null {
+/** The flags; throws UsageError on a bad command line. */
+function parseArgs(argv: readonly string[]): Args {
   const { values: v, help } = parseFlags(argv, FLAGS);
-  if (help) return null;
   return {
+    help,
     only: v.only ?? null,
     runs: v.runs ?? 1,
     seconds: v.seconds ?? 3,
@@ -102,19 +103,7 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
 }
 
 async function main(): Promise<void> {
-  let parsed: Args | null;
-  try {
-    parsed = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (!parsed) {
-    process.stderr.write(`${USAGE}\n`);
-    return;
-  }
-  const args = parsed;
+  const args = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
   const cert = createDevCertificate();
   const summary = new Map<number, { ratio: number[]; ratioUnpaced: number[]; wtUs: number[]; udpUs: number[] }>();
   for (let run = 0; run < args.runs; run++) {

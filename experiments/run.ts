@@ -8,7 +8,7 @@
  * folder under experiments/out/ and prints the folder's path last.
  */
 import { join } from 'node:path';
-import { flag, parseFlags, UsageError } from '../tools/lib/args.js';
+import { cliArgs, flag, parseFlags } from '../tools/lib/args.js';
 import { REPO_ROOT } from '../tools/lib/child.js';
 import { CleanupStack } from '../tools/lib/cleanup.js';
 import { runExperiment, type ExperimentOptions } from './experiment.js';
@@ -67,18 +67,7 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
 }
 
 async function main(): Promise<void> {
-  let opts: ExperimentOptions & { help: boolean };
-  try {
-    opts = parseCli(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (opts.help) {
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(0);
-  }
+  const opts = cliArgs(() => parseCli(process.argv.slice(2)), USAGE);
   const cleanup = new CleanupStack();
   cleanup.installProcessHandlers((signal) => `\n${signal}: removing namespaces and stopping children...`);
   try {

@@ -9,11 +9,9 @@
  * commands `mark` (start a load window) and `stats` (print {"event":"stats",...} for the window)
  * (tools/lib/child.ts protocol), and closes cleanly on SIGTERM.
  */
-import { randomBytes } from 'node:crypto';
-import { createGameServer } from '../server/index.js';
-import { createDevCertificate } from '../certs/dev-cert.js';
 import { flag, parseFlags } from '../tools/lib/args.js';
 import { emit, fail, serveCommands } from '../tools/lib/child-entry.js';
+import { createDevServer } from '../tools/lib/dev-server.js';
 import { ProcessLoad } from '../tools/lib/process-load.js';
 
 const { values: args } = parseFlags(process.argv.slice(2), {
@@ -30,19 +28,7 @@ const snapshotChannel = args['snapshot-channel'] ?? 'unreliable';
 const seed = args.seed ?? 1;
 
 async function main(): Promise<void> {
-  // A fresh in-memory certificate per run: pinned by hash (connect-info publishes it), so its
-  // name does not matter, and nothing is written to certs/.
-  const cert = createDevCertificate();
-  const server = createGameServer({
-    // Dev tickets only, so the secret never leaves this process; a fresh one per run.
-    ticketSecret: randomBytes(32),
-    host,
-    httpPort,
-    webTransport: { port: wtPort, certPem: cert.certPem, keyPem: cert.keyPem },
-    snapshotChannel,
-    devTickets: true,
-    seed,
-  });
+  const server = createDevServer({ host, httpPort, webTransportPort: wtPort, snapshotChannel, seed });
   const info = await server.listen();
   emit('ready', { url: info.httpUrl, webTransportUrl: info.webTransportUrl, snapshotChannel });
 

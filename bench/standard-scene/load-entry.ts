@@ -12,10 +12,10 @@
 import { BotFleet, type FleetTotals } from '../../tools/bots/fleet.js';
 import { NodeWebTransportConstructor, sharedEndpointWebTransport } from '../../tools/bots/node-webtransport.js';
 import { flag, parseFlags } from '../../tools/lib/args.js';
-import { emit, fail, serveCommands } from '../../tools/lib/child-entry.js';
+import { emit, fail } from '../../tools/lib/child-entry.js';
 import { sleep } from '../../tools/lib/clock.js';
-import { ProcessLoad } from '../../tools/lib/process-load.js';
 import type { LoadReport } from './reports.js';
+import { serveWindow } from './window.js';
 
 /** Joins in flight at once: a burst of 500 handshakes would only measure the accept queue. */
 const JOIN_CONCURRENCY = 16;
@@ -56,33 +56,23 @@ const fleet = new BotFleet({
   errorLimit: ERROR_LIMIT,
 });
 
-let win: { load: ProcessLoad; totals0: FleetTotals } | null = null;
-
-serveCommands((c) => {
-  if (c.cmd === 'start') {
-    win = { load: new ProcessLoad(), totals0: fleet.totals() };
-    emit('started');
-  } else if (c.cmd === 'stop') {
-    const w = win;
-    if (!w) throw new Error('stop before start');
-    win = null;
-    const load = w.load.stop();
+serveWindow<FleetTotals>({
+  begin: () => fleet.totals(),
+  end(totals0, load): LoadReport {
     const wallS = load.wallMs / 1000;
     const t = fleet.totals();
     const n = fleet.bots.length;
-    const report: LoadReport = {
+    return {
       wallS,
       clients: n,
       connected: fleet.connected,
-      downAppBpsMean: n ? (t.down - w.totals0.down) / n / wallS : null,
-      upAppBpsMean: n ? (t.up - w.totals0.up) / n / wallS : null,
+      downAppBpsMean: n ? (t.down - totals0.down) / n / wallS : null,
+      upAppBpsMean: n ? (t.up - totals0.up) / n / wallS : null,
       cpuPerWallS: load.cpuPerSec,
       rssMB: process.memoryUsage().rss / 2 ** 20,
       errors: fleet.errors.summary(),
     };
-    emit('stopped', { report });
-  }
-}, {
+  },
   onStop: async () => {
     fleet.close('bench finished');
     await sleep(CLOSE_FLUSH_MS);

@@ -10,10 +10,11 @@ import type { SnapshotEvent } from '../../client/net/game-client-types.js';
 import { BotFleet } from '../../tools/bots/fleet.js';
 import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
 import { flag, parseFlags } from '../../tools/lib/args.js';
-import { emit, fail, serveCommands } from '../../tools/lib/child-entry.js';
+import { emit, fail } from '../../tools/lib/child-entry.js';
 import { epochNow, sleep } from '../../tools/lib/clock.js';
-import { SampleReservoir, summarize } from '../../tools/lib/stats.js';
+import { mean, SampleReservoir, summarize } from '../../tools/lib/stats.js';
 import type { ObserverReport } from './reports.js';
+import { serveWindow } from './window.js';
 import { StalenessTracker, unwrapTime32 } from './staleness.js';
 import { CountingWebSocket, installUdpCounters, wireTotals, type WireTotals } from './wire-counters.js';
 
@@ -56,7 +57,6 @@ const stalenessSamples = new SampleReservoir(STALENESS_SAMPLE_LIMIT);
 const windowStaleness = new StalenessTracker(stalenessSamples);
 
 interface Window {
-  t0: number;
   stats0: ReturnType<typeof client.stats>;
   wire0: WireTotals;
   gaps: SampleReservoir;
@@ -88,28 +88,27 @@ client.on('reconnecting', (r) => {
   windowStaleness.clear();
 });
 
-serveCommands((c) => {
-  if (c.cmd === 'start') {
+serveWindow<Window>({
+  begin() {
     const stats0 = client.stats();
+    stalenessSamples.reset();
     win = {
-      t0: epochNow(), stats0, wire0: wireTotals(), gaps: new SampleReservoir(GAP_SAMPLE_LIMIT), sizes: [], snapshots: 0,
+      stats0, wire0: wireTotals(), gaps: new SampleReservoir(GAP_SAMPLE_LIMIT), sizes: [], snapshots: 0,
       ticks: new Set(), lastArrival: null, lastUnreliableBytes: stats0.bytesDown.unreliable,
       sampler: setInterval(() => windowStaleness.sample(epochNow()), STALENESS_SAMPLE_MS),
     };
-    stalenessSamples.reset();
-    emit('started');
-  } else if (c.cmd === 'stop') {
-    const w = win;
-    if (!w) throw new Error('stop before start');
+    return win;
+  },
+  end(w, load): ObserverReport {
     win = null;
     clearInterval(w.sampler);
-    const wallS = (epochNow() - w.t0) / 1000;
+    const wallS = load.wallMs / 1000;
     const s = client.stats();
     const wire = wireTotals();
     const bytes = (x: typeof s, dir: 'bytesDown' | 'bytesUp') => x[dir].reliable + x[dir].unreliable;
     const udp = transport === 'webtransport';
     const sizes = w.sizes.slice(1); // the first difference spans the time before the window's first snapshot
-    const report: ObserverReport = {
+    return {
       wallS,
       transport: s.transport,
       downAppBps: (bytes(s, 'bytesDown') - bytes(w.stats0, 'bytesDown')) / wallS,
@@ -119,7 +118,7 @@ serveCommands((c) => {
       snapshots: w.snapshots,
       snapshotsPerSec: w.snapshots / wallS,
       snapshotTicks: w.ticks.size,
-      snapshotBytesMean: sizes.length ? sizes.reduce((a, b) => a + b, 0) / sizes.length : null,
+      snapshotBytesMean: mean(sizes),
       snapshotBytesMax: sizes.length ? Math.max(...sizes) : null,
       snapshotsUndecodable: s.snapshotsDropped - w.stats0.snapshotsDropped,
       gapMs: summarize(w.gaps.values()),
@@ -128,9 +127,7 @@ serveCommands((c) => {
       reconnects: s.reconnects - w.stats0.reconnects,
       errors: fleet.errors.samples,
     };
-    emit('stopped', { report });
-  }
-}, {
+  },
   onStop: async () => {
     fleet.close('bench finished');
     await sleep(CLOSE_FLUSH_MS);

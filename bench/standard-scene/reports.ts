@@ -8,10 +8,14 @@
  *                          stopped (with the report), fatal (a child gave up; it exits right after)
  */
 import type { Distribution } from '../../tools/lib/stats.js';
-import type { BenchTransport } from './report.js';
+import type { BenchTransport, RunMetrics } from './report.js';
 
-/** What the server child measured over the window. */
-export interface ServerReport {
+/**
+ * What the server child measured over the window. The fields it shares with the run line are
+ * RunMetrics' own (same name, meaning and documentation).
+ */
+export interface ServerReport extends Pick<RunMetrics, 'tickMsMean' | 'tickMsP99' | 'inputsPerSec' | 'udpPacketsInPerSec'
+  | 'udpPacketsOutPerSec' | 'udpSocketDrops' | 'snapshotEncodesPerSec' | 'snapshotShareRatio'> {
   wallS: number;
   cpuPerWallS: number;
   rssMB: number;
@@ -21,19 +25,7 @@ export interface ServerReport {
   simHz: number | null;
   /** Steps dropped by the tick loop (fell too far behind) during the window. */
   skippedSteps: number | null;
-  tickMsMean: number | null;
-  tickMsP99: number | null;
   players: number;
-  /** Unreliable messages received per second from all clients: inputs, plus a ping/pong now and then. */
-  inputsPerSec: number | null;
-  /** UDP packets the WebTransport endpoint received / sent per second (null over WebSocket). */
-  udpPacketsInPerSec: number | null;
-  udpPacketsOutPerSec: number | null;
-  /** Datagrams the kernel dropped at the WebTransport socket during the window (receive buffer full; null: unknown). */
-  udpSocketDrops: number | null;
-  /** Snapshot encodings the server ran per second, and the share of snapshots that reused one. */
-  snapshotEncodesPerSec: number | null;
-  snapshotShareRatio: number | null;
   /** Messages the server dropped during the window, by reason (e.g. queue_full: a snapshot the transport refused). */
   drops: Record<string, number>;
 }

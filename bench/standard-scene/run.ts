@@ -9,7 +9,7 @@
  * Every child is stopped by PID at the end, also on failure and on SIGINT/SIGTERM.
  */
 import { resolve } from 'node:path';
-import { UsageError } from '../../tools/lib/args.js';
+import { cliArgs } from '../../tools/lib/args.js';
 import { REPO_ROOT, ToolChild } from '../../tools/lib/child.js';
 import { CleanupStack } from '../../tools/lib/cleanup.js';
 import { sleep } from '../../tools/lib/clock.js';
@@ -80,18 +80,7 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
 }
 
 async function main(): Promise<number> {
-  let a: BenchArgs;
-  try {
-    a = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    log(`${err.message}\n${USAGE}`);
-    return 2;
-  }
-  if (a.help) {
-    log(USAGE);
-    return 0;
-  }
+  const a = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
   cleanup.installProcessHandlers((signal) => `[bench] ${signal}: stopping children`);
   const started = Date.now();
   log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}`);

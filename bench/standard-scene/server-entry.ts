@@ -1,21 +1,20 @@
 /**
- * Server process of one benchmark run: `createGameServer` (server/index.ts) with the standard
- * scene as every room's definition, on 127.0.0.1 with OS-chosen ports, dev tickets on (the
- * clients mint their own). Reports its ports (tools/lib/child.ts protocol), then over the window: CPU (user + system)
- * per wall second, RSS, event-loop utilisation, simulation steps per second actually run by the
- * room's tick loop and the duration of each step (both from a timing wrapper around the scene's
- * own `onTick`, which changes nothing it does).
+ * Server process of one benchmark run: `createGameServer` (server/index.ts, through
+ * tools/lib/dev-server.ts) with the standard scene as every room's definition, on 127.0.0.1 with
+ * OS-chosen ports, dev tickets on (the clients mint their own). Reports its ports (the tools'
+ * JSON-line protocol), then over the window (window.ts): CPU (user + system) per wall second,
+ * RSS, event-loop utilisation, simulation steps per second actually run by the room's tick loop
+ * and the duration of each step (both from a timing wrapper around the scene's own `onTick`,
+ * which changes nothing it does).
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createDevCertificate } from '../../certs/dev-cert.js';
-import { createGameServer } from '../../server/index.js';
 import { standardScene } from '../../server/rooms/standard-scene.js';
 import type { RoomContext, RoomDefinition } from '../../server/rooms/types.js';
-import { emit, serveCommands } from '../../tools/lib/child-entry.js';
-import { ProcessLoad } from '../../tools/lib/process-load.js';
+import { emit } from '../../tools/lib/child-entry.js';
+import { createDevServer } from '../../tools/lib/dev-server.js';
 import { SampleReservoir, mean, percentile } from '../../tools/lib/stats.js';
 import type { ServerReport } from './reports.js';
+import { serveWindow } from './window.js';
 
 /** Longest wait for the server to close when the harness stops this process. */
 const SERVER_CLOSE_LIMIT_MS = 1_000;
@@ -38,14 +37,10 @@ const timedScene: RoomDefinition = {
   },
 };
 
-// A fresh in-memory ECDSA P-256 certificate; clients pin it by the hash /api/connect-info publishes.
-const cert = createDevCertificate();
-const server = createGameServer({
-  ticketSecret: randomBytes(32),
+const server = createDevServer({
   host: '127.0.0.1',
   httpPort: 0,
-  webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem },
-  devTickets: true,
+  webTransportPort: 0,
   // Joining hundreds of QUIC clients saturates a 2-core box that also runs the load process; a
   // hello arriving after the default 5 s is then the load's delay, and refusing it only makes the
   // client retry. The window measures the steady state once everyone is in.
@@ -74,8 +69,7 @@ async function counters(): Promise<{ unreliableIn: number; drops: Record<string,
   return { unreliableIn, drops };
 }
 
-interface Window {
-  load: ProcessLoad;
+interface Baseline {
   steps0: number;
   skipped0: number;
   counters0: Awaited<ReturnType<typeof counters>>;
@@ -101,19 +95,13 @@ function udpPackets(): { packetsIn: number; packetsOut: number; drops: number | 
   const ep = server.webTransport?.stats().endpoint;
   return ep ? { packetsIn: ep.packetsIn, packetsOut: ep.packetsOut, drops: server.webTransport!.udpSocketDrops() } : null;
 }
-let win: Window | null = null;
-
-serveCommands(async (c) => {
-  if (c.cmd === 'start') {
+serveWindow<Baseline>({
+  async begin() {
     tickMs.reset();
     const counters0 = await counters();
-    win = { load: new ProcessLoad(), steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
-    emit('started');
-  } else if (c.cmd === 'stop') {
-    const w = win;
-    if (!w) throw new Error('stop before start');
-    win = null;
-    const load = w.load.stop();
+    return { steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
+  },
+  async end(w, load): Promise<ServerReport> {
     const wallS = load.wallMs / 1000;
     const stepsRun = steps - w.steps0;
     const skipped = skippedSteps() - w.skipped0;
@@ -128,7 +116,7 @@ serveCommands(async (c) => {
       const d = n - (w.counters0.drops[reason] ?? 0);
       if (d > 0) drops[reason] = d;
     }
-    const report: ServerReport = {
+    return {
       wallS,
       cpuPerWallS: load.cpuPerSec,
       rssMB: process.memoryUsage().rss / 2 ** 20,
@@ -146,9 +134,7 @@ serveCommands(async (c) => {
       snapshotShareRatio: encoded + sharedEnc > 0 ? sharedEnc / (encoded + sharedEnc) : null,
       drops,
     };
-    emit('stopped', { report });
-  }
-}, {
+  },
   // Close cleanly (a CPU profile is written at exit), but never hang the harness on it.
   onStop: () => Promise.race([Promise.resolve(server.close()), new Promise((r) => setTimeout(r, SERVER_CLOSE_LIMIT_MS).unref())]),
 });

@@ -7,24 +7,13 @@
  */
 import WebSocket from 'ws';
 import type { WebSocketConstructor } from '../../client/net/transport-types.js';
-import { UsageError } from '../lib/args.js';
+import { cliArgs } from '../lib/args.js';
 import { writeJsonLine } from '../lib/json-lines.js';
-import { BOT_USAGE, parseBotArgs, type BotCliArgs } from './args.js';
+import { BOT_USAGE, parseBotArgs } from './args.js';
 import { runBotFleet } from './bot-run.js';
 
 async function main(): Promise<number> {
-  let args: BotCliArgs;
-  try {
-    args = parseBotArgs(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`${e.message}\n${BOT_USAGE}\n`);
-    return 2;
-  }
-  if (args.help) {
-    process.stderr.write(`${BOT_USAGE}\n`);
-    return 0;
-  }
+  const args = cliArgs(() => parseBotArgs(process.argv.slice(2)), BOT_USAGE);
   // Load the QUIC stack only when a run can use WebTransport.
   const WebTransport = args.transport === 'ws' ? undefined : (await import('./node-webtransport.js')).NodeWebTransportConstructor;
   const report = await runBotFleet({

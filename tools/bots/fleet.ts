@@ -16,7 +16,7 @@ import { GameClient } from '../../client/net/game-client.js';
 import type { FetchLike, WebSocketConstructor, WebTransportConstructor } from '../../client/net/transport-types.js';
 import { epochNow, withTimeout } from '../lib/clock.js';
 import { ErrorLog } from '../lib/error-log.js';
-import { mintDevTicket } from './dev-ticket.js';
+import { mintDevTicket } from '../../client/net/dev-ticket.js';
 import { LightClient, STANDARD_INPUT_HZ } from './light-client.js';
 
 export type FleetTransport = 'websocket' | 'webtransport' | 'auto';

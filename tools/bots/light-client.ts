@@ -18,7 +18,7 @@ import { defaultTimers, type FetchLike, type WebSocketConstructor, type WebTrans
 import { ErrorCode } from '../../shared/errors.js';
 import { MAX_INPUTS_PER_MESSAGE } from '../../shared/limits.js';
 import { SNAPSHOT_MESSAGE_ID } from '../../shared/messages.js';
-import { mintDevTicket } from './dev-ticket.js';
+import { mintDevTicket } from '../../client/net/dev-ticket.js';
 
 /** Inputs per second per client in the standard scene (DESIGN.md), GameClient's default too. */
 export const STANDARD_INPUT_HZ = 20;

@@ -145,3 +145,24 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], spec: S
   }
   return { values: values as FlagValues<S>, given, help };
 }
+
+/**
+ * A CLI's command line, or the end of the process: on a UsageError prints the message and
+ * `usage` to stderr and exits 2; on `--help` prints `usage` to stderr and exits 0. Every CLI of
+ * the tools answers a bad command line the same way.
+ */
+export function cliArgs<T extends { help: boolean }>(parse: () => T, usage: string): T {
+  let parsed: T;
+  try {
+    parsed = parse();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n${usage}\n`);
+    process.exit(2);
+  }
+  if (parsed.help) {
+    process.stderr.write(`${usage}\n`);
+    process.exit(0);
+  }
+  return parsed;
+}

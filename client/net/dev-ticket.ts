@@ -1,9 +1,10 @@
 /**
- * Join tickets for bots: `POST /api/dev/ticket` on a server started with `devTickets` (the demo,
- * the benchmark and experiment servers). A real game backend mints tickets with the shared
- * secret instead (docs/architecture.md, "HTTP").
+ * Dev join tickets: `POST /api/dev/ticket` on a server started with `devTickets` (the demo, and
+ * the servers the bots, benchmarks and experiments start). The demo page and the tools' bots
+ * both mint their tickets here. A real game backend mints tickets with the shared secret instead
+ * (docs/architecture.md, "HTTP").
  */
-import type { FetchLike } from '../../client/net/transport-types.js';
+import type { FetchLike } from './transport-types.js';
 
 /** Mints a dev ticket for player `name` (in `room`, else the endpoint's default room). */
 export async function mintDevTicket(fetchImpl: FetchLike, baseUrl: string, name: string, room?: string): Promise<string> {
