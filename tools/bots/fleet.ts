@@ -100,8 +100,9 @@ export class FleetBot {
   entityId: number | null = null;
   /** Transport the welcome came over ('none' before). */
   transport = 'none';
-  /** Steering and chat timers, cleared on close. */
-  readonly timers: Array<ReturnType<typeof setTimeout>> = [];
+  /** The pending steering and chat timers (one each: a turn or a line schedules the next). */
+  steerTimer: ReturnType<typeof setTimeout> | null = null;
+  chatTimer: ReturnType<typeof setTimeout> | null = null;
   /** Chat lines this bot has sent. */
   chatLines = 0;
   /** Closed by the fleet: its client's close is not an error. */
@@ -127,8 +128,10 @@ export class FleetBot {
 
   close(reason: string): void {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.length = 0;
+    if (this.steerTimer) clearTimeout(this.steerTimer);
+    if (this.chatTimer) clearTimeout(this.chatTimer);
+    this.steerTimer = null;
+    this.chatTimer = null;
     if (this.client) this.client.close(reason);
     else this.light?.close();
   }
@@ -237,9 +240,9 @@ export class BotFleet {
             client.sendChat(text);
           }
         }
-        bot.timers.push(setTimeout(talk, this.between(c.everyMs)));
+        bot.chatTimer = setTimeout(talk, this.between(c.everyMs));
       };
-      bot.timers.push(setTimeout(talk, c.firstMs()));
+      bot.chatTimer = setTimeout(talk, c.firstMs());
     }
   }
 
@@ -323,7 +326,7 @@ export class BotFleet {
       if (this.closing || bot.closed) return;
       const a = this.random() * 2 * Math.PI;
       client.setInput(Math.cos(a), Math.sin(a));
-      bot.timers.push(setTimeout(turn, this.between(steering.turnEveryMs)));
+      bot.steerTimer = setTimeout(turn, this.between(steering.turnEveryMs));
     };
     turn();
   }
