@@ -81,7 +81,8 @@ export class WebTransportServer {
   onSession: ((session: WebTransportSession) => void) | null = null;
 
   private endpoint: QuicEndpoint | null = null;
-  private readonly connections = new Set<H3Connection>();
+  /** Open connections: the QUIC connection (for its datagram counters) and its HTTP/3 layer. */
+  private readonly connections = new Map<QuicConnection, H3Connection>();
   private readonly sessions = new Set<WebTransportSession>();
   private readonly counters = newH3Counters();
   private readonly closedTotals = { sent: 0, received: 0, droppedQueueFull: 0, droppedTooLarge: 0 };
@@ -143,7 +144,7 @@ export class WebTransportServer {
   drain(): void {
     if (this.draining) return;
     this.draining = true;
-    for (const c of this.connections) c.drain();
+    for (const c of this.connections.values()) c.drain();
   }
 
   /**
@@ -193,7 +194,7 @@ export class WebTransportServer {
 
   stats(): WebTransportServerStats {
     const d = { ...this.closedTotals };
-    for (const c of this.connections) addDatagramCounters(d, c.quic);
+    for (const quic of this.connections.keys()) addDatagramCounters(d, quic);
     return {
       sessionsActive: this.sessions.size,
       connectionsActive: this.connections.size,
@@ -215,11 +216,11 @@ export class WebTransportServer {
         onSessionClosed: (s) => this.sessions.delete(s),
       },
       onClosed: () => {
-        this.connections.delete(conn);
+        this.connections.delete(quic);
         addDatagramCounters(this.closedTotals, quic);
       },
     });
-    this.connections.add(conn);
+    this.connections.set(quic, conn);
   }
 
   private decide(req: ConnectRequest): number {

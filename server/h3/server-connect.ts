@@ -1,0 +1,188 @@
+/**
+ * Server role: request streams and extended CONNECT (RFC 9114 §4, RFC 9220,
+ * draft-ietf-webtrans-http3 §3). A client bidirectional stream starts with HEADERS (a request) or
+ * with the WebTransport signal (a WebTransport stream, handed to the registry). A request is
+ * validated, parked until the client's SETTINGS when they have not arrived yet (§3.1: we must
+ * know the client speaks WebTransport), then answered: 2xx opens a session on the stream, any
+ * other status refuses it, and a malformed request is a stream error.
+ */
+import { FrameDecoder, FRAME_HEADERS, encodeHeadersFrame, type FrameEvent } from './wire/frames.js';
+import { decodeFieldSection, encodeFieldSection } from './wire/qpack/field-section.js';
+import { buildConnectResponseHeaders, validateConnectRequest } from './wire/connect-request.js';
+import { H3_FRAME_UNEXPECTED, H3_MESSAGE_ERROR, H3_NO_ERROR, H3_REQUEST_REJECTED } from './wire/errors.js';
+import { bump } from './h3-counters.js';
+import { invokeCallback } from './app-callback.js';
+import { MAX_REQUESTS_BEFORE_SETTINGS, MAX_SESSIONS_PER_CONNECTION } from './h3-limits.js';
+import { WebTransportSession } from './session.js';
+import { DONE, FramedReader, pumpFrames, type H3Context } from './h3-context.js';
+import { ConnectStreamReader } from './connect-stream.js';
+
+/** A validated extended CONNECT request (RFC 9220 §3, draft-ietf-webtrans-http3 §3.2). */
+export interface ConnectRequest {
+  streamId: number;
+  authority: string;
+  path: string;
+  /** `origin` header, '' when absent. */
+  origin: string;
+  /** Every field line as received (lowercase names). */
+  headers: ReadonlyArray<readonly [string, string]>;
+}
+
+export class ServerRequests {
+  /** Highest client bidirectional stream id seen (for GOAWAY, RFC 9114 §5.2). */
+  private maxClientBidiSeen = -4;
+  /** Requests parked until the client's SETTINGS. */
+  private parkedCount = 0;
+
+  constructor(private readonly c: H3Context) {}
+
+  /** The id our GOAWAY names: the first client bidi stream we have not seen (RFC 9114 §7.2.6). */
+  get goawayId(): number {
+    return this.maxClientBidiSeen + 4;
+  }
+
+  /** The reader of a new client bidirectional stream. */
+  newRequestStream(id: number): RequestReader {
+    if (id > this.maxClientBidiSeen) this.maxClientBidiSeen = id;
+    return new RequestReader(this.c, new FrameDecoder({ acceptWebTransportStream: true }));
+  }
+
+  /** The client's SETTINGS arrived: answer the parked requests, then read on behind them. */
+  settingsArrived(): void {
+    for (const [id, r] of [...this.c.readers]) {
+      if (!(r instanceof RequestReader) || r.request === null) continue;
+      this.parkedCount--;
+      const request = r.request;
+      r.request = null;
+      this.answer(id, r.dec, request);
+      pumpFrames(this.c, id, false);
+    }
+  }
+
+  /** @internal RequestReader: a parked request's stream was reset. */
+  unpark(): void {
+    this.parkedCount--;
+  }
+
+  /** @internal RequestReader: a request's HEADERS arrived. */
+  headers(id: number, r: RequestReader, payload: Uint8Array): boolean {
+    const c = this.c;
+    const fs = decodeFieldSection(payload);
+    if (fs.status === 'error') {
+      if (fs.code === H3_MESSAGE_ERROR) {
+        c.rejectStream(id, H3_MESSAGE_ERROR);
+        return false;
+      }
+      // QPACK decompression failure is a connection error (RFC 9204 §2.2).
+      c.connectionError(fs.code, fs.detail);
+      return false;
+    }
+    const v = validateConnectRequest(fs.headers);
+    if (v.status === 'error') {
+      // RFC 9114 §4.1.2: a malformed request is a stream error of type H3_MESSAGE_ERROR.
+      c.rejectStream(id, v.code);
+      return false;
+    }
+    if (v.status === 'not-webtransport') {
+      // A well-formed HTTP request that is not a WebTransport CONNECT: we serve nothing else.
+      this.respond(id, 400, true);
+      c.sessions.scheduleIdleClose();
+      return false;
+    }
+    const request: ConnectRequest = {
+      streamId: id,
+      authority: v.request.authority,
+      path: v.request.path,
+      origin: v.request.origin ?? '',
+      headers: fs.headers,
+    };
+    if (c.control.draining && id >= this.goawayId) {
+      c.rejectStream(id, H3_REQUEST_REJECTED);
+      return false;
+    }
+    if (!c.control.peerSupport) {
+      if (this.parkedCount >= MAX_REQUESTS_BEFORE_SETTINGS) {
+        c.rejectStream(id, H3_REQUEST_REJECTED);
+        return false;
+      }
+      this.parkedCount++;
+      r.request = request;
+      return false;
+    }
+    return this.answer(id, r.dec, request);
+  }
+
+  private answer(id: number, dec: FrameDecoder, request: ConnectRequest): boolean {
+    const c = this.c;
+    const support = c.control.peerSupport!;
+    let status: number;
+    if (!(support.draft02 || support.draft07) || !support.datagrams) status = 400;
+    else if (c.sessions.size >= MAX_SESSIONS_PER_CONNECTION) status = 429;
+    else status = c.options.policy?.decide(request) ?? 404;
+    if (status < 200 || status > 299) {
+      this.respond(id, status, true);
+      c.sessions.scheduleIdleClose();
+      return false;
+    }
+    this.respond(id, 200, false);
+    const session = new WebTransportSession(id, request.path, request.origin, c.remoteAddress, c);
+    c.sessions.add(session);
+    c.sessions.cancelIdleClose();
+    c.readers.set(id, new ConnectStreamReader(c, dec, session));
+    // The policy hands the session to the application (`WebTransportServer.onSession`).
+    const policy = c.options.policy;
+    if (policy) invokeCallback(policy, policy.onSession, session.callbackFailed, session);
+    // Streams that overtook the CONNECT join it (or, when onSession failed, are refused).
+    c.registry.adoptBuffered(session);
+    return !session.closed;
+  }
+
+  private respond(id: number, status: number, fin: boolean): void {
+    const c = this.c;
+    bump(c.counters.responses, String(status));
+    // Older Chromium versions required `sec-webtransport-http3-draft: draft02` on the 200.
+    const fields = buildConnectResponseHeaders(status, { draft02: true });
+    c.transport.write(id, encodeHeadersFrame(encodeFieldSection(fields)), fin);
+    if (fin) {
+      // We answered without reading the rest; tell the peer to stop sending (RFC 9114 §4.1.1).
+      c.transport.stopSending(id, H3_NO_ERROR);
+      c.readers.set(id, DONE);
+    }
+  }
+}
+
+/**
+ * A client bidirectional stream before its request was answered: the first frame decides
+ * between a request (HEADERS) and a WebTransport stream; a request may then wait (parked) for
+ * the client's SETTINGS, its bytes held in the decoder.
+ */
+export class RequestReader extends FramedReader {
+  /** Set while the request waits for the client's SETTINGS. */
+  request: ConnectRequest | null = null;
+
+  override get parked(): boolean {
+    return this.request !== null;
+  }
+
+  get waiting(): boolean {
+    return this.request !== null;
+  }
+
+  reset(): void {
+    if (this.request !== null) this.c.server.unpark();
+  }
+
+  protected frame(id: number, ev: Extract<FrameEvent, { status: 'frame' | 'data' }>): boolean {
+    if (ev.status === 'data' || ev.type !== FRAME_HEADERS) {
+      // RFC 9114 §4.1: a request starts with HEADERS; other frame types are unexpected.
+      this.c.connectionError(H3_FRAME_UNEXPECTED, 'request stream does not start with HEADERS');
+      return false;
+    }
+    return this.c.server.headers(id, this, ev.payload);
+  }
+
+  end(id: number): void {
+    // A request stream that ends before (or right after) HEADERS: nothing to answer.
+    this.c.readers.set(id, DONE);
+  }
+}
