@@ -9,7 +9,7 @@ import type { FrameDecoder, FrameEvent } from './wire/frames.js';
 import { FRAME_HEADERS, FRAME_PUSH_PROMISE } from './wire/frames.js';
 import { CapsuleParser, encodeCloseSessionData, encodeDrainSessionData } from './wire/capsules.js';
 import { H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_MESSAGE_ERROR, errorCodeName } from './wire/errors.js';
-import type { WebTransportSession } from './session.js';
+import type { SessionCloseInfo, WebTransportSession } from './session.js';
 import { DONE, FramedReader, type H3Context } from './h3-context.js';
 
 export class ConnectStreamReader extends FramedReader {
@@ -56,17 +56,18 @@ export class ConnectStreamReader extends FramedReader {
   }
 
   /**
-   * draft-ietf-webtrans-http3 §6: a reset CONNECT stream ends the session abruptly. The reason
-   * names the HTTP/3 code (H3_INTERNAL_ERROR: the peer's application code failed).
+   * draft-ietf-webtrans-http3 §6: a reset CONNECT stream ends the session abruptly, with the
+   * HTTP/3 code the peer gave (H3_INTERNAL_ERROR: the peer's application code failed).
    */
   reset(_id: number, code: number): void {
-    this.c.sessions.end(this.session, { code: 0, reason: `CONNECT stream reset (${errorCodeName(code)})`, byPeer: true }, false);
+    this.c.sessions.end(this.session, { code: 0, reason: `CONNECT stream reset (${errorCodeName(code)})`, byPeer: true, http3Code: code }, false);
   }
 
-  /** The peer stopped reading the CONNECT stream: the session is over. */
-  stopped(id: number): void {
+  /** The peer stopped reading the CONNECT stream: the session is over (abruptly). */
+  stopped(id: number, code: number | null): void {
     this.c.readers.set(id, DONE);
-    this.c.sessions.end(this.session, { code: 0, reason: '', byPeer: true }, false);
+    const info: SessionCloseInfo = code === null ? { code: 0, reason: '', byPeer: true } : { code: 0, reason: '', byPeer: true, http3Code: code };
+    this.c.sessions.end(this.session, info, false);
   }
 
   private pumpCapsules(id: number): boolean {

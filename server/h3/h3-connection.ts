@@ -19,7 +19,7 @@
  */
 import { H3_CLOSED_CRITICAL_STREAM, H3_INTERNAL_ERROR, H3_NO_ERROR, errorCodeName } from './wire/errors.js';
 import type { WebTransportSupport } from './wire/settings.js';
-import type { SessionHost, WebTransportSession, WebTransportStream } from './session.js';
+import type { WebTransportSessionHost, WebTransportSession, WebTransportStream } from './session.js';
 import { bump, type H3Counters } from './h3-counters.js';
 import { nodeH3Scheduler, type H3Scheduler, type H3Transport, type QuicCloseInfo, type QuicConnectionHandler } from './h3-transport.js';
 import { DONE, type H3Context, type StreamReader } from './h3-context.js';
@@ -81,7 +81,7 @@ function isClientInitiated(id: number): boolean {
 }
 
 /** HTTP/3 connection (either role) over an `H3Transport` (a `QuicConnection`). */
-export class H3Connection implements QuicConnectionHandler, SessionHost, H3Context {
+export class H3Connection implements QuicConnectionHandler, WebTransportSessionHost, H3Context {
   readonly role: 'server' | 'client';
   readonly counters: H3Counters;
   readonly scheduler: H3Scheduler;
@@ -217,7 +217,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost, H3Conte
       return;
     }
     if (this.registry.stopped(id, code)) return;
-    this.readers.get(id)?.stopped?.(id);
+    this.readers.get(id)?.stopped?.(id, code);
   }
 
   onStreamWritable(id: number): void {
@@ -248,7 +248,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost, H3Conte
   }
 
   // -------------------------------------------------------------------------------------------
-  // SessionHost: what sessions and streams ask of their connection
+  // WebTransportSessionHost: what sessions and streams ask of their connection
 
   sendDatagram(session: WebTransportSession, payload: Uint8Array): boolean {
     return this.datagrams.send(session, payload);

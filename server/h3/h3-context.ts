@@ -15,7 +15,7 @@ import type { ClientConnects } from './client-connect.js';
 import type { SessionTable } from './session-table.js';
 import type { WtStreamRegistry } from './wt-stream-registry.js';
 import type { H3ConnectionOptions } from './h3-connection.js';
-import type { SessionHost } from './session.js';
+import type { WebTransportSessionHost } from './session.js';
 
 /** The reader of one incoming stream (or of our bidirectional stream's receive side). */
 export interface StreamReader {
@@ -23,8 +23,8 @@ export interface StreamReader {
   data(id: number, bytes: Uint8Array, fin: boolean): void;
   /** The peer reset its send side (RESET_STREAM); the reader is already removed from the table. */
   reset(id: number, code: number): void;
-  /** The peer sent STOP_SENDING for our send side of this stream. */
-  stopped?(id: number): void;
+  /** The peer sent STOP_SENDING for our send side of this stream (`code` null when unknown). */
+  stopped?(id: number, code: number | null): void;
   /** The connection ended: release timers, fail what waits. */
   connectionClosed?(info: QuicCloseInfo): void;
   /** A CONNECT in flight or waiting: keeps a connection without sessions from the idle close. */
@@ -38,7 +38,7 @@ export const DONE: StreamReader = {
 };
 
 /** The connection as its pieces see it (it is also the host of its sessions). */
-export interface H3Context extends SessionHost {
+export interface H3Context extends WebTransportSessionHost {
   readonly role: 'server' | 'client';
   readonly options: H3ConnectionOptions;
   readonly transport: H3Transport;

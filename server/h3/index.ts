@@ -8,7 +8,7 @@
  * server.onSession = (session) => {
  *   session.onDatagram = (bytes) => session.sendDatagram(bytes);
  *   session.onBidiStream = (stream) => { stream.onData = (b) => stream.write(b); stream.onEnd = () => stream.end(); };
- *   session.onClose = ({ code, reason, byPeer }) => {};
+ *   session.onClose = ({ code, reason, byPeer, http3Code }) => {};
  * };
  * const { host, port } = await server.listen();
  * server.drain();          // 503 for new CONNECTs, GOAWAY + DRAIN capsule to everyone
@@ -29,7 +29,9 @@
  * (false = dropped: queue full, too large or closed; never blocks), `purgeDatagrams(pred)`,
  * `onDatagram`, `openBidiStream()`, `openUniStream()`, `onBidiStream`, `onUniStream`,
  * `close(code, reason)` (32-bit code, CLOSE_WEBTRANSPORT_SESSION capsule), `drain()` (DRAIN
- * capsule), `onClose({ code, reason, byPeer })`, `onDrain`, `isClosed`, `datagramsDropped`.
+ * capsule), `onClose({ code, reason, byPeer, http3Code? })` (`code`/`reason`: the WebTransport
+ * close of a CLOSE capsule or FIN; `http3Code`: only for an abrupt end, the HTTP/3 code of the
+ * CONNECT stream reset or of the connection close), `onDrain`, `isClosed`, `datagramsDropped`.
  *
  * ## Stream (`WebTransportStream`)
  * `id`, `bidi`, `local`, `write(bytes): boolean` (false = over the per-stream queue limit
@@ -64,10 +66,10 @@
  * - contained to that one session: it is aborted by resetting its CONNECT stream (RESET_STREAM +
  *   STOP_SENDING) with **H3_INTERNAL_ERROR (0x102)** (draft-ietf-webtrans-http3 §6: an abrupt
  *   end; no 32-bit application code is spent, that space belongs to the game). Locally `onClose`
- *   gets `{ code: 0x102, reason: 'application callback threw', byPeer: false, error }` (`error`:
- *   the thrown value, for logs). The peer's session ends with code 0 and reason
- *   `CONNECT stream reset (H3_INTERNAL_ERROR)`; a Node client whose own callback threw rejects
- *   `closed` with a `WebTransportError` naming H3_INTERNAL_ERROR;
+ *   gets `{ code: 0, http3Code: 0x102, reason: 'application callback threw', byPeer: false,
+ *   error }` (`error`: the thrown value, for logs). The peer's session ends with code 0,
+ *   `http3Code` 0x102 and reason `CONNECT stream reset (H3_INTERNAL_ERROR)`; a Node client whose
+ *   own callback threw rejects `closed` with a `WebTransportError` naming H3_INTERNAL_ERROR;
  * - only counted when the session had already ended (a throwing `onClose` or
  *   `onSessionClosed`, a late rejection). `session.close()` never rethrows `onClose`'s throw.
  * The connection, the other sessions on it and the endpoint carry on. `purgeDatagrams(pred)`

@@ -69,14 +69,16 @@ export class SessionTable {
 
   /**
    * Ends a session abruptly (draft-ietf-webtrans-http3 §6): its CONNECT stream is reset and
-   * stopped with the HTTP/3 `code`, which the local `onClose` also reports.
+   * stopped with the HTTP/3 `code`, which the local `onClose` reports as `http3Code`.
    */
   abort(session: WebTransportSession, code: number, reason: string, error?: unknown): void {
     const t = this.c.transport;
     t.resetStream(session.id, code);
     t.stopSending(session.id, code);
     this.c.readers.set(session.id, DONE);
-    const info: SessionCloseInfo = error === undefined ? { code, reason, byPeer: false } : { code, reason, byPeer: false, error };
+    const info: SessionCloseInfo = error === undefined
+      ? { code: 0, reason, byPeer: false, http3Code: code }
+      : { code: 0, reason, byPeer: false, http3Code: code, error };
     this.end(session, info, false);
   }
 
@@ -110,9 +112,10 @@ export class SessionTable {
   /** The connection ended under its sessions. */
   connectionClosed(info: QuicCloseInfo): void {
     this.cancelIdleClose();
-    for (const s of [...this.open.values()]) {
-      this.end(s, { code: 0, reason: info.reason || 'connection closed', byPeer: true }, false);
-    }
+    const reason = info.reason || 'connection closed';
+    // An HTTP/3 code closed the connection (isApp); a transport code or a timeout is not one.
+    const ended: SessionCloseInfo = info.isApp ? { code: 0, reason, byPeer: true, http3Code: info.code } : { code: 0, reason, byPeer: true };
+    for (const s of [...this.open.values()]) this.end(s, { ...ended }, false);
   }
 
   /**

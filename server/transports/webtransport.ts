@@ -55,7 +55,9 @@ export class WebTransportConnection implements Connection {
     };
     session.onBidiStream = (stream) => this.onStream(stream);
     session.onUniStream = (stream) => stream.stopSending(WT_EXTRA_STREAM_REFUSED);
-    session.onClose = (info) => this.finish({ code: info.code, reason: info.reason, byPeer: info.byPeer });
+    // A clean end carries the game's close code; an abrupt one (CONNECT stream reset, connection
+    // lost) the HTTP/3 code, which CloseInfo allows for transport failures.
+    session.onClose = (info) => this.finish({ code: info.http3Code ?? info.code, reason: info.reason, byPeer: info.byPeer });
     this.openTimer = setTimeout(() => {
       if (!this.stream) this.close(ErrorCode.HELLO_TIMEOUT, 'no reliable stream opened');
     }, streamOpenTimeoutMs);

@@ -16,6 +16,7 @@ import { H3Connection } from '../h3-connection.js';
 import { newH3Counters, type H3Counters } from '../h3-counters.js';
 import type { QuicCloseInfo } from '../quic/quic-connection.js';
 import { CONNECT_TIMEOUT_MS } from '../h3-limits.js';
+import { errorCodeName } from '../wire/errors.js';
 import type { WebTransportSession, WebTransportStream } from '../session.js';
 import { WebTransportError, toReadable, toWritable } from './streams.js';
 import { createLinkSimPath, type LinkSimOption } from '../link-sim-path.js';
@@ -320,10 +321,11 @@ export class NodeWebTransport {
     session.onClose = (info) => {
       // W3C: `closed` resolves for a session closed by either side (capsule or FIN) and rejects
       // when the connection under it was lost (idle timeout, CONNECTION_CLOSE, ...).
-      if (info.error !== undefined) {
-        // W3C: an aborted session rejects `closed`. The CONNECT stream was reset with
-        // H3_INTERNAL_ERROR because a callback on the underlying session threw.
-        this.fail(new WebTransportError(`session aborted with H3_INTERNAL_ERROR: ${info.reason}`, 'session'));
+      if (!info.byPeer && info.http3Code !== undefined) {
+        // W3C: an aborted session rejects `closed`. We reset the CONNECT stream with an HTTP/3
+        // code: H3_INTERNAL_ERROR when a callback on the underlying session threw,
+        // H3_MESSAGE_ERROR when the server sent a malformed capsule.
+        this.fail(new WebTransportError(`session aborted with ${errorCodeName(info.http3Code)}: ${info.reason}`, 'session'));
       } else if (this.h3?.isClosed) {
         const ci = this.h3.closeInfo;
         const detail = ci ? (ci.timedOut ? 'idle timeout' : ci.reason || `code 0x${ci.code.toString(16)}`) : info.reason;

@@ -94,7 +94,7 @@ function watch(s: WebTransportSession, events: unknown[]): void {
     st.onSessionClosed = () => events.push({ ev: 'streamSessionClosed', stream: st.id });
   };
   s.onDrain = () => events.push({ ev: 'drain', session: s.id });
-  s.onClose = (info) => events.push({ ev: 'sessionClose', session: s.id, code: info.code, reason: info.reason, byPeer: info.byPeer, error: info.error === undefined ? undefined : String(info.error) });
+  s.onClose = (info) => events.push({ ev: 'sessionClose', session: s.id, code: info.code, reason: info.reason, byPeer: info.byPeer, http3Code: info.http3Code, error: info.error === undefined ? undefined : String(info.error) });
 }
 
 /** Server with the peer's SETTINGS in and one open session on stream 0. */
