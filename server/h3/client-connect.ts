@@ -7,7 +7,9 @@
 import { FrameDecoder, FRAME_HEADERS, encodeHeadersFrame, type FrameEvent } from './wire/frames.js';
 import { decodeFieldSection, encodeFieldSection } from './wire/qpack/field-section.js';
 import { buildConnectRequestHeaders, validateConnectResponse } from './wire/connect-request.js';
-import { H3_FRAME_UNEXPECTED, H3_STREAM_CREATION_ERROR, errorCodeName } from './wire/errors.js';
+import { H3_EXCESSIVE_LOAD, H3_FRAME_UNEXPECTED, H3_STREAM_CREATION_ERROR, errorCodeName } from './wire/errors.js';
+import { PARTIAL_FRAME_TIMEOUT_MS } from './h3-limits.js';
+import { LIMIT_LABEL, type PeerBufferLimit } from './peer-buffers.js';
 import { WebTransportSession } from './session.js';
 import { DONE, FramedReader, type H3Context } from './h3-context.js';
 import { ConnectStreamReader } from './connect-stream.js';
@@ -74,6 +76,20 @@ class ConnectPendingReader extends FramedReader {
     this.pending.reject({ message: `connection closed (${info.reason || info.code})` });
   }
 
+  /** A partial response HEADERS frame. */
+  get heldBytes(): number {
+    return this.dec.bufferedBytes;
+  }
+
+  get holdLimitMs(): number {
+    return PARTIAL_FRAME_TIMEOUT_MS;
+  }
+
+  overLimit(id: number, limit: PeerBufferLimit): void {
+    this.c.rejectStream(id, H3_EXCESSIVE_LOAD, `response_headers_${LIMIT_LABEL[limit]}`);
+    this.pending.reject({ message: `response over a limit (${LIMIT_LABEL[limit]})` });
+  }
+
   protected frame(id: number, ev: Extract<FrameEvent, { status: 'frame' | 'data' }>): boolean {
     if (ev.status === 'data' || ev.type !== FRAME_HEADERS) {
       this.c.connectionError(H3_FRAME_UNEXPECTED, 'response does not start with HEADERS');
@@ -134,5 +150,18 @@ class ServerBidiReader extends FramedReader {
 
   end(id: number): void {
     this.c.readers.set(id, DONE);
+  }
+
+  /** A partial first frame. */
+  get heldBytes(): number {
+    return this.dec.bufferedBytes;
+  }
+
+  get holdLimitMs(): number {
+    return PARTIAL_FRAME_TIMEOUT_MS;
+  }
+
+  overLimit(id: number, limit: PeerBufferLimit): void {
+    this.c.rejectStream(id, H3_EXCESSIVE_LOAD, `server_stream_${LIMIT_LABEL[limit]}`);
   }
 }

@@ -8,7 +8,10 @@
 import type { FrameDecoder, FrameEvent } from './wire/frames.js';
 import { FRAME_HEADERS, FRAME_PUSH_PROMISE } from './wire/frames.js';
 import { CapsuleParser, encodeCloseSessionData, encodeDrainSessionData } from './wire/capsules.js';
-import { H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_MESSAGE_ERROR, errorCodeName } from './wire/errors.js';
+import { H3_EXCESSIVE_LOAD, H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_MESSAGE_ERROR, errorCodeName } from './wire/errors.js';
+import { bump } from './h3-counters.js';
+import { PARTIAL_FRAME_TIMEOUT_MS } from './h3-limits.js';
+import { LIMIT_LABEL, type PeerBufferLimit } from './peer-buffers.js';
 import type { SessionCloseInfo, WebTransportSession } from './session.js';
 import { DONE, FramedReader, type H3Context } from './h3-context.js';
 
@@ -68,6 +71,26 @@ export class ConnectStreamReader extends FramedReader {
     this.c.readers.set(id, DONE);
     const info: SessionCloseInfo = code === null ? { code: 0, reason: '', byPeer: true } : { code: 0, reason: '', byPeer: true, http3Code: code };
     this.c.sessions.end(this.session, info, false);
+  }
+
+  /** A partial frame header, or a partial CLOSE capsule (at most CAPSULE_PARSER_MAX_BUFFERED). */
+  get heldBytes(): number {
+    return this.dec.bufferedBytes + this.capsules.bufferedBytes;
+  }
+
+  get holdLimitMs(): number {
+    return PARTIAL_FRAME_TIMEOUT_MS;
+  }
+
+  /**
+   * A partial capsule stalled, or the connection holds too much: the session is aborted with
+   * H3_EXCESSIVE_LOAD. The server-wide cap is not applied (one such stream per session, its bytes
+   * bounded by the capsule limits).
+   */
+  overLimit(_id: number, limit: PeerBufferLimit): void {
+    if (limit === 'server_cap') return;
+    bump(this.c.counters.limits, `capsule_${LIMIT_LABEL[limit]}`);
+    this.c.sessions.abort(this.session, H3_EXCESSIVE_LOAD, `CONNECT stream: partial capsule over a limit (${LIMIT_LABEL[limit]})`);
   }
 
   private pumpCapsules(id: number): boolean {

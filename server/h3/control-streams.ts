@@ -11,9 +11,13 @@ import { CLIENT_SETTINGS, SERVER_SETTINGS, decodeSettings, encodeSettingsFrame, 
 import { UNI_STREAM_CONTROL, encodeUniStreamType, parseUniStreamHeader } from './wire/wt-streams.js';
 import { concatBytes } from './wire/bytes.js';
 import {
-  H3_CLOSED_CRITICAL_STREAM, H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_MISSING_SETTINGS, H3_STREAM_CREATION_ERROR,
+  H3_CLOSED_CRITICAL_STREAM, H3_EXCESSIVE_LOAD, H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_MISSING_SETTINGS, H3_STREAM_CREATION_ERROR,
 } from './wire/errors.js';
+import { bump } from './h3-counters.js';
+import { PARTIAL_FRAME_TIMEOUT_MS } from './h3-limits.js';
+import { LIMIT_LABEL, type PeerBufferLimit } from './peer-buffers.js';
 import { DONE, type H3Context, type StreamReader } from './h3-context.js';
+import { abortReading } from './read-abort.js';
 
 export class ControlStreams {
   /** Our control stream; -1 before the handshake completed. */
@@ -21,16 +25,20 @@ export class ControlStreams {
   private peerControlSeen = false;
   private peerQpackEncoderSeen = false;
   private peerQpackDecoderSeen = false;
-  private goawaySent = false;
+  /** The id our GOAWAY named; null before we sent one. */
+  private goawayId: number | null = null;
   private goawayReceived = false;
   /** The peer's WebTransport capabilities, once its SETTINGS arrived. */
   peerSupport: WebTransportSupport | null = null;
 
   constructor(private readonly c: H3Context) {}
 
-  /** True after we sent GOAWAY. */
-  get draining(): boolean {
-    return this.goawaySent;
+  /**
+   * The id our GOAWAY named (RFC 9114 §5.2: requests on this stream id and above are not
+   * processed); null before we sent one.
+   */
+  get goawaySentId(): number | null {
+    return this.goawayId;
   }
 
   /** True after the peer sent GOAWAY. */
@@ -60,8 +68,8 @@ export class ControlStreams {
    * Nothing before the handshake (no control stream yet).
    */
   sendGoaway(id: number): void {
-    if (this.goawaySent || this.ourControl < 0) return;
-    this.goawaySent = true;
+    if (this.goawayId !== null || this.ourControl < 0) return;
+    this.goawayId = id;
     this.c.counters.goawaysSent++;
     this.c.transport.write(this.ourControl, encodeGoawayFrame(id));
   }
@@ -154,14 +162,27 @@ class UniHeaderReader implements StreamReader {
       case 'unknown':
         // RFC 9114 §6.2: unknown (incl. GREASE, §6.2.3) stream types: abort reading, no error.
         this.c.counters.unknownUniStreams++;
-        this.c.transport.stopSending(id, H3_STREAM_CREATION_ERROR);
-        this.c.readers.set(id, DONE);
+        abortReading(this.c, id, H3_STREAM_CREATION_ERROR);
         return;
     }
   }
 
   reset(): void {
     // A stream reset before its type arrived: nothing to do.
+  }
+
+  get heldBytes(): number {
+    return this.buf.length;
+  }
+
+  get holdLimitMs(): number {
+    return PARTIAL_FRAME_TIMEOUT_MS;
+  }
+
+  /** A stream type that never completes (at most 15 bytes held, so only its time runs out). */
+  overLimit(id: number, limit: PeerBufferLimit): void {
+    bump(this.c.counters.limits, `uni_stream_type_${LIMIT_LABEL[limit]}`);
+    abortReading(this.c, id, H3_STREAM_CREATION_ERROR);
   }
 }
 
@@ -180,6 +201,25 @@ class ControlReader implements StreamReader {
 
   reset(): void {
     this.c.connectionError(H3_CLOSED_CRITICAL_STREAM, 'peer reset its control stream');
+  }
+
+  /** A partial frame (at most a header and a whole-delivered frame: FRAME_DECODER_MAX_BUFFERED). */
+  get heldBytes(): number {
+    return this.dec.bufferedBytes;
+  }
+
+  get holdLimitMs(): number {
+    return PARTIAL_FRAME_TIMEOUT_MS;
+  }
+
+  /**
+   * The control stream's partial frame stalled or the connection holds too much. The server-wide
+   * cap is not applied to it: its bytes are bounded by the frame limits, one stream per connection,
+   * and closing an honest connection because of others' load would be wrong.
+   */
+  overLimit(_id: number, limit: PeerBufferLimit): void {
+    if (limit === 'server_cap') return;
+    this.c.connectionError(H3_EXCESSIVE_LOAD, `control stream: partial frame over a limit (${LIMIT_LABEL[limit]})`, `control_frame_${LIMIT_LABEL[limit]}`);
   }
 
   private pump(): void {

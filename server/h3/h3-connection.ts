@@ -30,6 +30,7 @@ import { sendClose, sendDrain } from './connect-stream.js';
 import { SessionTable } from './session-table.js';
 import { WtStreamRegistry } from './wt-stream-registry.js';
 import { DatagramRouter } from './datagram-router.js';
+import { PeerBufferBudget, StreamTable } from './peer-buffers.js';
 
 export type { ConnectRequest } from './server-connect.js';
 export type { ConnectFailure } from './client-connect.js';
@@ -48,6 +49,11 @@ export interface H3ConnectionOptions {
   counters: H3Counters;
   /** Timers for the layer's deadlines (default: Node timers that do not hold the process). */
   scheduler?: H3Scheduler;
+  /**
+   * The peer-bytes budget this connection shares with the other connections of its server
+   * (MAX_PEER_BYTES_TOTAL); default: a budget of its own.
+   */
+  budget?: PeerBufferBudget;
   /** Server role only. */
   policy?: H3ServerPolicy;
   /** Called once when the QUIC connection is gone. */
@@ -85,7 +91,7 @@ export class H3Connection implements QuicConnectionHandler, WebTransportSessionH
   readonly role: 'server' | 'client';
   readonly counters: H3Counters;
   readonly scheduler: H3Scheduler;
-  readonly readers = new Map<number, StreamReader>();
+  readonly readers: StreamTable;
   readonly control: ControlStreams;
   readonly server: ServerRequests;
   readonly client: ClientConnects;
@@ -100,6 +106,7 @@ export class H3Connection implements QuicConnectionHandler, WebTransportSessionH
     this.role = options.role;
     this.counters = options.counters;
     this.scheduler = options.scheduler ?? nodeH3Scheduler;
+    this.readers = new StreamTable(options.budget ?? new PeerBufferBudget(), this.scheduler, (id, r) => this.guard(() => r.overLimit?.(id, 'time')));
     this.control = new ControlStreams(this);
     this.server = new ServerRequests(this);
     this.client = new ClientConnects(this);
@@ -130,10 +137,14 @@ export class H3Connection implements QuicConnectionHandler, WebTransportSessionH
     this.sessions.forEach((s) => this.drainSession(s));
   }
 
-  /** Closes the QUIC connection with an HTTP/3 error code (RFC 9114 §8). */
-  connectionError(code: number, detail: string): void {
+  /**
+   * Closes the QUIC connection with an HTTP/3 error code (RFC 9114 §8), counted by code name or,
+   * for a named limit the peer passed, under `limit`.
+   */
+  connectionError(code: number, detail: string, limit?: string): void {
     if (this.closed) return;
-    bump(this.counters.connectionErrors, errorCodeName(code));
+    if (limit === undefined) bump(this.counters.connectionErrors, errorCodeName(code));
+    else bump(this.counters.limits, limit);
     this.transport.close(true, code, detail.slice(0, 200));
   }
 
@@ -143,9 +154,13 @@ export class H3Connection implements QuicConnectionHandler, WebTransportSessionH
     this.transport.close(true, H3_NO_ERROR, '');
   }
 
-  /** A stream error (RFC 9114 §8): the stream is reset and stopped with `code`. */
-  rejectStream(id: number, code: number): void {
-    bump(this.counters.streamErrors, errorCodeName(code));
+  /**
+   * A stream error (RFC 9114 §8): the stream is reset and stopped with `code`, counted by code
+   * name or, for a named limit the peer passed, under `limit`.
+   */
+  rejectStream(id: number, code: number, limit?: string): void {
+    if (limit === undefined) bump(this.counters.streamErrors, errorCodeName(code));
+    else bump(this.counters.limits, limit);
     this.transport.resetStream(id, code);
     this.transport.stopSending(id, code);
     this.readers.set(id, DONE);
@@ -199,6 +214,7 @@ export class H3Connection implements QuicConnectionHandler, WebTransportSessionH
       this.readers.set(id, reader);
     }
     reader.data(id, data, fin);
+    this.enforce(id);
     // A stream whose peer side has ended needs no state: quiche ignores anything more on it.
     // (Readers of streams still open stay; quiche's stream limits bound how many there are.)
     if (fin && this.readers.get(id) === DONE) this.readers.delete(id);
@@ -237,6 +253,15 @@ export class H3Connection implements QuicConnectionHandler, WebTransportSessionH
     this.readers.clear();
     this.registry.clear();
     this.options.onClosed?.(info);
+  }
+
+  /**
+   * Books what stream `id`'s reader holds after it was fed and refuses the stream when that
+   * passed a limit (peer-buffers.ts).
+   */
+  enforce(id: number): void {
+    const limit = this.readers.account(id);
+    if (limit !== null) this.readers.get(id)?.overLimit?.(id, limit);
   }
 
   /** The reader of a stream the peer just opened; null for our own stream already forgotten. */

@@ -15,6 +15,7 @@ import type { ClientConnects } from './client-connect.js';
 import type { SessionTable } from './session-table.js';
 import type { WtStreamRegistry } from './wt-stream-registry.js';
 import type { H3ConnectionOptions } from './h3-connection.js';
+import type { PeerBufferLimit, StreamTable } from './peer-buffers.js';
 import type { WebTransportSessionHost } from './session.js';
 
 /** The reader of one incoming stream (or of our bidirectional stream's receive side). */
@@ -29,6 +30,17 @@ export interface StreamReader {
   connectionClosed?(info: QuicCloseInfo): void;
   /** A CONNECT in flight or waiting: keeps a connection without sessions from the idle close. */
   readonly waiting?: boolean;
+  /** Peer bytes this reader holds (partial frame, parked request, buffered data): peer-buffers.ts. */
+  readonly heldBytes?: number;
+  /** How long it may hold them, from when it started to (ms); no limit when undefined. */
+  readonly holdLimitMs?: number;
+  /** Most bytes this one stream may hold (beyond the connection's and the server's limits). */
+  readonly holdCap?: number;
+  /**
+   * Its bytes passed a limit (the connection's or the server's cap, or its time): refuse the
+   * stream (or session, or connection) with the code its spec names, and count it.
+   */
+  overLimit?(id: number, limit: PeerBufferLimit): void;
 }
 
 /** A stream we read nothing more from: its bytes are ignored; its FIN or reset forgets it. */
@@ -44,8 +56,8 @@ export interface H3Context extends WebTransportSessionHost {
   readonly transport: H3Transport;
   readonly scheduler: H3Scheduler;
   readonly counters: H3Counters;
-  /** Readers of the streams we still read, by stream id. */
-  readonly readers: Map<number, StreamReader>;
+  /** Readers of the streams we still read, by stream id, with the books of what they hold. */
+  readonly readers: StreamTable;
   readonly isClosed: boolean;
   /** Peer address as 'host:port'. */
   readonly remoteAddress: string;
@@ -54,14 +66,19 @@ export interface H3Context extends WebTransportSessionHost {
   readonly client: ClientConnects;
   readonly sessions: SessionTable;
   readonly registry: WtStreamRegistry;
-  /** Closes the connection with an HTTP/3 error code (RFC 9114 §8), counted. */
-  connectionError(code: number, detail: string): void;
+  /**
+   * Closes the connection with an HTTP/3 error code (RFC 9114 §8), counted by code, or under
+   * `limit` when a named limit (peer-buffers.ts) was passed.
+   */
+  connectionError(code: number, detail: string, limit?: string): void;
   /** Closes the connection cleanly (H3_NO_ERROR). */
   close(): void;
-  /** A stream error (RFC 9114 §8): reset and stop the stream with `code`, counted. */
-  rejectStream(id: number, code: number): void;
+  /** A stream error (RFC 9114 §8): reset and stop the stream with `code`, counted like connectionError. */
+  rejectStream(id: number, code: number, limit?: string): void;
   /** Runs our own timer code; a throw closes this connection with H3_INTERNAL_ERROR. */
   guard(fn: () => void): void;
+  /** Books what stream `id`'s reader holds after it was fed; refuses it past a limit. */
+  enforce(id: number): void;
 }
 
 /**
@@ -72,11 +89,6 @@ export interface H3Context extends WebTransportSessionHost {
  */
 export abstract class FramedReader implements StreamReader {
   constructor(protected readonly c: H3Context, readonly dec: FrameDecoder) {}
-
-  /** While true, pushed bytes stay in the decoder (a request waiting for the peer's SETTINGS). */
-  get parked(): boolean {
-    return false;
-  }
 
   data(id: number, bytes: Uint8Array, fin: boolean): void {
     this.dec.push(bytes);
@@ -127,10 +139,6 @@ export function pumpFrames(c: H3Context, id: number, fin: boolean): void {
     if (c.isClosed) return;
     const r = c.readers.get(id);
     if (!(r instanceof FramedReader)) return;
-    if (r.parked) {
-      if (fin) c.readers.set(id, DONE);
-      return; // keep bytes in the decoder until SETTINGS
-    }
     const ev = r.dec.next();
     if (ev.status === 'need-more') break;
     if (!r.event(id, ev, fin)) return;

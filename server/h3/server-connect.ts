@@ -9,10 +9,13 @@
 import { FrameDecoder, FRAME_HEADERS, encodeHeadersFrame, type FrameEvent } from './wire/frames.js';
 import { decodeFieldSection, encodeFieldSection } from './wire/qpack/field-section.js';
 import { buildConnectResponseHeaders, validateConnectRequest } from './wire/connect-request.js';
-import { H3_FRAME_UNEXPECTED, H3_MESSAGE_ERROR, H3_NO_ERROR, H3_REQUEST_REJECTED } from './wire/errors.js';
+import { H3_EXCESSIVE_LOAD, H3_FRAME_UNEXPECTED, H3_MESSAGE_ERROR, H3_NO_ERROR, H3_REQUEST_REJECTED } from './wire/errors.js';
 import { bump } from './h3-counters.js';
 import { invokeCallback } from './app-callback.js';
-import { MAX_REQUESTS_BEFORE_SETTINGS, MAX_SESSIONS_PER_CONNECTION } from './h3-limits.js';
+import {
+  MAX_PARKED_REQUEST_BYTES, MAX_REQUESTS_BEFORE_SETTINGS, MAX_SESSIONS_PER_CONNECTION, PARKED_REQUEST_TIMEOUT_MS, PARTIAL_FRAME_TIMEOUT_MS,
+} from './h3-limits.js';
+import { LIMIT_LABEL, type PeerBufferLimit } from './peer-buffers.js';
 import { WebTransportSession } from './session.js';
 import { DONE, FramedReader, pumpFrames, type H3Context } from './h3-context.js';
 import { ConnectStreamReader } from './connect-stream.js';
@@ -56,6 +59,7 @@ export class ServerRequests {
       r.request = null;
       this.answer(id, r.dec, request);
       pumpFrames(this.c, id, false);
+      this.c.enforce(id);
     }
   }
 
@@ -96,17 +100,20 @@ export class ServerRequests {
       origin: v.request.origin ?? '',
       headers: fs.headers,
     };
-    if (c.control.draining && id >= this.goawayId) {
+    // RFC 9114 §5.2: a request at or above the id our GOAWAY named is not processed. (The id is
+    // the one sent, not the highest seen since: every stream seen after GOAWAY is above it.)
+    const goaway = c.control.goawaySentId;
+    if (goaway !== null && id >= goaway) {
       c.rejectStream(id, H3_REQUEST_REJECTED);
       return false;
     }
     if (!c.control.peerSupport) {
       if (this.parkedCount >= MAX_REQUESTS_BEFORE_SETTINGS) {
-        c.rejectStream(id, H3_REQUEST_REJECTED);
+        c.rejectStream(id, H3_REQUEST_REJECTED, 'parked_request_slots');
         return false;
       }
       this.parkedCount++;
-      r.request = request;
+      r.park(request, payload.byteLength);
       return false;
     }
     return this.answer(id, r.dec, request);
@@ -159,17 +166,63 @@ export class ServerRequests {
 export class RequestReader extends FramedReader {
   /** Set while the request waits for the client's SETTINGS. */
   request: ConnectRequest | null = null;
+  /** Size of the parked request's HEADERS payload (its decoded fields are held meanwhile). */
+  private headersBytes = 0;
 
-  override get parked(): boolean {
-    return this.request !== null;
+  /** Parks the request until the client's SETTINGS; bytes behind it stay in the decoder. */
+  park(request: ConnectRequest, headersBytes: number): void {
+    this.request = request;
+    this.headersBytes = headersBytes;
   }
 
   get waiting(): boolean {
     return this.request !== null;
   }
 
+  override data(id: number, bytes: Uint8Array, fin: boolean): void {
+    if (this.request === null) {
+      super.data(id, bytes, fin);
+      return;
+    }
+    this.dec.push(bytes);
+    if (fin) {
+      // The client finished the stream before we could answer: nothing to answer any more.
+      this.request = null;
+      this.c.server.unpark();
+      this.c.readers.set(id, DONE);
+    }
+  }
+
   reset(): void {
     if (this.request !== null) this.c.server.unpark();
+  }
+
+  /** A partial HEADERS frame, or a parked request: its fields and what the client sent behind them. */
+  get heldBytes(): number {
+    return this.dec.bufferedBytes + (this.request === null ? 0 : this.headersBytes);
+  }
+
+  get holdLimitMs(): number {
+    return this.request === null ? PARTIAL_FRAME_TIMEOUT_MS : PARKED_REQUEST_TIMEOUT_MS;
+  }
+
+  get holdCap(): number | undefined {
+    return this.request === null ? undefined : this.headersBytes + MAX_PARKED_REQUEST_BYTES;
+  }
+
+  /**
+   * Refused past a limit (RFC 9114 §8.1): H3_EXCESSIVE_LOAD for what this peer sent too much of,
+   * H3_REQUEST_REJECTED (not processed, safe to retry, §4.1.1) for a timeout or a server that
+   * holds too much for everyone.
+   */
+  overLimit(id: number, limit: PeerBufferLimit): void {
+    const what = this.request === null ? 'request_headers' : 'parked_request';
+    if (this.request !== null) {
+      this.request = null;
+      this.c.server.unpark();
+    }
+    const code = limit === 'time' || limit === 'server_cap' ? H3_REQUEST_REJECTED : H3_EXCESSIVE_LOAD;
+    this.c.rejectStream(id, code, `${what}_${LIMIT_LABEL[limit]}`);
   }
 
   protected frame(id: number, ev: Extract<FrameEvent, { status: 'frame' | 'data' }>): boolean {

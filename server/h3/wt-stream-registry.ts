@@ -15,6 +15,7 @@ import {
 import { WebTransportStream, type WebTransportSession } from './session.js';
 import { DONE, type H3Context, type StreamReader } from './h3-context.js';
 import type { H3Timer } from './h3-transport.js';
+import { abortReading, isDiscarding } from './read-abort.js';
 
 export class WtStreamRegistry {
   /** Open WebTransport streams (either side's) by stream id. */
@@ -119,10 +120,12 @@ export class WtStreamRegistry {
     this.maybeForget(stream);
   }
 
-  /** STOP_SENDING with the HTTP/3 code of WebTransport code `code`. */
+  /**
+   * STOP_SENDING with the HTTP/3 code of WebTransport code `code` (on a peer unidirectional
+   * stream only after a grace in which it may end by itself: read-abort.ts).
+   */
   stopSending(stream: WebTransportStream, code: number): void {
-    this.c.transport.stopSending(stream.id, webTransportCodeToHttp3(code >>> 0));
-    this.c.readers.set(stream.id, DONE);
+    abortReading(this.c, stream.id, webTransportCodeToHttp3(code >>> 0));
     this.maybeForget(stream);
   }
 
@@ -148,14 +151,17 @@ export class WtStreamRegistry {
     const toReset: number[] = [];
     const toStop: number[] = [];
     for (const s of [...session.streams.values()]) {
+      const peerUni = !s.bidi && !s.local;
       if (!s.writeDone) toReset.push(s.id);
-      if (!s.readDone) toStop.push(s.id);
+      if (!s.readDone && !peerUni) toStop.push(s.id);
       const wasOpen = !s.writeDone || !s.readDone;
+      // A peer unidirectional stream still open: discarded, stopped after a grace (read-abort.ts).
+      if (peerUni && !s.readDone) abortReading(c, s.id, WT_SESSION_GONE);
       s.writeDone = true;
       s.readDone = true;
       this.streams.delete(s.id);
-      // Anything more the peer sends on it is ignored (our own send-only streams have no reader).
-      if (s.bidi || !s.local) c.readers.set(s.id, DONE);
+      // Anything more the peer sends on a bidirectional stream is ignored.
+      if (s.bidi) c.readers.set(s.id, DONE);
       // The session is already marked closed: a throw here is only counted.
       if (wasOpen) invokeCallback(s, s.onSessionClosed, session.callbackFailed);
     }
@@ -195,14 +201,14 @@ export class WtStreamRegistry {
     if (this.c.transport.queuedBytes(s.id) > 0) return;
     this.streams.delete(s.id);
     s.session.streams.delete(s.id);
-    this.c.readers.delete(s.id);
+    // A stream being discarded keeps its reader until quiche delivers its end.
+    if (!isDiscarding(this.c.readers.get(s.id))) this.c.readers.delete(s.id);
     this.c.transport.forgetStream(s.id);
   }
 
   private refuse(id: number, bidi: boolean, code: number): void {
-    this.c.transport.stopSending(id, code);
+    abortReading(this.c, id, code);
     if (bidi) this.c.transport.resetStream(id, code);
-    this.c.readers.set(id, DONE);
   }
 }
 
@@ -245,18 +251,28 @@ class BufferedStreamReader implements StreamReader {
 
   constructor(private readonly registry: WtStreamRegistry, readonly sessionId: number, readonly bidi: boolean) {}
 
-  data(id: number, data: Uint8Array, fin: boolean): void {
+  data(_id: number, data: Uint8Array, fin: boolean): void {
     this.bytes += data.byteLength;
-    if (this.bytes > MAX_BUFFERED_STREAM_BYTES) {
-      this.registry.bufferedRejected(this, id);
-      return;
-    }
     if (data.byteLength > 0) this.chunks.push(data);
     if (fin) this.fin = true;
   }
 
   reset(): void {
     this.registry.bufferedReset(this);
+  }
+
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /** Its own cap; its time limit is BUFFERED_STREAM_TIMEOUT_MS, kept by its own timer. */
+  get holdCap(): number {
+    return MAX_BUFFERED_STREAM_BYTES;
+  }
+
+  /** draft-ietf-webtrans-http3 §4.6: past any limit, WT_BUFFERED_STREAM_REJECTED. */
+  overLimit(id: number): void {
+    this.registry.bufferedRejected(this, id);
   }
 
   connectionClosed(): void {

@@ -44,7 +44,7 @@ function server(): Harness {
   const t = new ScriptedTransport('server');
   const events: unknown[] = [];
   const sessions: WebTransportSession[] = [];
-  const h3 = new H3Connection(t as never, {
+  const h3 = new H3Connection(t, {
     role: 'server',
     counters: newH3Counters(),
     policy: {
@@ -290,7 +290,7 @@ function client(): Harness & { connects: unknown[] } {
   const t = new ScriptedTransport('client');
   const events: unknown[] = [];
   const sessions: WebTransportSession[] = [];
-  const h3 = new H3Connection(t as never, {
+  const h3 = new H3Connection(t, {
     role: 'client',
     counters: newH3Counters(),
     onPeerSettings: (support) => events.push({ ev: 'peerSettings', ...support }),
