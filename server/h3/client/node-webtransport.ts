@@ -7,7 +7,6 @@
  * certificate's DER, which must be valid for at most 14 days and currently valid), or a CA
  * (`caPem`). Accepting any certificate needs the explicit `allowAnyCertificate: true`.
  */
-import { createHash, X509Certificate } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { QuicEndpoint } from '../quic/endpoint.js';
@@ -20,20 +19,15 @@ import { errorCodeName } from '../wire/errors.js';
 import type { WebTransportSession, WebTransportStream } from '../session.js';
 import { WebTransportError, toReadable, toWritable } from './streams.js';
 import { createLinkSimPath, type LinkSimOption } from '../link-sim-path.js';
+import { pinnedSha256, verifyPinned, type NodeWebTransportHash } from './cert-pinning.js';
 
 export { WebTransportError } from './streams.js';
+export type { NodeWebTransportHash } from './cert-pinning.js';
 
 /** Datagrams received and not yet read; more are dropped (W3C: incoming queue, oldest kept). */
 export const DATAGRAM_READ_QUEUE_LIMIT = 256;
 /** Incoming streams not yet taken from `incoming*Streams`; more are refused (STOP_SENDING). */
 export const INCOMING_STREAM_QUEUE_LIMIT = 64;
-/** Longest validity W3C allows for a certificate pinned by hash (§6.4). */
-const MAX_PINNED_CERT_VALIDITY_MS = 14 * 24 * 3600 * 1000;
-
-export interface NodeWebTransportHash {
-  algorithm: string;
-  value: ArrayBufferView | ArrayBuffer;
-}
 
 export interface NodeWebTransportOptions {
   /** W3C: accept the server only if its leaf certificate's SHA-256 is one of these. */
@@ -202,7 +196,7 @@ export class NodeWebTransport {
     const port = u.port ? Number(u.port) : 443;
     const address = isIP(hostname) ? hostname : hostname === 'localhost' ? '127.0.0.1' : (await lookup(hostname)).address;
     const family = isIP(address);
-    const pins = this.pinnedHashes();
+    const pins = pinnedSha256(this.options.serverCertificateHashes);
     if (!pins && !this.options.caPem && !this.options.allowAnyCertificate) {
       throw new TypeError('NodeWebTransport needs serverCertificateHashes, caPem, or an explicit allowAnyCertificate');
     }
@@ -271,18 +265,6 @@ export class NodeWebTransport {
       },
     });
     this.h3 = h3;
-  }
-
-  private pinnedHashes(): Buffer[] | null {
-    const list = this.options.serverCertificateHashes;
-    if (!list || list.length === 0) return null;
-    const out: Buffer[] = [];
-    for (const h of list) {
-      if (h.algorithm.toLowerCase() !== 'sha-256') continue;
-      const v = h.value;
-      out.push(ArrayBuffer.isView(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(v));
-    }
-    return out;
   }
 
   private opened(session: WebTransportSession): void {
@@ -396,24 +378,4 @@ function bidiPair(s: WebTransportStream): NodeWebTransportBidirectionalStream {
   const readable = toReadable(s);
   const writable = toWritable(s);
   return { readable, writable };
-}
-
-/** W3C WebTransport §6.4 "verify a certificate hash". Returns null when accepted. */
-function verifyPinned(chain: Uint8Array[] | null, pins: Buffer[]): string | null {
-  if (!chain || chain.length === 0) return 'server presented no certificate';
-  const leaf = chain[0];
-  const digest = createHash('sha256').update(leaf).digest();
-  if (!pins.some((p) => p.equals(digest))) return 'certificate hash does not match serverCertificateHashes';
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(leaf));
-  } catch {
-    return 'unparseable certificate';
-  }
-  const from = Date.parse(cert.validFrom);
-  const to = Date.parse(cert.validTo);
-  const now = Date.now();
-  if (!(from <= now && now <= to)) return 'certificate not currently valid';
-  if (to - from > MAX_PINNED_CERT_VALIDITY_MS) return 'certificate validity exceeds 14 days';
-  return null;
 }
