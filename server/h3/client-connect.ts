@@ -8,7 +8,6 @@ import { FrameDecoder, FRAME_HEADERS, encodeHeadersFrame, type FrameEvent } from
 import { decodeFieldSection, encodeFieldSection } from './wire/qpack/field-section.js';
 import { buildConnectRequestHeaders, validateConnectResponse } from './wire/connect-request.js';
 import { H3_EXCESSIVE_LOAD, H3_FRAME_UNEXPECTED, H3_STREAM_CREATION_ERROR, errorCodeName } from './wire/errors.js';
-import { PARTIAL_FRAME_TIMEOUT_MS } from './h3-limits.js';
 import { LIMIT_LABEL, type PeerBufferLimit } from './peer-buffers.js';
 import { WebTransportSession } from './session.js';
 import { DONE, FramedReader, type H3Context } from './h3-context.js';
@@ -76,15 +75,7 @@ class ConnectPendingReader extends FramedReader {
     this.pending.reject({ message: `connection closed (${info.reason || info.code})` });
   }
 
-  /** A partial response HEADERS frame. */
-  get heldBytes(): number {
-    return this.dec.bufferedBytes;
-  }
-
-  get holdLimitMs(): number {
-    return PARTIAL_FRAME_TIMEOUT_MS;
-  }
-
+  /** A partial response HEADERS frame past a limit. */
   overLimit(id: number, limit: PeerBufferLimit): void {
     this.c.rejectStream(id, H3_EXCESSIVE_LOAD, `response_headers_${LIMIT_LABEL[limit]}`);
     this.pending.reject({ message: `response over a limit (${LIMIT_LABEL[limit]})` });
@@ -152,15 +143,7 @@ class ServerBidiReader extends FramedReader {
     this.c.readers.set(id, DONE);
   }
 
-  /** A partial first frame. */
-  get heldBytes(): number {
-    return this.dec.bufferedBytes;
-  }
-
-  get holdLimitMs(): number {
-    return PARTIAL_FRAME_TIMEOUT_MS;
-  }
-
+  /** A partial first frame past a limit. */
   overLimit(id: number, limit: PeerBufferLimit): void {
     this.c.rejectStream(id, H3_EXCESSIVE_LOAD, `server_stream_${LIMIT_LABEL[limit]}`);
   }

@@ -10,7 +10,6 @@ import { FRAME_HEADERS, FRAME_PUSH_PROMISE } from './wire/frames.js';
 import { CapsuleParser, encodeCloseSessionData, encodeDrainSessionData } from './wire/capsules.js';
 import { H3_EXCESSIVE_LOAD, H3_FRAME_UNEXPECTED, H3_ID_ERROR, H3_MESSAGE_ERROR, errorCodeName } from './wire/errors.js';
 import { bump } from './h3-counters.js';
-import { PARTIAL_FRAME_TIMEOUT_MS } from './h3-limits.js';
 import { LIMIT_LABEL, type PeerBufferLimit } from './peer-buffers.js';
 import type { SessionCloseInfo, WebTransportSession } from './session.js';
 import { DONE, FramedReader, type H3Context } from './h3-context.js';
@@ -74,12 +73,8 @@ export class ConnectStreamReader extends FramedReader {
   }
 
   /** A partial frame header, or a partial CLOSE capsule (at most CAPSULE_PARSER_MAX_BUFFERED). */
-  get heldBytes(): number {
+  override get heldBytes(): number {
     return this.dec.bufferedBytes + this.capsules.bufferedBytes;
-  }
-
-  get holdLimitMs(): number {
-    return PARTIAL_FRAME_TIMEOUT_MS;
   }
 
   /**

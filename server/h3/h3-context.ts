@@ -7,6 +7,7 @@
  */
 import type { FrameDecoder, FrameEvent } from './wire/frames.js';
 import { H3_ID_ERROR } from './wire/errors.js';
+import { PARTIAL_FRAME_TIMEOUT_MS } from './h3-limits.js';
 import type { H3Counters } from './h3-counters.js';
 import type { H3Scheduler, H3Transport, QuicCloseInfo } from './h3-transport.js';
 import type { ControlStreams } from './control-streams.js';
@@ -102,6 +103,16 @@ export abstract class FramedReader implements StreamReader {
 
   /** The peer's FIN after the last whole frame. */
   abstract end(id: number): void;
+
+  /** A partial frame (at most a frame header and a whole-delivered frame, wire/frames.ts). */
+  get heldBytes(): number {
+    return this.dec.bufferedBytes;
+  }
+
+  /** How long a partial frame may stall. */
+  get holdLimitMs(): number {
+    return PARTIAL_FRAME_TIMEOUT_MS;
+  }
 
   /** A malformed frame (RFC 9114 §7.1): a connection error unless the reader says otherwise. */
   protected decodeError(_id: number, code: number, detail: string): void {

@@ -6,6 +6,7 @@
  * UDP socket and no wall-clock wait is needed to test a protocol rule.
  */
 import type { DatagramSendResult, QuicCloseInfo, QuicConnectionHandler } from './quic/quic-connection.js';
+import type { Scheduler, Timer } from '../clock.js';
 
 export type { DatagramSendResult, QuicCloseInfo, QuicConnectionHandler };
 
@@ -46,21 +47,14 @@ export interface H3Transport {
 }
 
 /** A pending timer; `cancel()` is idempotent. */
-export interface H3Timer {
-  cancel(): void;
-}
+export type H3Timer = Timer;
 
 /**
- * Time for the HTTP/3 layer's own deadlines (buffered streams, parked requests, idle close).
- * The same shape as the game's `Scheduler` (server/clock.ts), so one `ManualScheduler` can step
- * both in tests; declared here because server/h3 imports nothing outside itself.
+ * Time for the HTTP/3 layer's own deadlines (buffered streams, parked requests, idle close):
+ * the server's one injected-time interface (server/clock.ts, which holds no game code), so a
+ * `ManualScheduler` steps it in tests. Any origin will do; only differences are used.
  */
-export interface H3Scheduler {
-  /** Milliseconds, monotonic (any origin). */
-  now(): number;
-  /** Runs `fn` once after `delayMs`. */
-  after(delayMs: number, fn: () => void): H3Timer;
-}
+export type H3Scheduler = Scheduler;
 
 /**
  * Node timers that do not keep the process alive (a server's lifetime is its socket's; a

@@ -198,11 +198,11 @@ export class RequestReader extends FramedReader {
   }
 
   /** A partial HEADERS frame, or a parked request: its fields and what the client sent behind them. */
-  get heldBytes(): number {
+  override get heldBytes(): number {
     return this.dec.bufferedBytes + (this.request === null ? 0 : this.headersBytes);
   }
 
-  get holdLimitMs(): number {
+  override get holdLimitMs(): number {
     return this.request === null ? PARTIAL_FRAME_TIMEOUT_MS : PARKED_REQUEST_TIMEOUT_MS;
   }
 
