@@ -5,8 +5,9 @@
 
 /**
  * WebTransport streams that may wait for their session's CONNECT to be processed, per connection
- * (draft-ietf-webtrans-http3 §4.6: "buffer a bounded number"). Beyond it a stream is reset with
- * WT_BUFFERED_STREAM_REJECTED.
+ * (draft-ietf-webtrans-http3 §4.6: "buffer a bounded number"). Beyond it a stream is refused
+ * with WT_BUFFERED_STREAM_REJECTED (a bidi stream reset at once; reading a uni stream stopped as
+ * read-abort.ts does), counted in `streamsRejectedBuffered`.
  */
 export const MAX_BUFFERED_STREAMS_PER_CONNECTION = 16;
 
@@ -18,7 +19,8 @@ export const BUFFERED_STREAM_TIMEOUT_MS = 1_000;
 
 /**
  * Request streams that arrive before the peer's SETTINGS and wait for them (a server must not
- * process WebTransport requests before it knows the client supports them).
+ * process WebTransport requests before it knows the client supports them). Beyond it a request
+ * is refused with H3_REQUEST_REJECTED, counted as `parked_request_slots`.
  */
 export const MAX_REQUESTS_BEFORE_SETTINGS = 8;
 

@@ -22,7 +22,11 @@
  * clearTimer? }` driving the link simulator; default performance.now and Node timers).
  *
  * CONNECT outcomes: unknown path -> 404; origin not allowed -> 403; draining -> 503; over
- * maxSessions -> 429; malformed request -> stream reset H3_MESSAGE_ERROR; 200 opens a session.
+ * maxSessions (or 16 on one connection) -> 429; not a WebTransport CONNECT, or a client whose
+ * SETTINGS lack WebTransport -> 400; malformed request -> stream reset H3_MESSAGE_ERROR; a request
+ * before the client's SETTINGS waits for them (at most 8, 4 KiB behind each, 3 s: beyond,
+ * H3_EXCESSIVE_LOAD or H3_REQUEST_REJECTED); after GOAWAY -> H3_REQUEST_REJECTED; 200 opens a
+ * session. Each refusal is counted in `server.refusals()`.
  *
  * ## Session (`WebTransportSession`, both roles)
  * `id`, `path`, `origin`, `remoteAddress`, `maxDatagramSize`, `sendDatagram(bytes): boolean`
@@ -84,9 +88,13 @@
  * ## Limits (named constants)
  * quic/limits.ts: STREAM_WRITE_QUEUE_LIMIT_BYTES (1 MiB per stream, writes refused beyond),
  * DATAGRAM_SEND_QUEUE_LEN (64, drops beyond), MAX_CONNECTIONS, MAX_HANDSHAKING_CONNECTIONS,
- * MAX_TRACKED_STREAMS_PER_CONNECTION; h3-limits.ts: buffered early streams, sessions per
- * connection, close linger; client/: DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT,
- * STREAM_READ_BUFFER_LIMIT_BYTES.
+ * MAX_TRACKED_STREAMS_PER_CONNECTION; h3-limits.ts: buffered early streams, requests parked
+ * before SETTINGS (MAX_PARKED_REQUEST_BYTES, PARKED_REQUEST_TIMEOUT_MS), partial frames
+ * (PARTIAL_FRAME_TIMEOUT_MS), the peer bytes one connection and one server may make the layer
+ * hold (MAX_PEER_BYTES_PER_CONNECTION, MAX_PEER_BYTES_TOTAL; `stats().peerBytes`), sessions per
+ * connection, the grace before stopping a peer's uni stream (UNI_STREAM_STOP_GRACE_MS), close
+ * linger; client/: DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT,
+ * STREAM_READ_BUFFER_LIMIT_BYTES. Every refusal is counted once: `server.refusals()`.
  */
 export { WebTransportServer, DEFAULT_MAX_SESSIONS } from './server.js';
 export type { WebTransportServerOptions, WebTransportServerStats, Clock } from './server.js';
