@@ -22,7 +22,7 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Config, Host } from '@matrixai/quic/native/index.js';
-import { QUIC_INTERNAL_ERROR, QuicConnection } from './quic-connection.js';
+import { QUIC_INTERNAL_ERROR, QuicConnection, type QuicConnectionHost } from './quic-connection.js';
 import { LongType, cidKey, isLongHeader, parseLongHeader } from './packet.js';
 import {
   ACK_COALESCE_MS,
@@ -122,7 +122,15 @@ export class QuicEndpoint {
   /** Called by the packet path, possibly from its own timers: must not throw. */
   private readonly deliverIn = (packet: Uint8Array, from: Host) => this.onPacketGuarded(packet, from);
   private readonly deliverOut = (packet: Uint8Array, to: Host) => this.rawSend(packet, packet.byteLength, to);
-  private readonly connectionFailedBound = (conn: QuicConnection, error: unknown) => this.connectionFailed(conn, error);
+  /** What every connection of this endpoint calls back into (one object, shared). */
+  private readonly connectionHost: QuicConnectionHost = {
+    send: (packet, length, to) => this.send(packet, length, to),
+    scheduleFlush: (c) => this.scheduleFlush(c),
+    scheduleAckFlush: (c) => this.scheduleAckFlush(c),
+    finalized: (c) => this.finalize(c),
+    handshakeDone: (c) => this.handshaking.delete(c),
+    internalError: (c, error) => this.connectionFailed(c, error),
+  };
 
   private constructor(private readonly options: QuicEndpointOptions) {
     const host = options.host ?? '127.0.0.1';
@@ -247,16 +255,7 @@ export class QuicEndpoint {
   }
 
   private createConnection(native: ReturnType<typeof quiche.Connection.accept>, role: 'client' | 'server', remote: Host): QuicConnection {
-    const conn = new QuicConnection(
-      native, role, remote, this.local,
-      (packet, length, to) => this.send(packet, length, to),
-      (c) => this.scheduleFlush(c),
-      (c) => this.scheduleAckFlush(c),
-      (c) => this.finalize(c),
-      this.scratch,
-      (c) => this.handshaking.delete(c),
-      this.connectionFailedBound,
-    );
+    const conn = new QuicConnection({ native, role, remote, local: this.local, scratch: this.scratch, host: this.connectionHost });
     this.connections.add(conn);
     this.handshaking.add(conn);
     return conn;

@@ -90,6 +90,39 @@ export interface QuicConnectionCounters {
 export type PacketSink = (packet: Uint8Array, length: number, to: Host) => void;
 
 /**
+ * What a connection needs from the endpoint that owns it. Every call is synchronous; none may
+ * throw back into the connection.
+ */
+export interface QuicConnectionHost {
+  /** Sends one UDP payload. */
+  send: PacketSink;
+  /** Flushes the connection in this loop turn's batch (endpoint.ts). */
+  scheduleFlush(conn: QuicConnection): void;
+  /** Flushes within ACK_COALESCE_MS unless something else flushes first (lone ACKs). */
+  scheduleAckFlush(conn: QuicConnection): void;
+  /** The connection is closed for good: forget its routes. */
+  finalized(conn: QuicConnection): void;
+  /** The handshake completed (1-RTT keys available). */
+  handshakeDone(conn: QuicConnection): void;
+  /** A throw escaped the connection's own timer path (a bug of ours): close it. */
+  internalError(conn: QuicConnection, error: unknown): void;
+}
+
+/** Everything a `QuicConnection` is made of; built by `QuicEndpoint` only. */
+export interface QuicConnectionOptions {
+  /** quiche's connection, in the role below. */
+  native: NativeConnection;
+  role: 'client' | 'server';
+  /** The peer's address (the source of its first packet, or the address connected to). */
+  remote: Host;
+  /** The endpoint's bound address. */
+  local: Host;
+  /** The endpoint's shared receive buffer, reused for every stream and datagram read. */
+  scratch: Uint8Array;
+  host: QuicConnectionHost;
+}
+
+/**
  * A QUIC connection. Create it through `QuicEndpoint` (server: `onConnection`; client:
  * `connect`); the constructor is internal.
  */
@@ -126,33 +159,31 @@ export class QuicConnection {
     try {
       this.onTimer();
     } catch (e) {
-      this.onInternalError(this, e);
+      this.host.internalError(this, e);
     }
   };
   private timerDeadline = 0;
   /** Work that must wait until what is queued now has left in packets (see `afterFlush`). */
   private afterFlushTasks: (() => void)[] = [];
 
-  /** @internal */
-  constructor(
-    readonly native: NativeConnection,
-    readonly role: 'client' | 'server',
-    remote: Host,
-    private readonly local: Host,
-    private readonly sink: PacketSink,
-    private readonly scheduleFlush: (c: QuicConnection) => void,
-    /** Flush within ACK_COALESCE_MS unless something else flushes first (lone ACKs). */
-    private readonly scheduleAckFlush: (c: QuicConnection) => void,
-    private readonly onFinalized: (c: QuicConnection) => void,
-    private readonly scratch: Uint8Array,
-    private readonly onHandshakeDone: (c: QuicConnection) => void = () => undefined,
-    /** Where a throw from our own timer path goes (the endpoint closes the connection). */
-    private readonly onInternalError: (c: QuicConnection, error: unknown) => void = (c) => c.close(false, QUIC_INTERNAL_ERROR, 'internal error'),
-  ) {
-    this.remote = remote;
+  /** quiche's connection. */
+  private readonly native: NativeConnection;
+  private readonly local: Host;
+  private readonly scratch: Uint8Array;
+  private readonly host: QuicConnectionHost;
+  readonly role: 'client' | 'server';
+
+  /** @internal Built by `QuicEndpoint`. */
+  constructor(options: QuicConnectionOptions) {
+    this.native = options.native;
+    this.role = options.role;
+    this.remote = options.remote;
+    this.local = options.local;
+    this.scratch = options.scratch;
+    this.host = options.host;
     // RFC 9000 §2.1: client-initiated streams have bit 0 clear, bidirectional have bit 1 clear.
-    this.nextBidi = role === 'client' ? 0 : 1;
-    this.nextUni = role === 'client' ? 2 : 3;
+    this.nextBidi = this.role === 'client' ? 0 : 1;
+    this.nextUni = this.role === 'client' ? 2 : 3;
   }
 
   get isEstablished(): boolean {
@@ -160,7 +191,7 @@ export class QuicConnection {
   }
 
   /** True once the connection is closing, draining or closed: nothing more can be sent. */
-  get isClosing(): boolean {
+  private get isClosing(): boolean {
     return this.closeNotified || this.finalized;
   }
 
@@ -184,11 +215,6 @@ export class QuicConnection {
     const id = this.nextUni;
     this.nextUni += 4;
     return id;
-  }
-
-  /** Local streams quiche would still let us open (peer's MAX_STREAMS, RFC 9000 §4.6). */
-  streamsLeft(bidi: boolean): number {
-    return bidi ? this.native.peerStreamsLeftBidi() : this.native.peerStreamsLeftUni();
   }
 
   /** Bytes queued in JS on a stream (not yet accepted by quiche). */
@@ -225,7 +251,7 @@ export class QuicConnection {
     if (fin) st.finRequested = true;
     // Hand it to quiche now so the bytes leave in this loop turn's flush.
     this.pushStream(streamId, st);
-    this.scheduleFlush(this);
+    this.host.scheduleFlush(this);
     return true;
   }
 
@@ -243,7 +269,7 @@ export class QuicConnection {
       return;
     }
     this.afterFlushTasks.push(task);
-    this.scheduleFlush(this);
+    this.host.scheduleFlush(this);
   }
 
   /** Sends RESET_STREAM with `code` (RFC 9000 §19.4) and drops anything queued. */
@@ -288,18 +314,13 @@ export class QuicConnection {
       return 'queue_full';
     }
     this.counters.datagramsSent++;
-    this.scheduleFlush(this);
+    this.host.scheduleFlush(this);
     return 'sent';
   }
 
   /** Drops queued outgoing datagrams for which `pred` returns true (stale snapshots). */
   purgeDatagrams(pred: (payload: Uint8Array) => boolean): void {
     this.native.dgramPurgeOutgoing(pred);
-  }
-
-  /** Datagrams waiting in quiche's send queue. */
-  datagramQueueLength(): number {
-    return this.native.dgramSendQueueLen();
   }
 
   /**
@@ -314,13 +335,7 @@ export class QuicConnection {
     } catch {
       // Already closing: quiche reports Done; nothing more to do.
     }
-    this.scheduleFlush(this);
-  }
-
-  /** quiche's transport stats (RTT, loss, bytes) for diagnostics. */
-  pathRttMs(): number | null {
-    const paths = this.native.pathStats();
-    return paths.length > 0 ? paths[0].rtt : null;
+    this.host.scheduleFlush(this);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -366,8 +381,8 @@ export class QuicConnection {
     // What the layer above queued while handling this packet already scheduled a flush. What
     // is left is quiche's own answer, an ACK (and the odd flow-control update): once the
     // handshake is over it may wait for the next packet we send anyway (limits.ts).
-    if (wasEstablished && !this.localCloseRequested && !this.isClosing) this.scheduleAckFlush(this);
-    else this.scheduleFlush(this);
+    if (wasEstablished && !this.localCloseRequested && !this.isClosing) this.host.scheduleAckFlush(this);
+    else this.host.scheduleFlush(this);
   }
 
   /** @internal quiche's timer fired (loss detection, ack delay, idle, draining). */
@@ -417,7 +432,7 @@ export class QuicConnection {
         this.spare = out;
         break;
       }
-      this.sink(out, res[0], res[1].to);
+      this.host.send(out, res[0], res[1].to);
     }
     if (this.afterFlushTasks.length > 0) {
       const tasks = this.afterFlushTasks;
@@ -452,7 +467,7 @@ export class QuicConnection {
     const h = this.handler;
     if (!this.established && native.isEstablished()) {
       this.established = true;
-      this.onHandshakeDone(this);
+      this.host.handshakeDone(this);
       h?.onEstablished();
       if (this.finalized) return;
     }
@@ -628,7 +643,7 @@ export class QuicConnection {
     } catch {
       // Done / InvalidStreamState: that side is already closed; nothing to tell the peer.
     }
-    this.scheduleFlush(this);
+    this.host.scheduleFlush(this);
   }
 
   private checkClosed(): void {
@@ -647,7 +662,7 @@ export class QuicConnection {
       this.finalized = true;
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
-      this.onFinalized(this);
+      this.host.finalized(this);
     }
   }
 
