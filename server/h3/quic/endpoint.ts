@@ -23,22 +23,30 @@ import { isIPv6 } from 'node:net';
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Config, Host } from '@matrixai/quic/native/index.js';
 import { QUIC_INTERNAL_ERROR, QuicConnection, type QuicConnectionHost } from './quic-connection.js';
-import { LongType, cidKey, isLongHeader, parseLongHeader } from './packet.js';
+import { LongType, QUIC_V1, cidKey, isLongHeader, parseLongHeader, type LongHeaderInfo } from './packet.js';
+import { HandshakeAdmission, addressKey, type RetryMode } from './admission.js';
+import { RetryTokens } from './retry-token.js';
+import { StatelessResets } from './stateless-reset.js';
+import { parseQuicheError } from '../wire/quiche-errors.js';
 import {
   ACK_COALESCE_MS,
+  HANDSHAKE_TIMEOUT_MS,
   LOCAL_CID_LENGTH,
   MAX_CONNECTIONS,
-  MAX_HANDSHAKING_CONNECTIONS,
   MAX_UDP_PAYLOAD,
+  MIN_STATELESS_RESET_BYTES,
   RECV_BUFFER_BYTES,
+  STATELESS_RESET_CANDIDATES_LIMIT,
 } from './limits.js';
-
-/** QUIC version 1 (RFC 9000 §15). */
-const QUIC_V1 = 0x00000001;
 /** A client's first Initial must be padded to at least 1200 bytes (RFC 9000 §14.1). */
 const MIN_INITIAL_SIZE = 1200;
 /** Kernel socket buffer we ask for: bursts from 1000 sessions must not overflow the default. */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Key of a peer's address and port, for `byRemote`. */
+function remoteKey(h: Host): string {
+  return `${h.host}|${h.port}`;
+}
 
 /** `dgram` lookup for addresses that are already IP literals: answers synchronously. */
 function ipLiteralLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
@@ -56,7 +64,29 @@ export interface PacketPath {
   close?(): void;
 }
 
-export interface QuicEndpointOptions {
+/**
+ * How a server endpoint admits handshakes and protects itself and others (RFC 9000 §8, §10.3);
+ * every field has a default from limits.ts. docs/architecture.md "QUIC endpoint: admission".
+ */
+export interface QuicServerProtectionOptions {
+  /** When tokenless Initials get a stateless Retry first (default 'under-load'). */
+  retry?: RetryMode;
+  /** Handshakes in flight at once (default MAX_HANDSHAKING_CONNECTIONS). */
+  maxHandshakes?: number;
+  /** Handshakes in flight at once from one IPv4 address or IPv6 /64 (default MAX_HANDSHAKES_PER_ADDRESS). */
+  maxHandshakesPerAddress?: number;
+  /** A connection not established this long after its first Initial is dropped (default HANDSHAKE_TIMEOUT_MS). */
+  handshakeTimeoutMs?: number;
+  /**
+   * Static key (at least 16 bytes) from which stateless reset tokens are derived (RFC 9000
+   * §10.3.2). Give the same key to the process that replaces this one (a restart on the same
+   * port) and it resets this one's connections at once. Default: random per endpoint; null turns
+   * stateless resets off.
+   */
+  statelessResetKey?: Uint8Array | null;
+}
+
+export interface QuicEndpointOptions extends QuicServerProtectionOptions {
   /** Address to bind; '127.0.0.1' by default. */
   host?: string;
   /** Port to bind; 0 picks a free one. */
@@ -77,10 +107,26 @@ export interface QuicEndpointStats {
   bytesOut: number;
   /** Packets for no known connection that could not start one. */
   packetsDroppedUnknown: number;
-  /** Packets whose header could not be parsed. */
+  /** Packets whose header could not be parsed, or Initials quiche could not read. */
   packetsDroppedMalformed: number;
-  /** Initials dropped because MAX_CONNECTIONS or MAX_HANDSHAKING_CONNECTIONS was reached. */
-  initialsDroppedLimit: number;
+  /** Initials dropped because MAX_CONNECTIONS connections are alive. */
+  initialsDroppedConnectionLimit: number;
+  /** Initials dropped because `maxHandshakes` handshakes were in flight. */
+  initialsDroppedHandshakeLimit: number;
+  /** Initials dropped because their address had `maxHandshakesPerAddress` handshakes in flight. */
+  initialsDroppedAddressLimit: number;
+  /** Stateless Retry packets sent (RFC 9000 §17.2.5) instead of accepting a connection. */
+  retriesSent: number;
+  /** Initials dropped for a Retry token that was forged, expired, or for another address or id. */
+  retryTokensInvalid: number;
+  /** Packets not sent because they would pass 3x the bytes an unvalidated client sent (RFC 9000 §8.1). */
+  packetsAmplificationLimited: number;
+  /** Stateless resets sent for short-header packets to unknown connection ids (RFC 9000 §10.3). */
+  statelessResetsSent: number;
+  /** Client role: connections a server ended with a stateless reset. */
+  statelessResetsReceived: number;
+  /** Server connections dropped because their handshake did not complete in `handshakeTimeoutMs`. */
+  handshakesTimedOut: number;
   versionNegotiationsSent: number;
   connectionsAccepted: number;
   connectionsConnected: number;
@@ -98,6 +144,10 @@ export interface QuicEndpointStats {
 /** A bound UDP socket hosting any number of QUIC connections. */
 export class QuicEndpoint {
   private readonly routes = new Map<string, QuicConnection>();
+  /** Client role: connections by the server address they talk to (host|port), for stateless resets. */
+  private readonly byRemote = new Map<string, Set<QuicConnection>>();
+  /** Client role: each connection's key in `byRemote` (the address it connected to). */
+  private readonly remoteKeys = new Map<QuicConnection, string>();
   private readonly connections = new Set<QuicConnection>();
   private readonly handshaking = new Set<QuicConnection>();
   private readonly dirty = new Set<QuicConnection>();
@@ -111,12 +161,19 @@ export class QuicEndpoint {
   private local: Host = { host: '127.0.0.1', port: 0 };
   private closed = false;
   private socketClosed = false;
-  private readonly counters: QuicEndpointStats = {
-    packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
-    packetsDroppedMalformed: 0, initialsDroppedLimit: 0, versionNegotiationsSent: 0,
-    connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
-    internalErrors: 0,
-  };
+  private readonly counters = emptyQuicEndpointStats();
+  /** Server role: who may start a handshake, and when a Retry comes first. */
+  private readonly admission: HandshakeAdmission | null;
+  private readonly retryTokens = new RetryTokens();
+  private readonly resets: StatelessResets | null;
+  private readonly handshakeTimeoutMs: number;
+  /**
+   * Server connections in the handshake: their address key and deadline (performance.now).
+   * The timeout is the same for all, so insertion order is deadline order.
+   */
+  private readonly handshakes = new Map<QuicConnection, { key: string; deadline: number }>();
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private readonly expireHandshakesBound = () => this.expireHandshakes();
   private readonly socket: dgram.Socket;
   private readonly flushBound = () => this.flushAll();
   /** Called by the packet path, possibly from its own timers: must not throw. */
@@ -128,12 +185,21 @@ export class QuicEndpoint {
     scheduleFlush: (c) => this.scheduleFlush(c),
     scheduleAckFlush: (c) => this.scheduleAckFlush(c),
     finalized: (c) => this.finalize(c),
-    handshakeDone: (c) => this.handshaking.delete(c),
+    handshakeDone: (c) => this.handshakeEnded(c),
     internalError: (c, error) => this.connectionFailed(c, error),
+    amplificationLimited: () => {
+      this.counters.packetsAmplificationLimited++;
+    },
   };
 
   private constructor(private readonly options: QuicEndpointOptions) {
     const host = options.host ?? '127.0.0.1';
+    this.admission = options.serverConfig ? new HandshakeAdmission(options) : null;
+    this.resets = options.serverConfig && options.statelessResetKey !== null
+      ? new StatelessResets({ key: options.statelessResetKey ?? undefined })
+      : null;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    if (!(this.handshakeTimeoutMs > 0)) throw new RangeError('handshakeTimeoutMs must be positive');
     this.socket = dgram.createSocket({
       type: isIPv6(host) ? 'udp6' : 'udp4',
       recvBufferSize: SOCKET_BUFFER_BYTES,
@@ -210,8 +276,13 @@ export class QuicEndpoint {
     if (this.closed) throw new Error('endpoint closed');
     const scid = randomBytes(LOCAL_CID_LENGTH);
     const native = quiche.Connection.connect(serverName ?? null, scid, this.local, remote, config);
-    const conn = this.createConnection(native, 'client', remote);
+    const conn = this.createConnection(native, 'client', remote, true);
     this.addRoute(conn, cidKey(scid));
+    const rk = remoteKey(remote);
+    let peers = this.byRemote.get(rk);
+    if (!peers) this.byRemote.set(rk, (peers = new Set()));
+    peers.add(conn);
+    this.remoteKeys.set(conn, rk);
     this.counters.connectionsConnected++;
     this.scheduleFlush(conn);
     return conn;
@@ -245,6 +316,11 @@ export class QuicEndpoint {
     }
     this.connections.clear();
     this.handshaking.clear();
+    this.handshakes.clear();
+    this.byRemote.clear();
+    this.remoteKeys.clear();
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
     this.routes.clear();
     this.dirty.clear();
     this.ackOwed.clear();
@@ -254,8 +330,8 @@ export class QuicEndpoint {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
-  private createConnection(native: ReturnType<typeof quiche.Connection.accept>, role: 'client' | 'server', remote: Host): QuicConnection {
-    const conn = new QuicConnection({ native, role, remote, local: this.local, scratch: this.scratch, host: this.connectionHost });
+  private createConnection(native: ReturnType<typeof quiche.Connection.accept>, role: 'client' | 'server', remote: Host, addressValidated: boolean): QuicConnection {
+    const conn = new QuicConnection({ native, role, remote, local: this.local, scratch: this.scratch, host: this.connectionHost, addressValidated });
     this.connections.add(conn);
     this.handshaking.add(conn);
     return conn;
@@ -266,10 +342,62 @@ export class QuicEndpoint {
     conn.routeKeys.push(key);
   }
 
+  /** A server connection from address `key` starts its handshake: it holds a slot until it ends. */
+  private handshakeStarted(conn: QuicConnection, key: string): void {
+    this.admission?.opened(key);
+    this.handshakes.set(conn, { key, deadline: performance.now() + this.handshakeTimeoutMs });
+    if (this.handshakeTimer === null) this.armHandshakeTimer();
+  }
+
+  /** The handshake completed, or the connection ended: release its slots (once). */
+  private handshakeEnded(conn: QuicConnection): void {
+    this.handshaking.delete(conn);
+    const h = this.handshakes.get(conn);
+    if (!h) return;
+    this.handshakes.delete(conn);
+    this.admission?.released(h.key);
+  }
+
+  private armHandshakeTimer(): void {
+    const first = this.handshakes.values().next();
+    if (first.done || this.socketClosed) return;
+    this.handshakeTimer = setTimeout(this.expireHandshakesBound, Math.max(1, first.value.deadline - performance.now()));
+    // The socket keeps a live endpoint's process running; this timer need not.
+    this.handshakeTimer.unref();
+  }
+
+  /**
+   * Drops the server connections whose handshake outlived `handshakeTimeoutMs`, silently: the
+   * peer may never have asked for them (a spoofed or abandoned Initial), and a CONNECTION_CLOSE
+   * would be one more packet to an unvalidated address. A real client that is merely slow gives
+   * up by its own handshake deadline.
+   */
+  private expireHandshakes(): void {
+    this.handshakeTimer = null;
+    const now = performance.now();
+    for (const [conn, h] of this.handshakes) {
+      if (h.deadline > now) break;
+      this.counters.handshakesTimedOut++;
+      try {
+        conn.dispose({ byPeer: false, isApp: false, code: 0, reason: 'handshake timeout', timedOut: true });
+      } catch {
+        this.counters.internalErrors++;
+      }
+      this.finalize(conn);
+    }
+    this.armHandshakeTimer();
+  }
+
   private finalize(conn: QuicConnection): void {
     for (const k of conn.routeKeys) if (this.routes.get(k) === conn) this.routes.delete(k);
+    const rk = this.remoteKeys.get(conn);
+    if (rk !== undefined) {
+      this.remoteKeys.delete(conn);
+      const peers = this.byRemote.get(rk);
+      if (peers?.delete(conn) && peers.size === 0) this.byRemote.delete(rk);
+    }
     this.connections.delete(conn);
-    this.handshaking.delete(conn);
+    this.handshakeEnded(conn);
     this.dirty.delete(conn);
     this.ackOwed.delete(conn);
   }
@@ -397,8 +525,9 @@ export class QuicEndpoint {
       }
       conn = this.routes.get(cidKey(msg, 1, 1 + LOCAL_CID_LENGTH));
       if (!conn) {
-        // RFC 9000 §10.3 stateless reset is optional; a stray short packet is just dropped.
+        if (this.receivedStatelessReset(msg, from)) return;
         c.packetsDroppedUnknown++;
+        this.statelessReset(msg, from);
         return;
       }
       this.receiveInto(conn, msg, from);
@@ -414,13 +543,95 @@ export class QuicEndpoint {
       this.receiveInto(conn, msg, from);
       return;
     }
-    this.acceptOrReject(msg, from, hdr.version, hdr.type, hdr.dcid, hdr.scid);
+    this.acceptOrReject(msg, from, hdr);
   }
 
-  private acceptOrReject(msg: Uint8Array, from: Host, version: number, type: LongType, dcid: Uint8Array, scid: Uint8Array): void {
+  /**
+   * Client role: an unroutable short-header packet may be a stateless reset from a server we
+   * talk to (RFC 9000 §10.3.1: its connection id is random). Offered to at most
+   * STATELESS_RESET_CANDIDATES_LIMIT of our connections to that address; true when one of them
+   * recognised its token and closed.
+   */
+  private receivedStatelessReset(msg: Uint8Array, from: Host): boolean {
+    if (msg.byteLength < MIN_STATELESS_RESET_BYTES) return false;
+    const peers = this.byRemote.get(remoteKey(from));
+    if (!peers) return false;
+    let offered = 0;
+    for (const conn of peers) {
+      if (offered++ >= STATELESS_RESET_CANDIDATES_LIMIT) break;
+      let reset = false;
+      try {
+        reset = conn.offerStatelessReset(msg, from);
+      } catch (e) {
+        this.connectionFailed(conn, e);
+      }
+      if (reset) {
+        this.counters.statelessResetsReceived++;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Answers a short-header packet for an unknown connection id with a stateless reset
+   * (RFC 9000 §10.3), server role only: our connection ids are the ones quiche announced a token
+   * for. Counted when sent; size and rate limits are StatelessResets'.
+   */
+  private statelessReset(msg: Uint8Array, from: Host): void {
+    if (!this.resets || this.closed) return;
+    const reset = this.resets.answer(msg, msg.subarray(1, 1 + LOCAL_CID_LENGTH));
+    if (typeof reset === 'string') return;
+    this.counters.statelessResetsSent++;
+    this.send(reset, reset.byteLength, from);
+  }
+
+  /**
+   * Answers a tokenless Initial with a stateless Retry (RFC 9000 §8.1.2, §17.2.5): a new
+   * connection id for the client to use and a token bound to it, to the original DCID and to the
+   * client's IP (retry-token.ts). No state is kept; the Retry is smaller than the Initial
+   * (at least 1200 bytes), so it amplifies nothing.
+   */
+  private sendRetry(from: Host, hdr: LongHeaderInfo): void {
+    const newScid = randomBytes(LOCAL_CID_LENGTH);
+    const token = this.retryTokens.mint(hdr.dcid, newScid, from.host);
+    let n: number;
+    try {
+      n = quiche.retry(hdr.scid, hdr.dcid, newScid, token, hdr.version, this.sendScratch);
+    } catch {
+      this.counters.packetsDroppedMalformed++;
+      return;
+    }
+    this.counters.retriesSent++;
+    this.send(Buffer.from(this.sendScratch.subarray(0, n)), n, from);
+  }
+
+  /**
+   * quiche's server connection, with the stateless reset token of its connection id. quiche
+   * copies the config's transport parameters into the connection, so the token set just before
+   * is this connection's own (RFC 9000 §10.3.2: one token per connection id).
+   */
+  private acceptNative(config: Config, scid: Uint8Array, odcid: Uint8Array | null, from: Host): ReturnType<typeof quiche.Connection.accept> {
+    if (this.resets) {
+      config.setStatelessResetToken(this.resets.tokenValue(scid));
+      try {
+        return quiche.Connection.accept(scid, odcid, this.local, from, config);
+      } catch (e) {
+        // quiche 0.18 writes transport parameters into 128 bytes (limits.ts LOCAL_CID_LENGTH).
+        // Should they ever not fit, a connection without a reset token beats no connection.
+        if (parseQuicheError(e).kind !== 'BufferTooShort') throw e;
+        config.setStatelessResetToken(null);
+      }
+    }
+    return quiche.Connection.accept(scid, odcid, this.local, from, config);
+  }
+
+  private acceptOrReject(msg: Uint8Array, from: Host, hdr: LongHeaderInfo): void {
     const c = this.counters;
     const config = this.options.serverConfig;
-    if (!config || this.closed) {
+    const admission = this.admission;
+    const { version, type, dcid, scid } = hdr;
+    if (!config || !admission || this.closed) {
       c.packetsDroppedUnknown++;
       return;
     }
@@ -445,21 +656,55 @@ export class QuicEndpoint {
       c.packetsDroppedUnknown++;
       return;
     }
-    if (this.connections.size >= MAX_CONNECTIONS || this.handshakingCount() >= MAX_HANDSHAKING_CONNECTIONS) {
-      c.initialsDroppedLimit++;
+    if (hdr.token === null) {
+      c.packetsDroppedMalformed++;
       return;
     }
-    const newScid = randomBytes(LOCAL_CID_LENGTH);
+    // RFC 9000 §8.1.3: a token we minted is checked strictly (a bad one drops the Initial); one
+    // we cannot have minted is as good as none.
+    let odcid: Uint8Array | null = null;
+    if (hdr.token.length > 0) {
+      const check = this.retryTokens.check(hdr.token, dcid, from.host);
+      if (check.kind === 'invalid') {
+        c.retryTokensInvalid++;
+        return;
+      }
+      if (check.kind === 'valid') odcid = check.odcid;
+    }
+    if (this.connections.size >= MAX_CONNECTIONS) {
+      c.initialsDroppedConnectionLimit++;
+      return;
+    }
+    const key = addressKey(from.host);
+    switch (admission.decide(key, odcid !== null)) {
+      case 'retry':
+        this.sendRetry(from, hdr);
+        return;
+      case 'handshake_limit':
+        c.initialsDroppedHandshakeLimit++;
+        return;
+      case 'address_handshake_limit':
+        c.initialsDroppedAddressLimit++;
+        return;
+      case 'accept':
+        break;
+    }
+    // After a Retry the client already sends to the connection id the Retry gave it (the token is
+    // bound to it, so it is one of ours): keep it, so the retry_source_connection_id quiche
+    // announces matches (RFC 9000 §7.3). Copied: recv decrypts `msg`, and `dcid` with it, in place.
+    const newScid = odcid ? Buffer.from(dcid) : randomBytes(LOCAL_CID_LENGTH);
     let native;
     try {
-      native = quiche.Connection.accept(newScid, null, this.local, from, config);
+      native = this.acceptNative(config, newScid, odcid, from);
     } catch {
       c.packetsDroppedMalformed++;
       return;
     }
-    const conn = this.createConnection(native, 'server', from);
+    const conn = this.createConnection(native, 'server', from, odcid !== null);
     this.addRoute(conn, cidKey(newScid));
-    this.addRoute(conn, cidKey(dcid));
+    // Without a Retry, a first flight of two Initials (Chromium) sends both to the original DCID.
+    if (!odcid) this.addRoute(conn, cidKey(dcid));
+    this.handshakeStarted(conn, key);
     try {
       this.options.onConnection?.(conn);
       conn.receive(msg, from);
@@ -468,7 +713,7 @@ export class QuicEndpoint {
       return;
     }
     // An Initial quiche could not authenticate (garbage, or a forged flood) must not hold a
-    // handshake slot until the idle timeout: forget the connection at once, silently.
+    // handshake slot until the handshake timeout: forget the connection at once, silently.
     if (native.stats().recv === 0) {
       c.packetsDroppedMalformed++;
       conn.dispose();
@@ -477,4 +722,16 @@ export class QuicEndpoint {
     }
     c.connectionsAccepted++;
   }
+}
+
+/** All-zero endpoint counters (also what a server without an endpoint reports). */
+export function emptyQuicEndpointStats(): QuicEndpointStats {
+  return {
+    packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
+    packetsDroppedMalformed: 0, initialsDroppedConnectionLimit: 0, initialsDroppedHandshakeLimit: 0,
+    initialsDroppedAddressLimit: 0, retriesSent: 0, retryTokensInvalid: 0, packetsAmplificationLimited: 0,
+    statelessResetsSent: 0, statelessResetsReceived: 0, handshakesTimedOut: 0, versionNegotiationsSent: 0,
+    connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
+    internalErrors: 0,
+  };
 }
