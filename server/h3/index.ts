@@ -106,7 +106,8 @@ export type {
   NodeWebTransportHash,
 } from './client/node-webtransport.js';
 export { QuicEndpoint } from './quic/endpoint.js';
-export type { QuicEndpointStats, QuicServerProtectionOptions } from './quic/endpoint.js';
+export type { QuicEndpointStats } from './quic/endpoint-stats.js';
+export type { QuicServerProtectionOptions } from './quic/server-intake.js';
 export type { RetryMode } from './quic/admission.js';
 export { RETRY_MODES } from './quic/admission.js';
 export { STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from './quic/limits.js';

@@ -3,7 +3,9 @@
  * sessions (extended CONNECT, RFC 9220 / draft-ietf-webtrans-http3). See server/h3/index.ts for
  * the public API summary.
  */
-import { QuicEndpoint, emptyQuicEndpointStats, type PacketPath, type QuicEndpointStats, type QuicServerProtectionOptions } from './quic/endpoint.js';
+import { QuicEndpoint, type PacketPath } from './quic/endpoint.js';
+import { emptyQuicEndpointStats, type QuicEndpointStats } from './quic/endpoint-stats.js';
+import type { QuicServerProtectionOptions } from './quic/server-intake.js';
 import { buildServerConfig } from './quic/config.js';
 import type { QuicConnection } from './quic/quic-connection.js';
 import { H3Connection, type ConnectRequest } from './h3-connection.js';

@@ -7,14 +7,22 @@
  * DCID. A client's Initial names a DCID it chose; we route that original DCID to the new
  * connection as well as our own id, because a client whose first flight spans two Initial
  * packets (Chromium with a post-quantum key share) sends the second one to the same original
- * DCID. No Retry is sent (it would cost a round trip and we have no address-validation need
- * behind a game server's own rate limits).
+ * DCID (unless a Retry came first: then both go to the id the Retry named).
+ *
+ * Server role: packets for no connection go to the intake (server-intake.ts: version
+ * negotiation, Retry, handshake admission, stateless resets). Client role: an unroutable
+ * short-header packet from a server we talk to is offered to our connections to it, since a
+ * stateless reset carries a random connection id (RFC 9000 §10.3.1).
  *
  * Containment: nothing thrown below the socket's 'message' handler, the flush and the timers
  * reaches the event loop. A throw while one connection processes a packet, flushes or runs its
  * timer (a bug of ours: application callbacks are already contained by the HTTP/3 layer) closes
  * that connection with the transport error INTERNAL_ERROR (0x1, RFC 9000 §20.1), or forgets it
  * when even that fails, and is counted in `internalErrors`; other connections carry on.
+ *
+ * Size: about 490 lines. The socket loop, the routing tables, the batched flush with ACK
+ * coalescing and the connection lifecycle all work on the same tables; what is separable lives
+ * beside it (server-intake.ts, endpoint-stats.ts, packet.ts).
  */
 import { readUdpDrops } from './udp-drops.js';
 import { randomBytes } from 'node:crypto';
@@ -23,23 +31,16 @@ import { isIPv6 } from 'node:net';
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Config, Host } from '@matrixai/quic/native/index.js';
 import { QUIC_INTERNAL_ERROR, QuicConnection, type QuicConnectionHost } from './quic-connection.js';
-import { LongType, QUIC_V1, cidKey, isLongHeader, parseLongHeader, type LongHeaderInfo } from './packet.js';
-import { HandshakeAdmission, addressKey, type RetryMode } from './admission.js';
-import { RetryTokens } from './retry-token.js';
-import { StatelessResets } from './stateless-reset.js';
-import { parseQuicheError } from '../wire/quiche-errors.js';
+import { cidKey, isLongHeader, parseLongHeader } from './packet.js';
+import { ServerIntake, type IntakeHost, type QuicServerProtectionOptions } from './server-intake.js';
+import { emptyQuicEndpointStats, type QuicEndpointStats } from './endpoint-stats.js';
 import {
   ACK_COALESCE_MS,
-  HANDSHAKE_TIMEOUT_MS,
   LOCAL_CID_LENGTH,
-  MAX_CONNECTIONS,
-  MAX_UDP_PAYLOAD,
   MIN_STATELESS_RESET_BYTES,
   RECV_BUFFER_BYTES,
   STATELESS_RESET_CANDIDATES_LIMIT,
 } from './limits.js';
-/** A client's first Initial must be padded to at least 1200 bytes (RFC 9000 §14.1). */
-const MIN_INITIAL_SIZE = 1200;
 /** Kernel socket buffer we ask for: bursts from 1000 sessions must not overflow the default. */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -64,28 +65,6 @@ export interface PacketPath {
   close?(): void;
 }
 
-/**
- * How a server endpoint admits handshakes and protects itself and others (RFC 9000 §8, §10.3);
- * every field has a default from limits.ts. docs/architecture.md "QUIC endpoint: admission".
- */
-export interface QuicServerProtectionOptions {
-  /** When tokenless Initials get a stateless Retry first (default 'under-load'). */
-  retry?: RetryMode;
-  /** Handshakes in flight at once (default MAX_HANDSHAKING_CONNECTIONS). */
-  maxHandshakes?: number;
-  /** Handshakes in flight at once from one IPv4 address or IPv6 /64 (default MAX_HANDSHAKES_PER_ADDRESS). */
-  maxHandshakesPerAddress?: number;
-  /** A connection not established this long after its first Initial is dropped (default HANDSHAKE_TIMEOUT_MS). */
-  handshakeTimeoutMs?: number;
-  /**
-   * Static key (at least 16 bytes) from which stateless reset tokens are derived (RFC 9000
-   * §10.3.2). Give the same key to the process that replaces this one (a restart on the same
-   * port) and it resets this one's connections at once. Default: random per endpoint; null turns
-   * stateless resets off.
-   */
-  statelessResetKey?: Uint8Array | null;
-}
-
 export interface QuicEndpointOptions extends QuicServerProtectionOptions {
   /** Address to bind; '127.0.0.1' by default. */
   host?: string;
@@ -97,48 +76,6 @@ export interface QuicEndpointOptions extends QuicServerProtectionOptions {
   onConnection?: (conn: QuicConnection) => void;
   /** Optional packet filter in both directions (link simulator). */
   path?: PacketPath;
-}
-
-/** Endpoint counters; monotonic except the two gauges. */
-export interface QuicEndpointStats {
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Packets for no known connection that could not start one. */
-  packetsDroppedUnknown: number;
-  /** Packets whose header could not be parsed, or Initials quiche could not read. */
-  packetsDroppedMalformed: number;
-  /** Initials dropped because MAX_CONNECTIONS connections are alive. */
-  initialsDroppedConnectionLimit: number;
-  /** Initials dropped because `maxHandshakes` handshakes were in flight. */
-  initialsDroppedHandshakeLimit: number;
-  /** Initials dropped because their address had `maxHandshakesPerAddress` handshakes in flight. */
-  initialsDroppedAddressLimit: number;
-  /** Stateless Retry packets sent (RFC 9000 §17.2.5) instead of accepting a connection. */
-  retriesSent: number;
-  /** Initials dropped for a Retry token that was forged, expired, or for another address or id. */
-  retryTokensInvalid: number;
-  /** Packets not sent because they would pass 3x the bytes an unvalidated client sent (RFC 9000 §8.1). */
-  packetsAmplificationLimited: number;
-  /** Stateless resets sent for short-header packets to unknown connection ids (RFC 9000 §10.3). */
-  statelessResetsSent: number;
-  /** Client role: connections a server ended with a stateless reset. */
-  statelessResetsReceived: number;
-  /** Server connections dropped because their handshake did not complete in `handshakeTimeoutMs`. */
-  handshakesTimedOut: number;
-  versionNegotiationsSent: number;
-  connectionsAccepted: number;
-  connectionsConnected: number;
-  /** Gauge: connections alive now. */
-  connectionsActive: number;
-  /** Gauge: connections still in the handshake. */
-  connectionsHandshaking: number;
-  /**
-   * Throws caught inside the endpoint (a bug of ours, never expected): per-connection ones
-   * closed that connection with INTERNAL_ERROR (0x1); others dropped the packet at hand.
-   */
-  internalErrors: number;
 }
 
 /** A bound UDP socket hosting any number of QUIC connections. */
@@ -157,23 +94,12 @@ export class QuicEndpoint {
   private ackTimer: NodeJS.Timeout | null = null;
   private readonly ackFlushBound = () => this.flushAcks();
   private readonly scratch = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
-  private readonly sendScratch = Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
   private local: Host = { host: '127.0.0.1', port: 0 };
   private closed = false;
   private socketClosed = false;
   private readonly counters = emptyQuicEndpointStats();
-  /** Server role: who may start a handshake, and when a Retry comes first. */
-  private readonly admission: HandshakeAdmission | null;
-  private readonly retryTokens = new RetryTokens();
-  private readonly resets: StatelessResets | null;
-  private readonly handshakeTimeoutMs: number;
-  /**
-   * Server connections in the handshake: their address key and deadline (performance.now).
-   * The timeout is the same for all, so insertion order is deadline order.
-   */
-  private readonly handshakes = new Map<QuicConnection, { key: string; deadline: number }>();
-  private handshakeTimer: NodeJS.Timeout | null = null;
-  private readonly expireHandshakesBound = () => this.expireHandshakes();
+  /** Server role: packets for no connection, and the handshakes let in. */
+  private readonly intake: ServerIntake | null;
   private readonly socket: dgram.Socket;
   private readonly flushBound = () => this.flushAll();
   /** Called by the packet path, possibly from its own timers: must not throw. */
@@ -194,12 +120,7 @@ export class QuicEndpoint {
 
   private constructor(private readonly options: QuicEndpointOptions) {
     const host = options.host ?? '127.0.0.1';
-    this.admission = options.serverConfig ? new HandshakeAdmission(options) : null;
-    this.resets = options.serverConfig && options.statelessResetKey !== null
-      ? new StatelessResets({ key: options.statelessResetKey ?? undefined })
-      : null;
-    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-    if (!(this.handshakeTimeoutMs > 0)) throw new RangeError('handshakeTimeoutMs must be positive');
+    this.intake = options.serverConfig ? new ServerIntake(options.serverConfig, options, this.intakeHost()) : null;
     this.socket = dgram.createSocket({
       type: isIPv6(host) ? 'udp6' : 'udp4',
       recvBufferSize: SOCKET_BUFFER_BYTES,
@@ -316,11 +237,9 @@ export class QuicEndpoint {
     }
     this.connections.clear();
     this.handshaking.clear();
-    this.handshakes.clear();
+    this.intake?.close();
     this.byRemote.clear();
     this.remoteKeys.clear();
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = null;
     this.routes.clear();
     this.dirty.clear();
     this.ackOwed.clear();
@@ -337,55 +256,49 @@ export class QuicEndpoint {
     return conn;
   }
 
+  /** What the server intake may do to this endpoint. */
+  private intakeHost(): IntakeHost {
+    return {
+      counters: this.counters,
+      local: () => this.local,
+      isClosed: () => this.closed,
+      connectionCount: () => this.connections.size,
+      send: (packet, length, to) => this.send(packet, length, to),
+      create: (native, from, addressValidated, routeKeys) => {
+        const conn = this.createConnection(native, 'server', from, addressValidated);
+        for (const k of routeKeys) this.addRoute(conn, k);
+        return conn;
+      },
+      start: (conn, packet, from) => {
+        try {
+          this.options.onConnection?.(conn);
+          conn.receive(packet, from);
+          return true;
+        } catch (e) {
+          this.connectionFailed(conn, e);
+          return false;
+        }
+      },
+      drop: (conn, info) => {
+        try {
+          conn.dispose(info);
+        } catch {
+          this.counters.internalErrors++;
+        }
+        this.finalize(conn);
+      },
+    };
+  }
+
+  /** The handshake of `conn` completed, or `conn` ended. */
+  private handshakeEnded(conn: QuicConnection): void {
+    this.handshaking.delete(conn);
+    this.intake?.handshakeEnded(conn);
+  }
+
   private addRoute(conn: QuicConnection, key: string): void {
     this.routes.set(key, conn);
     conn.routeKeys.push(key);
-  }
-
-  /** A server connection from address `key` starts its handshake: it holds a slot until it ends. */
-  private handshakeStarted(conn: QuicConnection, key: string): void {
-    this.admission?.opened(key);
-    this.handshakes.set(conn, { key, deadline: performance.now() + this.handshakeTimeoutMs });
-    if (this.handshakeTimer === null) this.armHandshakeTimer();
-  }
-
-  /** The handshake completed, or the connection ended: release its slots (once). */
-  private handshakeEnded(conn: QuicConnection): void {
-    this.handshaking.delete(conn);
-    const h = this.handshakes.get(conn);
-    if (!h) return;
-    this.handshakes.delete(conn);
-    this.admission?.released(h.key);
-  }
-
-  private armHandshakeTimer(): void {
-    const first = this.handshakes.values().next();
-    if (first.done || this.socketClosed) return;
-    this.handshakeTimer = setTimeout(this.expireHandshakesBound, Math.max(1, first.value.deadline - performance.now()));
-    // The socket keeps a live endpoint's process running; this timer need not.
-    this.handshakeTimer.unref();
-  }
-
-  /**
-   * Drops the server connections whose handshake outlived `handshakeTimeoutMs`, silently: the
-   * peer may never have asked for them (a spoofed or abandoned Initial), and a CONNECTION_CLOSE
-   * would be one more packet to an unvalidated address. A real client that is merely slow gives
-   * up by its own handshake deadline.
-   */
-  private expireHandshakes(): void {
-    this.handshakeTimer = null;
-    const now = performance.now();
-    for (const [conn, h] of this.handshakes) {
-      if (h.deadline > now) break;
-      this.counters.handshakesTimedOut++;
-      try {
-        conn.dispose({ byPeer: false, isApp: false, code: 0, reason: 'handshake timeout', timedOut: true });
-      } catch {
-        this.counters.internalErrors++;
-      }
-      this.finalize(conn);
-    }
-    this.armHandshakeTimer();
   }
 
   private finalize(conn: QuicConnection): void {
@@ -527,7 +440,7 @@ export class QuicEndpoint {
       if (!conn) {
         if (this.receivedStatelessReset(msg, from)) return;
         c.packetsDroppedUnknown++;
-        this.statelessReset(msg, from);
+        this.intake?.shortPacket(msg, from);
         return;
       }
       this.receiveInto(conn, msg, from);
@@ -543,7 +456,8 @@ export class QuicEndpoint {
       this.receiveInto(conn, msg, from);
       return;
     }
-    this.acceptOrReject(msg, from, hdr);
+    if (this.intake) this.intake.longPacket(msg, from, hdr);
+    else c.packetsDroppedUnknown++;
   }
 
   /**
@@ -573,165 +487,5 @@ export class QuicEndpoint {
     return false;
   }
 
-  /**
-   * Answers a short-header packet for an unknown connection id with a stateless reset
-   * (RFC 9000 §10.3), server role only: our connection ids are the ones quiche announced a token
-   * for. Counted when sent; size and rate limits are StatelessResets'.
-   */
-  private statelessReset(msg: Uint8Array, from: Host): void {
-    if (!this.resets || this.closed) return;
-    const reset = this.resets.answer(msg, msg.subarray(1, 1 + LOCAL_CID_LENGTH));
-    if (typeof reset === 'string') return;
-    this.counters.statelessResetsSent++;
-    this.send(reset, reset.byteLength, from);
-  }
 
-  /**
-   * Answers a tokenless Initial with a stateless Retry (RFC 9000 §8.1.2, §17.2.5): a new
-   * connection id for the client to use and a token bound to it, to the original DCID and to the
-   * client's IP (retry-token.ts). No state is kept; the Retry is smaller than the Initial
-   * (at least 1200 bytes), so it amplifies nothing.
-   */
-  private sendRetry(from: Host, hdr: LongHeaderInfo): void {
-    const newScid = randomBytes(LOCAL_CID_LENGTH);
-    const token = this.retryTokens.mint(hdr.dcid, newScid, from.host);
-    let n: number;
-    try {
-      n = quiche.retry(hdr.scid, hdr.dcid, newScid, token, hdr.version, this.sendScratch);
-    } catch {
-      this.counters.packetsDroppedMalformed++;
-      return;
-    }
-    this.counters.retriesSent++;
-    this.send(Buffer.from(this.sendScratch.subarray(0, n)), n, from);
-  }
-
-  /**
-   * quiche's server connection, with the stateless reset token of its connection id. quiche
-   * copies the config's transport parameters into the connection, so the token set just before
-   * is this connection's own (RFC 9000 §10.3.2: one token per connection id).
-   */
-  private acceptNative(config: Config, scid: Uint8Array, odcid: Uint8Array | null, from: Host): ReturnType<typeof quiche.Connection.accept> {
-    if (this.resets) {
-      config.setStatelessResetToken(this.resets.tokenValue(scid));
-      try {
-        return quiche.Connection.accept(scid, odcid, this.local, from, config);
-      } catch (e) {
-        // quiche 0.18 writes transport parameters into 128 bytes (limits.ts LOCAL_CID_LENGTH).
-        // Should they ever not fit, a connection without a reset token beats no connection.
-        if (parseQuicheError(e).kind !== 'BufferTooShort') throw e;
-        config.setStatelessResetToken(null);
-      }
-    }
-    return quiche.Connection.accept(scid, odcid, this.local, from, config);
-  }
-
-  private acceptOrReject(msg: Uint8Array, from: Host, hdr: LongHeaderInfo): void {
-    const c = this.counters;
-    const config = this.options.serverConfig;
-    const admission = this.admission;
-    const { version, type, dcid, scid } = hdr;
-    if (!config || !admission || this.closed) {
-      c.packetsDroppedUnknown++;
-      return;
-    }
-    if (version !== QUIC_V1 && version !== 0) {
-      // RFC 9000 §6.1: answer an unknown version with Version Negotiation, but only for packets
-      // big enough to be a client's first flight (anti-amplification).
-      if (msg.byteLength < MIN_INITIAL_SIZE) {
-        c.packetsDroppedUnknown++;
-        return;
-      }
-      try {
-        const n = quiche.negotiateVersion(scid, dcid, this.sendScratch);
-        c.versionNegotiationsSent++;
-        this.send(Buffer.from(this.sendScratch.subarray(0, n)), n, from);
-      } catch {
-        c.packetsDroppedMalformed++;
-      }
-      return;
-    }
-    if (version !== QUIC_V1 || type !== LongType.Initial || msg.byteLength < MIN_INITIAL_SIZE || dcid.byteLength < 8) {
-      // RFC 9000 §7.2: a client's first DCID is at least 8 bytes; anything else is stray.
-      c.packetsDroppedUnknown++;
-      return;
-    }
-    if (hdr.token === null) {
-      c.packetsDroppedMalformed++;
-      return;
-    }
-    // RFC 9000 §8.1.3: a token we minted is checked strictly (a bad one drops the Initial); one
-    // we cannot have minted is as good as none.
-    let odcid: Uint8Array | null = null;
-    if (hdr.token.length > 0) {
-      const check = this.retryTokens.check(hdr.token, dcid, from.host);
-      if (check.kind === 'invalid') {
-        c.retryTokensInvalid++;
-        return;
-      }
-      if (check.kind === 'valid') odcid = check.odcid;
-    }
-    if (this.connections.size >= MAX_CONNECTIONS) {
-      c.initialsDroppedConnectionLimit++;
-      return;
-    }
-    const key = addressKey(from.host);
-    switch (admission.decide(key, odcid !== null)) {
-      case 'retry':
-        this.sendRetry(from, hdr);
-        return;
-      case 'handshake_limit':
-        c.initialsDroppedHandshakeLimit++;
-        return;
-      case 'address_handshake_limit':
-        c.initialsDroppedAddressLimit++;
-        return;
-      case 'accept':
-        break;
-    }
-    // After a Retry the client already sends to the connection id the Retry gave it (the token is
-    // bound to it, so it is one of ours): keep it, so the retry_source_connection_id quiche
-    // announces matches (RFC 9000 §7.3). Copied: recv decrypts `msg`, and `dcid` with it, in place.
-    const newScid = odcid ? Buffer.from(dcid) : randomBytes(LOCAL_CID_LENGTH);
-    let native;
-    try {
-      native = this.acceptNative(config, newScid, odcid, from);
-    } catch {
-      c.packetsDroppedMalformed++;
-      return;
-    }
-    const conn = this.createConnection(native, 'server', from, odcid !== null);
-    this.addRoute(conn, cidKey(newScid));
-    // Without a Retry, a first flight of two Initials (Chromium) sends both to the original DCID.
-    if (!odcid) this.addRoute(conn, cidKey(dcid));
-    this.handshakeStarted(conn, key);
-    try {
-      this.options.onConnection?.(conn);
-      conn.receive(msg, from);
-    } catch (e) {
-      this.connectionFailed(conn, e);
-      return;
-    }
-    // An Initial quiche could not authenticate (garbage, or a forged flood) must not hold a
-    // handshake slot until the handshake timeout: forget the connection at once, silently.
-    if (native.stats().recv === 0) {
-      c.packetsDroppedMalformed++;
-      conn.dispose();
-      this.finalize(conn);
-      return;
-    }
-    c.connectionsAccepted++;
-  }
-}
-
-/** All-zero endpoint counters (also what a server without an endpoint reports). */
-export function emptyQuicEndpointStats(): QuicEndpointStats {
-  return {
-    packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
-    packetsDroppedMalformed: 0, initialsDroppedConnectionLimit: 0, initialsDroppedHandshakeLimit: 0,
-    initialsDroppedAddressLimit: 0, retriesSent: 0, retryTokensInvalid: 0, packetsAmplificationLimited: 0,
-    statelessResetsSent: 0, statelessResetsReceived: 0, handshakesTimedOut: 0, versionNegotiationsSent: 0,
-    connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
-    internalErrors: 0,
-  };
 }

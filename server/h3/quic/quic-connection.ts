@@ -7,6 +7,11 @@
  * Threading model: everything runs on the Node event loop. The endpoint calls `receive()` per
  * UDP packet, `onTimer()` when quiche's timer fires, and `flush()` (batched, once per loop
  * turn) to move queued stream bytes into quiche and quiche's packets onto the socket.
+ *
+ * Size: about 750 lines, because everything here wraps one native object whose calls interleave
+ * (a stream write, a receive and a flush each touch the send queues, the close state and the
+ * anti-amplification budget). The stream send queues are the part that could move out next,
+ * with the connection's counters and scheduling as their interface.
  */
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Connection as NativeConnection, Host, RecvInfo } from '@matrixai/quic/native/index.js';
