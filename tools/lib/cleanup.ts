@@ -1,7 +1,8 @@
 /**
- * Teardown that runs however the harness ends: normal return, thrown error, Ctrl-C (SIGINT),
- * SIGTERM, or `process.exit`. Each resource registers an async `run` for the orderly path and a
- * sync `runSync` for the `exit` event, where the event loop no longer turns.
+ * Teardown that runs however a harness ends: normal return, thrown error, Ctrl-C (SIGINT),
+ * SIGTERM, or `process.exit`. Each resource (a child process, a network namespace) registers an
+ * async `run` for the orderly path and a sync `runSync` for the `exit` event, where the event
+ * loop no longer turns.
  */
 
 export interface CleanupAction {
@@ -61,14 +62,14 @@ export class CleanupStack {
 
   /**
    * Make SIGINT/SIGTERM tear everything down and then exit (130 / 143, the shell convention), and
-   * make any other exit run the sync teardown. Only the experiment CLI calls this; tests use
-   * try/finally so a test runner's own signal handling stays intact.
+   * make any other exit run the sync teardown. Only CLIs call this; tests use try/finally so a
+   * test runner's own signal handling stays intact. `announce` is the line printed on a signal.
    */
-  installProcessHandlers(): void {
+  installProcessHandlers(announce: (signal: NodeJS.Signals) => string = (s) => `${s}: stopping children`): void {
     if (this.signalsInstalled) return;
     this.signalsInstalled = true;
     const onSignal = (signal: NodeJS.Signals, exitCode: number) => {
-      process.stderr.write(`\n${signal}: removing namespaces and stopping children...\n`);
+      process.stderr.write(`${announce(signal)}\n`);
       void this.runAll().finally(() => process.exit(exitCode));
     };
     process.once('SIGINT', () => onSignal('SIGINT', 130));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { peekSnapshotId, RandomInputs } from '../../bench/standard-scene/light-client.js';
-import { SNAPSHOT_MESSAGE_ID } from '../../shared/messages.js';
-import { MAX_INPUTS_PER_MESSAGE } from '../../shared/limits.js';
-import { encodeSnapshot } from '../../shared/snapshot/index.js';
+import { peekSnapshotId, RandomInputs } from '../../../tools/bots/light-client.js';
+import { SNAPSHOT_MESSAGE_ID } from '../../../shared/messages.js';
+import { MAX_INPUTS_PER_MESSAGE } from '../../../shared/limits.js';
+import { encodeSnapshot } from '../../../shared/snapshot/index.js';
 
 /** A snapshot message head per docs/protocol.md: id byte, u32 lastInputSeq, u32 snapshot id, ... */
 function head(snapshotId: number, lastInputSeq = 7): Uint8Array {

@@ -1,5 +1,6 @@
 /**
- * A light standard-scene player for the load process: the same transports, channels and
+ * A light standard-scene player for the benchmark's load process (a bot kind of fleet.ts): the
+ * same transports, channels and
  * messages as GameClient (client/net's openChannel and protocol encoders), but snapshots are
  * not reconstructed. It acks the newest snapshot id it received, read from the fixed header
  * (docs/protocol.md, snapshot layout: bytes 5-8 are the big-endian snapshot id), so the server
@@ -17,8 +18,10 @@ import { defaultTimers, type FetchLike, type WebSocketConstructor, type WebTrans
 import { ErrorCode } from '../../shared/errors.js';
 import { MAX_INPUTS_PER_MESSAGE } from '../../shared/limits.js';
 import { SNAPSHOT_MESSAGE_ID } from '../../shared/messages.js';
-import { mintDevTicket } from '../../server/bots/bot-fleet.js';
-import type { BenchTransport } from './report.js';
+import { mintDevTicket } from '../../client/net/dev-ticket.js';
+
+/** Inputs per second per client in the standard scene (DESIGN.md), GameClient's default too. */
+export const STANDARD_INPUT_HZ = 20;
 
 /** Time for transport set-up plus hello -> welcome on a loaded box. */
 export const LIGHT_JOIN_TIMEOUT_MS = 20_000;
@@ -50,12 +53,15 @@ export class RandomInputs {
 
 export interface LightClientOptions {
   baseUrl: string;
-  transport: BenchTransport;
+  transport: 'webtransport' | 'websocket';
   name: string;
   WebSocket?: WebSocketConstructor;
   WebTransport?: WebTransportConstructor;
   fetch: FetchLike;
-  inputHz: number;
+  /** Default STANDARD_INPUT_HZ. */
+  inputHz?: number;
+  /** Draws the directions and the send phase (default Math.random). */
+  random?: () => number;
   onError?: (message: string) => void;
 }
 
@@ -66,13 +72,15 @@ export class LightClient {
   private channel: ClientChannel | null = null;
   private ack = 0;
   private seq = 0;
-  private readonly inputs = new RandomInputs();
+  private readonly inputs: RandomInputs;
   private timer: ReturnType<typeof setInterval> | null = null;
   private phase: ReturnType<typeof setTimeout> | null = null;
   private welcomed = false;
   private closedByUs = false;
 
-  constructor(private readonly o: LightClientOptions) {}
+  constructor(private readonly o: LightClientOptions) {
+    this.inputs = new RandomInputs(o.random);
+  }
 
   get connected(): boolean {
     return this.welcomed && !!this.channel && !this.channel.closed;
@@ -144,13 +152,13 @@ export class LightClient {
   }
 
   private startInputs(): void {
-    const interval = 1000 / this.o.inputHz;
+    const interval = 1000 / (this.o.inputHz ?? STANDARD_INPUT_HZ);
     const tick = () => this.send(encodeInput({ seq: ++this.seq, ack: this.ack, inputs: this.inputs.next() }), false);
     // A random phase per client, so P clients do not all send in the same millisecond.
     this.phase = setTimeout(() => {
       tick();
       this.timer = setInterval(tick, interval);
-    }, Math.random() * interval);
+    }, (this.o.random ?? Math.random)() * interval);
   }
 
   private stopInputs(): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { gaps, mean, median, percentile, SampleReservoir, summarize } from '../../bench/standard-scene/stats.js';
+import { cdfPoints, gaps, mean, median, percentile, percentileOfSorted, SampleReservoir, summarize } from '../../../tools/lib/stats.js';
 
 describe('percentile (nearest rank)', () => {
   it('matches the textbook nearest-rank table', () => {
@@ -14,6 +14,17 @@ describe('percentile (nearest rank)', () => {
     expect(percentile(xs, 0)).toBe(15);
   });
 
+  it.each([
+    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50, 5],
+    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99, 10],
+    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90, 9],
+    [[7], 99, 7],
+    [[1, 2], 0, 1],
+  ])('nearest rank of sorted %j at p%d is %d', (values, p, want) => {
+    expect(percentileOfSorted(values, p)).toBe(want);
+    expect(percentile([...values].reverse(), p)).toBe(want);
+  });
+
   it('p99 of 1..100 is 99 and of 1..1000 is 990', () => {
     expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99)).toBe(99);
     expect(percentile(Array.from({ length: 1000 }, (_, i) => i + 1), 99)).toBe(990);
@@ -21,6 +32,7 @@ describe('percentile (nearest rank)', () => {
 
   it('is null for no samples and clamps p', () => {
     expect(percentile([], 50)).toBeNull();
+    expect(percentileOfSorted([], 50)).toBeNull();
     expect(percentile([3, 1, 2], -5)).toBe(1);
     expect(percentile([3, 1, 2], 500)).toBe(3);
   });
@@ -68,6 +80,23 @@ describe('median, mean, gaps, summarize', () => {
     const xs = Array.from({ length: 200 }, (_, i) => 200 - i); // 200..1
     expect(summarize(xs)).toEqual({ count: 200, p50: 100, p99: 198, max: 200 });
     expect(summarize([])).toEqual({ count: 0, p50: null, p99: null, max: null });
+  });
+});
+
+describe('cdfPoints', () => {
+  it('ends at 1, rises monotonically, thins long inputs', () => {
+    const pts = cdfPoints(Array.from({ length: 10_000 }, (_, i) => 10_000 - i), 100);
+    expect(pts.length).toBeLessThanOrEqual(101);
+    expect(pts[pts.length - 1]).toEqual([10_000, 1]);
+    for (let i = 1; i < pts.length; i++) {
+      expect(pts[i][0]).toBeGreaterThanOrEqual(pts[i - 1][0]);
+      expect(pts[i][1]).toBeGreaterThan(pts[i - 1][1]);
+    }
+    expect(cdfPoints([])).toEqual([]);
+  });
+
+  it('gives every sample its share when short', () => {
+    expect(cdfPoints([3, 1, 2])).toEqual([[1, 1 / 3], [2, 2 / 3], [3, 1]]);
   });
 });
 

@@ -10,8 +10,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { runBotFleet, type BotFleetReport, type BotTransport } from '../../../server/bots/bot-fleet.js';
-import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
+import { runBotFleet, type BotFleetReport, type BotTransport } from '../../../tools/bots/bot-run.js';
+import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
 import { startTestServer, type TestServer } from '../../client/net/helpers/game-server.js';
 
 let server: TestServer | null = null;

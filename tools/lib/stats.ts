@@ -1,19 +1,22 @@
 /**
- * Pure statistics for the standard-scene benchmark: percentiles, medians and a bounded sample
- * store. No I/O, so test/bench/ checks them exactly.
+ * The statistics every tool reports with (bots, bench/, experiments/): one percentile
+ * definition, medians, means, arrival gaps, an empirical CDF and a bounded sample store. Pure,
+ * so test/tools/lib/ checks them exactly.
+ *
+ * Percentiles are nearest-rank: the smallest sample such that at least p% of the samples are
+ * <= it, `sorted[ceil(p/100 * n) - 1]`. It never interpolates, so a reported p99 is a value that
+ * was actually observed, and it is the same definition in every tool's output. For no samples
+ * the answer is null (a tool that prints NaN or an empty cell decides that at its output).
  */
 
-/**
- * Nearest-rank percentile (the smallest sample such that at least p% of the samples are <= it):
- * `sorted[ceil(p/100 * n) - 1]`. Returns null for no samples. p is clamped to [0, 100]; p = 0
- * gives the minimum. Nearest-rank never interpolates, so a reported p99 is a value that was
- * actually observed.
- */
+/** The samples as a new ascending Float64Array (the caller's array is left as it is). */
+export function sortedCopy(samples: ArrayLike<number>): Float64Array {
+  return Float64Array.from(samples).sort();
+}
+
+/** Nearest-rank percentile of unsorted samples (p clamped to [0, 100]; p = 0 is the minimum). */
 export function percentile(samples: ArrayLike<number>, p: number): number | null {
-  const n = samples.length;
-  if (n === 0) return null;
-  const sorted = Float64Array.from(samples).sort();
-  return percentileOfSorted(sorted, p);
+  return samples.length === 0 ? null : percentileOfSorted(sortedCopy(samples), p);
 }
 
 /** Like `percentile`, for samples already sorted ascending (no copy). */
@@ -53,7 +56,7 @@ export interface Distribution {
 }
 
 export function summarize(samples: ArrayLike<number>): Distribution {
-  const sorted = Float64Array.from(samples).sort();
+  const sorted = sortedCopy(samples);
   return {
     count: sorted.length,
     p50: percentileOfSorted(sorted, 50),
@@ -69,6 +72,21 @@ export function summarize(samples: ArrayLike<number>): Distribution {
 export function gaps(timestamps: ArrayLike<number>): number[] {
   const out: number[] = [];
   for (let i = 1; i < timestamps.length; i++) out.push(timestamps[i] - timestamps[i - 1]);
+  return out;
+}
+
+/**
+ * Empirical CDF: points (x, share of samples <= x), at most about `maxPoints` of them (every
+ * k-th sorted sample), always ending at (max, 1).
+ */
+export function cdfPoints(values: ArrayLike<number>, maxPoints = 400): Array<[number, number]> {
+  const sorted = sortedCopy(values);
+  const n = sorted.length;
+  if (n === 0) return [];
+  const step = Math.max(1, Math.floor(n / maxPoints));
+  const out: Array<[number, number]> = [];
+  for (let i = step - 1; i < n; i += step) out.push([sorted[i], (i + 1) / n]);
+  if (out[out.length - 1][1] !== 1) out.push([sorted[n - 1], 1]);
   return out;
 }
 
