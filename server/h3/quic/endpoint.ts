@@ -3,8 +3,8 @@
  * batched flushing, and the accept (server) and connect (client) paths on the same code.
  *
  * Routing (RFC 9000 §5.2): short-header packets carry our fixed-length connection id at bytes
- * 1..1+LOCAL_CID_LENGTH, read directly. Long-header packets are parsed just enough to find the
- * DCID. A client's Initial names a DCID it chose; we route that original DCID to the new
+ * 1..1+LOCAL_CID_LENGTH, read directly and looked up by a number made of its bytes (no string
+ * per packet: `shortRoutes`). Long-header packets are parsed just enough to find the DCID. A client's Initial names a DCID it chose; we route that original DCID to the new
  * connection as well as our own id, because a client whose first flight spans two Initial
  * packets (Chromium with a post-quantum key share) sends the second one to the same original
  * DCID (unless a Retry came first: then both go to the id the Retry named).
@@ -40,13 +40,33 @@ import {
   MIN_STATELESS_RESET_BYTES,
   RECV_BUFFER_BYTES,
   STATELESS_RESET_CANDIDATES_LIMIT,
+  STOP_SENDING_POLL_INTERVAL_MS,
 } from './limits.js';
 /** Kernel socket buffer we ask for: bursts from 1000 sessions must not overflow the default. */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Key of a peer's address and port, for `byRemote`. */
-function remoteKey(h: Host): string {
-  return `${h.host}|${h.port}`;
+function remoteKey(host: string, port: number): string {
+  return `${host}|${port}`;
+}
+
+/**
+ * Number key of a LOCAL_CID_LENGTH-byte connection id in a packet at `at`, for `shortRoutes`:
+ * its first six bytes (48 bits, exact in a double); the last two are `ShortRoute.tail`.
+ */
+function cidHead(b: Uint8Array, at: number): number {
+  return ((((b[at] * 256 + b[at + 1]) * 256 + b[at + 2]) * 256 + b[at + 3]) * 256 + b[at + 4]) * 256 + b[at + 5];
+}
+
+/** `cidHead` of a route key (cidKey: one latin1 character per byte). */
+function keyHead(k: string): number {
+  return ((((k.charCodeAt(0) * 256 + k.charCodeAt(1)) * 256 + k.charCodeAt(2)) * 256 + k.charCodeAt(3)) * 256 + k.charCodeAt(4)) * 256 + k.charCodeAt(5);
+}
+
+/** A route for short-header packets: the connection and the last two bytes of its id. */
+interface ShortRoute {
+  conn: QuicConnection;
+  tail: number;
 }
 
 /** `dgram` lookup for addresses that are already IP literals: answers synchronously. */
@@ -81,6 +101,12 @@ export interface QuicEndpointOptions extends QuicServerProtectionOptions {
 /** A bound UDP socket hosting any number of QUIC connections. */
 export class QuicEndpoint {
   private readonly routes = new Map<string, QuicConnection>();
+  /**
+   * The LOCAL_CID_LENGTH-byte routes again, by `cidHead`, for short-header packets. Two ids that
+   * share a head (1 in 2^48 per pair) keep the first; a packet whose tail does not match asks
+   * `routes`, which always decides.
+   */
+  private readonly shortRoutes = new Map<number, ShortRoute>();
   /** Client role: connections by the server address they talk to (host|port), for stateless resets. */
   private readonly byRemote = new Map<string, Set<QuicConnection>>();
   /** Client role: each connection's key in `byRemote` (the address it connected to). */
@@ -93,6 +119,10 @@ export class QuicEndpoint {
   private readonly ackOwed = new Map<QuicConnection, number>();
   private ackTimer: NodeJS.Timeout | null = null;
   private readonly ackFlushBound = () => this.flushAcks();
+  /** Connections that received packets since the last sweep (QuicConnection.sweep). */
+  private readonly sweepDue = new Set<QuicConnection>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly sweepBound = () => this.sweep();
   private readonly scratch = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
   private local: Host = { host: '127.0.0.1', port: 0 };
   private closed = false;
@@ -103,7 +133,7 @@ export class QuicEndpoint {
   private readonly socket: dgram.Socket;
   private readonly flushBound = () => this.flushAll();
   /** Called by the packet path, possibly from its own timers: must not throw. */
-  private readonly deliverIn = (packet: Uint8Array, from: Host) => this.onPacketGuarded(packet, from);
+  private readonly deliverIn = (packet: Uint8Array, from: Host) => this.onPacketGuarded(packet, from.host, from.port);
   private readonly deliverOut = (packet: Uint8Array, to: Host) => this.rawSend(packet, packet.byteLength, to);
   /** What every connection of this endpoint calls back into (one object, shared). */
   private readonly connectionHost: QuicConnectionHost = {
@@ -115,6 +145,13 @@ export class QuicEndpoint {
     internalError: (c, error) => this.connectionFailed(c, error),
     amplificationLimited: () => {
       this.counters.packetsAmplificationLimited++;
+    },
+    sweepOwed: (c) => {
+      this.sweepDue.add(c);
+      if (this.sweepTimer === null && !this.socketClosed) {
+        this.sweepTimer = setTimeout(this.sweepBound, STOP_SENDING_POLL_INTERVAL_MS);
+        this.sweepTimer.unref();
+      }
     },
   };
 
@@ -130,13 +167,12 @@ export class QuicEndpoint {
       lookup: ipLiteralLookup,
     });
     this.socket.on('message', (msg, rinfo) => {
-      const from = { host: rinfo.address, port: rinfo.port };
       if (!this.options.path) {
-        this.onPacketGuarded(msg, from);
+        this.onPacketGuarded(msg, rinfo.address, rinfo.port);
         return;
       }
       try {
-        this.options.path.inbound(msg, from, this.deliverIn);
+        this.options.path.inbound(msg, { host: rinfo.address, port: rinfo.port }, this.deliverIn);
       } catch {
         // The packet filter failed on this packet: drop it, count it, keep the socket loop alive.
         this.counters.internalErrors++;
@@ -199,7 +235,7 @@ export class QuicEndpoint {
     const native = quiche.Connection.connect(serverName ?? null, scid, this.local, remote, config);
     const conn = this.createConnection(native, 'client', remote, true);
     this.addRoute(conn, cidKey(scid));
-    const rk = remoteKey(remote);
+    const rk = remoteKey(remote.host, remote.port);
     let peers = this.byRemote.get(rk);
     if (!peers) this.byRemote.set(rk, (peers = new Set()));
     peers.add(conn);
@@ -241,6 +277,10 @@ export class QuicEndpoint {
     this.byRemote.clear();
     this.remoteKeys.clear();
     this.routes.clear();
+    this.shortRoutes.clear();
+    this.sweepDue.clear();
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
     this.dirty.clear();
     this.ackOwed.clear();
     if (this.ackTimer) clearTimeout(this.ackTimer);
@@ -272,7 +312,7 @@ export class QuicEndpoint {
       start: (conn, packet, from) => {
         try {
           this.options.onConnection?.(conn);
-          conn.receive(packet, from);
+          conn.receive(packet, from.host, from.port);
           return true;
         } catch (e) {
           this.connectionFailed(conn, e);
@@ -299,10 +339,16 @@ export class QuicEndpoint {
   private addRoute(conn: QuicConnection, key: string): void {
     this.routes.set(key, conn);
     conn.routeKeys.push(key);
+    if (key.length !== LOCAL_CID_LENGTH) return;
+    const head = keyHead(key);
+    if (!this.shortRoutes.has(head)) this.shortRoutes.set(head, { conn, tail: key.charCodeAt(6) * 256 + key.charCodeAt(7) });
   }
 
   private finalize(conn: QuicConnection): void {
-    for (const k of conn.routeKeys) if (this.routes.get(k) === conn) this.routes.delete(k);
+    for (const k of conn.routeKeys) {
+      if (this.routes.get(k) === conn) this.routes.delete(k);
+      if (k.length === LOCAL_CID_LENGTH && this.shortRoutes.get(keyHead(k))?.conn === conn) this.shortRoutes.delete(keyHead(k));
+    }
     const rk = this.remoteKeys.get(conn);
     if (rk !== undefined) {
       this.remoteKeys.delete(conn);
@@ -313,6 +359,7 @@ export class QuicEndpoint {
     this.handshakeEnded(conn);
     this.dirty.delete(conn);
     this.ackOwed.delete(conn);
+    this.sweepDue.delete(conn);
   }
 
   private scheduleFlush(conn: QuicConnection): void {
@@ -388,18 +435,18 @@ export class QuicEndpoint {
   }
 
   /** One received packet; a throw outside any connection drops that packet and is counted. */
-  private onPacketGuarded(msg: Uint8Array, from: Host): void {
+  private onPacketGuarded(msg: Uint8Array, host: string, port: number): void {
     try {
-      this.onPacket(msg, from);
+      this.onPacket(msg, host, port);
     } catch {
       this.counters.internalErrors++;
     }
   }
 
   /** Feeds a packet to one connection; a throw from it fails that connection only. */
-  private receiveInto(conn: QuicConnection, msg: Uint8Array, from: Host): void {
+  private receiveInto(conn: QuicConnection, msg: Uint8Array, host: string, port: number): void {
     try {
-      conn.receive(msg, from);
+      conn.receive(msg, host, port);
     } catch (e) {
       this.connectionFailed(conn, e);
     }
@@ -426,7 +473,23 @@ export class QuicEndpoint {
     }
   }
 
-  private onPacket(msg: Uint8Array, from: Host): void {
+  /**
+   * Periodic work of the connections that received packets since the last sweep
+   * (QuicConnection.sweep: a peer's STOP_SENDING on idle streams, the close state).
+   */
+  private sweep(): void {
+    this.sweepTimer = null;
+    for (const c of this.sweepDue) {
+      this.sweepDue.delete(c);
+      try {
+        c.sweep();
+      } catch (e) {
+        this.connectionFailed(c, e);
+      }
+    }
+  }
+
+  private onPacket(msg: Uint8Array, host: string, port: number): void {
     const c = this.counters;
     c.packetsIn++;
     c.bytesIn += msg.byteLength;
@@ -436,14 +499,16 @@ export class QuicEndpoint {
         c.packetsDroppedMalformed++;
         return;
       }
-      conn = this.routes.get(cidKey(msg, 1, 1 + LOCAL_CID_LENGTH));
+      const r = this.shortRoutes.get(cidHead(msg, 1));
+      conn = r !== undefined && r.tail === msg[7] * 256 + msg[8] ? r.conn : this.routes.get(cidKey(msg, 1, 1 + LOCAL_CID_LENGTH));
       if (!conn) {
+        const from = { host, port };
         if (this.receivedStatelessReset(msg, from)) return;
         c.packetsDroppedUnknown++;
         this.intake?.shortPacket(msg, from);
         return;
       }
-      this.receiveInto(conn, msg, from);
+      this.receiveInto(conn, msg, host, port);
       return;
     }
     const hdr = parseLongHeader(msg);
@@ -453,10 +518,10 @@ export class QuicEndpoint {
     }
     conn = this.routes.get(cidKey(hdr.dcid));
     if (conn) {
-      this.receiveInto(conn, msg, from);
+      this.receiveInto(conn, msg, host, port);
       return;
     }
-    if (this.intake) this.intake.longPacket(msg, from, hdr);
+    if (this.intake) this.intake.longPacket(msg, { host, port }, hdr);
     else c.packetsDroppedUnknown++;
   }
 
@@ -468,7 +533,7 @@ export class QuicEndpoint {
    */
   private receivedStatelessReset(msg: Uint8Array, from: Host): boolean {
     if (msg.byteLength < MIN_STATELESS_RESET_BYTES) return false;
-    const peers = this.byRemote.get(remoteKey(from));
+    const peers = this.byRemote.get(remoteKey(from.host, from.port));
     if (!peers) return false;
     let offered = 0;
     for (const conn of peers) {

@@ -4,9 +4,18 @@
  * timeouts, close state) into calls on a `QuicConnectionHandler`, and hands outgoing packets to
  * the endpoint. The same class serves the client and the server role.
  *
- * Threading model: everything runs on the Node event loop. The endpoint calls `receive()` per
- * UDP packet, `onTimer()` when quiche's timer fires, and `flush()` (batched, once per loop
- * turn) to move queued stream bytes into quiche and quiche's packets onto the socket.
+ * Threading model: everything runs on one event loop (the main thread's, or a worker's when the
+ * endpoint runs on worker threads: server/h3/worker/). The endpoint calls `receive()` per UDP
+ * packet, `onTimer()` when quiche's timer fires, `flush()` (batched, once per loop turn) to move
+ * queued stream bytes into quiche and quiche's packets onto the socket, and `sweep()` now and
+ * then for a connection that received packets.
+ *
+ * Native calls per packet (each one converts arguments at the N-API boundary): a received packet
+ * costs `recv`, `dgramRecvQueueLen`, one `dgramRecv` per datagram and `isReadable`, and
+ * `isDraining` only when the packet gave nothing to read (a peer's CONNECTION_CLOSE is such a
+ * packet); a flush costs one `send` per packet plus the final empty one, and `timeout`. What can
+ * wait goes to the sweep (STOP_SENDING of idle streams, the close state) or is cached (the
+ * datagram budget; whether quiche's datagram queue can hold anything to purge).
  *
  * Size: about 750 lines, because everything here wraps one native object whose calls interleave
  * (a stream write, a receive and a flush each touch the send queues, the close state and the
@@ -21,9 +30,7 @@ import {
   AFTER_FLUSH_TASKS_LIMIT,
   AMPLIFICATION_FACTOR,
   MAX_TRACKED_STREAMS_PER_CONNECTION,
-  CLOSE_CHECK_INTERVAL_MS,
   MAX_UDP_PAYLOAD,
-  STOP_SENDING_POLL_INTERVAL_MS,
   STREAM_WRITABLE_LOW_WATER_BYTES,
   STREAM_WRITE_QUEUE_LIMIT_BYTES,
 } from './limits.js';
@@ -115,6 +122,11 @@ export interface QuicConnectionHost {
   internalError(conn: QuicConnection, error: unknown): void;
   /** A packet of `bytes` was not sent: it would have passed the anti-amplification limit. */
   amplificationLimited(conn: QuicConnection, bytes: number): void;
+  /**
+   * A packet arrived: call `sweep()` at the endpoint's next sweep (STOP_SENDING_POLL_INTERVAL_MS),
+   * which asks quiche what only shows when asked (a peer's STOP_SENDING, the close state).
+   */
+  sweepOwed(conn: QuicConnection): void;
 }
 
 /** Everything a `QuicConnection` is made of; built by `QuicEndpoint` only. */
@@ -161,8 +173,20 @@ export class QuicConnection {
   private readonly pending = new Set<number>();
   private nextBidi: number;
   private nextUni: number;
-  private lastStopPoll = 0;
-  private lastCloseCheck = 0;
+  /**
+   * quiche's datagram budget (`dgramMaxWritableLen`), cached: it depends on the path (the peer's
+   * largest DATAGRAM frame, the UDP payload size, the connection id length) and not on traffic.
+   * null until known; forgotten when the peer's address changes, a datagram is refused as too
+   * large, and at every sweep, so a change of path is seen within a sweep interval.
+   */
+  private datagramBudget: number | null = null;
+  /**
+   * False when quiche's outgoing datagram queue is known to be empty (nothing to purge): set by
+   * every datagram queued, cleared when a purge finds the queue empty.
+   */
+  private datagramsMaybeQueued = false;
+  /** quiche's deadline (performance.now() ms) as of the last flush; the timer fires by then. */
+  private quicheDeadline = 0;
   /** The peer's stateless reset ended the connection (RFC 9000 §10.3). */
   private resetByPeer = false;
   /** Set when we called close() or quiche's recv failed: only then can localError appear. */
@@ -226,7 +250,8 @@ export class QuicConnection {
 
   /** Largest DATAGRAM payload that fits in one packet now, or null before the handshake. */
   maxDatagramPayload(): number | null {
-    return this.native.dgramMaxWritableLen();
+    if (this.datagramBudget === null && !this.finalized) this.datagramBudget = this.native.dgramMaxWritableLen();
+    return this.datagramBudget;
   }
 
   /** Allocates the id of a new locally initiated stream; quiche opens it on the first write. */
@@ -329,6 +354,8 @@ export class QuicConnection {
     } catch (e) {
       if (parseQuicheError(e).kind === 'BufferTooShort') {
         this.counters.datagramsDroppedTooLarge++;
+        // The caller sized it by our cached budget: the path may have changed, ask again.
+        this.datagramBudget = null;
         return 'too_large';
       }
       return 'closed';
@@ -338,12 +365,22 @@ export class QuicConnection {
       return 'queue_full';
     }
     this.counters.datagramsSent++;
+    this.datagramsMaybeQueued = true;
     this.host.scheduleFlush(this);
     return 'sent';
   }
 
-  /** Drops queued outgoing datagrams for which `pred` returns true (stale snapshots). */
+  /**
+   * Drops queued outgoing datagrams for which `pred` returns true (stale snapshots). Usually the
+   * queue is empty (the last flush sent everything): a cheap length check then saves the purge,
+   * whose callback costs a JS function per call and a copy per queued datagram.
+   */
   purgeDatagrams(pred: (payload: Uint8Array) => boolean): void {
+    if (!this.datagramsMaybeQueued || this.finalized) return;
+    if (this.native.dgramSendQueueLen() === 0) {
+      this.datagramsMaybeQueued = false;
+      return;
+    }
     this.native.dgramPurgeOutgoing(pred);
   }
 
@@ -403,15 +440,22 @@ export class QuicConnection {
     return true;
   }
 
-  /** @internal Feeds one UDP payload to quiche, then delivers what became readable. */
-  receive(packet: Uint8Array, from: Host): void {
+  /**
+   * @internal Feeds one UDP payload from `host`:`port` to quiche, then delivers what became
+   * readable.
+   */
+  receive(packet: Uint8Array, host: string, port: number): void {
     if (this.finalized) return;
-    // Reuse the RecvInfo while the peer's address is unchanged (quiche reads it synchronously).
+    // Reuse the RecvInfo (and its Host) while the peer's address is unchanged: quiche reads it
+    // synchronously, and the endpoint makes no object per packet.
     let info = this.recvInfo;
-    if (info === null || info.from.port !== from.port || info.from.host !== from.host) {
+    if (info === null || info.from.port !== port || info.from.host !== host) {
+      const from = { host, port };
       this.remote = from;
       info = { from, to: this.local };
       this.recvInfo = info;
+      // A new path may carry datagrams of another size (RFC 9000 §9: the peer's address changed).
+      this.datagramBudget = null;
     }
     // Address validation (RFC 9000 §8.1): a Handshake packet quiche could decrypt proves the
     // client received our Initial. quiche counts packets it processed; when that count grows by
@@ -442,16 +486,19 @@ export class QuicConnection {
     else this.host.scheduleFlush(this);
   }
 
-  /** @internal quiche's timer fired (loss detection, ack delay, idle, draining). */
+  /** @internal quiche's timer fired (loss detection, idle, draining). */
   onTimer(): void {
     this.timer = null;
     if (this.finalized) return;
     // An early wake-up (armTimer keeps a timer that fires no later than needed): quiche's
-    // deadline moved on, so only re-arm. Flushing here would send the ACKs we hold back
-    // (limits.ts, ACK_COALESCE_MS) in packets of their own.
-    const left = this.native.timeout();
-    if (left !== null && left > 0) {
-      this.armTimer();
+    // deadline as of the last flush moved on, so only re-arm, without asking quiche. Flushing
+    // here would send the ACKs we hold back (limits.ts, ACK_COALESCE_MS) in packets of their own.
+    // Every packet received is followed by a flush within ACK_COALESCE_MS, which refreshes the
+    // deadline; a deadline that moved later since then only costs an onTimeout() that finds
+    // nothing due (quiche checks each of its timers).
+    const left = this.quicheDeadline - performance.now();
+    if (left >= 1) {
+      this.setTimer(left);
       return;
     }
     this.native.onTimeout();
@@ -519,19 +566,28 @@ export class QuicConnection {
     if (t === null) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
+      this.quicheDeadline = Infinity;
       return;
     }
     const deadline = performance.now() + t;
+    this.quicheDeadline = deadline;
     // Re-arming costs more than an early wake-up: quiche's onTimeout() does nothing before its
     // deadline, and onTimer re-arms. So keep a pending timer that fires no later than needed
     // (+1 ms), and only move it when the new deadline is earlier.
     if (this.timer && this.timerDeadline <= deadline + 1) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerDeadline = deadline;
-    this.timer = setTimeout(this.timerBound, t);
+    this.setTimer(t);
   }
 
-  /** Reads streams and datagrams, notices the handshake end and the close. */
+  private setTimer(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDeadline = performance.now() + ms;
+    this.timer = setTimeout(this.timerBound, ms);
+  }
+
+  /**
+   * Reads streams and datagrams, notices the handshake end and the close. `force` (timers):
+   * ask quiche for the close state whatever the packet held.
+   */
   private afterInput(force = false): void {
     const native = this.native;
     const h = this.handler;
@@ -543,23 +599,43 @@ export class QuicConnection {
       h?.onEstablished();
       if (this.finalized) return;
     }
-    const now = this.clockNow();
+    let delivered = false;
     if (this.established && h) {
       // quiche's isReadable() is also true while DATAGRAMs wait, and readable() costs ~15 µs, so
       // take the datagrams out first; streams are still delivered before them (stream data in
       // a packet, such as a session close, takes effect before that packet's datagrams).
       const queued = native.dgramRecvQueueLen();
       const dgrams = queued > 0 ? this.takeDatagrams(queued) : null;
-      if (native.isReadable()) this.readStreams(h);
-      if (dgrams) for (const d of dgrams) if (!this.isClosing) h.onDatagram(d);
-      if (this.sends.size > 0) this.pollStopped(h, now);
+      if (native.isReadable()) {
+        delivered = true;
+        this.readStreams(h);
+      }
+      if (dgrams) {
+        delivered = true;
+        for (const d of dgrams) if (!this.isClosing) h.onDatagram(d);
+      }
     }
-    // Whether the peer closed (draining) is asked at most every CLOSE_CHECK_INTERVAL_MS on the
-    // packet path (two native calls); timers, local closes and the handshake check every time.
-    if (force || !this.established || this.localCloseRequested || now - this.lastCloseCheck >= CLOSE_CHECK_INTERVAL_MS) {
-      this.lastCloseCheck = now;
-      this.checkClosed();
-    }
+    // STOP_SENDING on a stream we do not write to shows only when asked: at the sweep.
+    if (this.established) this.host.sweepOwed(this);
+    // A packet that gave nothing to read may be the peer's CONNECTION_CLOSE (RFC 9000 §10.2.2:
+    // the connection is then draining); one that carried data rarely is, and the sweep asks
+    // within STOP_SENDING_POLL_INTERVAL_MS for those. Timers, local closes and the handshake
+    // check every time.
+    if (force || !this.established || this.localCloseRequested) this.checkClosed();
+    else if (!delivered && native.isDraining()) this.checkClosed();
+  }
+
+  /**
+   * @internal The endpoint's sweep, for a connection that received packets since the last one:
+   * idle sending streams are asked for a peer's STOP_SENDING, quiche for the close state, and
+   * the datagram budget is asked again at its next use.
+   */
+  sweep(): void {
+    if (this.finalized) return;
+    this.datagramBudget = null;
+    const h = this.handler;
+    if (this.established && h && this.sends.size > 0 && !this.isClosing) this.pollStopped(h);
+    this.checkClosed();
   }
 
   private readStreams(h: QuicConnectionHandler): void {
@@ -604,15 +680,13 @@ export class QuicConnection {
   }
 
   /**
-   * A peer's STOP_SENDING (RFC 9000 §19.5) only shows when we next touch the stream. So now and
-   * then (STOP_SENDING_POLL_INTERVAL_MS, after an input) ask each stream we still send on for
-   * its capacity: that throws StreamStopped(code) when stopped. quiche keeps a stopped
-   * bidirectional stream while its receive side is open, so its code is seen; a send-only
-   * stream is collected at once and then reported with an unknown (null) code.
+   * A peer's STOP_SENDING (RFC 9000 §19.5) only shows when we next touch the stream. So at each
+   * sweep ask each stream we still send on for its capacity: that throws StreamStopped(code)
+   * when stopped. quiche keeps a stopped bidirectional stream while its receive side is open, so
+   * its code is seen; a send-only stream is collected at once and then reported with an unknown
+   * (null) code.
    */
-  private pollStopped(h: QuicConnectionHandler, now: number): void {
-    if (now - this.lastStopPoll < STOP_SENDING_POLL_INTERVAL_MS) return;
-    this.lastStopPoll = now;
+  private pollStopped(h: QuicConnectionHandler): void {
     for (const [id, st] of this.sends) {
       if (st.finSent || !st.opened) continue;
       try {
@@ -736,10 +810,6 @@ export class QuicConnection {
       this.timer = null;
       this.host.finalized(this);
     }
-  }
-
-  private clockNow(): number {
-    return performance.now();
   }
 
   private closeInfo(): QuicCloseInfo {

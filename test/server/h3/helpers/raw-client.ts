@@ -45,9 +45,9 @@ export class RawClient {
     const quic = endpoint.connect({ host: '127.0.0.1', port }, buildClientConfig({ alpn: ['h3'], skipCaVerification: true }));
     const c = new RawClient(endpoint, quic);
     const receive = quic.receive.bind(quic);
-    quic.receive = (packet, from) => {
+    quic.receive = (packet, host, port) => {
       c.packetsIn++;
-      receive(packet, from);
+      receive(packet, host, port);
     };
     const rec = (id: number): StreamRecord => {
       let r = c.streams.get(id);
