@@ -31,9 +31,11 @@ import { sessionDirectory, type SessionDirectory } from './session/session-view.
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import type { Connection } from './transports/connection.js';
-import { WT_STREAM_OPEN_TIMEOUT_MS, WebTransportConnection } from './transports/webtransport.js';
+import { WT_STREAM_OPEN_TIMEOUT_MS } from './transports/webtransport.js';
+import { InThreadWebTransport, type WebTransportService } from './transports/webtransport-service.js';
+import { WebTransportWorkers } from './transports/wt-worker/worker-pool.js';
 import type { WebSocketConnection } from './transports/websocket.js';
-import { WebTransportServer, type LinkSimOption, type QuicServerProtectionOptions } from './h3/index.js';
+import type { LinkSimOption, QuicServerProtectionOptions, WebTransportServerOptions } from './h3/index.js';
 
 export { mintTicket, verifyTicket, DEFAULT_TICKET_TTL_MS, type TicketClaims } from './session/tickets.js';
 export { standardScene, moveStandard, STANDARD_SPEED } from './rooms/standard-scene.js';
@@ -44,6 +46,7 @@ export type { Connection, ConnectionStats, TransportKind } from './transports/co
 export type { SessionDirectory, SessionView } from './session/session-view.js';
 export type { SessionState, SnapshotChannel } from './session/player-session.js';
 export type { SnapshotSendStats } from './session/snapshot-sender.js';
+export type { WebTransportService, WebTransportServiceStats, WebTransportWorkerStats } from './transports/webtransport-service.js';
 export { GameMetrics } from './metrics.js';
 export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
 
@@ -53,6 +56,11 @@ export const DEFAULT_DRAIN_DEADLINE_MS = 10_000;
 export const DEFAULT_RECONNECT_JITTER_MS = 3_000;
 /** WebTransport endpoint path. */
 export const WEBTRANSPORT_PATH = '/wt';
+/**
+ * Default `webTransport.workers`: where the QUIC endpoint runs (docs/architecture.md
+ * "WebTransport on worker threads" has the measurements behind it).
+ */
+export const DEFAULT_WEBTRANSPORT_WORKERS = 0;
 
 /**
  * The HTTP/3 WebTransport endpoint. The QUIC admission fields (`retry`, `maxHandshakes`,
@@ -70,6 +78,13 @@ export interface WebTransportOptions extends QuicServerProtectionOptions {
   linkSim?: LinkSimOption;
   linkSimSeed?: number;
   maxSessions?: number;
+  /**
+   * Where the QUIC endpoint (UDP socket, quiche, HTTP/3, WebTransport framing) runs: 0 = on the
+   * main thread with the game; n >= 1 = on n worker threads, one UDP port each (`port`,
+   * `port + 1`, ...; clients are sent to the least loaded), the game on the main thread and
+   * one hand-off batch per event-loop turn. Default DEFAULT_WEBTRANSPORT_WORKERS.
+   */
+  workers?: number;
 }
 
 export interface GameServerOptions {
@@ -156,8 +171,12 @@ export interface GameServer {
   mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number }): string;
   /** What `GET /api/connect-info` answers: endpoints and the leaf certificate's hash. */
   connectInfo(): ConnectInfo;
-  /** The HTTP/3 WebTransport server once listen() started it; null before, or without `webTransport`. */
-  readonly webTransport: WebTransportServer | null;
+  /**
+   * The WebTransport side once listen() started it (in-thread or on workers; null before, or
+   * without `webTransport`): its counters, ports, and `onConnection`, through which every
+   * session reaches the game.
+   */
+  readonly webTransport: WebTransportService | null;
 }
 
 /**
@@ -198,8 +217,9 @@ export function createGameServer(options: GameServerOptions): GameServer {
   const leafHash = wtOptions ? leafCertificateHash(wtOptions.certPem) : null;
   const hashes = leafHash === null ? [] : [leafHash];
   let http: FastifyInstance | null = null;
-  let wt: WebTransportServer | null = null;
-  let wtUrl: string | null = null;
+  let wt: WebTransportService | null = null;
+  /** `https://host:` of the WebTransport URL; the port is the least loaded worker's. */
+  let wtOrigin: string | null = null;
   let closing: Promise<void> | null = null;
   metrics.udpSocketDrops = () => wt?.udpSocketDrops() ?? null;
   metrics.addRefusalSource(() => wt?.refusals() ?? []);
@@ -209,7 +229,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
 
   const connectInfo = (): ConnectInfo => ({
     protocolVersion: PROTOCOL_VERSION,
-    webTransportUrl: wtUrl,
+    webTransportUrl: wt && wtOrigin ? `${wtOrigin}${wt.pickPort()}${WEBTRANSPORT_PATH}` : null,
     certificateHashes: hashes,
     webSocketPath: WEBSOCKET_PATH,
   });
@@ -268,7 +288,8 @@ export function createGameServer(options: GameServerOptions): GameServer {
       const httpPort = typeof address === 'object' && address ? address.port : (options.httpPort ?? 8080);
       let wtPort: number | null = null;
       if (wtOptions) {
-        wt = new WebTransportServer({
+        const workers = wtOptions.workers ?? DEFAULT_WEBTRANSPORT_WORKERS;
+        const serverOptions: WebTransportServerOptions = {
           host,
           port: wtOptions.port ?? 4433,
           certPem: wtOptions.certPem,
@@ -277,23 +298,27 @@ export function createGameServer(options: GameServerOptions): GameServer {
           allowedOrigins: wtOptions.allowedOrigins ?? null,
           linkSim: wtOptions.linkSim,
           linkSimSeed: wtOptions.linkSimSeed,
-          maxSessions: wtOptions.maxSessions,
+          // The limit is the server's: each worker takes its share.
+          maxSessions: wtOptions.maxSessions === undefined || workers === 0 ? wtOptions.maxSessions : Math.ceil(wtOptions.maxSessions / workers),
           retry: wtOptions.retry,
           maxHandshakes: wtOptions.maxHandshakes,
           maxHandshakesPerAddress: wtOptions.maxHandshakesPerAddress,
           handshakeTimeoutMs: wtOptions.handshakeTimeoutMs,
           statelessResetKey: wtOptions.statelessResetKey,
-        });
+        };
         // The hello travels on the reliable stream: never give up on the stream sooner.
         const streamOpenMs = Math.max(WT_STREAM_OPEN_TIMEOUT_MS, options.timings?.helloTimeoutMs ?? DEFAULT_SESSION_TIMINGS.helloTimeoutMs);
-        const refused = (reason: string) => metrics.refuse('webtransport', reason);
-        wt.onSession = (session) => sessions.accept(new WebTransportConnection(session, streamOpenMs, refused));
-        const bound = await wt.listen();
+        const service: WebTransportService = workers > 0
+          ? new WebTransportWorkers({ workers, server: serverOptions, streamOpenMs })
+          : new InThreadWebTransport(serverOptions, streamOpenMs);
+        service.onConnection = (conn) => sessions.accept(conn);
+        wt = service;
+        const bound = await service.listen();
         wtPort = bound.port;
-        wtUrl = `https://${host.includes(':') ? `[${host}]` : host}:${bound.port}${WEBTRANSPORT_PATH}`;
+        wtOrigin = `https://${host.includes(':') ? `[${host}]` : host}:`;
       }
       const httpHost = host.includes(':') ? `[${host}]` : host;
-      return { httpUrl: `http://${httpHost}:${httpPort}`, httpPort, webTransportUrl: wtUrl, webTransportPort: wtPort };
+      return { httpUrl: `http://${httpHost}:${httpPort}`, httpPort, webTransportUrl: wtOrigin ? `${wtOrigin}${wtPort}${WEBTRANSPORT_PATH}` : null, webTransportPort: wtPort };
     },
 
     async drain(drainOptions: DrainOptions = {}) {

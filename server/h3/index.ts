@@ -103,7 +103,7 @@
  * linger; client/: DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT,
  * STREAM_READ_BUFFER_LIMIT_BYTES. Every refusal is counted once: `server.refusals()`.
  */
-export { WebTransportServer, DEFAULT_MAX_SESSIONS } from './server.js';
+export { WebTransportServer, DEFAULT_MAX_SESSIONS, emptyWebTransportServerStats } from './server.js';
 export type { WebTransportServerOptions, WebTransportServerStats, Clock } from './server.js';
 export { WebTransportSession, WebTransportStream } from './session.js';
 export type { SessionCloseInfo } from './session.js';

@@ -78,6 +78,14 @@ export interface WebTransportServerStats {
   };
 }
 
+/** Stats of a server with nothing counted yet. */
+export function emptyWebTransportServerStats(): WebTransportServerStats {
+  return {
+    sessionsActive: 0, connectionsActive: 0, draining: false, endpoint: emptyQuicEndpointStats(), linkSim: null,
+    h3: newH3Counters(), peerBytes: { held: 0, peak: 0, limit: 0 }, datagrams: { sent: 0, received: 0, droppedQueueFull: 0, droppedTooLarge: 0 },
+  };
+}
+
 /** Default server-wide session limit. */
 export const DEFAULT_MAX_SESSIONS = 10_000;
 

@@ -20,6 +20,14 @@ export const WT_STREAM_OPEN_TIMEOUT_MS = 10_000;
 let nextId = 0;
 
 /**
+ * The next `Connection.id` of a WebTransport session: `wt-<n>`, unique in this process for both
+ * the in-thread connections and those hosted by workers (wt-worker/remote-connection.ts).
+ */
+export function nextWebTransportConnectionId(): string {
+  return `wt-${++nextId}`;
+}
+
+/**
  * A `Connection` over one WebTransport session (server/h3): unreliable = HTTP datagrams
  * (RFC 9297 §2 via draft-ietf-webtrans-http3 §4.4), reliable = the first bidirectional stream
  * the client opens, carrying varint-length-prefixed frames (shared/framing.ts, RFC 9000 §16).
@@ -35,6 +43,14 @@ export class WebTransportConnection implements Connection {
   private readonly decoder = new FrameDecoder();
   private isClosed = false;
   private openTimer: NodeJS.Timeout | null;
+  /** The message type `isStale` purges (the first byte of the message replacing them). */
+  private purgeType = -1;
+  /** quiche's purge predicate, made once (no closure per send); counts what it purges. */
+  private readonly isStale = (payload: Uint8Array): boolean => {
+    const stale = payload[0] === this.purgeType;
+    if (stale) this.counters.unreliableReplaced++;
+    return stale;
+  };
   private readonly counters: ConnectionStats = {
     bytesSentUnreliable: 0, bytesSentReliable: 0, bytesReceivedUnreliable: 0, bytesReceivedReliable: 0,
     messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
@@ -51,7 +67,7 @@ export class WebTransportConnection implements Connection {
     streamOpenTimeoutMs = WT_STREAM_OPEN_TIMEOUT_MS,
     private readonly onRefused: (reason: 'extra_bidi_stream' | 'uni_stream') => void = () => undefined,
   ) {
-    this.id = `wt-${++nextId}`;
+    this.id = nextWebTransportConnectionId();
     this.remoteAddress = session.remoteAddress;
     session.onDatagram = (bytes) => {
       if (this.isClosed || bytes.length === 0) return;
@@ -90,14 +106,8 @@ export class WebTransportConnection implements Connection {
     if (options?.replaceKey) {
       // Latest wins: datagrams of the same message type still queued in quiche are stale now.
       // (Replace keys map to the message id on this transport: the queue holds only bytes.)
-      const type = bytes[0];
-      let purged = 0;
-      this.session.purgeDatagrams((payload) => {
-        const stale = payload[0] === type;
-        if (stale) purged++;
-        return stale;
-      });
-      this.counters.unreliableReplaced += purged;
+      this.purgeType = bytes[0];
+      this.session.purgeDatagrams(this.isStale);
     }
     if (!this.session.sendDatagram(bytes)) {
       this.counters.unreliableDropped++;

@@ -3,23 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { createDevCertificate } from '../../certs/dev-cert.js';
 import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
 import { ErrorCode } from '../../shared/errors.js';
-import type { WebTransportSession } from '../../server/h3/index.js';
+import type { Connection } from '../../server/index.js';
 import { closeGameAfterEach, joinPlayer, startServer, waitFor } from './game-fixture.js';
 
 const game = closeGameAfterEach();
 
-describe('end to end over WebTransport (GameClient + NodeWebTransport <-> createGameServer on quiche)', () => {
+describe.each([0, 1])('end to end over WebTransport (GameClient + NodeWebTransport <-> createGameServer on quiche), workers: %i', (workers) => {
   it('two players see each other move, chat in order exactly once, resume after the connection is dropped', async () => {
     const cert = createDevCertificate();
-    const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem } });
+    const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem, workers } });
     const server = started.server;
     game.server = server;
-    // The server's WebTransport sessions in the order they opened, so the test can drop one.
-    const opened: WebTransportSession[] = [];
-    const accept = server.webTransport!.onSession!;
-    server.webTransport!.onSession = (session) => {
-      opened.push(session);
-      accept(session);
+    expect(server.webTransport!.stats().workers?.running ?? 0).toBe(workers);
+    // The server's WebTransport connections in the order they opened, so the test can drop one.
+    const opened: Connection[] = [];
+    const accept = server.webTransport!.onConnection!;
+    server.webTransport!.onConnection = (conn) => {
+      opened.push(conn);
+      accept(conn);
     };
     const join = (id: string, reconnectBaseMs?: number) =>
       joinPlayer(started.baseUrl, id, { transport: 'webtransport', WebTransport: NodeWebTransportConstructor, reconnectBaseMs });
@@ -43,7 +44,9 @@ describe('end to end over WebTransport (GameClient + NodeWebTransport <-> create
     const alice = server.sessions.get('alice')!;
     expect(alice.transport).toBe('webtransport');
     expect(alice.connectionStats()!.messagesSentUnreliable).toBeGreaterThan(5);
-    // The kernel dropped nothing at the server's UDP socket, and /metrics says so (Linux: /proc).
+    // The kernel dropped nothing at the server's UDP socket, and /metrics says so (Linux: /proc;
+    // a worker reports it every WORKER_STATS_INTERVAL_MS).
+    if (workers > 0) await waitFor(() => server.webTransport!.udpSocketDrops() !== null, 2_000, 'a worker report');
     const metrics = await (await fetch(`${started.baseUrl}/metrics`)).text();
     if (existsSync('/proc/net/udp')) {
       expect(server.webTransport!.udpSocketDrops()).toBe(0);

@@ -1,7 +1,8 @@
 /**
  * The QUIC endpoint's refusals reach /metrics of a real game server
  * (`tickwire_refusals_total{layer="quic",reason}`): before, a full handshake budget dropped
- * Initials and no metric moved (issue 10, "Invisible refusals").
+ * Initials and no metric moved (issue 10, "Invisible refusals"). With the endpoint on a worker
+ * thread too: its counters cross the thread boundary in the worker's reports.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGameServer, type GameServer } from '../../server/index.js';
@@ -23,14 +24,14 @@ const sample = (text: string, reason: string) => {
   return m ? Number(m[1]) : null;
 };
 
-describe('QUIC refusals in /metrics', () => {
+describe.each([0, 1])('QUIC refusals in /metrics (webTransport.workers: %i)', (workers) => {
   it('an Initial dropped at the handshake cap and one dropped at the per-address cap each show under their reason', async () => {
     // Caps of 2 in flight overall and 1 per address, no Retry: the second Initial from one
     // address meets the per-address cap; a third from another address meets the global one...
     server = createGameServer({
       ticketSecret: 'refusal-metrics-secret-0123456789',
       httpPort: 0,
-      webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem, retry: 'never', maxHandshakes: 2, maxHandshakesPerAddress: 1 },
+      webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem, retry: 'never', maxHandshakes: 2, maxHandshakesPerAddress: 1, workers },
     });
     const info = await server.listen();
     const port = info.webTransportPort!;

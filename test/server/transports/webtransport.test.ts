@@ -1,116 +1,127 @@
+/**
+ * The game's WebTransport `Connection`, with the QUIC endpoint on the main thread
+ * (WebTransportConnection) and on a worker thread (RemoteConnection through the hand-off): the
+ * same behaviour either way.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDevCertificate } from '../../../certs/dev-cert.js';
-import { NodeWebTransport, WebTransportServer } from '../../../server/h3/index.js';
-import { WebTransportConnection } from '../../../server/transports/webtransport.js';
+import { NodeWebTransport } from '../../../server/h3/index.js';
+import type { Connection } from '../../../server/transports/connection.js';
+import { InThreadWebTransport, type WebTransportService } from '../../../server/transports/webtransport-service.js';
+import { WT_STREAM_OPEN_TIMEOUT_MS } from '../../../server/transports/webtransport.js';
+import { WebTransportWorkers } from '../../../server/transports/wt-worker/worker-pool.js';
 import { ErrorCode } from '../../../shared/errors.js';
 import { encodeFrame, FrameDecoder } from '../../../shared/framing.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from '../../../shared/limits.js';
 
-let server: WebTransportServer | null = null;
+let server: WebTransportService | null = null;
 const clients: NodeWebTransport[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) { try { c.close(); } catch { /* already closed */ } }
-  await server?.close();
+  await server?.close(0, 'test over');
   server = null;
 });
 
-async function setup() {
-  const cert = createDevCertificate();
-  server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] });
-  const conns: WebTransportConnection[] = [];
-  server.onSession = (s) => conns.push(new WebTransportConnection(s));
-  const { port } = await server.listen();
-  const wt = new NodeWebTransport(`https://127.0.0.1:${port}/wt`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: cert.sha256 }] });
-  clients.push(wt);
-  await wt.ready;
-  const deadline = Date.now() + 5000;
-  while (conns.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  return { conn: conns[0]!, wt };
-}
-
-async function until(pred: () => boolean, what: string) {
-  const deadline = Date.now() + 5000;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+describe.each([0, 1])('WebTransport Connection (quiche server, Node client), workers: %i', (workers) => {
+  async function setup() {
+    const cert = createDevCertificate();
+    const options = { certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] };
+    server = workers === 0
+      ? new InThreadWebTransport(options, WT_STREAM_OPEN_TIMEOUT_MS)
+      : new WebTransportWorkers({ workers, server: options, streamOpenMs: WT_STREAM_OPEN_TIMEOUT_MS });
+    const conns: Connection[] = [];
+    server.onConnection = (c) => conns.push(c);
+    const { port } = await server.listen();
+    const wt = new NodeWebTransport(`https://127.0.0.1:${port}/wt`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: cert.sha256 }] });
+    clients.push(wt);
+    await wt.ready;
+    const deadline = Date.now() + 5000;
+    while (conns.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return { conn: conns[0]!, wt };
   }
-}
 
-describe('WebTransportConnection (quiche server, Node client)', () => {
-  it('reliable = first client bidi stream with varint framing; unreliable = datagrams; extra streams refused', async () => {
-    const { conn, wt } = await setup();
-    const reliable: number[][] = [];
-    const unreliable: number[][] = [];
-    conn.onReliable = (b) => reliable.push([...b]);
-    conn.onUnreliable = (b) => unreliable.push([...b]);
-    const bidi = await wt.createBidirectionalStream();
-    const writer = bidi.writable.getWriter();
-    // Two frames split across writes at awkward places.
-    const f1 = encodeFrame(new Uint8Array([1, 2, 3]));
-    const f2 = encodeFrame(new Uint8Array(300).fill(7));
-    const all = new Uint8Array([...f1, ...f2]);
-    await writer.write(all.subarray(0, 2));
-    await writer.write(all.subarray(2, 100));
-    await writer.write(all.subarray(100));
-    await until(() => reliable.length === 2, 'two frames');
-    expect(reliable[0]).toEqual([1, 2, 3]);
-    expect(reliable[1]!.length).toBe(300);
-
-    // Server -> client reliable, framed.
-    expect(conn.sendReliable(new Uint8Array([6, 9, 9]))).toBe(true);
-    const reader = bidi.readable.getReader();
-    const dec = new FrameDecoder();
-    const frames: Uint8Array[] = [];
-    while (frames.length === 0) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      const r = dec.push(value);
-      frames.push(...r.frames);
+  async function until(pred: () => boolean, what: string) {
+    const deadline = Date.now() + 5000;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
     }
-    expect([...frames[0]!]).toEqual([6, 9, 9]);
+  }
 
-    // Datagrams both ways.
-    const dw = wt.datagrams.writable.getWriter();
-    await dw.write(new Uint8Array([32, 1]));
-    await until(() => unreliable.length === 1, 'datagram in');
-    expect(conn.sendUnreliable(new Uint8Array([35, 1, 2]), { replaceKey: 'snapshot' })).toBe(true);
-    const dr = wt.datagrams.readable.getReader();
-    expect([...(await dr.read()).value!]).toEqual([35, 1, 2]);
-    expect(conn.stats().messagesSentUnreliable).toBe(1);
-    expect(conn.maxUnreliableSize).toBeGreaterThan(1000);
+    it('reliable = first client bidi stream with varint framing; unreliable = datagrams; extra streams refused', async () => {
+      const { conn, wt } = await setup();
+      const reliable: number[][] = [];
+      const unreliable: number[][] = [];
+      conn.onReliable = (b) => reliable.push([...b]);
+      conn.onUnreliable = (b) => unreliable.push([...b]);
+      const bidi = await wt.createBidirectionalStream();
+      const writer = bidi.writable.getWriter();
+      // Two frames split across writes at awkward places.
+      const f1 = encodeFrame(new Uint8Array([1, 2, 3]));
+      const f2 = encodeFrame(new Uint8Array(300).fill(7));
+      const all = new Uint8Array([...f1, ...f2]);
+      await writer.write(all.subarray(0, 2));
+      await writer.write(all.subarray(2, 100));
+      await writer.write(all.subarray(100));
+      await until(() => reliable.length === 2, 'two frames');
+      expect(reliable[0]).toEqual([1, 2, 3]);
+      expect(reliable[1]!.length).toBe(300);
 
-    // A second bidi stream is not the game's: refused, the session goes on.
-    const extra = await wt.createBidirectionalStream();
-    const er = extra.readable.getReader();
-    await expect(er.read()).rejects.toBeDefined();
-    expect(conn.closed).toBe(false);
-  });
+      // Server -> client reliable, framed.
+      expect(conn.sendReliable(new Uint8Array([6, 9, 9]))).toBe(true);
+      const reader = bidi.readable.getReader();
+      const dec = new FrameDecoder();
+      const frames: Uint8Array[] = [];
+      while (frames.length === 0) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const r = dec.push(value);
+        frames.push(...r.frames);
+      }
+      expect([...frames[0]!]).toEqual([6, 9, 9]);
 
-  it('an oversized frame closes the session with MESSAGE_TOO_LARGE', async () => {
-    const { conn, wt } = await setup();
-    let closed: number | null = null;
-    conn.onClose = (i) => { closed = i.code; };
-    const bidi = await wt.createBidirectionalStream();
-    const w = bidi.writable.getWriter();
-    // Just the length prefix of a frame over the limit: refused before any body is buffered.
-    const header = new Uint8Array(4);
-    new DataView(header.buffer).setUint32(0, (MAX_RELIABLE_MESSAGE_BYTES + 1) | 0x80000000);
-    await w.write(header);
-    await until(() => closed !== null, 'close');
-    expect(closed).toBe(ErrorCode.MESSAGE_TOO_LARGE);
-    const info = await wt.closed;
-    expect(info.closeCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
-  });
+      // Datagrams both ways.
+      const dw = wt.datagrams.writable.getWriter();
+      await dw.write(new Uint8Array([32, 1]));
+      await until(() => unreliable.length === 1, 'datagram in');
+      expect(conn.sendUnreliable(new Uint8Array([35, 1, 2]), { replaceKey: 'snapshot' })).toBe(true);
+      const dr = wt.datagrams.readable.getReader();
+      expect([...(await dr.read()).value!]).toEqual([35, 1, 2]);
+      expect(conn.stats().messagesSentUnreliable).toBe(1);
+      expect(conn.maxUnreliableSize).toBeGreaterThan(1000);
 
-  it('a client close reaches the connection as a peer close with its code', async () => {
-    const { conn, wt } = await setup();
-    let info: { code: number; byPeer: boolean } | null = null;
-    conn.onClose = (i) => { info = i; };
-    await wt.createBidirectionalStream();
-    wt.close({ closeCode: 4000, reason: 'bye' });
-    await until(() => info !== null, 'peer close');
-    expect(info).toMatchObject({ code: 4000, byPeer: true });
-    expect(conn.closed).toBe(true);
-  });
+      // A second bidi stream is not the game's: refused, the session goes on.
+      const extra = await wt.createBidirectionalStream();
+      const er = extra.readable.getReader();
+      await expect(er.read()).rejects.toBeDefined();
+      expect(conn.closed).toBe(false);
+    });
+
+    it('an oversized frame closes the session with MESSAGE_TOO_LARGE', async () => {
+      const { conn, wt } = await setup();
+      let closed: number | null = null;
+      conn.onClose = (i) => { closed = i.code; };
+      const bidi = await wt.createBidirectionalStream();
+      const w = bidi.writable.getWriter();
+      // Just the length prefix of a frame over the limit: refused before any body is buffered.
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, (MAX_RELIABLE_MESSAGE_BYTES + 1) | 0x80000000);
+      await w.write(header);
+      await until(() => closed !== null, 'close');
+      expect(closed).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+      const info = await wt.closed;
+      expect(info.closeCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+    });
+
+    it('a client close reaches the connection as a peer close with its code', async () => {
+      const { conn, wt } = await setup();
+      let info: { code: number; byPeer: boolean } | null = null;
+      conn.onClose = (i) => { info = i; };
+      await wt.createBidirectionalStream();
+      wt.close({ closeCode: 4000, reason: 'bye' });
+      await until(() => info !== null, 'peer close');
+      expect(info).toMatchObject({ code: 4000, byPeer: true });
+      expect(conn.closed).toBe(true);
+    });
 });

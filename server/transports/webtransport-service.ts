@@ -1,0 +1,134 @@
+/**
+ * The WebTransport side of a game server as the game sees it: a source of `Connection`s plus
+ * the endpoint's controls (listen, drain, close) and counters (stats, refusals, kernel drops),
+ * the same whether the QUIC endpoint runs on the main thread (`InThreadWebTransport`, here) or
+ * on worker threads (`WebTransportWorkers`, wt-worker/worker-pool.ts). docs/architecture.md
+ * "WebTransport on worker threads" says which to use and why.
+ */
+import { WebTransportServer, type WebTransportServerOptions, type WebTransportServerStats } from '../h3/index.js';
+import type { Connection } from './connection.js';
+import { WebTransportConnection } from './webtransport.js';
+
+/** One refusal total, by layer and stable reason (for `tickwire_refusals_total`). */
+export interface WebTransportRefusal {
+  layer: 'quic' | 'http3' | 'webtransport';
+  reason: string;
+  count: number;
+}
+
+/** Worker mode only: the pool's own state. */
+export interface WebTransportWorkerStats {
+  /** Workers configured. */
+  workers: number;
+  /** Workers serving now. */
+  running: number;
+  /** Workers that died (an uncaught exception or an exit nobody asked for). */
+  crashes: number;
+  /** Workers started again after a crash. */
+  restarts: number;
+  /** Sessions that were open on a worker when it died (each closed with INTERNAL_ERROR). */
+  sessionsLostToCrashes: number;
+  /** Batches posted to the workers and received from them. */
+  batchesToWorkers: number;
+  batchesFromWorkers: number;
+  /** Messages the game sent that were dropped because a worker lagged (MAX_HANDOFF_INFLIGHT_BYTES). */
+  outboundDropped: number;
+  /** Messages from peers dropped in the workers because the game thread lagged. */
+  inboundDropped: number;
+  /** Connections closed because a thread lagged even for reliable messages. */
+  overflowCloses: number;
+  /** Game callbacks that threw while a worker's batch was delivered (the connection was closed). */
+  callbackErrors: number;
+}
+
+/** `WebTransportServerStats` (summed over workers in worker mode) plus the pool's own state. */
+export interface WebTransportServiceStats extends WebTransportServerStats {
+  /** null in-thread. */
+  workers: WebTransportWorkerStats | null;
+}
+
+export interface WebTransportService {
+  /** Gets every new session as a `Connection` (the game server sets it; tests may wrap it). */
+  onConnection: ((conn: Connection) => void) | null;
+  /** Binds the UDP socket(s); resolves with the first one's address. */
+  listen(): Promise<{ host: string; port: number }>;
+  /** UDP port for the next client's URL (with workers: the one hosting the fewest sessions). */
+  pickPort(): number | null;
+  /** Every bound UDP port (one per worker; one in-thread). */
+  ports(): number[];
+  /** No new sessions (503), GOAWAY and DRAIN capsules everywhere. */
+  drain(): void;
+  /** Closes every session with `code` and the socket(s). */
+  close(code: number, reason: string): Promise<void>;
+  stats(): WebTransportServiceStats;
+  /** Monotonic refusal totals, each counted once (WebTransportServer.refusals() and the game's). */
+  refusals(): WebTransportRefusal[];
+  /** Kernel drops at the UDP socket(s) (null when unknown). */
+  udpSocketDrops(): number | null;
+  readonly sessionCount: number;
+  readonly isDraining: boolean;
+}
+
+/**
+ * The QUIC endpoint on the main thread: `WebTransportServer` with each session adapted by
+ * `WebTransportConnection`. `server` is there for tests that need the sessions themselves.
+ */
+export class InThreadWebTransport implements WebTransportService {
+  onConnection: ((conn: Connection) => void) | null = null;
+  readonly server: WebTransportServer;
+  /** Streams the connections refused (extra_bidi_stream, uni_stream). */
+  private readonly refused = new Map<string, number>();
+
+  constructor(options: WebTransportServerOptions, streamOpenMs: number) {
+    this.server = new WebTransportServer(options);
+    const refused = (reason: string) => this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+    this.server.onSession = (session) => {
+      const conn = new WebTransportConnection(session, streamOpenMs, refused);
+      if (this.onConnection) this.onConnection(conn);
+      else conn.close(0, 'no game to take the session');
+    };
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return this.server.listen();
+  }
+
+  pickPort(): number | null {
+    return this.server.address()?.port ?? null;
+  }
+
+  ports(): number[] {
+    const a = this.server.address();
+    return a ? [a.port] : [];
+  }
+
+  drain(): void {
+    this.server.drain();
+  }
+
+  close(code: number, reason: string): Promise<void> {
+    return this.server.close(code, reason);
+  }
+
+  stats(): WebTransportServiceStats {
+    return { ...this.server.stats(), workers: null };
+  }
+
+  refusals(): WebTransportRefusal[] {
+    const out = this.server.refusals();
+    for (const [reason, count] of this.refused) out.push({ layer: 'webtransport', reason, count });
+    return out;
+  }
+
+  udpSocketDrops(): number | null {
+    return this.server.udpSocketDrops();
+  }
+
+  get sessionCount(): number {
+    return this.server.sessionCount;
+  }
+
+  get isDraining(): boolean {
+    return this.server.isDraining;
+  }
+}
