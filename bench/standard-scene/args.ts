@@ -13,6 +13,8 @@
  *                             process beside it) into DIR
  *   --load-client light|full  load players: light (ack snapshots without decoding them, like the
  *                             peer's load clients) or full GameClients; the observer is always full
+ *   --wt-workers N            our server's `webTransport.workers` (0 = the QUIC endpoint on the
+ *                             main thread); default: the server's default
  *   --help
  */
 import { flag, parseFlags, UsageError } from '../../tools/lib/args.js';
@@ -29,6 +31,8 @@ export interface BenchArgs {
   loadClient: 'light' | 'full';
   /** Folder for server CPU profiles (`--cpu-prof`); null = no profiling. */
   profileServerDir: string | null;
+  /** `webTransport.workers` of our server; null = its default (DEFAULT_WEBTRANSPORT_WORKERS). */
+  wtWorkers: number | null;
   quick: boolean;
   help: boolean;
 }
@@ -50,13 +54,14 @@ export const DEFAULT_ARGS: Readonly<BenchArgs> = Object.freeze({
   peerOnly: false,
   loadClient: 'light',
   profileServerDir: null,
+  wtWorkers: null,
   quick: false,
   help: false,
 });
 
 export const USAGE = `usage: npm run bench:scene -- [--ps 16,64,256,512] [--runs 2] [--warmup 3] [--window 10]
                               [--transports wt,ws] [--no-peer] [--peer-only] [--load-client light|full]
-                              [--profile-server DIR] [--quick]
+                              [--profile-server DIR] [--wt-workers N] [--quick]
 JSON lines on stdout (kind: run | median | ratio | target), progress and a Markdown table on stderr.
 --quick = --ps 64 --runs 1 --window 3 (the peer runs at the same P).`;
 
@@ -71,6 +76,7 @@ const FLAGS = {
   'peer-only': flag.boolean(),
   'profile-server': flag.string(),
   'load-client': flag.choice(['light', 'full'] as const),
+  'wt-workers': flag.int(0, 16),
 };
 
 /**
@@ -90,6 +96,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     peerOnly: v['peer-only'] ?? false,
     loadClient: v['load-client'] ?? DEFAULT_ARGS.loadClient,
     profileServerDir: v['profile-server'] ?? null,
+    wtWorkers: v['wt-workers'] ?? null,
     quick: v.quick ?? false,
     help,
   };

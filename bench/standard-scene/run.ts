@@ -48,7 +48,8 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
     // One folder per server: V8 writes one profile per thread (tsx runs a loader thread too);
     // the main thread's is the largest file.
     const nodeFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)}`] : [];
-    const server = ToolChild.script(`${HERE}/server-entry.ts`, [], { label: `server ${tag}`, echo: true, cleanup, nodeFlags });
+    const serverArgs = a.wtWorkers === null ? [] : ['--wt-workers', String(a.wtWorkers)];
+    const server = ToolChild.script(`${HERE}/server-entry.ts`, serverArgs, { label: `server ${tag}`, echo: true, cleanup, nodeFlags });
     children.push(server);
     const ready = await server.waitFor<ServerReady>('ready', SERVER_READY_TIMEOUT_MS);
     const common = ['--url', ready.baseUrl, '--transport', transport];
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
   const a = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
   cleanup.installProcessHandlers((signal) => `[bench] ${signal}: stopping children`);
   const started = Date.now();
-  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}`);
+  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}${a.wtWorkers === null ? '' : ` wt-workers=${a.wtWorkers}`}`);
 
   let peer: ColyseusPeer | null = null;
   const lines: RunLine[] = [];

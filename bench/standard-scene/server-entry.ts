@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { standardScene } from '../../server/rooms/standard-scene.js';
 import type { RoomContext, RoomDefinition } from '../../server/rooms/types.js';
+import { flag, parseFlags } from '../../tools/lib/args.js';
 import { emit } from '../../tools/lib/child-entry.js';
 import { createDevServer } from '../../tools/lib/dev-server.js';
 import { SampleReservoir, mean, percentile } from '../../tools/lib/stats.js';
@@ -37,10 +38,14 @@ const timedScene: RoomDefinition = {
   },
 };
 
+/** `--wt-workers N` (run.ts passes bench:scene's flag): where the QUIC endpoint runs. */
+const { values: args } = parseFlags(process.argv.slice(2), { 'wt-workers': flag.int(0, 16) });
+
 const server = createDevServer({
   host: '127.0.0.1',
   httpPort: 0,
   webTransportPort: 0,
+  webTransportWorkers: args['wt-workers'],
   // Joining hundreds of QUIC clients saturates a 2-core box that also runs the load process; a
   // hello arriving after the default 5 s is then the load's delay, and refusing it only makes the
   // client retry. The window measures the steady state once everyone is in.

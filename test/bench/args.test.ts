@@ -41,3 +41,13 @@ describe('--load-client', () => {
     expect(() => parseArgs(['--load-client'])).toThrow(UsageError);
   });
 });
+
+describe('--wt-workers', () => {
+  it('defaults to the server\'s default (null) and takes 0..16', () => {
+    expect(parseArgs([]).wtWorkers).toBeNull();
+    expect(parseArgs(['--wt-workers', '0']).wtWorkers).toBe(0);
+    expect(parseArgs(['--wt-workers=2']).wtWorkers).toBe(2);
+    expect(() => parseArgs(['--wt-workers', '-1'])).toThrow(UsageError);
+    expect(() => parseArgs(['--wt-workers', '17'])).toThrow(UsageError);
+  });
+});

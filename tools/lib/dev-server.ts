@@ -12,15 +12,17 @@ import { createGameServer, type GameServer, type GameServerOptions } from '../..
 export type DevServerOptions = Omit<GameServerOptions, 'ticketSecret' | 'devTickets' | 'webTransport'> & {
   /** UDP port of the WebTransport endpoint (0 = any). */
   webTransportPort: number;
+  /** `webTransport.workers` (undefined: the server's default). */
+  webTransportWorkers?: number;
 };
 
 export function createDevServer(o: DevServerOptions): GameServer {
-  const { webTransportPort, ...rest } = o;
+  const { webTransportPort, webTransportWorkers, ...rest } = o;
   const cert = createDevCertificate();
   return createGameServer({
     ...rest,
     ticketSecret: randomBytes(32),
     devTickets: true,
-    webTransport: { port: webTransportPort, certPem: cert.certPem, keyPem: cert.keyPem },
+    webTransport: { port: webTransportPort, certPem: cert.certPem, keyPem: cert.keyPem, workers: webTransportWorkers },
   });
 }
