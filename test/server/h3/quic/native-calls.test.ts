@@ -1,0 +1,105 @@
+/**
+ * Native calls per packet (issue 12): each call into the quiche binding converts its arguments
+ * at the N-API boundary, so the endpoint makes only those a packet needs. Counted on the real
+ * binding (every call of the server connection's quiche object passes through a counting
+ * wrapper) during a sequential datagram echo over real UDP on loopback.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildClientConfig, buildServerConfig } from '../../../../server/h3/quic/config.js';
+import { QuicEndpoint } from '../../../../server/h3/quic/endpoint.js';
+import type { QuicConnection, QuicConnectionHandler } from '../../../../server/h3/quic/quic-connection.js';
+import { testCert } from '../helpers/cert.js';
+import { waitFor } from '../helpers/util.js';
+
+const cert = testCert();
+const endpoints: QuicEndpoint[] = [];
+afterEach(async () => {
+  for (const e of endpoints.splice(0)) await e.close();
+});
+
+/** Wraps `conn`'s quiche object so that every method call is counted by name. */
+function countNativeCalls(conn: QuicConnection): Map<string, number> {
+  const counts = new Map<string, number>();
+  const native = Reflect.get(conn, 'native') as object;
+  const wrapped = new Proxy(native, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        counts.set(String(prop), (counts.get(String(prop)) ?? 0) + 1);
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  Reflect.set(conn, 'native', wrapped);
+  return counts;
+}
+
+function handler(overrides: Partial<QuicConnectionHandler>): QuicConnectionHandler {
+  const none = () => undefined;
+  return { onEstablished: none, onStreamData: none, onStreamReset: none, onStreamStopped: none, onStreamWritable: none, onDatagram: none, onClosed: none, ...overrides };
+}
+
+describe('native calls per packet', () => {
+  it('a datagram echo costs recv, the datagram queue length, dgramRecv, isReadable, dgramSend, two send and timeout; the datagram budget and an empty purge cost nothing per packet', async () => {
+    let server: QuicConnection | null = null;
+    let counts: Map<string, number> | null = null;
+    let budgets = 0;
+    const serverEp = await QuicEndpoint.bind({
+      serverConfig: buildServerConfig({ alpn: ['h3'], certPem: cert.certPem, keyPem: cert.keyPem }),
+      retry: 'never',
+      onConnection: (conn) => {
+        server = conn;
+        conn.handler = handler({
+          onDatagram: (d) => {
+            // What the game does per snapshot: size it, purge the stale one, send.
+            if ((conn.maxDatagramPayload() ?? 0) > 0) budgets++;
+            conn.purgeDatagrams(() => true);
+            conn.sendDatagram(d);
+          },
+        });
+      },
+    });
+    endpoints.push(serverEp);
+    const clientEp = await QuicEndpoint.bind();
+    endpoints.push(clientEp);
+    const client = clientEp.connect(serverEp.address(), buildClientConfig({ alpn: ['h3'], skipCaVerification: true }));
+    let echoes = 0;
+    let established = false;
+    client.handler = handler({
+      onEstablished: () => {
+        established = true;
+      },
+      onDatagram: () => {
+        echoes++;
+      },
+    });
+    await waitFor(() => established && server?.isEstablished);
+    // Warm up (the handshake's own calls are not per packet), then count.
+    client.sendDatagram(Uint8Array.of(0));
+    await waitFor(() => echoes === 1);
+    counts = countNativeCalls(server!);
+    budgets = 0;
+    const N = 200;
+    for (let i = 1; i <= N; i++) {
+      client.sendDatagram(Uint8Array.of(i & 0xff));
+      await waitFor(() => echoes === 1 + i, 5_000, 1);
+      // Spaced out as game traffic is: every packet is a loop turn of its own.
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    const c = counts;
+    const total = [...c.values()].reduce((a, b) => a + b, 0);
+    const per = (name: string) => (c.get(name) ?? 0) / N;
+    expect(budgets).toBe(N);
+    // Per echo: recv, dgramRecvQueueLen, dgramRecv, isReadable, dgramSendQueueLen (the purge's
+    // check: nothing queued), dgramSend, send (the packet), send (null), timeout = 9; the
+    // sweep's checks every 500 ms and timer wake-ups add a little.
+    expect(per('recv')).toBe(1);
+    expect(per('dgramSend')).toBe(1);
+    expect(c.get('dgramPurgeOutgoing') ?? 0).toBe(0);
+    expect(c.get('dgramMaxWritableLen') ?? 0).toBeLessThanOrEqual(1 + Math.ceil((N * 4) / 500));
+    expect((c.get('isDraining') ?? 0) + (c.get('isClosed') ?? 0)).toBeLessThan(N / 10);
+    expect(c.get('streamCapacity') ?? 0).toBe(0);
+    expect(total / N).toBeLessThanOrEqual(9.5);
+  }, 30_000);
+});
