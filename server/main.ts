@@ -18,13 +18,16 @@
  *   TICKWIRE_STATELESS_RESET_KEY  hex, at least 32 digits: a fixed key for QUIC stateless reset
  *                              tokens, so a restarted server resets its predecessor's connections
  *                              (default: random per run)
+ *   TICKWIRE_WT_WORKERS        worker threads for the QUIC endpoint (0: on the main thread; default
+ *                              DEFAULT_WEBTRANSPORT_WORKERS; docs/architecture.md "WebTransport on
+ *                              worker threads")
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevCertificate } from '../certs/dev-cert.js';
 import { ensureClientBundle } from './http/client-bundle.js';
-import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS } from './index.js';
+import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_WEBTRANSPORT_WORKERS } from './index.js';
 import { RETRY_MODES, type RetryMode } from './h3/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
       linkSimSeed: intEnv('TICKWIRE_NETSIM_SEED', 1),
       retry: retryEnv(),
       statelessResetKey: resetKeyEnv(),
+      workers: intEnv('TICKWIRE_WT_WORKERS', DEFAULT_WEBTRANSPORT_WORKERS),
     } : null,
   });
   const info = await server.listen();

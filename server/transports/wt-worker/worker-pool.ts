@@ -35,6 +35,8 @@ import type { MainToWorker, WorkerFault, WorkerReport, WorkerToMain } from './pr
 import { RemoteConnection, type RecordKind, type RemoteConnectionHost } from './remote-connection.js';
 import { sumCounters } from './sum-counters.js';
 
+/** Most workers one pool runs: each is a thread with its own V8 heap (tens of MB) and port. */
+export const MAX_WEBTRANSPORT_WORKERS = 64;
 /** First wait before a crashed worker is started again. */
 export const WORKER_RESTART_DELAY_MS = 100;
 /** Longest wait between restarts of a worker that keeps failing. */
@@ -91,7 +93,9 @@ export class WebTransportWorkers implements WebTransportService, RemoteConnectio
   private readonly serverOptions: Omit<WebTransportServerOptions, 'clock'>;
 
   constructor(private readonly options: WebTransportWorkersOptions) {
-    if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be an integer >= 1');
+    if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > MAX_WEBTRANSPORT_WORKERS) {
+      throw new RangeError(`workers must be an integer from 1 to ${MAX_WEBTRANSPORT_WORKERS}`);
+    }
     // One stateless reset key for every worker and every restart: a restarted worker's resets
     // are recognised by the clients of the one that died (null keeps resets off).
     const key = options.server.statelessResetKey === undefined ? randomBytes(32) : options.server.statelessResetKey;
