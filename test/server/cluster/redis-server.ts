@@ -1,0 +1,148 @@
+/**
+ * Test harness: a real `redis-server` (the Debian package) on a unix socket in a temp dir, with
+ * persistence off, started and stopped by the test file that needs it. Nothing is mocked.
+ *
+ * Outside CI a machine without redis-server skips the Redis tests (with a note); in CI
+ * (`CI=true`) a missing redis-server is a failure: .ci/run installs it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe } from 'vitest';
+
+/** Longest a redis-server may take to accept connections after spawn. */
+const START_TIMEOUT_MS = 10_000;
+/** Longest a redis-server may take to exit after SIGTERM before it gets SIGKILL. */
+const STOP_TIMEOUT_MS = 3_000;
+
+const live = new Set<ChildProcess>();
+// A test file that crashes must not leave Redis running: kill what is left when the worker exits.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+let available: boolean | undefined;
+
+/** True when `redis-server` runs on this machine. */
+export function redisServerAvailable(): boolean {
+  available ??= spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  return available;
+}
+
+const inCi = process.env.CI === 'true';
+
+/**
+ * `describe` for suites that need redis-server: runs them when it is installed or in CI (where
+ * its absence must fail loudly), skips them elsewhere.
+ */
+export const describeWithRedis: typeof describe = (redisServerAvailable() || inCi ? describe : describe.skip) as typeof describe;
+
+if (!redisServerAvailable() && !inCi) {
+  console.warn('redis-server is not installed: skipping the Redis tests (apt-get install -y redis-server)');
+}
+
+export interface RedisServer {
+  /** `unix://<socket path>`, for connectRedis. */
+  readonly url: string;
+  readonly socketPath: string;
+  readonly pid: number;
+  /** SIGSTOP: the process stops answering (connections stay open), like a frozen host. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+  /** SIGKILL and start a fresh, empty redis-server on the same socket (data lost). */
+  restart(): Promise<void>;
+  /** SIGTERM (SIGKILL after a while) and remove the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts a redis-server with persistence off on a unix socket in a fresh temp dir. */
+export async function startRedisServer(): Promise<RedisServer> {
+  if (!redisServerAvailable()) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-redis-'));
+  const socketPath = join(dir, 'redis.sock');
+  let child = await spawnRedis(dir, socketPath);
+  let stopped = false;
+  return {
+    url: `unix://${socketPath}`,
+    socketPath,
+    get pid() { return child.pid!; },
+    pause: () => { child.kill('SIGSTOP'); },
+    resume: () => { child.kill('SIGCONT'); },
+    async restart() {
+      await kill(child, 'SIGKILL');
+      child = await spawnRedis(dir, socketPath);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      child.kill('SIGCONT'); // a paused server cannot act on SIGTERM
+      await kill(child, 'SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function spawnRedis(dir: string, socketPath: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', [
+    '--port', '0', // no TCP listener: the unix socket only
+    '--unixsocket', socketPath, '--unixsocketperm', '700',
+    '--save', '', '--appendonly', 'no', // persistence off
+    '--dir', dir,
+    '--enable-debug-command', 'local', // DEBUG SLEEP for tests, from local connections only
+    '--loglevel', 'warning',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await answersPing(socketPath))) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return child;
+}
+
+function answersPing(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+}
+
+function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill(signal);
+  });
+}
+
+/** A plain node-redis connection for test set-up and inspection (any command, no adapter rules). */
+export interface AdminClient {
+  command(...args: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function openAdmin(server: RedisServer): Promise<AdminClient> {
+  const { createClient } = await import('redis');
+  const client = createClient({ socket: { path: server.socketPath, reconnectStrategy: 50 }, RESP: 2 });
+  client.on('error', () => { /* restarts in tests; commands report their own errors */ });
+  await client.connect();
+  return {
+    command: (...args: string[]) => client.sendCommand(args),
+    close: async () => { if (client.isOpen) client.destroy(); },
+  };
+}
