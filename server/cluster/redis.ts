@@ -93,9 +93,9 @@ export interface ClusterRedis {
   /**
    * SSUBSCRIBE on a second connection; node-redis subscribes again after a reconnect, and
    * `onResubscribed` listeners hear about it (messages sent meanwhile are lost: catch up).
+   * Resolves to the function that removes this listener (SUNSUBSCRIBE when it was the last).
    */
-  ssubscribe(channel: string, listener: (message: string) => void): Promise<void>;
-  sunsubscribe(channel: string): Promise<void>;
+  ssubscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
   /** Called after the subscriber connection came back and subscribed again. */
   onResubscribed(listener: () => void): () => void;
   close(): Promise<void>;
@@ -249,20 +249,22 @@ class NodeRedisAdapter implements ClusterRedis {
     return (await this.send(['XRANGE', key, start, end, 'COUNT', String(count)])) as StreamEntry[];
   }
 
-  async ssubscribe(channel: string, listener: (message: string) => void): Promise<void> {
+  async ssubscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
+    // A wrapper of our own, so removing it can never remove another subscriber's listener.
+    const own = (message: string) => listener(message);
     try {
-      await this.subscriber.sSubscribe(channel, (message: string) => listener(message));
+      await this.subscriber.sSubscribe(channel, own);
     } catch (error) {
       throw mapError(error);
     }
-  }
-
-  async sunsubscribe(channel: string): Promise<void> {
-    try {
-      await this.subscriber.sUnsubscribe(channel);
-    } catch (error) {
-      throw mapError(error);
-    }
+    return async () => {
+      if (!this.subscriber.isOpen) return;
+      try {
+        await this.subscriber.sUnsubscribe(channel, own);
+      } catch (error) {
+        throw mapError(error);
+      }
+    };
   }
 
   async close(): Promise<void> {

@@ -106,7 +106,9 @@ describeWithRedis('ClusterRedis against redis-server', () => {
     const got: string[] = [];
     let resubscribed = 0;
     redis.onResubscribed(() => resubscribed++);
-    await redis.ssubscribe('ch', (m) => got.push(m));
+    const unsubscribe = await redis.ssubscribe('ch', (m) => got.push(m));
+    const other: string[] = [];
+    const unsubscribeOther = await redis.ssubscribe('ch', (m) => other.push(m));
     await admin.command('SPUBLISH', 'ch', 'one');
     await until('first message', () => got.length === 1);
     await server.restart();
@@ -116,10 +118,12 @@ describeWithRedis('ClusterRedis against redis-server', () => {
       await admin2.command('SPUBLISH', 'ch', 'two');
       await until('second message', () => got.length === 2);
       expect(got).toEqual(['one', 'two']);
-      await redis.sunsubscribe('ch');
+      await unsubscribe();
       await admin2.command('SPUBLISH', 'ch', 'three');
-      await new Promise((r) => setTimeout(r, 50));
+      await until('the other listener still hears', () => other.length === 3);
       expect(got).toEqual(['one', 'two']);
+      await unsubscribeOther();
+      expect(await admin2.command('PUBSUB', 'SHARDNUMSUB', 'ch')).toEqual(['ch', 0]);
     } finally {
       await admin2.close();
     }

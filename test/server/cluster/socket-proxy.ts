@@ -47,7 +47,7 @@ export async function startSocketProxy(targetPath: string, dir: string, name: st
       for (const [a, b] of pairs) { a.resume(); b.resume(); }
     },
     cut() {
-      for (const [a, b] of pairs) { a.resetAndDestroy(); b.destroy(); }
+      for (const [a, b] of pairs) { a.destroy(); b.destroy(); }
     },
     close: () => new Promise<void>((resolve) => {
       for (const [a, b] of pairs) { a.destroy(); b.destroy(); }
