@@ -132,7 +132,7 @@ function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 
 /** A plain node-redis connection for test set-up and inspection (any command, no adapter rules). */
 export interface AdminClient {
-  command(...args: string[]): Promise<unknown>;
+  command(...args: Array<string | Buffer>): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -142,7 +142,7 @@ export async function openAdmin(server: RedisServer): Promise<AdminClient> {
   client.on('error', () => { /* restarts in tests; commands report their own errors */ });
   await client.connect();
   return {
-    command: (...args: string[]) => client.sendCommand(args),
+    command: (...args: Array<string | Buffer>) => client.sendCommand(args),
     close: async () => { if (client.isOpen) client.destroy(); },
   };
 }
