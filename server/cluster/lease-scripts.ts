@@ -66,9 +66,9 @@ redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1`);
 
-/** KEYS lease, target -> {lease value or false, target or false}. */
+/** KEYS lease, target -> {lease value or false, target or false, lease pttl, target pttl}. */
 export const LOCATE = new LuaScript('lease.locate', 2, `
-return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}`);
+return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[1]), redis.call('PTTL', KEYS[2])}`);
 
 /**
  * KEYS lease, target; ARGV nodeId, ttlMs -> {'owner', value} | {'target', nodeId}.

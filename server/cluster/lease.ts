@@ -55,6 +55,10 @@ export interface RoomLocation {
   owner: LeaseOwner | null;
   /** Node named to acquire the room next (placement or handover), if any. */
   target: string | null;
+  /** Time until the owner's lease expires in Redis unless renewed (0 without owner). */
+  ownerTtlMs: number;
+  /** Time until the target expires (0 without target). */
+  targetTtlMs: number;
 }
 
 export interface LeaseStats {
@@ -360,7 +364,9 @@ export class LeaseManager {
   async locate(roomId: string): Promise<RoomLocation> {
     const reply = (await this.redis.run(LOCATE, [this.keys.lease(roomId), this.keys.target(roomId)], [])) as unknown[];
     const owner = parseLeaseValue(reply[0]);
-    return { owner, target: typeof reply[1] === 'string' && isNodeId(reply[1]) ? reply[1] : null };
+    const target = typeof reply[1] === 'string' && isNodeId(reply[1]) ? reply[1] : null;
+    const ttl = (v: unknown) => (typeof v === 'number' && v > 0 ? v : 0);
+    return { owner, target, ownerTtlMs: owner ? ttl(reply[2]) : 0, targetTtlMs: target ? ttl(reply[3]) : 0 };
   }
 
   /**

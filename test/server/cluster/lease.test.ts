@@ -187,11 +187,15 @@ describeWithRedis('room leases against redis-server', () => {
     second.onLost = () => { lostCalled = true; };
     expect(await second.handover('node-b')).toBe(true);
     expect(second.valid()).toBe(false);
-    expect(await a.locate('moving')).toEqual({ owner: null, target: 'node-b' });
+    expect(await a.locate('moving')).toMatchObject({ owner: null, target: 'node-b', ownerTtlMs: 0 });
+    expect((await a.locate('moving')).targetTtlMs).toBeGreaterThan(0);
     expect(await a.acquire('moving')).toEqual({ ok: false, reason: 'reserved', target: 'node-b' });
     const third = leaseOf(await b.acquire('moving'));
     expect(third.token).toBeGreaterThan(second.token);
-    expect(await a.locate('moving')).toEqual({ owner: { nodeId: 'node-b', token: third.token }, target: null });
+    const located = await a.locate('moving');
+    expect(located).toMatchObject({ owner: { nodeId: 'node-b', token: third.token }, target: null, targetTtlMs: 0 });
+    expect(located.ownerTtlMs).toBeGreaterThan(1_000);
+    expect(located.ownerTtlMs).toBeLessThanOrEqual(1_500);
     expect(lostCalled).toBe(false);
     expect(await second.handover('node-a')).toBe(false); // no longer ours
   });
