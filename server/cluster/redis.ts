@@ -14,7 +14,7 @@
  * unknown) and `RedisReplyError` (Redis answered with an error: a bug or foreign data).
  */
 import { createHash } from 'node:crypto';
-import { createClient, ErrorReply, RESP_TYPES } from 'redis';
+import { createClient, createCluster, ErrorReply, RESP_TYPES } from 'redis';
 
 /**
  * Longest a command may wait for its reply, sent or not. Lease renewals are scheduled so that a
@@ -104,8 +104,11 @@ export interface ClusterRedis {
 export interface RedisConnectOptions {
   /**
    * `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS), or `unix:///path/to/redis.sock`.
+   * With `cluster`, one or more comma-separated redis:// URLs of cluster nodes to start from.
    */
   url: string;
+  /** Redis Cluster: route every command by its first key's slot (all keys carry hash tags). */
+  cluster?: boolean;
   /** CLIENT SETNAME, e.g. `tickwire:node-a` (shows in CLIENT LIST). */
   clientName?: string;
   commandTimeoutMs?: number;
@@ -117,8 +120,6 @@ export interface RedisConnectOptions {
   /** Jitter source for reconnect delays (injected for tests). */
   random?: () => number;
 }
-
-type NodeRedisClient = ReturnType<typeof createClient<Record<string, never>, Record<string, never>, Record<string, never>, 2>>;
 
 /** Node-redis socket/url options for `url` (unix: paths become `socket.path`). */
 export function parseRedisUrl(url: string): { url?: string; path?: string } {
@@ -132,8 +133,9 @@ export function parseRedisUrl(url: string): { url?: string; path?: string } {
 }
 
 /**
- * Connects (main and subscriber connections) and resolves once Redis answered; rejects with
- * RedisUnavailableError after `startupTimeoutMs`.
+ * Connects (for a single Redis: a command and a subscriber connection; for a cluster: node-redis'
+ * cluster client) and resolves once Redis answered; rejects with RedisUnavailableError after
+ * `startupTimeoutMs`.
  */
 export async function connectRedis(options: RedisConnectOptions): Promise<ClusterRedis> {
   const adapter = new NodeRedisAdapter(options);
@@ -141,17 +143,113 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Cluste
   return adapter;
 }
 
+type CommandOptions = { timeout: number; rejectInFlight: true; typeMapping?: Record<number, BufferConstructor> };
+type Listener = (message: string) => void;
+
+/** The part that differs between one Redis and a Redis Cluster. */
+interface Driver {
+  connect(): Promise<unknown>;
+  /** `firstKey` routes the command in a cluster (undefined: any node). */
+  send(firstKey: string | undefined, args: Array<string | Buffer>, options: CommandOptions): Promise<unknown>;
+  sSubscribe(channel: string, listener: Listener): Promise<void>;
+  sUnsubscribe(channel: string, listener: Listener): Promise<void>;
+  /** A command connection is up (false while reconnecting). */
+  readonly ready: boolean;
+  readonly open: boolean;
+  destroy(): void;
+}
+
+interface DriverEvents {
+  /** A (re)connection of a command connection finished: possibly a new Redis behind it. */
+  connected(): void;
+  /** A connection failed or dropped. */
+  failed(): void;
+  /** Pub/sub connections came back and subscribed again (messages in between are lost). */
+  resubscribed(): void;
+}
+
+type SingleClient = ReturnType<typeof createClient<Record<string, never>, Record<string, never>, Record<string, never>, 2>>;
+interface SocketOptions {
+  connectTimeout: number;
+  reconnectStrategy: (retries: number) => number;
+}
+
+function singleDriver(url: string, clientName: string | undefined, socket: SocketOptions, events: DriverEvents): Driver {
+  const target = parseRedisUrl(url);
+  const clientOptions = {
+    ...(target.url ? { url: target.url } : {}),
+    socket: target.path ? { ...socket, path: target.path } : socket,
+    RESP: 2 as const,
+    name: clientName,
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: REDIS_MAX_QUEUED_COMMANDS,
+  };
+  const main = createClient(clientOptions) as SingleClient;
+  const subscriber = createClient({ ...clientOptions, name: clientName ? `${clientName}:sub` : undefined }) as SingleClient;
+  // node-redis emits 'error' for every failed (re)connection; without a listener Node would throw.
+  main.on('error', () => events.failed());
+  main.on('ready', () => events.connected());
+  let subscriberReadyOnce = false;
+  subscriber.on('error', () => { /* its reconnects are reported through 'ready' below */ });
+  subscriber.on('ready', () => {
+    if (subscriberReadyOnce) events.resubscribed();
+    subscriberReadyOnce = true;
+  });
+  return {
+    connect: () => Promise.all([main.connect(), subscriber.connect()]),
+    send: (_firstKey, args, options) => main.sendCommand(args, options),
+    sSubscribe: (channel, listener) => subscriber.sSubscribe(channel, listener),
+    sUnsubscribe: (channel, listener) => (subscriber.isOpen ? subscriber.sUnsubscribe(channel, listener) : Promise.resolve()),
+    get ready() { return main.isReady; },
+    get open() { return main.isOpen; },
+    destroy() {
+      for (const client of [main, subscriber]) if (client.isOpen) client.destroy();
+    },
+  };
+}
+
+function clusterDriver(urls: string, clientName: string | undefined, socket: SocketOptions, events: DriverEvents): Driver {
+  const rootNodes = urls.split(',').map((u) => u.trim()).filter(Boolean).map((u) => {
+    if (!/^rediss?:\/\//.test(u)) throw new RangeError(`Redis Cluster nodes need redis:// or rediss:// URLs, got ${JSON.stringify(u)}`);
+    return { url: u };
+  });
+  if (rootNodes.length === 0) throw new RangeError('Redis Cluster needs at least one node URL');
+  const cluster = createCluster({
+    rootNodes,
+    RESP: 2,
+    defaults: { socket, name: clientName, disableOfflineQueue: true, commandsQueueMaxLength: REDIS_MAX_QUEUED_COMMANDS },
+    useReplicas: false,
+  });
+  let connectedOnce = false;
+  cluster.on('error', () => events.failed());
+  cluster.on('node-error', () => events.failed());
+  cluster.on('node-ready', () => {
+    events.connected();
+    // node-redis subscribes a shard's channels again when it reconnects; catch up after it.
+    if (connectedOnce) events.resubscribed();
+  });
+  return {
+    connect: () => cluster.connect().then(() => { connectedOnce = true; events.connected(); }),
+    send: (firstKey, args, options) => cluster.sendCommand(firstKey, false, args, options),
+    sSubscribe: (channel, listener) => cluster.sSubscribe(channel, listener),
+    sUnsubscribe: (channel, listener) => (cluster.isOpen ? cluster.sUnsubscribe(channel, listener) : Promise.resolve()),
+    get ready() { return cluster.isOpen; },
+    get open() { return cluster.isOpen; },
+    destroy() {
+      if (cluster.isOpen) cluster.destroy();
+    },
+  };
+}
+
 class NodeRedisAdapter implements ClusterRedis {
   private currentState: RedisState = 'connecting';
   private epoch = 0;
-  private readonly main: NodeRedisClient;
-  private readonly subscriber: NodeRedisClient;
+  private readonly driver: Driver;
   private readonly stateListeners = new Set<(state: RedisState) => void>();
   private readonly resubscribeListeners = new Set<() => void>();
   private readonly commandTimeoutMs: number;
   private readonly probeIntervalMs: number;
   private probeTimer: ReturnType<typeof setTimeout> | null = null;
-  private subscriberReadyOnce = false;
 
   constructor(options: RedisConnectOptions) {
     this.commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
@@ -159,37 +257,24 @@ class NodeRedisAdapter implements ClusterRedis {
     const base = options.reconnectBaseMs ?? REDIS_RECONNECT_BASE_MS;
     const max = options.reconnectMaxMs ?? REDIS_RECONNECT_MAX_MS;
     const random = options.random ?? Math.random;
-    const target = parseRedisUrl(options.url);
     const socket = {
-      ...(target.path ? { path: target.path } : {}),
       connectTimeout: options.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS,
       // Exponential backoff with jitter (half to full delay), capped; never gives up.
       reconnectStrategy: (retries: number) => Math.round(Math.min(max, base * 2 ** Math.min(retries, 20)) * (0.5 + random() * 0.5)),
     };
-    const clientOptions = {
-      ...(target.url ? { url: target.url } : {}),
-      socket,
-      RESP: 2 as const,
-      name: options.clientName,
-      disableOfflineQueue: true,
-      commandsQueueMaxLength: REDIS_MAX_QUEUED_COMMANDS,
+    const events: DriverEvents = {
+      connected: () => {
+        this.epoch++;
+        this.setState('ready');
+      },
+      failed: () => this.setState('down'),
+      resubscribed: () => {
+        for (const listener of [...this.resubscribeListeners]) listener();
+      },
     };
-    this.main = createClient(clientOptions) as NodeRedisClient;
-    this.subscriber = createClient({ ...clientOptions, name: options.clientName ? `${options.clientName}:sub` : undefined }) as NodeRedisClient;
-    // node-redis emits 'error' for every failed (re)connection; without a listener Node would throw.
-    this.main.on('error', () => this.setState('down'));
-    this.main.on('ready', () => {
-      this.epoch++;
-      this.setState('ready');
-    });
-    this.subscriber.on('error', () => { /* its reconnects are reported through 'ready' below */ });
-    this.subscriber.on('ready', () => {
-      if (!this.subscriberReadyOnce) {
-        this.subscriberReadyOnce = true;
-        return;
-      }
-      for (const listener of [...this.resubscribeListeners]) listener();
-    });
+    this.driver = options.cluster
+      ? clusterDriver(options.url, options.clientName, socket, events)
+      : singleDriver(options.url, options.clientName, socket, events);
   }
 
   get state(): RedisState {
@@ -206,7 +291,7 @@ class NodeRedisAdapter implements ClusterRedis {
       timer = setTimeout(() => reject(new RedisUnavailableError(`Redis not ready within ${startupTimeoutMs} ms`)), startupTimeoutMs);
     });
     try {
-      await Promise.race([Promise.all([this.main.connect(), this.subscriber.connect()]), timeout]);
+      await Promise.race([this.driver.connect(), timeout]);
     } catch (error) {
       await this.close();
       throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError('Redis connection failed', { cause: error });
@@ -229,38 +314,37 @@ class NodeRedisAdapter implements ClusterRedis {
     if (keys.length !== script.keys) throw new RangeError(`script ${script.name} takes ${script.keys} keys, got ${keys.length}`);
     const rest = [String(keys.length), ...keys, ...args.map((a) => (typeof a === 'number' ? String(a) : a))];
     try {
-      return await this.send(['EVALSHA', script.sha, ...rest]);
+      return await this.send(keys[0], ['EVALSHA', script.sha, ...rest]);
     } catch (error) {
       // A restarted (or flushed) Redis has lost its script cache; send the text once.
-      if (error instanceof RedisReplyError && error.message.startsWith('NOSCRIPT')) return await this.send(['EVAL', script.source, ...rest]);
+      if (error instanceof RedisReplyError && error.message.startsWith('NOSCRIPT')) return await this.send(keys[0], ['EVAL', script.source, ...rest]);
       throw error;
     }
   }
 
   async get(key: string): Promise<string | null> {
-    return (await this.send(['GET', key])) as string | null;
+    return (await this.send(key, ['GET', key])) as string | null;
   }
 
   async getBuffer(key: string): Promise<Buffer | null> {
-    return (await this.send(['GET', key], true)) as Buffer | null;
+    return (await this.send(key, ['GET', key], true)) as Buffer | null;
   }
 
   async xrange(key: string, start: string, end: string, count: number): Promise<StreamEntry[]> {
-    return (await this.send(['XRANGE', key, start, end, 'COUNT', String(count)])) as StreamEntry[];
+    return (await this.send(key, ['XRANGE', key, start, end, 'COUNT', String(count)])) as StreamEntry[];
   }
 
-  async ssubscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
+  async ssubscribe(channel: string, listener: Listener): Promise<() => Promise<void>> {
     // A wrapper of our own, so removing it can never remove another subscriber's listener.
-    const own = (message: string) => listener(message);
+    const own: Listener = (message) => listener(message);
     try {
-      await this.subscriber.sSubscribe(channel, own);
+      await this.driver.sSubscribe(channel, own);
     } catch (error) {
       throw mapError(error);
     }
     return async () => {
-      if (!this.subscriber.isOpen) return;
       try {
-        await this.subscriber.sUnsubscribe(channel, own);
+        await this.driver.sUnsubscribe(channel, own);
       } catch (error) {
         throw mapError(error);
       }
@@ -274,15 +358,13 @@ class NodeRedisAdapter implements ClusterRedis {
     this.resubscribeListeners.clear();
     // destroy(), not close(): nothing is waiting for replies we still care about, and a paused
     // Redis would keep a graceful QUIT waiting.
-    for (const client of [this.main, this.subscriber]) {
-      if (client.isOpen) client.destroy();
-    }
+    this.driver.destroy();
   }
 
-  private async send(args: string[] | ScriptArg[], binary = false): Promise<unknown> {
+  private async send(firstKey: string | undefined, args: Array<string | Buffer>, binary = false): Promise<unknown> {
     if (this.currentState === 'closed') throw new RedisUnavailableError('Redis client closed');
     try {
-      const reply = await this.main.sendCommand(args as string[], {
+      const reply = await this.driver.send(firstKey, args, {
         timeout: this.commandTimeoutMs,
         rejectInFlight: true,
         ...(binary ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : {}),
@@ -309,11 +391,11 @@ class NodeRedisAdapter implements ClusterRedis {
     this.probeTimer = setTimeout(() => {
       this.probeTimer = null;
       if (this.currentState !== 'down') return;
-      if (!this.main.isReady) {
-        this.scheduleProbe(); // reconnecting: the 'ready' event will report it
+      if (!this.driver.ready) {
+        this.scheduleProbe(); // reconnecting: the connected event will report it
         return;
       }
-      this.send(['PING']).catch(() => this.scheduleProbe());
+      this.send(undefined, ['PING']).catch(() => this.scheduleProbe());
     }, this.probeIntervalMs);
     this.probeTimer.unref();
   }

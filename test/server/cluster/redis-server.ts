@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
@@ -145,4 +145,88 @@ export async function openAdmin(server: RedisServer): Promise<AdminClient> {
     command: (...args: Array<string | Buffer>) => client.sendCommand(args),
     close: async () => { if (client.isOpen) client.destroy(); },
   };
+}
+
+/** Shards a test Redis Cluster gets: enough that a room's keys and another room's live apart. */
+const CLUSTER_SHARDS = 3;
+/** Tries at finding a port P with P and P + 10000 (its cluster bus) free. */
+const PORT_TRIES = 50;
+
+export interface RedisCluster {
+  /** Comma-separated redis:// URLs of the nodes, for connectRedis({ cluster: true }). */
+  readonly url: string;
+  readonly ports: number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Redis Cluster of CLUSTER_SHARDS masters on loopback (no replicas, persistence off),
+ * created with `redis-cli --cluster create` like an operator would.
+ */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  if (!redisServerAvailable()) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-redis-cluster-'));
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  const stop = async () => {
+    await Promise.all(children.map((c) => kill(c, 'SIGTERM')));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < CLUSTER_SHARDS; i++) {
+      const port = await freeClusterPort(ports);
+      ports.push(port);
+      const child = spawn('redis-server', [
+        '--port', String(port), '--bind', '127.0.0.1',
+        '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000',
+        '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning',
+      ], { stdio: 'ignore' });
+      live.add(child);
+      child.once('exit', () => live.delete(child));
+      children.push(child);
+    }
+    for (const port of ports) await waitFor(`redis-server on ${port}`, () => cli(port, 'PING').then((r) => r === 'PONG'));
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: START_TIMEOUT_MS });
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout} ${created.stderr}`);
+    for (const port of ports) await waitFor(`cluster_state:ok on ${port}`, () => cli(port, 'CLUSTER', 'INFO').then((r) => r.includes('cluster_state:ok')));
+    return { url: ports.map((p) => `redis://127.0.0.1:${p}`).join(','), ports, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function freeClusterPort(taken: number[]): Promise<number> {
+  for (let i = 0; i < PORT_TRIES; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (taken.includes(port)) continue;
+    if (await portFree(port) && await portFree(port + 10_000)) return port;
+  }
+  throw new Error('no free port pair for a Redis Cluster node');
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Runs redis-cli against one node and returns its output. */
+export function cli(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn('redis-cli', ['-p', String(port), ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.once('exit', () => resolve(out.trim()));
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
