@@ -36,6 +36,8 @@ export interface ClusterNodeHooks {
   address: Omit<NodeAddress, 'nodeId'>;
   /** Current load, read at each heartbeat. */
   load: () => { sessions: number; roomIds: readonly string[] };
+  /** Event-loop utilisation source (default: this process's, since the last heartbeat). */
+  elu?: () => number;
   /** This node lost the right to write a room's chat: stop or reopen the room. */
   onChatWriterLost?: (roomId: string, reason: ChatWriterLostReason) => void;
   scheduler?: Scheduler;
@@ -63,7 +65,7 @@ export class ClusterNode {
     const redis = await connectRedis({ ...options.redis, url: options.redisUrl, clientName: options.redis?.clientName ?? `tickwire:${options.nodeId}` });
     try {
       const registry = new NodeRegistry({
-        redis, keys, scheduler, address: { nodeId: options.nodeId, ...hooks.address }, load: hooks.load,
+        redis, keys, scheduler, address: { nodeId: options.nodeId, ...hooks.address }, load: hooks.load, elu: hooks.elu,
         ttlMs: options.nodeTtlMs, heartbeatMs: options.heartbeatMs,
       });
       const leases = new LeaseManager({ redis, keys, nodeId: options.nodeId, scheduler, timing: options.lease });

@@ -4,22 +4,15 @@ import { ChatRoom } from '../../../server/chat/chat-room.js';
 import type { ChatMessage } from '../../../server/chat/types.js';
 import { CHAT_OUTBOX_LIMIT, RedisChatFanout, type ChatWriterLostReason } from '../../../server/cluster/chat-fanout.js';
 import { ClusterKeys } from '../../../server/cluster/keys.js';
-import { LeaseManager, type RoomLease } from '../../../server/cluster/lease.js';
+import { LeaseManager } from '../../../server/cluster/lease.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, openAdmin, own, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
 import { startSocketProxy, type SocketProxy } from './socket-proxy.js';
 
 const line = (id: number): ChatMessage => ({ id, entityId: 1, name: 'ann', text: `line ${id}`, t: 1_000 + id });
 const ids = (messages: ChatMessage[]) => messages.map((m) => m.id);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describeWithRedis('RedisChatFanout against redis-server', () => {
   let server: RedisServer;
@@ -46,11 +39,6 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
     return { redis, leases, fanout };
   }
 
-  async function own(leases: LeaseManager, room: string): Promise<RoomLease> {
-    const r = await leases.acquire(room);
-    if (!r.ok) throw new Error(r.reason);
-    return r.lease;
-  }
 
   beforeAll(async () => {
     server = await startRedisServer();

@@ -5,9 +5,9 @@ import {
   CHAT_READ_LIMIT, ChatStream, decodeChatEntry, decodeChatPayload, encodeChatPayload,
 } from '../../../server/cluster/chat-stream.js';
 import { ClusterKeys } from '../../../server/cluster/keys.js';
-import { LeaseManager, type RoomLease } from '../../../server/cluster/lease.js';
+import { LeaseManager } from '../../../server/cluster/lease.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, openAdmin, own, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
 
 const line = (id: number, text = `line ${id}`): ChatMessage => ({ id, entityId: id % 7, name: `p${id % 3}`, text, t: 1_700_000_000_000 + id });
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => line(from + i));
@@ -40,11 +40,6 @@ describeWithRedis('ChatStream against redis-server', () => {
   const keys = new ClusterKeys();
   let stream: ChatStream;
 
-  async function owned(room: string): Promise<RoomLease> {
-    const r = await leases.acquire(room);
-    if (!r.ok) throw new Error(r.reason);
-    return r.lease;
-  }
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -65,7 +60,7 @@ describeWithRedis('ChatStream against redis-server', () => {
   });
 
   it('stores lines under stream ids equal to chat ids, with an epoch, and reads them back', async () => {
-    const lease = await owned('basic');
+    const lease = await own(leases, 'basic');
     const opened = await stream.open('basic', lease.token, 'epoch-1');
     expect(opened).toEqual({ epoch: 'epoch-1', top: 0, created: true });
     expect(await stream.open('basic', lease.token, 'epoch-other')).toEqual({ epoch: 'epoch-1', top: 0, created: false });
@@ -84,7 +79,7 @@ describeWithRedis('ChatStream against redis-server', () => {
   });
 
   it('stores a retried or overlapping batch once, and refuses one that leaves a hole', async () => {
-    const lease = await owned('retry');
+    const lease = await own(leases, 'retry');
     await stream.open('retry', lease.token, 'e');
     expect(await stream.append('retry', lease.token, 'e', lines(1, 5))).toEqual({ ok: true, top: 5 });
     expect(await stream.append('retry', lease.token, 'e', lines(1, 5))).toEqual({ ok: true, top: 5 });
@@ -96,7 +91,7 @@ describeWithRedis('ChatStream against redis-server', () => {
   });
 
   it('refuses a stale owner (fencing) and a writer on another epoch', async () => {
-    const first = await owned('fenced');
+    const first = await own(leases, 'fenced');
     await stream.open('fenced', first.token, 'e1');
     expect(await stream.append('fenced', first.token, 'e1', [line(1)])).toEqual({ ok: true, top: 1 });
     await first.release();
@@ -111,7 +106,7 @@ describeWithRedis('ChatStream against redis-server', () => {
 
   it('keeps a capped history; reads say when lines are missing', async () => {
     const capped = new ChatStream({ redis, keys, maxLen: 100 });
-    const lease = await owned('capped');
+    const lease = await own(leases, 'capped');
     await capped.open('capped', lease.token, 'e');
     for (let id = 1; id <= 1_100; id += 20) expect((await capped.append('capped', lease.token, 'e', lines(id, id + 19))).ok).toBe(true);
     const length = Number(await admin.command('XLEN', keys.chat('capped')));
@@ -128,7 +123,7 @@ describeWithRedis('ChatStream against redis-server', () => {
   });
 
   it('resumes by last id exactly once, in order; a changed epoch restarts from the beginning', async () => {
-    const lease = await owned('resume');
+    const lease = await own(leases, 'resume');
     await stream.open('resume', lease.token, 'e1');
     await stream.append('resume', lease.token, 'e1', lines(1, 10));
     expect((await stream.since('resume', 4, 'e1')).messages.map((m) => m.id)).toEqual([5, 6, 7, 8, 9, 10]);
@@ -144,7 +139,7 @@ describeWithRedis('ChatStream against redis-server', () => {
   });
 
   it('reopening after a loss can continue the ids the owner already handed out', async () => {
-    const lease = await owned('continue');
+    const lease = await own(leases, 'continue');
     await stream.open('continue', lease.token, 'e1');
     await stream.append('continue', lease.token, 'e1', lines(1, 4));
     await admin.command('DEL', keys.chat('continue'), keys.chatMeta('continue'));

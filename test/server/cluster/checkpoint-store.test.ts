@@ -2,18 +2,11 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { CheckpointStore, RoomCheckpointer } from '../../../server/cluster/checkpoint-store.js';
 import { encodeCheckpoint } from '../../../server/cluster/checkpoint.js';
 import { ClusterKeys } from '../../../server/cluster/keys.js';
-import { LeaseManager, type RoomLease } from '../../../server/cluster/lease.js';
+import { LeaseManager } from '../../../server/cluster/lease.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
 import { checkpoint } from './checkpoint-fixtures.js';
-import { describeWithRedis, openAdmin, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, openAdmin, own, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describeWithRedis('checkpoints against redis-server', () => {
   let server: RedisServer;
@@ -25,11 +18,6 @@ describeWithRedis('checkpoints against redis-server', () => {
   const keys = new ClusterKeys();
   const checkpointers: RoomCheckpointer[] = [];
 
-  async function own(manager: LeaseManager, room: string): Promise<RoomLease> {
-    const r = await manager.acquire(room);
-    if (!r.ok) throw new Error(r.reason);
-    return r.lease;
-  }
 
   beforeAll(async () => {
     server = await startRedisServer();

@@ -10,7 +10,7 @@ import {
   LEASE_TTL_MS, leaseDeadline, leaseTiming, outageToleranceMs, validFor, type LeaseTiming,
 } from '../../../server/cluster/lease-timing.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, openAdmin, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
 import { startSocketProxy, type SocketProxy } from './socket-proxy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,13 +24,6 @@ const COMMAND_TIMEOUT_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => systemScheduler.now();
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 function leaseOf(result: AcquireResult): RoomLease {
   if (!result.ok) throw new Error(`expected a lease, got ${result.reason}`);

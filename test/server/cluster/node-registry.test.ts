@@ -5,7 +5,7 @@ import {
   NodeRegistry, createEluSampler, decodeNodeRecord, pickNodeForRoom, type NodeAddress, type NodeRecord,
 } from '../../../server/cluster/node-registry.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, openAdmin, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
 
 const HASH = 'q'.repeat(43) + '=';
 
@@ -92,10 +92,6 @@ describeWithRedis('NodeRegistry against redis-server', () => {
     return registry;
   }
 
-  const until = async (what: string, check: () => boolean) => {
-    for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-    if (!check()) throw new Error(`timed out waiting for ${what}`);
-  };
 
   beforeAll(async () => {
     server = await startRedisServer();

@@ -12,17 +12,10 @@ import { ClusterKeys } from '../../../server/cluster/keys.js';
 import { LeaseManager, type RoomLease } from '../../../server/cluster/lease.js';
 import { LuaScript, RedisReplyError, connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
 import { checkpoint } from './checkpoint-fixtures.js';
-import { cli, describeWithRedis, startRedisCluster, type RedisCluster } from './redis-server.js';
+import { cli, describeWithRedis, startRedisCluster, until, type RedisCluster } from './redis-server.js';
 
 const keys = new ClusterKeys();
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describeWithRedis('the cluster blocks on a three-shard Redis Cluster', () => {
   let cluster: RedisCluster;
@@ -41,7 +34,11 @@ describeWithRedis('the cluster blocks on a three-shard Redis Cluster', () => {
     return manager;
   }
 
-  const slot = async (key: string) => Number(await cli(cluster.ports[0], 'CLUSTER', 'KEYSLOT', key));
+  const slot = async (key: string) => {
+    const answer = await cli(cluster.ports[0], 'CLUSTER', 'KEYSLOT', key);
+    if (!/^\d+$/.test(answer)) throw new Error(`CLUSTER KEYSLOT answered ${JSON.stringify(answer)}`);
+    return Number(answer);
+  };
   /** `redis-cli --cluster create` gives three masters the slot thirds 0-5460, 5461-10922, 10923-16383. */
   const shard = async (key: string) => Math.min(2, Math.floor((await slot(key)) / 5461));
 

@@ -11,6 +11,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
+import type { LeaseManager, RoomLease } from '../../../server/cluster/lease.js';
 
 /** Longest a redis-server may take to accept connections after spawn. */
 const START_TIMEOUT_MS = 10_000;
@@ -41,6 +42,25 @@ export const describeWithRedis: typeof describe = (redisServerAvailable() || inC
 
 if (!redisServerAvailable() && !inCi) {
   console.warn('redis-server is not installed: skipping the Redis tests (apt-get install -y redis-server)');
+}
+
+/**
+ * Polls `check` (sync or async) every 5 ms until it holds; throws after `timeoutMs` so a broken
+ * expectation fails instead of hanging.
+ */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The room's lease from `manager`, or a thrown error naming why it was refused. */
+export async function own(manager: LeaseManager, room: string): Promise<RoomLease> {
+  const result = await manager.acquire(room);
+  if (!result.ok) throw new Error(`could not acquire ${room}: ${result.reason}`);
+  return result.lease;
 }
 
 export interface RedisServer {
@@ -219,7 +239,8 @@ export function cli(port: number, ...args: string[]): Promise<string> {
     const child = spawn('redis-cli', ['-p', String(port), ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.once('exit', () => resolve(out.trim()));
+    // 'close', not 'exit': the process may exit before its stdout has been read to the end.
+    child.once('close', () => resolve(out.trim()));
   });
 }
 

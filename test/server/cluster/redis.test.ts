@@ -5,17 +5,10 @@ import { join } from 'node:path';
 import {
   LuaScript, RedisReplyError, RedisUnavailableError, connectRedis, parseRedisUrl, type ClusterRedis, type RedisState,
 } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, openAdmin, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
 
 const echo = new LuaScript('echo', 1, "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])");
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('parseRedisUrl', () => {
   it('accepts redis, rediss and unix URLs and refuses others', () => {

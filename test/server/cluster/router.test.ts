@@ -5,17 +5,10 @@ import { ClusterKeys } from '../../../server/cluster/keys.js';
 import { LeaseManager } from '../../../server/cluster/lease.js';
 import { connectRedis } from '../../../server/cluster/redis.js';
 import type { Route } from '../../../server/cluster/router.js';
-import { describeWithRedis, startRedisServer, type RedisServer } from './redis-server.js';
+import { describeWithRedis, startRedisServer, until, type RedisServer } from './redis-server.js';
 
 const HASH = 'q'.repeat(43) + '=';
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const nodeOf = (route: Route) => (route.kind === 'node' ? route.node.nodeId : `unavailable:${route.reason}`);
 
@@ -35,6 +28,8 @@ describeWithRedis('ClusterNode routing against redis-server', () => {
         webTransportUrl: `https://${nodeId}.test:4433/wt`, certificateHashes: [HASH],
       },
       load: () => ({ sessions: 0, roomIds: rooms.get(nodeId)! }),
+      // All nodes share this process: its event-loop load says nothing about any one of them.
+      elu: () => 0,
     });
     nodes.push(node);
     return node;
