@@ -33,7 +33,7 @@ import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import type { Connection } from './transports/connection.js';
 import { WT_STREAM_OPEN_TIMEOUT_MS, WebTransportConnection } from './transports/webtransport.js';
 import type { WebSocketConnection } from './transports/websocket.js';
-import { WebTransportServer, type LinkSimOption } from './h3/index.js';
+import { WebTransportServer, type LinkSimOption, type QuicServerProtectionOptions } from './h3/index.js';
 
 export { mintTicket, verifyTicket, DEFAULT_TICKET_TTL_MS, type TicketClaims } from './session/tickets.js';
 export { standardScene, moveStandard, STANDARD_SPEED } from './rooms/standard-scene.js';
@@ -54,7 +54,12 @@ export const DEFAULT_RECONNECT_JITTER_MS = 3_000;
 /** WebTransport endpoint path. */
 export const WEBTRANSPORT_PATH = '/wt';
 
-export interface WebTransportOptions {
+/**
+ * The HTTP/3 WebTransport endpoint. The QUIC admission fields (`retry`, `maxHandshakes`,
+ * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`; docs/architecture.md
+ * "QUIC endpoint: admission") have safe defaults for the open internet.
+ */
+export interface WebTransportOptions extends QuicServerProtectionOptions {
   /** UDP port (0 = any). */
   port?: number;
   certPem: string;
@@ -273,6 +278,11 @@ export function createGameServer(options: GameServerOptions): GameServer {
           linkSim: wtOptions.linkSim,
           linkSimSeed: wtOptions.linkSimSeed,
           maxSessions: wtOptions.maxSessions,
+          retry: wtOptions.retry,
+          maxHandshakes: wtOptions.maxHandshakes,
+          maxHandshakesPerAddress: wtOptions.maxHandshakesPerAddress,
+          handshakeTimeoutMs: wtOptions.handshakeTimeoutMs,
+          statelessResetKey: wtOptions.statelessResetKey,
         });
         // The hello travels on the reliable stream: never give up on the stream sooner.
         const streamOpenMs = Math.max(WT_STREAM_OPEN_TIMEOUT_MS, options.timings?.helloTimeoutMs ?? DEFAULT_SESSION_TIMINGS.helloTimeoutMs);
