@@ -12,10 +12,13 @@
  *   npm run bench:datagram                   # 1, 200, 1000 sessions, 3 s each
  *   npm run bench:datagram -- --seconds 5 --sessions 200 --inflight 2 --payload 200
  *   npm run bench:datagram -- --runs 3          # medians over three runs (noisy shared boxes)
+ *   npm run bench:datagram -- --workers 1       # the endpoint on a worker thread, the echo on the
+ *                                               # main thread through the hand-off (the game's path)
  */
 import dgram from 'node:dgram';
 import { createDevCertificate, type DevCertificate } from '../certs/dev-cert.js';
 import { WebTransportServer } from '../server/h3/server.js';
+import { WebTransportWorkers } from '../server/transports/wt-worker/worker-pool.js';
 import { cliArgs, flag, parseFlags } from '../tools/lib/args.js';
 import { ToolChild } from '../tools/lib/child.js';
 import { sleep } from '../tools/lib/clock.js';
@@ -32,10 +35,12 @@ interface Args {
   sessions: number[];
   inflight: number;
   payload: number;
+  /** 0: the echo on the endpoint's thread; n: the endpoint on n workers, the echo on the main thread. */
+  workers: number;
 }
 
 const USAGE = `usage: npm run bench:datagram -- [--seconds 3] [--sessions 1,200,1000] [--inflight 1] [--payload 100]
-                                 [--runs 1] [--only wt|udp]`;
+                                 [--runs 1] [--only wt|udp] [--workers 0]`;
 
 const FLAGS = {
   seconds: flag.number(1, 60),
@@ -44,6 +49,7 @@ const FLAGS = {
   runs: flag.int(1, 9),
   only: flag.choice(['wt', 'udp'] as const),
   payload: flag.int(1, 1100),
+  workers: flag.int(0, 8),
 };
 
 /** The flags; throws UsageError on a bad command line. */
@@ -57,6 +63,7 @@ function parseArgs(argv: readonly string[]): Args {
     sessions: v.sessions ?? [1, 200, 1000],
     inflight: v.inflight ?? 1,
     payload: v.payload ?? 100,
+    workers: v.workers ?? 0,
   };
 }
 
@@ -172,6 +179,7 @@ async function runUdp(sessions: number, args: Args, rate: number): Promise<Measu
 
 /** Our WebTransport server, echoing datagrams. */
 async function runWt(sessions: number, args: Args, cert: DevCertificate): Promise<Measured> {
+  if (args.workers > 0) return runWtWorkers(sessions, args, cert);
   {
     const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/echo'], maxSessions: 100_000 });
     let wtCount = 0;
@@ -188,6 +196,32 @@ async function runWt(sessions: number, args: Args, cert: DevCertificate): Promis
     writeJsonLine({ bench: 'datagram-echo', transport: 'webtransport', sessions, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...wt, serverDatagramDrops: dropped.droppedQueueFull + dropped.droppedTooLarge });
     return wt;
   }
+}
+
+/**
+ * The endpoint on worker threads: each datagram crosses to the main thread (a RemoteConnection,
+ * as the game sees it) and its echo back, in the per-turn batches. process.cpuUsage counts
+ * every thread of the process.
+ */
+async function runWtWorkers(sessions: number, args: Args, cert: DevCertificate): Promise<Measured> {
+  // The echo sessions never open the game's reliable stream: give them the whole run.
+  const pool = new WebTransportWorkers({ workers: args.workers, server: { certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/echo'], maxSessions: 100_000 }, streamOpenMs: PHASE_TIMEOUT_MS * 4 });
+  let wtCount = 0;
+  pool.onConnection = (c) => {
+    c.onUnreliable = (d) => {
+      wtCount++;
+      c.sendUnreliable(d);
+    };
+  };
+  const { port } = await pool.listen();
+  const wt = await measure('wt', port, sessions, args, () => wtCount, cert.sha256Base64);
+  const st = pool.stats();
+  await pool.close(0, 'bench over');
+  writeJsonLine({
+    bench: 'datagram-echo', transport: 'webtransport', workers: args.workers, sessions, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...wt,
+    serverDatagramDrops: st.datagrams.droppedQueueFull + st.datagrams.droppedTooLarge, batchesToWorkers: st.workers?.batchesToWorkers ?? null, batchesFromWorkers: st.workers?.batchesFromWorkers ?? null,
+  });
+  return wt;
 }
 
 main().then(() => process.exit(0), (e: unknown) => {

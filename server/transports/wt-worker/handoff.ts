@@ -56,12 +56,20 @@ export const Flag = {
 export const RECORD_HEADER_BYTES = 12;
 
 /**
- * Capacity of one batch buffer. A tick of P=384 snapshots of ~600 bytes is ~230 KB, so one
- * batch carries a tick; a turn that writes more posts a full batch and starts another, and a
- * record larger than this (a reliable message may be 256 KiB, shared/limits.ts) gets a buffer
- * of its own size.
+ * Largest batch buffer. A tick of P=384 snapshots of ~600 bytes is ~230 KB, so one batch carries
+ * a tick; a turn that writes more posts a full batch and starts another, and a record larger
+ * than this (a reliable message may be 256 KiB, shared/limits.ts) gets a buffer of its own size.
  */
 export const HANDOFF_BATCH_BYTES = 512 * 1024;
+
+/**
+ * Smallest batch buffer. Buffers are sized to what the last batches needed (a power of two
+ * between this and HANDOFF_BATCH_BYTES) and grow by doubling within a turn: every batch is a new
+ * ArrayBuffer (it moves to the other thread), which V8 zero-fills and counts as external memory,
+ * so 512 KiB per batch of a few datagrams cost more than the datagrams (measured: the datagram
+ * echo through a worker at 2x the CPU of the in-thread echo, most of it GC and allocation).
+ */
+export const HANDOFF_MIN_BATCH_BYTES = 4 * 1024;
 
 /**
  * Bytes one direction may have posted and not yet read by the other thread (per worker). Past
@@ -71,6 +79,19 @@ export const HANDOFF_BATCH_BYTES = 512 * 1024;
  * letting memory grow. 8 MiB is ~35 ticks of a P=384 room's snapshots: far beyond a GC pause.
  */
 export const MAX_HANDOFF_INFLIGHT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How long a worker holds what its peers sent before posting it to the main thread. A message
+ * between threads costs ~25 µs of CPU (post, wake the other thread, dispatch: measured here with
+ * a ping-pong of transferred buffers), so one batch per worker turn at P=384 (7,700 inputs a
+ * second arriving a few per turn) would cost more than the inputs; held 2 ms, at most 500 batches
+ * a second go. Inputs wait for the next tick (16.7 ms at 60 Hz) anyway. The main thread posts
+ * once per turn: a tick's snapshots are one turn.
+ */
+export const HANDOFF_COALESCE_MS = 2;
+
+/** A batch this large goes at the end of the turn without waiting HANDOFF_COALESCE_MS. */
+export const HANDOFF_EAGER_BYTES = 64 * 1024;
 
 /** A packed batch, ready to post (transfer `buffer`). */
 export interface Batch {
@@ -88,11 +109,13 @@ export class BatchWriter {
   private u8: Uint8Array;
   private view: DataView;
   private used = 0;
+  /** Size of the batches handed over lately (decays), for the next buffer's size. */
+  private recent = 0;
   /** Increments with every batch handed over: offsets of an earlier batch are stale. */
   generation = 0;
 
   constructor(private readonly onFull: (batch: Batch) => void, private readonly capacity = HANDOFF_BATCH_BYTES) {
-    this.buf = new ArrayBuffer(capacity);
+    this.buf = new ArrayBuffer(Math.min(capacity, HANDOFF_MIN_BATCH_BYTES));
     this.u8 = new Uint8Array(this.buf);
     this.view = new DataView(this.buf);
   }
@@ -114,10 +137,7 @@ export class BatchWriter {
   /** Appends a record whose payload the caller writes at `payloadAt` of `bytes()` (length `len`). */
   reserve(op: OpCode, flags: number, conn: number, len: number): number {
     const need = RECORD_HEADER_BYTES + len;
-    if (this.used + need > this.u8.byteLength) {
-      if (this.used > 0) this.onFull(this.detach());
-      if (need > this.u8.byteLength) this.fresh(need);
-    }
+    if (this.used + need > this.u8.byteLength || (this.used > 0 && this.used + need > this.capacity)) this.makeRoom(need);
     const at = this.used;
     const v = this.view;
     v.setUint8(at, op);
@@ -144,19 +164,41 @@ export class BatchWriter {
     return this.used > 0 ? this.detach() : null;
   }
 
+  /** Room for `need` more bytes: a larger buffer (copying), or else the full batch goes out. */
+  private makeRoom(need: number): void {
+    const want = this.used + need;
+    if (want <= this.capacity) {
+      // Grow within the turn: offsets stay valid (same generation), the bytes move along.
+      const old = this.u8.subarray(0, this.used);
+      this.fresh(powerOfTwoAtLeast(want));
+      this.u8.set(old);
+      this.used = old.byteLength;
+      return;
+    }
+    if (this.used > 0) this.onFull(this.detach());
+    if (need > this.u8.byteLength) this.fresh(Math.max(need, powerOfTwoAtLeast(Math.min(need, this.capacity))));
+  }
+
   private detach(): Batch {
     const batch = { buffer: this.buf, length: this.used };
     this.generation++;
-    this.fresh(this.capacity);
+    // The next buffer fits what recent batches needed (half-life of a few batches).
+    this.recent = Math.max(this.used, this.recent * 0.75);
+    this.fresh(powerOfTwoAtLeast(Math.min(this.capacity, Math.max(HANDOFF_MIN_BATCH_BYTES, this.recent))));
     return batch;
   }
 
   private fresh(size: number): void {
-    this.buf = new ArrayBuffer(Math.max(size, this.capacity));
+    this.buf = new ArrayBuffer(size);
     this.u8 = new Uint8Array(this.buf);
     this.view = new DataView(this.buf);
     this.used = 0;
   }
+}
+
+/** The smallest power of two >= n (n >= 1). */
+function powerOfTwoAtLeast(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 }
 
 /** What `readBatch` calls for each record not marked SKIP; `payload` is a view into the batch. */

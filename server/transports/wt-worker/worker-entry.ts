@@ -14,7 +14,7 @@ import { ErrorCode } from '../../../shared/errors.js';
 import { WebTransportServer } from '../../h3/index.js';
 import { WebTransportConnection } from '../webtransport.js';
 import {
-  BatchWriter, Flag, HandoffCounters, MAX_HANDOFF_INFLIGHT_BYTES, Op, TO_MAIN, TO_WORKER,
+  BatchWriter, Flag, HANDOFF_COALESCE_MS, HANDOFF_EAGER_BYTES, HandoffCounters, MAX_HANDOFF_INFLIGHT_BYTES, Op, TO_MAIN, TO_WORKER,
   closePayload, openPayload, readBatch, readClosePayload, u16Payload, u32Payload, type Batch,
 } from './handoff.js';
 import { WORKER_STATS_INTERVAL_MS, type HandoffStats, type MainToWorker, type WorkerReport, type WorkerStart, type WorkerToMain } from './protocol.js';
@@ -37,6 +37,7 @@ let nextId = 0;
 /** Bytes posted to the main thread (mod 2^32), for HandoffCounters.inFlight. */
 let produced = 0;
 let flushScheduled = false;
+let flushTimer: NodeJS.Timeout | null = null;
 /** Connections the last main batch sent to: their budget and drop totals are checked after it. */
 const touched = new Set<number>();
 const refusedHere = new Map<string, number>();
@@ -52,14 +53,22 @@ const postBatch = (b: Batch): void => {
 };
 const writer = new BatchWriter(postBatch);
 
+/** Posts the batch HANDOFF_COALESCE_MS after its first record, or at the end of the turn once it is large. */
 function scheduleFlush(): void {
-  if (flushScheduled) return;
-  flushScheduled = true;
-  setImmediate(flush);
+  if (writer.pending >= HANDOFF_EAGER_BYTES) {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+    return;
+  }
+  if (flushTimer === null && !flushScheduled) flushTimer = setTimeout(flush, HANDOFF_COALESCE_MS);
 }
 
 function flush(): void {
   flushScheduled = false;
+  if (flushTimer !== null) clearTimeout(flushTimer);
+  flushTimer = null;
   const b = writer.take();
   if (b) postBatch(b);
 }
