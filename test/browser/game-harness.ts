@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
+import type { WebTransportService } from '../../server/index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLIENT_DIR = join(REPO, 'client');
@@ -420,11 +421,15 @@ export interface DemoServer {
   /** The server's drain(): notice to clients, wait up to the deadline, close. */
   drain(o: { deadlineMs: number; reconnectJitterMs: number }): Promise<void>;
   close(): Promise<void>;
+  /** The server's WebTransport side (its counters; with workers, their pool). */
+  webTransport(): WebTransportService | null;
 }
 
 export interface DemoServerOptions {
   /** Link simulator on the WebTransport UDP path, e.g. "loss=0.05". */
   linkSim?: string;
+  /** `webTransport.workers` (default: the server's). */
+  wtWorkers?: number;
 }
 
 /**
@@ -446,12 +451,13 @@ export async function startDemoServer(o: DemoServerOptions = {}): Promise<DemoSe
       certPem: cert.certPem,
       keyPem: cert.keyPem,
       ...(o.linkSim ? { linkSim: o.linkSim, linkSimSeed: 7 } : {}),
+      ...(o.wtWorkers === undefined ? {} : { workers: o.wtWorkers }),
     },
     devTickets: true,
     staticDir: join(CLIENT_DIR, 'dist'),
   });
   const info = await server.listen();
-  return { baseUrl: info.httpUrl, drain: (d) => server.drain(d), close: () => server.close() };
+  return { baseUrl: info.httpUrl, drain: (d) => server.drain(d), close: () => server.close(), webTransport: () => server.webTransport };
 }
 
 /** What one describe block of a browser game test shares: filled in by its beforeAll. */
