@@ -45,7 +45,11 @@ function devTicketProvider(baseUrl: string, name: string, room: string | undefin
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(room ? { name, room } : { name }),
     });
-    if (!res.ok) throw new Error(`dev ticket: HTTP ${res.status}`);
+    if (!res.ok) {
+      // 429: the server's per-address limit; GameClient waits `retryAfterMs` before trying again.
+      const seconds = Number(res.headers.get('retry-after'));
+      throw Object.assign(new Error(`dev ticket: HTTP ${res.status}`), { retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : 0 });
+    }
     const body = (await res.json()) as { ticket?: unknown };
     if (typeof body.ticket !== 'string') throw new Error('dev ticket: no ticket in the answer');
     return body.ticket;

@@ -6,6 +6,7 @@
  * line is always the report.
  */
 import WebSocket from 'ws';
+import type { WebSocketConstructor } from '../../client/net/transport-types.js';
 import { parseBotArgs } from './args.js';
 import { runBotFleet } from './bot-fleet.js';
 
@@ -17,8 +18,16 @@ async function main(): Promise<number> {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
+  // The bots send the server's own origin, as the demo page in a browser does: a server with
+  // allowedOrigins (the demo's 'self') refuses sessions that name none.
+  const origin = new URL(args.url).origin;
+  class OriginWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(url, { origin });
+    }
+  }
   // Load the QUIC stack only when a run can use WebTransport.
-  const WebTransport = args.transport === 'ws' ? undefined : (await import('./node-webtransport.js')).NodeWebTransportConstructor;
+  const WebTransport = args.transport === 'ws' ? undefined : (await import('./node-webtransport.js')).nodeWebTransportWithOrigin(origin);
   const report = await runBotFleet({
     url: args.url,
     transport: args.transport,
@@ -26,7 +35,7 @@ async function main(): Promise<number> {
     durationMs: args.durationS * 1000,
     seed: args.seed,
     room: args.room,
-    WebSocket,
+    WebSocket: OriginWebSocket as unknown as WebSocketConstructor,
     WebTransport,
     log: args.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
   });

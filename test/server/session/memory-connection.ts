@@ -6,14 +6,14 @@
 import { decodeMessage, encodeMessage } from '../../../shared/codec.js';
 import type { MessageBodies, MessageName } from '../../../shared/messages.js';
 import { messageSpecById } from '../../../shared/messages.js';
-import type { CloseInfo, Connection, ConnectionStats } from '../../../server/transports/connection.js';
+import type { CloseInfo, Connection, ConnectionStats, ProtocolError } from '../../../server/transports/connection.js';
 
 let n = 0;
 
 export class MemoryConnection implements Connection {
   readonly id = `mem-${++n}`;
   readonly transport = 'websocket' as const;
-  readonly remoteAddress = 'memory';
+  onProtocolError: ((error: ProtocolError) => void) | null = null;
   readonly maxUnreliableSize = 1200;
   onUnreliable: ((bytes: Uint8Array) => void) | null = null;
   onReliable: ((bytes: Uint8Array) => void) | null = null;
@@ -22,6 +22,9 @@ export class MemoryConnection implements Connection {
   closeInfo: CloseInfo | null = null;
   drained = 0;
   readonly sent: { channel: 'reliable' | 'unreliable'; name: string; body: unknown }[] = [];
+
+  /** `remoteAddress`: the peer's IP address (admission shares are per address). */
+  constructor(readonly remoteAddress = '192.0.2.1') {}
 
   sendUnreliable(bytes: Uint8Array): boolean {
     if (this.closed) return false;
@@ -55,6 +58,12 @@ export class MemoryConnection implements Connection {
     const bytes = encodeMessage(name, body);
     if (messageSpecById(bytes[0]!)!.channel === 'unreliable') this.onUnreliable?.(bytes);
     else this.onReliable?.(bytes);
+  }
+
+  /** The transport found a protocol error below the codec (a text frame, a bad frame). */
+  protocolError(error: ProtocolError): void {
+    if (this.onProtocolError) this.onProtocolError(error);
+    else this.close(error.code, error.kind);
   }
 
   /** The peer vanishes (TCP reset). */
