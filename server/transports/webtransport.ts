@@ -68,9 +68,14 @@ export class WebTransportConnection implements Connection {
   /**
    * `streamOpenTimeoutMs`: how long the client may take to open its reliable stream (default
    * WT_STREAM_OPEN_TIMEOUT_MS); the server passes at least its hello timeout, as the hello
-   * travels on that stream.
+   * travels on that stream. `incompleteFrameTimeoutMs`: how long a frame may stay partial
+   * (WT_INCOMPLETE_FRAME_TIMEOUT_MS).
    */
-  constructor(private readonly session: WebTransportSession, streamOpenTimeoutMs = WT_STREAM_OPEN_TIMEOUT_MS) {
+  constructor(
+    private readonly session: WebTransportSession,
+    streamOpenTimeoutMs = WT_STREAM_OPEN_TIMEOUT_MS,
+    private readonly incompleteFrameTimeoutMs = WT_INCOMPLETE_FRAME_TIMEOUT_MS,
+  ) {
     this.id = `wt-${++nextId}`;
     this.remoteAddress = hostOf(session.remoteAddress);
     session.onDatagram = (bytes) => {
@@ -200,7 +205,7 @@ export class WebTransportConnection implements Connection {
     this.partialTimer = setTimeout(() => {
       this.partialTimer = null;
       this.protocolError({ code: ErrorCode.BAD_MESSAGE, reason: 'decode', kind: 'frame_timeout' });
-    }, WT_INCOMPLETE_FRAME_TIMEOUT_MS);
+    }, this.incompleteFrameTimeoutMs);
     this.partialTimer.unref();
   }
 
