@@ -185,7 +185,7 @@ export class WebTransportConnection implements Connection {
           : { code: r.code, reason: r.reason, kind: 'empty_frame' });
         return;
       }
-      this.watchPartialFrame();
+      this.watchPartialFrame(r.frames.length > 0);
     };
     // The client ending or resetting its reliable stream ends the game session.
     stream.onEnd = () => this.close(ErrorCode.NORMAL, 'reliable stream ended by the client');
@@ -193,15 +193,17 @@ export class WebTransportConnection implements Connection {
     stream.onStopSending = () => this.close(ErrorCode.NORMAL, 'client stopped reading the reliable stream');
   }
 
-  /** Starts the incomplete-frame clock when a partial frame is held, stops it when none is. */
-  private watchPartialFrame(): void {
-    if (this.decoder.bufferedBytes === 0) {
+  /**
+   * Runs the incomplete-frame clock while a partial frame is held: from the push that began that
+   * frame (`completedOne`: the push finished earlier frames, so the partial one is new); more
+   * bytes of the same frame do not reset it.
+   */
+  private watchPartialFrame(completedOne: boolean): void {
+    if (this.decoder.bufferedBytes === 0 || completedOne) {
       if (this.partialTimer) clearTimeout(this.partialTimer);
       this.partialTimer = null;
-      return;
     }
-    // The clock runs from the first byte of the frame: trickling more bytes does not reset it.
-    if (this.partialTimer) return;
+    if (this.decoder.bufferedBytes === 0 || this.partialTimer) return;
     this.partialTimer = setTimeout(() => {
       this.partialTimer = null;
       this.protocolError({ code: ErrorCode.BAD_MESSAGE, reason: 'decode', kind: 'frame_timeout' });

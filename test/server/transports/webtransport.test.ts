@@ -160,6 +160,24 @@ describe('WebTransportConnection (quiche server, Node client)', () => {
       await new Promise((r) => setTimeout(r, 1_200));
       expect(errors).toEqual([]);
     });
+
+    it('a steady stream of frames whose chunks always end mid-frame is not cut: the clock is per frame', async () => {
+      const { conn, wt } = await setup(400);
+      const errors: ProtocolError[] = [];
+      conn.onProtocolError = (e) => errors.push(e);
+      let delivered = 0;
+      conn.onReliable = () => { delivered++; };
+      const w = (await wt.createBidirectionalStream()).writable.getWriter();
+      const frame = encodeFrame(new Uint8Array(20).fill(5));
+      // Each write: the rest of one frame and the first half of the next, for 1.2 s (3 limits).
+      await w.write(frame.subarray(0, 10));
+      for (let i = 0; i < 24; i++) {
+        await w.write(Uint8Array.from([...frame.subarray(10), ...frame.subarray(0, 10)]));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await until(() => delivered >= 24, 'frames');
+      expect(errors).toEqual([]);
+    });
   });
 
   it('a client close reaches the connection as a peer close with its code', async () => {
