@@ -10,6 +10,7 @@ import type { PlayerSummary, RoomMember, WorldFrame } from '../rooms/types.js';
 import type { CloseInfo, Connection, ProtocolError } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
+import { sessionView, type SessionView } from './session-view.js';
 import { TokenBucket } from '../chat/rate-limit.js';
 
 /** Pings awaiting their pong; older ones are forgotten (a lost pong is normal on datagrams). */
@@ -25,8 +26,11 @@ export const UNRELIABLE_BURST = 60;
 export type SessionState = 'active' | 'suspended' | 'gone';
 export type SnapshotChannel = 'unreliable' | 'reliable';
 
-/** What a session needs from its owner (the SessionManager). */
-export interface SessionHost {
+/**
+ * What a player session needs from its owner (the SessionManager). Not to be confused with the
+ * WebTransport layer's host of its sessions in server/h3.
+ */
+export interface PlayerSessionHost {
   readonly scheduler: Scheduler;
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
@@ -38,8 +42,8 @@ export interface SessionHost {
    * text is the catalogue's; `note` is a fixed text from our code, never the peer's.
    */
   closeWithError(conn: Connection, code: number, note?: string, retryAfterMs?: number): void;
-  /** The one rule for a protocol error (counted, `error` first, no resume): ends this session. */
-  protocolError(conn: Connection, error: ProtocolError): void;
+  /** The one rule for a protocol error (counted, `error` first, no resume): ends `session`. */
+  protocolError(conn: Connection, error: ProtocolError, session: PlayerSession): void;
   /** Counts a close the transport made on its own (a slow reader) in the close metric. */
   countTransportClose(info: CloseInfo): void;
   countSent(conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void;
@@ -60,6 +64,12 @@ export class PlayerSession implements RoomMember {
   conn: Connection | null = null;
   /** Smoothed round-trip time from heartbeat pings (ms); null before the first pong. */
   rttMs: number | null = null;
+  /** Scheduler time the session began. */
+  readonly startedAt: number;
+  /** Scheduler time the current (or last) connection took the session over. */
+  connectedAt: number;
+  /** The read-only view handed to the embedding API (server/session/session-view.ts). */
+  readonly view: SessionView;
   private snapshots: SnapshotSender | null = null;
   private heartbeat: Timer | null = null;
   private resumeTimer: Timer | null = null;
@@ -74,13 +84,17 @@ export class PlayerSession implements RoomMember {
   chatLimitKey: string | undefined = undefined;
 
   constructor(
-    private readonly host: SessionHost,
+    private readonly host: PlayerSessionHost,
     readonly room: Room,
     readonly playerId: string,
     readonly name: string,
     readonly entityId: number,
     readonly resumeToken: string,
-  ) {}
+  ) {
+    this.startedAt = host.scheduler.now();
+    this.connectedAt = this.startedAt;
+    this.view = sessionView(this);
+  }
 
   get roomId(): string {
     return this.room.id;
@@ -101,6 +115,7 @@ export class PlayerSession implements RoomMember {
     this.resumeTimer?.cancel();
     this.resumeTimer = null;
     this.conn = conn;
+    this.connectedAt = this.host.scheduler.now();
     if (resumed) this.room.reattach(this.playerId, this);
     this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
     this.pings.clear();
@@ -109,6 +124,7 @@ export class PlayerSession implements RoomMember {
     conn.onReliable = (bytes) => this.onReliable(conn, bytes);
     conn.onUnreliable = (bytes) => this.onUnreliable(conn, bytes);
     conn.onClose = (info) => this.connectionLost(conn, info);
+    conn.onProtocolError = (error) => this.host.protocolError(conn, error, this);
 
     const now = this.host.scheduler.now();
     const sent = this.send('welcome', {
@@ -236,6 +252,7 @@ export class PlayerSession implements RoomMember {
     conn.onReliable = null;
     conn.onUnreliable = null;
     conn.onClose = null;
+    conn.onProtocolError = null;
   }
 
   // --- incoming ---------------------------------------------------------------------------------
@@ -248,7 +265,7 @@ export class PlayerSession implements RoomMember {
     if (!r.ok) {
       // The reliable channel cannot corrupt or reorder: bad bytes here mean a broken or hostile
       // client, and the stream cannot be trusted after them. Close with the decoder's code.
-      this.host.protocolError(conn, { code: r.code, reason: r.reason, kind: r.reason });
+      this.host.protocolError(conn, { code: r.code, reason: r.reason, kind: r.reason }, this);
       return;
     }
     switch (r.name) {
@@ -270,7 +287,7 @@ export class PlayerSession implements RoomMember {
         this.end(ErrorCode.NORMAL, 'left');
         return;
       case 'hello':
-        this.host.protocolError(conn, { code: ErrorCode.BAD_MESSAGE, reason: 'invalid_field', kind: 'hello_again' });
+        this.host.protocolError(conn, { code: ErrorCode.BAD_MESSAGE, reason: 'invalid_field', kind: 'hello_again' }, this);
         return;
       default:
         // Decoding checks direction and channel, so only c2s reliable messages reach here.

@@ -11,7 +11,7 @@ import type { RoomManager } from '../rooms/room-manager.js';
 import type { CloseInfo, Connection, ProtocolError } from '../transports/connection.js';
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares } from './admission.js';
 import { DEFAULT_SESSION_TIMINGS, RESUME_TOKEN_BYTES, type SessionTimings } from './config.js';
-import { PlayerSession, codeName, type SessionHost, type SnapshotChannel } from './player-session.js';
+import { PlayerSession, codeName, type PlayerSessionHost, type SnapshotChannel } from './player-session.js';
 import { SingleUseTickets } from './single-use-tickets.js';
 import { verifyTicket, type TicketClaims } from './tickets.js';
 
@@ -49,7 +49,7 @@ interface Pending {
  * Accepts connections from any transport, runs the hello handshake (protocol version, ticket,
  * resume) and owns the player sessions. Sees only `Connection`s.
  */
-export class SessionManager implements SessionHost {
+export class SessionManager implements PlayerSessionHost {
   readonly scheduler: Scheduler;
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
@@ -58,8 +58,6 @@ export class SessionManager implements SessionHost {
   private readonly shares: PendingShares;
   private readonly byPlayer = new Map<string, PlayerSession>();
   private readonly byToken = new Map<string, PlayerSession>();
-  /** The session a connection carries now, to route its protocol errors. */
-  private readonly byConnection = new WeakMap<Connection, PlayerSession>();
   private readonly usedTickets = new SingleUseTickets();
   private draining = false;
   private closed = false;
@@ -160,7 +158,7 @@ export class SessionManager implements SessionHost {
     for (const s of [...this.byPlayer.values()]) s.end(code, note ?? '');
   }
 
-  // --- SessionHost ------------------------------------------------------------------------------
+  // --- PlayerSessionHost ------------------------------------------------------------------------
 
   sessionGone(session: PlayerSession): void {
     if (this.byPlayer.get(session.playerId) === session) this.byPlayer.delete(session.playerId);
@@ -198,7 +196,7 @@ export class SessionManager implements SessionHost {
    * (closeWithError, counted in tickwire_session_closes_total), and the session ends for good:
    * no resume. docs/server.md, "Which errors close and which drop".
    */
-  protocolError(conn: Connection, error: ProtocolError): void {
+  protocolError(conn: Connection, error: ProtocolError, session?: PlayerSession): void {
     if (conn.closed) return;
     this.metrics.invalid.inc({ reason: error.reason });
     this.metrics.refuse('game', `protocol_${error.kind}`);
@@ -207,7 +205,6 @@ export class SessionManager implements SessionHost {
       this.refuse(p, error.code, error.kind);
       return;
     }
-    const session = this.byConnection.get(conn);
     if (session && session.conn === conn) {
       session.end(error.code, error.kind);
       return;
@@ -349,7 +346,6 @@ export class SessionManager implements SessionHost {
 
   private adopt(p: Pending, session: PlayerSession, resumed: boolean, lastChatId: number | undefined): void {
     this.forgetPending(p);
-    this.byConnection.set(p.conn, session);
     session.attach(p.conn, resumed, lastChatId);
   }
 

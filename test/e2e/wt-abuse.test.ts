@@ -94,7 +94,7 @@ describe('one rule for protocol errors over WebTransport: `error` first, counted
       await until(() => c.closeCode !== null, 'close');
       expect(c.of('error').map((e) => e.code)).toEqual([code]);
       expect(c.closeCode).toBe(code);
-      expect(server!.sessions.getSession('p')).toBeUndefined();
+      expect(server!.sessions.get('p')).toBeUndefined();
       const text = await (await fetch(`${info.httpUrl}/metrics`)).text();
       expect(text).toMatch(new RegExp(`^tickwire_refusals_total\\{layer="game",reason="${reason}"\\} 1$`, 'm'));
       expect(text).toMatch(/^tickwire_session_closes_total\{code="[A-Z_]+"\} 1$/m);
@@ -123,7 +123,7 @@ describe('announced frames cost what is delivered, not what is announced', () =>
       expect(c.closeCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
       expect(c.of('error').map((e) => e.code)).toEqual([ErrorCode.MESSAGE_TOO_LARGE]);
     }
-    expect(server!.sessions.sessions()).toHaveLength(0);
+    expect(server!.sessions.list()).toHaveLength(0);
   }, 60_000);
 });
 

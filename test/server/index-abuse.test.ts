@@ -161,7 +161,7 @@ describe('dev tickets', () => {
     replay.hello(t.ticket);
     expect(await replay.closed()).toBe(ErrorCode.TICKET_INVALID);
     expect(a.closeCode).toBeNull();
-    expect(server!.sessions.getSession(t.playerId)!.state).toBe('active');
+    expect(server!.sessions.get(t.playerId)!.state).toBe('active');
     // The rightful client, back after a cut, resumes with its token and the same ticket.
     a.terminate();
     await new Promise((r) => setTimeout(r, 100));
@@ -209,7 +209,7 @@ describe('one rule for protocol errors over WebSocket: `error` first, counted, n
       if (errorFirst) expect(c.of('error').map((e) => e.code)).toEqual([code]);
       // Not suspended: the session ended with the connection (no resume of a protocol breaker).
       await new Promise((r) => setTimeout(r, 50));
-      expect(server!.sessions.getSession('bad')).toBeUndefined();
+      expect(server!.sessions.get('bad')).toBeUndefined();
       const text = await metrics();
       expect(refusals(text, 'game', reason)).toBe(1);
       const name = errorInfo(errorFirst ? code : ErrorCode.MESSAGE_TOO_LARGE)!.name;

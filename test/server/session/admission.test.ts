@@ -21,7 +21,7 @@ function setup(maxPending = 10, maxPendingPerAddress = 3) {
   const rooms = new InProcessRoomManager({ scheduler, fanout: new InProcessChatFanout(), metrics, defaultDefinition: standardScene });
   const sessions = new SessionManager({ scheduler, rooms, metrics, ticketSecret: secret, maxPending, maxPendingPerAddress });
   const open = (address: string) => {
-    const conn = new MemoryConnection(address);
+    const conn = new MemoryConnection({ remoteAddress: address });
     sessions.accept(conn);
     return conn;
   };

@@ -6,29 +6,37 @@
 import { decodeMessage, encodeMessage } from '../../../shared/codec.js';
 import type { MessageBodies, MessageName } from '../../../shared/messages.js';
 import { messageSpecById } from '../../../shared/messages.js';
-import type { CloseInfo, Connection, ConnectionStats, ProtocolError } from '../../../server/transports/connection.js';
+import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from '../../../server/transports/connection.js';
 
 let n = 0;
 
 export class MemoryConnection implements Connection {
   readonly id = `mem-${++n}`;
   readonly transport = 'websocket' as const;
+  /** The peer's IP address (admission shares are per address). */
+  readonly remoteAddress: string;
+  readonly maxUnreliableSize: number;
+  /** Unreliable messages commit at once, as on a WebSocket whose buffer has room (onCommitted). */
+  private readonly commitUnreliable: boolean;
   onProtocolError: ((error: ProtocolError) => void) | null = null;
-  readonly maxUnreliableSize = 1200;
   onUnreliable: ((bytes: Uint8Array) => void) | null = null;
   onReliable: ((bytes: Uint8Array) => void) | null = null;
   onClose: ((info: CloseInfo) => void) | null = null;
   closed = false;
   closeInfo: CloseInfo | null = null;
   drained = 0;
-  readonly sent: { channel: 'reliable' | 'unreliable'; name: string; body: unknown }[] = [];
+  readonly sent: { channel: 'reliable' | 'unreliable'; name: string; body: unknown; bytes: Uint8Array }[] = [];
 
-  /** `remoteAddress`: the peer's IP address (admission shares are per address). */
-  constructor(readonly remoteAddress = '192.0.2.1') {}
+  constructor(options: { maxUnreliableSize?: number; commitUnreliable?: boolean; remoteAddress?: string } = {}) {
+    this.maxUnreliableSize = options.maxUnreliableSize ?? 1200;
+    this.commitUnreliable = options.commitUnreliable ?? false;
+    this.remoteAddress = options.remoteAddress ?? 'memory';
+  }
 
-  sendUnreliable(bytes: Uint8Array): boolean {
+  sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
     if (this.closed) return false;
     this.record('unreliable', bytes);
+    if (this.commitUnreliable) options?.onCommitted?.();
     return true;
   }
 
@@ -77,7 +85,7 @@ export class MemoryConnection implements Connection {
 
   private record(channel: 'reliable' | 'unreliable', bytes: Uint8Array): void {
     const r = decodeMessage(bytes, { channel: messageSpecById(bytes[0]!)?.channel ?? channel, direction: 's2c' });
-    this.sent.push({ channel, name: r.ok ? r.name : `invalid:${r.reason}`, body: r.ok ? r.body : null });
+    this.sent.push({ channel, name: r.ok ? r.name : `invalid:${r.reason}`, body: r.ok ? r.body : null, bytes });
   }
 
   private finish(info: CloseInfo): void {
