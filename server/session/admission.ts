@@ -40,9 +40,19 @@ export class PendingShares {
     return this.byAddress.get(key) ?? 0;
   }
 
-  /** Takes a slot for `key`, or says which limit refused it. */
+  /**
+   * Takes a slot for `key`, or says which limit refused it. An empty key (a connection whose
+   * transport knows no address: an embedder's own) has no share to keep apart from the others,
+   * and only the global budget applies to it.
+   */
   take(key: string): PendingRefusal | null {
     const mine = this.byAddress.get(key) ?? 0;
+    if (key === '') {
+      if (this.total >= this.maxTotal) return 'pending_global';
+      this.byAddress.set(key, mine + 1);
+      this.total++;
+      return null;
+    }
     // The per-address share first: a flood from one address is named as such even when it has
     // also filled the global budget.
     if (mine >= this.maxPerAddress) return 'pending_per_address';

@@ -75,7 +75,7 @@ export interface Connection {
   /**
    * The peer's IP address, without a port (IPv4 dotted, IPv6 text, possibly IPv4-mapped); ''
    * when unknown. The session layer shares admission budgets out per address by it
-   * (server/address.ts).
+   * (server/address.ts); connections with '' share only the global budget.
    */
   readonly remoteAddress: string;
   /** Largest unreliable message that is sure to go out whole (datagram payload budget). */

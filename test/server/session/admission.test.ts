@@ -41,6 +41,13 @@ describe('PendingShares', () => {
     s.give('zzz');
     expect(s.size).toBe(3);
   });
+
+  it('an unknown address (empty key) is held to the global budget only', () => {
+    const s = new PendingShares(4, 1);
+    expect([s.take(''), s.take(''), s.take(''), s.take(''), s.take('')]).toEqual([null, null, null, null, 'pending_global']);
+    s.give('');
+    expect(s.of('')).toBe(3);
+  });
 });
 
 describe('SessionManager admission: per-address shares of the pending-hello budget', () => {
