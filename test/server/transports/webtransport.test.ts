@@ -20,7 +20,7 @@ async function setup(incompleteFrameTimeoutMs?: number) {
   const cert = createDevCertificate();
   server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] });
   const conns: WebTransportConnection[] = [];
-  server.onSession = (s) => conns.push(new WebTransportConnection(s, undefined, incompleteFrameTimeoutMs));
+  server.onSession = (s) => conns.push(new WebTransportConnection(s, undefined, undefined, incompleteFrameTimeoutMs));
   const { port } = await server.listen();
   const wt = new NodeWebTransport(`https://127.0.0.1:${port}/wt`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: cert.sha256 }] });
   clients.push(wt);
