@@ -37,7 +37,7 @@ import { resolveAllowedOrigins, type AllowedOrigins } from './http/origins.js';
 import type { Connection } from './transports/connection.js';
 import { WT_STREAM_OPEN_TIMEOUT_MS, WebTransportConnection } from './transports/webtransport.js';
 import type { WebSocketConnection } from './transports/websocket.js';
-import { WebTransportServer, type LinkSimOption } from './h3/index.js';
+import { WebTransportServer, type LinkSimOption, type QuicServerProtectionOptions } from './h3/index.js';
 
 export { mintTicket, verifyTicket, DEFAULT_TICKET_TTL_MS, type TicketClaims } from './session/tickets.js';
 export { standardScene, moveStandard, STANDARD_SPEED } from './rooms/standard-scene.js';
@@ -62,7 +62,12 @@ export const WEBTRANSPORT_PATH = '/wt';
 /** The room a dev ticket names when the request names none (and the only one, without `rooms`). */
 export const DEFAULT_DEV_ROOM = 'arena';
 
-export interface WebTransportOptions {
+/**
+ * The HTTP/3 WebTransport endpoint. The QUIC admission fields (`retry`, `maxHandshakes`,
+ * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`; docs/architecture.md
+ * "QUIC endpoint: admission") have safe defaults for the open internet.
+ */
+export interface WebTransportOptions extends QuicServerProtectionOptions {
   /** UDP port (0 = any). */
   port?: number;
   certPem: string;
@@ -351,6 +356,11 @@ export function createGameServer(options: GameServerOptions): GameServer {
           linkSim: wtOptions.linkSim,
           linkSimSeed: wtOptions.linkSimSeed,
           maxSessions: wtOptions.maxSessions,
+          retry: wtOptions.retry,
+          maxHandshakes: wtOptions.maxHandshakes,
+          maxHandshakesPerAddress: wtOptions.maxHandshakesPerAddress,
+          handshakeTimeoutMs: wtOptions.handshakeTimeoutMs,
+          statelessResetKey: wtOptions.statelessResetKey,
         });
         // The hello travels on the reliable stream: never give up on the stream sooner.
         const streamOpenMs = Math.max(WT_STREAM_OPEN_TIMEOUT_MS, options.timings?.helloTimeoutMs ?? DEFAULT_SESSION_TIMINGS.helloTimeoutMs);
