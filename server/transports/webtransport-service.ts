@@ -7,7 +7,7 @@
  */
 import { WebTransportServer, type WebTransportServerOptions, type WebTransportServerStats } from '../h3/index.js';
 import type { Connection } from './connection.js';
-import { WebTransportConnection } from './webtransport.js';
+import { WT_INCOMPLETE_FRAME_TIMEOUT_MS, WebTransportConnection } from './webtransport.js';
 
 /** One refusal total, by layer and stable reason (for `tickwire_refusals_total`). */
 export interface WebTransportRefusal {
@@ -79,11 +79,12 @@ export class InThreadWebTransport implements WebTransportService {
   /** Streams the connections refused (extra_bidi_stream, uni_stream). */
   private readonly refused = new Map<string, number>();
 
-  constructor(options: WebTransportServerOptions, streamOpenMs: number) {
+  /** `streamOpenMs`, `incompleteFrameTimeoutMs`: WebTransportConnection's timeouts. */
+  constructor(options: WebTransportServerOptions, streamOpenMs: number, incompleteFrameTimeoutMs = WT_INCOMPLETE_FRAME_TIMEOUT_MS) {
     this.server = new WebTransportServer(options);
     const refused = (reason: string) => this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
     this.server.onSession = (session) => {
-      const conn = new WebTransportConnection(session, streamOpenMs, refused);
+      const conn = new WebTransportConnection(session, streamOpenMs, refused, incompleteFrameTimeoutMs);
       if (this.onConnection) this.onConnection(conn);
       else conn.close(0, 'no game to take the session');
     };

@@ -11,7 +11,7 @@ const game = closeGameAfterEach();
 describe.each([0, 1])('end to end over WebTransport (GameClient + NodeWebTransport <-> createGameServer on quiche), workers: %i', (workers) => {
   it('two players see each other move, chat in order exactly once, resume after the connection is dropped', async () => {
     const cert = createDevCertificate();
-    const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem, workers } });
+    const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem, workers }, metrics: { public: true } });
     const server = started.server;
     game.server = server;
     expect(server.webTransport!.stats().workers?.running ?? 0).toBe(workers);

@@ -19,7 +19,10 @@
  * threads; MAX_HANDOFF_INFLIGHT_BYTES bounds it (see its comment for what happens past it).
  */
 
-/** Record types. Main to worker: 1-4; worker to main: 10-15. */
+import { DROP_REASONS, type DropReason } from '../../../shared/errors.js';
+import type { ProtocolError } from '../connection.js';
+
+/** Record types. Main to worker: 1-4; worker to main: 10-16. */
 export const Op = {
   /** Main to worker: one unreliable message; flag REPLACE = latest wins among its type. */
   UNRELIABLE: 1,
@@ -41,6 +44,11 @@ export const Op = {
   BUDGET: 14,
   /** Worker to main: drop totals of the session in the worker; payload = u32 dropped, u32 replaced. */
   DROPS: 15,
+  /**
+   * Worker to main: the peer broke the reliable stream's framing (connection.ts ProtocolError);
+   * the session stays open for the game's `error` message. payload = protocolErrorPayload(error).
+   */
+  PROTOCOL_ERROR: 16,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -248,7 +256,7 @@ export function readClosePayload(p: Uint8Array, withTail: boolean): { code: numb
   return { code, reason: decoder.decode(p.subarray(Math.min(4, p.byteLength), end)), byPeer: withTail && p.byteLength > 4 && p[p.byteLength - 1] === 1 };
 }
 
-/** OPEN payload: u16 datagram budget, then the peer's address ('host:port', UTF-8). */
+/** OPEN payload: u16 datagram budget, then the peer's address (IP without a port, UTF-8). */
 export function openPayload(maxUnreliable: number, remoteAddress: string): Uint8Array {
   const text = encoder.encode(remoteAddress);
   const out = new Uint8Array(2 + text.byteLength);
@@ -260,6 +268,33 @@ export function openPayload(maxUnreliable: number, remoteAddress: string): Uint8
 export function readOpenPayload(p: Uint8Array): { maxUnreliable: number; remoteAddress: string } {
   const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
   return { maxUnreliable: p.byteLength >= 2 ? v.getUint16(0, true) : 0, remoteAddress: decoder.decode(p.subarray(2)) };
+}
+
+/**
+ * PROTOCOL_ERROR payload: u32 close code, u8 length of the drop reason, the drop reason, then
+ * the kind (both ASCII labels of a fixed set, connection.ts ProtocolError).
+ */
+export function protocolErrorPayload(error: ProtocolError): Uint8Array {
+  const reason = encoder.encode(error.reason);
+  const kind = encoder.encode(error.kind);
+  const out = new Uint8Array(5 + reason.byteLength + kind.byteLength);
+  new DataView(out.buffer).setUint32(0, error.code >>> 0, true);
+  out[4] = reason.byteLength;
+  out.set(reason, 5);
+  out.set(kind, 5 + reason.byteLength);
+  return out;
+}
+
+/** Reads a PROTOCOL_ERROR payload (a reason that is not a drop reason reads as 'decode'). */
+export function readProtocolErrorPayload(p: Uint8Array): ProtocolError {
+  const code = readU32(p, 0);
+  const len = p.byteLength >= 5 ? p[4] : 0;
+  const reason = decoder.decode(p.subarray(5, 5 + len));
+  return {
+    code,
+    reason: (DROP_REASONS as readonly string[]).includes(reason) ? (reason as DropReason) : 'decode',
+    kind: decoder.decode(p.subarray(5 + len)),
+  };
 }
 
 /** u16 / u32-pair payloads of BUDGET and DROPS, read back by `readU16` / `readU32`. */

@@ -19,6 +19,8 @@ export interface WorkerStart {
   server: Omit<WebTransportServerOptions, 'clock'>;
   /** WebTransportConnection's stream-open timeout (server/index.ts passes the hello timeout). */
   streamOpenMs: number;
+  /** WebTransportConnection's incomplete-frame timeout. */
+  incompleteFrameTimeoutMs: number;
   /** HandoffCounters' shared memory. */
   counters: SharedArrayBuffer;
 }

@@ -7,9 +7,9 @@
  * later: `sendUnreliable` returns true once the message is in the batch, and a drop in the
  * worker shows in `stats().unreliableDropped`.
  */
-import { ErrorCode } from '../../../shared/errors.js';
+import { ErrorCode, errorInfo } from '../../../shared/errors.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../../shared/limits.js';
-import type { CloseInfo, Connection, ConnectionStats, SendUnreliableOptions } from '../connection.js';
+import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from '../connection.js';
 import { Flag, Op, closePayload, type OpCode } from './handoff.js';
 import { nextWebTransportConnectionId } from '../webtransport.js';
 
@@ -38,7 +38,10 @@ export class RemoteConnection implements Connection {
   onUnreliable: ((bytes: Uint8Array) => void) | null = null;
   onReliable: ((bytes: Uint8Array) => void) | null = null;
   onClose: ((info: CloseInfo) => void) | null = null;
+  onProtocolError: ((error: ProtocolError) => void) | null = null;
   private isClosed = false;
+  /** Set once a protocol error was reported: nothing more is delivered (as in the worker). */
+  private failed = false;
   private budget: number;
   /** The last REPLACE record still in the current batch: generation, offset, message type. */
   private replaceGen = -1;
@@ -132,16 +135,28 @@ export class RemoteConnection implements Connection {
 
   /** @internal A message from the peer (a view into the worker's batch, which is never reused). */
   deliverUnreliable(bytes: Uint8Array): void {
-    if (this.isClosed || bytes.length === 0) return;
+    if (this.isClosed || this.failed || bytes.length === 0) return;
     this.counters.bytesReceivedUnreliable += bytes.length;
     this.onUnreliable?.(bytes);
   }
 
   /** @internal */
   deliverReliable(bytes: Uint8Array): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.failed) return;
     this.counters.bytesReceivedReliable += bytes.length;
     this.onReliable?.(bytes);
+  }
+
+  /**
+   * @internal The worker's WebTransportConnection found a protocol error (it delivers nothing
+   * more and stays open): reported once, as in-thread; without a handler, closes with its code.
+   */
+  deliverProtocolError(error: ProtocolError): void {
+    if (this.isClosed || this.failed) return;
+    this.failed = true;
+    const handler = this.onProtocolError;
+    if (handler) handler(error);
+    else this.close(error.code, errorInfo(error.code)?.description ?? '');
   }
 
   /** @internal The worker's datagram budget changed. */
@@ -162,6 +177,7 @@ export class RemoteConnection implements Connection {
     this.host.forget(this.worker, this.conn);
     const cb = this.onClose;
     this.onClose = null;
+    this.onProtocolError = null;
     cb?.(info);
   }
 }

@@ -15,7 +15,7 @@ import { WebTransportServer } from '../../h3/index.js';
 import { WebTransportConnection } from '../webtransport.js';
 import {
   BatchWriter, Flag, HANDOFF_COALESCE_MS, HANDOFF_EAGER_BYTES, HandoffCounters, MAX_HANDOFF_INFLIGHT_BYTES, Op, TO_MAIN, TO_WORKER,
-  closePayload, openPayload, readBatch, readClosePayload, u16Payload, u32Payload, type Batch,
+  closePayload, openPayload, protocolErrorPayload, readBatch, readClosePayload, u16Payload, u32Payload, type Batch,
 } from './handoff.js';
 import { WORKER_STATS_INTERVAL_MS, type HandoffStats, type MainToWorker, type WorkerReport, type WorkerStart, type WorkerToMain } from './protocol.js';
 
@@ -107,6 +107,12 @@ function host(conn: WebTransportConnection): void {
     writer.put(Op.RELIABLE_IN, 0, id, bytes);
     scheduleFlush();
   };
+  // The session layer on the main thread decides (it sends `error`, then closes): this
+  // connection stays open and delivers nothing more meanwhile.
+  conn.onProtocolError = (error) => {
+    writer.put(Op.PROTOCOL_ERROR, 0, id, protocolErrorPayload(error));
+    scheduleFlush();
+  };
   conn.onClose = (info) => {
     hosted.delete(id);
     touched.delete(id);
@@ -167,7 +173,7 @@ async function start(m: WorkerStart): Promise<void> {
   counters = new HandoffCounters(m.counters);
   server = new WebTransportServer(m.server);
   const refused = (reason: string) => refusedHere.set(reason, (refusedHere.get(reason) ?? 0) + 1);
-  server.onSession = (session) => host(new WebTransportConnection(session, m.streamOpenMs, refused));
+  server.onSession = (session) => host(new WebTransportConnection(session, m.streamOpenMs, refused, m.incompleteFrameTimeoutMs));
   try {
     const bound = await server.listen();
     post({ t: 'listening', host: bound.host, port: bound.port });

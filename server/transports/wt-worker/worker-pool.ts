@@ -26,10 +26,11 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode } from '../../../shared/errors.js';
 import { emptyWebTransportServerStats, type WebTransportServerOptions, type WebTransportServerStats } from '../../h3/index.js';
 import type { Connection } from '../connection.js';
+import { WT_INCOMPLETE_FRAME_TIMEOUT_MS } from '../webtransport.js';
 import type { WebTransportRefusal, WebTransportService, WebTransportServiceStats, WebTransportWorkerStats } from '../webtransport-service.js';
 import {
   BatchWriter, HandoffCounters, MAX_HANDOFF_INFLIGHT_BYTES, Op, TO_MAIN, TO_WORKER,
-  readBatch, readClosePayload, readOpenPayload, readU16, readU32, type Batch, type OpCode,
+  readBatch, readClosePayload, readOpenPayload, readProtocolErrorPayload, readU16, readU32, type Batch, type OpCode,
 } from './handoff.js';
 import type { MainToWorker, WorkerFault, WorkerReport, WorkerToMain } from './protocol.js';
 import { RemoteConnection, type RecordKind, type RemoteConnectionHost } from './remote-connection.js';
@@ -57,6 +58,8 @@ export interface WebTransportWorkersOptions {
   server: Omit<WebTransportServerOptions, 'clock'>;
   /** WebTransportConnection's stream-open timeout. */
   streamOpenMs: number;
+  /** WebTransportConnection's incomplete-frame timeout (default WT_INCOMPLETE_FRAME_TIMEOUT_MS). */
+  incompleteFrameTimeoutMs?: number;
 }
 
 /** One worker slot: the thread (or none while it restarts), its port, batch and sessions. */
@@ -332,7 +335,8 @@ export class WebTransportWorkers implements WebTransportService, RemoteConnectio
         this.crashed(s);
       });
       w.postMessage({
-        t: 'start', index: s.index, server: { ...this.serverOptions, port: s.port }, streamOpenMs: this.options.streamOpenMs, counters: s.counters.shared,
+        t: 'start', index: s.index, server: { ...this.serverOptions, port: s.port }, streamOpenMs: this.options.streamOpenMs,
+        incompleteFrameTimeoutMs: this.options.incompleteFrameTimeoutMs ?? WT_INCOMPLETE_FRAME_TIMEOUT_MS, counters: s.counters.shared,
       } satisfies MainToWorker);
     });
   }
@@ -413,6 +417,9 @@ export class WebTransportWorkers implements WebTransportService, RemoteConnectio
             return;
           case Op.DROPS:
             c.setWorkerDrops(readU32(payload, 0), readU32(payload, 4));
+            return;
+          case Op.PROTOCOL_ERROR:
+            c.deliverProtocolError(readProtocolErrorPayload(payload));
             return;
         }
       } catch {

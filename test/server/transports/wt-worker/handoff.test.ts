@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BatchWriter, Flag, HandoffCounters, Op, RECORD_HEADER_BYTES, TO_MAIN, TO_WORKER, closePayload, openPayload,
-  readBatch, readClosePayload, readOpenPayload, readU16, readU32, u16Payload, u32Payload, type Batch,
+  protocolErrorPayload, readBatch, readClosePayload, readOpenPayload, readProtocolErrorPayload, readU16, readU32, u16Payload, u32Payload, type Batch,
 } from '../../../../server/transports/wt-worker/handoff.js';
 
 interface Rec {
@@ -81,7 +81,11 @@ describe('hand-off batches', () => {
     expect(readClosePayload(closePayload(0xffffffff, 'bye \u00e9', 1), true)).toEqual({ code: 0xffffffff, reason: 'bye \u00e9', byPeer: true });
     expect(readClosePayload(closePayload(1, '', 0), true)).toEqual({ code: 1, reason: '', byPeer: false });
     expect(readClosePayload(closePayload(1, 'x'.repeat(5000)), false).reason.length).toBe(1024);
-    expect(readOpenPayload(openPayload(1199, '127.0.0.1:5000'))).toEqual({ maxUnreliable: 1199, remoteAddress: '127.0.0.1:5000' });
+    expect(readOpenPayload(openPayload(1199, '::ffff:127.0.0.1'))).toEqual({ maxUnreliable: 1199, remoteAddress: '::ffff:127.0.0.1' });
+    expect(readProtocolErrorPayload(protocolErrorPayload({ code: 4004, reason: 'too_large', kind: 'frame_too_large' })))
+      .toEqual({ code: 4004, reason: 'too_large', kind: 'frame_too_large' });
+    expect(readProtocolErrorPayload(protocolErrorPayload({ code: 4002, reason: 'decode', kind: '' })))
+      .toEqual({ code: 4002, reason: 'decode', kind: '' });
     expect(readU16(u16Payload(1212))).toBe(1212);
     const p = u32Payload(0xfffffffe, 7);
     expect([readU32(p, 0), readU32(p, 4)]).toEqual([0xfffffffe, 7]);
