@@ -81,25 +81,36 @@ describe('native calls per packet', () => {
     counts = countNativeCalls(server!);
     budgets = 0;
     const N = 200;
+    const started = performance.now();
     for (let i = 1; i <= N; i++) {
       client.sendDatagram(Uint8Array.of(i & 0xff));
       await waitFor(() => echoes === 1 + i, 5_000, 1);
       // Spaced out as game traffic is: every packet is a loop turn of its own.
       await new Promise((r) => setTimeout(r, 3));
     }
+    // The endpoint's sweep (every 500 ms) forgets the cached budget: one read per sweep.
+    const sweeps = Math.ceil((performance.now() - started) / 500);
     const c = counts;
     const total = [...c.values()].reduce((a, b) => a + b, 0);
     const per = (name: string) => (c.get(name) ?? 0) / N;
     expect(budgets).toBe(N);
     // Per echo: recv, dgramRecvQueueLen, dgramRecv, isReadable, dgramSendQueueLen (the purge's
     // check: nothing queued), dgramSend, send (the packet), send (null), timeout = 9; the
-    // sweep's checks every 500 ms and timer wake-ups add a little.
-    expect(per('recv')).toBe(1);
+    // sweep's checks every 500 ms add a little. On a busy machine the client's ACK timer may fire
+    // between echoes (the loop's 3 ms pause grows), and so may quiche's timers here: each such
+    // ACK-only packet is one more recv with the checks of a packet that carries nothing to read
+    // (datagram queue, isReadable, the close state, a flush: send, timeout), each timer that
+    // fires an onTimeout with the same checks; both are allowed for below, so a quiet run is
+    // held to 9.5 per echo exactly as before.
+    const extraPackets = (c.get('recv') ?? 0) - N;
+    expect(extraPackets).toBeGreaterThanOrEqual(0);
+    expect(extraPackets).toBeLessThan(N / 4);
     expect(per('dgramSend')).toBe(1);
     expect(c.get('dgramPurgeOutgoing') ?? 0).toBe(0);
-    expect(c.get('dgramMaxWritableLen') ?? 0).toBeLessThanOrEqual(1 + Math.ceil((N * 4) / 500));
-    expect((c.get('isDraining') ?? 0) + (c.get('isClosed') ?? 0)).toBeLessThan(N / 10);
+    expect(c.get('dgramMaxWritableLen') ?? 0).toBeLessThanOrEqual(1 + sweeps);
+    const timerFires = c.get('onTimeout') ?? 0;
+    expect((c.get('isDraining') ?? 0) + (c.get('isClosed') ?? 0)).toBeLessThan(N / 10 + 2 * (extraPackets + timerFires));
     expect(c.get('streamCapacity') ?? 0).toBe(0);
-    expect(total / N).toBeLessThanOrEqual(9.5);
+    expect((total - 8 * extraPackets - 7 * timerFires) / N).toBeLessThanOrEqual(9.5);
   }, 30_000);
 });
