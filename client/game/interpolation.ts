@@ -16,7 +16,8 @@
  *
  * Pure: time comes in as arguments; no timers, no DOM.
  */
-import { lerpAngle, lerpWrapped, shortDelta, wrapCoord, wrappedDistance } from './wrap.js';
+import { wrapCoord } from '../../shared/scene.js';
+import { lerpAngle, lerpWrapped, shortDelta, wrappedDistance } from './wrap.js';
 
 /** One entity as a snapshot describes it (world units, radians). */
 export interface EntityState {

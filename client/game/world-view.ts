@@ -8,7 +8,7 @@
  */
 import { InterpolationBuffer, type EntityState } from './interpolation.js';
 import { Predictor } from './prediction.js';
-import { STANDARD_SCENE_SPEED } from './scene.js';
+import { inputHeading, STANDARD_PLAYER_SPEED } from '../../shared/scene.js';
 
 export interface WelcomeLike {
   entityId: number;
@@ -56,7 +56,7 @@ export class WorldView {
   private worldH = 1000;
   private lastEntityCount = 0;
 
-  constructor(private readonly speed = STANDARD_SCENE_SPEED) {}
+  constructor(private readonly speed = STANDARD_PLAYER_SPEED) {}
 
   welcome(w: WelcomeLike): void {
     const sameWorld = this.buffer !== null && w.worldW === this.worldW && w.worldH === this.worldH;
@@ -180,6 +180,6 @@ export class WorldView {
 
   private ownFacing(): number {
     const [dx, dy] = this.direction;
-    return dx !== 0 || dy !== 0 ? Math.atan2(dy, dx) : this.ownAngle;
+    return inputHeading(dx, dy, this.ownAngle);
   }
 }
