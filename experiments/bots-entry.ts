@@ -22,7 +22,8 @@ import type { WebSocketConstructor } from '../client/net/transport-types.js';
 import { NodeWebTransportConstructor } from '../server/bots/node-webtransport.js';
 import { mintDevTicket, seededRandom } from '../server/bots/bot-fleet.js';
 import { emit, parseArgs } from './child.js';
-import { unwrapTime32, type ChatReceived, type ChatSent } from './metrics.js';
+import { unwrapTime32 } from '../shared/time32.js';
+import type { ChatReceived, ChatSent } from './metrics.js';
 import type { ArmId, BotsReport, SnapshotSample } from './types.js';
 
 /** Every bot must have its welcome within this time or the arm is reported as failed. */

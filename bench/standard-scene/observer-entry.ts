@@ -9,7 +9,8 @@
 import type { SnapshotEvent } from '../../client/net/game-client-types.js';
 import { argMap, createBenchClient, epochNow, transportArg, webTransportFor, withTimeout } from './bench-client.js';
 import { childIpc, type ObserverReport } from './ipc.js';
-import { StalenessTracker, unwrapTime32 } from './staleness.js';
+import { unwrapTime32 } from '../../shared/time32.js';
+import { StalenessTracker } from './staleness.js';
 import { SampleReservoir, summarize } from './stats.js';
 import { CountingWebSocket, installUdpCounters, wireTotals, type WireTotals } from './wire-counters.js';
 

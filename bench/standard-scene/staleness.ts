@@ -99,16 +99,3 @@ export class StalenessTracker {
     this.newestSnapshotTime = Number.NEGATIVE_INFINITY;
   }
 }
-
-const TWO_POW_32 = 2 ** 32;
-
-/**
- * Snapshots carry the server clock in ms modulo 2^32 (docs/protocol.md, snapshot layout). Given
- * the local epoch clock `now` (same machine, same clock), returns the full time nearest to `now`
- * that is congruent to `time32`. A value already above 2^32 is returned as it is.
- */
-export function unwrapTime32(time32: number, now: number): number {
-  if (time32 >= TWO_POW_32 || !Number.isFinite(now)) return time32;
-  const k = Math.round((now - time32) / TWO_POW_32);
-  return time32 + k * TWO_POW_32;
-}

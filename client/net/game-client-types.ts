@@ -76,8 +76,8 @@ export interface SnapshotEvent {
   /** Snapshot id (increases by one per snapshot sent to this client). */
   id: number;
   /**
-   * Server clock (ms, epoch-based, modulo 2^32 on the wire) when the state was taken. Compare
-   * with `(Date.now() % 2 ** 32)` using wrap-aware arithmetic.
+   * Server clock (ms, epoch-based, modulo 2^32 on the wire) when the state was taken. Put the
+   * full value back with shared/time32.ts (`unwrapTime32`, `time32Delta`).
    */
   serverTime: number;
   /** Simulation tick of the state (modulo 2^32). Always set by GameClient. */

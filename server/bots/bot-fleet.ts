@@ -9,6 +9,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from '../../client/net/sample-ring.js';
 import { seededRandom } from '../../shared/random.js';
+import { time32Delta } from '../../shared/time32.js';
 import { GameClient } from '../../client/net/game-client.js';
 import type { SnapshotEvent } from '../../client/net/game-client-types.js';
 import type {
@@ -97,17 +98,6 @@ export const ERROR_SAMPLE_LIMIT = 5;
 /** Epoch-based clock, the same one the server stamps snapshots with (server/clock.ts). */
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
-/**
- * Age of a snapshot: receipt time minus the server's stamp. The wire carries the server clock
- * modulo 2^32 ms (docs/protocol.md, "Layout"), so the difference is taken modulo 2^32 and read as
- * a signed number (clocks on one machine differ by far less than 2^31 ms).
- */
-export function snapshotAgeMs(receivedAtEpochMs: number, serverTimeU32: number): number {
-  const M = 2 ** 32;
-  const d = (((receivedAtEpochMs % M) - serverTimeU32) % M + M) % M;
-  return d >= M / 2 ? d - M : d;
-}
-
 /** mulberry32 from shared/random.ts, re-exported: a fleet's behaviour repeats for a seed. */
 export { seededRandom };
 
@@ -177,7 +167,7 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
       log(`${name}: welcome over ${w.transport} (entity ${w.entityId}${w.resumed ? ', resumed' : ''})`);
     });
     client.on('snapshot', (s: SnapshotEvent) => {
-      if (bot.ages.length < AGE_SAMPLE_LIMIT_PER_BOT) bot.ages.push(snapshotAgeMs(s.receivedAt, s.serverTime));
+      if (bot.ages.length < AGE_SAMPLE_LIMIT_PER_BOT) bot.ages.push(time32Delta(s.receivedAt, s.serverTime));
     });
     client.on('chat', (c) => {
       // Only this run's lines: a room that outlived an earlier run replays its history on join.

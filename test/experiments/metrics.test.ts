@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { analyzeChat, cdfPoints, percentileSorted, stalenessSamples, stalls, summarize, unwrapTime32 } from '../../experiments/metrics.js';
+import { analyzeChat, cdfPoints, percentileSorted, stalenessSamples, stalls, summarize } from '../../experiments/metrics.js';
 
 describe('percentiles', () => {
   it.each([
@@ -90,20 +90,6 @@ describe('cdf', () => {
       expect(pts[i][1]).toBeGreaterThan(pts[i - 1][1]);
     }
     expect(cdfPoints([])).toEqual([]);
-  });
-});
-
-describe('unwrapTime32', () => {
-  const now = 1_795_000_000_123.5;
-  it('recovers the epoch time from its low 32 bits near the reference', () => {
-    const t = 1_795_000_000_100;
-    expect(unwrapTime32(t % 2 ** 32, now)).toBe(t);
-    expect(unwrapTime32(t, now)).toBe(t);
-  });
-  it('handles a wrap between stamping and receipt, both ways', () => {
-    const wrapAt = Math.ceil(now / 2 ** 32) * 2 ** 32;
-    expect(unwrapTime32((wrapAt - 30) % 2 ** 32, wrapAt + 20)).toBe(wrapAt - 30);
-    expect(unwrapTime32((wrapAt + 10) % 2 ** 32, wrapAt - 5)).toBe(wrapAt + 10);
   });
 });
 
