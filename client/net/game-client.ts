@@ -26,7 +26,7 @@ import {
   MAX_CHAT_LENGTH,
   type ServerMessage,
 } from './protocol.js';
-import { RttEstimator } from './rtt.js';
+import { Heartbeat } from '../../shared/heartbeat.js';
 import { SampleRing } from './sample-ring.js';
 import { SnapshotDecoder } from './snapshot-decoder.js';
 import { SnapshotTracker } from './snapshot-tracker.js';
@@ -35,8 +35,14 @@ import { defaultTimers, type FetchLike, type TimerApi, type TransportKind } from
 /** Ping period: RTT samples for the HUD and liveness in both directions. */
 export const PING_INTERVAL_MS = 500;
 
-/** Pings awaiting their pong; older ones are forgotten (their pong is lost or very late). */
+/**
+ * Pings awaiting their pong (shared/heartbeat.ts); older ones are forgotten (their pong is lost
+ * or very late). At two pings a second, 8 s of pongs in flight.
+ */
 export const PING_PENDING_LIMIT = 16;
+
+/** Recent RTT samples kept for percentiles in `stats()` (about a minute of pings at 2 Hz). */
+export const RTT_SAMPLE_LIMIT = 128;
 
 /** Time from sending hello to receiving welcome before the attempt counts as failed. */
 export const WELCOME_TIMEOUT_MS = 5_000;
@@ -101,9 +107,9 @@ export class GameClient {
 
   private readonly inputs = new InputHistory();
   private direction: [number, number] = [0, 0];
-  private readonly rtt = new RttEstimator();
-  private readonly pendingPings = new Map<number, number>();
-  private nextPingId = 1;
+  /** Ping table and RTT estimator (shared/heartbeat.ts) on the injected clock. */
+  private readonly heartbeat: Heartbeat;
+  private readonly rttSamples = new SampleRing(RTT_SAMPLE_LIMIT);
   private readonly tracker = new SnapshotTracker();
   private readonly snapshots = new SnapshotDecoder();
   private readonly gaps = new SampleRing(SNAPSHOT_GAP_SAMPLE_LIMIT);
@@ -147,6 +153,7 @@ export class GameClient {
       pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
       webTransportTimeoutMs: options.webTransportTimeoutMs,
     };
+    this.heartbeat = new Heartbeat({ now: this.opts.now, maxOutstanding: PING_PENDING_LIMIT });
   }
 
   // ---- public API -------------------------------------------------------------------------
@@ -243,8 +250,8 @@ export class GameClient {
     return {
       transport: this.transport,
       connected: this.connected,
-      rttMs: this.rtt.smoothedMs,
-      rttSamples: this.rtt.samples.values(),
+      rttMs: this.heartbeat.rtt.smoothedMs,
+      rttSamples: this.rttSamples.values(),
       snapshotsReceived: c.snapshotsReceived,
       snapshotGapMs: this.gaps.values(),
       bytesDown: { reliable: c.bytesDownReliable, unreliable: c.bytesDownUnreliable },
@@ -337,7 +344,7 @@ export class GameClient {
     this.tracker.reset();
     this.snapshots.reset();
     this.lastSnapshotAt = null;
-    this.pendingPings.clear();
+    this.heartbeat.forgetPending();
   }
 
   private attemptFailed(info: CloseEvent): void {
@@ -432,13 +439,7 @@ export class GameClient {
       return;
     }
     if (this.stateValue !== 'connected') return;
-    const id = this.nextPingId++;
-    this.pendingPings.set(id, now);
-    if (this.pendingPings.size > PING_PENDING_LIMIT) {
-      const oldest = this.pendingPings.keys().next().value;
-      if (oldest !== undefined) this.pendingPings.delete(oldest);
-    }
-    this.sendUnreliable(() => encodePing({ id, t: now }));
+    this.sendUnreliable(() => encodePing(this.heartbeat.nextPing()));
   }
 
   private startInputs(): void {
@@ -530,11 +531,9 @@ export class GameClient {
         this.sendUnreliable(() => encodePong(msg.body));
         return;
       case 'pong': {
-        const sentAt = this.pendingPings.get(msg.body.id);
-        if (sentAt === undefined) return; // unknown or duplicate pong
-        this.pendingPings.delete(msg.body.id);
-        this.rtt.addSample(this.opts.now() - sentAt);
-        return;
+        const sample = this.heartbeat.onPong(msg.body);
+        if (typeof sample === 'number') this.rttSamples.push(sample);
+        return; // an unknown or duplicate pong changes nothing
       }
       case 'chat':
         // Chat ids increase; replay after resume may overlap what we saw, so keep exactly-once.

@@ -1,7 +1,7 @@
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
 import { PROTOCOL_VERSION, type MessageBodies, type MessageName } from '../../shared/messages.js';
-import { U32_MAX } from '../../shared/limits.js';
+import { Heartbeat } from '../../shared/heartbeat.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import type { ChatMessage } from '../chat/types.js';
@@ -12,7 +12,10 @@ import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { TokenBucket } from '../chat/rate-limit.js';
 
-/** Pings awaiting their pong; older ones are forgotten (a lost pong is normal on datagrams). */
+/**
+ * Pings awaiting their pong (shared/heartbeat.ts); older ones are forgotten (a lost pong is
+ * normal on datagrams). At one ping a second, 8 s of pongs in flight.
+ */
 export const MAX_OUTSTANDING_PINGS = 8;
 /**
  * Unreliable messages a client may send per second (sustained) and in a burst. A client sends
@@ -51,14 +54,12 @@ export interface SessionHost {
 export class PlayerSession implements RoomMember {
   state: SessionState = 'active';
   conn: Connection | null = null;
-  /** Smoothed round-trip time from heartbeat pings (ms); null before the first pong. */
-  rttMs: number | null = null;
   private snapshots: SnapshotSender | null = null;
   private heartbeat: Timer | null = null;
   private resumeTimer: Timer | null = null;
   private lastHeardAt = 0;
-  private pingId = 0;
-  private readonly pings = new Map<number, number>();
+  /** Ping table and RTT estimator (shared/heartbeat.ts), on the host's clock. */
+  private readonly pings: Heartbeat;
   private unreliableBucket: TokenBucket | null = null;
 
   constructor(
@@ -68,7 +69,14 @@ export class PlayerSession implements RoomMember {
     readonly name: string,
     readonly entityId: number,
     readonly resumeToken: string,
-  ) {}
+  ) {
+    this.pings = new Heartbeat({ now: () => host.scheduler.now(), maxOutstanding: MAX_OUTSTANDING_PINGS });
+  }
+
+  /** Smoothed round-trip time from heartbeat pings (ms, RFC 6298); null before the first pong. */
+  get rttMs(): number | null {
+    return this.pings.rtt.smoothedMs;
+  }
 
   get roomId(): string {
     return this.room.id;
@@ -91,7 +99,7 @@ export class PlayerSession implements RoomMember {
     this.conn = conn;
     if (resumed) this.room.reattach(this.playerId, this);
     this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
-    this.pings.clear();
+    this.pings.forgetPending();
     this.lastHeardAt = this.host.scheduler.now();
     this.unreliableBucket = new TokenBucket(UNRELIABLE_BURST, UNRELIABLE_RATE_PER_SECOND, this.lastHeardAt);
     conn.onReliable = (bytes) => this.onReliable(conn, bytes);
@@ -291,18 +299,9 @@ export class PlayerSession implements RoomMember {
       case 'ping':
         this.send('pong', r.body);
         return;
-      case 'pong': {
-        const sentAt = this.pings.get(r.body.id);
-        if (sentAt === undefined) {
-          this.host.metrics.dropped.inc({ reason: 'stale' });
-          return;
-        }
-        this.pings.delete(r.body.id);
-        const sample = Math.max(0, now - sentAt);
-        // RFC 6298 style smoothing (alpha 1/8), so one late datagram does not swing the figure.
-        this.rttMs = this.rttMs === null ? sample : this.rttMs + (sample - this.rttMs) / 8;
+      case 'pong':
+        if (this.pings.onPong(r.body) === 'unknown') this.host.metrics.dropped.inc({ reason: 'stale' });
         return;
-      }
       default:
         return;
     }
@@ -333,10 +332,7 @@ export class PlayerSession implements RoomMember {
       this.suspend();
       return;
     }
-    this.pingId = this.pingId >= U32_MAX ? 1 : this.pingId + 1;
-    this.pings.set(this.pingId, now);
-    if (this.pings.size > MAX_OUTSTANDING_PINGS) this.pings.delete(this.pings.keys().next().value!);
-    this.send('ping', { id: this.pingId, t: Math.floor(now) });
+    this.send('ping', this.pings.nextPing());
     this.scheduleHeartbeat();
   }
 
