@@ -17,18 +17,11 @@
  * Pure: time comes in as arguments; no timers, no DOM.
  */
 import { wrapCoord } from '../../shared/scene.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
 import { unwrapTime32 } from '../../shared/time32.js';
 import { lerpAngle, lerpWrapped, shortDelta, wrappedDistance } from './wrap.js';
 
-/** One entity as a snapshot describes it (world units, radians). */
-export interface EntityState {
-  id: number;
-  x: number;
-  y: number;
-  angle: number;
-}
-
-/** One entity as rendered at a given instant. */
+/** One entity as rendered at a given instant (a snapshot's EntityState, world units and radians). */
 export interface RenderedEntity extends EntityState {
   /** True when the render time is past the newest snapshot and this state was extrapolated (or held). */
   extrapolated: boolean;

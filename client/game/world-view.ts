@@ -6,7 +6,8 @@
  * The event shapes are the subset of client/net's GameClient events this needs, declared here
  * structurally so this module (and its tests) stand on their own.
  */
-import { InterpolationBuffer, type EntityState } from './interpolation.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
+import { InterpolationBuffer } from './interpolation.js';
 import { Predictor } from './prediction.js';
 import { inputHeading, STANDARD_PLAYER_SPEED } from '../../shared/scene.js';
 
@@ -33,11 +34,7 @@ export interface InputLike {
   t: number;
 }
 
-export interface FrameEntity {
-  id: number;
-  x: number;
-  y: number;
-  angle: number;
+export interface FrameEntity extends EntityState {
   name: string;
   own: boolean;
 }

@@ -194,7 +194,7 @@ export class GameClient {
   sendChat(text: string): boolean {
     if (this.stateValue !== 'connected' || !this.channel) return false;
     if (text.length === 0 || text.length > MAX_CHAT_LENGTH) return false;
-    const ok = this.sendReliable(() => encodeChatSend(text));
+    const ok = this.send(() => encodeChatSend(text));
     if (ok) this.counters.chatSent++;
     return ok;
   }
@@ -204,7 +204,7 @@ export class GameClient {
     if (this.stateValue === 'closed') return;
     const channel = this.channel;
     if (channel && !channel.closed && this.stateValue === 'connected') {
-      this.sendReliable(() => encodeLeave());
+      this.send(() => encodeLeave());
       // Let the leave arrive before the transport closes (else the server keeps the player
       // for its resume window); the client itself is closed from here on.
       this.channel = null;
@@ -305,7 +305,7 @@ export class GameClient {
     this.adopt(opened.channel);
     this.events.emit('transport', { transport: opened.channel.kind, fallbackReason: opened.fallbackReason });
     this.lastServerError = null;
-    this.sendReliable(() =>
+    this.send(() =>
       encodeHello({
         ticket,
         resumeToken: this.resumeToken ?? undefined,
@@ -439,7 +439,7 @@ export class GameClient {
       return;
     }
     if (this.stateValue !== 'connected') return;
-    this.sendUnreliable(() => encodePing(this.heartbeat.nextPing()));
+    this.send(() => encodePing(this.heartbeat.nextPing()));
   }
 
   private startInputs(): void {
@@ -456,7 +456,7 @@ export class GameClient {
     // Newest first: inputs[i] has seq `seq - i` (shared/messages.ts InputBody).
     const inputs = this.inputs.redundant().reverse().map((r): [number, number] => [r.dx, r.dy]);
     const bytes = () => encodeInput({ seq: record.seq, ack, inputs });
-    if (this.sendUnreliable(bytes)) this.counters.inputsSent++;
+    if (this.send(bytes)) this.counters.inputsSent++;
     this.events.emit('input', record);
   }
 
@@ -483,21 +483,18 @@ export class GameClient {
     }
   }
 
-  private sendReliable(make: () => Uint8Array): boolean {
+  /**
+   * Encodes and sends one message on its table channel (shared/messages.ts `channelOfMessage`),
+   * counting its bytes; false when not sent.
+   */
+  private send(make: () => Uint8Array): boolean {
     if (!this.channel) return false;
     const bytes = this.encode(make);
     if (!bytes) return false;
-    const ok = this.channel.sendReliable(bytes);
-    if (ok) this.counters.bytesUpReliable += bytes.byteLength;
-    return ok;
-  }
-
-  private sendUnreliable(make: () => Uint8Array): boolean {
-    if (!this.channel) return false;
-    const bytes = this.encode(make);
-    if (!bytes) return false;
-    const ok = this.channel.sendUnreliable(bytes);
-    if (ok) this.counters.bytesUpUnreliable += bytes.byteLength;
+    const unreliable = channelOfMessage(bytes) === 'unreliable';
+    const ok = unreliable ? this.channel.sendUnreliable(bytes) : this.channel.sendReliable(bytes);
+    if (ok && unreliable) this.counters.bytesUpUnreliable += bytes.byteLength;
+    else if (ok) this.counters.bytesUpReliable += bytes.byteLength;
     return ok;
   }
 
@@ -528,7 +525,7 @@ export class GameClient {
         this.onSnapshot(msg.bytes);
         return;
       case 'ping':
-        this.sendUnreliable(() => encodePong(msg.body));
+        this.send(() => encodePong(msg.body));
         return;
       case 'pong': {
         const sample = this.heartbeat.onPong(msg.body);

@@ -8,6 +8,7 @@
 import type { GameClientEvents, GameClientStats } from '../net/game-client-types.js';
 import type { GameClientLike } from '../app.js';
 import { inputHeading, STANDARD_WORLD, stepPosition } from '../../shared/scene.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
 
 const BOTS = ['Ada', 'Grace', 'Linus', 'Radia', 'Ken'];
 
@@ -15,7 +16,7 @@ type Listener = (payload: never) => void;
 
 export class LocalPreviewClient implements GameClientLike {
   private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly ents: Array<{ id: number; x: number; y: number; angle: number; dx: number; dy: number }> = [];
+  private readonly ents: Array<EntityState & { dx: number; dy: number }> = [];
   private dir: [number, number] = [0, 0];
   private seq = 0;
   private snapId = 0;

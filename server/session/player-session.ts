@@ -1,13 +1,15 @@
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
-import { PROTOCOL_VERSION, type MessageBodies, type MessageName } from '../../shared/messages.js';
+import {
+  channelOf, PROTOCOL_VERSION, type Channel, type MessageBodies, type MessageName, type PlayerInfo,
+} from '../../shared/messages.js';
 import { Heartbeat } from '../../shared/heartbeat.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import type { ChatMessage } from '../chat/types.js';
 import type { Room } from '../rooms/room.js';
-import type { PlayerSummary, RoomMember, WorldFrame } from '../rooms/types.js';
-import type { Connection } from '../transports/connection.js';
+import type { RoomMember, WorldFrame } from '../rooms/types.js';
+import { sendOnChannel, type Connection } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { TokenBucket } from '../chat/rate-limit.js';
@@ -26,7 +28,8 @@ export const UNRELIABLE_RATE_PER_SECOND = 120;
 export const UNRELIABLE_BURST = 60;
 
 export type SessionState = 'active' | 'suspended' | 'gone';
-export type SnapshotChannel = 'unreliable' | 'reliable';
+/** Channel snapshots travel on: the table's (unreliable), or 'reliable' for the experiments' head-of-line arm. */
+export type SnapshotChannel = Channel;
 
 /** What a session needs from its owner (the SessionManager). */
 export interface SessionHost {
@@ -38,7 +41,7 @@ export interface SessionHost {
   sessionGone(session: PlayerSession): void;
   /** Encode, send, count; and close with `error` first. Shared with pre-hello connections. */
   closeWithError(conn: Connection, code: number, message: string): void;
-  countSent(conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void;
+  countSent(conn: Connection, channel: Channel, bytes: Uint8Array, ok: boolean): void;
 }
 
 /**
@@ -136,11 +139,11 @@ export class PlayerSession implements RoomMember {
 
   // --- RoomMember -------------------------------------------------------------------------------
 
-  playerJoined(player: PlayerSummary): void {
+  playerJoined(player: PlayerInfo): void {
     this.send('playerJoined', { entityId: player.entityId, playerId: player.playerId, name: player.name });
   }
 
-  playerLeft(player: PlayerSummary): void {
+  playerLeft(player: PlayerInfo): void {
     this.send('playerLeft', { entityId: player.entityId, playerId: player.playerId });
   }
 
@@ -338,7 +341,7 @@ export class PlayerSession implements RoomMember {
 
   // --- sending ----------------------------------------------------------------------------------
 
-  /** Encodes and sends on the message's channel; false when not sent. Never throws. */
+  /** Encodes and sends on the message's channel (the table's); false when not sent. Never throws. */
   private send<K extends MessageName>(name: K, body: MessageBodies[K]): boolean {
     const conn = this.conn;
     if (!conn || conn.closed) return false;
@@ -350,13 +353,13 @@ export class PlayerSession implements RoomMember {
       this.host.metrics.dropped.inc({ reason: 'invalid_field' });
       return false;
     }
-    const unreliable = name === 'ping' || name === 'pong';
-    const ok = unreliable ? conn.sendUnreliable(bytes) : conn.sendReliable(bytes);
-    this.host.countSent(conn, unreliable ? 'unreliable' : 'reliable', bytes, ok);
+    const channel = channelOf(name);
+    const ok = sendOnChannel(conn, channel, bytes);
+    this.host.countSent(conn, channel, bytes, ok);
     return ok;
   }
 
-  private countReceived(channel: 'reliable' | 'unreliable', bytes: Uint8Array): void {
+  private countReceived(channel: Channel, bytes: Uint8Array): void {
     this.host.metrics.countMessage(channel, 'in', bytes.length);
   }
 }

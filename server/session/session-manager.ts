@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
-import { PROTOCOL_VERSION, type HelloBody } from '../../shared/messages.js';
+import { channelOf, PROTOCOL_VERSION, type Channel, type HelloBody } from '../../shared/messages.js';
 import { MAX_ERROR_MESSAGE_LENGTH } from '../../shared/limits.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import type { RoomManager } from '../rooms/room-manager.js';
-import type { Connection } from '../transports/connection.js';
+import { sendOnChannel, type Connection } from '../transports/connection.js';
 import {
   DEFAULT_SESSION_TIMINGS, MAX_PENDING_CONNECTIONS, RESUME_TOKEN_BYTES, type SessionTimings,
 } from './config.js';
@@ -20,7 +20,7 @@ export interface SessionManagerOptions {
   /** HMAC key for join tickets (at least 16 bytes). */
   ticketSecret: string | Uint8Array;
   timings?: Partial<SessionTimings>;
-  /** Channel snapshots travel on; 'reliable' isolates head-of-line blocking in experiments. */
+  /** Channel snapshots travel on (default the table's); 'reliable' isolates head-of-line blocking in experiments. */
   snapshotChannel?: SnapshotChannel;
   /** Random bytes for resume tokens (injected so tests can be exact). */
   randomBytes?: (n: number) => Uint8Array;
@@ -53,7 +53,7 @@ export class SessionManager implements SessionHost {
     this.scheduler = options.scheduler;
     this.metrics = options.metrics;
     this.timings = { ...DEFAULT_SESSION_TIMINGS, ...options.timings };
-    this.snapshotChannel = options.snapshotChannel ?? 'unreliable';
+    this.snapshotChannel = options.snapshotChannel ?? channelOf('snapshot');
     this.random = options.randomBytes ?? ((n) => randomBytes(n));
     this.metrics.connectionCounts = () => this.connectionCounts();
   }
@@ -138,14 +138,15 @@ export class SessionManager implements SessionHost {
     this.metrics.closes.inc({ code: codeName(code) });
     try {
       const bytes = encodeMessage('error', { code, message: message.slice(0, MAX_ERROR_MESSAGE_LENGTH) });
-      this.countSent(conn, 'reliable', bytes, conn.sendReliable(bytes));
+      const channel = channelOf('error');
+      this.countSent(conn, channel, bytes, sendOnChannel(conn, channel, bytes));
     } catch {
       // Only a code outside 4000-4099 could fail here; the close below still carries it.
     }
     conn.close(code, message);
   }
 
-  countSent(_conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void {
+  countSent(_conn: Connection, channel: Channel, bytes: Uint8Array, ok: boolean): void {
     if (!ok) return;
     this.metrics.countMessage(channel, 'out', bytes.length);
   }
