@@ -61,7 +61,7 @@ export function inputVelocity(dx: number, dy: number): Velocity {
 }
 
 /** One input component clamped to [-1, 1]; NaN and ±Infinity become 0. */
-function clampAxis(v: number): number {
+export function clampAxis(v: number): number {
   return Number.isFinite(v) ? (v > 1 ? 1 : v < -1 ? -1 : v) : 0;
 }
 

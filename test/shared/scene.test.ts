@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  inputHeading, inputVelocity, STANDARD_PLAYER_SPEED, STANDARD_WORLD, stepPosition, wrapCoord,
+  clampAxis, inputHeading, inputVelocity, STANDARD_PLAYER_SPEED, STANDARD_WORLD, stepPosition, wrapCoord,
 } from '../../shared/scene.js';
 
 const W = 1000;
@@ -48,6 +48,12 @@ describe('wrapCoord', () => {
     fc.assert(fc.property(fc.double({ min: 0, max: W, maxExcluded: true, noNaN: true }), (v) => {
       expect(wrapCoord(v, W)).toBe(v + 0);
     }));
+  });
+});
+
+describe('clampAxis', () => {
+  it.each([[5, 1], [-5, -1], [0.25, 0.25], [-1, -1], [Number.NaN, 0], [Infinity, 0], [-Infinity, 0]])('%f -> %f', (v, want) => {
+    expect(clampAxis(v)).toBe(want);
   });
 });
 
