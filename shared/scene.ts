@@ -55,14 +55,18 @@ export interface Velocity {
  * the server only the scaling does anything; a room hook that sets a wild input is tamed here.
  */
 export function inputVelocity(dx: number, dy: number): Velocity {
-  const out = { x: 0, y: 0 };
-  velocityInto(out, dx, dy);
-  return out;
+  const cx = clampAxis(dx);
+  const cy = clampAxis(dy);
+  const scale = unitScale(cx, cy);
+  return { x: cx * scale, y: cy * scale };
 }
 
 /** One input component clamped to [-1, 1]; NaN and ±Infinity become 0. */
 export function clampAxis(v: number): number {
-  return Number.isFinite(v) ? (v > 1 ? 1 : v < -1 ? -1 : v) : 0;
+  if (v >= -1 && v <= 1) return v; // every decoded input: one comparison pair, no call
+  if (v > 1) return v === Infinity ? 0 : 1;
+  if (v < -1) return v === -Infinity ? 0 : -1;
+  return 0; // NaN
 }
 
 /**
@@ -76,16 +80,14 @@ export function inputHeading(dx: number, dy: number, current: number): number {
   return cx !== 0 || cy !== 0 ? Math.atan2(cy, cx) : current;
 }
 
-/** inputVelocity written into `out` (no allocation: the server calls it per player per tick). */
-function velocityInto(out: Velocity, dx: number, dy: number): void {
-  const cx = clampAxis(dx);
-  const cy = clampAxis(dy);
+/**
+ * The scale that brings the clamped direction (cx, cy) to length at most 1: `1 / length` when
+ * longer, else 1. Multiply by 1 / len (not divide by len): the arithmetic both ends have always
+ * used, so prediction replays bit for bit what the server simulated.
+ */
+function unitScale(cx: number, cy: number): number {
   const len = Math.hypot(cx, cy);
-  // Multiply by 1 / len (not divide by len): the arithmetic both ends have always used, so
-  // prediction replays bit for bit what the server simulated.
-  const scale = len > 1 ? 1 / len : 1;
-  out.x = cx * scale;
-  out.y = cy * scale;
+  return len > 1 ? 1 / len : 1;
 }
 
 /** A mutable position (an entity, or a prediction's scratch point). */
@@ -93,8 +95,6 @@ export interface Position {
   x: number;
   y: number;
 }
-
-const scratch: Velocity = { x: 0, y: 0 };
 
 /**
  * One movement step of the standard scene: moves `pos` in place by `speed * dtSeconds` along
@@ -104,17 +104,18 @@ const scratch: Velocity = { x: 0, y: 0 };
  *
  * This is the rule both ends run: the server once per simulation tick (dt = 1/60 s), the
  * client's prediction once per span between two of its inputs (any dt); for the same start,
- * input and dt they compute the very same bits.
+ * input and dt they compute the very same bits. It allocates nothing (the server runs it for
+ * every player at every tick).
  */
 export function stepPosition(
   pos: Position, dx: number, dy: number, dtSeconds: number, world: WorldSize, speed: number = STANDARD_PLAYER_SPEED,
 ): boolean {
-  if (!(dtSeconds > 0) || dtSeconds === Infinity) return false;
-  velocityInto(scratch, dx, dy);
-  const vx = scratch.x;
-  const vy = scratch.y;
-  if (vx === 0 && vy === 0) return false;
-  pos.x = wrapCoord(pos.x + vx * speed * dtSeconds, world.width);
-  pos.y = wrapCoord(pos.y + vy * speed * dtSeconds, world.height);
+  if (!(dtSeconds > 0 && dtSeconds < Infinity)) return false;
+  const cx = clampAxis(dx);
+  const cy = clampAxis(dy);
+  if (cx === 0 && cy === 0) return false;
+  const scale = unitScale(cx, cy);
+  pos.x = wrapCoord(pos.x + cx * scale * speed * dtSeconds, world.width);
+  pos.y = wrapCoord(pos.y + cy * scale * speed * dtSeconds, world.height);
   return true;
 }
