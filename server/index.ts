@@ -27,6 +27,7 @@ import type { RoomDefinition } from './rooms/types.js';
 import { DEFAULT_SESSION_TIMINGS, type SessionTimings } from './session/config.js';
 import type { SnapshotChannel } from './session/player-session.js';
 import { SessionManager } from './session/session-manager.js';
+import { sessionDirectory, type SessionDirectory } from './session/session-view.js';
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import type { Connection } from './transports/connection.js';
@@ -39,7 +40,10 @@ export { standardScene, moveStandard, STANDARD_SPEED } from './rooms/standard-sc
 export type { RoomDefinition, RoomContext, RoomPlayer, PlayerInput, Entity } from './rooms/types.js';
 export type { Room } from './rooms/room.js';
 export type { RoomManager } from './rooms/room-manager.js';
-export type { Connection } from './transports/connection.js';
+export type { Connection, ConnectionStats, TransportKind } from './transports/connection.js';
+export type { SessionDirectory, SessionView } from './session/session-view.js';
+export type { SessionState, SnapshotChannel } from './session/player-session.js';
+export type { SnapshotSendStats } from './session/snapshot-sender.js';
 export { GameMetrics } from './metrics.js';
 export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
 
@@ -120,6 +124,7 @@ export interface DrainOptions {
 }
 
 export interface GameServer {
+  /** Binds HTTP + WebSocket (and WebTransport when configured); once per server. */
   listen(): Promise<ListenInfo>;
   /**
    * Stop taking sessions, send the game `drain` notice and the transport drain (WebTransport
@@ -129,23 +134,37 @@ export interface GameServer {
   drain(options?: DrainOptions): Promise<void>;
   /** Close everything now (sessions get SERVER_DRAINING). Idempotent. */
   close(): Promise<void>;
+  /** The rooms this server hosts (the in-process manager unless `roomManager` was given). */
   readonly rooms: RoomManager;
-  readonly sessions: SessionManager;
+  /** Read-only views of the player sessions (active and suspended). */
+  readonly sessions: SessionDirectory;
+  /** Prometheus metrics, also served on `GET /metrics`. */
   readonly metrics: GameMetrics;
-  /** The fastify instance (after listen), e.g. to add routes. */
+  /**
+   * The fastify instance once listen() has built it (null before). It is already listening, so
+   * fastify refuses new routes on it; it serves to read its address or `inject` requests.
+   */
   readonly http: FastifyInstance | null;
-  /** Hand the server a connection from a transport of your own. */
+  /** Hand the server a connection from a transport of your own; it must say hello like any other. */
   accept(conn: Connection): void;
   /** Ticket for this server's secret. */
   mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number }): string;
+  /** What `GET /api/connect-info` answers: endpoints and the leaf certificate's hash. */
   connectInfo(): ConnectInfo;
+  /** The HTTP/3 WebTransport server once listen() started it; null before, or without `webTransport`. */
   readonly webTransport: WebTransportServer | null;
 }
 
-/** SHA-256 of the DER of each certificate in `pem`, base64 (for `serverCertificateHashes`). */
-export function certificateHashes(pem: string): string[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => createHash('sha256').update(new X509Certificate(b).raw).digest('base64')).slice(0, 1);
+/**
+ * Base64 SHA-256 of the DER of the leaf certificate in `pem` (the first one, the order in which
+ * TLS sends a chain: RFC 8446 §4.4.2), or null when `pem` holds none. Only the leaf is
+ * published: a browser checks `serverCertificateHashes` against the first certificate of the
+ * chain the server presents and nothing else (W3C WebTransport, "verify a certificate hash"), so
+ * a hash of an intermediate could never match.
+ */
+export function leafCertificateHash(pem: string): string | null {
+  const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
+  return leaf ? createHash('sha256').update(new X509Certificate(leaf[0]).raw).digest('base64') : null;
 }
 
 export function createGameServer(options: GameServerOptions): GameServer {
@@ -171,7 +190,8 @@ export function createGameServer(options: GameServerOptions): GameServer {
   });
   const host = options.host ?? '127.0.0.1';
   const wtOptions = options.webTransport ?? null;
-  const hashes = wtOptions ? certificateHashes(wtOptions.certPem) : [];
+  const leafHash = wtOptions ? leafCertificateHash(wtOptions.certPem) : null;
+  const hashes = leafHash === null ? [] : [leafHash];
   let http: FastifyInstance | null = null;
   let wt: WebTransportServer | null = null;
   let wtUrl: string | null = null;
@@ -209,7 +229,8 @@ export function createGameServer(options: GameServerOptions): GameServer {
   };
 
   const server: GameServer = {
-    rooms, sessions, metrics,
+    rooms, metrics,
+    sessions: sessionDirectory(sessions),
     get http() { return http; },
     get webTransport() { return wt; },
     accept: (conn) => sessions.accept(conn),

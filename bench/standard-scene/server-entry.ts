@@ -85,7 +85,7 @@ interface Window {
 function snapshotEncodes(): { encoded: number; shared: number } {
   let encoded = 0;
   let shared = 0;
-  for (const s of server.sessions.sessions()) {
+  for (const s of server.sessions.list()) {
     const st = s.snapshotStats();
     if (st) {
       encoded += st.encoded;

@@ -12,6 +12,7 @@ import type { RoomMember, WorldFrame } from '../rooms/types.js';
 import { sendOnChannel, type Connection } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
+import { sessionView, type SessionView } from './session-view.js';
 import { TokenBucket } from '../chat/rate-limit.js';
 
 /**
@@ -31,8 +32,11 @@ export type SessionState = 'active' | 'suspended' | 'gone';
 /** Channel snapshots travel on: the table's (unreliable), or 'reliable' for the experiments' head-of-line arm. */
 export type SnapshotChannel = Channel;
 
-/** What a session needs from its owner (the SessionManager). */
-export interface SessionHost {
+/**
+ * What a player session needs from its owner (the SessionManager). Not to be confused with the
+ * WebTransport layer's host of its sessions in server/h3.
+ */
+export interface PlayerSessionHost {
   readonly scheduler: Scheduler;
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
@@ -57,6 +61,12 @@ export interface SessionHost {
 export class PlayerSession implements RoomMember {
   state: SessionState = 'active';
   conn: Connection | null = null;
+  /** Scheduler time the session began. */
+  readonly startedAt: number;
+  /** Scheduler time the current (or last) connection took the session over. */
+  connectedAt: number;
+  /** The read-only view handed to the embedding API (server/session/session-view.ts). */
+  readonly view: SessionView;
   private snapshots: SnapshotSender | null = null;
   private heartbeat: Timer | null = null;
   private resumeTimer: Timer | null = null;
@@ -66,7 +76,7 @@ export class PlayerSession implements RoomMember {
   private unreliableBucket: TokenBucket | null = null;
 
   constructor(
-    private readonly host: SessionHost,
+    private readonly host: PlayerSessionHost,
     readonly room: Room,
     readonly playerId: string,
     readonly name: string,
@@ -74,6 +84,9 @@ export class PlayerSession implements RoomMember {
     readonly resumeToken: string,
   ) {
     this.pings = new Heartbeat({ now: () => host.scheduler.now(), maxOutstanding: MAX_OUTSTANDING_PINGS });
+    this.startedAt = host.scheduler.now();
+    this.connectedAt = this.startedAt;
+    this.view = sessionView(this);
   }
 
   /** Smoothed round-trip time from heartbeat pings (ms, RFC 6298); null before the first pong. */
@@ -100,6 +113,7 @@ export class PlayerSession implements RoomMember {
     this.resumeTimer?.cancel();
     this.resumeTimer = null;
     this.conn = conn;
+    this.connectedAt = this.host.scheduler.now();
     if (resumed) this.room.reattach(this.playerId, this);
     this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
     this.pings.forgetPending();
