@@ -16,7 +16,7 @@
  * such an entity would seem to age for as long as it stands still.
  */
 import type { EntityState } from '../../shared/snapshot/view.js';
-import { SampleReservoir } from './stats.js';
+import { SampleReservoir } from '../../tools/lib/stats.js';
 
 /** States remembered per entity to recognise a reverted one; deltas reach back at most 32 snapshots. */
 export const STATES_PER_ENTITY_LIMIT = 64;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDevCertificate } from '../../certs/dev-cert.js';
-import { NodeWebTransportConstructor } from '../../server/bots/node-webtransport.js';
+import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
 import { ErrorCode } from '../../shared/errors.js';
 import type { WebTransportSession } from '../../server/h3/index.js';
 import { closeGameAfterEach, joinPlayer, startServer, waitFor } from './game-fixture.js';

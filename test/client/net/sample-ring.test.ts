@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, SampleRing } from '../../../client/net/sample-ring.js';
+import { SampleRing } from '../../../client/net/sample-ring.js';
+import { RTT_SAMPLE_LIMIT } from '../../../client/net/game-client.js';
 
-describe('SampleRing / percentile', () => {
+describe('SampleRing', () => {
   it('returns values oldest first across wraparound', () => {
     const s = new SampleRing(3);
     [1, 2, 3, 4].forEach((v) => s.push(v));
@@ -9,11 +10,12 @@ describe('SampleRing / percentile', () => {
     expect(s.pushed).toBe(4);
   });
 
-  it('nearest-rank percentiles', () => {
-    const v = [5, 1, 4, 2, 3];
-    expect(percentile(v, 50)).toBe(3);
-    expect(percentile(v, 100)).toBe(5);
-    expect(percentile(v, 0)).toBe(1);
-    expect(percentile([], 50)).toBeNaN();
+  it('keeps a bounded ring of recent samples (the client\'s RTT samples)', () => {
+    const r = new SampleRing(RTT_SAMPLE_LIMIT);
+    for (let i = 0; i < RTT_SAMPLE_LIMIT + 5; i++) r.push(i);
+    const v = r.values();
+    expect(v).toHaveLength(RTT_SAMPLE_LIMIT);
+    expect(v[0]).toBe(5);
+    expect(v.at(-1)).toBe(RTT_SAMPLE_LIMIT + 4);
   });
 });
