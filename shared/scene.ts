@@ -102,10 +102,9 @@ export interface Position {
  * `pos` untouched, when there is nothing to do: a zero (or non-finite) direction, or a
  * duration that is not a positive finite number.
  *
- * This is the rule both ends run: the server once per simulation tick (dt = 1/60 s), the
- * client's prediction once per span between two of its inputs (any dt); for the same start,
- * input and dt they compute the very same bits. It allocates nothing (the server runs it for
- * every player at every tick).
+ * This is the rule both ends run: the server once per simulation tick (dt = 1/60 s, through
+ * `stepEntity`), the client's prediction once per span between two of its inputs (any dt); for
+ * the same start, input and dt they compute the very same bits. It allocates nothing.
  */
 export function stepPosition(
   pos: Position, dx: number, dy: number, dtSeconds: number, world: WorldSize, speed: number = STANDARD_PLAYER_SPEED,
@@ -114,8 +113,35 @@ export function stepPosition(
   const cx = clampAxis(dx);
   const cy = clampAxis(dy);
   if (cx === 0 && cy === 0) return false;
+  advance(pos, cx, cy, dtSeconds, world, speed);
+  return true;
+}
+
+/** A position with a heading (radians): a simulated entity. */
+export interface Pose extends Position {
+  angle: number;
+}
+
+/**
+ * `stepPosition` for an entity that also turns: when it moves, it faces its input
+ * (`inputHeading`). The server's standard scene runs this for every player at every tick, so
+ * it clamps once and computes the heading from the same clamped components.
+ */
+export function stepEntity(
+  e: Pose, dx: number, dy: number, dtSeconds: number, world: WorldSize, speed: number = STANDARD_PLAYER_SPEED,
+): boolean {
+  if (!(dtSeconds > 0 && dtSeconds < Infinity)) return false;
+  const cx = clampAxis(dx);
+  const cy = clampAxis(dy);
+  if (cx === 0 && cy === 0) return false;
+  advance(e, cx, cy, dtSeconds, world, speed);
+  e.angle = Math.atan2(cy, cx);
+  return true;
+}
+
+/** The step itself, for a clamped, non-zero direction (cx, cy) and a valid duration. */
+function advance(pos: Position, cx: number, cy: number, dtSeconds: number, world: WorldSize, speed: number): void {
   const scale = unitScale(cx, cy);
   pos.x = wrapCoord(pos.x + cx * scale * speed * dtSeconds, world.width);
   pos.y = wrapCoord(pos.y + cy * scale * speed * dtSeconds, world.height);
-  return true;
 }

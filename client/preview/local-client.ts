@@ -7,7 +7,7 @@
  */
 import type { GameClientEvents, GameClientStats } from '../net/game-client-types.js';
 import type { GameClientLike } from '../app.js';
-import { inputHeading, STANDARD_WORLD, stepPosition } from '../../shared/scene.js';
+import { STANDARD_WORLD, stepEntity } from '../../shared/scene.js';
 import type { EntityState } from '../../shared/snapshot/view.js';
 
 const BOTS = ['Ada', 'Grace', 'Linus', 'Radia', 'Ken'];
@@ -55,7 +55,7 @@ export class LocalPreviewClient implements GameClientLike {
       this.emit('input', { seq: this.seq, dx: this.dir[0], dy: this.dir[1], t });
       for (const e of this.ents) {
         const [dx, dy] = e.id === 1 ? this.dir : [e.dx, e.dy];
-        if (stepPosition(e, dx, dy, dt, STANDARD_WORLD)) e.angle = inputHeading(dx, dy, e.angle);
+        stepEntity(e, dx, dy, dt, STANDARD_WORLD);
         if (e.id !== 1 && Math.random() < 0.02) {
           const a = Math.random() * Math.PI * 2;
           e.dx = Math.cos(a);

@@ -1,4 +1,4 @@
-import { inputHeading, STANDARD_PLAYER_SPEED, STANDARD_WORLD, stepPosition, type WorldSize } from '../../shared/scene.js';
+import { STANDARD_PLAYER_SPEED, STANDARD_WORLD, stepEntity, type WorldSize } from '../../shared/scene.js';
 import type { RoomContext, RoomDefinition, RoomPlayer } from './types.js';
 
 /** Standard scene (DESIGN.md): movement speed along the input direction, units per second (shared/scene.ts). */
@@ -8,15 +8,13 @@ export { STANDARD_WORLD };
 export const STANDARD_MAX_PLAYERS = 1024;
 
 /**
- * Moves one player for `dt` seconds by the standard scene's rule, `stepPosition` of
+ * Moves one player for `dt` seconds by the standard scene's rule, `stepEntity` of
  * shared/scene.ts (speed STANDARD_SPEED along the input, a longer than unit input scaled down
- * to unit length, wrapping at the world's edges): the very function the client's prediction
- * runs. A player that moved faces its input direction (`inputHeading`).
+ * to unit length, wrapping at the world's edges): the step the client's prediction runs
+ * (`stepPosition`). A player that moved faces its input direction.
  */
 export function moveStandard(player: RoomPlayer, dtSeconds: number, world: WorldSize): void {
-  const { dx, dy } = player.input;
-  const e = player.entity;
-  if (stepPosition(e, dx, dy, dtSeconds, world)) e.angle = inputHeading(dx, dy, e.angle);
+  stepEntity(player.entity, player.input.dx, player.input.dy, dtSeconds, world);
 }
 
 /** The default room definition: the standard scene of DESIGN.md. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  clampAxis, inputHeading, inputVelocity, STANDARD_PLAYER_SPEED, STANDARD_WORLD, stepPosition, wrapCoord,
+  clampAxis, inputHeading, inputVelocity, STANDARD_PLAYER_SPEED, STANDARD_WORLD, stepEntity, stepPosition, wrapCoord,
 } from '../../shared/scene.js';
 
 const W = 1000;
@@ -156,5 +156,31 @@ describe('stepPosition (the standard scene step)', () => {
         }
       },
     ), { numRuns: 2000 });
+  });
+});
+
+describe('stepEntity (the server\'s step: position and heading)', () => {
+  it('moves like stepPosition and faces the input, bit for bit', () => {
+    const axis = fc.oneof(fc.constantFrom(-1, 0, 1, Number.NaN, 3), fc.double({ min: -1.5, max: 1.5, noNaN: true }));
+    fc.assert(fc.property(
+      fc.double({ min: 0, max: W, maxExcluded: true, noNaN: true }), fc.double({ min: 0, max: W, maxExcluded: true, noNaN: true }),
+      axis, axis, fc.double({ min: -1, max: 100, noNaN: true }),
+      (x, y, dx, dy, dt) => {
+        const e = { x, y, angle: 0.5 };
+        const p = { x, y };
+        const moved = stepEntity(e, dx, dy, dt, STANDARD_WORLD);
+        expect(moved).toBe(stepPosition(p, dx, dy, dt, STANDARD_WORLD));
+        expect([e.x, e.y]).toEqual([p.x, p.y]);
+        expect(e.angle).toBe(moved ? inputHeading(dx, dy, 0.5) : 0.5);
+      },
+    ), { numRuns: 2000 });
+  });
+
+  it('keeps the heading when it does not move', () => {
+    const e = { x: 1, y: 2, angle: 1.25 };
+    expect(stepEntity(e, 0, 0, 1, STANDARD_WORLD)).toBe(false);
+    expect(e).toEqual({ x: 1, y: 2, angle: 1.25 });
+    expect(stepEntity(e, -1, 0, 1, STANDARD_WORLD)).toBe(true);
+    expect(e.angle).toBe(Math.PI);
   });
 });
