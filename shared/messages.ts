@@ -23,8 +23,9 @@ import {
  * version with PROTOCOL_VERSION (4001).
  *
  * 2: `input.inputs` travels as quantized signed bytes (shared/input.ts) instead of float64s.
+ * 3: `error` gains `retryAfterMs` (its record structure has a third field), with SERVER_BUSY.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export type Channel = 'reliable' | 'unreliable';
 /** c2s: client to server; s2c: server to client; both: either way. */
@@ -173,6 +174,7 @@ const TABLE = [
   row(8, 'error', 'reliable', 's2c', 'Why the session is about to close', record('error', [
     field('code', int(4000, 4099), 'close code from the error catalogue'),
     field('message', str(MAX_ERROR_MESSAGE_LENGTH), 'human-readable detail'),
+    field('retryAfterMs', ms, 'wait at least this long before retrying (SERVER_BUSY)', true),
   ])),
   row(9, 'drain', 'reliable', 's2c', 'Server is shutting down: reconnect with jitter', record('drain', [
     field('deadlineMs', ms, 'sessions close after this many ms'),
@@ -236,7 +238,11 @@ export type ChatBody = MessageBodies['chat'];
 export type ChatRejectReason = (typeof CHAT_REJECT_REASONS)[number];
 /** `chatRejected`: why, and when rate limited how long until a line would be accepted (else 0). */
 export type ChatRejectedBody = MessageBodies['chatRejected'];
-/** `error`: a close code from shared/errors.ts; the session closes with it right after. */
+/**
+ * `error`: a close code from shared/errors.ts (the session closes with it right after), the
+ * catalogue's description of it (never text the peer sent), and with SERVER_BUSY (or any other
+ * refusal that will pass) how long to wait before retrying.
+ */
 export type ErrorBody = MessageBodies['error'];
 /** `drain`: sessions close `deadlineMs` after it; clients reconnect after a uniform random delay in [0, reconnectJitterMs]. */
 export type DrainBody = MessageBodies['drain'];
