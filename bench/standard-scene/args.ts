@@ -11,10 +11,13 @@
  *   --peer-only               run only the Colyseus peer (checks the peer set-up)
  *   --profile-server DIR      write a V8 CPU profile of every server process (and of the load
  *                             process beside it) into DIR
+ *   --pin [SERVER:CLIENTS]    taskset: the server on CPUs SERVER, observer and load (and the peer's
+ *                             clients) on CPUs CLIENTS; default 0:1 (pin.ts)
  *   --load-client light|full  load players: light (ack snapshots without decoding them, like the
  *                             peer's load clients) or full GameClients; the observer is always full
  *   --help
  */
+import { DEFAULT_PIN, parsePin, type PinPlan } from './pin.js';
 import type { BenchTransport } from './report.js';
 
 export interface BenchArgs {
@@ -28,6 +31,8 @@ export interface BenchArgs {
   loadClient: 'light' | 'full';
   /** Folder for server CPU profiles (`--cpu-prof`); null = no profiling. */
   profileServerDir: string | null;
+  /** `--pin`: CPUs of the server and of the clients; null = no pinning. */
+  pin: PinPlan | null;
   quick: boolean;
   help: boolean;
 }
@@ -49,13 +54,14 @@ export const DEFAULT_ARGS: Readonly<BenchArgs> = Object.freeze({
   peerOnly: false,
   loadClient: 'light',
   profileServerDir: null,
+  pin: null,
   quick: false,
   help: false,
 });
 
 export const USAGE = `usage: npm run bench:scene -- [--ps 16,64,256,512] [--runs 2] [--warmup 3] [--window 10]
                               [--transports wt,ws] [--no-peer] [--peer-only] [--load-client light|full]
-                              [--profile-server DIR] [--quick]
+                              [--profile-server DIR] [--pin [SERVER:CLIENTS]] [--quick]
 JSON lines on stdout (kind: run | median | ratio | target), progress and a Markdown table on stderr.
 --quick = --ps 64 --runs 1 --window 3 (the peer runs at the same P).`;
 
@@ -126,6 +132,14 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         const raw = value();
         if (!raw) throw new ArgsError('--profile-server needs a folder');
         out.profileServerDir = raw;
+        break;
+      }
+      case '--pin': {
+        // The CPU lists are optional: `--pin` alone (or followed by another flag) is 0:1.
+        const raw = inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[++i] : undefined);
+        const plan = raw === undefined ? { ...DEFAULT_PIN } : parsePin(raw);
+        if (!plan) throw new ArgsError(`--pin needs SERVER:CLIENTS taskset CPU lists such as 0:1, got ${JSON.stringify(raw)}`);
+        out.pin = plan;
         break;
       }
       case '--load-client': {

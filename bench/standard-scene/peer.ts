@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BenchChild } from './children.js';
+import { pinDescendantsWhenSeen, type PinPlan } from './pin.js';
 import { emptyMetrics, type RunLine } from './report.js';
 
 /** The peer's files we copy (its results folders are not needed). */
@@ -23,6 +24,8 @@ export interface PeerRunOptions {
   run: number;
   warmupS: number;
   windowS: number;
+  /** `--pin`: the peer's orchestrator and clients on `clients`, its server.mjs on `server`. */
+  pin?: PinPlan | null;
 }
 
 /** Where the peer lives relative to the repository root (CI has shared/ beside the clone). */
@@ -78,11 +81,14 @@ export class ColyseusPeer {
    */
   async runOnce(o: PeerRunOptions, log: (s: string) => void): Promise<RunLine> {
     const out = mkdtempSync(join(this.dir, 'results-'));
-    const child = BenchChild.spawn(process.execPath, ['bench.mjs'], {
+    const command = o.pin ? ['taskset', '-c', o.pin.clients, process.execPath, 'bench.mjs'] : [process.execPath, 'bench.mjs'];
+    const child = BenchChild.spawn(command[0], command.slice(1), {
       label: `colyseus P=${o.P}`,
       cwd: this.dir,
       env: { ...process.env, PS: String(o.P), RUNS: '1', WARMUP_S: String(o.warmupS), WINDOW_S: String(o.windowS), OUT: out },
     });
+    // taskset execs node in place, so the child's pid is the peer orchestrator's.
+    const stopPinning = o.pin && child.pid ? pinDescendantsWhenSeen(child.pid, 'server.mjs', o.pin.server, log) : () => {};
     try {
       const limit = PEER_FIXED_OVERHEAD_MS + (o.warmupS + o.windowS) * 1000;
       const info = await child.waitExit(limit);
@@ -95,6 +101,7 @@ export class ColyseusPeer {
       log(`[peer] P=${o.P} run ${o.run} failed: ${err instanceof Error ? err.message : String(err)}`);
       return { kind: 'run', system: 'colyseus', transport: 'websocket', P: o.P, run: o.run, windowS: o.windowS, ...emptyMetrics(), error: String(err instanceof Error ? err.message : err).slice(0, 500) };
     } finally {
+      stopPinning();
       await child.stop();
       rmSync(out, { recursive: true, force: true });
     }
@@ -135,6 +142,8 @@ export function colyseusRunLine(json: unknown, run: number, windowS: number): Ru
     loadDownAppBpsMean: num(obj(load.allClients).downAppBpsMean),
     serverCpuSps: cpu,
     serverCpuMsPerClient: cpu !== null && P > 0 ? (cpu * 1000) / P : null,
+    serverGcMsPerSec: null,
+    serverAllocMiBPerSec: null,
     serverElu: null,
     simHz: num(server.tickHz),
     tickMsMean: num(server.tickMeanMs),

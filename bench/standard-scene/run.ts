@@ -15,6 +15,7 @@ import { ArgsError, parseArgs, USAGE, type BenchArgs } from './args.js';
 import { BenchChild, installCleanupHandlers, stopAll } from './children.js';
 import type { LoadReport, ObserverReport, ServerReport } from './ipc.js';
 import { ColyseusPeer, peerSourceDir } from './peer.js';
+import { pinProcess } from './pin.js';
 import {
   emptyMetrics, markdownTable, mediansOf, ourRunLine, ratiosOf, targetList, targetsOf,
   type BenchTransport, type OutputLine, type RunLine,
@@ -41,20 +42,22 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
   const tag = `${transport === 'webtransport' ? 'wt' : 'ws'} P=${P} #${run}`;
   const children: BenchChild[] = [];
   try {
-    // One folder per server: V8 writes one profile per thread (tsx runs a loader thread too);
-    // the main thread's is the largest file.
-    const nodeFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)}`] : [];
-    const server = BenchChild.forkTs(join(HERE, 'server-entry.ts'), [], { label: `server ${tag}`, cwd: REPO_ROOT, nodeFlags });
+    // The server profiles the window only (window-profile.ts), one folder per run.
+    const serverArgs = a.profileServerDir ? ['--profile-dir', resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)] : [];
+    const server = BenchChild.forkTs(join(HERE, 'server-entry.ts'), serverArgs, { label: `server ${tag}`, cwd: REPO_ROOT });
     children.push(server);
+    if (a.pin) pinProcess(server.pid!, a.pin.server);
     const ready = await server.waitFor('ready', SERVER_READY_TIMEOUT_MS);
     const common = ['--url', ready.baseUrl, '--transport', transport];
     const observer = BenchChild.forkTs(join(HERE, 'observer-entry.ts'), common, { label: `observer ${tag}`, cwd: REPO_ROOT });
     children.push(observer);
+    if (a.pin) pinProcess(observer.pid!, a.pin.clients);
     await observer.waitFor('joined', OBSERVER_JOIN_TIMEOUT_MS);
     // The load process is profiled beside the server: on one box its CPU is the server's rival.
     const loadFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `load-${transport}-P${P}-run${run}`)}`] : [];
     const load = BenchChild.forkTs(join(HERE, 'load-entry.ts'), [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, cwd: REPO_ROOT, nodeFlags: loadFlags });
     children.push(load);
+    if (a.pin) pinProcess(load.pid!, a.pin.clients);
     const joined = await load.waitFor('joined', LOAD_JOIN_TIMEOUT_MS);
     log(`[bench] ${tag}: ${joined.clients + 1} clients joined in ${Math.round(joined.joinMs)} ms; warm-up ${a.warmupS} s`);
     await sleep(a.warmupS * 1000);
@@ -89,7 +92,9 @@ async function main(): Promise<number> {
   }
   installCleanupHandlers();
   const started = Date.now();
-  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}`);
+  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}${a.pin ? ` pinned: server on CPU ${a.pin.server}, clients on CPU ${a.pin.clients}` : ''}`);
+  // The orchestrator is idle most of the time; pinned, it stays off the server's CPUs too.
+  if (a.pin) pinProcess(process.pid, a.pin.clients);
 
   let peer: ColyseusPeer | null = null;
   const lines: RunLine[] = [];
@@ -118,7 +123,7 @@ async function main(): Promise<number> {
       }
       if (peer) {
         log(`[bench] colyseus P=${P} run ${run}/${a.runs} ...`);
-        const line = await peer.runOnce({ P, run, warmupS: a.warmupS, windowS: a.windowS }, log);
+        const line = await peer.runOnce({ P, run, warmupS: a.warmupS, windowS: a.windowS, pin: a.pin }, log);
         lines.push(line);
         emit(line);
         await sleep(BETWEEN_RUNS_MS);

@@ -7,16 +7,28 @@
  * own `onTick`, which changes nothing it does).
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { createDevCertificate } from '../../certs/dev-cert.js';
 import { createGameServer } from '../../server/index.js';
 import { standardScene } from '../../server/rooms/standard-scene.js';
 import type { RoomContext, RoomDefinition } from '../../server/rooms/types.js';
 import { childIpc, type ServerReport } from './ipc.js';
 import { SampleReservoir, mean, percentile } from './stats.js';
+import { argMap } from './bench-client.js';
+import { WindowProfiler } from './window-profile.js';
 
 /** Step durations kept: 60 Hz for over a minute. */
 const TICK_SAMPLE_LIMIT = 5_000;
+
+/** `--profile-dir DIR` (run.ts's --profile-server): CPU and heap profiles of the window. */
+const profileDir = argMap(process.argv.slice(2)).get('profile-dir') ?? null;
+const profiler = profileDir ? new WindowProfiler(profileDir) : null;
+
+/** Garbage-collection pause time (ms), summed from V8's gc performance entries. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
 
 let steps = 0;
 let lastRoom: RoomContext | null = null;
@@ -79,6 +91,7 @@ interface Window {
   counters0: Awaited<ReturnType<typeof counters>>;
   udp0: ReturnType<typeof udpPackets>;
   enc0: { encoded: number; shared: number };
+  gc0: number;
 }
 
 /** Snapshot encodings done vs handed over from another member's encoding, over live sessions. */
@@ -105,7 +118,8 @@ const send = childIpc(async (c) => {
   if (c.cmd === 'start') {
     tickMs.reset();
     const counters0 = await counters();
-    win = { t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
+    await profiler?.start();
+    win = { gc0: gcMs, t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
     send({ ev: 'started' });
   } else if (c.cmd === 'stop') {
     const w = win;
@@ -114,6 +128,8 @@ const send = childIpc(async (c) => {
     const wallS = (performance.now() - w.t0) / 1000;
     const cpu = process.cpuUsage(w.cpu0);
     const elu = performance.eventLoopUtilization(w.elu0).utilization;
+    const gcWindowMs = gcMs - w.gc0;
+    const profiled = await profiler?.stop();
     const stepsRun = steps - w.steps0;
     const skipped = skippedSteps() - w.skipped0;
     const ticks = tickMs.values();
@@ -130,6 +146,8 @@ const send = childIpc(async (c) => {
     const report: ServerReport = {
       wallS,
       cpuPerWallS: (cpu.user + cpu.system) / 1e6 / wallS,
+      gcMsPerSec: gcWindowMs / wallS,
+      allocatedMiBPerSec: profiled ? profiled.allocatedBytes / 2 ** 20 / wallS : null,
       rssMB: process.memoryUsage().rss / 2 ** 20,
       eventLoopUtilization: elu,
       simHz: stepsRun / wallS,

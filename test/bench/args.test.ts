@@ -40,3 +40,17 @@ describe('--load-client', () => {
     expect(() => parseArgs(['--load-client'])).toThrow(ArgsError);
   });
 });
+
+describe('--pin', () => {
+  it('alone is the server on CPU 0 and the clients on CPU 1; CPU lists are taskset lists', () => {
+    expect(parseArgs([]).pin).toBeNull();
+    expect(parseArgs(['--pin']).pin).toEqual({ server: '0', clients: '1' });
+    expect(parseArgs(['--pin', '--ps', '384']).pin).toEqual({ server: '0', clients: '1' });
+    expect(parseArgs(['--pin', '2-3:0,1']).pin).toEqual({ server: '2-3', clients: '0,1' });
+    expect(parseArgs(['--pin=1:0']).pin).toEqual({ server: '1', clients: '0' });
+  });
+
+  it.each([['--pin', '0'], ['--pin', '0:'], ['--pin', 'a:b'], ['--pin', '0:1:2'], ['--pin=']])('refuses %s %s', (...argv) => {
+    expect(() => parseArgs(argv.filter(Boolean))).toThrow(ArgsError);
+  });
+});
