@@ -131,11 +131,35 @@ export function writeSnapshot(p: Plan, prep: PreparedEntities, header: SnapshotH
 }
 
 /**
+ * Size of the slabs stamped copies are cut from. A stamped copy is a view of a slab, never a
+ * buffer of its own: allocating a backing store per client-snapshot (as `slice()` does) cost
+ * more than the copy, and its external memory drove extra garbage collections. Copies are never
+ * reused, so a slab lives as long as any copy cut from it is referenced (a transport queue,
+ * a socket's write buffer): at most this much memory is kept alive per such copy.
+ */
+export const STAMP_SLAB_BYTES = 16 * 1024;
+let slab = new Uint8Array(STAMP_SLAB_BYTES);
+let slabUsed = 0;
+
+/**
  * A copy of an encoded snapshot message with bytes 1-4 set to `lastInputSeq` (u32 big-endian):
- * how one shared encoding is stamped for each client.
+ * how one shared encoding is stamped for each client. The copy is a fresh view of a pooled slab
+ * (STAMP_SLAB_BYTES): owned by the caller, never written again by this module.
  */
 export function withLastInputSeq(message: Uint8Array, lastInputSeq: number): Uint8Array {
-  const out = message.slice();
+  const n = message.length;
+  let out: Uint8Array;
+  if (n > STAMP_SLAB_BYTES) {
+    out = message.slice();
+  } else {
+    if (slabUsed + n > STAMP_SLAB_BYTES) {
+      slab = new Uint8Array(STAMP_SLAB_BYTES);
+      slabUsed = 0;
+    }
+    out = slab.subarray(slabUsed, slabUsed + n);
+    slabUsed += n;
+    out.set(message);
+  }
   const v = u32(lastInputSeq);
   out[1] = (v >>> 24) & 0xff;
   out[2] = (v >>> 16) & 0xff;
