@@ -102,9 +102,11 @@ describe('withLastInputSeq and u32', () => {
     });
     // Views of a few slabs, not a buffer each.
     expect(new Set(copies.map((c) => c.buffer)).size).toBeLessThanOrEqual(4);
-    // A message larger than a slab still gets a copy of its own.
-    const big = new Uint8Array(STAMP_SLAB_BYTES + 1);
-    expect(withLastInputSeq(big, 1).length).toBe(big.length);
+    // A message larger than a quarter slab gets a copy of its own.
+    const big = new Uint8Array(STAMP_SLAB_BYTES).fill(7);
+    const stamped = withLastInputSeq(big, 1);
+    expect(stamped.buffer.byteLength).toBe(big.length);
+    expect(stamped[big.length - 1]).toBe(7);
   });
 
   it('u32 is floor modulo 2^32, non-finite as 0', () => {
