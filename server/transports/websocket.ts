@@ -93,10 +93,11 @@ function channelOf(bytes: Uint8Array): 'reliable' | 'unreliable' {
   return id >= 32 && id < 64 ? 'unreliable' : 'reliable';
 }
 
+/** The message as bytes: a Buffer (binaryType 'nodebuffer') is one already, and is passed on as is. */
 function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return data;
 }
 
 /**
