@@ -17,6 +17,14 @@ export const WT_EXTRA_STREAM_REFUSED = 1;
  */
 export const WT_STREAM_OPEN_TIMEOUT_MS = 10_000;
 
+/**
+ * The datagram budget is read from quiche (a native call) once every this many reads of
+ * `maxUnreliableSize`, and again after a refused datagram. It is read for every snapshot, and
+ * after the handshake it can only grow (quiche's path MTU discovery), so a stale value only ever
+ * sends a snapshot a little smaller than it could be, for at most this many snapshots.
+ */
+export const WT_BUDGET_READ_EVERY = 32;
+
 let nextId = 0;
 
 /**
@@ -35,6 +43,18 @@ export class WebTransportConnection implements Connection {
   private readonly decoder = new FrameDecoder();
   private isClosed = false;
   private openTimer: NodeJS.Timeout | null;
+  /** maxUnreliableSize as last read from quiche (0: read it next time), and reads since. */
+  private budget = 0;
+  private budgetReads = 0;
+  /** Message id whose queued datagrams `purgeStale` removes, and how many it removed. */
+  private purgeType = -1;
+  private purged = 0;
+  /** One predicate for every purge (no closure per datagram sent). */
+  private readonly purgeStale = (payload: Uint8Array): boolean => {
+    const stale = payload[0] === this.purgeType;
+    if (stale) this.purged++;
+    return stale;
+  };
   private readonly counters: ConnectionStats = {
     bytesSentUnreliable: 0, bytesSentReliable: 0, bytesReceivedUnreliable: 0, bytesReceivedReliable: 0,
     messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
@@ -62,10 +82,17 @@ export class WebTransportConnection implements Connection {
     this.openTimer.unref();
   }
 
-  /** Datagram payload budget now (quiche's limit minus the HTTP datagram prefix), capped at the protocol's. */
+  /**
+   * Datagram payload budget (quiche's limit minus the HTTP datagram prefix), capped at the
+   * protocol's; re-read from quiche every WT_BUDGET_READ_EVERY reads and after a refused datagram.
+   */
   get maxUnreliableSize(): number {
+    if (this.budget > 0 && ++this.budgetReads < WT_BUDGET_READ_EVERY) return this.budget;
     const size = this.session.maxDatagramSize;
-    return size > 0 ? Math.min(size, MAX_UNRELIABLE_MESSAGE_BYTES) : MAX_UNRELIABLE_MESSAGE_BYTES;
+    this.budgetReads = 0;
+    // Not known yet (no path): the protocol's cap, and ask again next time.
+    this.budget = size > 0 ? Math.min(size, MAX_UNRELIABLE_MESSAGE_BYTES) : 0;
+    return size > 0 ? this.budget : MAX_UNRELIABLE_MESSAGE_BYTES;
   }
 
   get closed(): boolean {
@@ -80,17 +107,14 @@ export class WebTransportConnection implements Connection {
     if (options?.replaceKey) {
       // Latest wins: datagrams of the same message type still queued in quiche are stale now.
       // (Replace keys map to the message id on this transport: the queue holds only bytes.)
-      const type = bytes[0];
-      let purged = 0;
-      this.session.purgeDatagrams((payload) => {
-        const stale = payload[0] === type;
-        if (stale) purged++;
-        return stale;
-      });
-      this.counters.unreliableReplaced += purged;
+      this.purgeType = bytes[0];
+      this.purged = 0;
+      this.session.purgeDatagrams(this.purgeStale);
+      this.counters.unreliableReplaced += this.purged;
     }
     if (!this.session.sendDatagram(bytes)) {
       this.counters.unreliableDropped++;
+      this.budget = 0; // maybe too large now: read the budget again
       return false;
     }
     this.counters.bytesSentUnreliable += bytes.length;

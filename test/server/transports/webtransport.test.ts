@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDevCertificate } from '../../../certs/dev-cert.js';
 import { NodeWebTransport, WebTransportServer } from '../../../server/h3/index.js';
-import { WebTransportConnection } from '../../../server/transports/webtransport.js';
+import { WebTransportConnection, WT_BUDGET_READ_EVERY } from '../../../server/transports/webtransport.js';
 import { ErrorCode } from '../../../shared/errors.js';
 import { encodeFrame, FrameDecoder } from '../../../shared/framing.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from '../../../shared/limits.js';
@@ -85,6 +85,25 @@ describe('WebTransportConnection (quiche server, Node client)', () => {
     const er = extra.readable.getReader();
     await expect(er.read()).rejects.toBeDefined();
     expect(conn.closed).toBe(false);
+  });
+
+  it(`reads the datagram budget from quiche once every ${WT_BUDGET_READ_EVERY} reads, and again after a refused datagram`, async () => {
+    const { conn } = await setup();
+    // Count the reads that reach the session (and so quiche) under the connection.
+    const session = (conn as unknown as { session: { maxDatagramSize: number } }).session;
+    const proto = Object.getPrototypeOf(session) as object;
+    const real = Object.getOwnPropertyDescriptor(proto, 'maxDatagramSize')!.get!;
+    let reads = 0;
+    Object.defineProperty(session, 'maxDatagramSize', { get() { reads++; return real.call(session); } });
+    const budget = conn.maxUnreliableSize;
+    expect(budget).toBeGreaterThan(1000);
+    for (let i = 0; i < 3 * WT_BUDGET_READ_EVERY; i++) expect(conn.maxUnreliableSize).toBe(budget);
+    expect(reads).toBe(4);
+    // A datagram quiche refuses (too large for the path) makes the next read ask quiche again.
+    const quicheLimit = real.call(session) as number;
+    expect(conn.sendUnreliable(new Uint8Array(quicheLimit + 1).fill(35))).toBe(false);
+    expect(conn.maxUnreliableSize).toBe(budget);
+    expect(reads).toBe(5);
   });
 
   it('an oversized frame closes the session with MESSAGE_TOO_LARGE', async () => {
