@@ -11,6 +11,8 @@
  *   --peer-only               run only the Colyseus peer (checks the peer set-up)
  *   --profile-server DIR      write a V8 CPU profile of every server process (and of the load
  *                             process beside it) into DIR
+ *   --perf-server DIR         run the server with --perf-basic-prof and record it with Linux perf
+ *                             (`perf record -g`) over the window into DIR (docs/profiling.md)
  *   --pin [SERVER:CLIENTS]    taskset: the server on CPUs SERVER, observer and load (and the peer's
  *                             clients) on CPUs CLIENTS; default 0:1 (pin.ts)
  *   --load-client light|full  load players: light (ack snapshots without decoding them, like the
@@ -31,6 +33,8 @@ export interface BenchArgs {
   loadClient: 'light' | 'full';
   /** Folder for server CPU profiles (`--cpu-prof`); null = no profiling. */
   profileServerDir: string | null;
+  /** Folder for `perf record` data of the server over the window; null = no perf. */
+  perfServerDir: string | null;
   /** `--pin`: CPUs of the server and of the clients; null = no pinning. */
   pin: PinPlan | null;
   quick: boolean;
@@ -54,6 +58,7 @@ export const DEFAULT_ARGS: Readonly<BenchArgs> = Object.freeze({
   peerOnly: false,
   loadClient: 'light',
   profileServerDir: null,
+  perfServerDir: null,
   pin: null,
   quick: false,
   help: false,
@@ -61,7 +66,8 @@ export const DEFAULT_ARGS: Readonly<BenchArgs> = Object.freeze({
 
 export const USAGE = `usage: npm run bench:scene -- [--ps 16,64,256,512] [--runs 2] [--warmup 3] [--window 10]
                               [--transports wt,ws] [--no-peer] [--peer-only] [--load-client light|full]
-                              [--profile-server DIR] [--pin [SERVER:CLIENTS]] [--quick]
+                              [--profile-server DIR] [--perf-server DIR]
+                              [--pin [SERVER:CLIENTS]] [--quick]
 JSON lines on stdout (kind: run | median | ratio | target), progress and a Markdown table on stderr.
 --quick = --ps 64 --runs 1 --window 3 (the peer runs at the same P).`;
 
@@ -132,6 +138,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         const raw = value();
         if (!raw) throw new ArgsError('--profile-server needs a folder');
         out.profileServerDir = raw;
+        break;
+      }
+      case '--perf-server': {
+        const raw = value();
+        if (!raw) throw new ArgsError('--perf-server needs a folder');
+        out.perfServerDir = raw;
         break;
       }
       case '--pin': {

@@ -8,6 +8,7 @@
  * stderr: progress, children's output (labelled) and, at the end, a Markdown table.
  * Every child is stopped by PID at the end, also on failure and on SIGINT/SIGTERM.
  */
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,7 +45,9 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
   try {
     // The server profiles the window only (window-profile.ts), one folder per run.
     const serverArgs = a.profileServerDir ? ['--profile-dir', resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)] : [];
-    const server = BenchChild.forkTs(join(HERE, 'server-entry.ts'), serverArgs, { label: `server ${tag}`, cwd: REPO_ROOT });
+    // perf reads JIT-compiled frames from /tmp/perf-<pid>.map, which --perf-basic-prof writes.
+    const serverFlags = a.perfServerDir ? ['--perf-basic-prof'] : [];
+    const server = BenchChild.forkTs(join(HERE, 'server-entry.ts'), serverArgs, { label: `server ${tag}`, cwd: REPO_ROOT, nodeFlags: serverFlags });
     children.push(server);
     if (a.pin) pinProcess(server.pid!, a.pin.server);
     const ready = await server.waitFor('ready', SERVER_READY_TIMEOUT_MS);
@@ -63,7 +66,9 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
     await sleep(a.warmupS * 1000);
     for (const c of children) c.send({ cmd: 'start' });
     await Promise.all(children.map((c) => c.waitFor('started', START_STOP_TIMEOUT_MS)));
+    const perf = a.perfServerDir ? recordPerf(server.pid!, a.perfServerDir, `server-${transport}-P${P}-run${run}.perf.data`, a.windowS) : null;
     await sleep(a.windowS * 1000);
+    if (perf) await perf.waitExit(START_STOP_TIMEOUT_MS).catch((err: unknown) => log(`[bench] perf: ${String(err)}`));
     for (const c of children) c.send({ cmd: 'stop' });
     const [s, o, l] = await Promise.all(children.map((c) => c.waitFor('stopped', START_STOP_TIMEOUT_MS)));
     const { line, notes } = ourRunLine(base, s.report as ServerReport, o.report as ObserverReport, l.report as LoadReport);
@@ -76,6 +81,17 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
   } finally {
     await Promise.all(children.map((c) => c.stop()));
   }
+}
+
+/**
+ * `perf record -g` of process `pid` for `seconds` into DIR/file (cpu-clock where the VM has no
+ * hardware counters). docs/profiling.md says how to read it.
+ */
+function recordPerf(pid: number, dir: string, file: string, seconds: number): BenchChild {
+  mkdirSync(dir, { recursive: true });
+  const out = resolve(dir, file);
+  log(`[bench] perf record of server ${pid} into ${out}`);
+  return BenchChild.spawn('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', out, '--', 'sleep', String(seconds)], { label: 'perf' });
 }
 
 async function main(): Promise<number> {

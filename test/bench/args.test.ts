@@ -54,3 +54,11 @@ describe('--pin', () => {
     expect(() => parseArgs(argv.filter(Boolean))).toThrow(ArgsError);
   });
 });
+
+describe('--perf-server', () => {
+  it('takes a folder', () => {
+    expect(parseArgs([]).perfServerDir).toBeNull();
+    expect(parseArgs(['--perf-server', '/tmp/p']).perfServerDir).toBe('/tmp/p');
+    expect(() => parseArgs(['--perf-server'])).toThrow(ArgsError);
+  });
+});
