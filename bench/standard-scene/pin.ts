@@ -3,10 +3,10 @@
  * others, with taskset (util-linux), so that the load generator never takes the server's core
  * and the server's CPU per client is measured on a core of its own. Linux only.
  *
- * Our children are pinned right after they are forked (`taskset -a -p`: every thread, also
- * libuv's pool and V8's helpers; threads started later inherit it). The peer's orchestrator
- * starts on the clients' cores, and its server process, found among its descendants by the
- * script name, is moved to the server's cores as soon as it appears.
+ * Every child starts under `taskset -c` (tools/lib/child.ts `cpus`), so all its threads (libuv's
+ * pool, V8's helpers) and processes inherit the CPUs. The peer's orchestrator starts on the
+ * clients' cores, and its server process, found among its descendants by the script name, is
+ * moved to the server's cores (`taskset -a -p`) as soon as it appears.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,9 +17,6 @@ export interface PinPlan {
   /** taskset CPU list of the observer and load processes (and the peer's clients), e.g. "1". */
   clients: string;
 }
-
-/** Default split on a 2-core box: the server alone on CPU 0, every client on CPU 1. */
-export const DEFAULT_PIN: Readonly<PinPlan> = Object.freeze({ server: '0', clients: '1' });
 
 const CPU_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 

@@ -9,12 +9,14 @@
  * Every child is stopped by PID at the end, also on failure and on SIGINT/SIGTERM.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ArgsError, parseArgs, USAGE, type BenchArgs } from './args.js';
-import { BenchChild, installCleanupHandlers, stopAll } from './children.js';
-import type { LoadReport, ObserverReport, ServerReport } from './ipc.js';
+import { resolve } from 'node:path';
+import { cliArgs } from '../../tools/lib/args.js';
+import { REPO_ROOT, ToolChild } from '../../tools/lib/child.js';
+import { CleanupStack } from '../../tools/lib/cleanup.js';
+import { sleep } from '../../tools/lib/clock.js';
+import { writeJsonLine } from '../../tools/lib/json-lines.js';
+import { parseArgs, USAGE, type BenchArgs } from './args.js';
+import type { Joined, LoadReport, ObserverReport, ServerReady, ServerReport, Stopped } from './reports.js';
 import { ColyseusPeer, peerSourceDir } from './peer.js';
 import { pinProcess } from './pin.js';
 import {
@@ -22,8 +24,8 @@ import {
   type BenchTransport, type OutputLine, type RunLine,
 } from './report.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = resolve(HERE, '..', '..');
+/** The entry scripts' folder, relative to the repository root. */
+const HERE = 'bench/standard-scene';
 
 /** Time for a fresh server process to start listening (tsx compile on a busy box included). */
 const SERVER_READY_TIMEOUT_MS = 30_000;
@@ -35,33 +37,32 @@ const START_STOP_TIMEOUT_MS = 10_000;
 const BETWEEN_RUNS_MS = 1_000;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const emit = (line: OutputLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const emit = (line: OutputLine) => writeJsonLine(line);
+/** Every child is registered here until it exits: stopped on failure, SIGINT and SIGTERM too. */
+const cleanup = new CleanupStack();
 
 /** One (P, transport, run) of ours: server, observer, load; stopped by PID whatever happens. */
 async function runOurs(P: number, transport: BenchTransport, run: number, a: BenchArgs): Promise<RunLine> {
   const base = { kind: 'run' as const, system: 'tickwire' as const, transport, P, run, windowS: a.windowS };
   const tag = `${transport === 'webtransport' ? 'wt' : 'ws'} P=${P} #${run}`;
-  const children: BenchChild[] = [];
+  const children: ToolChild[] = [];
   try {
-    // The server profiles the window only (window-profile.ts), one folder per run.
+    // The server profiles its window only (window-profile.ts), one folder per run; perf reads
+    // JIT-compiled frames from /tmp/perf-<pid>.map, which --perf-basic-prof writes.
     const serverArgs = a.profileServerDir ? ['--profile-dir', resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)] : [];
-    // perf reads JIT-compiled frames from /tmp/perf-<pid>.map, which --perf-basic-prof writes.
-    const serverFlags = a.perfServerDir ? ['--perf-basic-prof'] : [];
-    const server = BenchChild.forkTs(join(HERE, 'server-entry.ts'), serverArgs, { label: `server ${tag}`, cwd: REPO_ROOT, nodeFlags: serverFlags });
+    const nodeFlags = a.perfServerDir ? ['--perf-basic-prof'] : [];
+    const server = ToolChild.script(`${HERE}/server-entry.ts`, serverArgs, { label: `server ${tag}`, echo: true, cleanup, nodeFlags, cpus: a.pin?.server });
     children.push(server);
-    if (a.pin) pinProcess(server.pid!, a.pin.server);
-    const ready = await server.waitFor('ready', SERVER_READY_TIMEOUT_MS);
+    const ready = await server.waitFor<ServerReady>('ready', SERVER_READY_TIMEOUT_MS);
     const common = ['--url', ready.baseUrl, '--transport', transport];
-    const observer = BenchChild.forkTs(join(HERE, 'observer-entry.ts'), common, { label: `observer ${tag}`, cwd: REPO_ROOT });
+    const observer = ToolChild.script(`${HERE}/observer-entry.ts`, common, { label: `observer ${tag}`, echo: true, cleanup, cpus: a.pin?.clients });
     children.push(observer);
-    if (a.pin) pinProcess(observer.pid!, a.pin.clients);
     await observer.waitFor('joined', OBSERVER_JOIN_TIMEOUT_MS);
     // The load process is profiled beside the server: on one box its CPU is the server's rival.
     const loadFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `load-${transport}-P${P}-run${run}`)}`] : [];
-    const load = BenchChild.forkTs(join(HERE, 'load-entry.ts'), [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, cwd: REPO_ROOT, nodeFlags: loadFlags });
+    const load = ToolChild.script(`${HERE}/load-entry.ts`, [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, echo: true, cleanup, nodeFlags: loadFlags, cpus: a.pin?.clients });
     children.push(load);
-    if (a.pin) pinProcess(load.pid!, a.pin.clients);
-    const joined = await load.waitFor('joined', LOAD_JOIN_TIMEOUT_MS);
+    const joined = await load.waitFor<Joined>('joined', LOAD_JOIN_TIMEOUT_MS);
     log(`[bench] ${tag}: ${joined.clients + 1} clients joined in ${Math.round(joined.joinMs)} ms; warm-up ${a.warmupS} s`);
     await sleep(a.warmupS * 1000);
     for (const c of children) c.send({ cmd: 'start' });
@@ -70,7 +71,7 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
     await sleep(a.windowS * 1000);
     if (perf) await perf.waitExit(START_STOP_TIMEOUT_MS).catch((err: unknown) => log(`[bench] perf: ${String(err)}`));
     for (const c of children) c.send({ cmd: 'stop' });
-    const [s, o, l] = await Promise.all(children.map((c) => c.waitFor('stopped', START_STOP_TIMEOUT_MS)));
+    const [s, o, l] = await Promise.all(children.map((c) => c.waitFor<Stopped>('stopped', START_STOP_TIMEOUT_MS)));
     const { line, notes } = ourRunLine(base, s.report as ServerReport, o.report as ObserverReport, l.report as LoadReport);
     if (notes.length) log(`[bench] ${tag} notes: ${notes.join(' | ')}`);
     return line;
@@ -87,28 +88,18 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
  * `perf record -g` of process `pid` for `seconds` into DIR/file (cpu-clock where the VM has no
  * hardware counters). docs/profiling.md says how to read it.
  */
-function recordPerf(pid: number, dir: string, file: string, seconds: number): BenchChild {
+function recordPerf(pid: number, dir: string, file: string, seconds: number): ToolChild {
   mkdirSync(dir, { recursive: true });
   const out = resolve(dir, file);
   log(`[bench] perf record of server ${pid} into ${out}`);
-  return BenchChild.spawn('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', out, '--', 'sleep', String(seconds)], { label: 'perf' });
+  return ToolChild.command('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', out, '--', 'sleep', String(seconds)], { label: 'perf', echo: true, cleanup });
 }
 
 async function main(): Promise<number> {
-  let a: BenchArgs;
-  try {
-    a = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    log(err instanceof ArgsError ? err.message : String(err));
-    return 2;
-  }
-  if (a.help) {
-    log(USAGE);
-    return 0;
-  }
-  installCleanupHandlers();
+  const a = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
+  cleanup.installProcessHandlers((signal) => `[bench] ${signal}: stopping children`);
   const started = Date.now();
-  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}${a.pin ? ` pinned: server on CPU ${a.pin.server}, clients on CPU ${a.pin.clients}` : ''}`);
+  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}${a.pin ? ` pinned: server on CPUs ${a.pin.server}, clients on CPUs ${a.pin.clients}` : ''}`);
   // The orchestrator is idle most of the time; pinned, it stays off the server's CPUs too.
   if (a.pin) pinProcess(process.pid, a.pin.clients);
 
@@ -116,7 +107,7 @@ async function main(): Promise<number> {
   const lines: RunLine[] = [];
   if (a.peer) {
     try {
-      peer = await ColyseusPeer.prepare(peerSourceDir(REPO_ROOT), log);
+      peer = await ColyseusPeer.prepare(peerSourceDir(REPO_ROOT), log, { env: process.env, cleanup });
       peer.tidy();
     } catch (err) {
       log(`[bench] Colyseus peer unavailable: ${err instanceof Error ? err.message : String(err)}`);
@@ -161,12 +152,12 @@ async function main(): Promise<number> {
 
 main().then(
   async (code) => {
-    await stopAll();
+    await cleanup.runAll();
     process.exit(code);
   },
   async (err: unknown) => {
     log(`[bench] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    await stopAll();
+    await cleanup.runAll();
     process.exit(1);
   },
 );
