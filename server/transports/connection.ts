@@ -9,6 +9,7 @@
  * - reliable: ordered, exactly once, one call = one message (framing is the transport's job).
  */
 import type { DropReason } from '../../shared/errors.js';
+import type { Channel } from '../../shared/messages.js';
 
 export type TransportKind = 'webtransport' | 'websocket';
 
@@ -74,6 +75,14 @@ export interface SendUnreliableOptions {
    * call: a caller may reuse one options object and change its tag between sends.
    */
   commitTag?: number;
+}
+
+/**
+ * Sends `bytes` on `channel` of `conn` (the caller reads the channel from the message table,
+ * shared/messages.ts `channelOf`). Returns what the connection's send returned.
+ */
+export function sendOnChannel(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
+  return channel === 'unreliable' ? conn.sendUnreliable(bytes, options) : conn.sendReliable(bytes);
 }
 
 export interface Connection {

@@ -3,7 +3,7 @@ import type { WebSocket, RawData } from 'ws';
 import { ByteSlab } from '../../shared/byte-slab.js';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
-import { messageSpecById } from '../../shared/messages.js';
+import { channelOfMessage } from '../../shared/messages.js';
 import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from './connection.js';
 
 /**
@@ -85,14 +85,6 @@ interface HeldMessage {
   bytes: Uint8Array;
   onCommitted?: (commitTag: number) => void;
   commitTag: number;
-}
-
-/** Which channel a message id belongs to: the table, else the id range (32-63 unreliable). */
-function channelOf(bytes: Uint8Array): 'reliable' | 'unreliable' {
-  const id = bytes[0] ?? 0;
-  const spec = messageSpecById(id);
-  if (spec) return spec.channel;
-  return id >= 32 && id < 64 ? 'unreliable' : 'reliable';
 }
 
 /** The message as bytes: a Buffer (binaryType 'nodebuffer') is one already, and is passed on as is. */
@@ -289,7 +281,8 @@ export class WebSocketConnection implements Connection {
     }
     const bytes = toBytes(data);
     if (bytes.length === 0) return;
-    if (channelOf(bytes) === 'unreliable') {
+    // One socket carries both channels: the message id says which (shared/messages.ts).
+    if (channelOfMessage(bytes) === 'unreliable') {
       this.counters.bytesReceivedUnreliable += bytes.length;
       this.onUnreliable?.(bytes);
     } else {
