@@ -10,7 +10,10 @@
 //   npx tsx bench/snapshot-encode-scene.ts [--players 64,256,512] [--snapshots 100] [--budget 1199] [--loss 0.03]
 // Prints one JSON line per P: microseconds of snapshot CPU per client-snapshot (wall clock of the
 // build calls on a shared machine: indicative), distinct encodings per tick, bytes per snapshot
-// p50/max, staleness p99/max in snapshots. Everything but the microseconds is deterministic.
+// p50/max, staleness p99/max in snapshots, and `sha256`, a fingerprint of every byte the server
+// sent (in order): a change that must keep the wire bytes identical keeps it. Everything but the
+// microseconds is deterministic.
+import { createHash } from 'node:crypto';
 import { SnapshotSender } from '../server/session/snapshot-sender.js';
 import type { WorldFrame } from '../server/rooms/types.js';
 import { SnapshotHistory, decodeSnapshot, type DecodedSnapshot } from '../shared/snapshot/index.js';
@@ -65,6 +68,7 @@ function run(players: number): void {
   let overBudget = 0;
   let ownMissing = 0;
   const encodeState = new Map<string, unknown>();
+  const fingerprint = createHash('sha256');
   for (let id = 1; id <= SNAPSHOTS; id++) {
     for (const e of ents) {
       e.angle = r() * 2 * Math.PI - Math.PI;
@@ -93,6 +97,7 @@ function run(players: number): void {
       const c = clients[k];
       const bytes = out[k];
       if (!bytes) { decodeFailures++; continue; }
+      fingerprint.update(bytes);
       if (bytes.length > BUDGET) overBudget++;
       if (id > WARMUP) sizes.push(bytes.length);
       if (r() < LOSS) continue;
@@ -118,7 +123,7 @@ function run(players: number): void {
     distinctEncodingsPerTickP50: pct(distinct, 50), distinctEncodingsPerTickMax: pct(distinct, 100),
     bytesP50: pct(sizes, 50), bytesMax: pct(sizes, 100),
     stalenessP99: pct(staleness, 99), stalenessMax: pct(staleness, 100),
-    decodeFailures, overBudget, ownMissing,
+    decodeFailures, overBudget, ownMissing, sha256: fingerprint.digest('hex'),
   });
 }
 

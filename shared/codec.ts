@@ -21,6 +21,7 @@ import {
   MESSAGES, messageSpec, messageSpecById,
   type Channel, type MessageBodies, type MessageName, type AnyMessage,
 } from './messages.js';
+import { decodeInputBody, inputShape } from './input-decode.js';
 import { recordsIn, toWire, type RecordType } from './schema.js';
 
 /** Successful decode: name and validated body (a clean copy; snapshot bodies are a subarray). */
@@ -112,6 +113,13 @@ export function createBodyDecoder(): (bytes: Uint8Array) => unknown {
 
 const decodeBody = createBodyDecoder();
 
+/** The `input` message and its fast path's limits (shared/input-decode.ts), from the table. */
+const INPUT_SPEC = messageSpec('input');
+const INPUT_SHAPE = (() => {
+  const keys = INPUT_SPEC?.schema?.fields.map((f) => f.name).join('\u0000');
+  return inputShape(INPUT_SPEC?.schema ?? null, RECORD_STRUCTURES.findIndex((s) => s.join('\u0000') === keys));
+})();
+
 /**
  * Encodes one message: `[id][msgpack record body]`, or `[id][snapshot bytes]` for `snapshot`.
  * Input directions are quantized on the way (the peer decodes `quantizeInput` of each pair).
@@ -149,6 +157,18 @@ const fail = (reason: DropReason, code: number, detail: string): DecodeError => 
  * For `snapshot` the body is `bytes.subarray(1)`, to be read by shared/snapshot's decoder.
  */
 export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResult {
+  return decode(bytes, ctx, true);
+}
+
+/**
+ * decodeMessage without the input fast path (shared/input-decode.ts): the general path alone,
+ * for the test that checks both give the same outcome.
+ */
+export function decodeMessageWithoutFastPath(bytes: Uint8Array, ctx: DecodeContext): DecodeResult {
+  return decode(bytes, ctx, false);
+}
+
+function decode(bytes: Uint8Array, ctx: DecodeContext, fast: boolean): DecodeResult {
   try {
     if (!(bytes instanceof Uint8Array) || bytes.length === 0) return fail('decode', ErrorCode.BAD_MESSAGE, 'empty message');
     const channelLimit = ctx.channel === 'reliable' ? MAX_RELIABLE_MESSAGE_BYTES : MAX_UNRELIABLE_MESSAGE_BYTES;
@@ -167,6 +187,10 @@ export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResu
       return fail('too_large', ErrorCode.MESSAGE_TOO_LARGE, `${spec.name}: ${bytes.length} bytes exceeds its limit ${spec.maxBytes}`);
     }
     if (bytes.length === 1) return fail('decode', ErrorCode.BAD_MESSAGE, `${spec.name}: empty body`);
+    if (fast && spec === INPUT_SPEC) {
+      const body = decodeInputBody(bytes, INPUT_SHAPE);
+      if (body) return { ok: true, name: 'input', body } as DecodeOk;
+    }
     const payload = bytes.subarray(1);
     if (spec.schema === null) return { ok: true, name: spec.name, body: payload } as DecodeOk;
     let raw: unknown;

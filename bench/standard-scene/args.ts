@@ -9,8 +9,12 @@
  *   --no-peer                 skip the Colyseus peer (no ratio lines then)
  *   --quick                   P=64, 1 run, 3 s window: a smoke run under a minute
  *   --peer-only               run only the Colyseus peer (checks the peer set-up)
- *   --profile-server DIR      write a V8 CPU profile of every server process (and of the load
- *                             process beside it) into DIR
+ *   --profile-server DIR      V8 CPU and sampling heap profiles of every server over the window
+ *                             (window-profile.ts), and a CPU profile of the load process, into DIR
+ *   --perf-server DIR         run the server with --perf-basic-prof and record it with Linux perf
+ *                             (`perf record -g`) over the window into DIR (docs/profiling.md)
+ *   --pin SERVER:CLIENTS      taskset: the server on CPUs SERVER, observer and load (and the peer's
+ *                             clients) on CPUs CLIENTS, e.g. --pin 0:1 (pin.ts)
  *   --load-client light|full  load players: light (ack snapshots without decoding them, like the
  *                             peer's load clients) or full GameClients; the observer is always full
  *   --wt-workers N            our server's `webTransport.workers` (0 = the QUIC endpoint on the
@@ -18,6 +22,7 @@
  *   --help
  */
 import { flag, parseFlags, UsageError } from '../../tools/lib/args.js';
+import { parsePin, type PinPlan } from './pin.js';
 import type { BenchTransport } from './report.js';
 
 export interface BenchArgs {
@@ -29,10 +34,14 @@ export interface BenchArgs {
   peer: boolean;
   peerOnly: boolean;
   loadClient: 'light' | 'full';
-  /** Folder for server CPU profiles (`--cpu-prof`); null = no profiling. */
+  /** Folder for the window's server CPU and heap profiles; null = no profiling. */
   profileServerDir: string | null;
   /** `webTransport.workers` of our server; null = its default (DEFAULT_WEBTRANSPORT_WORKERS). */
   wtWorkers: number | null;
+  /** Folder for `perf record` data of the server over the window; null = no perf. */
+  perfServerDir: string | null;
+  /** `--pin`: CPUs of the server and of the clients; null = no pinning. */
+  pin: PinPlan | null;
   quick: boolean;
   help: boolean;
 }
@@ -55,13 +64,16 @@ export const DEFAULT_ARGS: Readonly<BenchArgs> = Object.freeze({
   loadClient: 'light',
   profileServerDir: null,
   wtWorkers: null,
+  perfServerDir: null,
+  pin: null,
   quick: false,
   help: false,
 });
 
 export const USAGE = `usage: npm run bench:scene -- [--ps 16,64,256,512] [--runs 2] [--warmup 3] [--window 10]
                               [--transports wt,ws] [--no-peer] [--peer-only] [--load-client light|full]
-                              [--profile-server DIR] [--wt-workers N] [--quick]
+                              [--profile-server DIR] [--perf-server DIR] [--pin SERVER:CLIENTS]
+                              [--wt-workers N] [--quick]
 JSON lines on stdout (kind: run | median | ratio | target), progress and a Markdown table on stderr.
 --quick = --ps 64 --runs 1 --window 3 (the peer runs at the same P).`;
 
@@ -75,6 +87,8 @@ const FLAGS = {
   quick: flag.boolean(),
   'peer-only': flag.boolean(),
   'profile-server': flag.string(),
+  'perf-server': flag.string(),
+  pin: flag.string(),
   'load-client': flag.choice(['light', 'full'] as const),
   'wt-workers': flag.int(0, 16),
 };
@@ -97,9 +111,15 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     loadClient: v['load-client'] ?? DEFAULT_ARGS.loadClient,
     profileServerDir: v['profile-server'] ?? null,
     wtWorkers: v['wt-workers'] ?? null,
+    perfServerDir: v['perf-server'] ?? null,
+    pin: null,
     quick: v.quick ?? false,
     help,
   };
+  if (v.pin !== undefined) {
+    out.pin = parsePin(v.pin);
+    if (!out.pin) throw new UsageError(`--pin needs SERVER:CLIENTS taskset CPU lists such as 0:1, got ${JSON.stringify(v.pin)}`);
+  }
   if (out.peerOnly && !out.peer) throw new UsageError('--peer-only and --no-peer leave nothing to run');
   if (out.quick) {
     if (!given.has('ps')) out.ps = [64];

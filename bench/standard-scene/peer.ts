@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ToolChild } from '../../tools/lib/child.js';
+import { pinDescendantsWhenSeen, type PinPlan } from './pin.js';
 import type { CleanupStack } from '../../tools/lib/cleanup.js';
 import { emptyMetrics, type RunLine } from './report.js';
 
@@ -31,6 +32,8 @@ export interface PeerRunOptions {
   run: number;
   warmupS: number;
   windowS: number;
+  /** `--pin`: the peer's orchestrator and clients on `clients`, its server.mjs on `server`. */
+  pin?: PinPlan | null;
 }
 
 /** Where the peer lives relative to the repository root (CI has shared/ beside the clone). */
@@ -87,13 +90,17 @@ export class ColyseusPeer {
    */
   async runOnce(o: PeerRunOptions, log: (s: string) => void): Promise<RunLine> {
     const out = mkdtempSync(join(this.dir, 'results-'));
+    // Pinned, everything the peer starts inherits the clients' CPUs; its server is moved to the
+    // server's as soon as it appears (taskset execs node, so the child's pid is the orchestrator's).
     const child = ToolChild.command(process.execPath, ['bench.mjs'], {
       label: `colyseus P=${o.P}`,
+      cpus: o.pin?.clients,
       echo: true,
       cleanup: this.host.cleanup,
       cwd: this.dir,
       env: { ...this.host.env, PS: String(o.P), RUNS: '1', WARMUP_S: String(o.warmupS), WINDOW_S: String(o.windowS), OUT: out },
     });
+    const stopPinning = o.pin && child.pid ? pinDescendantsWhenSeen(child.pid, 'server.mjs', o.pin.server, log) : () => {};
     try {
       const limit = PEER_FIXED_OVERHEAD_MS + (o.warmupS + o.windowS) * 1000;
       const info = await child.waitExit(limit);
@@ -106,6 +113,7 @@ export class ColyseusPeer {
       log(`[peer] P=${o.P} run ${o.run} failed: ${err instanceof Error ? err.message : String(err)}`);
       return { kind: 'run', system: 'colyseus', transport: 'websocket', P: o.P, run: o.run, windowS: o.windowS, ...emptyMetrics(), error: String(err instanceof Error ? err.message : err).slice(0, 500) };
     } finally {
+      stopPinning();
       await child.stop();
       rmSync(out, { recursive: true, force: true });
     }
@@ -146,6 +154,8 @@ export function colyseusRunLine(json: unknown, run: number, windowS: number): Ru
     loadDownAppBpsMean: num(obj(load.allClients).downAppBpsMean),
     serverCpuSps: cpu,
     serverCpuMsPerClient: cpu !== null && P > 0 ? (cpu * 1000) / P : null,
+    serverGcMsPerSec: null,
+    serverAllocMiBPerSec: null,
     serverElu: null,
     simHz: num(server.tickHz),
     tickMsMean: num(server.tickMeanMs),

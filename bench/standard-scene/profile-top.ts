@@ -1,7 +1,8 @@
 /**
- * `tsx bench/standard-scene/profile-top.ts <file.cpuprofile> [n]`: the functions with the most
- * self time in a V8 CPU profile (as written by `--profile-server`), one JSON line each, so a
- * benchmark run points at where the server spends its CPU.
+ * `tsx bench/standard-scene/profile-top.ts <file.cpuprofile|file.heapprofile> [n]`: the
+ * functions with the most self time in a V8 CPU profile, or with the most sampled allocation in
+ * a sampling heap profile (both as written by `--profile-server`), one JSON line each, so a
+ * benchmark run points at where the server spends its CPU and makes its garbage.
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -48,12 +49,55 @@ export function topSelfTime(profile: CpuProfile, n: number, root = ''): SelfTime
   return list;
 }
 
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+export interface SelfBytes {
+  fn: string;
+  where: string;
+  /** Sampled bytes allocated by the function itself (an estimate of all it allocated). */
+  selfBytes: number;
+  share: number;
+}
+
+function whereOf(url: string, lineNumber: number, root: string): string {
+  if (!url) return '';
+  const file = url.startsWith('file://') ? (root ? relative(root, fileURLToPath(url)) : fileURLToPath(url)) : url;
+  return `${file}:${lineNumber + 1}`;
+}
+
+/** Sampled allocation per function (name + file + line) of a sampling heap profile, largest first. Pure. */
+export function topSelfBytes(head: HeapNode, n: number, root = ''): SelfBytes[] {
+  const totals = new Map<string, SelfBytes>();
+  let all = 0;
+  // Iterative: a deep call tree must not overflow the stack.
+  const stack = [head];
+  while (stack.length) {
+    const node = stack.pop()!;
+    for (const c of node.children) stack.push(c);
+    if (node.selfSize === 0) continue;
+    all += node.selfSize;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName}|${url}|${lineNumber}`;
+    const t = totals.get(key) ?? { fn: functionName || '(anonymous)', where: whereOf(url, lineNumber, root), selfBytes: 0, share: 0 };
+    t.selfBytes += node.selfSize;
+    totals.set(key, t);
+  }
+  const list = [...totals.values()].sort((a, b) => b.selfBytes - a.selfBytes).slice(0, n);
+  for (const t of list) t.share = all > 0 ? t.selfBytes / all : 0;
+  return list;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [file, count] = process.argv.slice(2);
   if (!file) {
-    process.stderr.write('usage: tsx bench/standard-scene/profile-top.ts <file.cpuprofile> [n]\n');
+    process.stderr.write('usage: tsx bench/standard-scene/profile-top.ts <file.cpuprofile|file.heapprofile> [n]\n');
     process.exit(2);
   }
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  for (const t of topSelfTime(profile, Number(count ?? 25), process.cwd())) writeJsonLine(t);
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile | { head: HeapNode };
+  const top = 'head' in profile ? topSelfBytes(profile.head, Number(count ?? 25), process.cwd()) : topSelfTime(profile, Number(count ?? 25), process.cwd());
+  for (const t of top) writeJsonLine(t);
 }

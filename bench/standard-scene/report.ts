@@ -23,6 +23,10 @@ export interface RunMetrics {
   serverCpuSps: number | null;
   /** serverCpuSps / P, in milliseconds of CPU per second per client. */
   serverCpuMsPerClient: number | null;
+  /** Server garbage-collection pauses in ms per second; null for the peer (its bench does not measure them). */
+  serverGcMsPerSec: number | null;
+  /** Server allocation in MiB/s from the window's sampling heap profile (`--profile-server` only). */
+  serverAllocMiBPerSec: number | null;
   /** Server event-loop utilisation over the window (0..1); null for the peer. */
   serverElu: number | null;
   /** Simulation steps per second achieved by the server's tick loop. */
@@ -61,7 +65,7 @@ export interface RunMetrics {
 }
 
 export const METRIC_KEYS: readonly (keyof RunMetrics)[] = [
-  'downAppBps', 'downWireBps', 'upAppBps', 'upWireBps', 'loadDownAppBpsMean', 'serverCpuSps', 'serverCpuMsPerClient', 'serverElu',
+  'downAppBps', 'downWireBps', 'upAppBps', 'upWireBps', 'loadDownAppBpsMean', 'serverCpuSps', 'serverCpuMsPerClient', 'serverGcMsPerSec', 'serverAllocMiBPerSec', 'serverElu',
   'simHz', 'tickMsMean', 'tickMsP99', 'snapshotsPerSec', 'gapP50Ms', 'gapP99Ms', 'gapMaxMs', 'stalenessP50Ms',
   'stalenessP99Ms', 'datagramsPerSnapshot', 'snapshotBytesMean', 'snapshotBytesMax', 'snapshotsUndecodable', 'entitiesSeen', 'serverRssMB',
   'loadCpuSps', 'inputsPerSec', 'udpPacketsInPerSec', 'udpPacketsOutPerSec', 'udpSocketDrops',
@@ -262,6 +266,8 @@ export function ourRunLine(
     loadDownAppBpsMean: l.downAppBpsMean,
     serverCpuSps: s.cpuPerWallS,
     serverCpuMsPerClient: (s.cpuPerWallS * 1000) / base.P,
+    serverGcMsPerSec: s.gcMsPerSec,
+    serverAllocMiBPerSec: s.allocatedMiBPerSec,
     serverElu: s.eventLoopUtilization,
     simHz: s.simHz,
     tickMsMean: s.tickMsMean,

@@ -18,6 +18,10 @@ export interface ServerReport extends Pick<RunMetrics, 'tickMsMean' | 'tickMsP99
   | 'udpPacketsOutPerSec' | 'udpSocketDrops' | 'snapshotEncodesPerSec' | 'snapshotShareRatio'> {
   wallS: number;
   cpuPerWallS: number;
+  /** Garbage-collection pauses, ms per wall second (V8's gc performance entries). */
+  gcMsPerSec: number;
+  /** Bytes allocated per second (MiB), from the window's sampling heap profile; null when not profiling. */
+  allocatedMiBPerSec: number | null;
   rssMB: number;
   /** Share of the window the event loop was busy (0..1): headroom left for more players. */
   eventLoopUtilization: number | null;

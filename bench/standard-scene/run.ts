@@ -8,6 +8,7 @@
  * stderr: progress, children's output (labelled) and, at the end, a Markdown table.
  * Every child is stopped by PID at the end, also on failure and on SIGINT/SIGTERM.
  */
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cliArgs } from '../../tools/lib/args.js';
 import { REPO_ROOT, ToolChild } from '../../tools/lib/child.js';
@@ -17,6 +18,7 @@ import { writeJsonLine } from '../../tools/lib/json-lines.js';
 import { parseArgs, USAGE, type BenchArgs } from './args.js';
 import type { Joined, LoadReport, ObserverReport, ServerReady, ServerReport, Stopped } from './reports.js';
 import { ColyseusPeer, peerSourceDir } from './peer.js';
+import { pinProcess } from './pin.js';
 import {
   emptyMetrics, markdownTable, mediansOf, ourRunLine, ratiosOf, targetList, targetsOf,
   type BenchTransport, type OutputLine, type RunLine,
@@ -45,27 +47,30 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
   const tag = `${transport === 'webtransport' ? 'wt' : 'ws'} P=${P} #${run}`;
   const children: ToolChild[] = [];
   try {
-    // One folder per server: V8 writes one profile per thread (tsx runs a loader thread too);
-    // the main thread's is the largest file.
-    const nodeFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)}`] : [];
-    const serverArgs = a.wtWorkers === null ? [] : ['--wt-workers', String(a.wtWorkers)];
-    const server = ToolChild.script(`${HERE}/server-entry.ts`, serverArgs, { label: `server ${tag}`, echo: true, cleanup, nodeFlags });
+    // The server profiles its window only (window-profile.ts), one folder per run; perf reads
+    // JIT-compiled frames from /tmp/perf-<pid>.map, which --perf-basic-prof writes.
+    const serverArgs = a.profileServerDir ? ['--profile-dir', resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)] : [];
+    if (a.wtWorkers !== null) serverArgs.push('--wt-workers', String(a.wtWorkers));
+    const nodeFlags = a.perfServerDir ? ['--perf-basic-prof'] : [];
+    const server = ToolChild.script(`${HERE}/server-entry.ts`, serverArgs, { label: `server ${tag}`, echo: true, cleanup, nodeFlags, cpus: a.pin?.server });
     children.push(server);
     const ready = await server.waitFor<ServerReady>('ready', SERVER_READY_TIMEOUT_MS);
     const common = ['--url', ready.baseUrl, '--transport', transport];
-    const observer = ToolChild.script(`${HERE}/observer-entry.ts`, common, { label: `observer ${tag}`, echo: true, cleanup });
+    const observer = ToolChild.script(`${HERE}/observer-entry.ts`, common, { label: `observer ${tag}`, echo: true, cleanup, cpus: a.pin?.clients });
     children.push(observer);
     await observer.waitFor('joined', OBSERVER_JOIN_TIMEOUT_MS);
     // The load process is profiled beside the server: on one box its CPU is the server's rival.
     const loadFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `load-${transport}-P${P}-run${run}`)}`] : [];
-    const load = ToolChild.script(`${HERE}/load-entry.ts`, [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, echo: true, cleanup, nodeFlags: loadFlags });
+    const load = ToolChild.script(`${HERE}/load-entry.ts`, [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, echo: true, cleanup, nodeFlags: loadFlags, cpus: a.pin?.clients });
     children.push(load);
     const joined = await load.waitFor<Joined>('joined', LOAD_JOIN_TIMEOUT_MS);
     log(`[bench] ${tag}: ${joined.clients + 1} clients joined in ${Math.round(joined.joinMs)} ms; warm-up ${a.warmupS} s`);
     await sleep(a.warmupS * 1000);
     for (const c of children) c.send({ cmd: 'start' });
     await Promise.all(children.map((c) => c.waitFor('started', START_STOP_TIMEOUT_MS)));
+    const perf = a.perfServerDir ? recordPerf(server.pid!, a.perfServerDir, `server-${transport}-P${P}-run${run}.perf.data`, a.windowS) : null;
     await sleep(a.windowS * 1000);
+    if (perf) await perf.waitExit(START_STOP_TIMEOUT_MS).catch((err: unknown) => log(`[bench] perf: ${String(err)}`));
     for (const c of children) c.send({ cmd: 'stop' });
     const [s, o, l] = await Promise.all(children.map((c) => c.waitFor<Stopped>('stopped', START_STOP_TIMEOUT_MS)));
     const { line, notes } = ourRunLine(base, s.report as ServerReport, o.report as ObserverReport, l.report as LoadReport);
@@ -80,11 +85,24 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
   }
 }
 
+/**
+ * `perf record -g` of process `pid` for `seconds` into DIR/file (cpu-clock where the VM has no
+ * hardware counters). docs/profiling.md says how to read it.
+ */
+function recordPerf(pid: number, dir: string, file: string, seconds: number): ToolChild {
+  mkdirSync(dir, { recursive: true });
+  const out = resolve(dir, file);
+  log(`[bench] perf record of server ${pid} into ${out}`);
+  return ToolChild.command('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', out, '--', 'sleep', String(seconds)], { label: 'perf', echo: true, cleanup });
+}
+
 async function main(): Promise<number> {
   const a = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
   cleanup.installProcessHandlers((signal) => `[bench] ${signal}: stopping children`);
   const started = Date.now();
-  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}${a.wtWorkers === null ? '' : ` wt-workers=${a.wtWorkers}`}`);
+  log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}${a.wtWorkers === null ? '' : ` wt-workers=${a.wtWorkers}`}${a.pin ? ` pinned: server on CPUs ${a.pin.server}, clients on CPUs ${a.pin.clients}` : ''}`);
+  // The orchestrator is idle most of the time; pinned, it stays off the server's CPUs too.
+  if (a.pin) pinProcess(process.pid, a.pin.clients);
 
   let peer: ColyseusPeer | null = null;
   const lines: RunLine[] = [];
@@ -113,7 +131,7 @@ async function main(): Promise<number> {
       }
       if (peer) {
         log(`[bench] colyseus P=${P} run ${run}/${a.runs} ...`);
-        const line = await peer.runOnce({ P, run, warmupS: a.warmupS, windowS: a.windowS }, log);
+        const line = await peer.runOnce({ P, run, warmupS: a.warmupS, windowS: a.windowS, pin: a.pin }, log);
         lines.push(line);
         emit(line);
         await sleep(BETWEEN_RUNS_MS);

@@ -5,9 +5,11 @@
  * JSON-line protocol), then over the window (window.ts): CPU (user + system) per wall second,
  * RSS, event-loop utilisation, simulation steps per second actually run by the room's tick loop
  * and the duration of each step (both from a timing wrapper around the scene's own `onTick`,
- * which changes nothing it does).
+ * which changes nothing it does), garbage-collection pauses per second, and with
+ * `--profile-dir DIR` (run.ts's --profile-server) CPU and heap profiles of the window
+ * (window-profile.ts); `--wt-workers N` puts the QUIC endpoint on N worker threads.
  */
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { standardScene } from '../../server/rooms/standard-scene.js';
 import type { RoomContext, RoomDefinition } from '../../server/rooms/types.js';
 import { flag, parseFlags } from '../../tools/lib/args.js';
@@ -16,11 +18,22 @@ import { createDevServer } from '../../tools/lib/dev-server.js';
 import { SampleReservoir, mean, percentile } from '../../tools/lib/stats.js';
 import type { ServerReport } from './reports.js';
 import { serveWindow } from './window.js';
+import { WindowProfiler } from './window-profile.js';
 
 /** Longest wait for the server to close when the harness stops this process. */
 const SERVER_CLOSE_LIMIT_MS = 1_000;
 /** Step durations kept: 60 Hz for over a minute. */
 const TICK_SAMPLE_LIMIT = 5_000;
+
+/** `--wt-workers N` (run.ts passes bench:scene's flag): where the QUIC endpoint runs. */
+const { values: args } = parseFlags(process.argv.slice(2), { 'profile-dir': flag.string(), 'wt-workers': flag.int(0, 16) });
+const profiler = args['profile-dir'] ? new WindowProfiler(args['profile-dir']) : null;
+
+/** Garbage-collection pause time (ms), summed from V8's gc performance entries. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
 
 let steps = 0;
 let lastRoom: RoomContext | null = null;
@@ -37,9 +50,6 @@ const timedScene: RoomDefinition = {
     lastRoom = room;
   },
 };
-
-/** `--wt-workers N` (run.ts passes bench:scene's flag): where the QUIC endpoint runs. */
-const { values: args } = parseFlags(process.argv.slice(2), { 'wt-workers': flag.int(0, 16) });
 
 const server = createDevServer({
   host: '127.0.0.1',
@@ -80,6 +90,7 @@ interface Baseline {
   counters0: Awaited<ReturnType<typeof counters>>;
   udp0: ReturnType<typeof udpPackets>;
   enc0: { encoded: number; shared: number };
+  gc0: number;
 }
 
 /** Snapshot encodings done vs handed over from another member's encoding, over live sessions. */
@@ -104,10 +115,13 @@ serveWindow<Baseline>({
   async begin() {
     tickMs.reset();
     const counters0 = await counters();
-    return { steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
+    await profiler?.start();
+    return { gc0: gcMs, steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
   },
   async end(w, load): Promise<ServerReport> {
     const wallS = load.wallMs / 1000;
+    const gcWindowMs = gcMs - w.gc0;
+    const profiled = await profiler?.stop();
     const stepsRun = steps - w.steps0;
     const skipped = skippedSteps() - w.skipped0;
     const ticks = tickMs.values();
@@ -124,6 +138,8 @@ serveWindow<Baseline>({
     return {
       wallS,
       cpuPerWallS: load.cpuPerSec,
+      gcMsPerSec: gcWindowMs / wallS,
+      allocatedMiBPerSec: profiled ? profiled.allocatedBytes / 2 ** 20 / wallS : null,
       rssMB: process.memoryUsage().rss / 2 ** 20,
       eventLoopUtilization: load.eventLoopUtilization,
       simHz: stepsRun / wallS,

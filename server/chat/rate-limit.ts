@@ -2,6 +2,9 @@
  * Token bucket (RFC 2697's single-rate idea): `capacity` lines may be sent in a burst, then one
  * every `1 / refillPerSecond` seconds. Time is passed in, so tests step it.
  */
+/** What a successful take returns: one shared object (a bucket is asked once per datagram). */
+const TAKEN = Object.freeze({ ok: true as const });
+
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
@@ -32,7 +35,7 @@ export class TokenBucket {
     this.refill(nowMs);
     if (this.tokens >= 1) {
       this.tokens -= 1;
-      return { ok: true };
+      return TAKEN;
     }
     return { ok: false, retryAfterMs: Math.ceil(((1 - this.tokens) / this.refillPerSecond) * 1000) };
   }

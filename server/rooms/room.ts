@@ -194,7 +194,11 @@ export class Room {
       this.callHook('onInput', () => this.definition.onInput!(this.context, player, input));
     } else {
       const newest = input.inputs[0];
-      if (newest) player.input = { dx: newest[0], dy: newest[1] };
+      if (newest) {
+        // In place: no object per input (20 a second per player).
+        player.input.dx = newest[0];
+        player.input.dy = newest[1];
+      }
     }
     return 'applied';
   }

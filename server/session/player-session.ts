@@ -9,7 +9,7 @@ import type { GameMetrics } from '../metrics.js';
 import type { ChatMessage } from '../chat/types.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomMember, WorldFrame } from '../rooms/types.js';
-import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError } from '../transports/connection.js';
+import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError, type SendUnreliableOptions } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { sessionView, type SessionView } from './session-view.js';
@@ -75,6 +75,11 @@ export class PlayerSession implements RoomMember {
   /** The read-only view handed to the embedding API (server/session/session-view.ts). */
   readonly view: SessionView;
   private snapshots: SnapshotSender | null = null;
+  /**
+   * Options of every unreliable snapshot send on the current connection: made once per
+   * connection, the snapshot id travels as the commit tag (no closure per snapshot).
+   */
+  private snapshotSendOptions: SendUnreliableOptions & { commitTag: number } = { commitTag: 0 };
   private heartbeat: Timer | null = null;
   private resumeTimer: Timer | null = null;
   private lastHeardAt = 0;
@@ -127,7 +132,9 @@ export class PlayerSession implements RoomMember {
     this.conn = conn;
     this.connectedAt = this.host.scheduler.now();
     if (resumed) this.room.reattach(this.playerId, this);
-    this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
+    const snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
+    this.snapshots = snapshots;
+    this.snapshotSendOptions = { replaceKey: 'snapshot', onCommitted: (id) => snapshots.committed(id), commitTag: 0 };
     this.pings.forgetPending();
     this.lastHeardAt = this.host.scheduler.now();
     this.unreliableBucket = new TokenBucket(UNRELIABLE_BURST, UNRELIABLE_RATE_PER_SECOND, this.lastHeardAt);
@@ -194,7 +201,9 @@ export class PlayerSession implements RoomMember {
       this.host.countSent(conn, 'reliable', bytes, ok);
       if (ok) sender.committed(id);
     } else {
-      const ok = conn.sendUnreliable(bytes, { replaceKey: 'snapshot', onCommitted: () => sender.committed(id) });
+      const options = this.snapshotSendOptions;
+      options.commitTag = id;
+      const ok = conn.sendUnreliable(bytes, options);
       this.host.countSent(conn, 'unreliable', bytes, ok);
       if (!ok) this.host.metrics.dropped.inc({ reason: 'queue_full' });
     }

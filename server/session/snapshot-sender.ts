@@ -1,5 +1,6 @@
 import {
-  NEAR_RADIUS, PriorityAccumulator, SnapshotHistory, SnapshotTickEncoder, snapshotFormat, type SnapshotFormat, type SnapshotView,
+  NEAR_RADIUS, PriorityAccumulator, SnapshotHistory, SnapshotTickEncoder, snapshotFormat, withLastInputSeq,
+  type SnapshotClient, type SnapshotFormat, type SnapshotView,
 } from '../../shared/snapshot/index.js';
 import type { WorldFrame } from '../rooms/types.js';
 
@@ -96,6 +97,8 @@ export class SnapshotSender {
   private committedId = 0;
   private committedSinceAck = 0;
   readonly stats: SnapshotSendStats = { encoded: 0, shared: 0, full: 0, incomplete: 0 };
+  /** This client's request to the tick encoder, refilled for every snapshot (nothing allocated per build). */
+  private readonly request: SnapshotClient = { baseline: null, lastInputSeq: 0, viewerId: undefined, priority: this.priority, budgetBytes: 0 };
 
   /** `budgetBytes` is read per snapshot: a WebTransport datagram limit can change with the path. */
   constructor(private readonly budgetBytes: () => number) {}
@@ -129,18 +132,27 @@ export class SnapshotSender {
     return id ? this.history.get(id) ?? null : null;
   }
 
-  /** The `snapshot` message for this client, or null when the budget cannot hold even a header. */
+  /**
+   * The `snapshot` message for this client, or null when the budget cannot hold even a header.
+   * A shared encoding costs one stamped copy (withLastInputSeq, cut from a pooled slab) and
+   * nothing else per client.
+   */
   build(frame: WorldFrame, viewerId: number, lastInputSeq: number): Uint8Array | null {
-    const baseline = this.baseline();
-    const result = tickEncoder(frame).encodeFor({
-      baseline, lastInputSeq, viewerId, priority: this.priority, budgetBytes: this.budgetBytes(),
-    });
+    const request = this.request;
+    request.baseline = this.baseline();
+    request.lastInputSeq = lastInputSeq;
+    request.viewerId = viewerId;
+    request.budgetBytes = this.budgetBytes();
+    const encoder = tickEncoder(frame);
+    const result = encoder.encodeShared(request);
+    request.baseline = null;
     if (!result.ok) return null;
     this.history.put(result.view);
-    if (result.shared) this.stats.shared++;
+    const shared = encoder.lastShared;
+    if (shared) this.stats.shared++;
     else this.stats.encoded++;
     if (result.baselineId === 0) this.stats.full++;
     if (!result.complete) this.stats.incomplete++;
-    return result.bytes;
+    return shared ? withLastInputSeq(result.bytes, lastInputSeq) : result.bytes;
   }
 }

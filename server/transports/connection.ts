@@ -61,13 +61,20 @@ export interface SendUnreliableOptions {
    */
   replaceKey?: string;
   /**
-   * Called at most once, synchronously or later, when the message is committed to an ordered
-   * reliable byte stream and can no longer be replaced or dropped: it will reach the peer before
-   * every message sent after it, or the connection is lost. WebSocket calls it when the frame is
-   * handed to the socket; WebTransport sends unreliable messages as datagrams and never calls it.
-   * The snapshot sender uses it as an implicit ack (server/session/snapshot-sender.ts).
+   * Called at most once per message, synchronously or later, with the message's `commitTag`,
+   * when the message is committed to an ordered reliable byte stream and can no longer be
+   * replaced or dropped: it will reach the peer before every message sent after it, or the
+   * connection is lost. WebSocket calls it when the frame is handed to the socket; WebTransport
+   * sends unreliable messages as datagrams and never calls it. The snapshot sender uses it as an
+   * implicit ack (server/session/snapshot-sender.ts).
    */
-  onCommitted?: () => void;
+  onCommitted?: (commitTag: number) => void;
+  /**
+   * Handed back to `onCommitted`, so that one callback made once serves every message (a
+   * closure per message showed in profiles). The transport reads the options only during the
+   * call: a caller may reuse one options object and change its tag between sends.
+   */
+  commitTag?: number;
 }
 
 /**

@@ -1,4 +1,6 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
+import { ByteSlab } from '../../shared/byte-slab.js';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { channelOfMessage } from '../../shared/messages.js';
@@ -30,13 +32,77 @@ export const WS_CLOSE_TIMEOUT_MS = 2_000;
  * the game's MESSAGE_TOO_LARGE close with an `error` message.
  */
 export const WS_MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * While unreliable messages are held, the socket is looked at again this often. Node emits
+ * 'drain' only once its own buffer passed the stream's high-water mark (16 KiB on Node 20, 64
+ * KiB from Node 22), which can be above WS_UNRELIABLE_HIGH_WATER_BYTES, so 'drain' alone could
+ * leave a held snapshot waiting for the next send.
+ */
+export const WS_HELD_RETRY_MS = 10;
+/**
+ * Size of the slabs frames are built in (shared/byte-slab.ts): a frame is the 2- or 4-byte
+ * header and the message in one buffer, handed to the TCP socket as one write.
+ */
+export const WS_FRAME_SLAB_BYTES = 16 * 1024;
+
+const frames = new ByteSlab(WS_FRAME_SLAB_BYTES, (n) => Buffer.allocUnsafeSlow(n));
+
+/** ws's readyState OPEN. */
+const OPEN = 1;
+
+/**
+ * One unmasked binary frame with FIN set (RFC 6455 §5.2; a server never masks, §5.1): header
+ * and payload in one buffer.
+ */
+export function binaryFrame(payload: Uint8Array): Uint8Array {
+  const n = payload.length;
+  const header = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const frame = frames.take(header + n);
+  frame[0] = 0x82; // FIN, opcode 2 (binary)
+  if (header === 2) {
+    frame[1] = n;
+  } else if (header === 4) {
+    frame[1] = 126;
+    frame[2] = n >>> 8;
+    frame[3] = n & 0xff;
+  } else {
+    frame[1] = 127;
+    // 64-bit length; messages here stay far below 2^32.
+    frame[2] = frame[3] = frame[4] = frame[5] = 0;
+    frame[6] = (n >>> 24) & 0xff;
+    frame[7] = (n >>> 16) & 0xff;
+    frame[8] = (n >>> 8) & 0xff;
+    frame[9] = n & 0xff;
+  }
+  frame.set(payload, header);
+  return frame;
+}
 
 let nextId = 0;
 
+/** An unreliable message waiting for the socket to drain. */
+interface HeldMessage {
+  bytes: Uint8Array;
+  onCommitted?: (commitTag: number) => void;
+  commitTag: number;
+}
+
+/** The message as bytes: a Buffer (binaryType 'nodebuffer') is one already, and is passed on as is. */
 function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return data;
+}
+
+/**
+ * The TCP socket under a `ws` socket, when frames may be written to it directly: ws frames and
+ * writes synchronously whenever no extension transforms messages (permessage-deflate is off by
+ * default, server/http/app.ts leaves it off), so writing a whole frame ourselves keeps the order
+ * of everything ws writes. Null otherwise (then ws.send frames each message).
+ */
+function rawSocketOf(socket: WebSocket): Duplex | null {
+  const raw = (socket as unknown as { _socket?: Duplex })._socket;
+  return socket.extensions === '' && raw && typeof raw.write === 'function' ? raw : null;
 }
 
 /**
@@ -44,6 +110,10 @@ function toBytes(data: RawData): Uint8Array {
  * binary frame is one message on either channel, told apart by the message id; the reliable
  * channel is TCP's order and delivery, the unreliable one is the same socket with latest-wins
  * queueing under congestion.
+ *
+ * Sending costs one write of one pre-built frame per message (binaryFrame), and nothing per
+ * message beyond it: no write callback, no closure. Held unreliable messages go out when the
+ * socket drains ('drain', a retry every WS_HELD_RETRY_MS while any are held, and every send).
  */
 export class WebSocketConnection implements Connection {
   readonly id: string;
@@ -57,9 +127,12 @@ export class WebSocketConnection implements Connection {
   /** Set once a protocol error was reported: nothing more is delivered. */
   private failed = false;
   /** Held unreliable messages by replace key (insertion order = age). */
-  private readonly held = new Map<string, { bytes: Uint8Array; onCommitted?: () => void }>();
+  private readonly held = new Map<string, HeldMessage>();
   private anonymous = 0;
   private closeTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** The TCP socket frames are written to, or null to let ws frame (rawSocketOf). */
+  private readonly raw: Duplex | null;
   /** Resolves once the TCP connection is gone (closing handshake done, or cut). */
   readonly socketClosed: Promise<void>;
   private readonly counters: ConnectionStats = {
@@ -70,6 +143,8 @@ export class WebSocketConnection implements Connection {
   constructor(private readonly socket: WebSocket, readonly remoteAddress: string) {
     this.id = `ws-${++nextId}`;
     socket.binaryType = 'nodebuffer';
+    this.raw = rawSocketOf(socket);
+    this.raw?.on('drain', () => this.flushHeld());
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     let resolveClosed!: () => void;
     this.socketClosed = new Promise((r) => { resolveClosed = r; });
@@ -100,7 +175,7 @@ export class WebSocketConnection implements Connection {
     }
     if (this.held.size === 0 && this.socket.bufferedAmount < WS_UNRELIABLE_HIGH_WATER_BYTES) {
       this.write(bytes, 'unreliable');
-      options?.onCommitted?.();
+      options?.onCommitted?.(options.commitTag ?? 0);
       return true;
     }
     const key = options?.replaceKey ? `k:${options.replaceKey}` : `a:${this.anonymous++}`;
@@ -113,7 +188,9 @@ export class WebSocketConnection implements Connection {
       this.held.delete(oldest);
       this.counters.unreliableDropped++;
     }
-    this.held.set(key, { bytes, onCommitted: options?.onCommitted });
+    this.held.set(key, { bytes, onCommitted: options?.onCommitted, commitTag: options?.commitTag ?? 0 });
+    // Whatever the socket takes now goes now (oldest first); the rest waits for the next chance.
+    this.flushHeld();
     return true;
   }
 
@@ -129,7 +206,7 @@ export class WebSocketConnection implements Connection {
 
   close(code: number, reason: string): void {
     if (this.isClosed) return;
-    this.held.clear();
+    this.dropHeld();
     try {
       // RFC 6455 §5.5: a close reason fits a 125-byte control frame with the code.
       this.socket.close(code, Buffer.from(reason, 'utf8').subarray(0, 123).toString('utf8').replace(/\uFFFD+$/, ''));
@@ -161,16 +238,37 @@ export class WebSocketConnection implements Connection {
       this.counters.bytesSentUnreliable += bytes.length;
       this.counters.messagesSentUnreliable++;
     }
-    // The callback runs once ws has written the frame out: the moment to release held messages.
-    this.socket.send(bytes, { binary: true }, () => this.flushHeld());
+    if (!this.raw) {
+      this.socket.send(bytes, { binary: true });
+    } else if (this.socket.readyState === OPEN) {
+      // After a close frame (readyState CLOSING) no data frame may follow (RFC 6455 §5.5.1);
+      // ws drops such sends too.
+      this.raw.write(binaryFrame(bytes));
+    }
   }
 
+  /** Sends held messages, oldest first, while the socket takes them; keeps retrying while any wait. */
   private flushHeld(): void {
     while (!this.isClosed && this.held.size > 0 && this.socket.bufferedAmount < WS_UNRELIABLE_HIGH_WATER_BYTES) {
       const [key, held] = this.held.entries().next().value!;
       this.held.delete(key);
       this.write(held.bytes, 'unreliable');
-      held.onCommitted?.();
+      held.onCommitted?.(held.commitTag);
+    }
+    if (!this.isClosed && this.held.size > 0 && this.retryTimer === null) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.flushHeld();
+      }, WS_HELD_RETRY_MS);
+      this.retryTimer.unref();
+    }
+  }
+
+  private dropHeld(): void {
+    this.held.clear();
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
     }
   }
 
@@ -197,7 +295,7 @@ export class WebSocketConnection implements Connection {
   private protocolError(error: ProtocolError): void {
     if (this.isClosed || this.failed) return;
     this.failed = true;
-    this.held.clear();
+    this.dropHeld();
     const handler = this.onProtocolError;
     if (handler) handler(error);
     else this.close(error.code, errorInfo(error.code)?.description ?? '');
@@ -210,7 +308,7 @@ export class WebSocketConnection implements Connection {
     }
     if (this.isClosed) return;
     this.isClosed = true;
-    this.held.clear();
+    this.dropHeld();
     const cb = this.onClose;
     this.onClose = null;
     this.onProtocolError = null;

@@ -52,9 +52,9 @@ export function selectInOrder(p: Plan, list: readonly EntityState[], order: read
 
 /**
  * Tells the accumulator what this snapshot carried: `sent` ids, which are everything visible
- * when `complete`.
+ * when `complete` (then the list is not read: markAllSent is O(1)).
  */
 export function recordSent(priority: PriorityAccumulator, sent: readonly number[], complete: boolean): void {
-  if (complete) priority.markAllSent(sent);
+  if (complete) priority.markAllSent();
   else for (const id of sent) priority.markSent(id);
 }

@@ -66,10 +66,21 @@ export type TickEncodeResult = (Encoded & { shared: boolean }) | Extract<Snapsho
 export class SnapshotTickEncoder {
   private readonly prepared: PreparedEntities;
   private readonly format: SnapshotFormat;
-  /** Complete encodings by baseline key ('full' or 'c<id>'); at most one per distinct acked id. */
-  private readonly cache = new Map<string, Encoded>();
-  /** Cell-shared encodings by `${baseline id}|${cell}|${budget}`, one per distinct baseline content. */
-  private readonly cellCache = new Map<string, { base: SnapshotView | null; enc: Encoded }[]>();
+  /**
+   * Complete encodings by baseline: 0 for a full snapshot, else the id of a complete baseline
+   * view; at most one per distinct acked id. (Numbers, not strings: the key is looked up once
+   * per client-snapshot.)
+   */
+  private readonly cache = new Map<number, Encoded>();
+  /**
+   * Cell-shared encodings by baseline id (0: none), then by cell index: one per distinct
+   * baseline content and budget.
+   */
+  private readonly cellCache = new Map<number, Map<number, CellVariant[]>>();
+  /** Per cell index: its rectangle (the same for every viewer in it), made on first use. */
+  private readonly cellRects: (ViewerCell | undefined)[] = [];
+  /** Set by `encodeShared`: whether its result was another client's encoding. */
+  lastShared = false;
   /** Per cell index: the cursor this tick's encodings of that cell start after. */
   private readonly cellStart = new Map<number, number>();
   /** Cells whose cursor this tick already moved on. */
@@ -95,8 +106,11 @@ export class SnapshotTickEncoder {
     return cy * cols + cx;
   }
 
-  /** The viewer's cell (index and rectangle), or null when the viewer is not in this tick. */
-  private viewerCell(viewerId: number, size: number): { index: number; count: number; rect: ViewerCell; x: number; y: number } | null {
+  /**
+   * Index in the prepared list of the viewer's entity, or -1 when the viewer is not in this tick;
+   * builds the per-tick cell tables on first use.
+   */
+  private viewerIndex(viewerId: number, size: number): number {
     const list = this.prepared.list;
     if (!this.indexById) {
       this.indexById = new Map();
@@ -106,20 +120,25 @@ export class SnapshotTickEncoder {
       this.cellCounts = new Uint32Array(this.cellCols * rows);
       for (const e of list) this.cellCounts[this.cellIndex(e.x, e.y, size)]++;
     }
-    const j = this.indexById.get(viewerId);
-    if (j === undefined) return null;
-    const e = list[j];
-    const index = this.cellIndex(e.x, e.y, size);
-    const col = index % this.cellCols;
-    const row = (index - col) / this.cellCols;
-    // The last column and row reach to infinity: positions are clamped into them above.
-    const rect = {
-      x0: col === 0 ? -Infinity : col * size,
-      x1: col === this.cellCols - 1 ? Infinity : (col + 1) * size,
-      y0: row === 0 ? -Infinity : row * size,
-      y1: (index + this.cellCols) >= this.cellCounts!.length ? Infinity : (row + 1) * size,
-    };
-    return { index, count: this.cellCounts![index], rect, x: e.x, y: e.y };
+    return this.indexById.get(viewerId) ?? -1;
+  }
+
+  /** Rectangle of cell `index`, shared by every viewer in it. */
+  private cellRect(index: number, size: number): ViewerCell {
+    let rect = this.cellRects[index];
+    if (!rect) {
+      const col = index % this.cellCols;
+      const row = (index - col) / this.cellCols;
+      // The last column and row reach to infinity: positions are clamped into them above.
+      rect = {
+        x0: col === 0 ? -Infinity : col * size,
+        x1: col === this.cellCols - 1 ? Infinity : (col + 1) * size,
+        y0: row === 0 ? -Infinity : row * size,
+        y1: (index + this.cellCols) >= this.cellCounts!.length ? Infinity : (row + 1) * size,
+      };
+      this.cellRects[index] = rect;
+    }
+    return rect;
   }
 
   /** The cursor a cell's encodings start after this tick (the same for all of them). */
@@ -159,54 +178,92 @@ export class SnapshotTickEncoder {
 
   /** The snapshot for one client, shared with others where possible. `shared` tells which. */
   encodeFor(client: SnapshotClient): TickEncodeResult {
+    const result = this.encodeShared(client);
+    if (!result.ok) return result;
+    if (!this.lastShared) return { ...result, shared: false };
+    return { ...result, bytes: withLastInputSeq(result.bytes, client.lastInputSeq), shared: true };
+  }
+
+  /**
+   * `encodeFor` without anything allocated per client when the encoding is shared (the server's
+   * path, once per client-snapshot: SnapshotSender.build): the encoding this client gets, as
+   * is. When `lastShared` is true it is another client's, and its bytes carry that client's
+   * lastInputSeq: send `withLastInputSeq(result.bytes, client.lastInputSeq)`. The result and its
+   * `view` are shared: never change them.
+   */
+  encodeShared(client: SnapshotClient): SnapshotEncodeResult {
+    this.lastShared = false;
     const base = client.baseline;
-    const key = base === null ? 'full' : base.complete ? `c${base.id}` : null;
-    if (key !== null) {
+    const key = base === null ? 0 : base.complete ? base.id : -1;
+    if (key >= 0) {
       const hit = this.cache.get(key);
       if (hit && hit.bytes.length <= client.budgetBytes) {
         this.reused++;
         if (client.priority) recordSent(client.priority, hit.sent, true);
-        return { ...hit, bytes: withLastInputSeq(hit.bytes, client.lastInputSeq), shared: true };
+        this.lastShared = true;
+        return hit;
       }
     }
     const size = this.tick.cellSize;
     if (size !== undefined && size > 0 && client.viewerId !== undefined) {
-      const cell = this.viewerCell(client.viewerId, size);
-      if (cell && Number.isFinite(cell.x) && Number.isFinite(cell.y)) {
+      const j = this.viewerIndex(client.viewerId, size);
+      const e = j >= 0 ? this.prepared.list[j] : undefined;
+      if (e && Number.isFinite(e.x) && Number.isFinite(e.y)) {
+        const index = this.cellIndex(e.x, e.y, size);
         const fitting = entitiesPerSnapshot(this.format, client.budgetBytes, this.prepared.list.length);
-        const after = this.cursorOf(cell.index);
-        if (cell.count <= Math.floor(fitting / 2)) {
-          const ck = `${base === null ? 0 : base.id}|${cell.index}|${client.budgetBytes}`;
-          let variants = this.cellCache.get(ck);
-          if (variants) {
-            for (const v of variants) {
-              if (sameView(v.base, base)) {
-                this.reused++;
-                return { ...v.enc, bytes: withLastInputSeq(v.enc.bytes, client.lastInputSeq), shared: true };
-              }
+        const after = this.cursorOf(index);
+        if (this.cellCounts![index] <= Math.floor(fitting / 2)) {
+          const variants = this.variantsOf(base === null ? 0 : base.id, index);
+          let sameBudget = 0;
+          for (const v of variants) {
+            if (v.budget !== client.budgetBytes) continue;
+            sameBudget++;
+            if (sameView(v.base, base)) {
+              this.reused++;
+              this.lastShared = true;
+              return v.enc;
             }
-          } else {
-            variants = [];
-            this.cellCache.set(ck, variants);
           }
-          const result = this.encode(client, cell.rect, undefined, false, after);
-          this.advance(cell.index, result);
+          const result = this.encode(client, this.cellRect(index, size), undefined, false, after);
+          this.advance(index, result);
           if (result.ok) {
-            if (variants.length < MAX_BASELINE_VARIANTS) variants.push({ base, enc: result });
-            if (result.complete && key !== null && !this.cache.has(key)) this.cache.set(key, result);
+            if (sameBudget < MAX_BASELINE_VARIANTS) variants.push({ base, budget: client.budgetBytes, enc: result });
+            if (result.complete && key >= 0 && !this.cache.has(key)) this.cache.set(key, result);
           }
-          return result.ok ? { ...result, shared: false } : result;
+          return result;
         }
         // Crowded cell: this client alone, its own entity first, then the cell's round-robin.
-        const own = this.encode(client, { x0: cell.x, x1: cell.x, y0: cell.y, y1: cell.y }, client.viewerId, false, after);
-        this.advance(cell.index, own);
-        return own.ok ? { ...own, shared: false } : own;
+        const own = this.encode(client, { x0: e.x, x1: e.x, y0: e.y, y1: e.y }, client.viewerId, false, after);
+        this.advance(index, own);
+        return own;
       }
     }
     const result = this.encode(client, undefined, client.viewerId, true);
-    if (result.ok && result.complete && key !== null && !this.cache.has(key)) this.cache.set(key, result);
-    return result.ok ? { ...result, shared: false } : result;
+    if (result.ok && result.complete && key >= 0 && !this.cache.has(key)) this.cache.set(key, result);
+    return result;
   }
+
+  /** The cell-shared encodings of (baseline id, cell), made empty on first use. */
+  private variantsOf(baseId: number, cell: number): CellVariant[] {
+    let byCell = this.cellCache.get(baseId);
+    if (!byCell) {
+      byCell = new Map();
+      this.cellCache.set(baseId, byCell);
+    }
+    let variants = byCell.get(cell);
+    if (!variants) {
+      variants = [];
+      byCell.set(cell, variants);
+    }
+    return variants;
+  }
+}
+
+/** One cell-shared encoding: the baseline content and the budget it was made for. */
+interface CellVariant {
+  base: SnapshotView | null;
+  budget: number;
+  enc: Encoded;
 }
 
 /**

@@ -49,5 +49,23 @@ describe('--wt-workers', () => {
     expect(parseArgs(['--wt-workers=2']).wtWorkers).toBe(2);
     expect(() => parseArgs(['--wt-workers', '-1'])).toThrow(UsageError);
     expect(() => parseArgs(['--wt-workers', '17'])).toThrow(UsageError);
+describe('--pin', () => {
+  it('takes SERVER:CLIENTS taskset CPU lists', () => {
+    expect(parseArgs([]).pin).toBeNull();
+    expect(parseArgs(['--pin', '0:1', '--ps', '384']).pin).toEqual({ server: '0', clients: '1' });
+    expect(parseArgs(['--pin', '2-3:0,1']).pin).toEqual({ server: '2-3', clients: '0,1' });
+    expect(parseArgs(['--pin=1:0']).pin).toEqual({ server: '1', clients: '0' });
+  });
+
+  it.each([['--pin'], ['--pin', '0'], ['--pin', '0:'], ['--pin', 'a:b'], ['--pin', '0:1:2'], ['--pin=']])('refuses %s %s', (...argv) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+  });
+});
+
+describe('--perf-server', () => {
+  it('takes a folder', () => {
+    expect(parseArgs([]).perfServerDir).toBeNull();
+    expect(parseArgs(['--perf-server', '/tmp/p']).perfServerDir).toBe('/tmp/p');
+    expect(() => parseArgs(['--perf-server'])).toThrow(UsageError);
   });
 });

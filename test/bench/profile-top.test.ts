@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topSelfTime } from '../../bench/standard-scene/profile-top.js';
+import { topSelfBytes, topSelfTime } from '../../bench/standard-scene/profile-top.js';
 import { parseArgs } from '../../bench/standard-scene/args.js';
 
 describe('topSelfTime', () => {
@@ -17,6 +17,24 @@ describe('topSelfTime', () => {
     expect(top).toEqual([
       { fn: 'encode', where: 'shared/snapshot/encode.ts:90', selfMs: 4, share: 0.8 },
       { fn: 'send', where: 'server/h3/quic/endpoint.ts:221', selfMs: 0.5, share: 0.1 },
+    ]);
+  });
+});
+
+describe('topSelfBytes', () => {
+  it('sums sampled allocation per function over the whole tree, largest first, with shares', () => {
+    const frame = (functionName: string, lineNumber: number) => ({ functionName, url: 'file:///repo/server/a.ts', lineNumber });
+    const head = {
+      callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, selfSize: 0,
+      children: [
+        { callFrame: frame('build', 9), selfSize: 3000, children: [{ callFrame: frame('slice', 19), selfSize: 4000, children: [] }] },
+        { callFrame: frame('build', 9), selfSize: 1000, children: [] },
+        { callFrame: frame('tiny', 29), selfSize: 2000, children: [] },
+      ],
+    };
+    expect(topSelfBytes(head, 2, '/repo')).toEqual([
+      { fn: 'build', where: 'server/a.ts:10', selfBytes: 4000, share: 0.4 },
+      { fn: 'slice', where: 'server/a.ts:20', selfBytes: 4000, share: 0.4 },
     ]);
   });
 });

@@ -131,7 +131,7 @@ describe('formatting', () => {
 
 describe('run lines from the children', () => {
   const server: ServerReport = {
-    wallS: 10, cpuPerWallS: 0.32, rssMB: 90, eventLoopUtilization: 0.3, simHz: 60, skippedSteps: 0, tickMsMean: 0.2, tickMsP99: 0.9, players: 64, inputsPerSec: 1280,
+    wallS: 10, cpuPerWallS: 0.32, gcMsPerSec: 4, allocatedMiBPerSec: null, rssMB: 90, eventLoopUtilization: 0.3, simHz: 60, skippedSteps: 0, tickMsMean: 0.2, tickMsP99: 0.9, players: 64, inputsPerSec: 1280,
     udpPacketsInPerSec: 2600, udpPacketsOutPerSec: 1400, udpSocketDrops: 0,
     snapshotEncodesPerSec: 300, snapshotShareRatio: 0.75, drops: {},
   };
@@ -152,6 +152,7 @@ describe('run lines from the children', () => {
     expect(l.stalenessP99Ms).toBe(70);
     expect(l.gapP99Ms).toBe(56);
     expect(l.loadDownAppBpsMean).toBe(4010);
+    expect(l.serverGcMsPerSec).toBe(4);
     for (const k of METRIC_KEYS) expect(l[k], k).not.toBeUndefined();
   });
 

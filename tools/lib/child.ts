@@ -49,6 +49,12 @@ export interface ChildOptions {
   echo?: boolean;
   /** Registers the child for teardown until it exits. */
   cleanup?: CleanupStack;
+  /**
+   * CPUs to run on, a taskset(1) list such as "1" or "0-1", set before exec (taskset execs the
+   * command, so the PID stays the command's) and inherited by every thread and process the child
+   * starts.
+   */
+  cpus?: string;
 }
 
 export interface ScriptOptions extends ChildOptions {
@@ -125,7 +131,8 @@ export class ToolChild {
 
   /** Start any command. */
   static command(file: string, args: readonly string[], opts: ChildOptions): ToolChild {
-    const proc = spawn(file, [...args], {
+    const argv = opts.cpus ? ['-c', opts.cpus, file, ...args] : [...args];
+    const proc = spawn(opts.cpus ? 'taskset' : file, argv, {
       cwd: opts.cwd ?? REPO_ROOT,
       // Undefined inherits this process's environment.
       env: opts.env,

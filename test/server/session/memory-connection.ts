@@ -36,7 +36,7 @@ export class MemoryConnection implements Connection {
   sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
     if (this.closed) return false;
     this.record('unreliable', bytes);
-    if (this.commitUnreliable) options?.onCommitted?.();
+    if (this.commitUnreliable) options?.onCommitted?.(options.commitTag ?? 0);
     return true;
   }
 

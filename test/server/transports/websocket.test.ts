@@ -110,6 +110,47 @@ describe('WebSocketConnection over a real socket', () => {
     expect(committed.at(-1)).toBe(sent);
   });
 
+  it('one options object and one callback serve every message: onCommitted gets each message\'s commit tag', async () => {
+    const { conn, ws, received } = await pair();
+    const committed: number[] = [];
+    const options = { replaceKey: 'snapshot', onCommitted: (tag: number) => committed.push(tag), commitTag: 0 };
+    const send = (seq: number) => {
+      options.commitTag = seq;
+      return conn.sendUnreliable(numbered(seq), options);
+    };
+    ws.pause();
+    let sent = 0;
+    const MAX_MESSAGES = 50_000;
+    while (conn.stats().unreliableReplaced < 5 && sent < MAX_MESSAGES) {
+      send(++sent);
+      if (sent % 200 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // Held messages go out once the reader is back, with no further send to push them.
+    ws.resume();
+    const deadline = Date.now() + 10_000;
+    while ((received.length === 0 || seqOf(received.at(-1)!) !== sent) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(committed).toEqual(received.map(seqOf));
+    expect(committed.at(-1)).toBe(sent);
+  });
+
+  it('frames every length a message can have: 7-bit, 16-bit and 64-bit payload lengths (RFC 6455 §5.2)', async () => {
+    const { conn, received } = await pair();
+    const lengths = [1, 125, 126, 127, 1000, 65_535, 65_536, 200_000];
+    const messages = lengths.map((n, k) => {
+      const m = new Uint8Array(n).map((_, i) => (i * 7 + k) & 0xff);
+      m[0] = 1; // a reliable id
+      return m;
+    });
+    for (const m of messages) expect(conn.sendReliable(m)).toBe(true);
+    const deadline = Date.now() + 10_000;
+    while (received.length < messages.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(received.map((r) => r.length)).toEqual(lengths);
+    received.forEach((r, k) => expect(Buffer.from(r).equals(Buffer.from(messages[k]))).toBe(true));
+    expect(conn.stats().messagesSentReliable).toBe(lengths.length);
+  });
+
   it('a reader that stops on the reliable channel is closed with SLOW_CONSUMER', async () => {
     const { conn, ws } = await pair();
     let closeCode = 0;

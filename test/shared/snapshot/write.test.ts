@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SNAPSHOT_MESSAGE_ID } from '../../../shared/messages.js';
 import { decodeSnapshot } from '../../../shared/snapshot/decode.js';
 import { planSnapshot, selectAll, type Plan } from '../../../shared/snapshot/plan.js';
-import { SNAPSHOT_PREFIX_BYTES, u32, withLastInputSeq, writeSnapshot } from '../../../shared/snapshot/write.js';
+import { SNAPSHOT_PREFIX_BYTES, STAMP_SLAB_BYTES, u32, withLastInputSeq, writeSnapshot } from '../../../shared/snapshot/write.js';
 import { makeView, preparedFrom } from './make-view.js';
 
 // The layout of docs/protocol.md ("Layout") spelled out bit by bit.
@@ -89,6 +89,24 @@ describe('withLastInputSeq and u32', () => {
     expect([...out]).toEqual([SNAPSHOT_MESSAGE_ID, 1, 2, 3, 4, 0xaa, 0xbb]);
     expect([...msg]).toEqual([SNAPSHOT_MESSAGE_ID, 0, 0, 0, 0, 0xaa, 0xbb]);
     expect([...withLastInputSeq(msg, 2 ** 32 + 1).subarray(1, SNAPSHOT_PREFIX_BYTES)]).toEqual([0, 0, 0, 1]);
+  });
+
+  it('copies are cut from pooled slabs and keep their bytes across later calls, also past a slab', () => {
+    const msg = new Uint8Array(700).map((_, i) => i & 0xff);
+    msg[0] = SNAPSHOT_MESSAGE_ID;
+    const copies = Array.from({ length: Math.ceil((3 * STAMP_SLAB_BYTES) / msg.length) }, (_, k) => withLastInputSeq(msg, k));
+    copies.forEach((out, k) => {
+      expect(out.length).toBe(msg.length);
+      expect([...out.subarray(1, SNAPSHOT_PREFIX_BYTES)]).toEqual([0, 0, k >> 8, k & 0xff]);
+      expect(out.subarray(SNAPSHOT_PREFIX_BYTES)).toEqual(msg.subarray(SNAPSHOT_PREFIX_BYTES));
+    });
+    // Views of a few slabs, not a buffer each.
+    expect(new Set(copies.map((c) => c.buffer)).size).toBeLessThanOrEqual(4);
+    // A message larger than a quarter slab gets a copy of its own.
+    const big = new Uint8Array(STAMP_SLAB_BYTES).fill(7);
+    const stamped = withLastInputSeq(big, 1);
+    expect(stamped.buffer.byteLength).toBe(big.length);
+    expect(stamped[big.length - 1]).toBe(7);
   });
 
   it('u32 is floor modulo 2^32, non-finite as 0', () => {

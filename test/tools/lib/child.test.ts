@@ -5,7 +5,7 @@
  * itself when its harness goes away.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ function tempDir(): string {
   dirs.push(d);
   return d;
 }
-function start(mode: string, extra: string[] = [], opts: { cleanup?: CleanupStack; logFile?: string } = {}): ToolChild {
+function start(mode: string, extra: string[] = [], opts: { cleanup?: CleanupStack; logFile?: string; cpus?: string } = {}): ToolChild {
   const c = ToolChild.script(FIXTURE, ['--mode', mode, ...extra], { label: `fixture ${mode}`, ...opts });
   children.push(c);
   return c;
@@ -92,6 +92,15 @@ describe('ToolChild', () => {
     while (alive(g.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(alive(g.pid)).toBe(false);
   }, 30_000);
+
+  it('runs on the CPUs given (taskset before exec: same PID, every thread inherits them)', async () => {
+    const c = start('serve', [], { cpus: '1' });
+    const ready = await c.waitFor<{ event: 'ready'; pid: number }>('ready', START_MS);
+    expect(ready.pid).toBe(c.pid);
+    const tasks = readdirSync(`/proc/${ready.pid}/task`);
+    expect(tasks.length).toBeGreaterThan(1);
+    for (const t of tasks) expect(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${ready.pid}/task/${t}/status`, 'utf8'))?.[1]).toBe('1');
+  });
 
   it('is registered for teardown while it runs', async () => {
     const cleanup = new CleanupStack();

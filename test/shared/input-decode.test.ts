@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, decodeMessageWithoutFastPath, encodeMessage, type DecodeContext } from '../../shared/codec.js';
+import { decodeInputBody, inputShape } from '../../shared/input-decode.js';
+import { messageSpec } from '../../shared/messages.js';
+import { field, int, record } from '../../shared/schema.js';
+import { arbitraryOf } from './arbitrary.js';
+
+const unrel: DecodeContext = { channel: 'unreliable', direction: 'c2s' };
+const inputSchema = messageSpec('input')!.schema!;
+const body = arbitraryOf(inputSchema) as fc.Arbitrary<{ seq: number; ack: number; inputs: [number, number][] }>;
+
+/** Byte mutations of a valid message, as the codec's own fuzz test makes them. */
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+);
+
+type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
+
+function mutate(valid: Uint8Array, muts: Mutation[]): Uint8Array {
+  const bytes = [...valid];
+  for (const mu of muts) {
+    // Byte 0 (the message id) stays: other ids never reach the fast path.
+    const at = bytes.length > 1 ? 1 + (mu.at % (bytes.length - 1)) : 1;
+    if (mu.kind === 'flip') bytes[at] ^= 1 << mu.bit;
+    else if (mu.kind === 'insert') bytes.splice(at, 0, mu.byte);
+    else if (mu.kind === 'delete') bytes.splice(at, 1);
+    else if (mu.kind === 'truncate') bytes.length = at;
+    else bytes[at] = mu.byte;
+  }
+  return Uint8Array.from(bytes);
+}
+
+describe('input fast path (shared/input-decode.ts)', () => {
+  it('takes every input our encoder writes, with the general path\'s body', () => {
+    fc.assert(fc.property(body, (b) => {
+      const bytes = encodeMessage('input', b);
+      const general = decodeMessageWithoutFastPath(bytes, unrel);
+      expect(decodeInputBody(bytes, inputShapeOfTable())).toEqual(general.ok ? general.body : 'general path failed');
+      expect(decodeMessage(bytes, unrel)).toEqual(general);
+    }), { numRuns: 2000 });
+  });
+
+  it('gives the general path\'s outcome on mutated inputs, and answers only where that one accepts', () => {
+    let taken = 0;
+    fc.assert(fc.property(body, fc.array(mutation, { minLength: 1, maxLength: 3 }), (b, muts) => {
+      const bytes = mutate(encodeMessage('input', b), muts);
+      const general = decodeMessageWithoutFastPath(bytes, unrel);
+      const fast = decodeInputBody(bytes, inputShapeOfTable());
+      if (fast) {
+        taken++;
+        expect(general).toEqual({ ok: true, name: 'input', body: fast });
+      }
+      expect(decodeMessage(bytes, unrel)).toEqual(general);
+    }), { numRuns: 4000 });
+    // The mutations keep a fair share of messages valid (a changed seq, ack or direction).
+    expect(taken).toBeGreaterThan(200);
+  });
+
+  it('leaves other integer forms, an inline structure and trailing bytes to the general path', () => {
+    const valid = encodeMessage('input', { seq: 5, ack: 3, inputs: [[1, 0]] });
+    const shape = inputShapeOfTable();
+    expect(decodeInputBody(valid, shape)).toEqual({ seq: 5, ack: 3, inputs: [[1, 0]] });
+    // seq as a msgpack uint 64 (0xcf): valid msgpack, not our encoder's form.
+    const u64 = Uint8Array.from([valid[0], valid[1], 0xcf, 0, 0, 0, 0, 0, 0, 0, 5, ...valid.subarray(3)]);
+    expect(decodeInputBody(u64, shape)).toBeNull();
+    expect(decodeMessage(u64, unrel)).toEqual(decodeMessageWithoutFastPath(u64, unrel));
+    expect(decodeInputBody(Uint8Array.from([...valid, 0]), shape)).toBeNull();
+    expect(decodeMessage(Uint8Array.from([...valid, 0]), unrel)).toMatchObject({ ok: false, reason: 'decode' });
+    expect(decodeInputBody(Uint8Array.from([valid[0], 0x80, ...valid.subarray(2)]), shape)).toBeNull();
+  });
+
+  it('switches itself off for a schema of another shape', () => {
+    expect(inputShape(record('input', [field('seq', int(0, 9), '')]), 9)).toBeNull();
+    expect(inputShape(inputSchema, 40)).toBeNull();
+    expect(decodeInputBody(encodeMessage('input', { seq: 1, ack: 0, inputs: [[0, 0]] }), null)).toBeNull();
+  });
+});
+
+/** The shape decodeMessage uses: the input record's structure index in the codec's table. */
+function inputShapeOfTable() {
+  return inputShape(inputSchema, encodeMessage('input', { seq: 0, ack: 0, inputs: [[0, 0]] })[1] - 0x40);
+}
