@@ -30,6 +30,10 @@ import { SessionManager } from './session/session-manager.js';
 import { sessionDirectory, type SessionDirectory } from './session/session-view.js';
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
+import { FeedService } from './http/feeds/feed-service.js';
+import type { FeedLimits } from './http/feeds/limits.js';
+import { LocalChatSource, LocalRoomDirectory, LocalStatusSource } from './feeds/local-sources.js';
+import type { ChatSource, RoomDirectory, StatusSource } from './feeds/types.js';
 import type { Connection } from './transports/connection.js';
 import { WT_STREAM_OPEN_TIMEOUT_MS, WebTransportConnection } from './transports/webtransport.js';
 import type { WebSocketConnection } from './transports/websocket.js';
@@ -45,6 +49,10 @@ export type { SessionDirectory, SessionView } from './session/session-view.js';
 export type { SessionState, SnapshotChannel } from './session/player-session.js';
 export type { SnapshotSendStats } from './session/snapshot-sender.js';
 export { GameMetrics } from './metrics.js';
+export type {
+  ChatRead, ChatSource, NodeStatus, RoomChange, RoomDirectory, RoomSummary, ServerStatus, StatusSource,
+} from './feeds/types.js';
+export type { FeedLimits } from './http/feeds/limits.js';
 export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
 
 /** Default time `drain()` waits for clients to leave before closing the rest. */
@@ -108,6 +116,24 @@ export interface GameServerOptions {
   logger?: boolean;
   /** Also collect Node process metrics (CPU, memory, GC) on /metrics. */
   processMetrics?: boolean;
+  /**
+   * The read-only feeds (`/api/rooms`, `/api/rooms/:id/chat`, `/api/status` and their streams;
+   * docs/server.md "Read-only feeds"): limits to override, or false to serve none. On by default.
+   */
+  feeds?: FeedsOptions | false;
+}
+
+/** The read-only feeds: their limits and, for cluster mode, their data sources. */
+export interface FeedsOptions {
+  limits?: Partial<FeedLimits>;
+  /** Where the room list comes from (default: this process's rooms). */
+  directory?: RoomDirectory;
+  /** Where chat history and live lines come from (default: this process's rooms and chat fan-out). */
+  chat?: ChatSource;
+  /** Where the status comes from (default: this process alone). */
+  status?: StatusSource;
+  /** This node's id on the status page (default `local`). */
+  nodeId?: string;
 }
 
 export interface ListenInfo {
@@ -153,6 +179,8 @@ export interface GameServer {
   connectInfo(): ConnectInfo;
   /** The HTTP/3 WebTransport server once listen() started it; null before, or without `webTransport`. */
   readonly webTransport: WebTransportServer | null;
+  /** The read-only feeds (null when `feeds: false`). */
+  readonly feeds: FeedService | null;
 }
 
 /**
@@ -201,6 +229,20 @@ export function createGameServer(options: GameServerOptions): GameServer {
   /** Open WebSocket connections, so close() can let their close frames reach the clients. */
   const webSockets = new Set<WebSocketConnection>();
   let draining = false;
+  const feedOptions = options.feeds === false ? null : options.feeds ?? {};
+  let feeds: FeedService | null = null;
+  if (feedOptions) {
+    feeds = new FeedService({
+      scheduler, metrics,
+      limits: feedOptions.limits,
+      directory: feedOptions.directory ?? new LocalRoomDirectory(rooms, scheduler),
+      chat: feedOptions.chat ?? new LocalChatSource(rooms, fanout),
+      status: feedOptions.status ?? new LocalStatusSource({
+        nodeId: feedOptions.nodeId ?? 'local', scheduler, rooms,
+        draining: () => draining, sessions: () => sessions.activeCount, feeds: () => feeds?.openCount ?? 0,
+      }),
+    });
+  }
 
   const connectInfo = (): ConnectInfo => ({
     protocolVersion: PROTOCOL_VERSION,
@@ -214,6 +256,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      feeds?.close();
       sessions.closeAll(ErrorCode.SERVER_DRAINING, 'server is shutting down');
       rooms.close();
       // Give the close frames (and the `error` messages before them) time to reach the clients
@@ -233,6 +276,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
     sessions: sessionDirectory(sessions),
     get http() { return http; },
     get webTransport() { return wt; },
+    feeds,
     accept: (conn) => sessions.accept(conn),
     mintTicket: mint,
     connectInfo,
@@ -256,6 +300,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
           }
           : null,
         staticDir: options.staticDir ?? null,
+        feeds,
         logger: options.logger,
       });
       await http.listen({ host, port: options.httpPort ?? 8080 });
@@ -290,6 +335,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
       draining = true;
       const deadlineMs = drainOptions.deadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS;
       sessions.drain(deadlineMs, drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS);
+      feeds?.drain(drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS);
       wt?.drain();
       const deadline = scheduler.now() + deadlineMs;
       // Poll on the injected scheduler: clients leave on their own time (with jitter).

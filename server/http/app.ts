@@ -5,6 +5,8 @@ import fastifyStatic from '@fastify/static';
 import { ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH } from '../../shared/limits.js';
 import type { GameMetrics } from '../metrics.js';
 import { WebSocketConnection, WS_MAX_FRAME_BYTES } from '../transports/websocket.js';
+import type { FeedService } from './feeds/feed-service.js';
+import { feedsPlugin } from './feeds/plugin.js';
 
 /** The WebSocket route (also published in connect-info). */
 export const WEBSOCKET_PATH = '/ws';
@@ -35,6 +37,8 @@ export interface HttpAppOptions {
   connectInfo(): ConnectInfo;
   /** Mints a ticket for `POST /api/dev/ticket`; the route answers 404 when absent. */
   devTicket?: ((name: string, room: string | undefined) => DevTicket) | null;
+  /** The read-only feeds (room list, chat, status over SSE and long polling); not served when absent. */
+  feeds?: FeedService | null;
   /** Directory of the built client (index.html); not served when missing. */
   staticDir?: string | null;
   logger?: boolean;
@@ -77,6 +81,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   app.get(WEBSOCKET_PATH, { websocket: true }, (socket, req) => {
     options.onConnection(new WebSocketConnection(socket, req.ip));
   });
+
+  if (options.feeds) await app.register(feedsPlugin, { feeds: options.feeds });
 
   if (options.staticDir && existsSync(options.staticDir)) {
     await app.register(fastifyStatic, { root: options.staticDir, index: ['index.html'] });
