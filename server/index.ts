@@ -321,7 +321,8 @@ export function createGameServer(options: GameServerOptions): GameServer {
         });
         // The hello travels on the reliable stream: never give up on the stream sooner.
         const streamOpenMs = Math.max(WT_STREAM_OPEN_TIMEOUT_MS, options.timings?.helloTimeoutMs ?? DEFAULT_SESSION_TIMINGS.helloTimeoutMs);
-        wt.onSession = (session) => sessions.accept(new WebTransportConnection(session, streamOpenMs));
+        const refused = (reason: string) => metrics.refuse('webtransport', reason);
+        wt.onSession = (session) => sessions.accept(new WebTransportConnection(session, streamOpenMs, refused));
         const bound = await wt.listen();
         wtPort = bound.port;
         wtUrl = `https://${host.includes(':') ? `[${host}]` : host}:${bound.port}${WEBTRANSPORT_PATH}`;

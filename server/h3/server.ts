@@ -8,6 +8,7 @@ import { buildServerConfig } from './quic/config.js';
 import type { QuicConnection } from './quic/quic-connection.js';
 import { H3Connection, type ConnectRequest } from './h3-connection.js';
 import { newH3Counters, type H3Counters } from './h3-counters.js';
+import { PeerBufferBudget } from './peer-buffers.js';
 import type { WebTransportSession } from './session.js';
 import { createLinkSimPath, type LinkSimOption, type LinkSimPath } from './link-sim-path.js';
 import type { LinkDirectionStats, NetsimClock } from './netsim.js';
@@ -54,6 +55,12 @@ export interface WebTransportServerStats {
   /** Link simulator counters per direction, when `linkSim` is set. */
   linkSim: Record<'up' | 'down', LinkDirectionStats> | null;
   h3: H3Counters;
+  /**
+   * Peer bytes the HTTP/3 layer holds for all connections (partial frames, parked requests,
+   * buffered streams: peer-buffers.ts): now, the most at once, and the limit
+   * (MAX_PEER_BYTES_TOTAL).
+   */
+  peerBytes: { held: number; peak: number; limit: number };
   datagrams: {
     sent: number;
     received: number;
@@ -81,9 +88,12 @@ export class WebTransportServer {
   onSession: ((session: WebTransportSession) => void) | null = null;
 
   private endpoint: QuicEndpoint | null = null;
-  private readonly connections = new Set<H3Connection>();
+  /** Open connections: the QUIC connection (for its datagram counters) and its HTTP/3 layer. */
+  private readonly connections = new Map<QuicConnection, H3Connection>();
   private readonly sessions = new Set<WebTransportSession>();
   private readonly counters = newH3Counters();
+  /** Peer bytes held by the HTTP/3 layer of every connection (MAX_PEER_BYTES_TOTAL). */
+  private readonly budget = new PeerBufferBudget();
   private readonly closedTotals = { sent: 0, received: 0, droppedQueueFull: 0, droppedTooLarge: 0 };
   private draining = false;
   private linkSim: LinkSimPath | null = null;
@@ -143,7 +153,7 @@ export class WebTransportServer {
   drain(): void {
     if (this.draining) return;
     this.draining = true;
-    for (const c of this.connections) c.drain();
+    for (const c of this.connections.values()) c.drain();
   }
 
   /**
@@ -166,8 +176,19 @@ export class WebTransportServer {
 
   /**
    * Monotonic totals of everything this server refused or dropped because of what a peer sent,
-   * by layer and reason (for `tickwire_refusals_total`). CONNECTs answered with a status other
-   * than 200 count as `http3` `status_<code>`.
+   * by layer and reason (for `tickwire_refusals_total`); each refusal is counted once, under one
+   * stable snake_case reason:
+   * - CONNECTs answered with a status other than 200: `http3` `status_<code>` (404 unknown path,
+   *   403 origin not allowed, 429 too many sessions, 503 draining, 400 not WebTransport);
+   * - connections closed with an HTTP/3 error: `http3` `connection_error_<code name>`; request
+   *   streams reset: `http3` `stream_error_<code name>`;
+   * - a peer past a named limit (h3-limits.ts): `http3` `<what>_<limit>` (e.g.
+   *   `parked_request_too_large`, `parked_request_timeout`), `webtransport` `capsule_<limit>`;
+   * - WebTransport streams and datagrams refused: `webtransport` `stream_rejected_buffered`,
+   *   `stream_rejected_session_gone`, `datagram_unknown_session`, `session_protocol_error`,
+   *   and `callback_error` (our application's failure, counted so it is seen);
+   * - the QUIC endpoint's drops: `quic` `unknown_connection`, `malformed_packet`,
+   *   `connection_limit`.
    */
   refusals(): Array<{ layer: 'quic' | 'http3' | 'webtransport'; reason: string; count: number }> {
     const c = this.counters;
@@ -188,12 +209,13 @@ export class WebTransportServer {
     }
     for (const [name, count] of Object.entries(c.connectionErrors)) out.push({ layer: 'http3', reason: `connection_error_${name.toLowerCase()}`, count });
     for (const [name, count] of Object.entries(c.streamErrors)) out.push({ layer: 'http3', reason: `stream_error_${name.toLowerCase()}`, count });
+    for (const [limit, count] of Object.entries(c.limits)) out.push({ layer: limit.startsWith('capsule_') ? 'webtransport' : 'http3', reason: limit, count });
     return out;
   }
 
   stats(): WebTransportServerStats {
     const d = { ...this.closedTotals };
-    for (const c of this.connections) addDatagramCounters(d, c.quic);
+    for (const quic of this.connections.keys()) addDatagramCounters(d, quic);
     return {
       sessionsActive: this.sessions.size,
       connectionsActive: this.connections.size,
@@ -201,6 +223,7 @@ export class WebTransportServer {
       endpoint: this.endpoint ? this.endpoint.stats() : emptyEndpointStats(),
       linkSim: this.linkSim ? this.linkSim.stats() : null,
       h3: structuredClone(this.counters),
+      peerBytes: { held: this.budget.held, peak: this.budget.peak, limit: this.budget.limit },
       datagrams: d,
     };
   }
@@ -209,17 +232,18 @@ export class WebTransportServer {
     const conn = new H3Connection(quic, {
       role: 'server',
       counters: this.counters,
+      budget: this.budget,
       policy: {
         decide: (req) => this.decide(req),
         onSession: (s) => this.sessionOpened(s),
         onSessionClosed: (s) => this.sessions.delete(s),
       },
       onClosed: () => {
-        this.connections.delete(conn);
+        this.connections.delete(quic);
         addDatagramCounters(this.closedTotals, quic);
       },
     });
-    this.connections.add(conn);
+    this.connections.set(quic, conn);
   }
 
   private decide(req: ConnectRequest): number {
