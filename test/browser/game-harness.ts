@@ -417,6 +417,8 @@ export async function canvasCheck(p: GamePage, name: string): Promise<PixelStats
 export interface DemoServer {
   /** HTTP origin serving the built client, e.g. http://127.0.0.1:40123 */
   baseUrl: string;
+  /** The server itself (its rooms, to post server chat lines; its feeds). */
+  game: import('../../server/index.js').GameServer;
   /** The server's drain(): notice to clients, wait up to the deadline, close. */
   drain(o: { deadlineMs: number; reconnectJitterMs: number }): Promise<void>;
   close(): Promise<void>;
@@ -451,7 +453,7 @@ export async function startDemoServer(o: DemoServerOptions = {}): Promise<DemoSe
     staticDir: join(CLIENT_DIR, 'dist'),
   });
   const info = await server.listen();
-  return { baseUrl: info.httpUrl, drain: (d) => server.drain(d), close: () => server.close() };
+  return { baseUrl: info.httpUrl, game: server, drain: (d) => server.drain(d), close: () => server.close() };
 }
 
 /** What one describe block of a browser game test shares: filled in by its beforeAll. */
