@@ -89,6 +89,17 @@ export default tseslint.config(
     return files ? [{ files, rules: { 'no-restricted-imports': ['error', { patterns: [topLevel(depth, banned, toolsMessage[folder])] }] } }] : [];
   })),
   {
+    // The cluster's building blocks (docs/cluster.md) talk to Redis only; the game wires them in.
+    files: ['server/cluster/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/h3/**', '**/http/**', '**/transports/**', '**/session/**', 'fastify', '@fastify/*', 'ws', '@matrixai/*', 'node:dgram', 'dgram'], message: 'server/cluster sees no transport, session or HTTP code: it is wired in by server/index.ts.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['client/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -13,6 +13,16 @@
  *   TICKWIRE_WT=0              serve WebSocket only
  *   TICKWIRE_BUILD_CLIENT=0    do not build the client bundle
  *   TICKWIRE_DRAIN_MS          drain deadline on SIGTERM/SIGINT (default 10000)
+ *   TICKWIRE_QUIC_RETRY        'under-load' (default), 'always' or 'never': when QUIC Initials get
+ *                              a stateless Retry (docs/architecture.md "QUIC endpoint: admission")
+ *   TICKWIRE_STATELESS_RESET_KEY  hex, at least 32 digits: a fixed key for QUIC stateless reset
+ *                              tokens, so a restarted server resets its predecessor's connections
+ *                              (default: random per run)
+ *   TICKWIRE_ORIGINS           comma-separated web origins allowed to open sessions (default:
+ *                              this server's own HTTP origin, the page it serves)
+ *   TICKWIRE_DEV_ROOMS         comma-separated rooms dev tickets may name (default arena)
+ *   TICKWIRE_METRICS_PORT      serve /metrics on its own listener (127.0.0.1) instead of the
+ *                              public port; TICKWIRE_METRICS_TOKEN requires a bearer token
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -20,9 +30,16 @@ import { fileURLToPath } from 'node:url';
 import { ensureDevCertificate } from '../certs/dev-cert.js';
 import { ensureClientBundle } from './http/client-bundle.js';
 import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS } from './index.js';
+import { RETRY_MODES, type RetryMode } from './h3/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
+
+/** A comma-separated list, or undefined when unset or empty. */
+function listEnv(name: string): string[] | undefined {
+  const items = (env[name] ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  return items.length > 0 ? items : undefined;
+}
 
 function intEnv(name: string, fallback: number): number {
   const raw = env[name];
@@ -33,6 +50,26 @@ function intEnv(name: string, fallback: number): number {
     process.exit(2);
   }
   return n;
+}
+
+function retryEnv(): RetryMode | undefined {
+  const raw = env.TICKWIRE_QUIC_RETRY;
+  if (raw === undefined || raw === '') return undefined;
+  if (!(RETRY_MODES as readonly string[]).includes(raw)) {
+    console.error(`TICKWIRE_QUIC_RETRY must be one of ${RETRY_MODES.join(', ')}, got "${raw}"`);
+    process.exit(2);
+  }
+  return raw as RetryMode;
+}
+
+function resetKeyEnv(): Uint8Array | undefined {
+  const raw = env.TICKWIRE_STATELESS_RESET_KEY;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(raw)) {
+    console.error('TICKWIRE_STATELESS_RESET_KEY must be at least 32 hex digits');
+    process.exit(2);
+  }
+  return Buffer.from(raw, 'hex');
 }
 
 async function main(): Promise<void> {
@@ -60,7 +97,12 @@ async function main(): Promise<void> {
     ticketSecret: env.TICKWIRE_TICKET_SECRET || randomBytes(32),
     host,
     httpPort,
-    devTickets: true,
+    devTickets: { rooms: listEnv('TICKWIRE_DEV_ROOMS') },
+    // Only pages this server serves (the demo) may open sessions, over either transport.
+    allowedOrigins: listEnv('TICKWIRE_ORIGINS') ?? 'self',
+    metrics: env.TICKWIRE_METRICS_PORT
+      ? { port: intEnv('TICKWIRE_METRICS_PORT', 0), token: env.TICKWIRE_METRICS_TOKEN || undefined }
+      : env.TICKWIRE_METRICS_TOKEN ? { token: env.TICKWIRE_METRICS_TOKEN } : undefined,
     staticDir,
     snapshotChannel,
     processMetrics: true,
@@ -70,12 +112,15 @@ async function main(): Promise<void> {
       keyPem: cert.keyPem,
       linkSim: env.TICKWIRE_NETSIM || undefined,
       linkSimSeed: intEnv('TICKWIRE_NETSIM_SEED', 1),
+      retry: retryEnv(),
+      statelessResetKey: resetKeyEnv(),
     } : null,
   });
   const info = await server.listen();
   console.log(JSON.stringify({
     event: 'listening', http: info.httpUrl, webTransport: info.webTransportUrl,
     certificateSha256: cert?.sha256Base64 ?? null, netsim: env.TICKWIRE_NETSIM || null, snapshotChannel,
+    metrics: info.metricsUrl, allowedOrigins: info.allowedOrigins,
   }));
   console.log(`tickwire: open ${info.httpUrl}/ in a browser`);
 

@@ -20,6 +20,11 @@
  * netsim spec string such as "loss=0.05,delay=40,jitter=10" or a `LinkConfig`; impairs UDP
  * both directions, client->server = `up`), linkSimSeed (default 1), clock (`{ now, setTimer,
  * clearTimer? }` driving the link simulator; default performance.now and Node timers).
+ * QUIC admission (`QuicServerProtectionOptions`): retry ('under-load' default | 'always' |
+ * 'never': when tokenless Initials get a stateless Retry), maxHandshakes, maxHandshakesPerAddress
+ * (per IPv4 address or IPv6 /64), handshakeTimeoutMs (10 s), statelessResetKey (random per
+ * endpoint; pass a fixed one so a restarted server resets its predecessor's connections; null =
+ * no stateless resets). Every refusal is counted in `server.refusals()` (layer 'quic').
  *
  * CONNECT outcomes: unknown path -> 404; origin not allowed -> 403; draining -> 503; over
  * maxSessions (or 16 on one connection) -> 429; not a WebTransport CONNECT, or a client whose
@@ -88,6 +93,8 @@
  * ## Limits (named constants)
  * quic/limits.ts: STREAM_WRITE_QUEUE_LIMIT_BYTES (1 MiB per stream, writes refused beyond),
  * DATAGRAM_SEND_QUEUE_LEN (64, drops beyond), MAX_CONNECTIONS, MAX_HANDSHAKING_CONNECTIONS,
+ * MAX_HANDSHAKES_PER_ADDRESS, RETRY_ABOVE_HANDSHAKES(_PER_ADDRESS), HANDSHAKE_TIMEOUT_MS,
+ * RETRY_TOKEN_LIFETIME_MS, AMPLIFICATION_FACTOR, STATELESS_RESETS_PER_SECOND,
  * MAX_TRACKED_STREAMS_PER_CONNECTION; h3-limits.ts: buffered early streams, requests parked
  * before SETTINGS (MAX_PARKED_REQUEST_BYTES, PARKED_REQUEST_TIMEOUT_MS), partial frames
  * (PARTIAL_FRAME_TIMEOUT_MS), the peer bytes one connection and one server may make the layer
@@ -109,7 +116,10 @@ export type {
   NodeWebTransportHash,
 } from './client/node-webtransport.js';
 export { QuicEndpoint } from './quic/endpoint.js';
-export type { QuicEndpointStats } from './quic/endpoint.js';
+export type { QuicEndpointStats } from './quic/endpoint-stats.js';
+export type { QuicServerProtectionOptions } from './quic/server-intake.js';
+export type { RetryMode } from './quic/admission.js';
+export { RETRY_MODES } from './quic/admission.js';
 export { STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from './quic/limits.js';
 export type { H3Counters } from './h3-counters.js';
 export type { LinkSimOption } from './link-sim-path.js';

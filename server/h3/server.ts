@@ -3,7 +3,9 @@
  * sessions (extended CONNECT, RFC 9220 / draft-ietf-webtrans-http3). See server/h3/index.ts for
  * the public API summary.
  */
-import { QuicEndpoint, type PacketPath, type QuicEndpointStats } from './quic/endpoint.js';
+import { QuicEndpoint, type PacketPath } from './quic/endpoint.js';
+import { emptyQuicEndpointStats, type QuicEndpointStats } from './quic/endpoint-stats.js';
+import type { QuicServerProtectionOptions } from './quic/server-intake.js';
 import { buildServerConfig } from './quic/config.js';
 import type { QuicConnection } from './quic/quic-connection.js';
 import { H3Connection, type ConnectRequest } from './h3-connection.js';
@@ -19,7 +21,12 @@ import type { LinkDirectionStats, NetsimClock } from './netsim.js';
  */
 export type Clock = NetsimClock;
 
-export interface WebTransportServerOptions {
+/**
+ * Server options. The QUIC admission and protection fields (`retry`, `maxHandshakes`,
+ * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`) are
+ * QuicServerProtectionOptions, passed to the endpoint as they are.
+ */
+export interface WebTransportServerOptions extends QuicServerProtectionOptions {
   /** Address to bind (default '127.0.0.1'). */
   host?: string;
   /** UDP port (default 0: any free port; read it from `listen()`). */
@@ -126,6 +133,11 @@ export class WebTransportServer {
       serverConfig: config,
       onConnection: (quic) => this.accept(quic),
       path,
+      retry: this.options.retry,
+      maxHandshakes: this.options.maxHandshakes,
+      maxHandshakesPerAddress: this.options.maxHandshakesPerAddress,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      statelessResetKey: this.options.statelessResetKey,
     });
     return this.endpoint.address();
   }
@@ -192,11 +204,18 @@ export class WebTransportServer {
    */
   refusals(): Array<{ layer: 'quic' | 'http3' | 'webtransport'; reason: string; count: number }> {
     const c = this.counters;
-    const e = this.endpoint ? this.endpoint.stats() : emptyEndpointStats();
+    const e = this.endpoint ? this.endpoint.stats() : emptyQuicEndpointStats();
     const out: Array<{ layer: 'quic' | 'http3' | 'webtransport'; reason: string; count: number }> = [
       { layer: 'quic', reason: 'unknown_connection', count: e.packetsDroppedUnknown },
       { layer: 'quic', reason: 'malformed_packet', count: e.packetsDroppedMalformed },
-      { layer: 'quic', reason: 'connection_limit', count: e.initialsDroppedLimit },
+      { layer: 'quic', reason: 'connection_limit', count: e.initialsDroppedConnectionLimit },
+      { layer: 'quic', reason: 'handshake_limit', count: e.initialsDroppedHandshakeLimit },
+      { layer: 'quic', reason: 'address_handshake_limit', count: e.initialsDroppedAddressLimit },
+      { layer: 'quic', reason: 'handshake_timeout', count: e.handshakesTimedOut },
+      { layer: 'quic', reason: 'retry_sent', count: e.retriesSent },
+      { layer: 'quic', reason: 'token_invalid', count: e.retryTokensInvalid },
+      { layer: 'quic', reason: 'amplification_limited', count: e.packetsAmplificationLimited },
+      { layer: 'quic', reason: 'stateless_reset_sent', count: e.statelessResetsSent },
       { layer: 'http3', reason: 'unknown_uni_stream', count: c.unknownUniStreams },
       { layer: 'webtransport', reason: 'session_protocol_error', count: c.sessionProtocolErrors },
       { layer: 'webtransport', reason: 'datagram_unknown_session', count: c.datagramsDroppedUnknownSession },
@@ -220,7 +239,7 @@ export class WebTransportServer {
       sessionsActive: this.sessions.size,
       connectionsActive: this.connections.size,
       draining: this.draining,
-      endpoint: this.endpoint ? this.endpoint.stats() : emptyEndpointStats(),
+      endpoint: this.endpoint ? this.endpoint.stats() : emptyQuicEndpointStats(),
       linkSim: this.linkSim ? this.linkSim.stats() : null,
       h3: structuredClone(this.counters),
       peerBytes: { held: this.budget.held, peak: this.budget.peak, limit: this.budget.limit },
@@ -267,13 +286,4 @@ function addDatagramCounters(d: WebTransportServerStats['datagrams'], quic: Quic
   d.received += c.datagramsReceived;
   d.droppedQueueFull += c.datagramsDroppedQueueFull;
   d.droppedTooLarge += c.datagramsDroppedTooLarge;
-}
-
-function emptyEndpointStats(): QuicEndpointStats {
-  return {
-    packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
-    packetsDroppedMalformed: 0, initialsDroppedLimit: 0, versionNegotiationsSent: 0,
-    connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
-    internalErrors: 0,
-  };
 }

@@ -13,12 +13,13 @@
  * Every stream may end with a `drain` event (and a `retry:`) when the server drains.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { addressKey } from '../../address.js';
 import type { FeedService, HttpAnswer, TakeResponse } from './feed-service.js';
 import { parseChatStart, parseRoomId, parseWait } from './params.js';
 
 export interface FeedsPluginOptions {
   feeds: FeedService;
-  /** The key one client address is counted under (default: the request's address). */
+  /** The key one client address is counted under (default `addressKey`: IPv4, or the IPv6 /64). */
   addressKey?: (address: string) => string;
 }
 
@@ -29,7 +30,7 @@ function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
 
 export async function feedsPlugin(app: FastifyInstance, options: FeedsPluginOptions): Promise<void> {
   const { feeds } = options;
-  const keyOf = options.addressKey ?? ((a: string) => a);
+  const keyOf = options.addressKey ?? addressKey;
   const address = (req: FastifyRequest) => keyOf(req.ip ?? '');
   const taker = (reply: FastifyReply): TakeResponse => () => {
     reply.hijack();
