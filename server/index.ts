@@ -50,7 +50,7 @@ export type { Room } from './rooms/room.js';
 export type { RoomManager } from './rooms/room-manager.js';
 export type { Connection, ConnectionStats, TransportKind } from './transports/connection.js';
 export type { SessionDirectory, SessionView } from './session/session-view.js';
-export type { SessionState, SnapshotChannel } from './session/player-session.js';
+export type { SessionRole, SessionState, SnapshotChannel } from './session/player-session.js';
 export type { SnapshotSendStats } from './session/snapshot-sender.js';
 export { GameMetrics } from './metrics.js';
 export type {
@@ -231,7 +231,8 @@ export interface GameServer {
   /** Hand the server a connection from a transport of your own; it must say hello like any other. */
   accept(conn: Connection): void;
   /** Ticket for this server's secret. */
-  mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number }): string;
+  /** `spectator: true`: a ticket to watch the room (no entity; server/rooms/spectators.ts). */
+  mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number; spectator?: boolean }): string;
   /** What `GET /api/connect-info` answers: endpoints and the leaf certificate's hash. */
   connectInfo(): ConnectInfo;
   /** The HTTP/3 WebTransport server once listen() started it; null before, or without `webTransport`. */
@@ -315,7 +316,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
     webSocketPath: WEBSOCKET_PATH,
   });
 
-  const mint = (claims: { playerId: string; name: string; room: string; expiresAt?: number; once?: boolean }) =>
+  const mint = (claims: { playerId: string; name: string; room: string; expiresAt?: number; once?: boolean; spectator?: boolean }) =>
     mintTicket(options.ticketSecret, claims, { now: scheduler.now() });
 
   const close = (): Promise<void> => {
@@ -364,10 +365,10 @@ export function createGameServer(options: GameServerOptions): GameServer {
             perSecond: devTickets.perSecond,
             rateLimited: devTickets.limitPerAddress,
             now: () => scheduler.now(),
-            mint: (name, room) => {
+            mint: (name, room, spectator) => {
               const playerId = `dev-${randomBytes(9).toString('base64url')}`;
               // Single use: it starts one session; a reconnect resumes it with the resume token.
-              return { ticket: mint({ playerId, name, room, once: true }), playerId, room };
+              return { ticket: mint({ playerId, name, room, once: true, spectator }), playerId, room };
             },
           }
           : null,

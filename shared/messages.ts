@@ -139,6 +139,19 @@ export interface InputBody {
   inputs: InputVector[];
 }
 
+/**
+ * What a spectator (a session without an entity: `welcome.entityId` 0) sends instead of `input`,
+ * at the input rate: its snapshot ack and where its free camera looks, which decides the cell it
+ * shares budget-bound snapshot encodings with (docs/protocol.md, "Spectators").
+ */
+export interface SpectateBody {
+  /** Id of the newest snapshot received, 0 before the first; the delta baseline. */
+  ack: number;
+  /** Camera centre in world units (rounded). */
+  x: number;
+  y: number;
+}
+
 export interface PingBody {
   /** Sender-chosen id, echoed in the pong. */
   id: number;
@@ -163,6 +176,7 @@ export interface MessageBodies {
   drain: DrainBody;
   leave: LeaveBody;
   input: InputBody;
+  spectate: SpectateBody;
   ping: PingBody;
   pong: PongBody;
   snapshot: SnapshotBody;
@@ -328,6 +342,11 @@ export const MESSAGES: readonly MessageSpec[] = Object.freeze([
     field('t', num(0, Number.MAX_SAFE_INTEGER), 'the ping t'),
   ])),
   row(35, 'snapshot', 'unreliable', 's2c', 'World state, delta-coded (snapshot codec)', null),
+  row(36, 'spectate', 'unreliable', 'c2s', 'A spectator\'s snapshot ack and camera (instead of input)', record('spectate', [
+    field('ack', u32, 'newest snapshot id received, 0 = none'),
+    field('x', int(0, MAX_WORLD_SIZE), 'camera centre x, world units'),
+    field('y', int(0, MAX_WORLD_SIZE), 'camera centre y, world units'),
+  ])),
 ]);
 
 const byName = new Map<string, MessageSpec>(MESSAGES.map((m) => [m.name, m]));

@@ -17,6 +17,8 @@ import type {
  * nothing; it also batches a burst of joins into one change per room.
  */
 export const ROOM_DIRECTORY_POLL_MS = 250;
+/** The single node's one chat epoch (see LocalChatSource). */
+export const LOCAL_CHAT_EPOCH = 'local';
 
 /** What the local sources read of a room (server/rooms/room.ts `Room` has all of it). */
 export interface LocalRoom {
@@ -118,23 +120,12 @@ export class LocalRoomDirectory implements RoomDirectory {
 
 /**
  * This process's chat: history from each room's ring (server/chat/history.ts), live lines from
- * the chat fan-out. The epoch is the room object: a room closed and opened again starts a new
- * history.
+ * the chat fan-out. One epoch: a room opened again continues its chat ids (the room manager
+ * remembers them), so ids never mean two different lines in one process. A restarted process
+ * numbers afresh; a reader whose id is then ahead of a room's newest is refused (409).
  */
 export class LocalChatSource implements ChatSource {
-  private readonly epochs = new WeakMap<LocalRoom, string>();
-  private nextEpoch = 1;
-
   constructor(private readonly rooms: LocalRooms, private readonly fanout: ChatFanout) {}
-
-  private epochOf(room: LocalRoom): string {
-    let e = this.epochs.get(room);
-    if (e === undefined) {
-      e = `local-${this.nextEpoch++}`;
-      this.epochs.set(room, e);
-    }
-    return e;
-  }
 
   async read(roomId: string, afterId: number, limit: number): Promise<ChatRead | null> {
     const room = this.rooms.get(roomId);
@@ -144,15 +135,11 @@ export class LocalChatSource implements ChatSource {
     const messages = all.length > limit ? all.slice(all.length - limit) : all;
     // Ids are consecutive: the lines are complete when they are exactly afterId+1..top.
     const complete = afterId >= top || (messages.length === top - afterId && messages[0]?.id === afterId + 1);
-    return { epoch: this.epochOf(room), top, messages, complete };
+    return { epoch: LOCAL_CHAT_EPOCH, top, messages, complete };
   }
 
   subscribe(roomId: string, deliver: (message: ChatMessage, epoch: string) => void): () => void {
-    return this.fanout.subscribe(roomId, (m) => {
-      const room = this.rooms.get(roomId);
-      // The fan-out delivers inside the room's own post(), so the room is the one in the manager.
-      if (room) deliver(m, this.epochOf(room));
-    });
+    return this.fanout.subscribe(roomId, (m) => deliver(m, LOCAL_CHAT_EPOCH));
   }
 }
 

@@ -41,8 +41,8 @@ export interface DevTicket {
 
 /** `POST /api/dev/ticket`: what it may mint, and how fast. */
 export interface DevTicketRoute {
-  /** Mints a single-use ticket for a new dev player named `name` in `room`. */
-  mint(name: string, room: string): DevTicket;
+  /** Mints a single-use ticket for a new dev player (or, with `spectator`, a watcher) named `name` in `room`. */
+  mint(name: string, room: string, spectator: boolean): DevTicket;
   /**
    * Rooms a dev ticket may name, the first being the default: only rooms a join accepts, so the
    * endpoint never mints a ticket the join then refuses.
@@ -130,7 +130,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       options.metrics.refuse('http', 'dev_ticket_invalid');
       return reply.code(400).send({ error: 'room must be one this server serves', rooms: dev.rooms });
     }
-    return dev.mint(name, room);
+    if (body.spectate !== undefined && typeof body.spectate !== 'boolean') {
+      options.metrics.refuse('http', 'dev_ticket_invalid');
+      return reply.code(400).send({ error: 'spectate must be true or false' });
+    }
+    return dev.mint(name, room, body.spectate === true);
   });
 
   app.get(WEBSOCKET_PATH, {

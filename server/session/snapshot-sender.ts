@@ -129,11 +129,15 @@ export class SnapshotSender {
     return id ? this.history.get(id) ?? null : null;
   }
 
-  /** The `snapshot` message for this client, or null when the budget cannot hold even a header. */
-  build(frame: WorldFrame, viewerId: number, lastInputSeq: number): Uint8Array | null {
+  /**
+   * The `snapshot` message for this client, or null when the budget cannot hold even a header.
+   * A viewer without an entity (a spectator) has no `viewerId`; `viewerPosition` is where it
+   * looks, and its cell the one it shares encodings with.
+   */
+  build(frame: WorldFrame, viewerId: number | undefined, lastInputSeq: number, viewerPosition?: { x: number; y: number }): Uint8Array | null {
     const baseline = this.baseline();
     const result = tickEncoder(frame).encodeFor({
-      baseline, lastInputSeq, viewerId, priority: this.priority, budgetBytes: this.budgetBytes(),
+      baseline, lastInputSeq, viewerId, viewerPosition, priority: this.priority, budgetBytes: this.budgetBytes(),
     });
     if (!result.ok) return null;
     this.history.put(result.view);

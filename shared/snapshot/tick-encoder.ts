@@ -54,6 +54,12 @@ export interface SnapshotClient {
   baseline: SnapshotView | null;
   lastInputSeq: number;
   viewerId?: number;
+  /**
+   * Where the viewer looks when it has no entity in the tick (a spectator's camera): with cell
+   * sharing, its cell is the one of this point, so it shares the encodings of that cell's
+   * players; without it, such a viewer is encoded on its own.
+   */
+  viewerPosition?: { readonly x: number; readonly y: number };
   priority?: PriorityAccumulator;
   /** The client's datagram budget (Connection.maxUnreliableSize). */
   budgetBytes: number;
@@ -95,8 +101,11 @@ export class SnapshotTickEncoder {
     return cy * cols + cx;
   }
 
-  /** The viewer's cell (index and rectangle), or null when the viewer is not in this tick. */
-  private viewerCell(viewerId: number, size: number): { index: number; count: number; rect: ViewerCell; x: number; y: number } | null {
+  /**
+   * The viewer's cell (index and rectangle): of its entity, else of `position`; null when the
+   * viewer is not in this tick and has no position.
+   */
+  private viewerCell(viewerId: number | undefined, size: number, position?: { x: number; y: number }): { index: number; count: number; rect: ViewerCell; x: number; y: number } | null {
     const list = this.prepared.list;
     if (!this.indexById) {
       this.indexById = new Map();
@@ -106,9 +115,9 @@ export class SnapshotTickEncoder {
       this.cellCounts = new Uint32Array(this.cellCols * rows);
       for (const e of list) this.cellCounts[this.cellIndex(e.x, e.y, size)]++;
     }
-    const j = this.indexById.get(viewerId);
-    if (j === undefined) return null;
-    const e = list[j];
+    const j = viewerId === undefined ? undefined : this.indexById.get(viewerId);
+    const e = j !== undefined ? list[j] : position ?? null;
+    if (e === null) return null;
     const index = this.cellIndex(e.x, e.y, size);
     const col = index % this.cellCols;
     const row = (index - col) / this.cellCols;
@@ -170,8 +179,8 @@ export class SnapshotTickEncoder {
       }
     }
     const size = this.tick.cellSize;
-    if (size !== undefined && size > 0 && client.viewerId !== undefined) {
-      const cell = this.viewerCell(client.viewerId, size);
+    if (size !== undefined && size > 0 && (client.viewerId !== undefined || client.viewerPosition !== undefined)) {
+      const cell = this.viewerCell(client.viewerId, size, client.viewerPosition);
       if (cell && Number.isFinite(cell.x) && Number.isFinite(cell.y)) {
         const fitting = entitiesPerSnapshot(this.format, client.budgetBytes, this.prepared.list.length);
         const after = this.cursorOf(cell.index);

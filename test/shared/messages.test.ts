@@ -8,7 +8,7 @@ describe('message table', () => {
   it('holds exactly the messages of docs/architecture.md with unique ids and names', () => {
     expect(MESSAGES.map((m) => m.name).sort()).toEqual([
       'chat', 'chatRejected', 'chatSend', 'drain', 'error', 'hello', 'input', 'leave', 'ping',
-      'playerJoined', 'playerLeft', 'pong', 'snapshot', 'welcome',
+      'playerJoined', 'playerLeft', 'pong', 'snapshot', 'spectate', 'welcome',
     ]);
     expect(new Set(MESSAGES.map((m) => m.id)).size).toBe(MESSAGES.length);
     for (const m of MESSAGES) {
@@ -20,10 +20,11 @@ describe('message table', () => {
     expect(messageSpec('snapshot')?.id).toBe(SNAPSHOT_MESSAGE_ID);
   });
 
-  it('puts snapshots, inputs and pings on the unreliable channel and the rest on the reliable one', () => {
+  it('puts snapshots, inputs (and a spectator\'s spectate) and pings on the unreliable channel and the rest on the reliable one', () => {
     const unreliable = MESSAGES.filter((m) => m.channel === 'unreliable').map((m) => m.name).sort();
-    expect(unreliable).toEqual(['input', 'ping', 'pong', 'snapshot']);
+    expect(unreliable).toEqual(['input', 'ping', 'pong', 'snapshot', 'spectate']);
     expect(messageSpec('input')?.direction).toBe('c2s');
+    expect(messageSpec('spectate')?.direction).toBe('c2s');
     expect(messageSpec('snapshot')?.direction).toBe('s2c');
     expect(messageSpec('ping')?.direction).toBe('both');
   });

@@ -226,9 +226,11 @@ export class ChatRoomFeed {
       return;
     }
     if (epoch !== this.epoch) {
-      // The room's history started again: ids of the old epoch mean nothing in the new one.
+      // Another history: when its ids go on from ours (a writer that reopened its stream), no
+      // line is lost; otherwise ids of the old epoch mean nothing in the new one.
+      const continues = message.id === this.top + 1;
       this.epoch = epoch;
-      this.restartAt(message.id, 'reset');
+      if (!continues) this.restartAt(message.id, 'reset');
     } else if (message.id <= this.top) {
       this.stats.duplicates++;
       return;

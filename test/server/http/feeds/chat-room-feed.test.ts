@@ -140,12 +140,14 @@ describe('ChatRoomFeed', () => {
     src.post(2); // duplicate
     src.post(5); // gap
     src.epoch = 'e2';
-    src.post(1, 'e2'); // history restarted
-    src.post(2, 'e2');
-    expect(a.got).toEqual([2, 5, 1, 2]);
+    src.post(6, 'e2'); // another history, continuing the ids: nothing lost
+    src.epoch = 'e3';
+    src.post(1, 'e3'); // history restarted
+    src.post(2, 'e3');
+    expect(a.got).toEqual([2, 5, 6, 1, 2]);
     expect(a.lost).toEqual([
       { reason: 'gap', after: 2, resumeFrom: 5 },
-      { reason: 'reset', after: 5, resumeFrom: 1 },
+      { reason: 'reset', after: 6, resumeFrom: 1 },
     ]);
   });
 

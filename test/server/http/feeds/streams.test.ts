@@ -32,8 +32,8 @@ describe('room list', () => {
     await fx.player('alice', 'north');
     const json = await fx.json('/api/rooms');
     expect(json.status).toBe(200);
-    const maxPlayers = fx.server.rooms.get('north')!.maxPlayers;
-    expect(json.body).toEqual({ rooms: [{ id: 'north', players: 1, maxPlayers, spectators: 0, maxSpectators: 0, node: null }] });
+    const { maxPlayers, maxSpectators } = fx.server.rooms.get('north')!;
+    expect(json.body).toEqual({ rooms: [{ id: 'north', players: 1, maxPlayers, spectators: 0, maxSpectators, node: null }] });
 
     const s = await fx.sse('/api/rooms/stream');
     await s.until(() => s.named('rooms').length === 1);
