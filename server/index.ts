@@ -230,8 +230,7 @@ export interface GameServer {
   readonly http: FastifyInstance | null;
   /** Hand the server a connection from a transport of your own; it must say hello like any other. */
   accept(conn: Connection): void;
-  /** Ticket for this server's secret. */
-  /** `spectator: true`: a ticket to watch the room (no entity; server/rooms/spectators.ts). */
+  /** Ticket for this server's secret; `spectator: true`: a ticket to watch the room (no entity; server/rooms/spectators.ts). */
   mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number; spectator?: boolean }): string;
   /** What `GET /api/connect-info` answers: endpoints and the leaf certificate's hash. */
   connectInfo(): ConnectInfo;
