@@ -39,13 +39,15 @@ function readLobbyInPage(): LobbyView | null {
 }
 
 describe.skipIf(!present)('lobby and chat feeds in Chromium', () => {
-  const fx = useDemoGame(launchChromium);
+  // Dev tickets for served rooms only: the three rooms these tests play in.
+  const fx = useDemoGame(launchChromium, { devRooms: ['arena', 'docks', 'harbour'] });
 
   /** A player over WebSocket with a dev ticket (the page's own way of joining is tested elsewhere). */
   async function player(name: string, room: string): Promise<RawClient> {
     const res = await fetch(`${fx.server.baseUrl}/api/dev/ticket`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, room }),
     });
+    if (!res.ok) throw new Error(`dev ticket for ${room}: HTTP ${res.status} ${await res.text()}`);
     const { ticket } = (await res.json()) as { ticket: string };
     const c = await RawClient.connect(`${fx.server.baseUrl.replace('http', 'ws')}/ws`);
     fx.closers.push(async () => c.terminate());

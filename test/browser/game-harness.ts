@@ -427,6 +427,8 @@ export interface DemoServer {
 export interface DemoServerOptions {
   /** Link simulator on the WebTransport UDP path, e.g. "loss=0.05". */
   linkSim?: string;
+  /** Rooms a dev ticket may name, the first the default (default: the server's, `arena`). */
+  devRooms?: string[];
 }
 
 /**
@@ -449,7 +451,7 @@ export async function startDemoServer(o: DemoServerOptions = {}): Promise<DemoSe
       keyPem: cert.keyPem,
       ...(o.linkSim ? { linkSim: o.linkSim, linkSimSeed: 7 } : {}),
     },
-    devTickets: true,
+    devTickets: o.devRooms ? { rooms: o.devRooms } : true,
     staticDir: join(CLIENT_DIR, 'dist'),
   });
   const info = await server.listen();
