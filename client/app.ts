@@ -1,6 +1,8 @@
 /**
  * The demo game: wires a GameClient (client/net) to the world view, the Pixi arena, the HUD,
  * the chat panel and the controls, and publishes `window.tickwire` for tests and the curious.
+ * A spectator (the watch page) gets a free camera (client/game/free-camera.ts) instead of
+ * movement controls, and the chat read-only.
  */
 import type { GameClientEvents, GameClientStats } from './net/game-client-types.js';
 import { ChatLog } from './game/chat-log.js';
@@ -11,6 +13,8 @@ import { ArenaRenderer, type RendererKind } from './render/arena.js';
 import { ChatPanel } from './ui/chat-panel.js';
 import { HudView } from './ui/hud.js';
 import { InputBinder } from './ui/input-binder.js';
+import { CameraBinder } from './ui/camera-binder.js';
+import { FreeCamera } from './game/free-camera.js';
 import { installDebugObject, FrameSampleRing } from './debug.js';
 
 /** The part of client/net's GameClient the page uses (the local preview offers it too). */
@@ -19,6 +23,8 @@ export interface GameClientLike {
   connect(): Promise<unknown>;
   setInput(dx: number, dy: number): void;
   sendChat(text: string): boolean;
+  /** A spectator's camera centre (client/net GameClient; the preview has none). */
+  setCamera?(x: number, y: number): void;
   stats(): GameClientStats;
   readonly state: string;
 }
@@ -31,6 +37,8 @@ export interface GameAppOptions {
   name: string;
   /** Renderer Pixi tries first (default: accelerated WebGL, else Canvas 2D). */
   renderer?: RendererKind;
+  /** Watch without playing (the client holds a spectator ticket): a free camera, the chat read-only. */
+  spectator?: boolean;
   now?: () => number;
 }
 
@@ -51,6 +59,11 @@ export class GameApp {
   private readonly hud: HudView;
   private readonly chat: ChatPanel;
   private input: InputBinder | null = null;
+  /** A spectator's camera and its controls (null for a player). */
+  private readonly camera: FreeCamera | null;
+  private cameraControls: CameraBinder | null = null;
+  private sentCamera: [number, number] | null = null;
+  private lastFrameAt: number | null = null;
   private renderer: ArenaRenderer | null = null;
   private lastHud = -Infinity;
   private lastFrame: FrameEntity[] = [];
@@ -71,6 +84,8 @@ export class GameApp {
     this.now = o.now ?? (() => performance.now());
     this.hud = new HudView(o.doc);
     this.chat = new ChatPanel(o.doc, (t) => o.client.sendChat(t), this.now);
+    this.camera = o.spectator ? new FreeCamera() : null;
+    if (o.spectator) this.chat.readOnly('Watching: the chat is read-only');
     this.wire();
   }
 
@@ -78,11 +93,20 @@ export class GameApp {
   async start(win: Window & { tickwire?: unknown }): Promise<void> {
     this.renderer = await ArenaRenderer.create(this.o.stage, this.o.renderer);
     const renderer = this.renderer;
-    this.input = new InputBinder({
-      surface: this.o.stage,
-      toWorld: (x, y) => renderer.toWorld(x, y),
-      keysBlocked: () => this.chat.typing,
-    });
+    if (this.camera) {
+      this.cameraControls = new CameraBinder({
+        surface: this.o.stage,
+        camera: this.camera,
+        pixelsPerUnit: () => renderer.pixelsPerUnit,
+        keysBlocked: () => this.chat.typing,
+      });
+    } else {
+      this.input = new InputBinder({
+        surface: this.o.stage,
+        toWorld: (x, y) => renderer.toWorld(x, y),
+        keysBlocked: () => this.chat.typing,
+      });
+    }
     installDebugObject(win, this.debugSource());
     renderer.onFrame(() => this.frame());
     this.refreshHud(this.now());
@@ -101,6 +125,7 @@ export class GameApp {
         this.chat.render(this.chatLog.all);
       }
       this.view.welcome(w);
+      this.camera?.setWorld(w.worldW, w.worldH);
       this.status = '';
     });
     c.on('snapshot', (s) => this.view.snapshot(s, c.stats().rttMs));
@@ -134,11 +159,24 @@ export class GameApp {
   private frame(): void {
     const now = this.now();
     this.frames++;
-    const own = this.view.ownPosition(now);
-    const dir = this.input?.direction(own) ?? [0, 0];
-    if (dir[0] !== this.sentDir[0] || dir[1] !== this.sentDir[1]) {
-      this.sentDir = dir;
-      this.o.client.setInput(dir[0], dir[1]);
+    const dt = this.lastFrameAt === null ? 0 : now - this.lastFrameAt;
+    this.lastFrameAt = now;
+    if (this.camera) {
+      this.cameraControls?.frame(dt);
+      this.renderer?.setCamera(this.camera.view());
+      // The server shares with a spectator the encodings of the cell it looks at: tell it where.
+      const at: [number, number] = [Math.round(this.camera.x), Math.round(this.camera.y)];
+      if (!this.sentCamera || at[0] !== this.sentCamera[0] || at[1] !== this.sentCamera[1]) {
+        this.sentCamera = at;
+        this.o.client.setCamera?.(at[0], at[1]);
+      }
+    } else {
+      const own = this.view.ownPosition(now);
+      const dir = this.input?.direction(own) ?? [0, 0];
+      if (dir[0] !== this.sentDir[0] || dir[1] !== this.sentDir[1]) {
+        this.sentDir = dir;
+        this.o.client.setInput(dir[0], dir[1]);
+      }
     }
     const entities = this.view.frame(now);
     this.lastFrame = entities;
@@ -211,6 +249,8 @@ export class GameApp {
       chatNotice: () => this.chat.noticeText,
       chatRejected: () => this.rejected,
       ownEntityId: () => this.ownEntity,
+      spectator: () => this.camera !== null,
+      camera: () => this.camera?.view() ?? null,
       playerId: () => this.playerId,
       name: () => this.o.name,
       renderer: () => this.renderer?.rendererName ?? null,

@@ -7,7 +7,8 @@
  * rttMs, snapshotsReceived, snapshotsPerSec, loss (0..1), downBytesPerSec, entities (count in
  * the newest snapshot), interpDelayMs, interpTargetMs, jitterMs, starvedFrames,
  * predictionCorrection, chat (visible lines "name: text"), chatNotice, chatRejected,
- * ownEntityId, playerId, name, renderer ('webgl' | 'webgpu' | 'canvas'), frames, positions (this
+ * ownEntityId (0 for a spectator), spectator (true on the watch page), camera (a spectator's
+ * { x, y, zoom }, else null), playerId, name, renderer ('webgl' | 'webgpu' | 'canvas'), frames, positions (this
  * frame's drawn entities), pointerTarget (world point a click or tap set), hud (the HUD's texts), status, statusLog (recent status lines), fallbackReason, errors, stats (the
  * GameClient's), now (the page clock), connectStartedAt and welcomeAt (page clock when connecting
  * started and when the first welcome arrived). Methods: samples(sinceMs?) returns the per-frame

@@ -18,5 +18,13 @@ export default defineConfig({
     // Pixi is one large chunk by design; the warning would only be noise.
     chunkSizeWarningLimit: 2048,
     sourcemap: true,
+    // The pages: the game (index.html), the lobby and the spectators' watch page.
+    rollupOptions: {
+      input: {
+        index: `${import.meta.dirname}/index.html`,
+        lobby: `${import.meta.dirname}/lobby.html`,
+        watch: `${import.meta.dirname}/watch.html`,
+      },
+    },
   },
 });

@@ -32,6 +32,10 @@ import { SessionManager } from './session/session-manager.js';
 import { sessionDirectory, type SessionDirectory } from './session/session-view.js';
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
+import { FeedService } from './http/feeds/feed-service.js';
+import type { FeedLimits } from './http/feeds/limits.js';
+import { LocalChatSource, LocalRoomDirectory, LocalStatusSource } from './feeds/local-sources.js';
+import type { ChatSource, RoomDirectory, StatusSource } from './feeds/types.js';
 import { placeMetrics, startMetricsListener, type MetricsEndpointOptions } from './http/metrics-endpoint.js';
 import { resolveAllowedOrigins, type AllowedOrigins } from './http/origins.js';
 import type { Connection } from './transports/connection.js';
@@ -48,10 +52,14 @@ export type { Room } from './rooms/room.js';
 export type { RoomManager } from './rooms/room-manager.js';
 export type { Connection, ConnectionStats, TransportKind } from './transports/connection.js';
 export type { SessionDirectory, SessionView } from './session/session-view.js';
-export type { SessionState, SnapshotChannel } from './session/player-session.js';
+export type { SessionRole, SessionState, SnapshotChannel } from './session/player-session.js';
 export type { SnapshotSendStats } from './session/snapshot-sender.js';
 export type { WebTransportService, WebTransportServiceStats, WebTransportWorkerStats } from './transports/webtransport-service.js';
 export { GameMetrics } from './metrics.js';
+export type {
+  ChatRead, ChatSource, NodeStatus, RoomChange, RoomDirectory, RoomSummary, ServerStatus, StatusSource,
+} from './feeds/types.js';
+export type { FeedLimits } from './http/feeds/limits.js';
 export type { MetricsEndpointOptions } from './http/metrics-endpoint.js';
 export type { AllowedOrigins } from './http/origins.js';
 export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
@@ -158,6 +166,24 @@ export interface GameServerOptions {
   logger?: boolean;
   /** Also collect Node process metrics (CPU, memory, GC) on /metrics. */
   processMetrics?: boolean;
+  /**
+   * The read-only feeds (`/api/rooms`, `/api/rooms/:id/chat`, `/api/status` and their streams;
+   * docs/server.md "Read-only feeds"): limits to override, or false to serve none. On by default.
+   */
+  feeds?: FeedsOptions | false;
+}
+
+/** The read-only feeds: their limits and, for cluster mode, their data sources. */
+export interface FeedsOptions {
+  limits?: Partial<FeedLimits>;
+  /** Where the room list comes from (default: this process's rooms). */
+  directory?: RoomDirectory;
+  /** Where chat history and live lines come from (default: this process's rooms and chat fan-out). */
+  chat?: ChatSource;
+  /** Where the status comes from (default: this process alone). */
+  status?: StatusSource;
+  /** This node's id on the status page (default `local`). */
+  nodeId?: string;
 }
 
 /** Dev tickets (`devTickets: { ... }`). */
@@ -219,8 +245,8 @@ export interface GameServer {
   readonly http: FastifyInstance | null;
   /** Hand the server a connection from a transport of your own; it must say hello like any other. */
   accept(conn: Connection): void;
-  /** Ticket for this server's secret. */
-  mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number }): string;
+  /** Ticket for this server's secret; `spectator: true`: a ticket to watch the room (no entity; server/rooms/spectators.ts). */
+  mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number; spectator?: boolean }): string;
   /** What `GET /api/connect-info` answers: endpoints and the leaf certificate's hash. */
   connectInfo(): ConnectInfo;
   /**
@@ -229,6 +255,8 @@ export interface GameServer {
    * session reaches the game.
    */
   readonly webTransport: WebTransportService | null;
+  /** The read-only feeds (null when `feeds: false`). */
+  readonly feeds: FeedService | null;
 }
 
 /**
@@ -285,6 +313,20 @@ export function createGameServer(options: GameServerOptions): GameServer {
   /** Open WebSocket connections, so close() can let their close frames reach the clients. */
   const webSockets = new Set<WebSocketConnection>();
   let draining = false;
+  const feedOptions = options.feeds === false ? null : options.feeds ?? {};
+  let feeds: FeedService | null = null;
+  if (feedOptions) {
+    feeds = new FeedService({
+      scheduler, metrics,
+      limits: feedOptions.limits,
+      directory: feedOptions.directory ?? new LocalRoomDirectory(rooms, scheduler),
+      chat: feedOptions.chat ?? new LocalChatSource(rooms, fanout),
+      status: feedOptions.status ?? new LocalStatusSource({
+        nodeId: feedOptions.nodeId ?? 'local', scheduler, rooms,
+        draining: () => draining, sessions: () => sessions.activeCount, feeds: () => feeds?.openCount ?? 0,
+      }),
+    });
+  }
 
   const connectInfo = (): ConnectInfo => ({
     protocolVersion: PROTOCOL_VERSION,
@@ -293,11 +335,12 @@ export function createGameServer(options: GameServerOptions): GameServer {
     webSocketPath: WEBSOCKET_PATH,
   });
 
-  const mint = (claims: { playerId: string; name: string; room: string; expiresAt?: number; once?: boolean }) =>
+  const mint = (claims: { playerId: string; name: string; room: string; expiresAt?: number; once?: boolean; spectator?: boolean }) =>
     mintTicket(options.ticketSecret, claims, { now: scheduler.now() });
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      feeds?.close();
       sessions.closeAll(ErrorCode.SERVER_DRAINING, 'server is shutting down');
       rooms.close();
       // Give the close frames (and the `error` messages before them) time to reach the clients
@@ -318,6 +361,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
     sessions: sessionDirectory(sessions),
     get http() { return http; },
     get webTransport() { return wt; },
+    feeds,
     accept: (conn) => sessions.accept(conn),
     mintTicket: mint,
     connectInfo,
@@ -340,16 +384,17 @@ export function createGameServer(options: GameServerOptions): GameServer {
             perSecond: devTickets.perSecond,
             rateLimited: devTickets.limitPerAddress,
             now: () => scheduler.now(),
-            mint: (name, room) => {
+            mint: (name, room, spectator) => {
               const playerId = `dev-${randomBytes(9).toString('base64url')}`;
               // Single use: it starts one session; a reconnect resumes it with the resume token.
-              return { ticket: mint({ playerId, name, room, once: true }), playerId, room };
+              return { ticket: mint({ playerId, name, room, once: true, spectator }), playerId, room };
             },
           }
           : null,
         publicMetrics: metricsPlacement.where === 'public' ? { token: metricsPlacement.token } : null,
         allowedOrigins: () => allowedOrigins,
         staticDir: options.staticDir ?? null,
+        feeds,
         logger: options.logger,
       });
       await http.listen({ host, port: options.httpPort ?? 8080 });
@@ -410,6 +455,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
       draining = true;
       const deadlineMs = drainOptions.deadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS;
       sessions.drain(deadlineMs, drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS);
+      feeds?.drain(drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS);
       wt?.drain();
       const deadline = scheduler.now() + deadlineMs;
       // Poll on the injected scheduler: clients leave on their own time (with jitter).

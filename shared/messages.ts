@@ -195,6 +195,11 @@ const TABLE = [
     field('t', num(0, Number.MAX_SAFE_INTEGER), 'the ping t'),
   ])),
   row(35, 'snapshot', 'unreliable', 's2c', 'World state, delta-coded (snapshot codec)', null),
+  row(36, 'spectate', 'unreliable', 'c2s', 'A spectator\'s snapshot ack and camera (instead of input)', record('spectate', [
+    field('ack', u32, 'newest snapshot id received, 0 = none'),
+    field('x', int(0, MAX_WORLD_SIZE), 'camera centre x, world units'),
+    field('y', int(0, MAX_WORLD_SIZE), 'camera centre y, world units'),
+  ])),
 ];
 
 
@@ -256,6 +261,13 @@ export type InputBody = MessageBodies['input'];
  * encoder rounds, and the receiver sees `quantizeInput([dx, dy])`.
  */
 export type InputVector = InputBody['inputs'][number];
+/**
+ * `spectate`: what a spectator (a session without an entity: `welcome.entityId` 0) sends instead
+ * of `input`, at the input rate: its snapshot ack (the delta baseline) and the centre of its free
+ * camera, which picks the cell it shares budget-bound snapshot encodings with (docs/protocol.md,
+ * "Spectators").
+ */
+export type SpectateBody = MessageBodies['spectate'];
 /** `ping` / `pong`: a sender-chosen id and the sender's clock, both echoed, so RTT needs no state on the wire. */
 export type PingBody = MessageBodies['ping'];
 export type PongBody = MessageBodies['pong'];

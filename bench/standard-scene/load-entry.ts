@@ -2,7 +2,8 @@
  * Load process: P-1 standard-scene players in one process (a fleet of tools/bots/fleet.ts),
  * each sending a random direction 20 times a second, joined JOIN_CONCURRENCY at a time. Started
  * by run.ts with
- *   --url <http origin> --transport webtransport|websocket --count <n> --client light|full
+ *   --url <http origin> --transport webtransport|websocket --count <n> --client light|full [--spectate]
+ * (`--spectate`: the clients watch as spectators instead; bench/feeds.ts's spectators scenario)
  * and driven by its commands (reports.ts). `full` runs real GameClients (every snapshot
  * reconstructed); `light` runs LightClients (same transports and messages, snapshots acked but
  * not decoded; tools/bots/light-client.ts). Reports mean bytes per client, how many stayed
@@ -37,6 +38,7 @@ const { values: args } = parseFlags(process.argv.slice(2), {
   transport: flag.choice(['webtransport', 'websocket'] as const),
   count: flag.int(1, 10_000),
   client: flag.choice(['light', 'full'] as const),
+  spectate: flag.boolean(),
 });
 if (!args.url || !args.transport || !args.count) throw new Error('load-entry needs --url, --transport and --count');
 const transport = args.transport;
@@ -50,8 +52,9 @@ const fleet = new BotFleet({
   transport,
   count,
   kind,
-  name: (i) => `load${i + 1}`,
+  name: (i) => `${args.spectate ? 'watch' : 'load'}${i + 1}`,
   steering: { kind: 'every-input' },
+  spectate: args.spectate === true,
   WebTransport,
   errorLimit: ERROR_LIMIT,
 });
@@ -87,6 +90,6 @@ if (joined.failedAttempts > 0) process.stderr.write(`load: ${joined.failedAttemp
 if (joined.joined < count) {
   fail(`load: only ${joined.joined}/${count} clients joined in ${ms} ms (${joined.failedAttempts} failed attempts): ${fleet.errors.samples.join('; ')}`);
 } else {
-  process.stderr.write(`load: ${joined.joined} ${kind} clients joined over ${transport} in ${ms} ms\n`);
+  process.stderr.write(`load: ${joined.joined} ${kind} ${args.spectate ? 'spectators' : 'clients'} joined over ${transport} in ${ms} ms\n`);
   emit('joined', { clients: joined.joined, joinMs: joined.elapsedMs });
 }

@@ -6,12 +6,18 @@
  */
 import type { FetchLike } from './transport-types.js';
 
-/** Mints a dev ticket for player `name` (in `room`, else the endpoint's default room). */
-export async function mintDevTicket(fetchImpl: FetchLike, baseUrl: string, name: string, room?: string): Promise<string> {
+/**
+ * Mints a dev ticket for player `name` (in `room`, else the endpoint's default room). With
+ * `spectate`, the ticket watches the room without an entity (a spectator; the room must be open).
+ */
+export async function mintDevTicket(fetchImpl: FetchLike, baseUrl: string, name: string, room?: string, options: { spectate?: boolean } = {}): Promise<string> {
+  const body: { name: string; room?: string; spectate?: true } = { name };
+  if (room) body.room = room;
+  if (options.spectate) body.spectate = true;
   const res = await fetchImpl(new URL('/api/dev/ticket', baseUrl).toString(), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(room ? { name, room } : { name }),
+    body: JSON.stringify(body),
   });
   if (!res.ok) {
     // 429 (the server's per-address dev-ticket limit) says how long to wait; GameClient waits

@@ -22,10 +22,12 @@ import {
   encodeLeave,
   encodePing,
   encodePong,
+  encodeSpectate,
   isTerminalCloseCode,
   MAX_CHAT_LENGTH,
   type ServerMessage,
 } from './protocol.js';
+import { MAX_WORLD_SIZE } from '../../shared/limits.js';
 import { Heartbeat } from '../../shared/heartbeat.js';
 import { SampleRing } from './sample-ring.js';
 import { SnapshotDecoder } from './snapshot-decoder.js';
@@ -107,6 +109,8 @@ export class GameClient {
 
   private readonly inputs = new InputHistory();
   private direction: [number, number] = [0, 0];
+  /** A spectator's camera centre (world units); null: the world's centre. */
+  private camera: [number, number] | null = null;
   /** Ping table and RTT estimator (shared/heartbeat.ts) on the injected clock. */
   private readonly heartbeat: Heartbeat;
   private readonly rttSamples = new SampleRing(RTT_SAMPLE_LIMIT);
@@ -182,7 +186,8 @@ export class GameClient {
   }
 
   /**
-   * Sets the move direction sent with every input from now on; components clamp to [-1, 1], a
+   * Sets the move direction sent with every input from now on (a spectator sends no input: its
+   * direction is kept but unused); components clamp to [-1, 1], a
    * longer vector is scaled to unit length, and each input quantizes it (sampledDirection in
    * input-history.ts), so the `input` event carries exactly the direction the server applies.
    */
@@ -190,9 +195,27 @@ export class GameClient {
     this.direction = normalizeDirection(dx, dy);
   }
 
-  /** Sends a chat line; false when not connected, empty, or longer than the protocol allows. */
+  /**
+   * A spectator's camera centre in world units, sent with every `spectate` (its ack) from now on:
+   * the server shares with it the snapshot encodings of the cell it looks at.
+   */
+  setCamera(x: number, y: number): void {
+    const w = this.welcomeInfo;
+    const clamp = (v: number, max: number) => Math.round(Math.min(Math.max(Number.isFinite(v) ? v : 0, 0), max));
+    this.camera = [clamp(x, w?.worldW ?? MAX_WORLD_SIZE), clamp(y, w?.worldH ?? MAX_WORLD_SIZE)];
+  }
+
+  /** True once a welcome said this session watches without an entity (a spectator ticket). */
+  get spectator(): boolean {
+    return this.welcomeInfo !== null && this.welcomeInfo.entityId === 0;
+  }
+
+  /**
+   * Sends a chat line; false when not connected, a spectator (the server drops a spectator's
+   * lines: it has no entity to speak as), empty, or longer than the protocol allows.
+   */
   sendChat(text: string): boolean {
-    if (this.stateValue !== 'connected' || !this.channel) return false;
+    if (this.stateValue !== 'connected' || !this.channel || this.spectator) return false;
     if (text.length === 0 || text.length > MAX_CHAT_LENGTH) return false;
     const ok = this.send(() => encodeChatSend(text));
     if (ok) this.counters.chatSent++;
@@ -456,9 +479,19 @@ export class GameClient {
     this.inputTimer = this.opts.timers.setInterval(() => this.sendInputTick(), this.opts.inputIntervalMs);
   }
 
-  /** One input tick: sample the direction, send it with the previous ones and the ack. */
+  /**
+   * One input tick: sample the direction, send it with the previous ones and the ack. A
+   * spectator sends `spectate` instead: the ack and its camera.
+   */
   sendInputTick(): void {
     if (this.stateValue !== 'connected' || !this.channel) return;
+    if (this.spectator) {
+      const w = this.welcomeInfo!;
+      const [x, y] = this.camera ?? [Math.round(w.worldW / 2), Math.round(w.worldH / 2)];
+      const ack = this.snapshots.ackId;
+      this.send(() => encodeSpectate({ ack, x, y }));
+      return;
+    }
     const [dx, dy] = this.direction;
     const record = this.inputs.push(dx, dy, this.opts.now());
     const ack = this.snapshots.ackId;

@@ -98,6 +98,11 @@ export function encodeInput(o: { seq: number; ack: number; inputs: InputVector[]
   return encodeMessage('input', o);
 }
 
+/** A spectator's ack and camera (instead of `input`; docs/protocol.md "Spectators"). */
+export function encodeSpectate(o: { ack: number; x: number; y: number }): Uint8Array {
+  return encodeMessage('spectate', o);
+}
+
 export function encodePing(body: PingBody): Uint8Array {
   return encodeMessage('ping', body);
 }

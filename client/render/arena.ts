@@ -7,6 +7,7 @@
  * rendering too (headless browsers without a GPU); `rendererName` says which one it got.
  */
 import { Application, Container, Graphics, Text } from 'pixi.js';
+import type { CameraView } from '../game/free-camera.js';
 import type { FrameEntity } from '../game/world-view.js';
 import { wrapCopies } from '../game/wrap.js';
 import { isSoftwareWebGL, webglRendererName } from './webgl-probe.js';
@@ -68,6 +69,8 @@ export class ArenaRenderer {
   private worldW = 0;
   private worldH = 0;
   private scale = 1;
+  /** A spectator's free camera (null: the whole world, centred, as a player sees it). */
+  private camera: CameraView | null = null;
 
   private constructor(private readonly app: Application, private readonly host: HTMLElement) {
     this.marker.circle(0, 0, 7).stroke({ color: OWN_RING, width: 2, alpha: 0.8 });
@@ -114,6 +117,14 @@ export class ArenaRenderer {
   /** Calls `fn` before every rendered frame (Pixi's ticker, driven by requestAnimationFrame). */
   onFrame(fn: () => void): void {
     this.app.ticker.add(fn);
+  }
+
+  /**
+   * Looks through a free camera from now on (a spectator): its point at the view's centre, the
+   * world `zoom` times larger than when it fits the window. Null: back to the fitted world.
+   */
+  setCamera(camera: CameraView | null): void {
+    this.camera = camera ? { x: camera.x, y: camera.y, zoom: camera.zoom } : null;
   }
 
   /** Draws one frame's entities in a world of the given size, and the pointer target if any. */
@@ -168,6 +179,11 @@ export class ArenaRenderer {
     }
   }
 
+  /** CSS pixels one world unit takes on screen now. */
+  get pixelsPerUnit(): number {
+    return this.scale;
+  }
+
   /** World coordinates under a client (CSS pixel) point, or null outside the arena. */
   toWorld(clientX: number, clientY: number): { x: number; y: number } | null {
     const rect = this.app.canvas.getBoundingClientRect();
@@ -190,12 +206,18 @@ export class ArenaRenderer {
   private layout(worldW: number, worldH: number): void {
     const w = this.host.clientWidth || this.app.screen.width;
     const h = this.host.clientHeight || this.app.screen.height;
-    const scale = (Math.min(w / worldW, h / worldH) || 1) * ARENA_FILL;
+    const cam = this.camera;
+    const scale = (Math.min(w / worldW, h / worldH) || 1) * ARENA_FILL * (cam?.zoom ?? 1);
     const sizeChanged = worldW !== this.worldW || worldH !== this.worldH;
-    if (sizeChanged || scale !== this.scale) {
+    // The camera's point at the view's centre (without one, the world's centre).
+    const cx = cam?.x ?? worldW / 2;
+    const cy = cam?.y ?? worldH / 2;
+    const x = w / 2 - cx * scale;
+    const y = h / 2 - cy * scale;
+    if (sizeChanged || scale !== this.scale || x !== this.arena.x || y !== this.arena.y) {
       this.scale = scale;
       this.arena.scale.set(scale);
-      this.arena.position.set((w - worldW * scale) / 2, (h - worldH * scale) / 2);
+      this.arena.position.set(x, y);
     }
     if (sizeChanged) {
       this.worldW = worldW;

@@ -31,6 +31,8 @@ export class ChatPanel {
   private noticeUntil = 0;
   private noticeTimer: ReturnType<typeof setInterval> | null = null;
   private rendered = '';
+  /** A spectator's panel: lines shown, the box disabled for good (readOnly()). */
+  private readOnlyMode = false;
 
   /** @param send returns true when the line went out. */
   constructor(doc: Document, private readonly send: (text: string) => boolean, private readonly now: () => number) {
@@ -54,6 +56,14 @@ export class ChatPanel {
         this.input.focus();
       }
     });
+  }
+
+  /** Shows the lines only: the box stays disabled, showing `placeholder` (a spectator cannot chat). */
+  readOnly(placeholder: string): void {
+    this.readOnlyMode = true;
+    this.input.disabled = true;
+    this.input.value = '';
+    this.input.placeholder = placeholder;
   }
 
   /** Whether the chat box has the keyboard (movement keys must not steer then). */
@@ -140,14 +150,14 @@ export class ChatPanel {
         this.notice.textContent = '';
         if (this.noticeTimer !== null) clearInterval(this.noticeTimer);
         this.noticeTimer = null;
-        if (this.now() >= this.blockedUntil && this.input.disabled) {
+        if (this.now() >= this.blockedUntil && this.input.disabled && !this.readOnlyMode) {
           this.input.disabled = false;
         }
         return;
       }
       this.notice.hidden = false;
       this.notice.textContent = t;
-      if (this.input.disabled && this.now() >= this.blockedUntil) this.input.disabled = false;
+      if (this.input.disabled && this.now() >= this.blockedUntil && !this.readOnlyMode) this.input.disabled = false;
     };
     tick();
     this.noticeTimer = setInterval(tick, 100);

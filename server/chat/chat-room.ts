@@ -53,6 +53,11 @@ export interface ChatRoomOptions {
   burst?: number;
   refillPerSecond?: number;
   floodStrikes?: number;
+  /**
+   * Id of the first line (default 1). A room opened again in the same process continues the ids
+   * of its previous life, so a reader's last id never points into a different history.
+   */
+  firstId?: number;
 }
 
 interface SenderState {
@@ -77,6 +82,9 @@ export class ChatRoom {
     this.burst = options.burst ?? CHAT_BURST;
     this.refill = options.refillPerSecond ?? CHAT_REFILL_PER_SECOND;
     this.floodStrikes = options.floodStrikes ?? CHAT_FLOOD_STRIKES;
+    const first = options.firstId ?? 1;
+    if (!Number.isSafeInteger(first) || first < 1) throw new RangeError('firstId must be a positive safe integer');
+    this.nextId = first;
   }
 
   /** Id the next accepted line will get minus one: the newest id so far (0 if none). */

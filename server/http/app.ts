@@ -8,6 +8,8 @@ import { addressKey } from '../address.js';
 import { KeyedRateLimiter } from '../chat/rate-limit.js';
 import type { GameMetrics } from '../metrics.js';
 import { WebSocketConnection, WS_MAX_FRAME_BYTES } from '../transports/websocket.js';
+import type { FeedService } from './feeds/feed-service.js';
+import { feedsPlugin } from './feeds/plugin.js';
 import { metricsAuthorized } from './metrics-endpoint.js';
 import { originAllowed } from './origins.js';
 
@@ -39,8 +41,8 @@ export interface DevTicket {
 
 /** `POST /api/dev/ticket`: what it may mint, and how fast. */
 export interface DevTicketRoute {
-  /** Mints a single-use ticket for a new dev player named `name` in `room`. */
-  mint(name: string, room: string): DevTicket;
+  /** Mints a single-use ticket for a new dev player (or, with `spectator`, a watcher) named `name` in `room`. */
+  mint(name: string, room: string, spectator: boolean): DevTicket;
   /**
    * Rooms a dev ticket may name, the first being the default: only rooms a join accepts, so the
    * endpoint never mints a ticket the join then refuses.
@@ -61,6 +63,8 @@ export interface HttpAppOptions {
   onConnection(conn: WebSocketConnection): void;
   isDraining(): boolean;
   connectInfo(): ConnectInfo;
+  /** The read-only feeds (room list, chat, status over SSE and long polling); not served when absent. */
+  feeds?: FeedService | null;
   /** `POST /api/dev/ticket`; the route answers 404 when absent. */
   devTickets?: DevTicketRoute | null;
   /** `/metrics` on this (public) port: absent or null = not here (404); `token` null = open. */
@@ -126,7 +130,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       options.metrics.refuse('http', 'dev_ticket_invalid');
       return reply.code(400).send({ error: 'room must be one this server serves', rooms: dev.rooms });
     }
-    return dev.mint(name, room);
+    if (body.spectate !== undefined && typeof body.spectate !== 'boolean') {
+      options.metrics.refuse('http', 'dev_ticket_invalid');
+      return reply.code(400).send({ error: 'spectate must be true or false' });
+    }
+    return dev.mint(name, room, body.spectate === true);
   });
 
   app.get(WEBSOCKET_PATH, {
@@ -142,6 +150,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   }, (socket, req) => {
     options.onConnection(new WebSocketConnection(socket, req.ip));
   });
+
+  if (options.feeds) await app.register(feedsPlugin, { feeds: options.feeds });
 
   if (options.staticDir && existsSync(options.staticDir)) {
     await app.register(fastifyStatic, { root: options.staticDir, index: ['index.html'] });

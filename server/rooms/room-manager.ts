@@ -17,6 +17,12 @@ export const EMPTY_ROOM_LINGER_MS = 30_000;
 export const MAX_ROOMS = 1_000;
 /** `retryAfterMs` of a join refused because every room slot holds players. */
 export const ROOM_CAP_RETRY_AFTER_MS = 5_000;
+/**
+ * Rooms whose last chat id is remembered after they closed, so that a room opened again
+ * continues its chat ids (server/chat/chat-room.ts `firstId`) and a feed reader's Last-Event-ID
+ * from its previous life is never mistaken for a position in the new one. Oldest forgotten first.
+ */
+export const CHAT_POSITIONS_REMEMBERED = 10_000;
 /** Room ids are short printable names. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -67,6 +73,8 @@ export class InProcessRoomManager implements RoomManager {
   private readonly holds = new Map<string, number>();
   /** Empty rooms waiting to close, oldest first (the first to give up its slot at the cap). */
   private readonly lingering = new Map<string, Timer>();
+  /** Last chat id of rooms that closed (at most CHAT_POSITIONS_REMEMBERED, oldest first). */
+  private readonly chatPositions = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly options: InProcessRoomManagerOptions) {}
@@ -104,7 +112,9 @@ export class InProcessRoomManager implements RoomManager {
       snapshotHz: this.options.snapshotHz,
       seed: this.options.seed,
       staggerSnapshots: this.options.staggerSnapshots,
+      firstChatId: (this.chatPositions.get(roomId) ?? 0) + 1,
     });
+    this.chatPositions.delete(roomId);
     this.rooms.set(roomId, room);
     this.hold(roomId, 1);
     this.options.metrics?.rooms.set(this.rooms.size);
@@ -152,7 +162,12 @@ export class InProcessRoomManager implements RoomManager {
     this.lingering.get(roomId)?.cancel();
     this.lingering.delete(roomId);
     this.holds.delete(roomId);
-    this.rooms.get(roomId)?.close();
+    const room = this.rooms.get(roomId);
+    if (room && room.chat.lastId > 0) {
+      this.chatPositions.set(roomId, room.chat.lastId);
+      if (this.chatPositions.size > CHAT_POSITIONS_REMEMBERED) this.chatPositions.delete(this.chatPositions.keys().next().value!);
+    }
+    room?.close();
     this.rooms.delete(roomId);
     this.options.metrics?.rooms.set(this.rooms.size);
   }

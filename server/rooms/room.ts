@@ -7,6 +7,7 @@ import { MAX_ROOM_PLAYERS, MAX_WORLD_SIZE, U32_MAX } from '../../shared/limits.j
 import type { PlayerInfo } from '../../shared/messages.js';
 import { DEFAULT_SNAPSHOT_HZ, DEFAULT_TICK_HZ, FixedStepLoop } from './tick-loop.js';
 import { createRandom } from './random.js';
+import { DEFAULT_MAX_SPECTATORS, MAX_ROOM_SPECTATORS, RoomSpectators } from './spectators.js';
 import type {
   Entity, PlayerInput, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
 } from './types.js';
@@ -37,11 +38,15 @@ export interface RoomOptions {
    * encoding (at P=512 that is hundreds of per-client encodings), so the simulation keeps pace.
    */
   staggerSnapshots?: boolean;
+  /** Id of the room's first chat line (default 1): a room opened again continues its ids (room-manager.ts). */
+  firstChatId?: number;
 }
 
 export type JoinResult = { ok: true; player: RoomPlayer } | { ok: false; reason: 'room_full' | 'hook_error' | 'closed' };
 
 export type InputResult = 'applied' | 'stale' | 'unknown_player';
+
+export type WatchResult = { ok: true } | { ok: false; reason: 'spectators_full' | 'closed' };
 
 interface Membership {
   player: RoomPlayer;
@@ -56,6 +61,8 @@ export class Room {
   readonly id: string;
   readonly world: { width: number; height: number };
   readonly maxPlayers: number;
+  /** Members without an entity (server/rooms/spectators.ts). */
+  readonly spectators: RoomSpectators;
   readonly chat: ChatRoom;
   readonly loop: FixedStepLoop;
   private readonly definition: RoomDefinition;
@@ -85,7 +92,7 @@ export class Room {
     }
     this.maxPlayers = Math.min(options.definition.maxPlayers ?? DEFAULT_MAX_PLAYERS, MAX_ROOM_PLAYERS);
     this.random = createRandom(options.seed ?? hashString(options.id));
-    this.chat = new ChatRoom({ roomId: options.id, fanout: options.fanout });
+    this.chat = new ChatRoom({ roomId: options.id, fanout: options.fanout, firstId: options.firstChatId });
     this.unsubscribeChat = options.fanout.subscribe(options.id, (m) => this.deliverChat(m));
     const room = this;
     this.context = {
@@ -104,6 +111,8 @@ export class Room {
     this.phases = options.staggerSnapshots === false ? 1 : tickHz / this.snapshotHz;
     this.phaseCounter = new Array<number>(this.phases).fill(0);
     this.phaseSlot = new Array<number>(this.phases).fill(0);
+    this.spectators = new RoomSpectators(
+      Math.max(0, Math.min(options.definition.maxSpectators ?? DEFAULT_MAX_SPECTATORS, MAX_ROOM_SPECTATORS)), this.phases);
     this.loop = new FixedStepLoop({
       scheduler: options.scheduler,
       tickHz,
@@ -117,6 +126,14 @@ export class Room {
 
   get playerCount(): number {
     return this.players.size;
+  }
+
+  get spectatorCount(): number {
+    return this.spectators.count;
+  }
+
+  get maxSpectators(): number {
+    return this.spectators.max;
   }
 
   get isClosed(): boolean {
@@ -147,8 +164,18 @@ export class Room {
     }
     const summary = { playerId: player.playerId, entityId: entity.id, name: player.name };
     for (const m of this.members.values()) m.member.playerJoined(summary);
+    for (const m of this.spectators.all()) m.playerJoined(summary);
     this.members.set(player.playerId, { player, member });
     return { ok: true, player };
+  }
+
+  /**
+   * A spectator enters (server/rooms/spectators.ts): no entity, no hook, nobody is told; it gets
+   * snapshots and chat from now on. Refused when the spectator seats are taken.
+   */
+  watch(member: RoomMember): WatchResult {
+    if (this.closed) return { ok: false, reason: 'closed' };
+    return this.spectators.add(member) ? { ok: true } : { ok: false, reason: 'spectators_full' };
   }
 
   /**
@@ -182,6 +209,7 @@ export class Room {
     this.callHook('onLeave', () => this.definition.onLeave?.(this.context, player));
     const summary = { playerId, entityId: player.entity.id, name: player.name };
     for (const m of this.members.values()) m.member.playerLeft(summary);
+    for (const m of this.spectators.all()) m.playerLeft(summary);
   }
 
   /** Applies a validated input; older or repeated sequence numbers are stale (redundant copies). */
@@ -233,6 +261,7 @@ export class Room {
     for (const m of this.members.values()) {
       if (m.player.connected) m.member.chat(message);
     }
+    for (const m of this.spectators.connected()) m.chat(message);
   }
 
   private step(dt: number): void {
@@ -276,10 +305,11 @@ export class Room {
 
   /** Builds the frame of this tick once and hands it to every connected member of `phase`. */
   private publishSnapshot(tick: number, phase: number): void {
-    const targets: Membership[] = [];
+    const targets: RoomMember[] = [];
     for (const m of this.members.values()) {
-      if (m.player.connected && (this.phases === 1 || m.player.entity.id % this.phases === phase)) targets.push(m);
+      if (m.player.connected && (this.phases === 1 || m.player.entity.id % this.phases === phase)) targets.push(m.member);
     }
+    for (const m of this.spectators.connected(this.phases === 1 ? undefined : phase)) targets.push(m);
     if (targets.length === 0) return;
     // Ids count per phase (each member only ever sees its phase's), so a member's ids go up by
     // one per snapshot. They are u32 on the wire and 0 means "no ack": wrap from 2^32-1 to 1.
@@ -293,7 +323,7 @@ export class Room {
       encodeState: (this.encodeStates[phase] ??= new Map()),
     };
     const started = performance.now();
-    for (const m of targets) m.member.snapshot(frame);
+    for (const m of targets) m.snapshot(frame);
     this.options.metrics?.snapshotDuration.observe((performance.now() - started) / 1000);
   }
 

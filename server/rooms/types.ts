@@ -57,6 +57,11 @@ export interface RoomContext {
 export interface RoomDefinition {
   /** Players (connected or suspended) the room holds; more get ROOM_FULL. Default 64. */
   maxPlayers?: number;
+  /**
+   * Spectators the room takes (members without an entity: they watch and read chat, players do
+   * not see them; server/rooms/spectators.ts). More get SPECTATORS_FULL. Default 128, at most 1024.
+   */
+  maxSpectators?: number;
   /** World size in units; default 1000 x 1000. */
   world?: { width: number; height: number };
   /** A player entered; place its entity here. */

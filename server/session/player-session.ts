@@ -1,3 +1,7 @@
+/*
+ * Past 400 lines: one session state machine serves players and spectators alike (a spectator is
+ * a session whose room seat has no entity); the few places they differ are marked `spectator`.
+ */
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
 import {
@@ -29,6 +33,13 @@ export const UNRELIABLE_RATE_PER_SECOND = 120;
 export const UNRELIABLE_BURST = 60;
 
 export type SessionState = 'active' | 'suspended' | 'gone';
+/** A player has an entity; a spectator watches without one (server/rooms/spectators.ts). */
+export type SessionRole = 'player' | 'spectator';
+
+/** The session manager's key of a session: spectators apart from players (a space is no id character). */
+export function sessionKey(role: SessionRole, playerId: string): string {
+  return role === 'spectator' ? `spectator ${playerId}` : playerId;
+}
 /** Channel snapshots travel on: the table's (unreliable), or 'reliable' for the experiments' head-of-line arm. */
 export type SnapshotChannel = Channel;
 
@@ -63,7 +74,10 @@ export interface PlayerSessionHost {
  *                   +--leave / protocol error / replaced / drain--> gone <--window over--+
  *
  * It is the room's `RoomMember`: the room hands it chat lines, join/leave events and snapshot
- * frames, and it turns them into messages on whatever connection it has now.
+ * frames, and it turns them into messages on whatever connection it has now. A spectator's
+ * session (`role` 'spectator', entity id 0) has a spectator seat instead of a player: it sends
+ * `spectate` (ack and camera) where a player sends `input`, and its inputs and chat lines are
+ * dropped and counted.
  */
 export class PlayerSession implements RoomMember {
   state: SessionState = 'active';
@@ -91,19 +105,31 @@ export class PlayerSession implements RoomMember {
    * fresh dev ticket is not a fresh chat burst. Set by the session manager.
    */
   chatLimitKey: string | undefined = undefined;
+  /** The session manager's key (sessionKey). */
+  readonly key: string;
+  /** Where a spectator's camera looks (its `spectate` messages; the world's centre before the first). */
+  private camera: { x: number; y: number };
 
   constructor(
     private readonly host: PlayerSessionHost,
     readonly room: Room,
     readonly playerId: string,
     readonly name: string,
+    /** The player's entity; 0 for a spectator (entity ids start at 1). */
     readonly entityId: number,
     readonly resumeToken: string,
+    readonly role: SessionRole = 'player',
   ) {
     this.pings = new Heartbeat({ now: () => host.scheduler.now(), maxOutstanding: MAX_OUTSTANDING_PINGS });
     this.startedAt = host.scheduler.now();
     this.connectedAt = this.startedAt;
+    this.key = sessionKey(role, playerId);
+    this.camera = { x: room.world.width / 2, y: room.world.height / 2 };
     this.view = sessionView(this);
+  }
+
+  get spectator(): boolean {
+    return this.role === 'spectator';
   }
 
   /** Smoothed round-trip time from heartbeat pings (ms, RFC 6298); null before the first pong. */
@@ -131,7 +157,10 @@ export class PlayerSession implements RoomMember {
     this.resumeTimer = null;
     this.conn = conn;
     this.connectedAt = this.host.scheduler.now();
-    if (resumed) this.room.reattach(this.playerId, this);
+    if (resumed) {
+      if (this.spectator) this.room.spectators.reattach(this.playerId, this);
+      else this.room.reattach(this.playerId, this);
+    }
     const snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
     this.snapshots = snapshots;
     this.snapshotSendOptions = { replaceKey: 'snapshot', onCommitted: (id) => snapshots.committed(id), commitTag: 0 };
@@ -188,8 +217,10 @@ export class PlayerSession implements RoomMember {
   snapshot(frame: WorldFrame): void {
     const conn = this.conn;
     if (!conn || !this.snapshots) return;
-    const player = this.room.getPlayer(this.playerId);
-    const bytes = this.snapshots.build(frame, this.entityId, Math.max(0, player?.lastInputSeq ?? 0));
+    const player = this.spectator ? undefined : this.room.getPlayer(this.playerId);
+    const bytes = this.spectator
+      ? this.snapshots.build(frame, undefined, 0, this.camera)
+      : this.snapshots.build(frame, this.entityId, Math.max(0, player?.lastInputSeq ?? 0));
     if (!bytes) {
       this.host.metrics.dropped.inc({ reason: 'too_large' });
       return;
@@ -241,7 +272,8 @@ export class PlayerSession implements RoomMember {
       if (code !== null) this.host.closeWithError(conn, code, message || undefined);
       else conn.close(ErrorCode.NORMAL, message);
     }
-    this.room.leave(this.playerId);
+    if (this.spectator) this.room.spectators.remove(this.playerId);
+    else this.room.leave(this.playerId);
     this.host.sessionGone(this);
   }
 
@@ -253,7 +285,8 @@ export class PlayerSession implements RoomMember {
     this.stopHeartbeat();
     this.conn = null;
     this.snapshots = null;
-    this.room.suspend(this.playerId);
+    if (this.spectator) this.room.spectators.suspend(this.playerId);
+    else this.room.suspend(this.playerId);
     this.resumeTimer = this.host.scheduler.after(this.host.timings.resumeWindowMs, () => {
       this.resumeTimer = null;
       this.end(null, 'resume window over');
@@ -289,6 +322,11 @@ export class PlayerSession implements RoomMember {
     }
     switch (r.name) {
       case 'chatSend': {
+        if (this.spectator) {
+          // Spectators read the chat; they have no entity to speak as.
+          this.host.metrics.refuse('game', 'spectator_chat');
+          return;
+        }
         const result = this.room.sendChat(this.playerId, r.body.text, this.chatLimitKey);
         if (result.ok) return;
         if (result.reason === 'flood') {
@@ -332,8 +370,21 @@ export class PlayerSession implements RoomMember {
     }
     switch (r.name) {
       case 'input': {
+        if (this.spectator) {
+          this.host.metrics.refuse('game', 'spectator_input');
+          return;
+        }
         this.snapshots?.ack(r.body.ack);
         if (this.room.input(this.playerId, r.body) === 'stale') this.host.metrics.dropped.inc({ reason: 'stale' });
+        return;
+      }
+      case 'spectate': {
+        if (!this.spectator) {
+          this.host.metrics.refuse('game', 'player_spectate');
+          return;
+        }
+        this.snapshots?.ack(r.body.ack);
+        this.camera = { x: Math.min(r.body.x, this.room.world.width), y: Math.min(r.body.y, this.room.world.height) };
         return;
       }
       case 'ping':

@@ -8,10 +8,11 @@ import { addressKey } from '../address.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import type { RoomManager } from '../rooms/room-manager.js';
+import type { Room } from '../rooms/room.js';
 import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError } from '../transports/connection.js';
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares } from './admission.js';
 import { DEFAULT_SESSION_TIMINGS, RESUME_TOKEN_BYTES, type SessionTimings } from './config.js';
-import { PlayerSession, codeName, type PlayerSessionHost, type SnapshotChannel } from './player-session.js';
+import { PlayerSession, codeName, sessionKey, type PlayerSessionHost, type SnapshotChannel } from './player-session.js';
 import { SingleUseTickets } from './single-use-tickets.js';
 import { verifyTicket, type TicketClaims } from './tickets.js';
 
@@ -94,6 +95,7 @@ export class SessionManager implements PlayerSessionHost {
     return [...this.byPlayer.values()];
   }
 
+  /** The player session of `playerId` (a spectator's: `getSession(sessionKey('spectator', id))`). */
   getSession(playerId: string): PlayerSession | undefined {
     return this.byPlayer.get(playerId);
   }
@@ -161,7 +163,7 @@ export class SessionManager implements PlayerSessionHost {
   // --- PlayerSessionHost ------------------------------------------------------------------------
 
   sessionGone(session: PlayerSession): void {
-    if (this.byPlayer.get(session.playerId) === session) this.byPlayer.delete(session.playerId);
+    if (this.byPlayer.get(session.key) === session) this.byPlayer.delete(session.key);
     if (this.byToken.get(session.resumeToken) === session) this.byToken.delete(session.resumeToken);
     this.options.rooms.release(session.roomId);
   }
@@ -268,13 +270,20 @@ export class SessionManager implements PlayerSessionHost {
 
   private async join(p: Pending, claims: TicketClaims, hello: HelloBody, ticket: string): Promise<void> {
     const { conn } = p;
-    // Resume: same player, same room, inside the window -> same entity, chat from lastChatId.
+    const role = claims.role ?? 'player';
+    // Resume: same player, same room, same role, inside the window -> same seat, chat from lastChatId.
     if (hello.resumeToken !== undefined) {
       const s = this.byToken.get(hello.resumeToken);
-      if (s && s.state !== 'gone' && s.playerId === claims.playerId && s.roomId === claims.room) {
+      if (s && s.state !== 'gone' && s.playerId === claims.playerId && s.roomId === claims.room && s.role === role) {
         this.adopt(p, s, true, hello.lastChatId);
         return;
       }
+    }
+    // Spectators watch rooms that are open; they never open one.
+    if (role === 'spectator' && !this.options.rooms.get(claims.room)) {
+      this.metrics.refuse('game', 'unknown_room');
+      this.refuse(p, ErrorCode.UNKNOWN_ROOM, 'no such room is open to watch');
+      return;
     }
     // A single-use ticket (dev tickets) starts one session; after that only a resume may use it.
     if (claims.once) {
@@ -312,15 +321,34 @@ export class SessionManager implements PlayerSessionHost {
       this.refuse(p, ErrorCode.UNKNOWN_ROOM);
       return;
     }
-    // One session per player: a second join (another tab, a lost resume token) replaces the first.
-    this.byPlayer.get(claims.playerId)?.end(ErrorCode.SESSION_REPLACED, 'this player joined again');
+    // One session per player (and per spectator): a second join (another tab, a lost resume token) replaces the first.
+    const key = sessionKey(role, claims.playerId);
+    this.byPlayer.get(key)?.end(ErrorCode.SESSION_REPLACED, 'this player joined again');
     const room = lookup.room;
     const token = Buffer.from(this.random(RESUME_TOKEN_BYTES)).toString('base64url');
     // Names are broadcast to every player: cleaned like chat (shared/text.ts), whoever minted them.
     const name = sanitizeDisplayName(claims.name) || FALLBACK_DISPLAY_NAME;
+    const seated = role === 'spectator' ? this.seatSpectator(room, claims.playerId, name, token) : this.seatPlayer(room, claims.playerId, name, token);
+    if (!seated.ok) {
+      giveTicketBack();
+      this.options.rooms.release(claims.room);
+      this.metrics.refuse('game', seated.reason);
+      this.refuse(p, seated.code);
+      return;
+    }
+    const session = seated.session;
+    // Dev players share a chat limit per address: a fresh dev ticket must not be a fresh burst.
+    if (claims.once && this.options.singleUseChatPerAddress !== false) session.chatLimitKey = p.address;
+    this.byPlayer.set(key, session);
+    this.byToken.set(token, session);
+    this.adopt(p, session, false, hello.lastChatId);
+  }
+
+  /** A player's seat: an entity (the room's `join`, with its hook), and the others are told. */
+  private seatPlayer(room: Room, playerId: string, name: string, token: string): Seated {
     let session: PlayerSession | null = null;
     const member = {
-      playerId: claims.playerId,
+      playerId,
       name,
       playerJoined: (x: Parameters<PlayerSession['playerJoined']>[0]) => session?.playerJoined(x),
       playerLeft: (x: Parameters<PlayerSession['playerLeft']>[0]) => session?.playerLeft(x),
@@ -329,20 +357,23 @@ export class SessionManager implements PlayerSessionHost {
     };
     const joined = room.join(member);
     if (!joined.ok) {
-      giveTicketBack();
-      this.options.rooms.release(claims.room);
       const full = joined.reason === 'room_full';
-      this.metrics.refuse('game', full ? 'room_full' : 'room_refused');
-      this.refuse(p, full ? ErrorCode.ROOM_FULL : ErrorCode.INTERNAL_ERROR);
-      return;
+      return { ok: false, reason: full ? 'room_full' : 'room_refused', code: full ? ErrorCode.ROOM_FULL : ErrorCode.INTERNAL_ERROR };
     }
-    session = new PlayerSession(this, room, claims.playerId, name, joined.player.entity.id, token);
-    // Dev players share a chat limit per address: a fresh dev ticket must not be a fresh burst.
-    if (claims.once && this.options.singleUseChatPerAddress !== false) session.chatLimitKey = p.address;
-    room.reattach(claims.playerId, session);
-    this.byPlayer.set(claims.playerId, session);
-    this.byToken.set(token, session);
-    this.adopt(p, session, false, hello.lastChatId);
+    session = new PlayerSession(this, room, playerId, name, joined.player.entity.id, token);
+    room.reattach(playerId, session);
+    return { ok: true, session };
+  }
+
+  /** A spectator's seat: no entity (id 0), nobody told, counted against the room's spectator limit. */
+  private seatSpectator(room: Room, playerId: string, name: string, token: string): Seated {
+    const session = new PlayerSession(this, room, playerId, name, 0, token, 'spectator');
+    const watched = room.watch(session);
+    if (!watched.ok) {
+      const full = watched.reason === 'spectators_full';
+      return { ok: false, reason: full ? 'spectators_full' : 'room_refused', code: full ? ErrorCode.SPECTATORS_FULL : ErrorCode.INTERNAL_ERROR };
+    }
+    return { ok: true, session };
   }
 
   private adopt(p: Pending, session: PlayerSession, resumed: boolean, lastChatId: number | undefined): void {
@@ -361,6 +392,9 @@ export class SessionManager implements PlayerSessionHost {
     if (this.pending.delete(p.conn)) this.shares.give(p.address);
   }
 }
+
+/** A seat taken in a room for a new session, or why not (a refusal reason and close code). */
+type Seated = { ok: true; session: PlayerSession } | { ok: false; reason: string; code: number };
 
 /** What identifies one ticket among those of a player: its signature (the part after the dot). */
 function ticketKey(ticket: string): string {

@@ -5,7 +5,7 @@
  * room or the session object itself; it is frozen, so nothing can be added or redefined either.
  */
 import type { ConnectionStats, TransportKind } from '../transports/connection.js';
-import type { PlayerSession, SessionState } from './player-session.js';
+import type { PlayerSession, SessionRole, SessionState } from './player-session.js';
 import type { SnapshotSendStats } from './snapshot-sender.js';
 
 /** One player's session as the embedding API sees it. */
@@ -14,8 +14,10 @@ export interface SessionView {
   /** Display name from the ticket. */
   readonly name: string;
   readonly roomId: string;
-  /** The player's entity in the room (kept across resumes). */
+  /** The player's entity in the room (kept across resumes); 0 for a spectator. */
   readonly entityId: number;
+  /** `player`, or `spectator` (watches without an entity; list() holds both). */
+  readonly role: SessionRole;
   /** `active` (connected), `suspended` (waiting for a resume) or `gone`. */
   readonly state: SessionState;
   /** Transport of the current connection; null without one (suspended or gone). */
@@ -61,6 +63,7 @@ export function sessionView(s: PlayerSession): SessionView {
     name: s.name,
     roomId: s.roomId,
     entityId: s.entityId,
+    role: s.role,
     get state() { return s.state; },
     get transport() { return s.conn?.transport ?? null; },
     get remoteAddress() { return s.conn?.remoteAddress ?? null; },

@@ -98,7 +98,7 @@ export class SnapshotSender {
   private committedSinceAck = 0;
   readonly stats: SnapshotSendStats = { encoded: 0, shared: 0, full: 0, incomplete: 0 };
   /** This client's request to the tick encoder, refilled for every snapshot (nothing allocated per build). */
-  private readonly request: SnapshotClient = { baseline: null, lastInputSeq: 0, viewerId: undefined, priority: this.priority, budgetBytes: 0 };
+  private readonly request: SnapshotClient = { baseline: null, lastInputSeq: 0, viewerId: undefined, viewerPosition: undefined, priority: this.priority, budgetBytes: 0 };
 
   /** `budgetBytes` is read per snapshot: a WebTransport datagram limit can change with the path. */
   constructor(private readonly budgetBytes: () => number) {}
@@ -135,17 +135,20 @@ export class SnapshotSender {
   /**
    * The `snapshot` message for this client, or null when the budget cannot hold even a header.
    * A shared encoding costs one stamped copy (withLastInputSeq, cut from a pooled slab) and
-   * nothing else per client.
+   * nothing else per client. A viewer without an entity (a spectator) has no `viewerId`;
+   * `viewerPosition` is where it looks, and its cell the one it shares encodings with.
    */
-  build(frame: WorldFrame, viewerId: number, lastInputSeq: number): Uint8Array | null {
+  build(frame: WorldFrame, viewerId: number | undefined, lastInputSeq: number, viewerPosition?: { x: number; y: number }): Uint8Array | null {
     const request = this.request;
     request.baseline = this.baseline();
     request.lastInputSeq = lastInputSeq;
     request.viewerId = viewerId;
+    request.viewerPosition = viewerPosition;
     request.budgetBytes = this.budgetBytes();
     const encoder = tickEncoder(frame);
     const result = encoder.encodeShared(request);
     request.baseline = null;
+    request.viewerPosition = undefined;
     if (!result.ok) return null;
     this.history.put(result.view);
     const shared = encoder.lastShared;

@@ -23,6 +23,12 @@ export interface TicketClaims {
    * session (with its resume token). Dev tickets carry it; absent = usable until `exp`.
    */
   once?: true;
+  /**
+   * `spectator`: the session watches the room (snapshots and chat) without an entity, counted
+   * against the room's spectator limit, unseen by the players (server/rooms/spectators.ts).
+   * Absent: a player.
+   */
+  role?: 'spectator';
 }
 
 /** Default lifetime of minted tickets: long enough to open a connection, short enough to not leak far. */
@@ -51,7 +57,8 @@ function validClaims(c: unknown): c is TicketClaims {
   return id(o.playerId) && id(o.room)
     && typeof o.name === 'string' && o.name.length >= 1 && o.name.length <= MAX_NAME_LENGTH
     && typeof o.exp === 'number' && Number.isFinite(o.exp)
-    && (o.once === undefined || o.once === true);
+    && (o.once === undefined || o.once === true)
+    && (o.role === undefined || o.role === 'spectator');
 }
 
 /**
@@ -60,12 +67,13 @@ function validClaims(c: unknown): c is TicketClaims {
  */
 export function mintTicket(
   secret: string | Uint8Array,
-  claims: { playerId: string; name: string; room: string; expiresAt?: number; once?: boolean },
+  claims: { playerId: string; name: string; room: string; expiresAt?: number; once?: boolean; spectator?: boolean },
   options: { now?: number; ttlMs?: number } = {},
 ): string {
   const exp = claims.expiresAt ?? (options.now ?? Date.now()) + (options.ttlMs ?? DEFAULT_TICKET_TTL_MS);
   const body: TicketClaims = { playerId: claims.playerId, name: claims.name, room: claims.room, exp };
   if (claims.once) body.once = true;
+  if (claims.spectator) body.role = 'spectator';
   if (!validClaims(body)) throw new RangeError('ticket claims out of range (ids: [A-Za-z0-9_.:-]{1,64}; name: 1-24 chars)');
   const payload = Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
   const ticket = `${payload}.${mac(secretBytes(secret), payload).toString('base64url')}`;
@@ -103,5 +111,6 @@ export function verifyTicket(secret: string | Uint8Array, ticket: string, now: n
   if (claims.exp <= now) return { ok: false, code: ErrorCode.TICKET_EXPIRED, detail: 'ticket expired' };
   const verified: TicketClaims = { playerId: claims.playerId, name: claims.name, room: claims.room, exp: claims.exp };
   if (claims.once) verified.once = true;
+  if (claims.role === 'spectator') verified.role = 'spectator';
   return { ok: true, claims: verified };
 }

@@ -54,6 +54,12 @@ export interface SnapshotClient {
   baseline: SnapshotView | null;
   lastInputSeq: number;
   viewerId?: number;
+  /**
+   * Where the viewer looks when it has no entity in the tick (a spectator's camera): with cell
+   * sharing, its cell is the one of this point, so it shares the encodings of that cell's
+   * players; without it, such a viewer is encoded on its own.
+   */
+  viewerPosition?: { readonly x: number; readonly y: number };
   priority?: PriorityAccumulator;
   /** The client's datagram budget (Connection.maxUnreliableSize). */
   budgetBytes: number;
@@ -107,10 +113,10 @@ export class SnapshotTickEncoder {
   }
 
   /**
-   * Index in the prepared list of the viewer's entity, or -1 when the viewer is not in this tick;
-   * builds the per-tick cell tables on first use.
+   * Index in the prepared list of the viewer's entity, or -1 when the viewer is not in this tick
+   * (or has no entity: a spectator); builds the per-tick cell tables on first use.
    */
-  private viewerIndex(viewerId: number, size: number): number {
+  private viewerIndex(viewerId: number | undefined, size: number): number {
     const list = this.prepared.list;
     if (!this.indexById) {
       this.indexById = new Map();
@@ -120,7 +126,7 @@ export class SnapshotTickEncoder {
       this.cellCounts = new Uint32Array(this.cellCols * rows);
       for (const e of list) this.cellCounts[this.cellIndex(e.x, e.y, size)]++;
     }
-    return this.indexById.get(viewerId) ?? -1;
+    return viewerId === undefined ? -1 : this.indexById.get(viewerId) ?? -1;
   }
 
   /** Rectangle of cell `index`, shared by every viewer in it. */
@@ -205,9 +211,10 @@ export class SnapshotTickEncoder {
       }
     }
     const size = this.tick.cellSize;
-    if (size !== undefined && size > 0 && client.viewerId !== undefined) {
+    if (size !== undefined && size > 0 && (client.viewerId !== undefined || client.viewerPosition !== undefined)) {
       const j = this.viewerIndex(client.viewerId, size);
-      const e = j >= 0 ? this.prepared.list[j] : undefined;
+      // The viewer's entity, else where it looks (a spectator's camera).
+      const e = j >= 0 ? this.prepared.list[j] : client.viewerPosition;
       if (e && Number.isFinite(e.x) && Number.isFinite(e.y)) {
         const index = this.cellIndex(e.x, e.y, size);
         const fitting = entitiesPerSnapshot(this.format, client.budgetBytes, this.prepared.list.length);

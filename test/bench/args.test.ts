@@ -49,6 +49,9 @@ describe('--wt-workers', () => {
     expect(parseArgs(['--wt-workers=2']).wtWorkers).toBe(2);
     expect(() => parseArgs(['--wt-workers', '-1'])).toThrow(UsageError);
     expect(() => parseArgs(['--wt-workers', '17'])).toThrow(UsageError);
+  });
+});
+
 describe('--pin', () => {
   it('takes SERVER:CLIENTS taskset CPU lists', () => {
     expect(parseArgs([]).pin).toBeNull();

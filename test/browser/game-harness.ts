@@ -418,6 +418,8 @@ export async function canvasCheck(p: GamePage, name: string): Promise<PixelStats
 export interface DemoServer {
   /** HTTP origin serving the built client, e.g. http://127.0.0.1:40123 */
   baseUrl: string;
+  /** The server itself (its rooms, to post server chat lines; its feeds). */
+  game: import('../../server/index.js').GameServer;
   /** The server's drain(): notice to clients, wait up to the deadline, close. */
   drain(o: { deadlineMs: number; reconnectJitterMs: number }): Promise<void>;
   close(): Promise<void>;
@@ -430,6 +432,8 @@ export interface DemoServerOptions {
   linkSim?: string;
   /** `webTransport.workers` (default: the server's). */
   wtWorkers?: number;
+  /** Rooms a dev ticket may name, the first the default (default: the server's, `arena`). */
+  devRooms?: string[];
 }
 
 /**
@@ -453,11 +457,11 @@ export async function startDemoServer(o: DemoServerOptions = {}): Promise<DemoSe
       ...(o.linkSim ? { linkSim: o.linkSim, linkSimSeed: 7 } : {}),
       ...(o.wtWorkers === undefined ? {} : { workers: o.wtWorkers }),
     },
-    devTickets: true,
+    devTickets: o.devRooms ? { rooms: o.devRooms } : true,
     staticDir: join(CLIENT_DIR, 'dist'),
   });
   const info = await server.listen();
-  return { baseUrl: info.httpUrl, drain: (d) => server.drain(d), close: () => server.close(), webTransport: () => server.webTransport };
+  return { baseUrl: info.httpUrl, game: server, drain: (d) => server.drain(d), close: () => server.close(), webTransport: () => server.webTransport };
 }
 
 /** What one describe block of a browser game test shares: filled in by its beforeAll. */

@@ -63,7 +63,7 @@ describe('the embedding surface', () => {
     expect(sessions.get('nobody')).toBeUndefined();
     expect(sessions.activeCount).toBe(1);
     expect(Object.keys(view).sort()).toEqual([
-      'connectedAt', 'connectionStats', 'entityId', 'name', 'playerId', 'remoteAddress', 'roomId', 'rttMs', 'snapshotStats',
+      'connectedAt', 'connectionStats', 'entityId', 'name', 'playerId', 'remoteAddress', 'role', 'roomId', 'rttMs', 'snapshotStats',
       'startedAt', 'state', 'transport',
     ]);
     expect(view).toMatchObject({ playerId: 'alice', name: 'Alice', roomId: 'arena', entityId: w.entityId, state: 'active', transport: 'websocket' });

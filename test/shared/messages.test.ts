@@ -13,7 +13,7 @@ describe('message table', () => {
   it('holds exactly the messages of docs/architecture.md with unique ids and names', () => {
     expect(MESSAGES.map((m) => m.name).sort()).toEqual([
       'chat', 'chatRejected', 'chatSend', 'drain', 'error', 'hello', 'input', 'leave', 'ping',
-      'playerJoined', 'playerLeft', 'pong', 'snapshot', 'welcome',
+      'playerJoined', 'playerLeft', 'pong', 'snapshot', 'spectate', 'welcome',
     ]);
     expect(new Set(MESSAGES.map((m) => m.id)).size).toBe(MESSAGES.length);
     for (const m of MESSAGES) {
@@ -25,10 +25,11 @@ describe('message table', () => {
     expect(messageSpec('snapshot')?.id).toBe(SNAPSHOT_MESSAGE_ID);
   });
 
-  it('puts snapshots, inputs and pings on the unreliable channel and the rest on the reliable one', () => {
+  it('puts snapshots, inputs (and a spectator\'s spectate) and pings on the unreliable channel and the rest on the reliable one', () => {
     const unreliable = MESSAGES.filter((m) => m.channel === 'unreliable').map((m) => m.name).sort();
-    expect(unreliable).toEqual(['input', 'ping', 'pong', 'snapshot']);
+    expect(unreliable).toEqual(['input', 'ping', 'pong', 'snapshot', 'spectate']);
     expect(messageSpec('input')?.direction).toBe('c2s');
+    expect(messageSpec('spectate')?.direction).toBe('c2s');
     expect(messageSpec('snapshot')?.direction).toBe('s2c');
     expect(messageSpec('ping')?.direction).toBe('both');
   });
@@ -78,7 +79,7 @@ describe('channel of a message, from the table', () => {
   it.each([
     // Ids without a row go by range (docs/protocol.md): 32-63 unreliable, everything else reliable.
     // The client sorted unknown 32-63 ids to 'reliable' before; the server sorted them as now.
-    [0, 'reliable'], [11, 'reliable'], [31, 'reliable'], [36, 'unreliable'], [40, 'unreliable'],
+    [0, 'reliable'], [11, 'reliable'], [31, 'reliable'], [37, 'unreliable'], [40, 'unreliable'],
     [UNRELIABLE_ID_MAX, 'unreliable'], [64, 'reliable'], [200, 'reliable'], [255, 'reliable'],
   ])('unknown id %d travels %s', (id, channel) => {
     expect(messageSpecById(id as number)).toBeUndefined();

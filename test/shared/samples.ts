@@ -19,6 +19,7 @@ export const SAMPLES: { [K in MessageName]: MessageBodies[K] } = {
   leave: {},
   // Components on the quantization grid (q / 127), so the sample decodes to itself.
   input: { seq: 42, ack: 17, inputs: [[64 / 127, -1], [0, 0], [-90 / 127, 90 / 127], [1, 1]] },
+  spectate: { ack: 17, x: 512, y: 250 },
   ping: { id: 3, t: 1234.5 },
   pong: { id: 3, t: 1234.5 },
   snapshot: new Uint8Array([1, 2, 3]),

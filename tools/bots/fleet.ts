@@ -47,6 +47,8 @@ export interface FleetOptions {
   name?: (index: number) => string;
   /** Room to join (the dev ticket endpoint's default when absent). */
   room?: string;
+  /** Every bot watches as a spectator (spectator dev tickets; the room must be open): no entity, no steering. */
+  spectate?: boolean;
   steering?: Steering;
   /** Draws steering and chat timing: seed it for a fleet that repeats (default Math.random). */
   random?: () => number;
@@ -282,6 +284,8 @@ export class BotFleet {
         fetch: this.fetchImpl,
         inputHz: o.inputHz,
         random: this.random,
+        room: o.room,
+        spectate: o.spectate,
         onError: (m) => this.errors.note(`${bot.name}: ${m}`),
       });
       return;
@@ -289,7 +293,7 @@ export class BotFleet {
     const client = new GameClient({
       baseUrl: o.url,
       // GameClient asks again only when the server says the ticket expired; reconnects reuse it.
-      ticket: () => mintDevTicket(this.fetchImpl, o.url, bot.name, o.room),
+      ticket: () => mintDevTicket(this.fetchImpl, o.url, bot.name, o.room, { spectate: o.spectate }),
       transport: o.transport,
       WebSocket: o.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
       WebTransport: o.WebTransport,
@@ -309,7 +313,7 @@ export class BotFleet {
       // A client the fleet closed (the end, or a join attempt retried) did not fail.
       if (!this.closing && !bot.closed && bot.client === client) this.errors.note(`${bot.name}: closed ${c.code} ${c.reason}`);
     });
-    this.steer(bot, client);
+    if (!o.spectate) this.steer(bot, client);
     o.onClient?.(bot, client);
   }
 

@@ -7,12 +7,14 @@
  * does exactly the work it does for a full client: same baselines, same deltas, same bytes.
  * This keeps 500 clients in one process from eating the core the server needs (the Colyseus
  * peer's load clients skip decoding for the same reason). No reconnects: a lost client is
- * counted, not replaced. The observer always uses the full GameClient.
+ * counted, not replaced. The observer always uses the full GameClient. A light spectator
+ * (`spectate`) joins with a spectator ticket and sends `spectate` (the same ack, its camera at the
+ * world's centre) where a player sends `input`.
  */
 import { openChannel } from '../../client/net/connector.js';
 import type { ClientChannel } from '../../client/net/channel.js';
 import {
-  channelOfMessage, decodeServerMessage, encodeHello, encodeInput, encodeLeave, encodePong,
+  channelOfMessage, decodeServerMessage, encodeHello, encodeInput, encodeLeave, encodePong, encodeSpectate,
 } from '../../client/net/protocol.js';
 import { defaultTimers, type FetchLike, type WebSocketConstructor, type WebTransportConstructor } from '../../client/net/transport-types.js';
 import { ErrorCode } from '../../shared/errors.js';
@@ -62,6 +64,10 @@ export interface LightClientOptions {
   inputHz?: number;
   /** Draws the directions and the send phase (default Math.random). */
   random?: () => number;
+  /** Room to join (the dev ticket endpoint's default when absent). */
+  room?: string;
+  /** Watch the room as a spectator (no entity; it must be open) instead of playing. */
+  spectate?: boolean;
   onError?: (message: string) => void;
 }
 
@@ -77,6 +83,8 @@ export class LightClient {
   private phase: ReturnType<typeof setTimeout> | null = null;
   private welcomed = false;
   private closedByUs = false;
+  /** A spectator's camera: the world's centre (from the welcome). */
+  private camera = { x: 0, y: 0 };
 
   constructor(private readonly o: LightClientOptions) {
     this.inputs = new RandomInputs(o.random);
@@ -88,7 +96,7 @@ export class LightClient {
 
   /** Transport, hello, welcome; then inputs at `inputHz` with a random phase. */
   async connect(): Promise<void> {
-    const ticket = await mintDevTicket(this.o.fetch, this.o.baseUrl, this.o.name);
+    const ticket = await mintDevTicket(this.o.fetch, this.o.baseUrl, this.o.name, this.o.room, { spectate: this.o.spectate });
     const { channel } = await openChannel({
       baseUrl: this.o.baseUrl,
       preference: this.o.transport,
@@ -120,6 +128,7 @@ export class LightClient {
         if (!m.ok) return;
         if (m.message.type === 'welcome' && !this.welcomed) {
           this.welcomed = true;
+          this.camera = { x: Math.round(m.message.body.worldW / 2), y: Math.round(m.message.body.worldH / 2) };
           clearTimeout(timeout);
           this.startInputs();
           resolve();
@@ -154,7 +163,9 @@ export class LightClient {
 
   private startInputs(): void {
     const interval = 1000 / (this.o.inputHz ?? STANDARD_INPUT_HZ);
-    const tick = () => this.send(encodeInput({ seq: ++this.seq, ack: this.ack, inputs: this.inputs.next() }));
+    const tick = this.o.spectate
+      ? () => this.send(encodeSpectate({ ack: this.ack, x: this.camera.x, y: this.camera.y }))
+      : () => this.send(encodeInput({ seq: ++this.seq, ack: this.ack, inputs: this.inputs.next() }));
     // A random phase per client, so P clients do not all send in the same millisecond.
     this.phase = setTimeout(() => {
       tick();

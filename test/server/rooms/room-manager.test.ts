@@ -94,4 +94,20 @@ describe('InProcessRoomManager', () => {
     expect(r.room.isClosed).toBe(true);
     expect(r.room.loop.isRunning).toBe(false);
   });
+
+  it('a room opened again continues its chat ids', async () => {
+    const { m, scheduler } = manager({ emptyRoomLingerMs: 10 });
+    const r = await m.acquire('arena');
+    if (r.kind !== 'local') throw new Error();
+    for (let i = 0; i < 3; i++) r.room.chat.announce(`l${i}`, scheduler.now());
+    m.release('arena');
+    scheduler.advance(10);
+    expect(m.get('arena')).toBeUndefined();
+    const again = await m.acquire('arena');
+    if (again.kind !== 'local') throw new Error();
+    expect(again.room).not.toBe(r.room);
+    expect(again.room.chat.lastId).toBe(3);
+    expect(again.room.chat.announce('next', scheduler.now()).id).toBe(4);
+    m.close();
+  });
 });

@@ -200,3 +200,54 @@ describe('Room: snapshots', () => {
     expect(() => new Room({ ...base, definition: {}, tickHz: 60, snapshotHz: 25 })).toThrow(RangeError);
   });
 });
+
+describe('Room: spectators', () => {
+  it('a spectator gets snapshots in one phase, chat and join/leave notices; players never hear of it', () => {
+    const { scheduler, room: r, join } = room();
+    const a = join('a');
+    const watcher = new Recorder('w');
+    expect(r.watch(watcher)).toEqual({ ok: true });
+    expect(r.spectatorCount).toBe(1);
+    expect(r.playerCount).toBe(1);
+    expect(a.m.joined).toEqual([]); // no playerJoined for a spectator
+    expect(r.summaries().map((p) => p.playerId)).toEqual(['a']);
+    join('b');
+    expect(watcher.joined).toEqual([{ playerId: 'b', entityId: 2, name: 'b' }]);
+    r.chat.announce('hello', scheduler.now());
+    expect(watcher.chats.map((c) => c.text)).toEqual(['hello']);
+    scheduler.advance(1000);
+    expect(watcher.frames.length).toBe(20);
+    // No entity of its own: the frames hold the players only.
+    expect(watcher.frames[0].entities.map((e) => e.id)).toEqual([1, 2]);
+    r.leave('b');
+    expect(watcher.left.map((p) => p.playerId)).toEqual(['b']);
+    // Suspended: nothing sent; reattached: again.
+    r.spectators.suspend('w');
+    r.chat.announce('missed', scheduler.now());
+    scheduler.advance(500);
+    expect(watcher.chats).toHaveLength(1);
+    const again = new Recorder('w');
+    expect(r.spectators.reattach('w', again)).toBe(true);
+    scheduler.advance(500);
+    expect(again.frames.length).toBe(10);
+    r.spectators.remove('w');
+    expect(r.spectatorCount).toBe(0);
+    r.close();
+  });
+
+  it('counts against maxSpectators, not maxPlayers; spread over the snapshot phases; refused after close', () => {
+    const { scheduler, room: r, join } = room({ maxPlayers: 1, maxSpectators: 3 });
+    join('a');
+    const ws = ['w1', 'w2', 'w3'].map((id) => new Recorder(id));
+    for (const w of ws) expect(r.watch(w).ok).toBe(true);
+    expect(r.watch(new Recorder('w4'))).toEqual({ ok: false, reason: 'spectators_full' });
+    expect(r.join(new Recorder('b'))).toEqual({ ok: false, reason: 'room_full' });
+    scheduler.advance(1000);
+    // One spectator per phase: three different ticks.
+    expect(new Set(ws.map((w) => w.frames[0].tick)).size).toBe(3);
+    for (const w of ws) expect(w.frames.length).toBe(20);
+    r.close();
+    expect(r.watch(new Recorder('w5'))).toEqual({ ok: false, reason: 'closed' });
+  });
+});
+

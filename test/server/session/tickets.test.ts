@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { ErrorCode } from '../../../shared/errors.js';
 import { mintTicket, verifyTicket } from '../../../server/session/tickets.js';
@@ -10,6 +11,15 @@ describe('tickets', () => {
   it('round-trips claims', () => {
     const t = mintTicket(secret, { playerId: 'p1', name: 'Ann ✨', room: 'arena' }, { now, ttlMs: 1000 });
     expect(verifyTicket(secret, t, now)).toEqual({ ok: true, claims: { playerId: 'p1', name: 'Ann ✨', room: 'arena', exp: now + 1000 } });
+  });
+
+  it('carries the spectator role; a role it does not know is refused', () => {
+    const t = mintTicket(secret, { playerId: 'w1', name: 'Watcher', room: 'arena', spectator: true }, { now, ttlMs: 1000 });
+    expect(verifyTicket(secret, t, now)).toEqual({ ok: true, claims: { playerId: 'w1', name: 'Watcher', room: 'arena', exp: now + 1000, role: 'spectator' } });
+    // A signed payload with another role (a backend bug) does not verify as a ticket.
+    const payload = Buffer.from(JSON.stringify({ playerId: 'w1', name: 'W', room: 'r', exp: now + 1000, role: 'admin' })).toString('base64url');
+    const sig = createHmac('sha256', secret).update(payload).digest('base64url');
+    expect(verifyTicket(secret, `${payload}.${sig}`, now)).toMatchObject({ ok: false, code: ErrorCode.TICKET_INVALID });
   });
 
   it('expires', () => {

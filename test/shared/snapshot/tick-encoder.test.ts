@@ -34,6 +34,27 @@ describe('SnapshotTickEncoder', () => {
     expect(decodeSnapshot(b.bytes, (id) => (id === 1 ? full[1].view : undefined)).ok).toBe(true);
   });
 
+  it('a viewer without an entity (a spectator) takes the cell of its position: shares with that cell\'s players only', () => {
+    const scene = new Scene({ players: 512, seed: 4 });
+    const ents = scene.entities();
+    const cellSize = 250;
+    const tick = new SnapshotTickEncoder({ snapshotId: 1, serverTick: 1, serverTime: 1, entities: ents, cellSize, cellCursors: new Map() });
+    // A player alone enough in its cell that the cell is shared (not crowded).
+    const player = ents.find((e) => e.id === scene.viewerId)!;
+    const p = ok(tick.encodeFor({ baseline: null, lastInputSeq: 1, viewerId: player.id, budgetBytes: 1199 }));
+    expect(p.complete).toBe(false); // 512 players: the budget binds
+    // A spectator (no entity, no viewer id) looking at the same cell gets the same bytes.
+    const here = { x: Math.floor(player.x / cellSize) * cellSize + 1, y: Math.floor(player.y / cellSize) * cellSize + 1 };
+    const s = ok(tick.encodeFor({ baseline: null, lastInputSeq: 0, viewerPosition: here, budgetBytes: 1199 }));
+    expect(s.shared).toBe(true);
+    expect(s.bytes.subarray(5)).toEqual(p.bytes.subarray(5));
+    // Looking at another cell: another schedule.
+    const there = { x: (here.x + 2 * cellSize) % 1000, y: (here.y + 2 * cellSize) % 1000 };
+    const other = ok(tick.encodeFor({ baseline: null, lastInputSeq: 0, viewerPosition: there, budgetBytes: 1199 }));
+    expect(other.shared).toBe(false);
+    expect(decodeSnapshot(other.bytes, () => undefined).ok).toBe(true);
+  });
+
   it('does not share when the budget binds or the baseline is incomplete', () => {
     const scene = new Scene({ players: 400, seed: 2 });
     const t1 = new SnapshotTickEncoder({ snapshotId: 1, serverTick: 1, serverTime: 1, entities: scene.entities() });

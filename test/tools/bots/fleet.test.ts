@@ -43,6 +43,28 @@ describe('BotFleet', () => {
     expect(f.errors.count).toBe(0);
   }, 40_000);
 
+  it.each(['light', 'full'] as const)('%s spectator bots watch an open room: no entity, deltas, nothing refused', async (kind) => {
+    server = await startTestServer({ webTransport: null });
+    const players = fleet({ url: server.baseUrl, transport: 'websocket', count: 2, kind: 'light', steering: { kind: 'every-input' } });
+    await players.join({ timeoutMs: 20_000 });
+    const watchers = fleet({ url: server.baseUrl, transport: 'websocket', count: 2, kind, steering: { kind: 'every-input' }, spectate: true });
+    expect(await watchers.join({ timeoutMs: 20_000 })).toMatchObject({ joined: 2, failedAttempts: 0 });
+    if (kind === 'full') expect(watchers.bots.map((b) => b.entityId)).toEqual([0, 0]);
+    const room = server.server.rooms.get('arena')!;
+    expect([room.playerCount, room.spectatorCount]).toEqual([2, 2]);
+    await sleep(600);
+    const views = server.server.sessions.list().filter((v) => v.role === 'spectator');
+    expect(views).toHaveLength(2);
+    for (const v of views) {
+      const st = v.snapshotStats()!;
+      // After the first, deltas (over WebSocket a snapshot handed to the socket is a baseline).
+      expect(st.encoded + st.shared).toBeGreaterThan(st.full);
+    }
+    const refused = server.server.metrics.refusals().filter((r) => r.reason.startsWith('spectator_') || r.reason === 'player_spectate');
+    expect(refused).toEqual([]);
+    expect(watchers.errors.summary()).toEqual([]);
+  });
+
   it('full bots chat: every line reaches every other bot once', async () => {
     server = await startTestServer();
     const received = new Map<string, number>();
