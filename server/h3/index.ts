@@ -105,6 +105,7 @@
  */
 export { WebTransportServer, DEFAULT_MAX_SESSIONS } from './server.js';
 export type { WebTransportServerOptions, WebTransportServerStats, Clock } from './server.js';
+export { webTransportServerView, type WebTransportServerView } from './server-view.js';
 export { WebTransportSession, WebTransportStream } from './session.js';
 export type { SessionCloseInfo } from './session.js';
 export { NodeWebTransport, WebTransportError, DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT } from './client/node-webtransport.js';

@@ -4,6 +4,7 @@ import { createDevCertificate } from '../../certs/dev-cert.js';
 import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
 import { ErrorCode } from '../../shared/errors.js';
 import type { WebTransportSession } from '../../server/h3/index.js';
+import { gameServerInternals } from '../../server/internals.js';
 import { closeGameAfterEach, joinPlayer, startServer, waitFor } from './game-fixture.js';
 
 const game = closeGameAfterEach();
@@ -16,8 +17,10 @@ describe('end to end over WebTransport (GameClient + NodeWebTransport <-> create
     game.server = server;
     // The server's WebTransport sessions in the order they opened, so the test can drop one.
     const opened: WebTransportSession[] = [];
-    const accept = server.webTransport!.onSession!;
-    server.webTransport!.onSession = (session) => {
+    // The test reaches past the embedding API (read-only views) to the WebTransport server itself.
+    const wt = gameServerInternals(server).webTransport()!;
+    const accept = wt.onSession!;
+    wt.onSession = (session) => {
       opened.push(session);
       accept(session);
     };
