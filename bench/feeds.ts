@@ -26,6 +26,7 @@ import { CleanupStack } from '../tools/lib/cleanup.js';
 import { epochNow, sleep } from '../tools/lib/clock.js';
 import { writeJsonLine } from '../tools/lib/json-lines.js';
 import { median } from '../tools/lib/stats.js';
+import { gameServerInternals } from '../server/internals.js';
 
 const USAGE = `usage: npx tsx bench/feeds.ts [--scenario chat,spectators] [--subscribers 1000] [--rate 20] [--seconds 10] [--runs 1]
                                  [--players 64] [--viewers 100] [--transport websocket|webtransport]`;
@@ -95,7 +96,7 @@ function feedsServer(streams: number): GameServer {
 async function runChat(args: Args, run: number, cleanup: CleanupStack): Promise<ChatRun> {
   const server = feedsServer(args.subscribers);
   const { httpUrl } = await server.listen();
-  const lookup = await server.rooms.acquire(ROOM);
+  const lookup = await gameServerInternals(server).rooms.acquire(ROOM);
   if (lookup.kind !== 'local') throw new Error('no bench room');
   const room = lookup.room;
   const child = ToolChild.script('bench/feeds-subscribers-entry.ts', [], { label: 'subscribers', echo: true, cleanup });

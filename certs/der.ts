@@ -2,6 +2,7 @@
  * A minimal ASN.1 DER writer (ITU-T X.690 §8, §10), enough to build an X.509 v3 certificate
  * (RFC 5280 §4.1). Each function returns the complete encoding of one element.
  */
+import { concatBytes } from '../server/h3/wire/bytes.js';
 
 /** Definite-length encoding (X.690 §8.1.3): short form below 128, else long form. */
 function encodeLength(n: number): Uint8Array {
@@ -11,27 +12,17 @@ function encodeLength(n: number): Uint8Array {
   return Uint8Array.of(0x80 | bytes.length, ...bytes);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** Tag-length-value with a raw tag byte. */
 export function tlv(tag: number, content: Uint8Array): Uint8Array {
-  return concat([Uint8Array.of(tag), encodeLength(content.length), content]);
+  return concatBytes([Uint8Array.of(tag), encodeLength(content.length), content]);
 }
 
 export function sequence(...items: Uint8Array[]): Uint8Array {
-  return tlv(0x30, concat(items));
+  return tlv(0x30, concatBytes(items));
 }
 
 export function set(...items: Uint8Array[]): Uint8Array {
-  return tlv(0x31, concat(items));
+  return tlv(0x31, concatBytes(items));
 }
 
 /** INTEGER from a small non-negative number. */
@@ -48,7 +39,7 @@ export function unsignedInteger(bytes: Uint8Array): Uint8Array {
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0 && (bytes[i + 1] & 0x80) === 0) i++; // minimal form
   const b = bytes.subarray(i);
-  return tlv(0x02, b[0] & 0x80 ? concat([Uint8Array.of(0), b]) : b);
+  return tlv(0x02, b[0] & 0x80 ? concatBytes([Uint8Array.of(0), b]) : b);
 }
 
 /** OBJECT IDENTIFIER from dotted form (X.690 §8.19). */
@@ -76,7 +67,7 @@ export function octetString(b: Uint8Array): Uint8Array {
 
 /** BIT STRING with no unused bits. */
 export function bitString(b: Uint8Array): Uint8Array {
-  return tlv(0x03, concat([Uint8Array.of(0), b]));
+  return tlv(0x03, concatBytes([Uint8Array.of(0), b]));
 }
 
 export function boolean(v: boolean): Uint8Array {

@@ -15,6 +15,13 @@
  * // your backend, per player: mintTicket(secret, { playerId, name, room: 'lobby' })
  * process.on('SIGTERM', () => void server.drain().then(() => process.exit(0)));
  * ```
+ *
+ * Size: about 450 lines, over the ~400 of the guide, because this file is the embedding API:
+ * the option types with their documentation, the `GameServer` interface and `createGameServer`,
+ * which only assembles parts that live elsewhere (rooms/, session/, http/, h3/, transports/) and
+ * owns their listen/drain/close order. Splitting the options from the assembly would make an
+ * embedder read two files for one call. What an embedder sees of the running server are
+ * read-only views (session/session-view.ts, rooms/room-view.ts, transports/webtransport-service.ts).
  */
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -34,30 +41,34 @@ import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import { FeedService } from './http/feeds/feed-service.js';
 import type { FeedLimits } from './http/feeds/limits.js';
-import { LocalChatSource, LocalRoomDirectory, LocalStatusSource } from './feeds/local-sources.js';
-import type { ChatSource, RoomDirectory, StatusSource } from './feeds/types.js';
+import { LocalChatSource, LocalRoomListSource, LocalStatusSource } from './feeds/local-sources.js';
+import type { ChatSource, RoomListSource, StatusSource } from './feeds/types.js';
 import { placeMetrics, startMetricsListener, type MetricsEndpointOptions } from './http/metrics-endpoint.js';
 import { resolveAllowedOrigins, type AllowedOrigins } from './http/origins.js';
 import type { Connection } from './transports/connection.js';
 import { WT_STREAM_OPEN_TIMEOUT_MS } from './transports/webtransport.js';
-import { InThreadWebTransport, type WebTransportService } from './transports/webtransport-service.js';
+import { InThreadWebTransport, webTransportServiceView, type WebTransportService, type WebTransportServiceView } from './transports/webtransport-service.js';
 import { WebTransportWorkers } from './transports/wt-worker/worker-pool.js';
 import type { WebSocketConnection } from './transports/websocket.js';
 import type { LinkSimOption, QuicServerProtectionOptions, WebTransportServerOptions } from './h3/index.js';
+import { roomDirectory, type RoomDirectory } from './rooms/room-view.js';
+import { registerInternals } from './internals.js';
 
 export { mintTicket, verifyTicket, DEFAULT_TICKET_TTL_MS, type TicketClaims } from './session/tickets.js';
 export { standardScene, moveStandard, STANDARD_SPEED } from './rooms/standard-scene.js';
 export type { RoomDefinition, RoomContext, RoomPlayer, PlayerInput, Entity } from './rooms/types.js';
 export type { Room } from './rooms/room.js';
 export type { RoomManager } from './rooms/room-manager.js';
+export type { RoomDirectory, RoomView, RoomPlayerView } from './rooms/room-view.js';
+export type { WebTransportServerStats } from './h3/index.js';
 export type { Connection, ConnectionStats, TransportKind } from './transports/connection.js';
 export type { SessionDirectory, SessionView } from './session/session-view.js';
 export type { SessionRole, SessionState, SnapshotChannel } from './session/player-session.js';
 export type { SnapshotSendStats } from './session/snapshot-sender.js';
-export type { WebTransportService, WebTransportServiceStats, WebTransportWorkerStats } from './transports/webtransport-service.js';
+export type { WebTransportServiceView, WebTransportServiceStats, WebTransportWorkerStats } from './transports/webtransport-service.js';
 export { GameMetrics } from './metrics.js';
 export type {
-  ChatRead, ChatSource, NodeStatus, RoomChange, RoomDirectory, RoomSummary, ServerStatus, StatusSource,
+  ChatRead, ChatSource, NodeStatus, RoomChange, RoomListSource, RoomSummary, ServerStatus, StatusSource,
 } from './feeds/types.js';
 export type { FeedLimits } from './http/feeds/limits.js';
 export type { MetricsEndpointOptions } from './http/metrics-endpoint.js';
@@ -177,7 +188,7 @@ export interface GameServerOptions {
 export interface FeedsOptions {
   limits?: Partial<FeedLimits>;
   /** Where the room list comes from (default: this process's rooms). */
-  directory?: RoomDirectory;
+  directory?: RoomListSource;
   /** Where chat history and live lines come from (default: this process's rooms and chat fan-out). */
   chat?: ChatSource;
   /** Where the status comes from (default: this process alone). */
@@ -232,8 +243,12 @@ export interface GameServer {
   drain(options?: DrainOptions): Promise<void>;
   /** Close everything now (sessions get SERVER_DRAINING). Idempotent. */
   close(): Promise<void>;
-  /** The rooms this server hosts (the in-process manager unless `roomManager` was given). */
-  readonly rooms: RoomManager;
+  /**
+   * Read-only views of the rooms open in this process (of the in-process manager, or of
+   * `roomManager` when one was given). Rooms open and close with their players; the manager
+   * itself stays inside the server.
+   */
+  readonly rooms: RoomDirectory;
   /** Read-only views of the player sessions (active and suspended). */
   readonly sessions: SessionDirectory;
   /** Prometheus metrics, also served on `GET /metrics`. */
@@ -250,11 +265,11 @@ export interface GameServer {
   /** What `GET /api/connect-info` answers: endpoints and the leaf certificate's hash. */
   connectInfo(): ConnectInfo;
   /**
-   * The WebTransport side once listen() started it (in-thread or on workers; null before, or
-   * without `webTransport`): its counters, ports, and `onConnection`, through which every
-   * session reaches the game.
+   * A read-only view of the WebTransport side (in-thread or on workers) once listen() started
+   * it: ports, sessions, draining, counters, kernel drops, refusals; null before, or without
+   * `webTransport`.
    */
-  readonly webTransport: WebTransportService | null;
+  readonly webTransport: WebTransportServiceView | null;
   /** The read-only feeds (null when `feeds: false`). */
   readonly feeds: FeedService | null;
 }
@@ -319,7 +334,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
     feeds = new FeedService({
       scheduler, metrics,
       limits: feedOptions.limits,
-      directory: feedOptions.directory ?? new LocalRoomDirectory(rooms, scheduler),
+      directory: feedOptions.directory ?? new LocalRoomListSource(rooms, scheduler),
       chat: feedOptions.chat ?? new LocalChatSource(rooms, fanout),
       status: feedOptions.status ?? new LocalStatusSource({
         nodeId: feedOptions.nodeId ?? 'local', scheduler, rooms,
@@ -356,11 +371,12 @@ export function createGameServer(options: GameServerOptions): GameServer {
     return closing;
   };
 
+  let wtView: WebTransportServiceView | null = null;
   const server: GameServer = {
-    rooms, metrics,
+    rooms: roomDirectory(rooms), metrics,
     sessions: sessionDirectory(sessions),
     get http() { return http; },
-    get webTransport() { return wt; },
+    get webTransport() { return wtView; },
     feeds,
     accept: (conn) => sessions.accept(conn),
     mintTicket: mint,
@@ -436,6 +452,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
           : new InThreadWebTransport(serverOptions, streamOpenMs);
         service.onConnection = (conn) => sessions.accept(conn);
         wt = service;
+        wtView = webTransportServiceView(service);
         const bound = await service.listen();
         wtPort = bound.port;
         wtOrigin = `https://${host.includes(':') ? `[${host}]` : host}:`;
@@ -471,6 +488,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
 
     close,
   };
+  registerInternals(server, { rooms, webTransport: () => wt });
   return server;
 }
 

@@ -67,7 +67,7 @@ const address = await server.listen();
 
 /** Skipped simulation steps of all rooms (the tick loop drops steps past its catch-up cap). */
 function skippedSteps(): number {
-  return server.rooms.list().reduce((sum, room) => sum + room.loop.skippedSteps, 0);
+  return server.rooms.list().reduce((sum, room) => sum + room.skippedSteps, 0);
 }
 
 /** Unreliable messages received (inputs, plus the rare ping/pong) and drops by reason, from the server's metrics. */

@@ -23,6 +23,7 @@
  */
 import { stepPosition, wrapCoord, type Position } from '../../shared/scene.js';
 import { shortDelta } from './wrap.js';
+import type { InputRecord } from '../net/input-history.js';
 
 export interface PredictionConfig {
   /** Movement speed in world units per second (standard scene: 100). */
@@ -44,18 +45,10 @@ export type Point = Position;
  */
 export const MAX_INPUT_HISTORY = 128;
 
-interface RecordedInput {
-  seq: number;
-  /** The direction as recorded (the same quantized numbers the server receives). */
-  dx: number;
-  dy: number;
-  /** Local time it took effect. */
-  t: number;
-}
-
 export class Predictor {
   private readonly cfg: Required<PredictionConfig>;
-  private inputs: RecordedInput[] = [];
+  /** Inputs as GameClient recorded them (client/net/input-history.ts: the quantized direction the server receives, and the local time it took effect). */
+  private inputs: InputRecord[] = [];
   private anchor: Point | null = null;
   private anchorTime = 0;
   private offset: Point = { x: 0, y: 0 };

@@ -9,6 +9,7 @@
 import type { EntityState } from '../../shared/snapshot/view.js';
 import { InterpolationBuffer } from './interpolation.js';
 import { Predictor } from './prediction.js';
+import type { InputRecord } from '../net/input-history.js';
 import { inputHeading, STANDARD_PLAYER_SPEED } from '../../shared/scene.js';
 
 export interface WelcomeLike {
@@ -25,13 +26,6 @@ export interface SnapshotLike {
   lastInputSeq: number;
   entities: readonly EntityState[];
   receivedAt: number;
-}
-
-export interface InputLike {
-  seq: number;
-  dx: number;
-  dy: number;
-  t: number;
 }
 
 export interface FrameEntity extends EntityState {
@@ -82,7 +76,7 @@ export class WorldView {
   }
 
   /** An input as the client sampled and sent it (GameClient `input` event). */
-  input(rec: InputLike): void {
+  input(rec: InputRecord): void {
     this.predictor?.recordInput(rec.seq, rec.dx, rec.dy, rec.t);
     this.direction = [rec.dx, rec.dy];
   }

@@ -1,14 +1,7 @@
+import { CONNECT_INFO_PATH, WEBSOCKET_PATH, type ConnectInfo } from '../../shared/connect-info.js';
 import type { CertificateHash, FetchLike } from './transport-types.js';
 
-/** `GET /api/connect-info` (docs/architecture.md, HTTP). */
-export interface ConnectInfo {
-  protocolVersion: number;
-  /** Absolute https URL of the WebTransport endpoint, or null when the server offers none. */
-  webTransportUrl: string | null;
-  /** Base64 SHA-256 digests of the server certificate's DER (for serverCertificateHashes). */
-  certificateHashes: string[];
-  webSocketPath: string;
-}
+export type { ConnectInfo };
 
 /** Time allowed for the connect-info request. */
 export const CONNECT_INFO_TIMEOUT_MS = 5_000;
@@ -18,7 +11,7 @@ export async function fetchConnectInfo(fetchImpl: FetchLike, baseUrl: string, ti
   const controller = typeof AbortController === 'function' ? new AbortController() : null;
   const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : null;
   try {
-    const res = await fetchImpl(new URL('/api/connect-info', baseUrl).toString(), { signal: controller?.signal });
+    const res = await fetchImpl(new URL(CONNECT_INFO_PATH, baseUrl).toString(), { signal: controller?.signal });
     if (!res.ok) throw new Error(`connect-info: HTTP ${res.status}`);
     return parseConnectInfo(await res.json());
   } finally {
@@ -37,7 +30,7 @@ export function parseConnectInfo(json: unknown): ConnectInfo {
   const wt = o.webTransportUrl;
   const webTransportUrl = typeof wt === 'string' && wt.length > 0 ? wt : null;
   const hashes = Array.isArray(o.certificateHashes) ? o.certificateHashes.filter((h): h is string => typeof h === 'string') : [];
-  const webSocketPath = typeof o.webSocketPath === 'string' && o.webSocketPath.startsWith('/') ? o.webSocketPath : '/ws';
+  const webSocketPath = typeof o.webSocketPath === 'string' && o.webSocketPath.startsWith('/') ? o.webSocketPath : WEBSOCKET_PATH;
   return { protocolVersion, webTransportUrl, certificateHashes: hashes, webSocketPath };
 }
 

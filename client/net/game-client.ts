@@ -1,3 +1,15 @@
+/**
+ * The game's network client (class `GameClient` below).
+ *
+ * Size: about 660 lines, over the ~400 of the guide, because it is one state machine (idle,
+ * connecting, connected, reconnecting, closed) whose transitions share the same timers (input
+ * tick, ping, silence watchdog, welcome timeout, retry), the current channel and the resume
+ * state; spreading the transitions over files would put each timer's start and stop in different
+ * places. Everything that is not a transition already lives beside it: reconnect policy
+ * (backoff.ts), channel opening (connector.ts), events (emitter.ts), the input record
+ * (input-history.ts), snapshots (snapshot-decoder.ts, snapshot-tracker.ts), the heartbeat
+ * (shared/heartbeat.ts), wire encoding (protocol.ts), options and events (game-client-types.ts).
+ */
 import { backoffDelayMs, resolveReconnectPolicy, type ReconnectPolicy } from './backoff.js';
 import { CLOSE_ABNORMAL, type ChannelCloseInfo, type ChannelName, type ClientChannel } from './channel.js';
 import { openChannel, type OpenedChannel } from './connector.js';

@@ -8,7 +8,7 @@ import type { ChatFanout } from '../chat/fanout.js';
 import type { ChatHistory } from '../chat/history.js';
 import type { ChatMessage } from '../chat/types.js';
 import type {
-  ChatRead, ChatSource, NodeStatus, RoomChange, RoomDirectory, RoomSummary, ServerStatus, StatusSource,
+  ChatRead, ChatSource, NodeStatus, RoomChange, RoomListSource, RoomSummary, ServerStatus, StatusSource,
 } from './types.js';
 
 /**
@@ -16,7 +16,7 @@ import type {
  * not announce player counts, and comparing at most MAX_ROOMS entries four times a second costs
  * nothing; it also batches a burst of joins into one change per room.
  */
-export const ROOM_DIRECTORY_POLL_MS = 250;
+export const ROOM_LIST_POLL_MS = 250;
 /** The single node's one chat epoch (see LocalChatSource). */
 export const LOCAL_CHAT_EPOCH = 'local';
 
@@ -53,8 +53,8 @@ function sameSummary(a: RoomSummary, b: RoomSummary): boolean {
   return a.players === b.players && a.maxPlayers === b.maxPlayers && a.spectators === b.spectators && a.maxSpectators === b.maxSpectators;
 }
 
-/** This process's open rooms; changes found by comparing the list every ROOM_DIRECTORY_POLL_MS. */
-export class LocalRoomDirectory implements RoomDirectory {
+/** This process's open rooms; changes found by comparing the list every ROOM_LIST_POLL_MS. */
+export class LocalRoomListSource implements RoomListSource {
   private readonly listeners = new Set<(changes: RoomChange[]) => void>();
   private known = new Map<string, RoomSummary>();
   private timer: Timer | null = null;
@@ -62,7 +62,7 @@ export class LocalRoomDirectory implements RoomDirectory {
   constructor(
     private readonly rooms: LocalRooms,
     private readonly scheduler: Scheduler,
-    private readonly pollMs = ROOM_DIRECTORY_POLL_MS,
+    private readonly pollMs = ROOM_LIST_POLL_MS,
   ) {}
 
   private current(): RoomSummary[] {

@@ -28,14 +28,14 @@ export type RoomChange =
   | { kind: 'removed'; id: string };
 
 /** The rooms open anywhere this node can see. */
-export interface RoomDirectory {
+export interface RoomListSource {
   /** Every open room, by id order. */
   list(): Promise<RoomSummary[]>;
   /** One open room; undefined when it is not open anywhere. */
   get(roomId: string): Promise<RoomSummary | undefined>;
   /**
    * Changes from now on, in order. An implementation may batch or delay them (the single-node
-   * one compares the list every `ROOM_DIRECTORY_POLL_MS`); the feeds coalesce further. Returns
+   * one compares the list every `ROOM_LIST_POLL_MS`); the feeds coalesce further. Returns
    * the unsubscribe function.
    */
   subscribe(listener: (changes: RoomChange[]) => void): () => void;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
+import { CONNECT_INFO_PATH, WEBSOCKET_PATH, type ConnectInfo } from '../../shared/connect-info.js';
 import { MAX_NAME_LENGTH } from '../../shared/limits.js';
 import { sanitizeDisplayName } from '../../shared/text.js';
 import { addressKey } from '../address.js';
@@ -13,8 +14,8 @@ import { feedsPlugin } from './feeds/plugin.js';
 import { metricsAuthorized } from './metrics-endpoint.js';
 import { originAllowed } from './origins.js';
 
-/** The WebSocket route (also published in connect-info). */
-export const WEBSOCKET_PATH = '/ws';
+/** The WebSocket route (also published in connect-info); connect-info's path and body: shared/connect-info.ts. */
+export { WEBSOCKET_PATH, type ConnectInfo };
 /** JSON request bodies are tiny (the dev ticket request); anything bigger is refused by fastify. */
 export const HTTP_BODY_LIMIT_BYTES = 4 * 1024;
 /** Dev tickets one address may mint in a burst, and per second after it (a browser tab needs one). */
@@ -23,15 +24,6 @@ export const DEV_TICKET_PER_SECOND = 2;
 /** Addresses the dev-ticket rate limit remembers (KeyedRateLimiter: refilled ones go first). */
 export const DEV_TICKET_ADDRESS_LIMIT = 10_000;
 
-/** `GET /api/connect-info`: what a browser needs to open a session. */
-export interface ConnectInfo {
-  protocolVersion: number;
-  /** `https://host:port/path` of the WebTransport endpoint, or null when it is not served. */
-  webTransportUrl: string | null;
-  /** Base64 SHA-256 of the DER certificate(s), for `serverCertificateHashes`. */
-  certificateHashes: string[];
-  webSocketPath: string;
-}
 
 export interface DevTicket {
   ticket: string;
@@ -101,7 +93,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     });
   }
 
-  app.get('/api/connect-info', async (_req, reply) => {
+  app.get(CONNECT_INFO_PATH, async (_req, reply) => {
     reply.header('cache-control', 'no-store');
     return options.connectInfo();
   });

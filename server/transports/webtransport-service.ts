@@ -70,6 +70,37 @@ export interface WebTransportService {
 }
 
 /**
+ * What an embedder may read of the WebTransport side (`GameServer.webTransport`): ports,
+ * sessions, draining, counters, kernel drops and refusals. The service itself (`onConnection`,
+ * `drain`, `close`) belongs to `createGameServer`, which wires sessions into the game and shuts it
+ * down; an embedder replacing `onConnection` would detach every new player.
+ */
+export interface WebTransportServiceView {
+  /** Every bound UDP port (one per worker; one in-thread). */
+  ports(): number[];
+  readonly sessionCount: number;
+  readonly isDraining: boolean;
+  /** Counters of the endpoint(s), the HTTP/3 layer and the datagrams (a fresh object each call). */
+  stats(): WebTransportServiceStats;
+  /** Kernel drops at the UDP socket(s); null when unknown. */
+  udpSocketDrops(): number | null;
+  /** Monotonic refusal totals by layer and reason. */
+  refusals(): WebTransportRefusal[];
+}
+
+/** The frozen view of `service`: it follows the live service and offers nothing that changes it. */
+export function webTransportServiceView(service: WebTransportService): WebTransportServiceView {
+  return Object.freeze({
+    ports: () => service.ports(),
+    get sessionCount() { return service.sessionCount; },
+    get isDraining() { return service.isDraining; },
+    stats: () => service.stats(),
+    udpSocketDrops: () => service.udpSocketDrops(),
+    refusals: () => service.refusals(),
+  });
+}
+
+/**
  * The QUIC endpoint on the main thread: `WebTransportServer` with each session adapted by
  * `WebTransportConnection`. `server` is there for tests that need the sessions themselves.
  */

@@ -11,6 +11,7 @@ import { launchChromium, VIEWPORT } from './game-drivers.js';
 import { CHROMIUM_PATH, browserPresent, resultPath, useDemoGame, waitFor } from './game-harness.js';
 import { RawClient } from '../server/ws-test-client.js';
 import { TcpCutProxy } from './tcp-cut-proxy.js';
+import { gameServerInternals } from '../../server/internals.js';
 
 const present = browserPresent(CHROMIUM_PATH);
 
@@ -87,7 +88,7 @@ describe.skipIf(!present)('lobby and chat feeds in Chromium', () => {
 
   it('follows a room chat; cut off and back while chat goes on, every line exactly once', async () => {
     await player('Erin', 'harbour');
-    const room = fx.server.game.rooms.get('harbour')!;
+    const room = gameServerInternals(fx.server.game).rooms.get('harbour')!;
     const proxy = await TcpCutProxy.start(Number(new URL(fx.server.baseUrl).port));
     fx.closers.push(() => proxy.close());
     const { lobby } = await openLobby('?room=harbour', `http://127.0.0.1:${proxy.port}`);

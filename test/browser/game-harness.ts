@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
-import type { WebTransportService } from '../../server/index.js';
+import { gameServerInternals } from '../../server/internals.js';
+import type { WebTransportService } from '../../server/transports/webtransport-service.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLIENT_DIR = join(REPO, 'client');
@@ -461,7 +462,7 @@ export async function startDemoServer(o: DemoServerOptions = {}): Promise<DemoSe
     staticDir: join(CLIENT_DIR, 'dist'),
   });
   const info = await server.listen();
-  return { baseUrl: info.httpUrl, game: server, drain: (d) => server.drain(d), close: () => server.close(), webTransport: () => server.webTransport };
+  return { baseUrl: info.httpUrl, game: server, drain: (d) => server.drain(d), close: () => server.close(), webTransport: () => gameServerInternals(server).webTransport() };
 }
 
 /** What one describe block of a browser game test shares: filled in by its beforeAll. */

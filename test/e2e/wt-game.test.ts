@@ -4,6 +4,7 @@ import { createDevCertificate } from '../../certs/dev-cert.js';
 import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
 import { ErrorCode } from '../../shared/errors.js';
 import type { Connection } from '../../server/index.js';
+import { gameServerInternals } from '../../server/internals.js';
 import { closeGameAfterEach, joinPlayer, startServer, waitFor } from './game-fixture.js';
 
 const game = closeGameAfterEach();
@@ -17,8 +18,10 @@ describe.each([0, 1])('end to end over WebTransport (GameClient + NodeWebTranspo
     expect(server.webTransport!.stats().workers?.running ?? 0).toBe(workers);
     // The server's WebTransport connections in the order they opened, so the test can drop one.
     const opened: Connection[] = [];
-    const accept = server.webTransport!.onConnection!;
-    server.webTransport!.onConnection = (conn) => {
+    // The test reaches past the embedding API (read-only views) to the WebTransport service itself.
+    const wt = gameServerInternals(server).webTransport()!;
+    const accept = wt.onConnection!;
+    wt.onConnection = (conn) => {
       opened.push(conn);
       accept(conn);
     };

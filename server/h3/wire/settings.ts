@@ -52,17 +52,11 @@ export const SERVER_SETTINGS: ReadonlyArray<readonly [number, number]> = Object.
 ] as const);
 
 /**
- * The SETTINGS our Node client sends: the same WebTransport capabilities as a browser (draft-02
- * and draft-07), no dynamic table.
+ * The SETTINGS our Node client sends: the very list the server sends (the same WebTransport
+ * capabilities as a browser, draft-02 and draft-07, no dynamic table). One list, so the two
+ * cannot drift; give the client its own only when it must differ.
  */
-export const CLIENT_SETTINGS: ReadonlyArray<readonly [number, number]> = Object.freeze([
-  [SETTINGS_QPACK_MAX_TABLE_CAPACITY, 0],
-  [SETTINGS_QPACK_BLOCKED_STREAMS, 0],
-  [SETTINGS_ENABLE_CONNECT_PROTOCOL, 1],
-  [SETTINGS_H3_DATAGRAM, 1],
-  [SETTINGS_ENABLE_WEBTRANSPORT_DRAFT02, 1],
-  [SETTINGS_WEBTRANSPORT_MAX_SESSIONS_DRAFT07, 16],
-] as const);
+export const CLIENT_SETTINGS: ReadonlyArray<readonly [number, number]> = SERVER_SETTINGS;
 
 /** Decoded SETTINGS. */
 export interface DecodedSettings {

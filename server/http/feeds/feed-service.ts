@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { Counter, Gauge } from 'prom-client';
 import type { Scheduler, Timer } from '../../clock.js';
 import type { GameMetrics } from '../../metrics.js';
-import type { ChatSource, RoomChange, RoomDirectory, StatusSource } from '../../feeds/types.js';
+import type { ChatSource, RoomChange, RoomListSource, StatusSource } from '../../feeds/types.js';
 import { ChatRoomFeed, type CatchUp, type ChatListener, type ChatRoomFeedStats, type ChatStart, type HistoryLost } from './chat-feed.js';
 import { FeedAdmission, resolveFeedLimits, type FeedLimits } from './limits.js';
 import { RoomsFeed } from './rooms-feed.js';
@@ -16,7 +16,7 @@ import { formatSseEvent } from './sse-format.js';
 import { SseStream } from './sse-stream.js';
 
 export interface FeedServiceOptions {
-  directory: RoomDirectory;
+  directory: RoomListSource;
   chat: ChatSource;
   status: StatusSource;
   metrics: GameMetrics;

@@ -5,7 +5,7 @@
  * directory's list, and an update that overtakes a stale one is corrected by the next.
  */
 import type { Scheduler, Timer } from '../../clock.js';
-import type { RoomChange, RoomDirectory, RoomSummary } from '../../feeds/types.js';
+import type { RoomChange, RoomListSource, RoomSummary } from '../../feeds/types.js';
 import { formatSseEvent } from './sse-format.js';
 import type { SseStream } from './sse-stream.js';
 
@@ -27,7 +27,7 @@ export class RoomsFeed {
   eventsSent = 0;
 
   constructor(
-    private readonly directory: RoomDirectory,
+    private readonly directory: RoomListSource,
     private readonly scheduler: Scheduler,
     private readonly minIntervalMs: number,
   ) {}

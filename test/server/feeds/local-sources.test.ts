@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualScheduler } from '../../../server/clock.js';
 import { InProcessChatFanout } from '../../../server/chat/fanout.js';
-import { LocalChatSource, LocalRoomDirectory, LocalStatusSource, ROOM_DIRECTORY_POLL_MS } from '../../../server/feeds/local-sources.js';
+import { LocalChatSource, LocalRoomListSource, LocalStatusSource, ROOM_LIST_POLL_MS } from '../../../server/feeds/local-sources.js';
 import type { RoomChange } from '../../../server/feeds/types.js';
 import { InProcessRoomManager } from '../../../server/rooms/room-manager.js';
 import { standardScene } from '../../../server/rooms/standard-scene.js';
@@ -24,10 +24,10 @@ function setup() {
   return { scheduler, fanout, rooms, join };
 }
 
-describe('LocalRoomDirectory', () => {
+describe('LocalRoomListSource', () => {
   it('lists open rooms and reports added, updated and removed rooms once per poll', async () => {
     const { scheduler, rooms, join } = setup();
-    const dir = new LocalRoomDirectory(rooms, scheduler);
+    const dir = new LocalRoomListSource(rooms, scheduler);
     join('b', 'p1');
     expect((await dir.list()).map((r) => [r.id, r.players])).toEqual([['b', 1]]);
     const seen: RoomChange[][] = [];
@@ -35,23 +35,23 @@ describe('LocalRoomDirectory', () => {
     join('a', 'p2');
     join('b', 'p3');
     join('b', 'p4');
-    scheduler.advance(ROOM_DIRECTORY_POLL_MS);
+    scheduler.advance(ROOM_LIST_POLL_MS);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toEqual([
       { kind: 'added', room: expect.objectContaining({ id: 'a', players: 1 }) },
       { kind: 'updated', room: expect.objectContaining({ id: 'b', players: 3 }) },
     ]);
-    scheduler.advance(ROOM_DIRECTORY_POLL_MS * 3);
+    scheduler.advance(ROOM_LIST_POLL_MS * 3);
     expect(seen).toHaveLength(1); // nothing changed, nothing sent
     rooms.get('a')!.leave('p2');
     rooms.release('a');
-    scheduler.advance(100 + ROOM_DIRECTORY_POLL_MS);
+    scheduler.advance(100 + ROOM_LIST_POLL_MS);
     expect(seen.at(-1)).toEqual([{ kind: 'removed', id: 'a' }]);
     expect(await dir.get('a')).toBeUndefined();
     expect(await dir.get('b')).toMatchObject({ id: 'b', players: 3, node: null });
     off();
     join('c', 'p5');
-    scheduler.advance(ROOM_DIRECTORY_POLL_MS * 2);
+    scheduler.advance(ROOM_LIST_POLL_MS * 2);
     expect(seen).toHaveLength(2); // no polling without listeners
   });
 });

@@ -18,6 +18,7 @@ import { encodeFieldSection, type HeaderField } from '../../../server/h3/wire/qp
 import { buildConnectRequestHeaders } from '../../../server/h3/wire/connect-request.js';
 import { encodeCapsule, encodeCloseSessionCapsule, encodeDrainSessionCapsule } from '../../../server/h3/wire/capsules.js';
 import { decodeDatagram, encodeDatagram } from '../../../server/h3/wire/datagram.js';
+import { seededRandom } from '../../../shared/random.js';
 import { encodeVarint } from '../../../server/h3/wire/varint.js';
 import {
   H3_CLOSED_CRITICAL_STREAM, H3_DATAGRAM_ERROR, H3_EXCESSIVE_LOAD, H3_FRAME_ERROR, H3_FRAME_UNEXPECTED, H3_ID_ERROR,
@@ -44,16 +45,9 @@ const STATUSES = new Set([200, 400, 403, 404, 429, 503]);
 /** Codes a fuzzed CONNECT-stream DATA payload may close the connection with. */
 const CAPSULE_CONN_CODES = new Set([H3_FRAME_ERROR, H3_FRAME_UNEXPECTED, H3_EXCESSIVE_LOAD]);
 
-/** mulberry32: small, seeded, good enough to spread cases. */
+/** Seeded case generator over shared/random.ts (mulberry32: the same cases for the same seed). */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];

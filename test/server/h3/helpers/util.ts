@@ -1,5 +1,6 @@
 /** Small helpers for the h3 tests: an echo session, bounded polling, stream draining, test patterns. */
 import type { WebTransportSession } from '../../../../server/h3/session.js';
+import { concatBytes } from '../../../../server/h3/wire/bytes.js';
 
 /** Makes `s` echo: each datagram back as a datagram, each bidirectional stream back on itself. */
 export function echo(s: WebTransportSession): void {
@@ -36,13 +37,7 @@ export async function readAllBytes(readable: ReadableStream<Uint8Array>, limit =
     n += value.byteLength;
     if (n > limit) throw new Error('readAllBytes: over limit');
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Deterministic non-trivial bytes (so a reordering or a shared-buffer bug shows). */

@@ -10,6 +10,7 @@ import { InProcessRoomManager } from '../../../../server/rooms/room-manager.js';
 import { standardScene } from '../../../../server/rooms/standard-scene.js';
 import { SseConnection, type SseConnectOptions } from '../../../../tools/lib/sse-client.js';
 import { RawClient } from '../../ws-test-client.js';
+import { gameServerInternals } from '../../../../server/internals.js';
 
 const secret = 'feeds-test-secret-0123456789';
 
@@ -58,7 +59,7 @@ export function useFeedsServer() {
         return c;
       },
       announce(room, n, text = (i) => `line ${i}`) {
-        const r = server.rooms.get(room);
+        const r = gameServerInternals(server).rooms.get(room);
         if (!r) throw new Error(`room ${room} is not open`);
         const ids: number[] = [];
         for (let i = 0; i < n; i++) ids.push(r.chat.announce(text(i), Date.now()).id);

@@ -1,15 +1,22 @@
 /**
- * QUIC endpoint behaviour seen through the WebTransport API, on real quiche and UDP: stream
- * write backpressure (queue limit, refused write, onWritable), datagram send never blocking
- * (queue full = counted drop), purge of queued datagrams, idle timeout, orderly close.
+ * server/h3/quic/endpoint.ts on real quiche and UDP. Directly: how a datagram is routed or
+ * dropped (malformed, unknown connection id, no server role) and counted, the bound address,
+ * close. Through the WebTransport API: stream write backpressure (queue limit, refused write,
+ * onWritable), datagram send never blocking (queue full = counted drop), purge of queued
+ * datagrams, idle timeout, orderly close. Admission, amplification, stateless reset and kernel
+ * drops have their own files beside this one (endpoint-*.test.ts, udp-drops.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebTransportServer, type WebTransportServerOptions } from '../../../server/h3/server.js';
-import { NodeWebTransport } from '../../../server/h3/client/node-webtransport.js';
-import type { SessionCloseInfo, WebTransportSession } from '../../../server/h3/session.js';
-import { ACK_COALESCE_MS, STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from '../../../server/h3/quic/limits.js';
-import { testCert } from './helpers/cert.js';
-import { readAllBytes, timedReader, waitFor } from './helpers/util.js';
+import { WebTransportServer, type WebTransportServerOptions } from '../../../../server/h3/server.js';
+import { NodeWebTransport } from '../../../../server/h3/client/node-webtransport.js';
+import type { SessionCloseInfo, WebTransportSession } from '../../../../server/h3/session.js';
+import { ACK_COALESCE_MS, STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from '../../../../server/h3/quic/limits.js';
+import { QuicEndpoint } from '../../../../server/h3/quic/endpoint.js';
+import { LOCAL_CID_LENGTH } from '../../../../server/h3/quic/limits.js';
+import { QUIC_V1 } from '../../../../server/h3/quic/packet.js';
+import { RawUdpPeer } from '../helpers/abandoned-handshakes.js';
+import { testCert } from '../helpers/cert.js';
+import { readAllBytes, timedReader, waitFor } from '../helpers/util.js';
 
 const cert = testCert();
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -29,6 +36,62 @@ async function pair(opts: Partial<WebTransportServerOptions> = {}, clientOpts: C
   await waitFor(() => sessions.length === 1);
   return { server, client, session: sessions[0] };
 }
+
+/** A long-header packet (RFC 9000 §17.2) of QUIC v1 with these connection ids, padded to `size`. */
+function longPacket(dcid: Uint8Array, scid: Uint8Array, size = 1200): Uint8Array {
+  const p = new Uint8Array(size);
+  p[0] = 0xc0 | (2 << 4); // long header, fixed bit, type Handshake (carries no token)
+  new DataView(p.buffer).setUint32(1, QUIC_V1);
+  p[5] = dcid.length;
+  p.set(dcid, 6);
+  p[6 + dcid.length] = scid.length;
+  p.set(scid, 7 + dcid.length);
+  return p;
+}
+
+describe('QuicEndpoint: routing and counting', () => {
+  it('drops and counts what it cannot route: short or malformed headers, unknown ids, long headers without a server role', async () => {
+    // A client-only endpoint (no serverConfig) and no stateless resets: nothing is answered.
+    const ep = await QuicEndpoint.bind({ statelessResetKey: null });
+    cleanup.push(() => ep.close());
+    const peer = await RawUdpPeer.bind();
+    cleanup.push(() => peer.close());
+    const port = ep.address().port;
+    expect(ep.address().host).toBe('127.0.0.1');
+    expect(port).toBeGreaterThan(0);
+
+    peer.send(Uint8Array.of(0x40, 1, 2), port); // short header shorter than our connection id
+    await waitFor(() => ep.stats().packetsDroppedMalformed === 1);
+    const shortUnknown = new Uint8Array(1 + LOCAL_CID_LENGTH + 40);
+    shortUnknown[0] = 0x40;
+    shortUnknown.fill(0x33, 1);
+    peer.send(shortUnknown, port); // a short header for an id nobody has
+    await waitFor(() => ep.stats().packetsDroppedUnknown === 1);
+    peer.send(Uint8Array.of(0xc0, 0, 0, 0, 1, 21, 0), port); // long header whose dcid claims 21 bytes
+    await waitFor(() => ep.stats().packetsDroppedMalformed === 2);
+    peer.send(longPacket(new Uint8Array(8).fill(7), new Uint8Array(8).fill(9)), port); // well formed, no server role
+    await waitFor(() => ep.stats().packetsDroppedUnknown === 2);
+
+    const st = ep.stats();
+    expect(st.packetsIn).toBe(4);
+    expect(st.bytesIn).toBe(3 + shortUnknown.length + 7 + 1200);
+    expect(st.packetsOut).toBe(0);
+    expect(st.statelessResetsSent).toBe(0);
+    expect(st.connectionsActive).toBe(0);
+    expect(ep.connectionCount).toBe(0);
+    // Nothing came back to the sender.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(peer.receivedPackets).toBe(0);
+  });
+
+  it('close() is idempotent and refuses new connections after it', async () => {
+    const ep = await QuicEndpoint.bind();
+    await ep.close();
+    await ep.close();
+    expect(ep.socketDrops()).toBeNull();
+    expect(() => ep.connect({ host: '127.0.0.1', port: 9 }, undefined as never)).toThrow(/closed/);
+  });
+});
 
 describe('QUIC endpoint through the session API', () => {
   it('refuses a stream write past the queue limit and signals onWritable once it drained', async () => {
