@@ -33,6 +33,7 @@ import { sessionDirectory, type SessionDirectory } from './session/session-view.
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import { placeMetrics, startMetricsListener, type MetricsEndpointOptions } from './http/metrics-endpoint.js';
+import { guardHttpConnections } from './http/connection-guard.js';
 import { resolveAllowedOrigins, type AllowedOrigins } from './http/origins.js';
 import type { Connection } from './transports/connection.js';
 import { WT_STREAM_OPEN_TIMEOUT_MS, WebTransportConnection } from './transports/webtransport.js';
@@ -127,8 +128,12 @@ export interface GameServerOptions {
    * (`server.metrics.text()` still works).
    */
   metrics?: MetricsEndpointOptions;
-  /** Connections waiting for their hello, in total and per address (server/session/admission.ts). */
-  admission?: { maxPending?: number; maxPendingPerAddress?: number };
+  /**
+   * Connections waiting for their hello, in total and per address (server/session/admission.ts),
+   * and TCP connections one address may hold on the HTTP port (server/http/connection-guard.ts,
+   * default MAX_HTTP_CONNECTIONS_PER_ADDRESS).
+   */
+  admission?: { maxPending?: number; maxPendingPerAddress?: number; maxHttpConnectionsPerAddress?: number };
   /** Built client to serve statically (e.g. client/dist); none when absent. */
   staticDir?: string | null;
   timings?: Partial<SessionTimings>;
@@ -332,6 +337,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
         staticDir: options.staticDir ?? null,
         logger: options.logger,
       });
+      guardHttpConnections(http.server, () => metrics.refuse('http', 'connections_per_address'), options.admission?.maxHttpConnectionsPerAddress);
       await http.listen({ host, port: options.httpPort ?? 8080 });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : (options.httpPort ?? 8080);
