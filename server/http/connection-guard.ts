@@ -30,7 +30,10 @@ export const HTTP_REQUEST_TIMEOUT_MS = 20_000;
 export function guardHttpConnections(server: HttpServer, onRefused: () => void, maxPerAddress = MAX_HTTP_CONNECTIONS_PER_ADDRESS): void {
   server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
   server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
-  /** Open connections per address key; an entry goes when its last connection closes. */
+  /**
+   * Open connections per address key; an entry goes when its last connection closes, so it holds
+   * at most one entry per open socket (bounded by the process's file descriptors).
+   */
   const open = new Map<string, number>();
   (server as Server).on('connection', (socket: Socket) => {
     const key = addressKey(socket.remoteAddress ?? '');

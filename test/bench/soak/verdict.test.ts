@@ -1,7 +1,7 @@
 /** The soak's plan (flags, wave schedule) and verdict rules (memory windows, leftovers, checks). */
 import { describe, expect, it } from 'vitest';
 import { parsePlan, waveStarts } from '../../../bench/soak/plan.js';
-import { refusalDelta, parseGauges, type ServerSample } from '../../../bench/soak/samples.js';
+import { refusalDelta, parseGauges, type AttackReport, type ServerSample } from '../../../bench/soak/samples.js';
 import { attackCounters, checks, isQuiet, leftovers, summariseMemory, summariseProbes } from '../../../bench/soak/verdict.js';
 import { UsageError } from '../../../tools/lib/args.js';
 
@@ -70,7 +70,7 @@ describe('soak verdict', () => {
   });
 
   it('sums an attack\'s reports and names the expected counters that moved', () => {
-    const reports = [
+    const reports: AttackReport[] = [
       { kind: 'a', startedAt: 0, endedAt: 1, sources: [], counts: { x: 2 }, notes: [] },
       { kind: 'a', startedAt: 2, endedAt: 3, sources: [], counts: { x: 3, y: 1 }, notes: ['n'] },
       { kind: 'b', startedAt: 0, endedAt: 1, sources: [], counts: { x: 9 }, notes: [] },
