@@ -3,7 +3,8 @@
  * address's rate (429), for rooms the server does not serve and for names with nothing visible
  * (400), each good one used to join a churn room and leave at once (rooms created and reclaimed
  * all the time), and every third one used again without its resume token, over the other
- * transport (a single-use ticket must not start a second session: TICKET_INVALID).
+ * transport (a single-use ticket must not start a second session: TICKET_INVALID). Each run
+ * opens with a burst of BURST_REQUESTS mints from one source (over DEV_TICKET_BURST).
  */
 import { encodeMessage } from '../../../shared/codec.js';
 import type { QuicEndpoint } from '../../../server/h3/index.js';
@@ -15,6 +16,8 @@ import { wsSession, wtSession, type GameSession } from './raw-clients.js';
 const REQUESTS_PER_SECOND_PER_SOURCE = 6;
 /** Most requests one run makes over all sources. */
 const MAX_REQUESTS = 5_000;
+/** Requests of the opening burst (DEV_TICKET_BURST is 30): a few of them must get 429. */
+const BURST_REQUESTS = 40;
 /** Joins in flight at once. */
 const IN_FLIGHT = 8;
 /** Longest wait for a welcome or a refusal. */
@@ -44,6 +47,10 @@ export const devTickets: Attack = {
       return e;
     };
     const open = async (source: string, wt: boolean): Promise<GameSession> => (wt ? wtSession(ctx, await endpoint(source)) : wsSession(ctx, source));
+    // First a burst over the address's allowance from one source, so the rate limit is met at
+    // once however slowly the paced part runs on a loaded machine.
+    const burst = await Promise.all(Array.from({ length: BURST_REQUESTS }, (_, i) => post(ctx, ctx.sources[0], { name: `burst${i}`, room: churnRooms[0] }).catch(() => ({ status: 0 }))));
+    for (const r of burst) ctx.count(`burst_${r.status}`);
     await paced({ perSecond: REQUESTS_PER_SECOND_PER_SOURCE * ctx.sources.length, max: MAX_REQUESTS, until: ctx.until, inFlight: IN_FLIGHT }, async (i) => {
       const source = ctx.sources[i % ctx.sources.length];
       const kind = i % 6;
