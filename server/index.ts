@@ -44,6 +44,7 @@ import type { FeedLimits } from './http/feeds/limits.js';
 import { LocalChatSource, LocalRoomListSource, LocalStatusSource } from './feeds/local-sources.js';
 import type { ChatSource, RoomListSource, StatusSource } from './feeds/types.js';
 import { placeMetrics, startMetricsListener, type MetricsEndpointOptions } from './http/metrics-endpoint.js';
+import { guardHttpConnections } from './http/connection-guard.js';
 import { resolveAllowedOrigins, type AllowedOrigins } from './http/origins.js';
 import type { Connection } from './transports/connection.js';
 import { WT_STREAM_OPEN_TIMEOUT_MS } from './transports/webtransport.js';
@@ -161,8 +162,12 @@ export interface GameServerOptions {
    * (`server.metrics.text()` still works).
    */
   metrics?: MetricsEndpointOptions;
-  /** Connections waiting for their hello, in total and per address (server/session/admission.ts). */
-  admission?: { maxPending?: number; maxPendingPerAddress?: number };
+  /**
+   * Connections waiting for their hello, in total and per address (server/session/admission.ts),
+   * and TCP connections one address may hold on the HTTP port (server/http/connection-guard.ts,
+   * default MAX_HTTP_CONNECTIONS_PER_ADDRESS).
+   */
+  admission?: { maxPending?: number; maxPendingPerAddress?: number; maxHttpConnectionsPerAddress?: number };
   /** Built client to serve statically (e.g. client/dist); none when absent. */
   staticDir?: string | null;
   timings?: Partial<SessionTimings>;
@@ -413,6 +418,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
         feeds,
         logger: options.logger,
       });
+      guardHttpConnections(http.server, () => metrics.refuse('http', 'connections_per_address'), options.admission?.maxHttpConnectionsPerAddress);
       await http.listen({ host, port: options.httpPort ?? 8080 });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : (options.httpPort ?? 8080);

@@ -174,5 +174,7 @@ export interface GameClientStats {
   messagesDropped: number;
   chatSent: number;
   chatReceived: number;
+  /** Chat lines dropped as already seen (an id at or below the newest one): should stay 0. */
+  chatRepeated: number;
   inputsSent: number;
 }

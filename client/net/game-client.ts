@@ -144,6 +144,7 @@ export class GameClient {
     reconnects: 0,
     chatSent: 0,
     chatReceived: 0,
+    chatRepeated: 0,
     inputsSent: 0,
     bytesDownReliable: 0,
     bytesDownUnreliable: 0,
@@ -297,6 +298,7 @@ export class GameClient {
       messagesDropped: c.messagesDropped,
       chatSent: c.chatSent,
       chatReceived: c.chatReceived,
+      chatRepeated: c.chatRepeated,
       inputsSent: c.inputsSent,
     };
   }
@@ -587,8 +589,12 @@ export class GameClient {
         return; // an unknown or duplicate pong changes nothing
       }
       case 'chat':
-        // Chat ids increase; replay after resume may overlap what we saw, so keep exactly-once.
-        if (msg.body.id <= this.lastChatId) return;
+        // Chat ids increase; a line we already saw is dropped (exactly once), and counted: the
+        // server replays only after the lastChatId our hello carried, so a repeat is its fault.
+        if (msg.body.id <= this.lastChatId) {
+          this.counters.chatRepeated++;
+          return;
+        }
         this.lastChatId = msg.body.id;
         this.counters.chatReceived++;
         this.events.emit('chat', msg.body);

@@ -257,7 +257,11 @@ export class SessionManager implements PlayerSessionHost {
       return;
     }
     const ticket = verifyTicket(this.options.ticketSecret, hello.ticket, this.scheduler.now());
-    if (!ticket.ok) {
+    // An expired ticket may still resume a live session of its player (the ticket bounds when a
+    // session may start, not how long it may last: a player who lost the connection after the
+    // ticket's lifetime keeps its entity and chat); it never starts one.
+    const resumable = !ticket.ok && ticket.code === ErrorCode.TICKET_EXPIRED && this.resumable(hello.resumeToken, ticket.claims);
+    if (!ticket.ok && !resumable) {
       this.metrics.refuse('game', ticket.code === ErrorCode.TICKET_EXPIRED ? 'ticket_expired' : 'ticket_invalid');
       this.refuse(p, ticket.code);
       return;
@@ -265,19 +269,30 @@ export class SessionManager implements PlayerSessionHost {
     p.joining = true;
     p.timer?.cancel();
     p.timer = null;
-    void this.join(p, ticket.claims, hello, ticketKey(hello.ticket)).catch(() => this.refuse(p, ErrorCode.INTERNAL_ERROR));
+    void this.join(p, ticket.claims!, hello, ticketKey(hello.ticket)).catch(() => this.refuse(p, ErrorCode.INTERNAL_ERROR));
+  }
+
+  /** The live session `resumeToken` names, when it is `claims`' player's in `claims`' room. */
+  private resumable(resumeToken: string | undefined, claims: TicketClaims): PlayerSession | null {
+    if (resumeToken === undefined) return null;
+    const s = this.byToken.get(resumeToken);
+    return s && s.state !== 'gone' && s.playerId === claims.playerId && s.roomId === claims.room && s.role === (claims.role ?? 'player') ? s : null;
   }
 
   private async join(p: Pending, claims: TicketClaims, hello: HelloBody, ticket: string): Promise<void> {
     const { conn } = p;
     const role = claims.role ?? 'player';
     // Resume: same player, same room, same role, inside the window -> same seat, chat from lastChatId.
-    if (hello.resumeToken !== undefined) {
-      const s = this.byToken.get(hello.resumeToken);
-      if (s && s.state !== 'gone' && s.playerId === claims.playerId && s.roomId === claims.room && s.role === role) {
-        this.adopt(p, s, true, hello.lastChatId);
-        return;
-      }
+    const s = this.resumable(hello.resumeToken, claims);
+    if (s) {
+      this.adopt(p, s, true, hello.lastChatId);
+      return;
+    }
+    if (claims.exp <= this.scheduler.now()) {
+      // An expired ticket whose session went while the join was decided: it starts nothing.
+      this.metrics.refuse('game', 'ticket_expired');
+      this.refuse(p, ErrorCode.TICKET_EXPIRED);
+      return;
     }
     // Spectators watch rooms that are open; they never open one.
     if (role === 'spectator' && !this.options.rooms.get(claims.room)) {

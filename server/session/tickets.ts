@@ -38,7 +38,12 @@ export const MIN_SECRET_BYTES = 16;
 
 export type TicketResult =
   | { ok: true; claims: TicketClaims }
-  | { ok: false; code: typeof ErrorCode.TICKET_INVALID | typeof ErrorCode.TICKET_EXPIRED; detail: string };
+  | { ok: false; code: typeof ErrorCode.TICKET_INVALID; detail: string }
+  /**
+   * Expired, but signed by us: `claims` still say who the player is, so a live session of that
+   * player may be resumed with its resume token (session-manager.ts); no new session may start.
+   */
+  | { ok: false; code: typeof ErrorCode.TICKET_EXPIRED; detail: string; claims: TicketClaims };
 
 function secretBytes(secret: string | Uint8Array): Buffer {
   const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
@@ -108,9 +113,9 @@ export function verifyTicket(secret: string | Uint8Array, ticket: string, now: n
     return invalid('ticket payload is not JSON');
   }
   if (!validClaims(claims)) return invalid('ticket claims out of range');
-  if (claims.exp <= now) return { ok: false, code: ErrorCode.TICKET_EXPIRED, detail: 'ticket expired' };
   const verified: TicketClaims = { playerId: claims.playerId, name: claims.name, room: claims.room, exp: claims.exp };
   if (claims.once) verified.once = true;
   if (claims.role === 'spectator') verified.role = 'spectator';
+  if (claims.exp <= now) return { ok: false, code: ErrorCode.TICKET_EXPIRED, detail: 'ticket expired', claims: verified };
   return { ok: true, claims: verified };
 }

@@ -1,35 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/**
+ * `npm start` (server/main.ts) as a user runs it. The server runs as `node --import tsx` in a
+ * process group of its own (tools/lib/child.ts), so a failed or timed-out run stops the whole
+ * group by PID: the tsx CLI wrapper used before took SIGKILL itself and left the node process
+ * under it (the server) running.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ToolChild } from '../../tools/lib/child.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { RawClient } from '../server/ws-test-client.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-let child: ChildProcess | null = null;
+let child: ToolChild | null = null;
 
-afterEach(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+afterEach(async () => {
+  // SIGTERM, then SIGKILL, to the whole group; a no-op when it exited by itself.
+  await child?.stop(2_000);
   child = null;
 });
 
 describe('npm start (server/main.ts)', () => {
   it('serves both transports on the configured ports, mints dev tickets, drains on SIGTERM and exits 0', async () => {
-    child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'server', 'main.ts')], {
-      cwd: root,
+    child = ToolChild.script('server/main.ts', [], {
+      label: 'npm start',
       env: { ...process.env, TICKWIRE_HTTP_PORT: '0', TICKWIRE_WT_PORT: '0', TICKWIRE_BUILD_CLIENT: '0', TICKWIRE_DRAIN_MS: '3000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    const deadline = Date.now() + 30_000;
-    while (!out.includes('"event":"listening"') && Date.now() < deadline && child.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
-    expect(line, out).toBeDefined();
-    const listening = JSON.parse(line!) as { http: string; webTransport: string; certificateSha256: string; allowedOrigins: string[]; metrics: string };
+    const listening = await child.waitFor<{ event: string; http: string; webTransport: string; certificateSha256: string; allowedOrigins: string[]; metrics: string }>('listening', 30_000);
     expect(listening.allowedOrigins).toContain(listening.http);
     // The demo keeps /metrics on its public port (its tests and the README read it there).
     expect(listening.metrics).toBe(`${listening.http}/metrics`);
@@ -47,11 +41,39 @@ describe('npm start (server/main.ts)', () => {
     const c = await RawClient.connect(`${listening.http.replace('http', 'ws')}/ws`, { origin: listening.http });
     await c.welcome(t.ticket);
 
-    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
+    const exited = child.exited;
+    // SIGTERM to the server's group (main.ts drains on it); SIGKILL only if it outlives 10 s.
+    void child.stop(10_000);
     await c.until(() => c.of('drain').length === 1, 5_000, 'drain notice');
     expect(c.of('drain')[0]).toMatchObject({ deadlineMs: 3000 });
     expect(await c.closed(10_000)).toBe(ErrorCode.SERVER_DRAINING);
-    expect(await exited).toBe(0);
+    expect((await exited).code).toBe(0);
+  }, 60_000);
+
+  it('a run killed with SIGKILL leaves no server behind: the whole process group goes', async () => {
+    child = ToolChild.script('server/main.ts', [], {
+      label: 'npm start (killed)',
+      env: { ...process.env, TICKWIRE_HTTP_PORT: '0', TICKWIRE_WT_PORT: '0', TICKWIRE_BUILD_CLIENT: '0' },
+    });
+    const listening = await child.waitFor<{ event: string; http: string }>('listening', 30_000);
+    expect((await fetch(`${listening.http}/healthz`)).ok).toBe(true);
+    const pid = child.pid!;
+    child.killNow();
+    expect((await child.exited).signal).toBe('SIGKILL');
+    // Nothing of the group is left (a tsx wrapper killed alone left its node child serving).
+    const deadline = Date.now() + 5_000;
+    while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(groupAlive(pid)).toBe(false);
+    await expect(fetch(`${listening.http}/healthz`)).rejects.toThrow();
   }, 60_000);
 });
+
+/** True while any process of the group `pid` leads still exists. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

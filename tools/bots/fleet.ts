@@ -59,6 +59,12 @@ export interface FleetOptions {
   /** Needed for 'webtransport' and 'auto': server/h3's NodeWebTransport (node-webtransport.ts). */
   WebTransport?: WebTransportConstructor;
   fetch?: FetchLike;
+  /**
+   * Per-bot network: what bot `index` uses instead of `WebSocket`, `WebTransport` and `fetch`
+   * (each optional). The soak gives every bot a local address of its own this way, since the
+   * server's limits are per address.
+   */
+  perBot?: (index: number) => { WebSocket?: WebSocketConstructor; WebTransport?: WebTransportConstructor; fetch?: FetchLike };
   /** Called for every full client created, before it connects: subscribe to its events here. */
   onClient?: (bot: FleetBot, client: GameClient) => void;
   /** Error messages kept (default DEFAULT_ERROR_LIMIT). */
@@ -274,14 +280,18 @@ export class BotFleet {
     const o = this.o;
     bot.welcomed = false;
     bot.closed = false;
+    const own = o.perBot?.(bot.index) ?? {};
+    const fetchImpl = own.fetch ?? this.fetchImpl;
+    const WebSocketImpl = own.WebSocket ?? o.WebSocket ?? (WebSocket as unknown as WebSocketConstructor);
+    const WebTransportImpl = own.WebTransport ?? o.WebTransport;
     if (o.kind === 'light') {
       bot.light = new LightClient({
         baseUrl: o.url,
         transport: o.transport as 'webtransport' | 'websocket',
         name: bot.name,
-        WebTransport: o.WebTransport,
-        WebSocket: o.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
-        fetch: this.fetchImpl,
+        WebTransport: WebTransportImpl,
+        WebSocket: WebSocketImpl,
+        fetch: fetchImpl,
         inputHz: o.inputHz,
         random: this.random,
         room: o.room,
@@ -293,11 +303,11 @@ export class BotFleet {
     const client = new GameClient({
       baseUrl: o.url,
       // GameClient asks again only when the server says the ticket expired; reconnects reuse it.
-      ticket: () => mintDevTicket(this.fetchImpl, o.url, bot.name, o.room, { spectate: o.spectate }),
+      ticket: () => mintDevTicket(fetchImpl, o.url, bot.name, o.room, { spectate: o.spectate }),
       transport: o.transport,
-      WebSocket: o.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
-      WebTransport: o.WebTransport,
-      fetch: this.fetchImpl,
+      WebSocket: WebSocketImpl,
+      WebTransport: WebTransportImpl,
+      fetch: fetchImpl,
       now: epochNow,
       inputHz: o.inputHz ?? STANDARD_INPUT_HZ,
     });

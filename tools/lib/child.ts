@@ -200,6 +200,20 @@ export class ToolChild {
     });
   }
 
+  /**
+   * Takes every event named `name` received so far (oldest first) without waiting: for events a
+   * child prints all along (a soak's probes), read at the harness's own pace. Events beyond
+   * EVENT_BACKLOG_LIMIT that were never taken are lost, so take them often.
+   */
+  take<T extends ChildEvent = ChildEvent>(name: string): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < this.events.length;) {
+      if (this.events[i].event === name) out.push(this.events.splice(i, 1)[0] as T);
+      else i++;
+    }
+    return out;
+  }
+
   /** Waits for the child to exit by itself; rejects after `timeoutMs`. */
   async waitExit(timeoutMs: number): Promise<ExitInfo> {
     let timer: NodeJS.Timeout | undefined;

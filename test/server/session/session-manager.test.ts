@@ -107,6 +107,35 @@ describe('session state machine (stepped clock)', () => {
     expect(sessions.getSession('a')!.snapshotStats()!.full).toBe(a2.of('snapshot').length);
   });
 
+  it('resumes with the ticket it joined with after that ticket expired, and an expired ticket starts nothing (found by the soak)', async () => {
+    const { scheduler, sessions, metrics } = setup();
+    // The ticket a client keeps for its reconnects: here it lives 5 s.
+    const ticket = mintTicket(secret, { playerId: 'a', name: 'a', room: 'arena' }, { now: scheduler.now(), ttlMs: 5_000 });
+    const hello = async (extra: { resumeToken?: string; lastChatId?: number } = {}) => {
+      const conn = new MemoryConnection();
+      sessions.accept(conn);
+      conn.deliver('hello', { v: PROTOCOL_VERSION, ticket, ...extra });
+      await Promise.resolve();
+      await Promise.resolve();
+      return conn;
+    };
+    const a = await hello();
+    const wa = a.of('welcome')[0]!;
+    scheduler.advance(4_000);
+    a.peerGone();
+    scheduler.advance(2_000); // the ticket has expired; the resume window has not
+    const a2 = await hello({ resumeToken: wa.resumeToken, lastChatId: 0 });
+    expect(a2.of('welcome')[0]).toMatchObject({ resumed: true, entityId: wa.entityId });
+    expect(sessions.getSession('a')!.state).toBe('active');
+    // Without the token, or with another one, the expired ticket is refused as before.
+    const fresh = await hello();
+    expect(fresh.closeInfo?.code).toBe(ErrorCode.TICKET_EXPIRED);
+    const forged = await hello({ resumeToken: 'not-a-token' });
+    expect(forged.closeInfo?.code).toBe(ErrorCode.TICKET_EXPIRED);
+    expect(sessions.getSession('a')!.state).toBe('active');
+    expect(await metrics.text()).toMatch(/tickwire_refusals_total\{layer="game",reason="ticket_expired"\} 2\b/);
+  });
+
   it('a resume token after the window has ended starts a fresh session with a new entity', async () => {
     const { scheduler, join } = setup();
     const a = await join('a');

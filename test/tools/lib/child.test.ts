@@ -53,6 +53,12 @@ describe('ToolChild', () => {
     expect((await c.waitFor('echoed', 5000)).value).toEqual({ n: 1, s: 'x' });
     // Events are taken once: the next wait gets the next one.
     expect((await c.waitFor('echoed', 5000)).value).toBe(2);
+    // take() hands over what arrived, without waiting, and only once.
+    c.send({ cmd: 'echo', value: 3 });
+    c.send({ cmd: 'echo', value: 4 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.take('echoed').map((e) => e.value)).toEqual([3, 4]);
+    expect(c.take('echoed')).toEqual([]);
     expect(c.recentOutput()).toContain('plain text on stdout');
     expect(c.recentOutput()).toContain('a line on stderr');
     await c.stop();

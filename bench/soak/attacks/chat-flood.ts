@@ -1,0 +1,68 @@
+/**
+ * A chat flood with fresh tickets (issue 10: the chat limit was per ticket, so fresh dev tickets
+ * multiplied the burst): from each source, a dev player joins the honest players' room and sends
+ * lines far faster than allowed; when the server ends it for flooding (CHAT_FLOOD) the next one
+ * joins with a fresh ticket. Every player of a source shares one chat limit, so the room sees at
+ * most a burst and a few lines a second per address, however many tickets it mints.
+ */
+import { encodeMessage } from '../../../shared/codec.js';
+import { mintDevTicket } from '../../../client/net/dev-ticket.js';
+import { boundFetch } from '../bound-clients.js';
+import { pause, type Attack } from './attack.js';
+import { wsSession } from './raw-clients.js';
+
+/** Lines per second one flooder sends. */
+const LINES_PER_SECOND = 40;
+/** Most lines one source sends over the run, and most players (tickets) it uses. */
+const MAX_LINES_PER_SOURCE = 20_000;
+const MAX_PLAYERS_PER_SOURCE = 200;
+/** Longest wait for a welcome. */
+const WELCOME_TIMEOUT_MS = 10_000;
+
+export const chatFlood: Attack = {
+  kind: 'chat-flood',
+  what: `chat flood in the honest room: ${LINES_PER_SECOND} lines/s per source, a fresh dev ticket after each CHAT_FLOOD`,
+  expects: ['game chat_flood'],
+  async run(ctx) {
+    const room = ctx.rooms[0];
+    await Promise.all(ctx.sources.map(async (source) => {
+      const fetch = boundFetch(source);
+      let lines = 0;
+      for (let p = 0; p < MAX_PLAYERS_PER_SOURCE && lines < MAX_LINES_PER_SOURCE && Date.now() < ctx.until; p++) {
+        let ticket: string;
+        try {
+          ticket = await mintDevTicket(fetch, ctx.httpUrl, `flood${p}`, room);
+        } catch (err) {
+          ctx.count('ticket_refused');
+          await pause(Math.max(250, (err as { retryAfterMs?: number }).retryAfterMs ?? 1_000), ctx.until);
+          continue;
+        }
+        let s;
+        try {
+          s = await wsSession(ctx, source);
+        } catch {
+          ctx.count('open_failed');
+          continue;
+        }
+        s.hello(ticket);
+        if (!(await s.waitFor('welcome', WELCOME_TIMEOUT_MS))) {
+          ctx.count(`join_refused_${s.closeCode ?? 'timeout'}`);
+          s.close();
+          continue;
+        }
+        ctx.count('players');
+        while (s.closeCode === null && lines < MAX_LINES_PER_SOURCE && Date.now() < ctx.until) {
+          s.sendRaw(encodeMessage('chatSend', { text: `flood ${p} ${lines}` }));
+          lines++;
+          ctx.count('lines_sent');
+          await pause(1000 / LINES_PER_SECOND, ctx.until);
+        }
+        ctx.count('chat_rejected', s.received.filter((n) => n === 'chatRejected').length);
+        if (s.closeCode !== null) ctx.count(`closed_${s.closeCode}`);
+        else s.sendRaw(encodeMessage('leave', {}));
+        await pause(100, Date.now() + 100);
+        s.close();
+      }
+    }));
+  },
+};

@@ -1,0 +1,150 @@
+/**
+ * `npm run soak` flags and the schedule they make (pure: parsing, validation and arithmetic).
+ *
+ *   --minutes 30          length of the play (default 30; 0.25 to 240)
+ *   --smoke               a short run for `npm test`: 3+3 bots, one 10 s attack wave with every
+ *                         attack in one process, short server timeouts, ~30 s in all
+ *   --net auto|netns|loopback
+ *                         netns (root): server and clients in two namespaces over a veth pair,
+ *                         TCP loss by nftables; loopback: TCP without loss. auto (default):
+ *                         netns when root, else loopback
+ *   --bots 12             honest bots per transport
+ *   --loss 5              packet loss in percent (UDP: the server's link simulator; TCP: netns)
+ *   --attacks a,b         attack kinds of the mix (default: all)
+ *   --wave-every 180      seconds between attack waves; --wave-seconds 90: each wave's length
+ *   --out FILE            also write the JSON lines to FILE
+ *   --seed 1
+ *   --help
+ */
+import { flag, parseFlags, UsageError } from '../../tools/lib/args.js';
+import { ATTACK_KINDS } from './attacks/index.js';
+
+export type NetChoice = 'auto' | 'netns' | 'loopback';
+
+export interface SoakPlan {
+  smoke: boolean;
+  net: NetChoice;
+  /** Play time (ms), from every bot joined to the finish. */
+  playMs: number;
+  botsPerTransport: number;
+  /** Addresses probes rotate over. */
+  probeAddresses: number;
+  probeEveryMs: number;
+  /** Each bot drops its connection every [lo, hi] ms. */
+  reconnectEveryMs: [number, number];
+  /** Each bot chats every [lo, hi] ms. */
+  chatEveryMs: [number, number];
+  lossPct: number;
+  attacks: string[];
+  /** Addresses each attack kind sends from. */
+  sourcesPerAttack: number;
+  /** Wave starts (ms from the start of play), each `waveMs` long. */
+  waves: number[];
+  waveMs: number;
+  /** One attack process per kind (full soak) or one for all kinds (smoke: process starts are slow). */
+  processPerAttack: boolean;
+  sampleEveryMs: number;
+  progressEveryMs: number;
+  /** Memory is compared between the `memoryWindowMs` after `warmupMs` and the last `memoryWindowMs` of play. */
+  warmupMs: number;
+  memoryWindowMs: number;
+  /** After every client left, the server gets this long to drop to zero everywhere. */
+  quiesceTimeoutMs: number;
+  /** Short server timeouts (hello, resume window, handshake) for the smoke test. */
+  shortTimings: boolean;
+  /** Rooms the dev tickets may name: the bots' room first, then the churn rooms. */
+  rooms: string[];
+  seed: number;
+  out: string | null;
+  help: boolean;
+}
+
+export const USAGE = `usage: npm run soak -- [--minutes 30] [--smoke] [--net auto|netns|loopback] [--bots 12] [--loss 5]
+                      [--attacks ${ATTACK_KINDS.join(',')}]
+                      [--wave-every 180] [--wave-seconds 90] [--out FILE] [--seed 1]
+JSON lines on stdout (kind: config | sample | progress | probe | attack | bots | final | summary),
+progress and a Markdown summary on stderr; exit 1 when an invariant failed.`;
+
+const MAX_MINUTES = 240;
+/** Churn rooms beside the bots' room. */
+const CHURN_ROOMS = 4;
+
+function rooms(): string[] {
+  return ['arena', ...Array.from({ length: CHURN_ROOMS }, (_, i) => `churn${i + 1}`)];
+}
+
+/** Wave starts: the first after `firstMs`, then every `everyMs`, each ending before `playMs`. */
+export function waveStarts(playMs: number, firstMs: number, everyMs: number, waveMs: number): number[] {
+  const out: number[] = [];
+  for (let t = firstMs; t + waveMs <= playMs; t += everyMs) out.push(t);
+  return out;
+}
+
+export function parsePlan(argv: readonly string[]): SoakPlan {
+  const { values: v, help } = parseFlags(argv, {
+    minutes: flag.number(0.25, MAX_MINUTES),
+    smoke: flag.boolean(),
+    net: flag.choice(['auto', 'netns', 'loopback'] as const),
+    bots: flag.int(1, 200),
+    loss: flag.number(0, 50),
+    attacks: flag.choices(ATTACK_KINDS),
+    'wave-every': flag.number(5, 3_600),
+    'wave-seconds': flag.number(1, 3_600),
+    out: flag.string(),
+    seed: flag.int(0, 2 ** 32 - 1),
+  });
+  const common = { net: v.net ?? 'auto', lossPct: v.loss ?? 5, attacks: v.attacks ?? [...ATTACK_KINDS], rooms: rooms(), seed: v.seed ?? 1, out: v.out ?? null, help };
+  if (v.smoke) {
+    const waveMs = (v['wave-seconds'] ?? 10) * 1000;
+    const playMs = (v.minutes ?? 0.3) * 60_000;
+    if (waveMs + 2_000 > playMs) throw new UsageError('--wave-seconds must leave 2 s of the play');
+    return {
+      ...common,
+      smoke: true,
+      playMs,
+      botsPerTransport: v.bots ?? 3,
+      probeAddresses: 4,
+      probeEveryMs: 1_500,
+      reconnectEveryMs: [4_000, 8_000],
+      chatEveryMs: [700, 1_500],
+      sourcesPerAttack: 1,
+      waves: [2_000],
+      waveMs,
+      processPerAttack: false,
+      sampleEveryMs: 2_000,
+      progressEveryMs: 4_000,
+      // Too short for windows: warm is the last sample before the wave, end the one after every
+      // client left (verdict.ts), so the smoke checks that memory comes back.
+      warmupMs: 0,
+      memoryWindowMs: 0,
+      quiesceTimeoutMs: 20_000,
+      shortTimings: true,
+    };
+  }
+  const playMs = (v.minutes ?? 30) * 60_000;
+  const waveEveryMs = (v['wave-every'] ?? 180) * 1000;
+  const waveMs = (v['wave-seconds'] ?? 90) * 1000;
+  if (waveMs > waveEveryMs) throw new UsageError('--wave-seconds must not exceed --wave-every');
+  // Memory: a warm-up of a sixth of the play (5 min of 30), then windows of one wave cycle.
+  const warmupMs = Math.round(playMs / 6);
+  return {
+    ...common,
+    smoke: false,
+    playMs,
+    botsPerTransport: v.bots ?? 12,
+    probeAddresses: 16,
+    probeEveryMs: 5_000,
+    reconnectEveryMs: [120_000, 240_000],
+    chatEveryMs: [4_000, 8_000],
+    sourcesPerAttack: 2,
+    waves: waveStarts(playMs, Math.min(90_000, Math.round(playMs / 20)), waveEveryMs, waveMs),
+    waveMs,
+    processPerAttack: true,
+    sampleEveryMs: 10_000,
+    progressEveryMs: 30_000,
+    warmupMs,
+    memoryWindowMs: Math.min(waveEveryMs, Math.round((playMs - warmupMs) / 3)),
+    quiesceTimeoutMs: 90_000,
+    shortTimings: false,
+  };
+}
