@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
 import { PROTOCOL_VERSION, type MessageBodies, type MessageName } from '../../shared/messages.js';
@@ -35,6 +36,8 @@ export interface PlayerSessionHost {
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
   readonly snapshotChannel: SnapshotChannel;
+  /** The cluster node this server is (named in the welcome), or null on a single server. */
+  readonly nodeId: string | null;
   /** The session ended for good: forget it and release its room. */
   sessionGone(session: PlayerSession): void;
   /**
@@ -47,6 +50,20 @@ export interface PlayerSessionHost {
   /** Counts a close the transport made on its own (a slow reader) in the close metric. */
   countTransportClose(info: CloseInfo): void;
   countSent(conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void;
+}
+
+/** Where a drained client's room goes (cluster): the node and its public HTTP base URL. */
+export interface DrainTarget {
+  nodeId: string;
+  httpUrl: string;
+}
+
+/**
+ * What identifies a resume token without keeping the token: base64url SHA-256. Sessions are
+ * looked up by it, and a cluster checkpoint carries it so another node can check a resume.
+ */
+export function resumeTokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
 }
 
 /**
@@ -82,6 +99,10 @@ export class PlayerSession implements RoomMember {
    * fresh dev ticket is not a fresh chat burst. Set by the session manager.
    */
   chatLimitKey: string | undefined = undefined;
+  /** See resumeTokenHash(); the key the session manager finds this session by. */
+  readonly resumeTokenHash: string;
+  /** The token itself; null for a seat restored from another node until its player resumes. */
+  private token: string | null;
 
   constructor(
     private readonly host: PlayerSessionHost,
@@ -89,11 +110,28 @@ export class PlayerSession implements RoomMember {
     readonly playerId: string,
     readonly name: string,
     readonly entityId: number,
-    readonly resumeToken: string,
+    resumeToken: string | { hash: string },
   ) {
     this.startedAt = host.scheduler.now();
     this.connectedAt = this.startedAt;
+    this.token = typeof resumeToken === 'string' ? resumeToken : null;
+    this.resumeTokenHash = typeof resumeToken === 'string' ? resumeTokenHash(resumeToken) : resumeToken.hash;
     this.view = sessionView(this);
+  }
+
+  /** The resume token handed out in the welcome (null until a restored seat is resumed). */
+  get resumeToken(): string | null {
+    return this.token;
+  }
+
+  /**
+   * A seat restored from another node's checkpoint (cluster): the player is in the room,
+   * standing still, and its client resumes it with the token whose hash the seat carried,
+   * within the resume window from now.
+   */
+  startRestored(): void {
+    this.state = 'active';
+    this.suspend();
   }
 
   get roomId(): string {
@@ -104,7 +142,7 @@ export class PlayerSession implements RoomMember {
    * Puts `conn` in charge of this session and sends the welcome and the chat the client has not
    * seen. An older connection still open is closed with SESSION_REPLACED.
    */
-  attach(conn: Connection, resumed: boolean, lastChatId: number | undefined): void {
+  attach(conn: Connection, resumed: boolean, lastChatId: number | undefined, resume?: { token: string; chatEpoch?: string }): void {
     const old = this.conn;
     if (old) {
       this.unhook(old);
@@ -117,6 +155,7 @@ export class PlayerSession implements RoomMember {
     this.conn = conn;
     this.connectedAt = this.host.scheduler.now();
     if (resumed) this.room.reattach(this.playerId, this);
+    if (resume && this.token === null) this.token = resume.token;
     this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
     this.pings.clear();
     this.lastHeardAt = this.host.scheduler.now();
@@ -127,6 +166,7 @@ export class PlayerSession implements RoomMember {
     conn.onProtocolError = (error) => this.host.protocolError(conn, error, this);
 
     const now = this.host.scheduler.now();
+    const chatEpoch = this.room.chat.epoch;
     const sent = this.send('welcome', {
       v: PROTOCOL_VERSION,
       playerId: this.playerId,
@@ -135,19 +175,23 @@ export class PlayerSession implements RoomMember {
       roomId: this.room.id,
       tickHz: this.room.loop.tickHz,
       snapshotHz: this.room.snapshotHz,
-      resumeToken: this.resumeToken,
+      resumeToken: this.token ?? '',
       resumed,
       serverTime: Math.floor(now),
       worldW: this.room.world.width,
       worldH: this.room.world.height,
       players: this.room.summaries(),
+      ...(this.host.nodeId ? { nodeId: this.host.nodeId } : {}),
+      ...(chatEpoch ? { chatEpoch } : {}),
     });
     if (!sent) {
       this.end(ErrorCode.INTERNAL_ERROR, 'could not send welcome');
       return;
     }
-    // Chat the client has not seen: after its last id when it told us one, else recent history.
-    const replay = lastChatId !== undefined
+    // Chat the client has not seen: after its last id when it told us one (and its ids are of
+    // this history's epoch), else recent history.
+    const sameEpoch = !chatEpoch || resume?.chatEpoch === undefined || resume.chatEpoch === chatEpoch;
+    const replay = lastChatId !== undefined && sameEpoch
       ? this.room.chat.since(lastChatId).messages
       : this.room.chat.history.all().slice(-CHAT_JOIN_HISTORY);
     for (const m of replay) this.chat(m);
@@ -197,10 +241,13 @@ export class PlayerSession implements RoomMember {
 
   // --- lifecycle --------------------------------------------------------------------------------
 
-  /** Tell the client the server is going away (game message plus the transport's drain). */
-  sendDrain(deadlineMs: number, reconnectJitterMs: number): void {
+  /**
+   * Tell the client the server is going away (game message plus the transport's drain); in a
+   * cluster `target` names the node its room moved to.
+   */
+  sendDrain(deadlineMs: number, reconnectJitterMs: number, target?: DrainTarget | null): void {
     if (!this.conn) return;
-    this.send('drain', { deadlineMs, reconnectJitterMs });
+    this.send('drain', { deadlineMs, reconnectJitterMs, ...(target ? { nodeId: target.nodeId, httpUrl: target.httpUrl } : {}) });
     this.conn.drain();
   }
 
@@ -208,7 +255,7 @@ export class PlayerSession implements RoomMember {
    * Ends the session for good: closes the connection (with `code`, after an `error` message,
    * unless `code` is null), takes the player out of the room.
    */
-  end(code: number | null, message = ''): void {
+  end(code: number | null, message = '', retryAfterMs?: number): void {
     if (this.state === 'gone') return;
     if (this.state === 'suspended') this.host.metrics.suspendedSessions.dec();
     this.state = 'gone';
@@ -219,7 +266,7 @@ export class PlayerSession implements RoomMember {
     this.conn = null;
     if (conn) {
       this.unhook(conn);
-      if (code !== null) this.host.closeWithError(conn, code, message || undefined);
+      if (code !== null) this.host.closeWithError(conn, code, message || undefined, retryAfterMs);
       else conn.close(ErrorCode.NORMAL, message);
     }
     this.room.leave(this.playerId);

@@ -7,12 +7,16 @@ import { FALLBACK_DISPLAY_NAME, sanitizeDisplayName } from '../../shared/text.js
 import { addressKey } from '../address.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
+import type { Room } from '../rooms/room.js';
 import type { RoomManager } from '../rooms/room-manager.js';
+import type { SeatState } from '../rooms/room-state.js';
 import type { CloseInfo, Connection, ProtocolError } from '../transports/connection.js';
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares } from './admission.js';
 import { DEFAULT_SESSION_TIMINGS, RESUME_TOKEN_BYTES, type SessionTimings } from './config.js';
-import { PlayerSession, codeName, type PlayerSessionHost, type SnapshotChannel } from './player-session.js';
-import { SingleUseTickets } from './single-use-tickets.js';
+import {
+  PlayerSession, codeName, resumeTokenHash, type DrainTarget, type PlayerSessionHost, type SnapshotChannel,
+} from './player-session.js';
+import { SingleUseTickets, type TicketUseRegistry } from './single-use-tickets.js';
 import { verifyTicket, type TicketClaims } from './tickets.js';
 
 export interface SessionManagerOptions {
@@ -36,6 +40,36 @@ export interface SessionManagerOptions {
   singleUseChatPerAddress?: boolean;
 }
 
+/** A per-node rate limit on hellos (cluster admission, server/cluster/admission.ts). */
+export type HelloAdmission = () => { ok: true } | { ok: false; retryAfterMs: number };
+
+/** What a cluster node adds to the session layer (wired by server/cluster-mode.ts at listen). */
+export interface SessionClusterHooks {
+  /** This node's id, named in every welcome. */
+  nodeId: string;
+  /** Over the limit: the hello is refused with SERVER_BUSY and its retry time. */
+  admitHello: HelloAdmission;
+  /** The single-use ticket registry shared by every node (Redis). */
+  ticketUses: TicketUseRegistry;
+}
+
+/** A seat of a room restored from another node, and the hash of its session's resume token. */
+export interface RestoredSeat {
+  seat: SeatState;
+  resumeTokenHash: string | null;
+}
+
+export interface SessionDrainOptions {
+  /**
+   * Cluster: keep taking hellos while draining; they are answered by the room manager (a room
+   * handed over gets WRONG_NODE, a room still here is resumed). Default: refuse with
+   * SERVER_DRAINING.
+   */
+  keepAccepting?: boolean;
+  /** Cluster: where each room went, named in its members' drain notice. */
+  target?: (roomId: string) => DrainTarget | null;
+}
+
 interface Pending {
   conn: Connection;
   /** Admission key of the peer's address (its pending share). */
@@ -57,9 +91,12 @@ export class SessionManager implements PlayerSessionHost {
   private readonly pending = new Map<Connection, Pending>();
   private readonly shares: PendingShares;
   private readonly byPlayer = new Map<string, PlayerSession>();
+  /** Sessions by the hash of their resume token (resumeTokenHash). */
   private readonly byToken = new Map<string, PlayerSession>();
-  private readonly usedTickets = new SingleUseTickets();
+  private usedTickets: TicketUseRegistry = new SingleUseTickets();
+  private cluster: SessionClusterHooks | null = null;
   private draining = false;
+  private keepAccepting = false;
   private closed = false;
   private readonly random: (n: number) => Uint8Array;
 
@@ -71,6 +108,17 @@ export class SessionManager implements PlayerSessionHost {
     this.random = options.randomBytes ?? ((n) => randomBytes(n));
     this.shares = new PendingShares(options.maxPending ?? MAX_PENDING_CONNECTIONS, options.maxPendingPerAddress ?? MAX_PENDING_PER_ADDRESS);
     this.metrics.connectionCounts = () => this.connectionCounts();
+  }
+
+  /** This server's cluster node id (named in welcomes), or null on a single server. */
+  get nodeId(): string | null {
+    return this.cluster?.nodeId ?? null;
+  }
+
+  /** Cluster mode (server/cluster-mode.ts): admission on hellos, the shared ticket registry, the node id. */
+  useCluster(hooks: SessionClusterHooks): void {
+    this.cluster = hooks;
+    this.usedTickets = hooks.ticketUses;
   }
 
   /** Connections waiting for their hello (all addresses). */
@@ -105,7 +153,7 @@ export class SessionManager implements PlayerSessionHost {
    */
   accept(conn: Connection): void {
     conn.onProtocolError = (error) => this.protocolError(conn, error);
-    if (this.closed || this.draining) {
+    if (this.closed || (this.draining && !this.keepAccepting)) {
       this.metrics.refuse('game', 'draining');
       this.closeWithError(conn, ErrorCode.SERVER_DRAINING);
       return;
@@ -144,11 +192,54 @@ export class SessionManager implements PlayerSessionHost {
     return counts;
   }
 
-  /** Game-level drain notice plus the transport drain to every connected client; refuse new ones. */
-  drain(deadlineMs: number, reconnectJitterMs: number): void {
+  /**
+   * Game-level drain notice plus the transport drain to every connected client; new connections
+   * are refused (unless `keepAccepting`: a cluster node redirects them while it drains).
+   */
+  drain(deadlineMs: number, reconnectJitterMs: number, options: SessionDrainOptions = {}): void {
     this.draining = true;
-    for (const p of [...this.pending.values()]) this.refuse(p, ErrorCode.SERVER_DRAINING);
-    for (const s of this.byPlayer.values()) s.sendDrain(deadlineMs, reconnectJitterMs);
+    this.keepAccepting = options.keepAccepting === true;
+    if (!this.keepAccepting) for (const p of [...this.pending.values()]) this.refuse(p, ErrorCode.SERVER_DRAINING);
+    for (const s of this.byPlayer.values()) s.sendDrain(deadlineMs, reconnectJitterMs, options.target?.(s.roomId));
+  }
+
+  /**
+   * Seats of a room just restored from another node's checkpoint (cluster): each becomes a
+   * suspended session its client resumes with its old token (checked by hash). Seats that
+   * cannot be resumed (no token hash, or the player already has a session here) leave the room.
+   * Returns the sessions created: each holds the room until it ends.
+   */
+  restoreSeats(room: Room, seats: readonly RestoredSeat[]): number {
+    let restored = 0;
+    for (const { seat, resumeTokenHash: hash } of seats) {
+      if (!room.getPlayer(seat.playerId)) continue; // not restored by the room (full, clashing id)
+      if (hash === null || this.byPlayer.has(seat.playerId) || this.byToken.has(hash)) {
+        room.leave(seat.playerId);
+        continue;
+      }
+      const session = new PlayerSession(this, room, seat.playerId, seat.name, seat.entity.id, { hash });
+      room.reattach(seat.playerId, session);
+      this.byPlayer.set(seat.playerId, session);
+      this.byToken.set(hash, session);
+      session.startRestored();
+      restored++;
+    }
+    return restored;
+  }
+
+  /**
+   * The room stopped here (cluster: its lease was lost): its sessions end with `code` (and a
+   * retry time) without leaving the room, which lives on elsewhere; their clients reconnect and
+   * resume there.
+   */
+  endRoom(roomId: string, code: number, retryAfterMs?: number): void {
+    for (const s of [...this.byPlayer.values()]) if (s.roomId === roomId) s.end(code, '', retryAfterMs);
+  }
+
+  /** The resume-token hash of `playerId`'s session in `roomId`, for a checkpoint (cluster). */
+  tokenHashOf(roomId: string, playerId: string): string | null {
+    const s = this.byPlayer.get(playerId);
+    return s && s.roomId === roomId && s.state !== 'gone' ? s.resumeTokenHash : null;
   }
 
   /** Ends every session and pending connection with `code` (`note`: a fixed text from our code). */
@@ -162,8 +253,8 @@ export class SessionManager implements PlayerSessionHost {
 
   sessionGone(session: PlayerSession): void {
     if (this.byPlayer.get(session.playerId) === session) this.byPlayer.delete(session.playerId);
-    if (this.byToken.get(session.resumeToken) === session) this.byToken.delete(session.resumeToken);
-    this.options.rooms.release(session.roomId);
+    if (this.byToken.get(session.resumeTokenHash) === session) this.byToken.delete(session.resumeTokenHash);
+    this.options.rooms.release(session.roomId, session.playerId);
   }
 
   /**
@@ -253,6 +344,13 @@ export class SessionManager implements PlayerSessionHost {
       this.refuse(p, ErrorCode.PROTOCOL_VERSION, `this server speaks ${PROTOCOL_VERSION}`);
       return;
     }
+    // Cluster admission first: in a reconnect storm a refusal must cost as little as possible.
+    const admitted = this.cluster?.admitHello() ?? null;
+    if (admitted && !admitted.ok) {
+      this.metrics.refuse('game', 'admission');
+      this.refuse(p, ErrorCode.SERVER_BUSY, 'too many sessions starting on this node', admitted.retryAfterMs);
+      return;
+    }
     const ticket = verifyTicket(this.options.ticketSecret, hello.ticket, this.scheduler.now());
     if (!ticket.ok) {
       this.metrics.refuse('game', ticket.code === ErrorCode.TICKET_EXPIRED ? 'ticket_expired' : 'ticket_invalid');
@@ -267,53 +365,89 @@ export class SessionManager implements PlayerSessionHost {
 
   private async join(p: Pending, claims: TicketClaims, hello: HelloBody, ticket: string): Promise<void> {
     const { conn } = p;
+    const rooms = this.options.rooms;
+    const room = claims.room;
     // Resume: same player, same room, inside the window -> same entity, chat from lastChatId.
-    if (hello.resumeToken !== undefined) {
-      const s = this.byToken.get(hello.resumeToken);
-      if (s && s.state !== 'gone' && s.playerId === claims.playerId && s.roomId === claims.room) {
-        this.adopt(p, s, true, hello.lastChatId);
+    const hash = hello.resumeToken !== undefined ? resumeTokenHash(hello.resumeToken) : null;
+    const resumable = (): PlayerSession | null => {
+      const s = hash === null ? undefined : this.byToken.get(hash);
+      // A stopped room (handed over, lease lost) lives on elsewhere: not resumable here.
+      return s && s.state !== 'gone' && s.playerId === claims.playerId && s.roomId === room && !s.room.isStopped ? s : null;
+    };
+    const local = resumable();
+    if (local) {
+      this.adopt(p, local, true, hello);
+      return;
+    }
+    const lookup = await rooms.acquire(room);
+    const held = lookup.kind === 'local';
+    const gone = () => conn.closed || !this.pending.has(conn);
+    /** Refuse the hello (counted as `reason`), giving back what the join took so far. */
+    const refuse = (code: number, reason: string, note?: string, retryAfterMs?: number, ticketTaken = false) => {
+      if (ticketTaken) void this.usedTickets.giveBack(ticket);
+      if (held) rooms.release(room);
+      this.metrics.refuse('game', reason);
+      this.refuse(p, code, note, retryAfterMs);
+    };
+    if (gone()) {
+      if (held) rooms.release(room);
+      return;
+    }
+    if ((this.draining && !this.keepAccepting) || this.closed) {
+      refuse(ErrorCode.SERVER_DRAINING, 'draining');
+      return;
+    }
+    switch (lookup.kind) {
+      case 'local':
+        break;
+      case 'busy':
+        refuse(ErrorCode.SERVER_BUSY, 'room_cap', 'no room slot free', lookup.retryAfterMs);
         return;
-      }
+      case 'remote':
+        refuse(ErrorCode.WRONG_NODE, 'wrong_node');
+        return;
+      case 'unavailable':
+        refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, lookup.retryAfterMs);
+        return;
+      default:
+        refuse(ErrorCode.UNKNOWN_ROOM, 'unknown_room');
+        return;
+    }
+    // A seat restored from another node: the acquire above may just have brought it back.
+    const restored = resumable();
+    if (restored) {
+      rooms.release(room); // the restored session holds the room itself
+      this.adopt(p, restored, true, hello);
+      return;
     }
     // A single-use ticket (dev tickets) starts one session; after that only a resume may use it.
     if (claims.once) {
-      const use = this.usedTickets.take(ticket, claims.exp, this.scheduler.now());
+      const use = await this.usedTickets.take(ticket, claims.exp, this.scheduler.now());
       if (!use.ok) {
-        this.metrics.refuse('game', use.reason === 'used' ? 'ticket_reused' : 'single_use_registry_full');
-        if (use.reason === 'used') this.refuse(p, ErrorCode.TICKET_INVALID, 'single-use ticket already used');
-        else this.refuse(p, ErrorCode.SERVER_BUSY, undefined, use.retryAfterMs);
+        if (use.reason === 'used') refuse(ErrorCode.TICKET_INVALID, 'ticket_reused', 'single-use ticket already used');
+        else if (use.reason === 'full') refuse(ErrorCode.SERVER_BUSY, 'single_use_registry_full', undefined, use.retryAfterMs);
+        else refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, use.retryAfterMs);
         return;
       }
     }
-    const giveTicketBack = () => { if (claims.once) this.usedTickets.giveBack(ticket); };
-    const lookup = await this.options.rooms.acquire(claims.room);
-    if (conn.closed || !this.pending.has(conn)) {
-      giveTicketBack();
-      if (lookup.kind === 'local') this.options.rooms.release(claims.room);
-      return;
+    const ticketTaken = claims.once === true;
+    // Cluster: the room's shared seat count (connect-info reservations on any node included).
+    if (rooms.admit) {
+      const seat = await rooms.admit(room, claims.playerId);
+      if (!seat.ok) {
+        if (seat.reason === 'full') refuse(ErrorCode.ROOM_FULL, 'room_full', undefined, undefined, ticketTaken);
+        else refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, seat.retryAfterMs, ticketTaken);
+        return;
+      }
     }
-    if (this.draining || this.closed) {
-      giveTicketBack();
-      if (lookup.kind === 'local') this.options.rooms.release(claims.room);
-      this.metrics.refuse('game', 'draining');
-      this.refuse(p, ErrorCode.SERVER_DRAINING);
-      return;
-    }
-    if (lookup.kind === 'busy') {
-      giveTicketBack();
-      this.metrics.refuse('game', 'room_cap');
-      this.refuse(p, ErrorCode.SERVER_BUSY, 'no room slot free', lookup.retryAfterMs);
-      return;
-    }
-    if (lookup.kind !== 'local') {
-      giveTicketBack();
-      this.metrics.refuse('game', 'unknown_room');
-      this.refuse(p, ErrorCode.UNKNOWN_ROOM);
+    if (gone()) {
+      if (ticketTaken) void this.usedTickets.giveBack(ticket);
+      rooms.release(room, claims.playerId);
       return;
     }
     // One session per player: a second join (another tab, a lost resume token) replaces the first.
     this.byPlayer.get(claims.playerId)?.end(ErrorCode.SESSION_REPLACED, 'this player joined again');
-    const room = lookup.room;
+    const target = lookup.room;
     const token = Buffer.from(this.random(RESUME_TOKEN_BYTES)).toString('base64url');
     // Names are broadcast to every player: cleaned like chat (shared/text.ts), whoever minted them.
     const name = sanitizeDisplayName(claims.name) || FALLBACK_DISPLAY_NAME;
@@ -326,27 +460,31 @@ export class SessionManager implements PlayerSessionHost {
       chat: (m: Parameters<PlayerSession['chat']>[0]) => session?.chat(m),
       snapshot: (f: Parameters<PlayerSession['snapshot']>[0]) => session?.snapshot(f),
     };
-    const joined = room.join(member);
+    const joined = target.join(member);
     if (!joined.ok) {
-      giveTicketBack();
-      this.options.rooms.release(claims.room);
+      if (ticketTaken) void this.usedTickets.giveBack(ticket);
+      rooms.release(room, claims.playerId);
       const full = joined.reason === 'room_full';
-      this.metrics.refuse('game', full ? 'room_full' : 'room_refused');
-      this.refuse(p, full ? ErrorCode.ROOM_FULL : ErrorCode.INTERNAL_ERROR);
+      // A room that stopped under us (cluster: it is moving, or lost its lease) is worth a retry.
+      const moving = joined.reason === 'closed' && this.cluster !== null;
+      this.metrics.refuse('game', full ? 'room_full' : moving ? 'cluster_unavailable' : 'room_refused');
+      if (moving) this.refuse(p, ErrorCode.CLUSTER_UNAVAILABLE, undefined, ROOM_MOVING_RETRY_AFTER_MS);
+      else this.refuse(p, full ? ErrorCode.ROOM_FULL : ErrorCode.INTERNAL_ERROR);
       return;
     }
-    session = new PlayerSession(this, room, claims.playerId, name, joined.player.entity.id, token);
+    session = new PlayerSession(this, target, claims.playerId, name, joined.player.entity.id, token);
     // Dev players share a chat limit per address: a fresh dev ticket must not be a fresh burst.
     if (claims.once && this.options.singleUseChatPerAddress !== false) session.chatLimitKey = p.address;
-    room.reattach(claims.playerId, session);
+    target.reattach(claims.playerId, session);
     this.byPlayer.set(claims.playerId, session);
-    this.byToken.set(token, session);
-    this.adopt(p, session, false, hello.lastChatId);
+    this.byToken.set(session.resumeTokenHash, session);
+    this.adopt(p, session, false, hello);
   }
 
-  private adopt(p: Pending, session: PlayerSession, resumed: boolean, lastChatId: number | undefined): void {
+  private adopt(p: Pending, session: PlayerSession, resumed: boolean, hello: HelloBody): void {
     this.forgetPending(p);
-    session.attach(p.conn, resumed, lastChatId);
+    const resume = hello.resumeToken !== undefined ? { token: hello.resumeToken, chatEpoch: hello.chatEpoch } : undefined;
+    session.attach(p.conn, resumed, hello.lastChatId, resume);
   }
 
   private refuse(p: Pending, code: number, note?: string, retryAfterMs?: number): void {
@@ -360,6 +498,9 @@ export class SessionManager implements PlayerSessionHost {
     if (this.pending.delete(p.conn)) this.shares.give(p.address);
   }
 }
+
+/** `retryAfterMs` of a join whose room stopped while it joined (cluster: the room is moving). */
+export const ROOM_MOVING_RETRY_AFTER_MS = 1_000;
 
 /** What identifies one ticket among those of a player: its signature (the part after the dot). */
 function ticketKey(ticket: string): string {
