@@ -23,6 +23,7 @@ import { PROTOCOL_VERSION } from '../shared/messages.js';
 import { systemScheduler, type Scheduler } from './clock.js';
 import { InProcessChatFanout, type ChatFanout } from './chat/fanout.js';
 import { GameMetrics } from './metrics.js';
+import { DeferredRoomManager } from './rooms/deferred-room-manager.js';
 import { InProcessRoomManager, ROOM_ID_PATTERN, type RoomManager } from './rooms/room-manager.js';
 import { standardScene } from './rooms/standard-scene.js';
 import type { RoomDefinition } from './rooms/types.js';
@@ -32,6 +33,7 @@ import { SessionManager } from './session/session-manager.js';
 import { sessionDirectory, type SessionDirectory } from './session/session-view.js';
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
+import type { ClusterMode, GameServerClusterOptions } from './cluster-mode.js';
 import { placeMetrics, startMetricsListener, type MetricsEndpointOptions } from './http/metrics-endpoint.js';
 import { resolveAllowedOrigins, type AllowedOrigins } from './http/origins.js';
 import type { Connection } from './transports/connection.js';
@@ -52,6 +54,7 @@ export { GameMetrics } from './metrics.js';
 export type { MetricsEndpointOptions } from './http/metrics-endpoint.js';
 export type { AllowedOrigins } from './http/origins.js';
 export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
+export type { ClusterMode, GameServerClusterOptions } from './cluster-mode.js';
 
 /** Default time `drain()` waits for clients to leave before closing the rest. */
 export const DEFAULT_DRAIN_DEADLINE_MS = 10_000;
@@ -139,6 +142,13 @@ export interface GameServerOptions {
   roomManager?: RoomManager;
   /** Seed for room randomness (spawn points). */
   seed?: number;
+  /**
+   * Join a cluster of nodes on Redis (docs/cluster.md): rooms are owned by one node at a time
+   * (a lease), any node answers `/api/connect-info` with the owner's addresses, rooms move on
+   * `drain()` and come back after a crash. Absent (default): a single server, no Redis needed.
+   * Not combinable with `roomManager` or `chatFanout` (the cluster brings its own).
+   */
+  cluster?: GameServerClusterOptions | null;
   /** fastify request logging. */
   logger?: boolean;
   /** Also collect Node process metrics (CPU, memory, GC) on /metrics. */
@@ -210,6 +220,8 @@ export interface GameServer {
   connectInfo(): ConnectInfo;
   /** The HTTP/3 WebTransport server once listen() started it; null before, or without `webTransport`. */
   readonly webTransport: WebTransportServer | null;
+  /** This server's cluster membership once listen() joined (null before, or without `cluster`). */
+  readonly cluster: ClusterMode | null;
 }
 
 /**
@@ -233,7 +245,13 @@ export function createGameServer(options: GameServerOptions): GameServer {
   const definitions = options.rooms
     ? Object.fromEntries(Object.entries(options.rooms).map(([id, def]) => [id, { ...standardScene, ...def }]))
     : undefined;
-  const rooms = options.roomManager ?? new InProcessRoomManager({
+  const clusterOptions = options.cluster ?? null;
+  if (clusterOptions && (options.roomManager || options.chatFanout)) {
+    throw new RangeError('cluster brings its own room manager and chat fan-out: do not pass roomManager or chatFanout with it');
+  }
+  // A cluster's rooms exist once listen() has joined it (the node registers its bound URLs).
+  const deferred = clusterOptions ? new DeferredRoomManager() : null;
+  const rooms: RoomManager = deferred ?? options.roomManager ?? new InProcessRoomManager({
     scheduler, fanout, metrics,
     rooms: definitions,
     defaultDefinition: options.defaultRoom === undefined ? standardScene : options.defaultRoom,
@@ -260,6 +278,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
   let wt: WebTransportServer | null = null;
   let wtUrl: string | null = null;
   let closing: Promise<void> | null = null;
+  let cluster: ClusterMode | null = null;
   metrics.udpSocketDrops = () => wt?.udpSocketDrops() ?? null;
   metrics.addRefusalSource(() => wt?.refusals() ?? []);
   /** Open WebSocket connections, so close() can let their close frames reach the clients. */
@@ -278,8 +297,12 @@ export function createGameServer(options: GameServerOptions): GameServer {
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // Cluster: rooms halt, store their chat, write a final checkpoint and release their
+      // leases before their sessions close, so another node takes them with every seat.
+      if (cluster) await cluster.rooms.shutdown().catch(() => {});
       sessions.closeAll(ErrorCode.SERVER_DRAINING, 'server is shutting down');
       rooms.close();
+      if (cluster) await cluster.stop().catch(() => {});
       // Give the close frames (and the `error` messages before them) time to reach the clients
       // before the sockets are torn down; a process that exits right after close() would
       // otherwise cut them (clients would see 1006 instead of the game's code).
@@ -298,6 +321,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
     sessions: sessionDirectory(sessions),
     get http() { return http; },
     get webTransport() { return wt; },
+    get cluster() { return cluster; },
     accept: (conn) => sessions.accept(conn),
     mintTicket: mint,
     connectInfo,
@@ -331,6 +355,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
         allowedOrigins: () => allowedOrigins,
         staticDir: options.staticDir ?? null,
         logger: options.logger,
+        cluster: clusterOptions ? () => cluster : undefined,
       });
       await http.listen({ host, port: options.httpPort ?? 8080 });
       const address = http.server.address();
@@ -370,8 +395,29 @@ export function createGameServer(options: GameServerOptions): GameServer {
         wtPort = bound.port;
         wtUrl = `https://${host.includes(':') ? `[${host}]` : host}:${bound.port}${WEBTRANSPORT_PATH}`;
       }
+      const httpUrl = `http://${httpHost}:${httpPort}`;
+      if (clusterOptions && deferred) {
+        try {
+          // Loaded only here: a single server never loads node-redis or server/cluster/.
+          const { startClusterMode } = await import('./cluster-mode.js');
+          cluster = await startClusterMode({
+            options: clusterOptions,
+            bound: { httpUrl, webTransportUrl: wtUrl, webSocketPath: WEBSOCKET_PATH, certificateHashes: hashes },
+            ticketSecret: options.ticketSecret,
+            scheduler, metrics, sessions, deferred,
+            rooms: {
+              definitions,
+              defaultDefinition: options.defaultRoom === undefined ? standardScene : options.defaultRoom,
+              tickHz: options.tickHz, snapshotHz: options.snapshotHz, seed: options.seed, staggerSnapshots: options.staggerSnapshots,
+            },
+          });
+        } catch (error) {
+          await close();
+          throw error;
+        }
+      }
       return {
-        httpUrl: `http://${httpHost}:${httpPort}`, httpPort, webTransportUrl: wtUrl, webTransportPort: wtPort, metricsUrl, allowedOrigins: origins,
+        httpUrl, httpPort, webTransportUrl: wtUrl, webTransportPort: wtPort, metricsUrl, allowedOrigins: origins,
       };
     },
 
@@ -379,7 +425,15 @@ export function createGameServer(options: GameServerOptions): GameServer {
       if (closing) return closing;
       draining = true;
       const deadlineMs = drainOptions.deadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS;
-      sessions.drain(deadlineMs, drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS);
+      const jitterMs = drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS;
+      if (cluster) {
+        // Hand every room over first, then tell each client where its room went; hellos keep
+        // being answered meanwhile (WRONG_NODE for a room that moved).
+        const target = await cluster.drain();
+        sessions.drain(deadlineMs, jitterMs, { keepAccepting: true, target });
+      } else {
+        sessions.drain(deadlineMs, jitterMs);
+      }
       wt?.drain();
       const deadline = scheduler.now() + deadlineMs;
       // Poll on the injected scheduler: clients leave on their own time (with jitter).

@@ -91,6 +91,7 @@ export class LightClient {
     const ticket = await mintDevTicket(this.o.fetch, this.o.baseUrl, this.o.name);
     const { channel } = await openChannel({
       baseUrl: this.o.baseUrl,
+      ticket,
       preference: this.o.transport,
       WebTransport: this.o.WebTransport,
       WebSocket: this.o.WebSocket,
