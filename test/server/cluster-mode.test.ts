@@ -14,7 +14,7 @@ import { seededRandom } from '../../shared/random.js';
 import { ClusterKeys } from '../../server/cluster/keys.js';
 import { LeaseManager } from '../../server/cluster/lease.js';
 import { connectRedis } from '../../server/cluster/redis.js';
-import { createGameServer, type GameServer, type GameServerClusterOptions } from '../../server/index.js';
+import { createGameServer, type GameServer, type GameServerClusterOptions, type RoomContext, type RoomDefinition } from '../../server/index.js';
 import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
 import { describeWithRedis, startRedisServer, until, type RedisServer } from './cluster/redis-server.js';
 
@@ -35,9 +35,9 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
     ...over,
   });
 
-  async function startNode(nodeId: string, over: Partial<GameServerClusterOptions> = {}): Promise<GameServer> {
+  async function startNode(nodeId: string, over: Partial<GameServerClusterOptions> = {}, rooms?: Record<string, RoomDefinition>): Promise<GameServer> {
     const server = createGameServer({
-      ticketSecret: SECRET, httpPort: 0,
+      ticketSecret: SECRET, httpPort: 0, rooms,
       webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem },
       cluster: clusterOf(nodeId, over),
     });
@@ -46,9 +46,9 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
     return server;
   }
 
-  async function startCluster(n: number): Promise<GameServer[]> {
+  async function startCluster(n: number, rooms?: Record<string, RoomDefinition>): Promise<GameServer[]> {
     const out: GameServer[] = [];
-    for (let i = 0; i < n; i++) out.push(await startNode(`node-${i + 1}`));
+    for (let i = 0; i < n; i++) out.push(await startNode(`node-${i + 1}`, {}, rooms));
     await until('every node sees every node', () => out.every((s) => s.cluster!.node.registry.nodes().length === n));
     return out;
   }
@@ -137,6 +137,105 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
     clients[0].on('chat', (m) => heard.push(m));
     expect(bob.sendChat('hello from bob')).toBe(true);
     await until('alice hears bob', () => heard.some((m) => m.text === 'hello from bob'));
+  });
+
+  it('drain hands the room over: players chatting all resume on the new owner, same entity and position, chat ids contiguous, none lost or repeated', async () => {
+    // The definition's own state (a tick counter kept outside the players) travels through its
+    // serialize/restore hooks.
+    const counts = new WeakMap<RoomContext, number>();
+    const serialized: number[] = [];
+    const restored: unknown[] = [];
+    const arena: RoomDefinition = {
+      onTick: (ctx) => { counts.set(ctx, (counts.get(ctx) ?? 0) + 1); },
+      serialize: (ctx) => { serialized.push(counts.get(ctx) ?? 0); return { count: counts.get(ctx) ?? 0 }; },
+      restore: (ctx, state) => {
+        // The old owner's final checkpoint is the newest serialize before this restore.
+        restored.push({ state, lastSerialized: serialized.at(-1) });
+        counts.set(ctx, (state as { count: number }).count);
+      },
+    };
+    const cluster = await startCluster(2, { arena });
+    const players = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay'];
+    const cs = players.map((p, i) => client(cluster[i % 2], p, 'arena', i % 2 === 0 ? 'websocket' : 'webtransport'));
+    const first = await Promise.all(cs.map((c) => c.connect()));
+    const owner = serverOf(first[0].nodeId!);
+    const next = cluster.find((s) => s !== owner)!;
+    expect(new Set(first.map((w) => w.nodeId))).toEqual(new Set([owner.cluster!.nodeId]));
+    const room = owner.rooms.get('arena')!;
+    // Nobody moves (no input), so a position carried over is exactly the one the old node had.
+    const before = new Map(players.map((p) => [p, { ...room.getPlayer(p)!.entity }]));
+
+    const heard = cs.map(() => [] as ChatEvent[]);
+    cs.forEach((c, i) => c.on('chat', (m) => heard[i].push(m)));
+    const sent = new Set<string>();
+    const rejected = new Set<string>();
+    /** Lines sent once the sender was on the new owner. */
+    const sentAfter = new Set<string>();
+    const pending = cs.map(() => [] as string[]);
+    let paused = cs.map(() => false);
+    cs.forEach((c, i) => {
+      // Lines in flight when the room halts come back rejected (before the drain notice).
+      c.on('chatRejected', () => { const t = pending[i].shift(); if (t) rejected.add(t); });
+      c.on('chat', (m) => { const k = pending[i].indexOf(m.text); if (k >= 0) pending[i].splice(k, 1); });
+      c.on('drain', () => { paused[i] = true; });
+      c.on('welcome', () => { paused[i] = false; });
+    });
+    let line = 0;
+    const talk = setInterval(() => {
+      cs.forEach((c, i) => {
+        if (paused[i] || !c.connected) return;
+        const text = `${players[i]}-${line}`;
+        if (!c.sendChat(text)) return;
+        sent.add(text);
+        pending[i].push(text);
+        if (c.welcome?.nodeId === next.cluster!.nodeId) sentAfter.add(text);
+      });
+      line++;
+    }, 1_100);
+    try {
+      await until('some chat before the drain', () => heard.every((h) => h.length >= 6), 15_000);
+      const resumed: WelcomeEvent[] = [];
+      cs.forEach((c) => c.on('welcome', (w) => resumed.push(w)));
+      await owner.drain({ deadlineMs: 8_000, reconnectJitterMs: 500 });
+      await until('every client resumed on the new owner', () => cs.every((c) => c.connected && c.welcome?.nodeId === next.cluster!.nodeId), 15_000);
+      expect(resumed).toHaveLength(players.length);
+      for (const w of resumed) {
+        expect(w.resumed).toBe(true);
+        const was = first.find((f) => f.playerId === w.playerId)!;
+        expect(w.entityId).toBe(was.entityId);
+      }
+      // The new owner restored the state of the old one's final checkpoint (its last serialize).
+      expect(restored).toHaveLength(1);
+      const { state, lastSerialized } = restored[0] as { state: { count: number }; lastSerialized: number };
+      expect(lastSerialized).toBeGreaterThan(0);
+      expect(state).toEqual({ count: lastSerialized });
+      const moved = next.rooms.get('arena')!;
+      for (const p of players) {
+        const e = moved.getPlayer(p)!.entity;
+        expect({ x: e.x, y: e.y }).toEqual({ x: before.get(p)!.x, y: before.get(p)!.y });
+      }
+    } catch (error) {
+      clearInterval(talk);
+      throw error;
+    }
+    // Some more lines on the new owner, then stop and let everything arrive.
+    const after = line + 2;
+    await until('two more rounds of chat on the new owner', () => line >= after, 10_000);
+    clearInterval(talk);
+    paused = cs.map(() => true);
+    const expected = [...sent].filter((t) => !rejected.has(t));
+    await until('every accepted line reached everyone', () => heard.every((h) => expected.every((t) => h.some((m) => m.text === t))), 10_000);
+    for (const h of heard) {
+      const ids = h.map((m) => m.id);
+      // Contiguous from the first line this client saw: none lost, none repeated.
+      expect(ids).toEqual(ids.map((_, k) => ids[0] + k));
+      const texts = h.map((m) => m.text);
+      expect(new Set(texts).size).toBe(texts.length);
+      expect(texts.filter((t) => rejected.has(t))).toEqual([]);
+    }
+    expect(expected.length).toBeGreaterThanOrEqual(players.length * 2);
+    expect(sentAfter.size).toBeGreaterThanOrEqual(players.length);
+    expect([...sentAfter].filter((t) => rejected.has(t))).toEqual([]);
   });
 
   it('a single server without cluster answers connect-info as before (no Redis loaded)', async () => {
