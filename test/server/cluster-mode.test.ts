@@ -110,6 +110,12 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
     }
     // New rooms spread over the nodes (least loaded first), not all on one.
     expect(new Set(ownerOf.values()).size).toBeGreaterThan(1);
+    // Any node's /api/cluster lists every node with its rooms and load.
+    await until('the registry has every room', async () => {
+      const status = await (await fetch(`${baseOf(cluster[2])}/api/cluster`)).json() as { nodes: Array<{ id: string; roomIds: string[]; sessions: number }>; rooms: number; sessions: number };
+      return status.nodes.length === 3 && status.rooms === 10 && status.sessions === 30
+        && [...ownerOf].every(([room, owner]) => status.nodes.find((n) => n.id === owner)!.roomIds.includes(room));
+    });
   });
 
   it('a hello at a node that does not own the room gets WRONG_NODE; the client asks connect-info again and lands on the owner', async () => {
