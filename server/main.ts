@@ -34,6 +34,7 @@
  *   TICKWIRE_PUBLIC_WS_URL     its WebSocket URL (default: from TICKWIRE_PUBLIC_HTTP_URL)
  *   TICKWIRE_KEY_PREFIX        first segment of every Redis key (default tw)
  *   TICKWIRE_LEASE_MS          room lease ttl (default 10000)
+ *   TICKWIRE_HELLO_RATE, TICKWIRE_HELLO_BURST   hello admission per node (default 200/s, 100)
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -94,6 +95,8 @@ function clusterEnv(httpPort: number): GameServerClusterOptions | null {
   }
   const nodeId = env.TICKWIRE_NODE_ID || `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 50)}-${httpPort}`;
   const leaseMs = intEnv('TICKWIRE_LEASE_MS', 0);
+  const helloRate = intEnv('TICKWIRE_HELLO_RATE', 0);
+  const helloBurst = intEnv('TICKWIRE_HELLO_BURST', 0);
   return {
     redisUrl,
     nodeId,
@@ -103,6 +106,9 @@ function clusterEnv(httpPort: number): GameServerClusterOptions | null {
     ...(env.TICKWIRE_PUBLIC_WS_URL ? { publicWebSocketUrl: env.TICKWIRE_PUBLIC_WS_URL } : {}),
     ...(env.TICKWIRE_KEY_PREFIX ? { keyPrefix: env.TICKWIRE_KEY_PREFIX } : {}),
     ...(leaseMs > 0 ? { lease: { ttlMs: leaseMs } } : {}),
+    ...(helloRate > 0 || helloBurst > 0
+      ? { admission: { hello: { ...(helloRate > 0 ? { ratePerSecond: helloRate } : {}), ...(helloBurst > 0 ? { burst: helloBurst } : {}) } } }
+      : {}),
   };
 }
 
