@@ -4,12 +4,13 @@
  * the cluster's checkpoint (server/cluster/checkpoint.ts) adds the lease token, the chat position
  * and each seat's resume-token hash, and encodes it.
  */
+import type { EntityState } from '../../shared/snapshot/view.js';
 
 /** One player's seat: enough to give the same player the same entity on another node. */
 export interface SeatState {
   playerId: string;
   name: string;
-  entity: { id: number; x: number; y: number; angle: number };
+  entity: EntityState;
   /** Movement direction when captured (a restored seat stands still until its player resumes). */
   input: { dx: number; dy: number };
   lastInputSeq: number;

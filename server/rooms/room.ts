@@ -4,11 +4,12 @@ import { CHAT_UNAVAILABLE_RETRY_MS, ChatRoom, type ChatRoomOptions, type ChatSub
 import type { ChatFanout } from '../chat/fanout.js';
 import type { ChatMessage } from '../chat/types.js';
 import { MAX_ROOM_PLAYERS, MAX_WORLD_SIZE, U32_MAX } from '../../shared/limits.js';
+import type { PlayerInfo } from '../../shared/messages.js';
 import { DEFAULT_SNAPSHOT_HZ, DEFAULT_TICK_HZ, FixedStepLoop } from './tick-loop.js';
 import { createRandom } from './random.js';
 import type { RoomState, SeatState } from './room-state.js';
 import type {
-  Entity, PlayerInput, PlayerSummary, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
+  Entity, PlayerInput, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
 } from './types.js';
 
 export const DEFAULT_MAX_PLAYERS = 64;
@@ -168,7 +169,7 @@ export class Room {
   }
 
   /** Everyone in the room, for the welcome message. */
-  summaries(): PlayerSummary[] {
+  summaries(): PlayerInfo[] {
     return [...this.players.values()].map((p) => ({ playerId: p.playerId, entityId: p.entity.id, name: p.name }));
   }
 
