@@ -116,7 +116,7 @@ describeWithRedis('a cluster node killed with SIGKILL', () => {
       victim.killNow(); // SIGKILL: no drain, no final checkpoint, no release
       await victim.waitExit(5_000);
 
-      await until('every bot is back on a survivor', () => bots.every((b, i) => b.connected && welcomes[i].length === 2), 30_000);
+      await until('every bot is back on a survivor', () => bots.every((b, i) => b.connected && welcomes[i].length === 2), 60_000);
       for (const room of ROOMS) {
         const owners = survivors.filter((s) => s.cluster!.rooms.runsRoom(room));
         expect(owners).toHaveLength(1);
@@ -152,5 +152,5 @@ describeWithRedis('a cluster node killed with SIGKILL', () => {
       clearInterval(talk);
       throw new Error(`${(error as Error).message}\nvictim output:\n${victim.recentOutput(30)}`, { cause: error });
     }
-  }, 120_000);
+  }, 180_000);
 });

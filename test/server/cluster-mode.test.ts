@@ -116,7 +116,7 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
       return status.nodes.length === 3 && status.rooms === 10 && status.sessions === 30
         && [...ownerOf].every(([room, owner]) => status.nodes.find((n) => n.id === owner)!.roomIds.includes(room));
     });
-  });
+  }, 90_000);
 
   it('a hello at a node that does not own the room gets WRONG_NODE; the client asks connect-info again and lands on the owner', async () => {
     const cluster = await startCluster(3);
@@ -143,7 +143,7 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
     clients[0].on('chat', (m) => heard.push(m));
     expect(bob.sendChat('hello from bob')).toBe(true);
     await until('alice hears bob', () => heard.some((m) => m.text === 'hello from bob'));
-  });
+  }, 90_000);
 
   it('drain hands the room over: players chatting all resume on the new owner, same entity and position, chat ids contiguous, none lost or repeated', async () => {
     // The definition's own state (a tick counter kept outside the players) travels through its
@@ -203,7 +203,7 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
       const resumed: WelcomeEvent[] = [];
       cs.forEach((c) => c.on('welcome', (w) => resumed.push(w)));
       await owner.drain({ deadlineMs: 8_000, reconnectJitterMs: 500 });
-      await until('every client resumed on the new owner', () => cs.every((c) => c.connected && c.welcome?.nodeId === next.cluster!.nodeId), 15_000);
+      await until('every client resumed on the new owner', () => cs.every((c) => c.connected && c.welcome?.nodeId === next.cluster!.nodeId), 30_000);
       expect(resumed).toHaveLength(players.length);
       for (const w of resumed) {
         expect(w.resumed).toBe(true);
@@ -242,7 +242,7 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
     expect(expected.length).toBeGreaterThanOrEqual(players.length * 2);
     expect(sentAfter.size).toBeGreaterThanOrEqual(players.length);
     expect([...sentAfter].filter((t) => rejected.has(t))).toEqual([]);
-  });
+  }, 120_000);
 
   it('a single server without cluster answers connect-info as before (no Redis loaded)', async () => {
     const server = createGameServer({ ticketSecret: SECRET, httpPort: 0 });

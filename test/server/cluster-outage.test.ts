@@ -139,7 +139,8 @@ describeWithRedis('a cluster under stress', () => {
     });
     // Everyone is told to come back within 200 ms: 40 hellos at once against 10/s (burst 5).
     const drained = old.drain({ deadlineMs: 20_000, reconnectJitterMs: 200 });
-    await until('every bot is back on the new owner', () => accepts.length === BOTS, 25_000);
+    // Bounded: 40 hellos at 10/s need about 4 s; the rest is slack for a loaded machine.
+    await until('every bot is back on the new owner', () => accepts.length === BOTS, 60_000);
     await drained;
     expect(bots.every((b) => b.connected && b.welcome?.nodeId === 'storm-new' && b.welcome.resumed)).toBe(true);
     expect(busy).toBeGreaterThan(0);
@@ -150,5 +151,5 @@ describeWithRedis('a cluster under stress', () => {
     const stats = target.cluster!.node.admission.stats('hello');
     expect(stats.admitted).toBeGreaterThanOrEqual(BOTS);
     expect(stats.refused).toBe(busy);
-  }, 60_000);
+  }, 120_000);
 });
