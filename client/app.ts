@@ -57,6 +57,8 @@ export class GameApp {
   private readonly lostMeter = new RateMeter();
   private readonly bytesMeter = new RateMeter();
   private readonly hud: HudView;
+  /** The cluster node of the latest welcome (null on a single server). */
+  private node: string | null = null;
   private readonly chat: ChatPanel;
   private input: InputBinder | null = null;
   /** A spectator's camera and its controls (null for a player). */
@@ -118,6 +120,7 @@ export class GameApp {
     const c = this.o.client;
     c.on('welcome', (w) => {
       this.welcomeAt ??= this.now();
+      this.node = w.nodeId ?? null;
       this.ownEntity = w.entityId;
       this.playerId = w.playerId;
       if (!w.resumed) {
@@ -206,6 +209,7 @@ export class GameApp {
       downBytesPerSec: this.bytesMeter.perSecond(),
       interpDelayMs: this.view.interpDelayMs,
       players: this.view.entityCount,
+      node: this.node,
     };
   }
 

@@ -30,6 +30,7 @@ import { PROTOCOL_VERSION } from '../shared/messages.js';
 import { systemScheduler, type Scheduler } from './clock.js';
 import { InProcessChatFanout, type ChatFanout } from './chat/fanout.js';
 import { GameMetrics } from './metrics.js';
+import { DeferredRoomManager } from './rooms/deferred-room-manager.js';
 import { InProcessRoomManager, ROOM_ID_PATTERN, type RoomManager } from './rooms/room-manager.js';
 import { standardScene } from './rooms/standard-scene.js';
 import type { RoomDefinition } from './rooms/types.js';
@@ -43,6 +44,7 @@ import { FeedService } from './http/feeds/feed-service.js';
 import type { FeedLimits } from './http/feeds/limits.js';
 import { LocalChatSource, LocalRoomListSource, LocalStatusSource } from './feeds/local-sources.js';
 import type { ChatSource, RoomListSource, StatusSource } from './feeds/types.js';
+import type { ClusterMode, GameServerClusterOptions } from './cluster-mode.js';
 import { placeMetrics, startMetricsListener, type MetricsEndpointOptions } from './http/metrics-endpoint.js';
 import { guardHttpConnections } from './http/connection-guard.js';
 import { resolveAllowedOrigins, type AllowedOrigins } from './http/origins.js';
@@ -75,6 +77,7 @@ export type { FeedLimits } from './http/feeds/limits.js';
 export type { MetricsEndpointOptions } from './http/metrics-endpoint.js';
 export type { AllowedOrigins } from './http/origins.js';
 export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
+export type { ClusterMode, GameServerClusterOptions } from './cluster-mode.js';
 
 /** Default time `drain()` waits for clients to leave before closing the rest. */
 export const DEFAULT_DRAIN_DEADLINE_MS = 10_000;
@@ -178,6 +181,13 @@ export interface GameServerOptions {
   roomManager?: RoomManager;
   /** Seed for room randomness (spawn points). */
   seed?: number;
+  /**
+   * Join a cluster of nodes on Redis (docs/cluster.md): rooms are owned by one node at a time
+   * (a lease), any node answers `/api/connect-info` with the owner's addresses, rooms move on
+   * `drain()` and come back after a crash. Absent (default): a single server, no Redis needed.
+   * Not combinable with `roomManager` or `chatFanout` (the cluster brings its own).
+   */
+  cluster?: GameServerClusterOptions | null;
   /** fastify request logging. */
   logger?: boolean;
   /** Also collect Node process metrics (CPU, memory, GC) on /metrics. */
@@ -277,6 +287,8 @@ export interface GameServer {
   readonly webTransport: WebTransportServiceView | null;
   /** The read-only feeds (null when `feeds: false`). */
   readonly feeds: FeedService | null;
+  /** This server's cluster membership once listen() joined (null before, or without `cluster`). */
+  readonly cluster: ClusterMode | null;
 }
 
 /**
@@ -300,7 +312,13 @@ export function createGameServer(options: GameServerOptions): GameServer {
   const definitions = options.rooms
     ? Object.fromEntries(Object.entries(options.rooms).map(([id, def]) => [id, { ...standardScene, ...def }]))
     : undefined;
-  const rooms = options.roomManager ?? new InProcessRoomManager({
+  const clusterOptions = options.cluster ?? null;
+  if (clusterOptions && (options.roomManager || options.chatFanout)) {
+    throw new RangeError('cluster brings its own room manager and chat fan-out: do not pass roomManager or chatFanout with it');
+  }
+  // A cluster's rooms exist once listen() has joined it (the node registers its bound URLs).
+  const deferred = clusterOptions ? new DeferredRoomManager() : null;
+  const rooms: RoomManager = deferred ?? options.roomManager ?? new InProcessRoomManager({
     scheduler, fanout, metrics,
     rooms: definitions,
     defaultDefinition: options.defaultRoom === undefined ? standardScene : options.defaultRoom,
@@ -328,6 +346,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
   /** `https://host:` of the WebTransport URL; the port is the least loaded worker's. */
   let wtOrigin: string | null = null;
   let closing: Promise<void> | null = null;
+  let cluster: ClusterMode | null = null;
   metrics.udpSocketDrops = () => wt?.udpSocketDrops() ?? null;
   metrics.addRefusalSource(() => wt?.refusals() ?? []);
   /** Open WebSocket connections, so close() can let their close frames reach the clients. */
@@ -361,8 +380,12 @@ export function createGameServer(options: GameServerOptions): GameServer {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       feeds?.close();
+      // Cluster: rooms halt, store their chat, write a final checkpoint and release their
+      // leases before their sessions close, so another node takes them with every seat.
+      if (cluster) await cluster.rooms.shutdown().catch(() => {});
       sessions.closeAll(ErrorCode.SERVER_DRAINING, 'server is shutting down');
       rooms.close();
+      if (cluster) await cluster.stop().catch(() => {});
       // Give the close frames (and the `error` messages before them) time to reach the clients
       // before the sockets are torn down; a process that exits right after close() would
       // otherwise cut them (clients would see 1006 instead of the game's code).
@@ -383,6 +406,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
     get http() { return http; },
     get webTransport() { return wtView; },
     feeds,
+    get cluster() { return cluster; },
     accept: (conn) => sessions.accept(conn),
     mintTicket: mint,
     connectInfo,
@@ -417,6 +441,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
         staticDir: options.staticDir ?? null,
         feeds,
         logger: options.logger,
+        cluster: clusterOptions ? () => cluster : undefined,
       });
       guardHttpConnections(http.server, () => metrics.refuse('http', 'connections_per_address'), options.admission?.maxHttpConnectionsPerAddress);
       await http.listen({ host, port: options.httpPort ?? 8080 });
@@ -463,10 +488,32 @@ export function createGameServer(options: GameServerOptions): GameServer {
         wtPort = bound.port;
         wtOrigin = `https://${host.includes(':') ? `[${host}]` : host}:`;
       }
+      const httpUrl = `http://${httpHost}:${httpPort}`;
+      const wtUrl = wtOrigin ? `${wtOrigin}${wtPort}${WEBTRANSPORT_PATH}` : null;
+      if (clusterOptions && deferred) {
+        try {
+          // Loaded only here: a single server never loads node-redis or server/cluster/.
+          const { startClusterMode } = await import('./cluster-mode.js');
+          cluster = await startClusterMode({
+            options: clusterOptions,
+            bound: { httpUrl, webTransportUrl: wtUrl, webSocketPath: WEBSOCKET_PATH, certificateHashes: hashes },
+            ticketSecret: options.ticketSecret,
+            scheduler, metrics, sessions, deferred,
+            rooms: {
+              definitions,
+              defaultDefinition: options.defaultRoom === undefined ? standardScene : options.defaultRoom,
+              tickHz: options.tickHz, snapshotHz: options.snapshotHz, seed: options.seed, staggerSnapshots: options.staggerSnapshots,
+            },
+          });
+        } catch (error) {
+          await close();
+          throw error;
+        }
+      }
       return {
-        httpUrl: `http://${httpHost}:${httpPort}`,
+        httpUrl,
         httpPort,
-        webTransportUrl: wtOrigin ? `${wtOrigin}${wtPort}${WEBTRANSPORT_PATH}` : null,
+        webTransportUrl: wtUrl,
         webTransportPort: wtPort,
         metricsUrl,
         allowedOrigins: origins,
@@ -477,8 +524,16 @@ export function createGameServer(options: GameServerOptions): GameServer {
       if (closing) return closing;
       draining = true;
       const deadlineMs = drainOptions.deadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS;
-      sessions.drain(deadlineMs, drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS);
-      feeds?.drain(drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS);
+      const jitterMs = drainOptions.reconnectJitterMs ?? DEFAULT_RECONNECT_JITTER_MS;
+      if (cluster) {
+        // Hand every room over first, then tell each client where its room went; hellos keep
+        // being answered meanwhile (WRONG_NODE for a room that moved).
+        const target = await cluster.drain();
+        sessions.drain(deadlineMs, jitterMs, { keepAccepting: true, target });
+      } else {
+        sessions.drain(deadlineMs, jitterMs);
+      }
+      feeds?.drain(jitterMs);
       wt?.drain();
       const deadline = scheduler.now() + deadlineMs;
       // Poll on the injected scheduler: clients leave on their own time (with jitter).

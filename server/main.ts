@@ -26,13 +26,26 @@
  *   TICKWIRE_DEV_ROOMS         comma-separated rooms dev tickets may name (default arena)
  *   TICKWIRE_METRICS_PORT      serve /metrics on its own listener (127.0.0.1) instead of the
  *                              public port; TICKWIRE_METRICS_TOKEN requires a bearer token
+ *
+ * Cluster (docs/cluster.md; on when TICKWIRE_REDIS_URL is set; every node needs the same
+ * TICKWIRE_TICKET_SECRET):
+ *   TICKWIRE_REDIS_URL         redis://host:port, rediss://..., unix:///path/redis.sock; with
+ *                              TICKWIRE_REDIS_CLUSTER=1 a comma-separated list of Cluster nodes
+ *   TICKWIRE_NODE_ID           unique per process (default: host name and HTTP port)
+ *   TICKWIRE_PUBLIC_HTTP_URL   this node's HTTP base as clients reach it (default: the bound one)
+ *   TICKWIRE_PUBLIC_WT_URL     its WebTransport URL (default: the bound one)
+ *   TICKWIRE_PUBLIC_WS_URL     its WebSocket URL (default: from TICKWIRE_PUBLIC_HTTP_URL)
+ *   TICKWIRE_KEY_PREFIX        first segment of every Redis key (default tw)
+ *   TICKWIRE_LEASE_MS          room lease ttl (default 10000)
+ *   TICKWIRE_HELLO_RATE, TICKWIRE_HELLO_BURST   hello admission per node (default 200/s, 100)
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevCertificate } from '../certs/dev-cert.js';
 import { ensureClientBundle } from './http/client-bundle.js';
-import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_WEBTRANSPORT_WORKERS } from './index.js';
+import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_WEBTRANSPORT_WORKERS, type GameServerClusterOptions } from './index.js';
 import { RETRY_MODES, type RetryMode } from './h3/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,6 +88,33 @@ function resetKeyEnv(): Uint8Array | undefined {
   return Buffer.from(raw, 'hex');
 }
 
+/** The cluster options from TICKWIRE_REDIS_URL and friends, or null for a single server. */
+function clusterEnv(httpPort: number): GameServerClusterOptions | null {
+  const redisUrl = env.TICKWIRE_REDIS_URL;
+  if (!redisUrl) return null;
+  if (!env.TICKWIRE_TICKET_SECRET) {
+    console.error('TICKWIRE_REDIS_URL needs TICKWIRE_TICKET_SECRET: every node of a cluster must verify the same tickets');
+    process.exit(2);
+  }
+  const nodeId = env.TICKWIRE_NODE_ID || `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 50)}-${httpPort}`;
+  const leaseMs = intEnv('TICKWIRE_LEASE_MS', 0);
+  const helloRate = intEnv('TICKWIRE_HELLO_RATE', 0);
+  const helloBurst = intEnv('TICKWIRE_HELLO_BURST', 0);
+  return {
+    redisUrl,
+    nodeId,
+    ...(env.TICKWIRE_REDIS_CLUSTER === '1' ? { redis: { cluster: true } } : {}),
+    ...(env.TICKWIRE_PUBLIC_HTTP_URL ? { publicHttpUrl: env.TICKWIRE_PUBLIC_HTTP_URL } : {}),
+    ...(env.TICKWIRE_PUBLIC_WT_URL ? { publicWebTransportUrl: env.TICKWIRE_PUBLIC_WT_URL } : {}),
+    ...(env.TICKWIRE_PUBLIC_WS_URL ? { publicWebSocketUrl: env.TICKWIRE_PUBLIC_WS_URL } : {}),
+    ...(env.TICKWIRE_KEY_PREFIX ? { keyPrefix: env.TICKWIRE_KEY_PREFIX } : {}),
+    ...(leaseMs > 0 ? { lease: { ttlMs: leaseMs } } : {}),
+    ...(helloRate > 0 || helloBurst > 0
+      ? { admission: { hello: { ...(helloRate > 0 ? { ratePerSecond: helloRate } : {}), ...(helloBurst > 0 ? { burst: helloBurst } : {}) } } }
+      : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const host = env.TICKWIRE_HOST || '127.0.0.1';
   const httpPort = intEnv('TICKWIRE_HTTP_PORT', 8080);
@@ -109,6 +149,7 @@ async function main(): Promise<void> {
     staticDir,
     snapshotChannel,
     processMetrics: true,
+    cluster: clusterEnv(httpPort),
     webTransport: cert ? {
       port: wtPort,
       certPem: cert.certPem,
@@ -124,7 +165,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({
     event: 'listening', http: info.httpUrl, webTransport: info.webTransportUrl,
     certificateSha256: cert?.sha256Base64 ?? null, netsim: env.TICKWIRE_NETSIM || null, snapshotChannel,
-    metrics: info.metricsUrl, allowedOrigins: info.allowedOrigins,
+    metrics: info.metricsUrl, allowedOrigins: info.allowedOrigins, node: server.cluster?.nodeId ?? null,
   }));
   console.log(`tickwire: open ${info.httpUrl}/ in a browser`);
 

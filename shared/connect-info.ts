@@ -22,4 +22,13 @@ export interface ConnectInfo {
    */
   certificateHashes: string[];
   webSocketPath: string;
+  /**
+   * Cluster (docs/cluster.md, "Routing"): the absolute WebSocket URL of the node that runs the
+   * ticket's room, that node's id and public HTTP base, and other nodes to ask when this one
+   * stops answering. Absent from a single server.
+   */
+  webSocketUrl?: string;
+  nodeId?: string;
+  httpUrl?: string;
+  alternates?: string[];
 }

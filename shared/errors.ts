@@ -42,6 +42,9 @@ export const ErrorCode = {
   WRONG_CHANNEL: 4015,
   UNKNOWN_ROOM: 4016,
   SERVER_BUSY: 4017,
+  // 4018 is reserved (another helper's work in progress); codes are never reused or renumbered.
+  WRONG_NODE: 4019,
+  CLUSTER_UNAVAILABLE: 4020,
   SPECTATORS_FULL: 4021,
 } as const;
 
@@ -70,6 +73,8 @@ export const ERRORS: readonly ErrorInfo[] = Object.freeze([
   { code: 4015, name: 'WRONG_CHANNEL', description: 'A message arrived on a channel or in a direction it is not allowed on', peerCaused: true },
   { code: 4016, name: 'UNKNOWN_ROOM', description: 'The ticket names a room this server does not host', peerCaused: false },
   { code: 4017, name: 'SERVER_BUSY', description: 'The server cannot take this session now; retry after the error message\'s retryAfterMs', peerCaused: false },
+  { code: 4019, name: 'WRONG_NODE', description: 'Another node of the cluster runs this room; ask /api/connect-info again', peerCaused: false },
+  { code: 4020, name: 'CLUSTER_UNAVAILABLE', description: 'The cluster cannot place or run the room now; retry after the error message\'s retryAfterMs', peerCaused: false },
   { code: 4021, name: 'SPECTATORS_FULL', description: 'The room has no free spectator slot', peerCaused: false },
 ].map((e) => Object.freeze(e)));
 

@@ -60,6 +60,9 @@ export const MAX_TICKET_LENGTH = 1024;
 /** Resume token handed out in `welcome` and returned in `hello`. */
 export const MAX_RESUME_TOKEN_LENGTH = 128;
 
+/** A URL the server hands a client (a cluster node's public HTTP base in `drain`). */
+export const MAX_URL_LENGTH = 512;
+
 /** Human-readable text in an `error` message (the code is what programs act on). */
 export const MAX_ERROR_MESSAGE_LENGTH = 256;
 

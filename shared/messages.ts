@@ -10,7 +10,7 @@ import {
   MAX_CHAT_TEXT_LENGTH, MAX_DURATION_MS, MAX_ENTITY_ID, MAX_ERROR_MESSAGE_LENGTH, MAX_ID_LENGTH,
   ID_PATTERN, MAX_INPUTS_PER_MESSAGE, MAX_NAME_LENGTH, MAX_RELIABLE_MESSAGE_BYTES, MAX_RESUME_TOKEN_LENGTH,
   MAX_ROOM_PLAYERS, MAX_SNAPSHOT_HZ, MAX_TICK_HZ, MAX_TICKET_LENGTH, MAX_UNRELIABLE_MESSAGE_BYTES,
-  MAX_WORLD_SIZE, U32_MAX,
+  MAX_URL_LENGTH, MAX_WORLD_SIZE, U32_MAX,
 } from './limits.js';
 import {
   arrayOf, axisPairs, bool, field, int, num, oneOf, record, str, validate,
@@ -24,8 +24,11 @@ import {
  *
  * 2: `input.inputs` travels as quantized signed bytes (shared/input.ts) instead of float64s.
  * 3: `error` gains `retryAfterMs` (its record structure has a third field), with SERVER_BUSY.
+ * 4: the cluster (docs/cluster.md): `hello` and `welcome` carry `chatEpoch`, `welcome` the
+ *    `nodeId`, `drain` the node taking the room over (`nodeId`, `httpUrl`), and `chatRejected`
+ *    may say `unavailable` (the chat history cannot be stored now).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export type Channel = 'reliable' | 'unreliable';
 /** c2s: client to server; s2c: server to client; both: either way. */
@@ -42,8 +45,11 @@ const displayName = str(MAX_NAME_LENGTH, { minLength: 1 });
 const ms = int(0, MAX_DURATION_MS);
 const safeUint = int(0, Number.MAX_SAFE_INTEGER);
 
-/** Why a chat line was not accepted (`chatRejected.reason`). */
-export const CHAT_REJECT_REASONS = ['rate_limited', 'too_long', 'empty'] as const;
+/**
+ * Why a chat line was not accepted (`chatRejected.reason`); `unavailable`: the room cannot store
+ * chat now (cluster: Redis away, or the room is moving).
+ */
+export const CHAT_REJECT_REASONS = ['rate_limited', 'too_long', 'empty', 'unavailable'] as const;
 
 /** A player's fields, shared by `welcome.players` (records named PlayerInfo) and `playerJoined`. */
 const playerInfoFields = [
@@ -136,6 +142,7 @@ const TABLE = [
     field('ticket', str(MAX_TICKET_LENGTH, { minLength: 1 }), 'signed join ticket'),
     field('resumeToken', str(MAX_RESUME_TOKEN_LENGTH, { minLength: 1 }), 'token from an earlier welcome', true),
     field('lastChatId', safeUint, 'newest chat id seen; replay starts after it', true),
+    field('chatEpoch', idString, 'chat epoch of lastChatId (from the welcome)', true),
   ])),
   row(2, 'welcome', 'reliable', 's2c', 'Answer to hello: who you are, rates, world, players', record('welcome', [
     field('v', u16, 'PROTOCOL_VERSION of the server'),
@@ -151,6 +158,8 @@ const TABLE = [
     field('worldW', num(1, MAX_WORLD_SIZE), 'world width, units'),
     field('worldH', num(1, MAX_WORLD_SIZE), 'world height, units'),
     field('players', arrayOf(playerInfo, 0, MAX_ROOM_PLAYERS), 'everyone in the room'),
+    field('nodeId', idString, 'cluster node running the room', true),
+    field('chatEpoch', idString, 'run of chat ids the history is in', true),
   ])),
   row(3, 'playerJoined', 'reliable', 's2c', 'A player entered the room', record('playerJoined', playerInfoFields)),
   row(4, 'playerLeft', 'reliable', 's2c', 'A player left the room', record('playerLeft', [
@@ -169,7 +178,7 @@ const TABLE = [
   ])),
   row(7, 'chatRejected', 'reliable', 's2c', 'A chatSend was not accepted', record('chatRejected', [
     field('reason', oneOf(CHAT_REJECT_REASONS), 'why'),
-    field('retryAfterMs', ms, 'wait before retrying (rate limit), else 0'),
+    field('retryAfterMs', ms, 'wait before retrying (rate limit, unavailable), else 0'),
   ])),
   row(8, 'error', 'reliable', 's2c', 'Why the session is about to close', record('error', [
     field('code', int(4000, 4099), 'close code from the error catalogue'),
@@ -179,6 +188,8 @@ const TABLE = [
   row(9, 'drain', 'reliable', 's2c', 'Server is shutting down: reconnect with jitter', record('drain', [
     field('deadlineMs', ms, 'sessions close after this many ms'),
     field('reconnectJitterMs', ms, 'spread reconnects uniformly over this window'),
+    field('nodeId', idString, 'cluster node taking the room over', true),
+    field('httpUrl', str(MAX_URL_LENGTH, { minLength: 1 }), "that node's public HTTP base URL", true),
   ])),
   row(10, 'leave', 'reliable', 'c2s', 'The player leaves on purpose (no resume)', record('leave', [])),
   row(32, 'input', 'unreliable', 'c2s', 'Newest inputs (repeated) and the snapshot ack', record('input', [

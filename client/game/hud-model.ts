@@ -9,6 +9,8 @@ export interface HudValues {
   downBytesPerSec: number;
   interpDelayMs: number;
   players: number;
+  /** The cluster node running the room (welcome.nodeId), or null on a single server. */
+  node: string | null;
 }
 
 export interface HudText {
@@ -19,6 +21,7 @@ export interface HudText {
   down: string;
   interp: string;
   players: string;
+  node: string;
 }
 
 /** Human label of a transport kind, as the HUD and `window.tickwire.transportLabel` show it. */
@@ -35,5 +38,6 @@ export function formatHud(v: HudValues): HudText {
     down: `${(v.downBytesPerSec / 1000).toFixed(1)} kB/s`,
     interp: `${Math.round(v.interpDelayMs)} ms`,
     players: String(v.players),
+    node: v.node ?? '–',
   };
 }

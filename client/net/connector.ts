@@ -15,6 +15,8 @@ export interface OpenChannelOptions {
   timers: TimerApi;
   channelOf: (message: Uint8Array) => ChannelName;
   webTransportTimeoutMs?: number;
+  /** The join ticket: a cluster node routes connect-info by its room. */
+  ticket?: string;
 }
 
 export interface OpenedChannel {
@@ -31,11 +33,11 @@ export interface OpenedChannel {
  */
 export async function openChannel(o: OpenChannelOptions): Promise<OpenedChannel> {
   if (!o.fetch) throw new Error('no fetch implementation: pass options.fetch');
-  const info = await fetchConnectInfo(o.fetch, o.baseUrl);
+  const info = await fetchConnectInfo(o.fetch, o.baseUrl, undefined, o.ticket);
 
   const openWs = async (): Promise<ClientChannel> => {
     if (!o.WebSocket) throw new Error('no WebSocket implementation: pass options.WebSocket');
-    return WebSocketChannel.open(o.WebSocket, webSocketUrl(o.baseUrl, info.webSocketPath), o.channelOf, o.timers);
+    return WebSocketChannel.open(o.WebSocket, info.webSocketUrl ?? webSocketUrl(o.baseUrl, info.webSocketPath), o.channelOf, o.timers);
   };
   const openWt = async (): Promise<ClientChannel> => {
     if (!o.WebTransport) throw new Error('WebTransport is not available');

@@ -62,6 +62,10 @@ export interface WelcomeEvent {
   worldH: number;
   players: PlayerInfo[];
   transport: TransportKind;
+  /** The cluster node that runs the room (absent on a single server): the HUD shows it. */
+  nodeId?: string;
+  /** Names the run of chat ids the room's history is in (cluster); sent back on resume. */
+  chatEpoch?: string;
 }
 
 export interface SnapshotEvent {
@@ -120,6 +124,8 @@ export interface DrainEvent {
   reconnectJitterMs: number;
   /** When (ms from now) this client will reconnect. */
   reconnectInMs: number;
+  /** Cluster: the node the room moved to (the reconnect asks it for connect-info first). */
+  nodeId?: string;
 }
 
 export interface ErrorEvent {

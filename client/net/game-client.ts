@@ -12,6 +12,7 @@
  */
 import { backoffDelayMs, resolveReconnectPolicy, type ReconnectPolicy } from './backoff.js';
 import { CLOSE_ABNORMAL, type ChannelCloseInfo, type ChannelName, type ClientChannel } from './channel.js';
+import { ConnectInfoError, MAX_ALTERNATES } from './connect-info.js';
 import { openChannel, type OpenedChannel } from './connector.js';
 import { TypedEmitter } from './emitter.js';
 import type {
@@ -109,6 +110,14 @@ export class GameClient {
   private welcomeInfo: WelcomeEvent | null = null;
   private resumeToken: string | null = null;
   private lastChatId = 0;
+  private chatEpoch: string | undefined = undefined;
+  /**
+   * Where connect-info is asked (cluster: any node answers): `baseUrl` first, then the nodes the
+   * server named (a drain's target, connect-info's alternates). An entry point that does not
+   * answer hands over to the next one.
+   */
+  private entryPoints: string[];
+  private entryIndex = 0;
   private attempt = 0;
   private everConnected = false;
   private gotWelcomeOnChannel = false;
@@ -170,6 +179,7 @@ export class GameClient {
       pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
       webTransportTimeoutMs: options.webTransportTimeoutMs,
     };
+    this.entryPoints = [options.baseUrl];
     this.heartbeat = new Heartbeat({ now: this.opts.now, maxOutstanding: PING_PENDING_LIMIT });
   }
 
@@ -322,7 +332,8 @@ export class GameClient {
     let opened: OpenedChannel;
     try {
       opened = await openChannel({
-        baseUrl: this.opts.baseUrl,
+        baseUrl: this.entryPoints[this.entryIndex] ?? this.opts.baseUrl,
+        ticket,
         preference: this.skipWebTransportOnce ? 'websocket' : this.opts.transport,
         WebTransport: this.options.WebTransport ?? (globalThis as { WebTransport?: GameClientOptions['WebTransport'] }).WebTransport,
         WebSocket: this.options.WebSocket ?? (globalThis as { WebSocket?: GameClientOptions['WebSocket'] }).WebSocket,
@@ -332,9 +343,15 @@ export class GameClient {
         webTransportTimeoutMs: this.opts.webTransportTimeoutMs,
       });
     } catch (error) {
-      this.attemptFailed({ code: CLOSE_ABNORMAL, reason: errorText(error), byPeer: true });
+      // A node that refused (busy, the cluster cannot place the room now) says how long to wait;
+      // one that did not answer at all may be gone (a crashed or drained node): ask the next.
+      if (!(error instanceof ConnectInfoError) || error.status >= 500) this.nextEntryPoint(error instanceof ConnectInfoError);
+      const retryAfterMs = error instanceof ConnectInfoError ? error.retryAfterMs : 0;
+      const code = error instanceof ConnectInfoError && error.code !== null ? error.code : CLOSE_ABNORMAL;
+      this.attemptFailed({ code, reason: errorText(error), byPeer: true }, retryAfterMs);
       return;
     }
+    this.learnEntryPoints(opened.info.alternates ?? []);
     this.skipWebTransportOnce = false;
     if (this.isClosedState()) {
       opened.channel.close(CLOSE_CODES.NORMAL, 'client closed');
@@ -348,6 +365,7 @@ export class GameClient {
         ticket,
         resumeToken: this.resumeToken ?? undefined,
         lastChatId: this.resumeToken ? this.lastChatId : undefined,
+        chatEpoch: this.resumeToken ? this.chatEpoch : undefined,
       }),
     );
     // The welcome must follow soon; the silence watchdog doubles as the welcome timeout.
@@ -364,6 +382,24 @@ export class GameClient {
     this.ticketFresh = this.ticket === null;
     if (this.ticket === null) this.ticket = await this.opts.ticket();
     return this.ticket;
+  }
+
+  /**
+   * The next entry point for connect-info. `answered`: the node answered (a 5xx), so it is
+   * alive: only move on when others are known.
+   */
+  private nextEntryPoint(answered: boolean): void {
+    if (this.entryPoints.length <= 1 && answered) return;
+    this.entryIndex = (this.entryIndex + 1) % this.entryPoints.length;
+  }
+
+  /** Other nodes a connect-info answer named, kept (bounded) as entry points. */
+  private learnEntryPoints(urls: readonly string[]): void {
+    for (const url of urls) {
+      if (this.entryPoints.includes(url)) continue;
+      if (this.entryPoints.length >= MAX_ALTERNATES + 1) break;
+      this.entryPoints.push(url);
+    }
   }
 
   /** Wires a freshly opened channel as the current one. */
@@ -413,6 +449,12 @@ export class GameClient {
     // could not carry one (a WebTransport session refused before its stream opened) gets a floor.
     const retryAfterMs = this.lastServerError?.retryAfterMs
       ?? (code === CLOSE_CODES.SERVER_BUSY ? BUSY_RETRY_FLOOR_MS : 0);
+    if (code === CLOSE_CODES.WRONG_NODE) {
+      // The room runs (or was just placed) elsewhere: connect-info names it, ask again at once,
+      // within a short jitter so a crowd redirected together is spread. Bounded by maxAttempts.
+      this.scheduleRetry(event, 0, Math.floor(this.opts.random() * WRONG_NODE_RETRY_JITTER_MS));
+      return;
+    }
     this.scheduleRetry(event, retryAfterMs);
   }
 
@@ -420,7 +462,7 @@ export class GameClient {
    * Reconnects after backoff with full jitter; a server's `retryAfterMs` is a floor added in
    * front of the jittered delay, so clients refused together do not come back together.
    */
-  private scheduleRetry(cause: CloseEvent, retryAfterMs = 0): void {
+  private scheduleRetry(cause: CloseEvent, retryAfterMs = 0, fixedDelayMs?: number): void {
     if (this.stateValue === 'closed') return;
     const ticketIsFixed = typeof this.options.ticket === 'string';
     if (cause.code === CLOSE_CODES.TICKET_EXPIRED || cause.code === CLOSE_CODES.TICKET_INVALID) {
@@ -440,7 +482,7 @@ export class GameClient {
       this.finish({ ...cause, reason: `gave up after ${this.attempt} attempts: ${cause.reason}` });
       return;
     }
-    const delayMs = Math.max(0, retryAfterMs) + backoffDelayMs(this.opts.policy, this.attempt, this.opts.random);
+    const delayMs = fixedDelayMs ?? Math.max(0, retryAfterMs) + backoffDelayMs(this.opts.policy, this.attempt, this.opts.random);
     this.attempt++;
     this.stateValue = this.everConnected ? 'reconnecting' : 'connecting';
     this.events.emit('reconnecting', { attempt: this.attempt, delayMs, reason: cause.reason, code: cause.code });
@@ -609,7 +651,7 @@ export class GameClient {
         this.events.emit('playerLeft', msg.body);
         return;
       case 'drain':
-        this.onDrain(msg.body.deadlineMs, msg.body.reconnectJitterMs);
+        this.onDrain(msg.body.deadlineMs, msg.body.reconnectJitterMs, msg.body.nodeId, msg.body.httpUrl);
         return;
       case 'error':
         this.lastServerError = msg.body;
@@ -636,6 +678,7 @@ export class GameClient {
     this.gotWelcomeOnChannel = true;
     this.attempt = 0;
     this.resumeToken = resumeToken;
+    this.chatEpoch = welcome.chatEpoch;
     this.welcomeInfo = welcome;
     this.snapshots.setWorld(welcome.worldW, welcome.worldH);
     this.stateValue = 'connected';
@@ -675,12 +718,18 @@ export class GameClient {
     });
   }
 
-  private onDrain(deadlineMs: number, jitterMs: number): void {
+  private onDrain(deadlineMs: number, jitterMs: number, nodeId?: string, httpUrl?: string): void {
     if (this.drainTimer !== null) return;
+    if (httpUrl !== undefined && /^https?:\/\//.test(httpUrl)) {
+      // The node that takes the room over answers connect-info for it (any node would; this one
+      // surely outlives the drain).
+      this.entryPoints = [httpUrl, ...this.entryPoints.filter((u) => u !== httpUrl)].slice(0, MAX_ALTERNATES + 1);
+      this.entryIndex = 0;
+    }
     // Reconnect within the jitter window, and before the server's deadline closes us anyway.
     const windowMs = Math.max(0, Math.min(jitterMs, deadlineMs));
     const delay = Math.floor(this.opts.random() * windowMs);
-    this.events.emit('drain', { deadlineMs, reconnectJitterMs: jitterMs, reconnectInMs: delay });
+    this.events.emit('drain', { deadlineMs, reconnectJitterMs: jitterMs, reconnectInMs: delay, ...(nodeId !== undefined ? { nodeId } : {}) });
     this.drainTimer = this.opts.timers.setTimeout(() => {
       this.drainTimer = null;
       if (this.stateValue === 'closed') return;
@@ -702,6 +751,9 @@ export class GameClient {
  * refusal asks for 1 s: server/session/admission.ts).
  */
 export const BUSY_RETRY_FLOOR_MS = 1_000;
+
+/** A WRONG_NODE refusal is retried (through connect-info) after a uniform delay below this. */
+export const WRONG_NODE_RETRY_JITTER_MS = 100;
 
 /** `retryAfterMs` a ticket provider's error carries, if any (0 otherwise). */
 function retryAfterOf(error: unknown): number {

@@ -84,12 +84,13 @@ export function decodeServerMessage(bytes: Uint8Array, channel: ChannelName): Se
   }
 }
 
-export function encodeHello(o: { ticket: string; resumeToken?: string; lastChatId?: number }): Uint8Array {
+export function encodeHello(o: { ticket: string; resumeToken?: string; lastChatId?: number; chatEpoch?: string }): Uint8Array {
   return encodeMessage('hello', {
     v: PROTOCOL_VERSION,
     ticket: o.ticket,
     ...(o.resumeToken !== undefined ? { resumeToken: o.resumeToken } : {}),
     ...(o.lastChatId !== undefined ? { lastChatId: o.lastChatId } : {}),
+    ...(o.chatEpoch !== undefined ? { chatEpoch: o.chatEpoch } : {}),
   });
 }
 

@@ -20,6 +20,7 @@ export class HudView {
       down: el('hud-down'),
       interp: el('hud-interp'),
       players: el('hud-players'),
+      node: el('hud-node'),
     };
     this.status = el('hud-status');
   }

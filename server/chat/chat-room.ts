@@ -39,7 +39,11 @@ export interface ChatSender {
   sharedLimitKey?: string;
 }
 
-export type ChatRejectReason = 'empty' | 'too_long' | 'rate_limited' | 'flood';
+/** `unavailable`: the fan-out cannot store the line now (cluster: Redis away, the room moving). */
+export type ChatRejectReason = 'empty' | 'too_long' | 'rate_limited' | 'flood' | 'unavailable';
+
+/** `retryAfterMs` of a line refused as `unavailable`: about when Redis or the new owner is back. */
+export const CHAT_UNAVAILABLE_RETRY_MS = 1_000;
 
 export type ChatSubmitResult =
   | { ok: true; message: ChatMessage }
@@ -58,6 +62,11 @@ export interface ChatRoomOptions {
    * of its previous life, so a reader's last id never points into a different history.
    */
   firstId?: number;
+  /**
+   * Where the room's chat stands when it starts on this node (cluster: the Redis stream's epoch,
+   * newest id and newest lines): ids continue after `lastId`; it takes precedence over `firstId`.
+   */
+  start?: { epoch: string | null; lastId: number; history: readonly ChatMessage[] };
 }
 
 interface SenderState {
@@ -65,10 +74,18 @@ interface SenderState {
   strikes: number;
 }
 
-/** One room's chat: ids, history, per-player rate limits. Publishes accepted lines to the fan-out. */
+/**
+ * One room's chat: ids, history, per-player rate limits. Publishes accepted lines to the
+ * fan-out, and keeps as history what the fan-out delivers: with the in-process fan-out that is
+ * every line at once; with the cluster's, a line once Redis stored it, so the history (what a
+ * resuming client is replayed) never holds a line that could still be lost.
+ */
 export class ChatRoom {
   readonly history: ChatHistory;
+  /** Names the run of ids the history is in (cluster); null on a single server. */
+  readonly epoch: string | null;
   private nextId = 1;
+  private readonly unsubscribe: () => void;
   private readonly senders = new Map<string, SenderState>();
   private readonly maxChars: number;
   private readonly burst: number;
@@ -82,9 +99,36 @@ export class ChatRoom {
     this.burst = options.burst ?? CHAT_BURST;
     this.refill = options.refillPerSecond ?? CHAT_REFILL_PER_SECOND;
     this.floodStrikes = options.floodStrikes ?? CHAT_FLOOD_STRIKES;
-    const first = options.firstId ?? 1;
-    if (!Number.isSafeInteger(first) || first < 1) throw new RangeError('firstId must be a positive safe integer');
-    this.nextId = first;
+    this.epoch = options.start?.epoch ?? null;
+    if (options.start) {
+      this.nextId = options.start.lastId + 1;
+      for (const m of options.start.history) if (m.id <= options.start.lastId) this.history.append(m);
+    } else {
+      const first = options.firstId ?? 1;
+      if (!Number.isSafeInteger(first) || first < 1) throw new RangeError('firstId must be a positive safe integer');
+      this.nextId = first;
+    }
+    // Subscribed before the room's own delivery to members, so a line is in the history before
+    // any member sees it (both fan-outs deliver to subscribers in subscription order).
+    this.unsubscribe = options.fanout.subscribe(options.roomId, (m) => this.history.append(m));
+  }
+
+  /** Stop following the fan-out (the room closed). */
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /**
+   * The fan-out's writer was reopened after `lastId` (cluster: lines were dropped): ids continue
+   * from there, so they stay contiguous with what is stored.
+   */
+  reposition(lastId: number): void {
+    this.nextId = lastId + 1;
+  }
+
+  /** False while the fan-out cannot take a line (cluster: Redis away, outbox full, lease ending). */
+  get writable(): boolean {
+    return this.options.fanout.writable?.(this.options.roomId) ?? true;
   }
 
   /** Id the next accepted line will get minus one: the newest id so far (0 if none). */
@@ -102,6 +146,8 @@ export class ChatRoom {
     const text = sanitizeText(rawText, Number.MAX_SAFE_INTEGER);
     if (text.length === 0) return { ok: false, reason: 'empty', retryAfterMs: 0 };
     if ([...text].length > this.maxChars || text.length > MAX_CHAT_TEXT_LENGTH) return { ok: false, reason: 'too_long', retryAfterMs: 0 };
+    // Before the limits: a line that cannot be stored now costs the sender no token or strike.
+    if (!this.writable) return { ok: false, reason: 'unavailable', retryAfterMs: CHAT_UNAVAILABLE_RETRY_MS };
     let state = this.senders.get(sender.playerId);
     if (!state) {
       state = { bucket: new TokenBucket(this.burst, this.refill, nowMs), strikes: 0 };
@@ -125,8 +171,9 @@ export class ChatRoom {
     return { ok: true, message: this.post(sender.entityId, sender.name, finalText, nowMs) };
   }
 
-  /** Server announcement (not rate-limited). */
-  announce(text: string, nowMs: number): ChatMessage {
+  /** Server announcement (not rate-limited); null when the fan-out cannot take it now. */
+  announce(text: string, nowMs: number): ChatMessage | null {
+    if (!this.writable) return null;
     return this.post(0, 'server', text, nowMs);
   }
 
@@ -142,7 +189,6 @@ export class ChatRoom {
 
   private post(entityId: number, name: string, text: string, nowMs: number): ChatMessage {
     const message: ChatMessage = { id: this.nextId++, entityId, name, text, t: Math.round(nowMs) };
-    this.history.append(message);
     this.options.fanout.publish(this.options.roomId, message);
     return message;
   }

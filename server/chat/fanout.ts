@@ -9,6 +9,12 @@ export interface ChatFanout {
   publish(roomId: string, message: ChatMessage): void;
   /** Returns the unsubscribe function. */
   subscribe(roomId: string, deliver: (message: ChatMessage) => void): () => void;
+  /**
+   * False while a line published for `roomId` could not be stored soon (the cluster's fan-out:
+   * Redis away, its outbox full, the room's lease ending); the room then refuses chat as
+   * `unavailable` instead of showing a line that might be lost. Absent: always writable.
+   */
+  writable?(roomId: string): boolean;
 }
 
 export class InProcessChatFanout implements ChatFanout {

@@ -38,6 +38,8 @@ export const CHAT_POSITION_CHECK_MS = 2_000;
 export const MAX_CHAT_FEEDS = 2_000;
 /** Pause before retrying a failed SSUBSCRIBE or position read. */
 export const CHAT_SUBSCRIBE_RETRY_MS = 500;
+/** How often settle() looks at an outbox. */
+const SETTLE_POLL_MS = 5;
 /** Reads one gap fill makes at most (each up to CHAT_READ_LIMIT lines) before yielding. */
 const FILL_READS = 10;
 
@@ -172,6 +174,32 @@ export class RedisChatFanout implements ChatFanout {
     };
     this.outlets.set(roomId, outlet);
     return () => this.detach(outlet);
+  }
+
+  /**
+   * Waits until every line published for `roomId` so far is stored (and delivered here): true,
+   * or false when the writer ended first or `timeoutMs` passed. A handoff halts the room, then
+   * settles its chat before the final checkpoint, so the new owner continues after every line
+   * a client may have seen.
+   */
+  settle(roomId: string, timeoutMs: number): Promise<boolean> {
+    const deadline = this.scheduler.now() + timeoutMs;
+    return new Promise((resolve) => {
+      const check = () => {
+        const outlet = this.outlets.get(roomId);
+        if (!outlet || !outlet.attached) resolve(false);
+        else if (outlet.outbox.length === 0 && !outlet.inFlight) resolve(true);
+        else if (this.scheduler.now() >= deadline) resolve(false);
+        else this.scheduler.after(Math.min(SETTLE_POLL_MS, deadline - this.scheduler.now()), check);
+      };
+      check();
+    });
+  }
+
+  /** This node stops writing the room's chat (handed over or closed); unsent lines are dropped. */
+  closeWriter(roomId: string): void {
+    const outlet = this.outlets.get(roomId);
+    if (outlet) this.detach(outlet);
   }
 
   /** Position of the room's writer here: epoch and newest stored id. */

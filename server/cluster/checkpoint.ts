@@ -8,8 +8,7 @@
  */
 import { Packr } from 'msgpackr';
 import { ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_ROOM_PLAYERS, MAX_WORLD_SIZE } from '../../shared/limits.js';
-import type { EntityState } from '../../shared/snapshot/view.js';
-import type { RoomContext } from '../rooms/types.js';
+import type { SeatState } from '../rooms/room-state.js';
 
 /** Format version; a reader refuses other versions. */
 export const CHECKPOINT_FORMAT = 1;
@@ -20,16 +19,8 @@ const MAX_ENTITY_ID = 65_535;
 /** Keys of a seat's free `data` object (RoomPlayer.data). */
 const MAX_DATA_KEYS = 64;
 
-/** One player's seat: enough to give the same player the same entity on the new owner. */
-export interface SeatCheckpoint {
-  playerId: string;
-  name: string;
-  entity: EntityState;
-  /** Movement direction at the checkpoint (the seat resumes standing still if disconnected). */
-  input: { dx: number; dy: number };
-  lastInputSeq: number;
-  /** RoomPlayer.data: the definition's per-player state (msgpack-encodable). */
-  data: Record<string, unknown>;
+/** One player's seat (server/rooms/room-state.ts) and how its session is resumed. */
+export interface SeatCheckpoint extends SeatState {
   /**
    * base64url SHA-256 of the session's resume token, so the new owner can check a resume
    * without the token itself ever being stored in Redis. Null: the seat cannot be resumed.
@@ -52,21 +43,11 @@ export interface RoomCheckpoint {
   chat: { epoch: string; lastId: number } | null;
   seats: SeatCheckpoint[];
   /**
-   * The room definition's own state from its `serialize` hook; absent when it has none. Plain
-   * data: objects, arrays, strings, numbers, booleans, null, Uint8Array (a Map comes back as a
-   * plain object, a class instance as its fields).
+   * The room definition's own state from its `serialize` hook (RoomDefinition, server/rooms/
+   * types.ts); absent when it has none. Plain data: objects, arrays, strings, numbers, booleans,
+   * null, Uint8Array (a Map comes back as a plain object, a class instance as its fields).
    */
   state?: unknown;
-}
-
-/**
- * Hooks a room definition may add to take its own state across nodes (phase 2 adds them to
- * RoomDefinition): `serialize` runs on the old owner at each checkpoint and must return plain
- * data (see RoomCheckpoint.state); `restore` runs on the new owner before the first tick.
- */
-export interface RoomStateHooks {
-  serialize?(room: RoomContext): unknown;
-  restore?(room: RoomContext, state: unknown): void;
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: true });

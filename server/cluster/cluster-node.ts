@@ -14,6 +14,8 @@ import type { LeaseTiming } from './lease-timing.js';
 import { NodeRegistry, type NodeAddress } from './node-registry.js';
 import { connectRedis, type ClusterRedis, type RedisConnectOptions } from './redis.js';
 import { ClusterRouter } from './router.js';
+import { SeatStore } from './seats.js';
+import { RedisSingleUseTickets } from './single-use-tickets.js';
 
 /** What `createGameServer({ cluster })` and `npm start`'s TICKWIRE_CLUSTER_* variables set. */
 export interface ClusterOptions {
@@ -29,6 +31,10 @@ export interface ClusterOptions {
   heartbeatMs?: number;
   admission?: AdmissionOptions;
   redis?: Omit<RedisConnectOptions, 'url'>;
+  /** How often a running room is checkpointed (CHECKPOINT_INTERVAL_MS). */
+  checkpointIntervalMs?: number;
+  /** How long connect-info keeps a seat for the player it answered (SEAT_RESERVATION_MS). */
+  seatReservationMs?: number;
 }
 
 export interface ClusterNodeHooks {
@@ -56,6 +62,8 @@ export class ClusterNode {
     readonly checkpoints: CheckpointStore,
     readonly router: ClusterRouter,
     readonly admission: AdmissionControl,
+    readonly seats: SeatStore,
+    readonly tickets: RedisSingleUseTickets,
   ) {}
 
   /** Connects to Redis and publishes this node. Rejects when Redis does not answer at startup. */
@@ -73,8 +81,10 @@ export class ClusterNode {
       const checkpoints = new CheckpointStore({ redis, keys });
       const router = new ClusterRouter({ leases, registry });
       const admission = new AdmissionControl(options.admission, scheduler.now());
+      const seats = new SeatStore({ redis, keys, reservationMs: options.seatReservationMs });
+      const tickets = new RedisSingleUseTickets(redis, keys, options.nodeId);
       await registry.start();
-      return new ClusterNode(options, redis, keys, registry, leases, chat, checkpoints, router, admission);
+      return new ClusterNode(options, redis, keys, registry, leases, chat, checkpoints, router, admission, seats, tickets);
     } catch (error) {
       await redis.close();
       throw error;

@@ -14,6 +14,8 @@ export const DEFAULT_KEY_PREFIX = 'tw';
 const ROOM_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Node ids: short printable names, e.g. `node-a` or a host name. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A ticket's signature part (base64url HMAC-SHA256, 43 characters; some slack). */
+const TICKET_SIGNATURE = /^[A-Za-z0-9_-]{1,128}$/;
 /** Key prefixes: no braces or spaces, so they cannot change a key's hash tag. */
 const PREFIX = /^[A-Za-z0-9_.:-]{1,32}$/;
 
@@ -71,6 +73,20 @@ export class ClusterKeys {
   /** String: the newest room checkpoint (checkpoint.ts), msgpack. */
   checkpoint(roomId: string): string {
     return this.room(roomId, 'checkpoint');
+  }
+
+  /** Sorted set: player id -> when its seat lapses (seats.ts). */
+  seats(roomId: string): string {
+    return this.room(roomId, 'seats');
+  }
+
+  /**
+   * String with a TTL: a single-use ticket that started a session (single-use-tickets.ts). Its
+   * own hash tag (the ticket's signature), so these spread over a Redis Cluster's slots.
+   */
+  usedTicket(signature: string): string {
+    if (!TICKET_SIGNATURE.test(signature)) throw new RangeError('invalid ticket signature');
+    return `${this.prefix}:{ticket:${signature}}:used`;
   }
 
   private room(roomId: string, what: string): string {

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import { CONNECT_INFO_PATH, WEBSOCKET_PATH, type ConnectInfo } from '../../shared/connect-info.js';
-import { MAX_NAME_LENGTH } from '../../shared/limits.js';
+import { ErrorCode } from '../../shared/errors.js';
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TICKET_LENGTH } from '../../shared/limits.js';
 import { sanitizeDisplayName } from '../../shared/text.js';
 import { addressKey } from '../address.js';
 import { KeyedRateLimiter } from '../chat/rate-limit.js';
+import { retryAfterSeconds } from '../cluster/admission.js';
 import type { GameMetrics } from '../metrics.js';
 import { WebSocketConnection, WS_MAX_FRAME_BYTES } from '../transports/websocket.js';
 import type { FeedService } from './feeds/feed-service.js';
@@ -24,6 +26,26 @@ export const DEV_TICKET_PER_SECOND = 2;
 /** Addresses the dev-ticket rate limit remembers (KeyedRateLimiter: refilled ones go first). */
 export const DEV_TICKET_ADDRESS_LIMIT = 10_000;
 
+
+/** An HTTP answer computed outside fastify (cluster mode): status, JSON body, a retry time. */
+export interface HttpAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  /** Sent as `Retry-After` (whole seconds, RFC 9110 §10.2.3) too. */
+  retryAfterMs?: number;
+}
+
+/**
+ * The routes only a cluster node has (docs/cluster.md, "Routing"): connect-info for a ticket or
+ * a room (answered with the owner node's URLs), and the cluster's status.
+ */
+export interface ClusterHttpRoutes {
+  connectInfo(query: { ticket?: string; room?: string }): Promise<HttpAnswer>;
+  status(): Promise<HttpAnswer>;
+}
+
+/** `Retry-After` of a 503 before the node has joined its cluster (listen() under way). */
+export const CLUSTER_NOT_JOINED_RETRY_MS = 1_000;
 
 export interface DevTicket {
   ticket: string;
@@ -69,6 +91,11 @@ export interface HttpAppOptions {
   /** Directory of the built client (index.html); not served when missing. */
   staticDir?: string | null;
   logger?: boolean;
+  /**
+   * Cluster mode: read per request; null until the node has joined (then 503). Absent: a single
+   * server (connect-info answers this server, no cluster status).
+   */
+  cluster?: () => ClusterHttpRoutes | null;
 }
 
 /**
@@ -93,10 +120,37 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     });
   }
 
-  app.get(CONNECT_INFO_PATH, async (_req, reply) => {
+  const send = (reply: FastifyReply, answer: HttpAnswer) => {
+    if (answer.retryAfterMs !== undefined) reply.header('retry-after', retryAfterSeconds(answer.retryAfterMs));
+    return reply.code(answer.status).send(answer.body);
+  };
+  const notJoined: HttpAnswer = {
+    status: 503,
+    body: { error: 'this node has not joined its cluster yet', code: ErrorCode.CLUSTER_UNAVAILABLE, retryAfterMs: CLUSTER_NOT_JOINED_RETRY_MS },
+    retryAfterMs: CLUSTER_NOT_JOINED_RETRY_MS,
+  };
+
+  app.get(CONNECT_INFO_PATH, async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    return options.connectInfo();
+    if (!options.cluster) return options.connectInfo();
+    const routes = options.cluster();
+    if (!routes) return send(reply, notJoined);
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const query = {
+      ...(typeof q.ticket === 'string' && q.ticket.length <= MAX_TICKET_LENGTH ? { ticket: q.ticket } : {}),
+      ...(typeof q.room === 'string' && q.room.length <= MAX_ID_LENGTH ? { room: q.room } : {}),
+    };
+    return send(reply, await routes.connectInfo(query));
   });
+
+  if (options.cluster) {
+    const cluster = options.cluster;
+    app.get('/api/cluster', async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      const routes = cluster();
+      return send(reply, routes ? await routes.status() : notJoined);
+    });
+  }
 
   const dev = options.devTickets ?? null;
   const devLimiter = dev && dev.rateLimited !== false ? new KeyedRateLimiter(dev.burst ?? DEV_TICKET_BURST, dev.perSecond ?? DEV_TICKET_PER_SECOND, DEV_TICKET_ADDRESS_LIMIT) : null;
@@ -107,7 +161,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     if (!taken.ok) {
       options.metrics.refuse('http', 'dev_ticket_rate_limited');
       return reply.code(429)
-        .header('retry-after', String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))))
+        .header('retry-after', retryAfterSeconds(taken.retryAfterMs))
         .send({ error: 'too many dev tickets from this address', retryAfterMs: taken.retryAfterMs });
     }
     const body = (req.body ?? {}) as Record<string, unknown>;

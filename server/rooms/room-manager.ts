@@ -27,10 +27,20 @@ export const CHAT_POSITIONS_REMEMBERED = 10_000;
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
- * What `acquire` found: the room, in this process; no such room (no definition, bad id); or no
- * capacity for it now (the room cap), worth retrying after `retryAfterMs`.
+ * What `acquire` found: the room, in this process; no such room (no definition, bad id); no
+ * capacity for it now (the room cap), worth retrying after `retryAfterMs`; in a cluster, the
+ * room runs on (or is placed on) another node (`remote`: the hello gets WRONG_NODE), or cannot
+ * be placed or run now (`unavailable`: Redis away, the owner's lease not yet expired).
  */
-export type RoomLookup = { kind: 'local'; room: Room } | { kind: 'unknown' } | { kind: 'busy'; retryAfterMs: number };
+export type RoomLookup =
+  | { kind: 'local'; room: Room }
+  | { kind: 'unknown' }
+  | { kind: 'busy'; retryAfterMs: number }
+  | { kind: 'remote'; nodeId: string }
+  | { kind: 'unavailable'; retryAfterMs: number };
+
+/** Whether a new player may take a seat (RoomManager.admit). */
+export type SeatAdmission = { ok: true } | { ok: false; reason: 'full' } | { ok: false; reason: 'unavailable'; retryAfterMs: number };
 
 /**
  * Where rooms live. Async on purpose: a Redis-backed manager (a directory of which process owns
@@ -42,8 +52,17 @@ export interface RoomManager {
    * a hold on the room (it is not closed under the caller) until the matching `release`.
    */
   acquire(roomId: string): Promise<RoomLookup>;
-  /** Gives back one hold from `acquire` (a player left, or its join failed); an empty room may be closed. */
-  release(roomId: string): void;
+  /**
+   * Gives back one hold from `acquire` (a player left, or its join failed); an empty room may be
+   * closed. `playerId`: the player whose seat ends (a cluster frees its seat reservation).
+   */
+  release(roomId: string, playerId?: string): void;
+  /**
+   * A brand-new player (not a resume) is about to join the room `acquire` returned: a cluster
+   * checks the room's shared seat count (seats reserved by connect-info on any node included).
+   * Absent: only the room's own maxPlayers applies.
+   */
+  admit?(roomId: string, playerId: string): Promise<SeatAdmission>;
   get(roomId: string): Room | undefined;
   list(): Room[];
   close(): void;

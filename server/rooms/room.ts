@@ -1,6 +1,6 @@
 import type { Scheduler } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
-import { ChatRoom, type ChatSubmitResult } from '../chat/chat-room.js';
+import { CHAT_UNAVAILABLE_RETRY_MS, ChatRoom, type ChatRoomOptions, type ChatSubmitResult } from '../chat/chat-room.js';
 import type { ChatFanout } from '../chat/fanout.js';
 import type { ChatMessage } from '../chat/types.js';
 import { MAX_ROOM_PLAYERS, MAX_WORLD_SIZE, U32_MAX } from '../../shared/limits.js';
@@ -8,6 +8,7 @@ import type { PlayerInfo } from '../../shared/messages.js';
 import { DEFAULT_SNAPSHOT_HZ, DEFAULT_TICK_HZ, FixedStepLoop } from './tick-loop.js';
 import { createRandom } from './random.js';
 import { DEFAULT_MAX_SPECTATORS, MAX_ROOM_SPECTATORS, RoomSpectators } from './spectators.js';
+import type { RoomState, SeatState } from './room-state.js';
 import type {
   Entity, PlayerInput, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
 } from './types.js';
@@ -40,7 +41,33 @@ export interface RoomOptions {
   staggerSnapshots?: boolean;
   /** Id of the room's first chat line (default 1): a room opened again continues its ids (room-manager.ts). */
   firstChatId?: number;
+  /**
+   * Cluster mode: the room's lease (server/cluster/lease.ts). The loop asks `valid()` before
+   * every step and snapshot and stops for good the moment it says no (then `onHalted` runs):
+   * the lease may be about to pass to another node, and two nodes never simulate one room.
+   */
+  lease?: { valid(): boolean };
+  /** The loop stopped because `lease` was no longer valid. */
+  onHalted?: () => void;
+  /** Cluster mode: where the chat stands on this node (ids continue after it). */
+  chatStart?: ChatRoomOptions['start'];
+  /**
+   * Cluster mode: the state to continue from (another node's `exportState`): the seats come
+   * back as suspended players (in the world, standing still, resumable), the tick count and
+   * entity ids continue, and the definition's `restore` hook gets its `serialize`d state.
+   */
+  restore?: RoomState;
 }
+
+/** Players (connected or suspended) a room of `definition` holds. */
+export function roomMaxPlayers(definition: RoomDefinition): number {
+  return Math.min(definition.maxPlayers ?? DEFAULT_MAX_PLAYERS, MAX_ROOM_PLAYERS);
+}
+
+/** The member of a restored seat until its player's session resumes: hears nothing. */
+const DORMANT_MEMBER = (playerId: string, name: string): RoomMember => ({
+  playerId, name, playerJoined() {}, playerLeft() {}, chat() {}, snapshot() {},
+});
 
 export type JoinResult = { ok: true; player: RoomPlayer } | { ok: false; reason: 'room_full' | 'hook_error' | 'closed' };
 
@@ -74,6 +101,8 @@ export class Room {
   private nextEntityId = 1;
   private unsubscribeChat: () => void;
   private closed = false;
+  /** Stopped for a handoff: no more steps, joins or chat, but not closed yet (chat still flushes). */
+  private halted = false;
   private readonly context: RoomContext;
   private lastSkipped = 0;
   /** Snapshots a second each member gets (the loop runs its snapshot hook every tick when staggered). */
@@ -90,9 +119,9 @@ export class Room {
     if (!(this.world.width >= 1 && this.world.width <= MAX_WORLD_SIZE && this.world.height >= 1 && this.world.height <= MAX_WORLD_SIZE)) {
       throw new RangeError(`room world must be 1..${MAX_WORLD_SIZE} units per side`);
     }
-    this.maxPlayers = Math.min(options.definition.maxPlayers ?? DEFAULT_MAX_PLAYERS, MAX_ROOM_PLAYERS);
+    this.maxPlayers = roomMaxPlayers(options.definition);
     this.random = createRandom(options.seed ?? hashString(options.id));
-    this.chat = new ChatRoom({ roomId: options.id, fanout: options.fanout, firstId: options.firstChatId });
+    this.chat = new ChatRoom({ roomId: options.id, fanout: options.fanout, firstId: options.firstChatId, start: options.chatStart });
     this.unsubscribeChat = options.fanout.subscribe(options.id, (m) => this.deliverChat(m));
     const room = this;
     this.context = {
@@ -120,8 +149,15 @@ export class Room {
       snapshotHz: this.phases === 1 ? this.snapshotHz : tickHz,
       onStep: (_tick, dt) => this.step(dt),
       onSnapshot: (tick) => this.publishSnapshots(tick),
+      canStep: options.lease ? () => options.lease!.valid() : undefined,
+      onHalted: () => {
+        this.halted = true;
+        this.options.onHalted?.();
+      },
     });
-    this.loop.start();
+    // Started first so hooks see the restored tick; the first step runs on a later timer.
+    this.loop.start(options.restore?.tick);
+    if (options.restore) this.restoreState(options.restore);
   }
 
   get playerCount(): number {
@@ -140,6 +176,11 @@ export class Room {
     return this.closed;
   }
 
+  /** True once the room stopped stepping for good (halted for a handoff, lease gone, or closed). */
+  get isStopped(): boolean {
+    return this.closed || this.halted;
+  }
+
   getPlayer(playerId: string): RoomPlayer | undefined {
     return this.players.get(playerId);
   }
@@ -151,7 +192,7 @@ export class Room {
 
   /** A new player enters: gets an entity, `onJoin` runs, the others are told. */
   join(member: RoomMember): JoinResult {
-    if (this.closed) return { ok: false, reason: 'closed' };
+    if (this.closed || this.halted) return { ok: false, reason: 'closed' };
     if (this.players.size >= this.maxPlayers) return { ok: false, reason: 'room_full' };
     const entity: Entity = { id: this.allocateEntityId(), x: 0, y: 0, angle: 0 };
     const player: RoomPlayer = {
@@ -198,13 +239,17 @@ export class Room {
     player.input = { dx: 0, dy: 0 };
   }
 
-  /** The player is gone for good. */
+  /**
+   * The player is gone for good. In a room that stopped (handed over, lease lost) only the
+   * bookkeeping goes: the room lives on elsewhere, where the player may still come back.
+   */
   leave(playerId: string): void {
     const membership = this.members.get(playerId);
     if (!membership) return;
     this.members.delete(playerId);
     this.players.delete(playerId);
     this.chat.forget(playerId);
+    if (this.closed || this.halted) return;
     const { player } = membership;
     this.callHook('onLeave', () => this.definition.onLeave?.(this.context, player));
     const summary = { playerId, entityId: player.entity.id, name: player.name };
@@ -238,6 +283,7 @@ export class Room {
   sendChat(playerId: string, text: string, sharedLimitKey?: string): ChatSubmitResult {
     const player = this.players.get(playerId);
     if (!player) return { ok: false, reason: 'empty', retryAfterMs: 0 };
+    if (this.closed || this.halted) return { ok: false, reason: 'unavailable', retryAfterMs: CHAT_UNAVAILABLE_RETRY_MS };
     const hook = this.definition.onChat;
     const transform = hook
       ? (t: string): string | null => {
@@ -249,12 +295,69 @@ export class Room {
     return this.chat.submit({ playerId, entityId: player.entity.id, name: player.name, sharedLimitKey }, text, this.options.scheduler.now(), transform);
   }
 
+  /**
+   * Stop stepping for good, but stay open: chat lines already accepted are still delivered while
+   * the fan-out stores them (a handoff halts, flushes chat, takes the final state, then closes).
+   * New joins and chat lines are refused from now on.
+   */
+  halt(): void {
+    this.halted = true;
+    this.loop.stop();
+  }
+
   /** Stop the loop and detach from chat; members are not told (the session layer closes them). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.loop.stop();
     this.unsubscribeChat();
+    this.chat.close();
+  }
+
+  /**
+   * The room's state between ticks, for a checkpoint or a handoff (server/rooms/room-state.ts).
+   * Throws when the definition's `serialize` hook throws (counted): that checkpoint is skipped.
+   */
+  exportState(): RoomState {
+    const seats: SeatState[] = [...this.players.values()].map((p) => ({
+      playerId: p.playerId,
+      name: p.name,
+      entity: { id: p.entity.id, x: p.entity.x, y: p.entity.y, angle: p.entity.angle },
+      input: { dx: p.input.dx, dy: p.input.dy },
+      lastInputSeq: p.lastInputSeq,
+      data: p.data,
+    }));
+    const out: RoomState = { tick: this.loop.tick, nextEntityId: this.nextEntityId, seats };
+    if (this.definition.serialize) {
+      try {
+        out.state = this.definition.serialize(this.context);
+      } catch (error) {
+        this.options.metrics?.hookErrors.inc({ hook: 'serialize' });
+        throw error;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Another node's state: every seat comes back as a suspended player (standing still, its
+   * session resumable by the session layer), then the definition's `restore` hook runs. Seats
+   * past maxPlayers or with an entity id already taken are skipped.
+   */
+  private restoreState(state: RoomState): void {
+    for (const seat of state.seats) {
+      if (this.players.size >= this.maxPlayers || this.players.has(seat.playerId)) continue;
+      if ([...this.players.values()].some((p) => p.entity.id === seat.entity.id)) continue;
+      const { x, y, angle } = seat.entity;
+      const player: RoomPlayer = {
+        playerId: seat.playerId, name: seat.name, entity: { id: seat.entity.id, x, y, angle },
+        input: { dx: 0, dy: 0 }, lastInputSeq: seat.lastInputSeq, connected: false, data: { ...seat.data },
+      };
+      this.players.set(player.playerId, player);
+      this.members.set(player.playerId, { player, member: DORMANT_MEMBER(player.playerId, player.name) });
+    }
+    if (state.nextEntityId >= 1 && state.nextEntityId <= ENTITY_ID_LIMIT) this.nextEntityId = state.nextEntityId;
+    if (this.definition.restore) this.callHook('restore', () => this.definition.restore!(this.context, state.state));
   }
 
   private deliverChat(message: ChatMessage): void {

@@ -29,6 +29,15 @@ export interface TickLoopOptions {
    * end of the same wake-up would be wasted bandwidth.
    */
   onSnapshot(tick: number): void;
+  /**
+   * Asked before every step and before every snapshot: false stops the loop at once, before it
+   * simulates or sends anything more, and `onHalted` runs. A cluster room passes its lease's
+   * `valid()` here (docs/cluster.md, "Lease and fencing"): a room whose lease may have passed to
+   * another node must not take one more step.
+   */
+  canStep?: () => boolean;
+  /** The loop stopped itself because `canStep` said no. */
+  onHalted?: () => void;
 }
 
 /**
@@ -75,9 +84,14 @@ export class FixedStepLoop {
     return this.running;
   }
 
-  start(): void {
+  /**
+   * Starts stepping. `fromTick`: the number of the last step already simulated (a room restored
+   * from a checkpoint continues its tick count).
+   */
+  start(fromTick?: number): void {
     if (this.running) return;
     this.running = true;
+    if (fromTick !== undefined && Number.isSafeInteger(fromTick) && fromTick >= 0) this.currentTick = fromTick;
     this.startedAt = this.options.scheduler.now();
     this.accounted = 0;
     this.schedule();
@@ -111,12 +125,24 @@ export class FixedStepLoop {
     let snapshotDue = false;
     const dt = 1 / this.tickHz;
     for (let i = 0; i < toRun && this.running; i++) {
+      if (!this.allowed()) return;
       this.accounted++;
       this.currentTick++;
       this.options.onStep(this.currentTick, dt);
       if (this.currentTick % this.ticksPerSnapshot === 0) snapshotDue = true;
     }
-    if (snapshotDue && this.running) this.options.onSnapshot(this.currentTick);
+    if (snapshotDue && this.running) {
+      if (!this.allowed()) return;
+      this.options.onSnapshot(this.currentTick);
+    }
     if (this.running) this.schedule();
+  }
+
+  /** The `canStep` gate; stops the loop (and says so) when it is closed. */
+  private allowed(): boolean {
+    if (!this.options.canStep || this.options.canStep()) return true;
+    this.stop();
+    this.options.onHalted?.();
+    return false;
   }
 }

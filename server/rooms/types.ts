@@ -77,6 +77,18 @@ export interface RoomDefinition {
   onTick?(room: RoomContext, dtSeconds: number): void;
   /** A chat line passed the rate limit; return new text, or null to drop it. */
   onChat?(room: RoomContext, player: RoomPlayer, text: string): string | null | void;
+  /**
+   * Cluster mode (docs/cluster.md): the definition's own state, as plain data (objects, arrays,
+   * strings, numbers, booleans, null, Uint8Array), taken at every checkpoint and at a handoff.
+   * Players' positions, inputs and `data` travel without it; this is for what the definition
+   * keeps elsewhere (scores, a round timer). Runs between ticks; a throw skips that checkpoint.
+   */
+  serialize?(room: RoomContext): unknown;
+  /**
+   * Cluster mode: on the node that takes the room over, after the seats are back and before the
+   * first tick, with what `serialize` returned on the old owner.
+   */
+  restore?(room: RoomContext, state: unknown): void;
 }
 
 /** The state of a room at a snapshot tick; shared by every member's snapshot encoder. */

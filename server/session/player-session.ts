@@ -2,6 +2,7 @@
  * Past 400 lines: one session state machine serves players and spectators alike (a spectator is
  * a session whose room seat has no entity); the few places they differ are marked `spectator`.
  */
+import { createHash } from 'node:crypto';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
 import {
@@ -52,6 +53,8 @@ export interface PlayerSessionHost {
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
   readonly snapshotChannel: SnapshotChannel;
+  /** The cluster node this server is (named in the welcome), or null on a single server. */
+  readonly nodeId: string | null;
   /** The session ended for good: forget it and release its room. */
   sessionGone(session: PlayerSession): void;
   /**
@@ -64,6 +67,20 @@ export interface PlayerSessionHost {
   /** Counts a close the transport made on its own (a slow reader) in the close metric. */
   countTransportClose(info: CloseInfo): void;
   countSent(conn: Connection, channel: Channel, bytes: Uint8Array, ok: boolean): void;
+}
+
+/** Where a drained client's room goes (cluster): the node and its public HTTP base URL. */
+export interface DrainTarget {
+  nodeId: string;
+  httpUrl: string;
+}
+
+/**
+ * What identifies a resume token without keeping the token: base64url SHA-256. Sessions are
+ * looked up by it, and a cluster checkpoint carries it so another node can check a resume.
+ */
+export function resumeTokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
 }
 
 /**
@@ -109,6 +126,10 @@ export class PlayerSession implements RoomMember {
   readonly key: string;
   /** Where a spectator's camera looks (its `spectate` messages; the world's centre before the first). */
   private camera: { x: number; y: number };
+  /** See resumeTokenHash(); the key the session manager finds this session by. */
+  readonly resumeTokenHash: string;
+  /** The token itself; null for a seat restored from another node until its player resumes. */
+  private token: string | null;
 
   constructor(
     private readonly host: PlayerSessionHost,
@@ -117,7 +138,7 @@ export class PlayerSession implements RoomMember {
     readonly name: string,
     /** The player's entity; 0 for a spectator (entity ids start at 1). */
     readonly entityId: number,
-    readonly resumeToken: string,
+    resumeToken: string | { hash: string },
     readonly role: SessionRole = 'player',
   ) {
     this.pings = new Heartbeat({ now: () => host.scheduler.now(), maxOutstanding: MAX_OUTSTANDING_PINGS });
@@ -125,11 +146,28 @@ export class PlayerSession implements RoomMember {
     this.connectedAt = this.startedAt;
     this.key = sessionKey(role, playerId);
     this.camera = { x: room.world.width / 2, y: room.world.height / 2 };
+    this.token = typeof resumeToken === 'string' ? resumeToken : null;
+    this.resumeTokenHash = typeof resumeToken === 'string' ? resumeTokenHash(resumeToken) : resumeToken.hash;
     this.view = sessionView(this);
   }
 
   get spectator(): boolean {
     return this.role === 'spectator';
+  }
+
+  /** The resume token handed out in the welcome (null until a restored seat is resumed). */
+  get resumeToken(): string | null {
+    return this.token;
+  }
+
+  /**
+   * A seat restored from another node's checkpoint (cluster): the player is in the room,
+   * standing still, and its client resumes it with the token whose hash the seat carried,
+   * within the resume window from now.
+   */
+  startRestored(): void {
+    this.state = 'active';
+    this.suspend();
   }
 
   /** Smoothed round-trip time from heartbeat pings (ms, RFC 6298); null before the first pong. */
@@ -145,7 +183,7 @@ export class PlayerSession implements RoomMember {
    * Puts `conn` in charge of this session and sends the welcome and the chat the client has not
    * seen. An older connection still open is closed with SESSION_REPLACED.
    */
-  attach(conn: Connection, resumed: boolean, lastChatId: number | undefined): void {
+  attach(conn: Connection, resumed: boolean, lastChatId: number | undefined, resume?: { token: string; chatEpoch?: string }): void {
     const old = this.conn;
     if (old) {
       this.unhook(old);
@@ -161,6 +199,7 @@ export class PlayerSession implements RoomMember {
       if (this.spectator) this.room.spectators.reattach(this.playerId, this);
       else this.room.reattach(this.playerId, this);
     }
+    if (resume && this.token === null) this.token = resume.token;
     const snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
     this.snapshots = snapshots;
     this.snapshotSendOptions = { replaceKey: 'snapshot', onCommitted: (id) => snapshots.committed(id), commitTag: 0 };
@@ -173,6 +212,7 @@ export class PlayerSession implements RoomMember {
     conn.onProtocolError = (error) => this.host.protocolError(conn, error, this);
 
     const now = this.host.scheduler.now();
+    const chatEpoch = this.room.chat.epoch;
     const sent = this.send('welcome', {
       v: PROTOCOL_VERSION,
       playerId: this.playerId,
@@ -181,19 +221,23 @@ export class PlayerSession implements RoomMember {
       roomId: this.room.id,
       tickHz: this.room.loop.tickHz,
       snapshotHz: this.room.snapshotHz,
-      resumeToken: this.resumeToken,
+      resumeToken: this.token ?? '',
       resumed,
       serverTime: Math.floor(now),
       worldW: this.room.world.width,
       worldH: this.room.world.height,
       players: this.room.summaries(),
+      ...(this.host.nodeId ? { nodeId: this.host.nodeId } : {}),
+      ...(chatEpoch ? { chatEpoch } : {}),
     });
     if (!sent) {
       this.end(ErrorCode.INTERNAL_ERROR, 'could not send welcome');
       return;
     }
-    // Chat the client has not seen: after its last id when it told us one, else recent history.
-    const replay = lastChatId !== undefined
+    // Chat the client has not seen: after its last id when it told us one (and its ids are of
+    // this history's epoch), else recent history.
+    const sameEpoch = !chatEpoch || resume?.chatEpoch === undefined || resume.chatEpoch === chatEpoch;
+    const replay = lastChatId !== undefined && sameEpoch
       ? this.room.chat.since(lastChatId).messages
       : this.room.chat.history.all().slice(-CHAT_JOIN_HISTORY);
     for (const m of replay) this.chat(m);
@@ -247,10 +291,13 @@ export class PlayerSession implements RoomMember {
 
   // --- lifecycle --------------------------------------------------------------------------------
 
-  /** Tell the client the server is going away (game message plus the transport's drain). */
-  sendDrain(deadlineMs: number, reconnectJitterMs: number): void {
+  /**
+   * Tell the client the server is going away (game message plus the transport's drain); in a
+   * cluster `target` names the node its room moved to.
+   */
+  sendDrain(deadlineMs: number, reconnectJitterMs: number, target?: DrainTarget | null): void {
     if (!this.conn) return;
-    this.send('drain', { deadlineMs, reconnectJitterMs });
+    this.send('drain', { deadlineMs, reconnectJitterMs, ...(target ? { nodeId: target.nodeId, httpUrl: target.httpUrl } : {}) });
     this.conn.drain();
   }
 
@@ -258,7 +305,7 @@ export class PlayerSession implements RoomMember {
    * Ends the session for good: closes the connection (with `code`, after an `error` message,
    * unless `code` is null), takes the player out of the room.
    */
-  end(code: number | null, message = ''): void {
+  end(code: number | null, message = '', retryAfterMs?: number): void {
     if (this.state === 'gone') return;
     if (this.state === 'suspended') this.host.metrics.suspendedSessions.dec();
     this.state = 'gone';
@@ -269,7 +316,7 @@ export class PlayerSession implements RoomMember {
     this.conn = null;
     if (conn) {
       this.unhook(conn);
-      if (code !== null) this.host.closeWithError(conn, code, message || undefined);
+      if (code !== null) this.host.closeWithError(conn, code, message || undefined, retryAfterMs);
       else conn.close(ErrorCode.NORMAL, message);
     }
     if (this.spectator) this.room.spectators.remove(this.playerId);

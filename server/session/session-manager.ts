@@ -7,13 +7,16 @@ import { FALLBACK_DISPLAY_NAME, sanitizeDisplayName } from '../../shared/text.js
 import { addressKey } from '../address.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
-import type { RoomManager } from '../rooms/room-manager.js';
 import type { Room } from '../rooms/room.js';
+import type { RoomManager } from '../rooms/room-manager.js';
+import type { SeatState } from '../rooms/room-state.js';
 import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError } from '../transports/connection.js';
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares } from './admission.js';
 import { DEFAULT_SESSION_TIMINGS, RESUME_TOKEN_BYTES, type SessionTimings } from './config.js';
-import { PlayerSession, codeName, sessionKey, type PlayerSessionHost, type SnapshotChannel } from './player-session.js';
-import { SingleUseTickets } from './single-use-tickets.js';
+import {
+  PlayerSession, codeName, resumeTokenHash, sessionKey, type DrainTarget, type PlayerSessionHost, type SnapshotChannel,
+} from './player-session.js';
+import { SingleUseTickets, type TicketUseRegistry } from './single-use-tickets.js';
 import { verifyTicket, type TicketClaims } from './tickets.js';
 
 export interface SessionManagerOptions {
@@ -37,6 +40,36 @@ export interface SessionManagerOptions {
   singleUseChatPerAddress?: boolean;
 }
 
+/** A per-node rate limit on hellos (cluster admission, server/cluster/admission.ts). */
+export type HelloAdmission = () => { ok: true } | { ok: false; retryAfterMs: number };
+
+/** What a cluster node adds to the session layer (wired by server/cluster-mode.ts at listen). */
+export interface SessionClusterHooks {
+  /** This node's id, named in every welcome. */
+  nodeId: string;
+  /** Over the limit: the hello is refused with SERVER_BUSY and its retry time. */
+  admitHello: HelloAdmission;
+  /** The single-use ticket registry shared by every node (Redis). */
+  ticketUses: TicketUseRegistry;
+}
+
+/** A seat of a room restored from another node, and the hash of its session's resume token. */
+export interface RestoredSeat {
+  seat: SeatState;
+  resumeTokenHash: string | null;
+}
+
+export interface SessionDrainOptions {
+  /**
+   * Cluster: keep taking hellos while draining; they are answered by the room manager (a room
+   * handed over gets WRONG_NODE, a room still here is resumed). Default: refuse with
+   * SERVER_DRAINING.
+   */
+  keepAccepting?: boolean;
+  /** Cluster: where each room went, named in its members' drain notice. */
+  target?: (roomId: string) => DrainTarget | null;
+}
+
 interface Pending {
   conn: Connection;
   /** Admission key of the peer's address (its pending share). */
@@ -58,9 +91,12 @@ export class SessionManager implements PlayerSessionHost {
   private readonly pending = new Map<Connection, Pending>();
   private readonly shares: PendingShares;
   private readonly byPlayer = new Map<string, PlayerSession>();
+  /** Sessions by the hash of their resume token (resumeTokenHash). */
   private readonly byToken = new Map<string, PlayerSession>();
-  private readonly usedTickets = new SingleUseTickets();
+  private usedTickets: TicketUseRegistry = new SingleUseTickets();
+  private cluster: SessionClusterHooks | null = null;
   private draining = false;
+  private keepAccepting = false;
   private closed = false;
   private readonly random: (n: number) => Uint8Array;
 
@@ -72,6 +108,17 @@ export class SessionManager implements PlayerSessionHost {
     this.random = options.randomBytes ?? ((n) => randomBytes(n));
     this.shares = new PendingShares(options.maxPending ?? MAX_PENDING_CONNECTIONS, options.maxPendingPerAddress ?? MAX_PENDING_PER_ADDRESS);
     this.metrics.connectionCounts = () => this.connectionCounts();
+  }
+
+  /** This server's cluster node id (named in welcomes), or null on a single server. */
+  get nodeId(): string | null {
+    return this.cluster?.nodeId ?? null;
+  }
+
+  /** Cluster mode (server/cluster-mode.ts): admission on hellos, the shared ticket registry, the node id. */
+  useCluster(hooks: SessionClusterHooks): void {
+    this.cluster = hooks;
+    this.usedTickets = hooks.ticketUses;
   }
 
   /** Connections waiting for their hello (all addresses). */
@@ -107,7 +154,7 @@ export class SessionManager implements PlayerSessionHost {
    */
   accept(conn: Connection): void {
     conn.onProtocolError = (error) => this.protocolError(conn, error);
-    if (this.closed || this.draining) {
+    if (this.closed || (this.draining && !this.keepAccepting)) {
       this.metrics.refuse('game', 'draining');
       this.closeWithError(conn, ErrorCode.SERVER_DRAINING);
       return;
@@ -146,11 +193,54 @@ export class SessionManager implements PlayerSessionHost {
     return counts;
   }
 
-  /** Game-level drain notice plus the transport drain to every connected client; refuse new ones. */
-  drain(deadlineMs: number, reconnectJitterMs: number): void {
+  /**
+   * Game-level drain notice plus the transport drain to every connected client; new connections
+   * are refused (unless `keepAccepting`: a cluster node redirects them while it drains).
+   */
+  drain(deadlineMs: number, reconnectJitterMs: number, options: SessionDrainOptions = {}): void {
     this.draining = true;
-    for (const p of [...this.pending.values()]) this.refuse(p, ErrorCode.SERVER_DRAINING);
-    for (const s of this.byPlayer.values()) s.sendDrain(deadlineMs, reconnectJitterMs);
+    this.keepAccepting = options.keepAccepting === true;
+    if (!this.keepAccepting) for (const p of [...this.pending.values()]) this.refuse(p, ErrorCode.SERVER_DRAINING);
+    for (const s of this.byPlayer.values()) s.sendDrain(deadlineMs, reconnectJitterMs, options.target?.(s.roomId));
+  }
+
+  /**
+   * Seats of a room just restored from another node's checkpoint (cluster): each becomes a
+   * suspended session its client resumes with its old token (checked by hash). Seats that
+   * cannot be resumed (no token hash, or the player already has a session here) leave the room.
+   * Returns the sessions created: each holds the room until it ends.
+   */
+  restoreSeats(room: Room, seats: readonly RestoredSeat[]): number {
+    let restored = 0;
+    for (const { seat, resumeTokenHash: hash } of seats) {
+      if (!room.getPlayer(seat.playerId)) continue; // not restored by the room (full, clashing id)
+      if (hash === null || this.byPlayer.has(seat.playerId) || this.byToken.has(hash)) {
+        room.leave(seat.playerId);
+        continue;
+      }
+      const session = new PlayerSession(this, room, seat.playerId, seat.name, seat.entity.id, { hash });
+      room.reattach(seat.playerId, session);
+      this.byPlayer.set(seat.playerId, session);
+      this.byToken.set(hash, session);
+      session.startRestored();
+      restored++;
+    }
+    return restored;
+  }
+
+  /**
+   * The room stopped here (cluster: its lease was lost): its sessions end with `code` (and a
+   * retry time) without leaving the room, which lives on elsewhere; their clients reconnect and
+   * resume there.
+   */
+  endRoom(roomId: string, code: number, retryAfterMs?: number): void {
+    for (const s of [...this.byPlayer.values()]) if (s.roomId === roomId) s.end(code, '', retryAfterMs);
+  }
+
+  /** The resume-token hash of `playerId`'s session in `roomId`, for a checkpoint (cluster). */
+  tokenHashOf(roomId: string, playerId: string): string | null {
+    const s = this.byPlayer.get(playerId);
+    return s && s.roomId === roomId && s.state !== 'gone' ? s.resumeTokenHash : null;
   }
 
   /** Ends every session and pending connection with `code` (`note`: a fixed text from our code). */
@@ -164,8 +254,8 @@ export class SessionManager implements PlayerSessionHost {
 
   sessionGone(session: PlayerSession): void {
     if (this.byPlayer.get(session.key) === session) this.byPlayer.delete(session.key);
-    if (this.byToken.get(session.resumeToken) === session) this.byToken.delete(session.resumeToken);
-    this.options.rooms.release(session.roomId);
+    if (this.byToken.get(session.resumeTokenHash) === session) this.byToken.delete(session.resumeTokenHash);
+    this.options.rooms.release(session.roomId, session.spectator ? undefined : session.playerId);
   }
 
   /**
@@ -256,6 +346,13 @@ export class SessionManager implements PlayerSessionHost {
       this.refuse(p, ErrorCode.PROTOCOL_VERSION, `this server speaks ${PROTOCOL_VERSION}`);
       return;
     }
+    // Cluster admission first: in a reconnect storm a refusal must cost as little as possible.
+    const admitted = this.cluster?.admitHello() ?? null;
+    if (admitted && !admitted.ok) {
+      this.metrics.refuse('game', 'admission');
+      this.refuse(p, ErrorCode.SERVER_BUSY, 'too many sessions starting on this node', admitted.retryAfterMs);
+      return;
+    }
     const ticket = verifyTicket(this.options.ticketSecret, hello.ticket, this.scheduler.now());
     // An expired ticket may still resume a live session of its player (the ticket bounds when a
     // session may start, not how long it may last: a player who lost the connection after the
@@ -272,20 +369,27 @@ export class SessionManager implements PlayerSessionHost {
     void this.join(p, ticket.claims!, hello, ticketKey(hello.ticket)).catch(() => this.refuse(p, ErrorCode.INTERNAL_ERROR));
   }
 
-  /** The live session `resumeToken` names, when it is `claims`' player's in `claims`' room. */
+  /**
+   * The live session `resumeToken` names (looked up by its hash), when it is `claims`' player's
+   * in `claims`' room with the same role, and the room still runs here (a stopped room was handed
+   * over or lost its lease: it lives on elsewhere).
+   */
   private resumable(resumeToken: string | undefined, claims: TicketClaims): PlayerSession | null {
     if (resumeToken === undefined) return null;
-    const s = this.byToken.get(resumeToken);
-    return s && s.state !== 'gone' && s.playerId === claims.playerId && s.roomId === claims.room && s.role === (claims.role ?? 'player') ? s : null;
+    const s = this.byToken.get(resumeTokenHash(resumeToken));
+    return s && s.state !== 'gone' && s.playerId === claims.playerId && s.roomId === claims.room
+      && s.role === (claims.role ?? 'player') && !s.room.isStopped ? s : null;
   }
 
   private async join(p: Pending, claims: TicketClaims, hello: HelloBody, ticket: string): Promise<void> {
     const { conn } = p;
+    const rooms = this.options.rooms;
+    const room = claims.room;
     const role = claims.role ?? 'player';
     // Resume: same player, same room, same role, inside the window -> same seat, chat from lastChatId.
-    const s = this.resumable(hello.resumeToken, claims);
-    if (s) {
-      this.adopt(p, s, true, hello.lastChatId);
+    const local = this.resumable(hello.resumeToken, claims);
+    if (local) {
+      this.adopt(p, local, true, hello);
       return;
     }
     if (claims.exp <= this.scheduler.now()) {
@@ -294,69 +398,102 @@ export class SessionManager implements PlayerSessionHost {
       this.refuse(p, ErrorCode.TICKET_EXPIRED);
       return;
     }
-    // Spectators watch rooms that are open; they never open one.
-    if (role === 'spectator' && !this.options.rooms.get(claims.room)) {
+    // Spectators watch rooms that are open; they never open one (on a cluster node, a room that
+    // runs elsewhere is answered below with WRONG_NODE like a player's).
+    if (role === 'spectator' && !this.cluster && !rooms.get(room)) {
       this.metrics.refuse('game', 'unknown_room');
       this.refuse(p, ErrorCode.UNKNOWN_ROOM, 'no such room is open to watch');
       return;
     }
+    const lookup = await rooms.acquire(room);
+    const held = lookup.kind === 'local';
+    const gone = () => conn.closed || !this.pending.has(conn);
+    /** Refuse the hello (counted as `reason`), giving back what the join took so far. */
+    const refuse = (code: number, reason: string, note?: string, retryAfterMs?: number, ticketTaken = false) => {
+      if (ticketTaken) void this.usedTickets.giveBack(ticket);
+      if (held) rooms.release(room);
+      this.metrics.refuse('game', reason);
+      this.refuse(p, code, note, retryAfterMs);
+    };
+    if (gone()) {
+      if (held) rooms.release(room);
+      return;
+    }
+    if ((this.draining && !this.keepAccepting) || this.closed) {
+      refuse(ErrorCode.SERVER_DRAINING, 'draining');
+      return;
+    }
+    switch (lookup.kind) {
+      case 'local':
+        break;
+      case 'busy':
+        refuse(ErrorCode.SERVER_BUSY, 'room_cap', 'no room slot free', lookup.retryAfterMs);
+        return;
+      case 'remote':
+        refuse(ErrorCode.WRONG_NODE, 'wrong_node');
+        return;
+      case 'unavailable':
+        refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, lookup.retryAfterMs);
+        return;
+      default:
+        refuse(ErrorCode.UNKNOWN_ROOM, 'unknown_room');
+        return;
+    }
+    // A seat restored from another node: the acquire above may just have brought it back.
+    const restored = this.resumable(hello.resumeToken, claims);
+    if (restored) {
+      rooms.release(room); // the restored session holds the room itself
+      this.adopt(p, restored, true, hello);
+      return;
+    }
     // A single-use ticket (dev tickets) starts one session; after that only a resume may use it.
     if (claims.once) {
-      const use = this.usedTickets.take(ticket, claims.exp, this.scheduler.now());
+      const use = await this.usedTickets.take(ticket, claims.exp, this.scheduler.now());
       if (!use.ok) {
-        this.metrics.refuse('game', use.reason === 'used' ? 'ticket_reused' : 'single_use_registry_full');
-        if (use.reason === 'used') this.refuse(p, ErrorCode.TICKET_INVALID, 'single-use ticket already used');
-        else this.refuse(p, ErrorCode.SERVER_BUSY, undefined, use.retryAfterMs);
+        if (use.reason === 'used') refuse(ErrorCode.TICKET_INVALID, 'ticket_reused', 'single-use ticket already used');
+        else if (use.reason === 'full') refuse(ErrorCode.SERVER_BUSY, 'single_use_registry_full', undefined, use.retryAfterMs);
+        else refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, use.retryAfterMs);
         return;
       }
     }
-    const giveTicketBack = () => { if (claims.once) this.usedTickets.giveBack(ticket); };
-    const lookup = await this.options.rooms.acquire(claims.room);
-    if (conn.closed || !this.pending.has(conn)) {
-      giveTicketBack();
-      if (lookup.kind === 'local') this.options.rooms.release(claims.room);
-      return;
+    const ticketTaken = claims.once === true;
+    // Cluster: the room's shared seat count (connect-info reservations on any node included);
+    // spectators take no player seat.
+    if (rooms.admit && role === 'player') {
+      const seat = await rooms.admit(room, claims.playerId);
+      if (!seat.ok) {
+        if (seat.reason === 'full') refuse(ErrorCode.ROOM_FULL, 'room_full', undefined, undefined, ticketTaken);
+        else refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, seat.retryAfterMs, ticketTaken);
+        return;
+      }
     }
-    if (this.draining || this.closed) {
-      giveTicketBack();
-      if (lookup.kind === 'local') this.options.rooms.release(claims.room);
-      this.metrics.refuse('game', 'draining');
-      this.refuse(p, ErrorCode.SERVER_DRAINING);
-      return;
-    }
-    if (lookup.kind === 'busy') {
-      giveTicketBack();
-      this.metrics.refuse('game', 'room_cap');
-      this.refuse(p, ErrorCode.SERVER_BUSY, 'no room slot free', lookup.retryAfterMs);
-      return;
-    }
-    if (lookup.kind !== 'local') {
-      giveTicketBack();
-      this.metrics.refuse('game', 'unknown_room');
-      this.refuse(p, ErrorCode.UNKNOWN_ROOM);
+    if (gone()) {
+      if (ticketTaken) void this.usedTickets.giveBack(ticket);
+      rooms.release(room, role === 'player' ? claims.playerId : undefined);
       return;
     }
     // One session per player (and per spectator): a second join (another tab, a lost resume token) replaces the first.
     const key = sessionKey(role, claims.playerId);
     this.byPlayer.get(key)?.end(ErrorCode.SESSION_REPLACED, 'this player joined again');
-    const room = lookup.room;
+    const target = lookup.room;
     const token = Buffer.from(this.random(RESUME_TOKEN_BYTES)).toString('base64url');
     // Names are broadcast to every player: cleaned like chat (shared/text.ts), whoever minted them.
     const name = sanitizeDisplayName(claims.name) || FALLBACK_DISPLAY_NAME;
-    const seated = role === 'spectator' ? this.seatSpectator(room, claims.playerId, name, token) : this.seatPlayer(room, claims.playerId, name, token);
+    const seated = role === 'spectator' ? this.seatSpectator(target, claims.playerId, name, token) : this.seatPlayer(target, claims.playerId, name, token);
     if (!seated.ok) {
-      giveTicketBack();
-      this.options.rooms.release(claims.room);
+      if (ticketTaken) void this.usedTickets.giveBack(ticket);
+      rooms.release(room, role === 'player' ? claims.playerId : undefined);
       this.metrics.refuse('game', seated.reason);
-      this.refuse(p, seated.code);
+      if (seated.code === ErrorCode.CLUSTER_UNAVAILABLE) this.refuse(p, seated.code, undefined, ROOM_MOVING_RETRY_AFTER_MS);
+      else this.refuse(p, seated.code);
       return;
     }
     const session = seated.session;
     // Dev players share a chat limit per address: a fresh dev ticket must not be a fresh burst.
     if (claims.once && this.options.singleUseChatPerAddress !== false) session.chatLimitKey = p.address;
     this.byPlayer.set(key, session);
-    this.byToken.set(token, session);
-    this.adopt(p, session, false, hello.lastChatId);
+    this.byToken.set(session.resumeTokenHash, session);
+    this.adopt(p, session, false, hello);
   }
 
   /** A player's seat: an entity (the room's `join`, with its hook), and the others are told. */
@@ -373,7 +510,11 @@ export class SessionManager implements PlayerSessionHost {
     const joined = room.join(member);
     if (!joined.ok) {
       const full = joined.reason === 'room_full';
-      return { ok: false, reason: full ? 'room_full' : 'room_refused', code: full ? ErrorCode.ROOM_FULL : ErrorCode.INTERNAL_ERROR };
+      // A room that stopped under us (cluster: it is moving, or lost its lease) is worth a retry.
+      const moving = joined.reason === 'closed' && this.cluster !== null;
+      if (full) return { ok: false, reason: 'room_full', code: ErrorCode.ROOM_FULL };
+      if (moving) return { ok: false, reason: 'cluster_unavailable', code: ErrorCode.CLUSTER_UNAVAILABLE };
+      return { ok: false, reason: 'room_refused', code: ErrorCode.INTERNAL_ERROR };
     }
     session = new PlayerSession(this, room, playerId, name, joined.player.entity.id, token);
     room.reattach(playerId, session);
@@ -391,9 +532,10 @@ export class SessionManager implements PlayerSessionHost {
     return { ok: true, session };
   }
 
-  private adopt(p: Pending, session: PlayerSession, resumed: boolean, lastChatId: number | undefined): void {
+  private adopt(p: Pending, session: PlayerSession, resumed: boolean, hello: HelloBody): void {
     this.forgetPending(p);
-    session.attach(p.conn, resumed, lastChatId);
+    const resume = hello.resumeToken !== undefined ? { token: hello.resumeToken, chatEpoch: hello.chatEpoch } : undefined;
+    session.attach(p.conn, resumed, hello.lastChatId, resume);
   }
 
   private refuse(p: Pending, code: number, note?: string, retryAfterMs?: number): void {
@@ -410,6 +552,9 @@ export class SessionManager implements PlayerSessionHost {
 
 /** A seat taken in a room for a new session, or why not (a refusal reason and close code). */
 type Seated = { ok: true; session: PlayerSession } | { ok: false; reason: string; code: number };
+
+/** `retryAfterMs` of a join whose room stopped while it joined (cluster: the room is moving). */
+export const ROOM_MOVING_RETRY_AFTER_MS = 1_000;
 
 /** What identifies one ticket among those of a player: its signature (the part after the dot). */
 function ticketKey(ticket: string): string {

@@ -11,10 +11,25 @@
  */
 export const MAX_REMEMBERED_SINGLE_USE_TICKETS = 100_000;
 
-export type TicketUse = { ok: true } | { ok: false; reason: 'used' } | { ok: false; reason: 'full'; retryAfterMs: number };
+export type TicketUse =
+  | { ok: true }
+  | { ok: false; reason: 'used' }
+  | { ok: false; reason: 'full'; retryAfterMs: number }
+  /** The shared registry (cluster: Redis) does not answer: refuse the join for now. */
+  | { ok: false; reason: 'unavailable'; retryAfterMs: number };
+
+/**
+ * Where used single-use tickets are remembered: this process (`SingleUseTickets`), or, in a
+ * cluster, Redis (server/cluster/single-use-tickets.ts), so a ticket used on one node cannot
+ * start a second session on another.
+ */
+export interface TicketUseRegistry {
+  take(key: string, expiresAt: number, now: number): TicketUse | Promise<TicketUse>;
+  giveBack(key: string): void | Promise<void>;
+}
 
 /** The registry: `take` marks a ticket used, `giveBack` undoes it when the join did not happen. */
-export class SingleUseTickets {
+export class SingleUseTickets implements TicketUseRegistry {
   /** Ticket key -> expiry (ms); insertion order, so with one TTL the head expires first. */
   private readonly used = new Map<string, number>();
 

@@ -98,11 +98,11 @@ describe('channel of a message, from the table', () => {
 describe('body types are inferred from the schemas', () => {
   it('reads each field once, from its schema', () => {
     // Compile-time checks (npm run typecheck); at run time these are no-ops.
-    expectTypeOf<HelloBody>().toEqualTypeOf<{ v: number; ticket: string; resumeToken?: string; lastChatId?: number }>();
+    expectTypeOf<HelloBody>().toEqualTypeOf<{ v: number; ticket: string; resumeToken?: string; lastChatId?: number; chatEpoch?: string }>();
     expectTypeOf<PlayerInfo>().toEqualTypeOf<{ entityId: number; playerId: string; name: string }>();
     expectTypeOf<MessageBodies['playerJoined']>().toEqualTypeOf<PlayerInfo>();
     expectTypeOf<MessageBodies['welcome']['players']>().toEqualTypeOf<PlayerInfo[]>();
-    expectTypeOf<ChatRejectedBody['reason']>().toEqualTypeOf<'rate_limited' | 'too_long' | 'empty'>();
+    expectTypeOf<ChatRejectedBody['reason']>().toEqualTypeOf<'rate_limited' | 'too_long' | 'empty' | 'unavailable'>();
     expectTypeOf<InputVector>().toEqualTypeOf<[number, number]>();
     expectTypeOf<MessageBodies['input']['inputs']>().toEqualTypeOf<InputVector[]>();
     expectTypeOf<MessageBodies['leave']>().toEqualTypeOf<Record<string, never>>();

@@ -99,6 +99,7 @@ export class LightClient {
     const ticket = await mintDevTicket(this.o.fetch, this.o.baseUrl, this.o.name, this.o.room, { spectate: this.o.spectate });
     const { channel } = await openChannel({
       baseUrl: this.o.baseUrl,
+      ticket,
       preference: this.o.transport,
       WebTransport: this.o.WebTransport,
       WebSocket: this.o.WebSocket,

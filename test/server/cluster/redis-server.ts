@@ -7,16 +7,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
 import type { LeaseManager, RoomLease } from '../../../server/cluster/lease.js';
+import { REDIS_START_TIMEOUT_MS, spawnRedisServer, stopProcess } from '../../../tools/lib/redis-server.js';
 
-/** Longest a redis-server may take to accept connections after spawn. */
-const START_TIMEOUT_MS = 10_000;
-/** Longest a redis-server may take to exit after SIGTERM before it gets SIGKILL. */
-const STOP_TIMEOUT_MS = 3_000;
+const START_TIMEOUT_MS = REDIS_START_TIMEOUT_MS;
 
 const live = new Set<ChildProcess>();
 // A test file that crashes must not leave Redis running: kill what is left when the worker exits.
@@ -92,62 +90,24 @@ export async function startRedisServer(): Promise<RedisServer> {
     pause: () => { child.kill('SIGSTOP'); },
     resume: () => { child.kill('SIGCONT'); },
     async restart() {
-      await kill(child, 'SIGKILL');
+      await stopProcess(child, 'SIGKILL');
       child = await spawnRedis(dir, socketPath);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       child.kill('SIGCONT'); // a paused server cannot act on SIGTERM
-      await kill(child, 'SIGTERM');
+      await stopProcess(child, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 async function spawnRedis(dir: string, socketPath: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', [
-    '--port', '0', // no TCP listener: the unix socket only
-    '--unixsocket', socketPath, '--unixsocketperm', '700',
-    '--save', '', '--appendonly', 'no', // persistence off
-    '--dir', dir,
-    '--enable-debug-command', 'local', // DEBUG SLEEP for tests, from local connections only
-    '--loglevel', 'warning',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = await spawnRedisServer({ dir, socketPath, debugCommand: true });
   live.add(child);
   child.once('exit', () => live.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await answersPing(socketPath))) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${stderr}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
   return child;
-}
-
-function answersPing(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath);
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill(signal);
-  });
 }
 
 /** A plain node-redis connection for test set-up and inspection (any command, no adapter rules). */
@@ -189,7 +149,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   const children: ChildProcess[] = [];
   const ports: number[] = [];
   const stop = async () => {
-    await Promise.all(children.map((c) => kill(c, 'SIGTERM')));
+    await Promise.all(children.map((c) => stopProcess(c, 'SIGTERM')));
     rmSync(dir, { recursive: true, force: true });
   };
   try {

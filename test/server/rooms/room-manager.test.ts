@@ -107,7 +107,7 @@ describe('InProcessRoomManager', () => {
     if (again.kind !== 'local') throw new Error();
     expect(again.room).not.toBe(r.room);
     expect(again.room.chat.lastId).toBe(3);
-    expect(again.room.chat.announce('next', scheduler.now()).id).toBe(4);
+    expect(again.room.chat.announce('next', scheduler.now())!.id).toBe(4);
     m.close();
   });
 });

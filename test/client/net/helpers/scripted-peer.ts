@@ -32,7 +32,7 @@ export interface ScriptedPeer {
 
 export async function startScriptedPeer(): Promise<ScriptedPeer> {
   const http: Server = createServer((req, res) => {
-    if (req.url === '/api/connect-info') {
+    if (req.url?.split('?')[0] === '/api/connect-info') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({
         protocolVersion: PROTOCOL_VERSION,

@@ -62,7 +62,7 @@ export function useFeedsServer() {
         const r = gameServerInternals(server).rooms.get(room);
         if (!r) throw new Error(`room ${room} is not open`);
         const ids: number[] = [];
-        for (let i = 0; i < n; i++) ids.push(r.chat.announce(text(i), Date.now()).id);
+        for (let i = 0; i < n; i++) ids.push(r.chat.announce(text(i), Date.now())!.id);
         return ids;
       },
       async sse(path, options) {
