@@ -1,0 +1,158 @@
+/**
+ * The link check's two ends (link-check.ts runs them in the two namespaces):
+ *
+ *   probe-entry.ts --mode responder --host A --port P
+ *       echoes every probe with its own receive and send times; answers `stats` on stdin with
+ *       how many distinct probes it received and echoed.
+ *   probe-entry.ts --mode prober --host A --port P --count N --interval-ms I [--size B] [--drain-ms D]
+ *       sends N probes, I ms apart, and emits a `result` with RTT and one-way delays.
+ *
+ * Times are process.hrtime (CLOCK_MONOTONIC), which is one clock for the whole machine and
+ * every network namespace, so one-way delays per direction need no clock sync.
+ *
+ * Probe (client->server), big-endian:   0 magic 'TWLQ' | 4 seq u32 | 8 client send ns u64
+ * Echo (server->client), same buffer:   0 magic 'TWLA' | ... | 16 server receive ns u64 | 24 server send ns u64
+ */
+import { createSocket } from 'node:dgram';
+import { createInterface } from 'node:readline';
+import { emit, parseArgs } from '../child.js';
+import { summarize } from '../metrics.js';
+
+const MAGIC_PROBE = 0x54574c51; // 'TWLQ'
+const MAGIC_ECHO = 0x54574c41; // 'TWLA'
+const HEADER_BYTES = 32;
+/** Bounds: a measuring stick, never a load generator. */
+const MAX_PROBES = 200_000;
+const MIN_INTERVAL_MS = 0.1;
+const MAX_SIZE = 1200;
+/** Probes sent per timer tick at most, so a coarse timer cannot stretch the run. */
+const BURST_LIMIT = 8;
+/** Socket buffers sized so a burst is never lost in the receiving process (that would read as link loss). */
+const UDP_BUFFER_BYTES = 8 * 1024 * 1024;
+
+const args = parseArgs(process.argv.slice(2));
+const host = args.get('host') ?? '127.0.0.1';
+const port = Number(args.get('port') ?? 0);
+
+function now(): bigint {
+  return process.hrtime.bigint();
+}
+
+function responder(): void {
+  const sock = createSocket({ type: 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
+  // Distinct probes by sequence number; bounded by MAX_PROBES (seq beyond it is ignored).
+  const seen = new Uint8Array(MAX_PROBES);
+  let received = 0;
+  let duplicates = 0;
+  let ignored = 0;
+  sock.on('message', (msg, rinfo) => {
+    const t = now();
+    if (msg.length < HEADER_BYTES || msg.readUInt32BE(0) !== MAGIC_PROBE) {
+      ignored++;
+      return;
+    }
+    const seq = msg.readUInt32BE(4);
+    if (seq >= MAX_PROBES) {
+      ignored++;
+      return;
+    }
+    if (seen[seq]) duplicates++;
+    else {
+      seen[seq] = 1;
+      received++;
+    }
+    msg.writeUInt32BE(MAGIC_ECHO, 0);
+    msg.writeBigUInt64BE(t, 16);
+    msg.writeBigUInt64BE(now(), 24);
+    sock.send(msg, rinfo.port, rinfo.address);
+  });
+  sock.bind(port, host, () => emit('ready', { port: sock.address().port }));
+  createInterface({ input: process.stdin }).on('line', (l) => {
+    const cmd = l.trim();
+    if (cmd === 'stats') emit('stats', { received, duplicates, ignored, echoed: received + duplicates });
+    if (cmd === 'quit') sock.close(() => process.exit(0));
+  });
+}
+
+function prober(): void {
+  const count = Math.max(1, Math.min(MAX_PROBES, Number(args.get('count') ?? 1000)));
+  const intervalMs = Math.max(MIN_INTERVAL_MS, Number(args.get('interval-ms') ?? 2));
+  const size = Math.max(HEADER_BYTES, Math.min(MAX_SIZE, Number(args.get('size') ?? 200)));
+  const drainMs = Math.max(100, Number(args.get('drain-ms') ?? 1000));
+  const sock = createSocket({ type: 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
+  const got = new Uint8Array(count);
+  const rtt: number[] = [];
+  const up: number[] = [];
+  const down: number[] = [];
+  let duplicates = 0;
+  let reordered = 0;
+  let maxSeq = -1;
+  sock.on('message', (msg) => {
+    const t = now();
+    if (msg.length < HEADER_BYTES || msg.readUInt32BE(0) !== MAGIC_ECHO) return;
+    const seq = msg.readUInt32BE(4);
+    if (seq >= count) return;
+    if (got[seq]) {
+      duplicates++;
+      return;
+    }
+    got[seq] = 1;
+    if (seq < maxSeq) reordered++;
+    else maxSeq = seq;
+    const sent = msg.readBigUInt64BE(8);
+    const srvIn = msg.readBigUInt64BE(16);
+    const srvOut = msg.readBigUInt64BE(24);
+    rtt.push(Number(t - sent) / 1e6);
+    up.push(Number(srvIn - sent) / 1e6);
+    down.push(Number(t - srvOut) / 1e6);
+  });
+  sock.bind(0, () => {
+    let seq = 0;
+    const start = now();
+    const tick = () => {
+      // Send what is due by now (schedule from the start time, so timer lateness does not slow the rate).
+      const dueCount = Math.min(count, Math.floor(Number(now() - start) / 1e6 / intervalMs) + 1);
+      for (let k = 0; k < BURST_LIMIT && seq < dueCount; k++) {
+        const buf = Buffer.alloc(size);
+        buf.writeUInt32BE(MAGIC_PROBE, 0);
+        buf.writeUInt32BE(seq++, 4);
+        buf.writeBigUInt64BE(now(), 8);
+        sock.send(buf, port, host);
+      }
+      if (seq < count) {
+        setTimeout(tick, Math.max(0, intervalMs / 2));
+        return;
+      }
+      const elapsedMs = Number(now() - start) / 1e6;
+      setTimeout(() => {
+        emit('result', {
+          sent: count,
+          echoed: rtt.length,
+          duplicates,
+          reordered,
+          intervalMs,
+          size,
+          sendMs: elapsedMs,
+          rttMs: summarize(rtt),
+          upMs: summarize(up),
+          downMs: summarize(down),
+          rttMinMs: rtt.length ? rtt.reduce((a, b) => Math.min(a, b)) : null,
+        });
+        sock.close(() => process.exit(0));
+      }, drainMs);
+    };
+    tick();
+  });
+}
+
+switch (args.get('mode')) {
+  case 'responder':
+    responder();
+    break;
+  case 'prober':
+    prober();
+    break;
+  default:
+    emit('fatal', { message: `unknown --mode ${String(args.get('mode'))}; use responder or prober` });
+    process.exit(2);
+}
