@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../netns.js';
@@ -126,6 +126,10 @@ export async function ensureDelayStage(opts: { install?: boolean; log?: (line: s
     throw new Error(`compiling ${DELAY_SOURCE} failed (exit ${r.code}):\n${r.out}`);
   }
   renameSync(tmp, bin);
+  // Binaries of earlier sources are never used again (a running one is unaffected by unlink).
+  for (const f of readdirSync(BUILD_DIR)) {
+    if (/^nfq-delay-[0-9a-f]{12}$/.test(f) && join(BUILD_DIR, f) !== bin) rmSync(join(BUILD_DIR, f), { force: true });
+  }
   opts.log?.(`delay stage: built ${bin}`);
   return bin;
 }

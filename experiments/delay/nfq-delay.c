@@ -124,24 +124,27 @@ struct config {
 
 /* ---- output helpers ---- */
 
+/** Print "nfq-delay: <message>" and exit: code 2 for a bad command line, 1 for a runtime failure. */
+static void fail(int code, const char *fmt, va_list ap) __attribute__((noreturn));
+static void fail(int code, const char *fmt, va_list ap) {
+  fputs("nfq-delay: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs("\n", stderr);
+  exit(code);
+}
+
+static void die_usage(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die_usage(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("nfq-delay: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputs("\n", stderr);
-  va_end(ap);
-  exit(2);
+  fail(2, fmt, ap);
 }
 
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("nfq-delay: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputs("\n", stderr);
-  va_end(ap);
-  exit(1);
+  fail(1, fmt, ap);
 }
 
 static uint64_t mono_ns(void) {
