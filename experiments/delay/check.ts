@@ -6,11 +6,17 @@
  *
  *   npx tsx experiments/delay/check.ts --rtt 0,50,100,200 [--jitter 0] [--jitter-mode order|reorder]
  *       [--jitter-dist uniform|normal] [--loss 0] [--probes 1000] [--interval-ms 2]
- *       [--mechanism auto|netem|nfqueue] [--cc cubic|bbr] [--rt 10] [--seed N] [--tcp-bytes N]
+ *       [--mechanism auto|netem|nfqueue] [--cc cubic|bbr] [--rt 15] [--seed N] [--tcp-bytes N]
+ *       [--samples-dir DIR]
  *
+ * --rt: SCHED_FIFO priority of the probe processes (default 15: below the stages' 20, above the
+ * harness's usual 10); 0 = normal scheduling.
+ * --samples-dir DIR writes every probe echo of each RTT to DIR/link-check-rtt<RTT>.csv.
  * --tcp-bytes N also sends N bytes over TCP through the link and back (the harness's TCP echo)
  * and reports the time and goodput: a check that holding at ingress does not starve TCP.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { CleanupStack } from '../cleanup.js';
 import { NsChild, parseArgs } from '../child.js';
 import { EnvironmentError, checkPrerequisites, createTopology, destroyTopology, destroyTopologySync, type Topology } from '../netns.js';
@@ -21,7 +27,8 @@ import type { JitterDist, JitterMode, TcpCongestion } from './params.js';
 
 const USAGE = `usage: npx tsx experiments/delay/check.ts --rtt 0,50,100,200 [--jitter MS] [--jitter-mode order|reorder]
        [--jitter-dist uniform|normal] [--loss PCT] [--probes 1000] [--interval-ms 2]
-       [--mechanism auto|netem|nfqueue] [--cc cubic|bbr] [--rt 10] [--seed N] [--tcp-bytes N]`;
+       [--mechanism auto|netem|nfqueue] [--cc cubic|bbr] [--rt 15] [--seed N] [--tcp-bytes N]
+       [--samples-dir DIR]`;
 
 function numbers(v: string | undefined, dflt: number[]): number[] {
   if (v === undefined) return dflt;
@@ -57,7 +64,7 @@ async function main(): Promise<void> {
     process.exit(argv.includes('--help') ? 0 : 2);
   }
   const a = parseArgs(argv);
-  const known = new Set(['rtt', 'jitter', 'jitter-mode', 'jitter-dist', 'loss', 'probes', 'interval-ms', 'mechanism', 'cc', 'rt', 'seed', 'tcp-bytes']);
+  const known = new Set(['rtt', 'jitter', 'jitter-mode', 'jitter-dist', 'loss', 'probes', 'interval-ms', 'mechanism', 'cc', 'rt', 'seed', 'tcp-bytes', 'samples-dir']);
   for (const k of a.keys()) {
     if (!known.has(k)) {
       process.stderr.write(`unknown option --${k}\n${USAGE}\n`);
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
     }
   }
   const rtts = numbers(a.get('rtt'), [0, 50, 100, 200]);
-  const realtime = Number(a.get('rt') ?? 10);
+  const realtime = Number(a.get('rt') ?? 15);
   const probes = Number(a.get('probes') ?? 1000);
   const intervalMs = Number(a.get('interval-ms') ?? 2);
   const tcpBytes = Number(a.get('tcp-bytes') ?? 0);
@@ -90,7 +97,10 @@ async function main(): Promise<void> {
           tcpCongestion: a.get('cc') as TcpCongestion | undefined,
           seed: a.has('seed') ? Number(a.get('seed')) : undefined,
         });
-        const linkCheck = await runLinkCheck(topo, { probes, intervalMs, expectedRttMs: rttMs, realtime });
+        const samplesDir = a.get('samples-dir');
+        const samplesFile = samplesDir ? join(samplesDir, `link-check-rtt${rttMs}.csv`) : undefined;
+        if (samplesDir) mkdirSync(samplesDir, { recursive: true });
+        const linkCheck = await runLinkCheck(topo, { probes, intervalMs, expectedRttMs: rttMs, realtime, samplesFile });
         const tcp = tcpBytes > 0 ? await tcpTransfer(topo, tcpBytes) : null;
         shaper.checkHealthy();
         const lossCounters = await shaper.lossCounters();

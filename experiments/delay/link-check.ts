@@ -27,6 +27,8 @@ export interface LinkCheckOptions {
   /** SCHED_FIFO priority for the probe processes (0/absent = normal scheduling). */
   realtime?: number;
   logFile?: string;
+  /** Also write every echo as CSV here (seq, send time, RTT, up, down in ms), e.g. for a CDF plot. */
+  samplesFile?: string;
 }
 
 /** One direction of the link. */
@@ -88,6 +90,7 @@ export async function runLinkCheck(topo: Topology, opts: LinkCheckOptions = {}):
     const prober = start(topo.client.ns, 'link-check prober', [
       '--mode', 'prober', '--host', host, '--port', String(PROBE_PORT), '--count', String(probes),
       '--interval-ms', String(intervalMs), '--size', String(sizeBytes), '--drain-ms', String(drainMs),
+      ...(opts.samplesFile ? ['--samples-file', opts.samplesFile] : []),
     ]);
     const res = await prober.waitFor('result', probes * intervalMs + drainMs + RESULT_SLACK_MS);
     responder.send('stats');

@@ -5,7 +5,9 @@
  *       echoes every probe with its own receive and send times; answers `stats` on stdin with
  *       how many distinct probes it received and echoed.
  *   probe-entry.ts --mode prober --host A --port P --count N --interval-ms I [--size B] [--drain-ms D]
- *       sends N probes, I ms apart, and emits a `result` with RTT and one-way delays.
+ *                  [--samples-file F]
+ *       sends N probes, I ms apart, and emits a `result` with RTT and one-way delays; with
+ *       --samples-file also writes every echo as CSV (seq, send time, RTT, up, down; ms).
  *
  * Times are process.hrtime (CLOCK_MONOTONIC), which is one clock for the whole machine and
  * every network namespace, so one-way delays per direction need no clock sync.
@@ -14,6 +16,7 @@
  * Echo (server->client), same buffer:   0 magic 'TWLA' | ... | 16 server receive ns u64 | 24 server send ns u64
  */
 import { createSocket } from 'node:dgram';
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { emit, parseArgs } from '../child.js';
 import { summarize } from '../metrics.js';
@@ -81,6 +84,9 @@ function prober(): void {
   const drainMs = Math.max(100, Number(args.get('drain-ms') ?? 1000));
   const sock = createSocket({ type: 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
   const got = new Uint8Array(count);
+  const samplesFile = args.get('samples-file');
+  const sendMs: number[] = [];
+  const seqs: number[] = [];
   const rtt: number[] = [];
   const up: number[] = [];
   const down: number[] = [];
@@ -102,13 +108,17 @@ function prober(): void {
     const sent = msg.readBigUInt64BE(8);
     const srvIn = msg.readBigUInt64BE(16);
     const srvOut = msg.readBigUInt64BE(24);
+    seqs.push(seq);
+    sendMs.push(Number(sent - start) / 1e6);
     rtt.push(Number(t - sent) / 1e6);
     up.push(Number(srvIn - sent) / 1e6);
     down.push(Number(t - srvOut) / 1e6);
   });
+  // The send time of probe 0: CSV times are relative to it.
+  let start = 0n;
   sock.bind(0, () => {
     let seq = 0;
-    const start = now();
+    start = now();
     const tick = () => {
       // Send what is due by now (schedule from the start time, so timer lateness does not slow the rate).
       const dueCount = Math.min(count, Math.floor(Number(now() - start) / 1e6 / intervalMs) + 1);
@@ -125,6 +135,10 @@ function prober(): void {
       }
       const elapsedMs = Number(now() - start) / 1e6;
       setTimeout(() => {
+        if (samplesFile) {
+          const rows = seqs.map((q, i) => `${q},${sendMs[i].toFixed(3)},${rtt[i].toFixed(3)},${up[i].toFixed(3)},${down[i].toFixed(3)}`);
+          writeFileSync(samplesFile, `seq,send_ms,rtt_ms,up_ms,down_ms\n${rows.join('\n')}\n`);
+        }
         emit('result', {
           sent: count,
           echoed: rtt.length,
