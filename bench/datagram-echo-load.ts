@@ -5,16 +5,17 @@
  * - `wt`: S WebTransport sessions (NodeWebTransport) sharing one QUIC endpoint (UDP socket);
  * - `udp`: S plain UDP sockets against a node:dgram echo (the floor).
  *
- * IPC protocol with the parent: parent sends {cmd:'start', ...}; child answers {ready:true}
- * once all flows are up, then {ok:true} when told {cmd:'go'} ... {cmd:'stop'} -> {echoes}.
+ * Commands from the parent (tools/lib/child.ts protocol): `start` (mode, port, flows ...) is
+ * answered with the event `ready` once all flows are up, `go` with `going`, `stop` with
+ * `stopped` {echoes, refills}.
  */
 import dgram from 'node:dgram';
 import { QuicEndpoint } from '../server/h3/quic/endpoint.js';
 import { NodeWebTransport } from '../server/h3/client/node-webtransport.js';
 import type { WebTransportSession } from '../server/h3/session.js';
+import { emit, serveCommands } from '../tools/lib/child-entry.js';
 
 interface StartMsg {
-  cmd: 'start';
   mode: 'wt' | 'udp';
   port: number;
   sessions: number;
@@ -116,28 +117,22 @@ async function startUdp(m: StartMsg): Promise<void> {
   }
 }
 
-process.on('message', (msg: { cmd: string } & Partial<StartMsg>) => {
-  void (async () => {
-    if (msg.cmd === 'start') {
-      const m = msg as StartMsg;
-      if (m.mode === 'wt') await startWt(m);
-      else await startUdp(m);
-      process.send!({ ready: true });
-    } else if (msg.cmd === 'go') {
-      running = true;
-      echoes = 0;
-      refills = 0;
-      const now = performance.now();
-      for (let i = 0; i < sendFns.length; i++) lastEcho[i] = now;
-      for (const f of sendFns) f();
-      process.send!({ ok: true });
-    } else if (msg.cmd === 'stop') {
-      running = false;
-      process.send!({ echoes, refills });
-    } else if (msg.cmd === 'exit') {
-      process.exit(0);
-    }
-  })().catch((e: unknown) => {
-    process.send!({ error: String(e) });
-  });
+serveCommands(async (c) => {
+  if (c.cmd === 'start') {
+    const m = c as unknown as StartMsg;
+    if (m.mode === 'wt') await startWt(m);
+    else await startUdp(m);
+    emit('ready');
+  } else if (c.cmd === 'go') {
+    running = true;
+    echoes = 0;
+    refills = 0;
+    const now = performance.now();
+    for (let i = 0; i < sendFns.length; i++) lastEcho[i] = now;
+    for (const f of sendFns) f();
+    emit('going');
+  } else if (c.cmd === 'stop') {
+    running = false;
+    emit('stopped', { echoes, refills });
+  }
 });

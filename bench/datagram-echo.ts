@@ -13,13 +13,17 @@
  *   npm run bench:datagram -- --seconds 5 --sessions 200 --inflight 2 --payload 200
  *   npm run bench:datagram -- --runs 3          # medians over three runs (noisy shared boxes)
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { fileURLToPath } from 'node:url';
+import { createDevCertificate, type DevCertificate } from '../certs/dev-cert.js';
 import { WebTransportServer } from '../server/h3/server.js';
-import { testCert } from '../test/server/h3/helpers/cert.js';
+import { cliArgs, flag, parseFlags } from '../tools/lib/args.js';
+import { ToolChild } from '../tools/lib/child.js';
+import { sleep } from '../tools/lib/clock.js';
+import { writeJsonLine } from '../tools/lib/json-lines.js';
+import { median } from '../tools/lib/stats.js';
 
 interface Args {
+  help: boolean;
   /** Run only one side (profiling); the ratio line needs both. */
   only: 'wt' | 'udp' | null;
   /** Repetitions of the whole set; with more than one, median lines close the output. */
@@ -30,43 +34,34 @@ interface Args {
   payload: number;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { only: null, runs: 1, seconds: 3, sessions: [1, 200, 1000], inflight: 1, payload: 100 };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i + 1];
-    if (argv[i] === '--seconds') a.seconds = Math.min(60, Math.max(1, Number(v)));
-    else if (argv[i] === '--sessions') a.sessions = v.split(',').map(Number).filter((n) => n > 0 && n <= 5000);
-    else if (argv[i] === '--inflight') a.inflight = Math.min(16, Math.max(1, Number(v)));
-    else if (argv[i] === '--runs') a.runs = Math.min(9, Math.max(1, Number(v)));
-    else if (argv[i] === '--only') a.only = v === 'wt' || v === 'udp' ? v : null;
-    else if (argv[i] === '--payload') a.payload = Math.min(1100, Math.max(1, Number(v)));
-    else continue;
-    i++;
-  }
-  return a;
+const USAGE = `usage: npm run bench:datagram -- [--seconds 3] [--sessions 1,200,1000] [--inflight 1] [--payload 100]
+                                 [--runs 1] [--only wt|udp]`;
+
+const FLAGS = {
+  seconds: flag.number(1, 60),
+  sessions: flag.ints(1, 5000),
+  inflight: flag.int(1, 16),
+  runs: flag.int(1, 9),
+  only: flag.choice(['wt', 'udp'] as const),
+  payload: flag.int(1, 1100),
+};
+
+/** The flags; throws UsageError on a bad command line. */
+function parseArgs(argv: readonly string[]): Args {
+  const { values: v, help } = parseFlags(argv, FLAGS);
+  return {
+    help,
+    only: v.only ?? null,
+    runs: v.runs ?? 1,
+    seconds: v.seconds ?? 3,
+    sessions: v.sessions ?? [1, 200, 1000],
+    inflight: v.inflight ?? 1,
+    payload: v.payload ?? 100,
+  };
 }
 
 /** Upper bound for one phase (connect + measure); the whole run is bounded by the phases. */
 const PHASE_TIMEOUT_MS = 90_000;
-
-function request(child: ChildProcess, msg: object, key: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`load child: no '${key}' within ${PHASE_TIMEOUT_MS} ms`)), PHASE_TIMEOUT_MS);
-    const on = (m: Record<string, unknown>) => {
-      if ('error' in m) {
-        clearTimeout(t);
-        child.off('message', on);
-        reject(new Error(String(m.error)));
-      } else if (key in m) {
-        clearTimeout(t);
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    child.send(msg);
-  });
-}
 
 interface Measured {
   echoesPerSec: number;
@@ -77,23 +72,23 @@ interface Measured {
 }
 
 async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args: Args, serverCount: () => number, hash?: string, rate = 0): Promise<Measured> {
-  const child = fork(fileURLToPath(new URL('./datagram-echo-load.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = ToolChild.script('bench/datagram-echo-load.ts', [], { label: `load ${mode}`, echo: true });
   try {
-    await request(child, { cmd: 'start', mode, port, sessions, inflight: args.inflight, payload: args.payload, hash, rate }, 'ready');
+    child.send({ cmd: 'start', mode, port, sessions, inflight: args.inflight, payload: args.payload, hash, rate });
+    await child.waitFor('ready', PHASE_TIMEOUT_MS);
     // Warm up (JIT, congestion windows), then measure.
-    await request(child, { cmd: 'go' }, 'ok');
-    await new Promise((r) => setTimeout(r, 500));
+    child.send({ cmd: 'go' });
+    await child.waitFor('going', PHASE_TIMEOUT_MS);
+    await sleep(500);
     const c0 = serverCount();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, args.seconds * 1000));
+    await sleep(args.seconds * 1000);
     const cpu = process.cpuUsage(cpu0);
     const elapsed = (performance.now() - t0) / 1000;
     const n = serverCount() - c0;
-    const stop = await request(child, { cmd: 'stop' }, 'echoes');
+    child.send({ cmd: 'stop' });
+    const stop = await child.waitFor('stopped', PHASE_TIMEOUT_MS);
     const cpuUs = cpu.user + cpu.system;
     return {
       echoesPerSec: Math.round(n / elapsed),
@@ -103,15 +98,13 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
       refills: Number(stop.refills ?? 0),
     };
   } finally {
-    child.send({ cmd: 'exit' });
-    await new Promise((r) => setTimeout(r, 100));
-    child.kill();
+    await child.stop();
   }
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const cert = testCert();
+  const args = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
+  const cert = createDevCertificate();
   const summary = new Map<number, { ratio: number[]; ratioUnpaced: number[]; wtUs: number[]; udpUs: number[] }>();
   for (let run = 0; run < args.runs; run++) {
     for (const sessions of args.sessions) {
@@ -125,13 +118,13 @@ async function main(): Promise<void> {
       if (udp && wt && paced) {
         const ratio = +(wt.serverCpuUsPerDatagram / paced.serverCpuUsPerDatagram).toFixed(2);
         const ratioUnpaced = +(wt.serverCpuUsPerDatagram / udp.serverCpuUsPerDatagram).toFixed(2);
-        console.log(JSON.stringify({
+        writeJsonLine({
           bench: 'datagram-echo', ratio: true, run, sessions,
           cpuPerDatagramRatio: ratio,
           cpuPerDatagramRatioVsUnpacedUdp: ratioUnpaced,
           throughputRatio: +(wt.echoesPerSec / udp.echoesPerSec).toFixed(2),
           target: 'cpuPerDatagramRatio (WebTransport vs plain UDP carrying the same traffic) <= 2',
-        }));
+        });
         const e = summary.get(sessions) ?? { ratio: [], ratioUnpaced: [], wtUs: [], udpUs: [] };
         e.ratio.push(ratio);
         e.ratioUnpaced.push(ratioUnpaced);
@@ -143,21 +136,21 @@ async function main(): Promise<void> {
   }
   if (args.runs > 1) {
     for (const [sessions, e] of summary) {
-      console.log(JSON.stringify({
+      writeJsonLine({
         bench: 'datagram-echo', median: true, runs: args.runs, sessions,
-        wtServerCpuUsPerDatagram: median(e.wtUs),
-        udpSameRateServerCpuUsPerDatagram: median(e.udpUs),
-        cpuPerDatagramRatio: median(e.ratio),
-        cpuPerDatagramRatioVsUnpacedUdp: median(e.ratioUnpaced),
-      }));
+        wtServerCpuUsPerDatagram: median2(e.wtUs),
+        udpSameRateServerCpuUsPerDatagram: median2(e.udpUs),
+        cpuPerDatagramRatio: median2(e.ratio),
+        cpuPerDatagramRatioVsUnpacedUdp: median2(e.ratioUnpaced),
+      });
     }
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : +((s[m - 1] + s[m]) / 2).toFixed(2);
+/** Median of runs, to two decimals (the per-run figures carry two). */
+function median2(xs: number[]): number | null {
+  const m = median(xs);
+  return m === null ? null : +m.toFixed(2);
 }
 
 /** Plain UDP echo: the floor. `rate` > 0 caps the load at that many echoes/s. */
@@ -172,13 +165,13 @@ async function runUdp(sessions: number, args: Args, rate: number): Promise<Measu
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     const udp = await measure('udp', sock.address().port, sessions, args, () => udpCount, undefined, rate);
     await new Promise<void>((r) => sock.close(() => r()));
-    console.log(JSON.stringify({ bench: 'datagram-echo', transport: rate ? 'udp-same-rate' : 'udp', sessions, rateCap: rate || null, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...udp }));
+    writeJsonLine({ bench: 'datagram-echo', transport: rate ? 'udp-same-rate' : 'udp', sessions, rateCap: rate || null, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...udp });
     return udp;
   }
 }
 
 /** Our WebTransport server, echoing datagrams. */
-async function runWt(sessions: number, args: Args, cert: ReturnType<typeof testCert>): Promise<Measured> {
+async function runWt(sessions: number, args: Args, cert: DevCertificate): Promise<Measured> {
   {
     const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/echo'], maxSessions: 100_000 });
     let wtCount = 0;
@@ -189,10 +182,10 @@ async function runWt(sessions: number, args: Args, cert: ReturnType<typeof testC
       };
     };
     const { port } = await server.listen();
-    const wt = await measure('wt', port, sessions, args, () => wtCount, Buffer.from(cert.hash).toString('base64'));
+    const wt = await measure('wt', port, sessions, args, () => wtCount, cert.sha256Base64);
     const dropped = server.stats().datagrams;
     await server.close();
-    console.log(JSON.stringify({ bench: 'datagram-echo', transport: 'webtransport', sessions, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...wt, serverDatagramDrops: dropped.droppedQueueFull + dropped.droppedTooLarge }));
+    writeJsonLine({ bench: 'datagram-echo', transport: 'webtransport', sessions, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...wt, serverDatagramDrops: dropped.droppedQueueFull + dropped.droppedTooLarge });
     return wt;
   }
 }

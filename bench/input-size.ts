@@ -15,6 +15,8 @@ import { encodeMessage, RECORD_STRUCTURES } from '../shared/codec.js';
 import { MAX_INPUTS_PER_MESSAGE } from '../shared/limits.js';
 import type { InputVector } from '../shared/messages.js';
 import { seededRandom } from '../shared/random.js';
+import { writeJsonLine } from '../tools/lib/json-lines.js';
+import { mean } from '../tools/lib/stats.js';
 
 const INPUT_HZ = 20;
 const SEQ = 6000;
@@ -42,12 +44,11 @@ for (const [scenario, next] of scenarios) {
     sizes.before.push(v1Bytes(SEQ + i, ACK + i, inputs));
     sizes.after.push(encodeMessage('input', { seq: SEQ + i, ack: ACK + i, inputs }).length);
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const before = mean(sizes.before);
-  const after = mean(sizes.after);
-  console.log(JSON.stringify({
+  const before = mean(sizes.before)!;
+  const after = mean(sizes.after)!;
+  writeJsonLine({
     bench: 'input-size', scenario, inputsPerMessage: MAX_INPUTS_PER_MESSAGE, seq: SEQ, ack: ACK,
     bytesBefore: +before.toFixed(2), bytesAfter: +after.toFixed(2),
     bytesPerSecondBefore: Math.round(before * INPUT_HZ), bytesPerSecondAfter: Math.round(after * INPUT_HZ),
-  }));
+  });
 }

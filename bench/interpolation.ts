@@ -15,6 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { InterpolationBuffer, type InterpolationConfig } from '../client/game/interpolation.js';
 import { shortDelta } from '../client/game/wrap.js';
 import { seededRandom } from '../shared/random.js';
+import { writeJsonLine } from '../tools/lib/json-lines.js';
+import { percentile } from '../tools/lib/stats.js';
 
 export interface SimCondition {
   loss: number;
@@ -43,10 +45,9 @@ const FRAME_MS = 1000 / 60;
 const SPEED = 100 / 1000; // units per ms
 const W = 1000;
 
+/** Nearest-rank percentile (p in 0..100), 0 when there are no samples. */
 function pct(xs: number[], p: number): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return percentile(xs, p) ?? 0;
 }
 
 export function simulate(c: SimCondition): SimResult {
@@ -123,11 +124,11 @@ export function simulate(c: SimCondition): SimResult {
     jitterMs: c.jitterMs,
     snapshotsSent: sent,
     snapshotsLost: lost,
-    delayP50Ms: pct(delays, 0.5),
-    delayP95Ms: pct(delays, 0.95),
+    delayP50Ms: pct(delays, 50),
+    delayP95Ms: pct(delays, 95),
     longestStallMs: longest,
     extrapolatedShare: frames > 0 ? extrapolated / frames : 0,
-    errorP99: pct(errors, 0.99),
+    errorP99: pct(errors, 99),
   };
 }
 
@@ -136,7 +137,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     for (const loss of [0, 0.01, 0.05, 0.1, 0.15, 0.25]) {
       const r = simulate({ loss, jitterMs, seconds: 120, seed: 42 });
       const round = (v: number) => Math.round(v * 100) / 100;
-      console.log(JSON.stringify(Object.fromEntries(Object.entries({ bench: 'interpolation', ...r }).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v]))));
+      writeJsonLine(Object.fromEntries(Object.entries({ bench: 'interpolation', ...r }).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])));
     }
   }
 }

@@ -14,32 +14,25 @@
 import { SnapshotSender } from '../server/session/snapshot-sender.js';
 import type { WorldFrame } from '../server/rooms/types.js';
 import { SnapshotHistory, decodeSnapshot, type DecodedSnapshot } from '../shared/snapshot/index.js';
+import { seededRandom } from '../shared/random.js';
+import { flag, parseFlags } from '../tools/lib/args.js';
+import { writeJsonLine } from '../tools/lib/json-lines.js';
+import { percentile } from '../tools/lib/stats.js';
 
-const argv = process.argv;
-const arg = (name: string, dflt: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i > 0 ? argv[i + 1] : dflt;
-};
-const PLAYERS = arg('players', '64,256,512').split(',').map(Number);
-const SNAPSHOTS = Math.min(Number(arg('snapshots', '100')), 1000);
-const BUDGET = Number(arg('budget', '1199'));
+const { values: args } = parseFlags(process.argv.slice(2), {
+  players: flag.ints(1, 4096),
+  snapshots: flag.int(1, 1000),
+  budget: flag.int(64, 65_535),
+  loss: flag.number(0, 1),
+});
+const PLAYERS = args.players ?? [64, 256, 512];
+const SNAPSHOTS = args.snapshots ?? 100;
+const BUDGET = args.budget ?? 1199;
 const WARMUP = 10;
-const LOSS = Number(arg('loss', '0.03'));
+const LOSS = args.loss ?? 0.03;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pct = (xs: ArrayLike<number>, p: number): number => {
-  const s = Float64Array.from(xs).sort();
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : 0;
-};
+/** Nearest-rank percentile of the run's samples, 0 when there are none. */
+const pct = (xs: ArrayLike<number>, p: number): number => percentile(xs, p) ?? 0;
 
 interface Client {
   entityId: number;
@@ -53,7 +46,7 @@ interface Client {
 }
 
 function run(players: number): void {
-  const r = rng(players * 7919);
+  const r = seededRandom(players * 7919);
   const world = { width: 1000, height: 1000 };
   const ents = Array.from({ length: players }, (_, i) => ({ id: i + 1, x: r() * 1000, y: r() * 1000, angle: 0 }));
   const clients: Client[] = ents.map((e) => {
@@ -117,7 +110,7 @@ function run(players: number): void {
       c.pendingAcks.push({ id, at: id + c.lag });
     }
   }
-  console.log(JSON.stringify({
+  writeJsonLine({
     bench: 'snapshot-encode-scene', players, budget: BUDGET, snapshots: SNAPSHOTS,
     usPerClientSnapshot: +pct(cpuUs, 50).toFixed(1),
     cpuSecondsPerSecondAt20Hz: +((pct(cpuUs, 50) * players * 20) / 1e6).toFixed(3),
@@ -125,7 +118,7 @@ function run(players: number): void {
     bytesP50: pct(sizes, 50), bytesMax: pct(sizes, 100),
     stalenessP99: pct(staleness, 99), stalenessMax: pct(staleness, 100),
     decodeFailures, overBudget, ownMissing,
-  }));
+  });
 }
 
 for (const p of PLAYERS) run(p);

@@ -1,7 +1,7 @@
 // Snapshot size at the standard scene (../shared/DESIGN.md): P players in a 1000 x 1000 world,
 // each moving at 100 units/s, snapshots at 20 Hz. Two heading patterns: a new random direction
 // every snapshot (turnPerSnapshot 1, the worst case for angles), and the bot fleet's default
-// (server/bots: a new heading every 0.5-2.5 s, so about 1 snapshot in 30). Prints JSON lines: full-snapshot and delta sizes, bytes per entity, and, when the
+// (tools/bots: a new heading every 0.5-2.5 s, so about 1 snapshot in 30). Prints JSON lines: full-snapshot and delta sizes, bytes per entity, and, when the
 // datagram budget binds, entities per snapshot and the refresh gap.
 //   npx tsx bench/snapshot-size.ts [--budget 1199] [--snapshots 200]
 // Sizes are deterministic (seeded), so they measure the codec, not the machine. The encode and
@@ -11,13 +11,13 @@ import {
   type DecodedSnapshot, type EntityState,
 } from '../shared/snapshot/index.js';
 import { seededRandom } from '../shared/random.js';
+import { flag, parseFlags } from '../tools/lib/args.js';
+import { writeJsonLine } from '../tools/lib/json-lines.js';
+import { mean, percentile } from '../tools/lib/stats.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const BUDGET = arg('budget', 1199); // Chromium's reported maxDatagramSize
-const SNAPSHOTS = Math.min(arg('snapshots', 200), 2000);
+const { values: args } = parseFlags(process.argv.slice(2), { budget: flag.int(64, 65_535), snapshots: flag.int(11, 2000) }); // the first 10 are skipped
+const BUDGET = args.budget ?? 1199; // Chromium's reported maxDatagramSize
+const SNAPSHOTS = args.snapshots ?? 200;
 
 /** The standard scene: every snapshot interval each player walks 5 units, turning with chance `turn`. */
 function scene(players: number, seed: number, turn: number) {
@@ -35,20 +35,15 @@ function scene(players: number, seed: number, turn: number) {
   };
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-
 for (const turn of [1, 1 / 30]) for (const players of [16, 64, 256, 512]) {
   // Full snapshot with no budget pressure (what a new client gets first), where it fits.
   const sc = scene(players, players, turn);
   const full = encodeSnapshot({ snapshotId: 1, serverTick: 0, serverTime: 0, lastInputSeq: 0, entities: sc.ents }, BUDGET);
   if (!full.ok) throw new Error(full.detail);
-  console.log(JSON.stringify({
+  writeJsonLine({
     bench: 'snapshot-size', kind: 'full', players, turnPerSnapshot: +turn.toFixed(3), budget: BUDGET, bytes: full.bytes.length,
     entitiesSent: full.sent.length, bytesPerEntity: +(full.bytes.length / full.sent.length).toFixed(3),
-  }));
+  });
 
   // Steady state: the client acks with a lag of `lag` snapshots (1 = the previous snapshot).
   for (const lag of [1, 2, 3]) {
@@ -87,16 +82,16 @@ for (const turn of [1, 1 / 30]) for (const players of [16, 64, 256, 512]) {
         lastSent.set(e, id);
       }
     }
-    const meanBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
-    const meanSent = sentCounts.reduce((a, b) => a + b, 0) / sentCounts.length;
-    console.log(JSON.stringify({
+    const meanBytes = mean(sizes)!;
+    const meanSent = mean(sentCounts)!;
+    writeJsonLine({
       bench: 'snapshot-size', kind: 'delta', players, turnPerSnapshot: +turn.toFixed(3), budget: BUDGET, ackLag: lag,
-      bytesMean: +meanBytes.toFixed(1), bytesP99: pct(sizes, 99), entitiesSentMean: +meanSent.toFixed(1),
+      bytesMean: +meanBytes.toFixed(1), bytesP99: percentile(sizes, 99), entitiesSentMean: +meanSent.toFixed(1),
       bytesPerSentEntity: +(meanBytes / meanSent).toFixed(3),
       completeShare: +(complete / sizes.length).toFixed(3),
       refreshGapMax: maxGap, refreshBound: refreshBound(STANDARD_FORMAT, BUDGET, players - 1),
       appBytesPerSecAt20Hz: Math.round(meanBytes * 20),
-      encodeMicrosP50: +pct(encodeUs, 50).toFixed(1), decodeMicrosP50: +pct(decodeUs, 50).toFixed(1),
-    }));
+      encodeMicrosP50: +percentile(encodeUs, 50)!.toFixed(1), decodeMicrosP50: +percentile(decodeUs, 50)!.toFixed(1),
+    });
   }
 }

@@ -15,11 +15,12 @@ import { pathToFileURL } from 'node:url';
 import {
   bitString, boolean, explicit, implicitPrimitive, integer, octetString, oid, sequence, set, time, unsignedInteger, utf8String,
 } from './der.js';
+import { MAX_PINNED_CERT_VALIDITY_MS } from '../server/h3/client/cert-pinning.js';
 
 /** Validity of a new certificate: 10 days (browsers refuse more than 14). */
 export const DEV_CERT_VALIDITY_MS = 10 * 24 * 3600 * 1000;
-/** Browsers' upper bound for hash-pinned certificates. */
-export const MAX_PINNED_CERT_VALIDITY_MS = 14 * 24 * 3600 * 1000;
+/** Browsers' upper bound for hash-pinned certificates (its home is the verifier's). */
+export { MAX_PINNED_CERT_VALIDITY_MS };
 /** Renew when less than this remains before notAfter: 2 days. */
 export const DEV_CERT_RENEW_BEFORE_MS = 2 * 24 * 3600 * 1000;
 /** notBefore is set this far in the past to tolerate small clock differences: 1 hour. */

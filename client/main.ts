@@ -10,6 +10,7 @@
  */
 import { GameApp, type GameClientLike } from './app.js';
 import { cleanName, makeUpName } from './game/names.js';
+import { mintDevTicket } from './net/dev-ticket.js';
 import { GameClient } from './net/game-client.js';
 import type { TransportPreference } from './net/game-client-types.js';
 import { LocalPreviewClient } from './preview/local-client.js';
@@ -37,19 +38,9 @@ function askName(doc: Document, suggested: string): Promise<string> {
   });
 }
 
-/** POST /api/dev/ticket: the demo mints its own join tickets (servers started with devTickets). */
+/** The demo mints its own join tickets (servers started with devTickets). */
 function devTicketProvider(baseUrl: string, name: string, room: string | undefined): () => Promise<string> {
-  return async () => {
-    const res = await fetch(new URL('/api/dev/ticket', baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(room ? { name, room } : { name }),
-    });
-    if (!res.ok) throw new Error(`dev ticket: HTTP ${res.status}`);
-    const body = (await res.json()) as { ticket?: unknown };
-    if (typeof body.ticket !== 'string') throw new Error('dev ticket: no ticket in the answer');
-    return body.ticket;
-  };
+  return () => mintDevTicket(globalThis.fetch.bind(globalThis), baseUrl, name, room);
 }
 
 async function main(): Promise<void> {

@@ -8,13 +8,14 @@
  *   echo-entry.ts --mode tcp-client --host A --port P --bytes B
  *
  * Each UDP probe carries a 4-byte sequence number, so duplicates would be visible (and counted).
- * Results are JSON event lines (see child.ts).
+ * Results are JSON event lines; the servers take the commands `stats` and `quit`
+ * (tools/lib/child.ts protocol).
  */
 import { createSocket } from 'node:dgram';
 import { createServer, connect } from 'node:net';
-import { createInterface } from 'node:readline';
 import { createHash, randomBytes } from 'node:crypto';
-import { emit, parseArgs } from './child.js';
+import { flag, parseFlags } from '../tools/lib/args.js';
+import { emit, fail, serveCommands } from '../tools/lib/child-entry.js';
 
 /** Bounds: the probe is a measuring stick, never a load generator. */
 const MAX_UDP_PROBES = 1_000_000;
@@ -29,14 +30,18 @@ const UDP_DRAIN_MS = 500;
 /** A TCP transfer that takes longer than this under loss is reported as failed, not awaited. */
 const TCP_TIMEOUT_MS = 60_000;
 
-const args = parseArgs(process.argv.slice(2));
-const mode = args.get('mode');
-const host = args.get('host') ?? '127.0.0.1';
-const port = Number(args.get('port') ?? 0);
-
-function onCommand(handler: (cmd: string) => void): void {
-  createInterface({ input: process.stdin }).on('line', (l) => handler(l.trim()));
-}
+const { values: args } = parseFlags(process.argv.slice(2), {
+  mode: flag.choice(['udp-server', 'udp-client', 'tcp-server', 'tcp-client'] as const),
+  host: flag.string(),
+  port: flag.int(0, 65_535),
+  count: flag.int(1, MAX_UDP_PROBES),
+  'interval-ms': flag.number(0, 60_000),
+  size: flag.int(4, 1200),
+  bytes: flag.int(1, MAX_TCP_BYTES),
+});
+const mode = args.mode;
+const host = args.host ?? '127.0.0.1';
+const port = args.port ?? 0;
 
 function udpServer(): void {
   const sock = createSocket({ type: 'udp4', recvBufferSize: UDP_RECV_BUFFER_BYTES });
@@ -52,16 +57,16 @@ function udpServer(): void {
     sock.send(msg, rinfo.port, rinfo.address);
   });
   sock.bind(port, host, () => emit('ready', { port: sock.address().port }));
-  onCommand((cmd) => {
-    if (cmd === 'stats') emit('stats', { received, duplicates });
-    if (cmd === 'quit') sock.close(() => process.exit(0));
+  serveCommands((c) => {
+    if (c.cmd === 'stats') emit('stats', { received, duplicates });
+    if (c.cmd === 'quit') sock.close(() => process.exit(0));
   });
 }
 
 function udpClient(): void {
-  const count = Math.min(MAX_UDP_PROBES, Number(args.get('count') ?? 1000));
-  const intervalMs = Number(args.get('interval-ms') ?? 1);
-  const size = Math.max(4, Math.min(1200, Number(args.get('size') ?? 200)));
+  const count = args.count ?? 1000;
+  const intervalMs = args['interval-ms'] ?? 1;
+  const size = args.size ?? 200;
   const sock = createSocket({ type: 'udp4', recvBufferSize: UDP_RECV_BUFFER_BYTES });
   const seen = new Set<number>();
   let duplicates = 0;
@@ -100,13 +105,13 @@ function tcpServer(): void {
     const a = server.address();
     emit('ready', { port: typeof a === 'object' && a ? a.port : port });
   });
-  onCommand((cmd) => {
-    if (cmd === 'quit') server.close(() => process.exit(0));
+  serveCommands((c) => {
+    if (c.cmd === 'quit') server.close(() => process.exit(0));
   });
 }
 
 function tcpClient(): void {
-  const total = Math.min(MAX_TCP_BYTES, Number(args.get('bytes') ?? 1_000_000));
+  const total = args.bytes ?? 1_000_000;
   const payload = randomBytes(total);
   const want = createHash('sha256').update(payload).digest('hex');
   const got = createHash('sha256');
@@ -142,6 +147,5 @@ switch (mode) {
   case 'tcp-server': tcpServer(); break;
   case 'tcp-client': tcpClient(); break;
   default:
-    emit('fatal', { message: `unknown --mode ${String(mode)}` });
-    process.exit(2);
+    fail(`unknown --mode ${String(mode)}`, 2);
 }

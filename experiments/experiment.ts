@@ -7,8 +7,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { CleanupStack } from './cleanup.js';
-import { NsChild, REPO_ROOT } from './child.js';
+import { ToolChild, REPO_ROOT } from '../tools/lib/child.js';
+import type { CleanupStack } from '../tools/lib/cleanup.js';
+import { sleep } from '../tools/lib/clock.js';
 import { LinkImpairer, chooseMethod, type ImpairMethod } from './impair.js';
 import { EnvironmentError, checkPrerequisites, createTopology, destroyTopology, destroyTopologySync, type LinkEnd, type Topology } from './netns.js';
 import { analyzeArm, windowAges } from './analyze.js';
@@ -63,6 +64,8 @@ const BOTS_CONNECT_TIMEOUT_MS = 60_000;
 /** After the window, chat still in flight gets this long to arrive (loss still applied). */
 const CHAT_GRACE_MS = 8_000;
 const PHASE_SLACK_MS = 20_000;
+/** A server or bots process gets this long after SIGTERM before SIGKILL. */
+const CHILD_STOP_GRACE_MS = 2000;
 /** Probes per condition in the link check: at 10 % loss the realised rate is known to +/- 1 point. */
 const LINK_CHECK_PROBES = 3000;
 
@@ -74,10 +77,6 @@ async function readTx(end: LinkEnd): Promise<WireBytes> {
 
 function diff(a: WireBytes, b: WireBytes): WireBytes {
   return { txBytes: b.txBytes - a.txBytes, txPackets: b.txPackets - a.txPackets };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function machineFacts(): Pick<RunInfo, 'kernel' | 'cpu' | 'cpus' | 'memGiB' | 'node' | 'gitCommit'> {
@@ -110,28 +109,21 @@ async function runArm(
   const tag = `${armId}-loss${cond.lossPct}-rtt${cond.rttMs}`;
   const logFile = join(opts.outDir, 'logs', `${tag}.log`);
   const reportFile = join(opts.outDir, 'logs', `${tag}.bots.json`);
-  const children: NsChild[] = [];
-  const untrack = cleanup.push({
-    label: `children of ${tag}`,
-    run: async () => {
-      await Promise.all(children.map((c) => c.stop(2000)));
-    },
-    runSync: () => children.forEach((c) => c.killSync()),
-  });
+  const children: ToolChild[] = [];
   try {
     await impairer.clear();
-    const server = NsChild.start(topo.server.ns, 'experiments/server-entry.ts', [
+    const server = ToolChild.script('experiments/server-entry.ts', [
       '--host', topo.server.address, '--http-port', String(SERVER_HTTP_PORT), '--wt-port', String(SERVER_WT_PORT),
       '--snapshot-channel', arm.snapshotChannel, '--seed', String(opts.seed),
-    ], { label: `server(${tag})`, logFile, nice: opts.nice, realtime: opts.realtime });
+    ], { label: `server(${tag})`, ns: topo.server.ns, logFile, nice: opts.nice, realtime: opts.realtime, cleanup });
     children.push(server);
     const ready = await server.waitFor('ready', SERVER_START_TIMEOUT_MS);
     const url = String(ready.url);
 
-    const bots = NsChild.start(topo.client.ns, 'experiments/bots-entry.ts', [
+    const bots = ToolChild.script('experiments/bots-entry.ts', [
       '--url', url, '--transport', arm.transport, '--arm', armId, '--count', String(opts.bots), '--seed', String(opts.seed),
       '--chat-interval-ms', String(Math.round(opts.chatIntervalS * 1000)), '--report', reportFile,
-    ], { label: `bots(${tag})`, logFile, nice: opts.nice, realtime: opts.realtime });
+    ], { label: `bots(${tag})`, ns: topo.client.ns, logFile, nice: opts.nice, realtime: opts.realtime, cleanup });
     children.push(bots);
     await bots.waitFor('connected', BOTS_CONNECT_TIMEOUT_MS);
     await sleep(opts.warmupS * 1000);
@@ -140,12 +132,12 @@ async function runArm(
     await impairer.apply({ lossPct: cond.lossPct, rttMs: cond.rttMs || undefined, jitterMs: opts.jitterMs || undefined });
     const s0 = await readTx(topo.server);
     const c0 = await readTx(topo.client);
-    server.send('mark');
-    bots.send(`start ${Math.round(opts.durationS * 1000)} ${CHAT_GRACE_MS}`);
+    server.send({ cmd: 'mark' });
+    bots.send({ cmd: 'start', windowMs: Math.round(opts.durationS * 1000), graceMs: CHAT_GRACE_MS });
     await bots.waitFor('measured', opts.durationS * 1000 + PHASE_SLACK_MS);
     const s1 = await readTx(topo.server);
     const c1 = await readTx(topo.client);
-    server.send('stats');
+    server.send({ cmd: 'stats' });
     const kernel = await impairer.counters();
     const load = await server.waitFor('stats', PHASE_SLACK_MS);
     await bots.waitFor('done', CHAT_GRACE_MS + PHASE_SLACK_MS);
@@ -159,8 +151,7 @@ async function runArm(
     });
     return { result, ages: windowAges(report) };
   } finally {
-    await Promise.all(children.map((c) => c.stop(2000)));
-    untrack();
+    await Promise.all(children.map((c) => c.stop(CHILD_STOP_GRACE_MS)));
   }
 }
 

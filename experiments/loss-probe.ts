@@ -4,7 +4,7 @@
  * transfer that must arrive intact. The harness runs it before each experiment so the report
  * shows the realised loss next to the configured one.
  */
-import { NsChild } from './child.js';
+import { ToolChild } from '../tools/lib/child.js';
 import type { Topology } from './netns.js';
 import type { DirectionCounters, LinkImpairer } from './impair.js';
 
@@ -29,7 +29,7 @@ export interface LossProbeOptions {
   udpProbes?: number;
   tcpBytes?: number;
   logFile?: string;
-  /** SCHED_FIFO priority for the echo processes (see child.ts), so a loaded CPU cannot drop probes. */
+  /** SCHED_FIFO priority for the echo processes (see tools/lib/child.ts), so a loaded CPU cannot drop probes. */
   realtime?: number;
 }
 
@@ -48,9 +48,9 @@ export async function probeLoss(topo: Topology, impairer: LinkImpairer | null, o
   const udpProbes = opts.udpProbes ?? 3000;
   const tcpBytes = opts.tcpBytes ?? 2_000_000;
   const host = topo.server.address;
-  const children: NsChild[] = [];
+  const children: ToolChild[] = [];
   const start = (ns: string, label: string, args: string[]) => {
-    const c = NsChild.start(ns, 'experiments/echo-entry.ts', args, { label, logFile: opts.logFile, realtime: opts.realtime });
+    const c = ToolChild.script('experiments/echo-entry.ts', args, { label, ns, logFile: opts.logFile, realtime: opts.realtime });
     children.push(c);
     return c;
   };
@@ -65,7 +65,7 @@ export async function probeLoss(topo: Topology, impairer: LinkImpairer | null, o
 
     const udpCli = start(topo.client.ns, 'udp-echo-client', ['--mode', 'udp-client', '--host', host, '--port', String(UDP_PORT), '--count', String(udpProbes), '--interval-ms', '1']);
     const udpRes = await udpCli.waitFor('result', RESULT_TIMEOUT_MS);
-    udpSrv.send('stats');
+    udpSrv.send({ cmd: 'stats' });
     const srvStats = await udpSrv.waitFor('stats', START_TIMEOUT_MS);
 
     let tcp: LossProbeResult['tcp'] = null;

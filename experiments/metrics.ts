@@ -15,13 +15,9 @@
  * - chat: each message sent by one bot must reach every other bot exactly once.
  */
 
-/** Percentile by nearest rank on an ascending array (p in 0..100); NaN for an empty array. */
-export function percentileSorted(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-}
+import { mean, percentileOfSorted, sortedCopy } from '../tools/lib/stats.js';
 
+/** A distribution as the experiment's outputs carry it (summary.json, CSV, report); NaN where empty. */
 export interface Distribution {
   n: number;
   p50: number;
@@ -31,18 +27,12 @@ export interface Distribution {
   mean: number;
 }
 
-/** Summary of a sample; NaN fields when there are no values. */
+/** Summary of a sample (tools/lib/stats.ts percentiles); NaN fields when there are no values. */
 export function summarize(values: readonly number[]): Distribution {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = sortedCopy(values);
   const n = sorted.length;
-  return {
-    n,
-    p50: percentileSorted(sorted, 50),
-    p95: percentileSorted(sorted, 95),
-    p99: percentileSorted(sorted, 99),
-    max: n ? sorted[n - 1] : Number.NaN,
-    mean: n ? sorted.reduce((s, v) => s + v, 0) / n : Number.NaN,
-  };
+  const q = (p: number) => percentileOfSorted(sorted, p) ?? Number.NaN;
+  return { n, p50: q(50), p95: q(95), p99: q(99), max: n ? sorted[n - 1] : Number.NaN, mean: mean(sorted) ?? Number.NaN };
 }
 
 export interface StallResult {
@@ -165,18 +155,6 @@ export function analyzeChat(sent: readonly ChatSent[], received: readonly ChatRe
     unknown,
     latency: summarize(latencies),
   };
-}
-
-/** Empirical CDF sampled at each distinct value: points (x, share of samples <= x). */
-export function cdfPoints(values: readonly number[], maxPoints = 400): Array<[number, number]> {
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  if (n === 0) return [];
-  const step = Math.max(1, Math.floor(n / maxPoints));
-  const out: Array<[number, number]> = [];
-  for (let i = step - 1; i < n; i += step) out.push([sorted[i], (i + 1) / n]);
-  if (out[out.length - 1][1] !== 1) out.push([sorted[n - 1], 1]);
-  return out;
 }
 
 /** 2^32: the snapshot header carries the server time as a wrapping unsigned 32-bit ms count. */

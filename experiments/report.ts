@@ -4,7 +4,7 @@
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cdfPoints } from './metrics.js';
+import { cdfPoints, percentileOfSorted, sortedCopy } from '../tools/lib/stats.js';
 import { lineChart, type Series } from './svg.js';
 import { ARMS, type ArmId, type ArmResult, type BotsReport, type Condition, type Summary } from './types.js';
 
@@ -111,8 +111,8 @@ export function cdfChart(agesByArm: ReadonlyMap<ArmId, readonly number[]>, lossP
   const series: Series[] = [];
   let xMax = 0;
   for (const [arm, ages] of agesByArm) {
-    const sorted = [...ages].sort((a, b) => a - b);
-    if (sorted.length) xMax = Math.max(xMax, sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.999))]);
+    const sorted = sortedCopy(ages);
+    if (sorted.length) xMax = Math.max(xMax, percentileOfSorted(sorted, 99.9)!);
     series.push({ name: ARMS[arm].label, points: cdfPoints(sorted) });
   }
   return lineChart({

@@ -27,19 +27,23 @@ import type { RoomDefinition } from './rooms/types.js';
 import { DEFAULT_SESSION_TIMINGS, type SessionTimings } from './session/config.js';
 import type { SnapshotChannel } from './session/player-session.js';
 import { SessionManager } from './session/session-manager.js';
+import { sessionDirectory, type SessionDirectory } from './session/session-view.js';
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import type { Connection } from './transports/connection.js';
 import { WT_STREAM_OPEN_TIMEOUT_MS, WebTransportConnection } from './transports/webtransport.js';
 import type { WebSocketConnection } from './transports/websocket.js';
-import { WebTransportServer, type LinkSimOption } from './h3/index.js';
+import { WebTransportServer, type LinkSimOption, type QuicServerProtectionOptions } from './h3/index.js';
 
 export { mintTicket, verifyTicket, DEFAULT_TICKET_TTL_MS, type TicketClaims } from './session/tickets.js';
 export { standardScene, moveStandard, STANDARD_SPEED } from './rooms/standard-scene.js';
 export type { RoomDefinition, RoomContext, RoomPlayer, PlayerInput, Entity } from './rooms/types.js';
 export type { Room } from './rooms/room.js';
 export type { RoomManager } from './rooms/room-manager.js';
-export type { Connection } from './transports/connection.js';
+export type { Connection, ConnectionStats, TransportKind } from './transports/connection.js';
+export type { SessionDirectory, SessionView } from './session/session-view.js';
+export type { SessionState, SnapshotChannel } from './session/player-session.js';
+export type { SnapshotSendStats } from './session/snapshot-sender.js';
 export { GameMetrics } from './metrics.js';
 export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
 
@@ -50,7 +54,12 @@ export const DEFAULT_RECONNECT_JITTER_MS = 3_000;
 /** WebTransport endpoint path. */
 export const WEBTRANSPORT_PATH = '/wt';
 
-export interface WebTransportOptions {
+/**
+ * The HTTP/3 WebTransport endpoint. The QUIC admission fields (`retry`, `maxHandshakes`,
+ * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`; docs/architecture.md
+ * "QUIC endpoint: admission") have safe defaults for the open internet.
+ */
+export interface WebTransportOptions extends QuicServerProtectionOptions {
   /** UDP port (0 = any). */
   port?: number;
   certPem: string;
@@ -120,6 +129,7 @@ export interface DrainOptions {
 }
 
 export interface GameServer {
+  /** Binds HTTP + WebSocket (and WebTransport when configured); once per server. */
   listen(): Promise<ListenInfo>;
   /**
    * Stop taking sessions, send the game `drain` notice and the transport drain (WebTransport
@@ -129,23 +139,37 @@ export interface GameServer {
   drain(options?: DrainOptions): Promise<void>;
   /** Close everything now (sessions get SERVER_DRAINING). Idempotent. */
   close(): Promise<void>;
+  /** The rooms this server hosts (the in-process manager unless `roomManager` was given). */
   readonly rooms: RoomManager;
-  readonly sessions: SessionManager;
+  /** Read-only views of the player sessions (active and suspended). */
+  readonly sessions: SessionDirectory;
+  /** Prometheus metrics, also served on `GET /metrics`. */
   readonly metrics: GameMetrics;
-  /** The fastify instance (after listen), e.g. to add routes. */
+  /**
+   * The fastify instance once listen() has built it (null before). It is already listening, so
+   * fastify refuses new routes on it; it serves to read its address or `inject` requests.
+   */
   readonly http: FastifyInstance | null;
-  /** Hand the server a connection from a transport of your own. */
+  /** Hand the server a connection from a transport of your own; it must say hello like any other. */
   accept(conn: Connection): void;
   /** Ticket for this server's secret. */
   mintTicket(claims: { playerId: string; name: string; room: string; expiresAt?: number }): string;
+  /** What `GET /api/connect-info` answers: endpoints and the leaf certificate's hash. */
   connectInfo(): ConnectInfo;
+  /** The HTTP/3 WebTransport server once listen() started it; null before, or without `webTransport`. */
   readonly webTransport: WebTransportServer | null;
 }
 
-/** SHA-256 of the DER of each certificate in `pem`, base64 (for `serverCertificateHashes`). */
-export function certificateHashes(pem: string): string[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => createHash('sha256').update(new X509Certificate(b).raw).digest('base64')).slice(0, 1);
+/**
+ * Base64 SHA-256 of the DER of the leaf certificate in `pem` (the first one, the order in which
+ * TLS sends a chain: RFC 8446 §4.4.2), or null when `pem` holds none. Only the leaf is
+ * published: a browser checks `serverCertificateHashes` against the first certificate of the
+ * chain the server presents and nothing else (W3C WebTransport, "verify a certificate hash"), so
+ * a hash of an intermediate could never match.
+ */
+export function leafCertificateHash(pem: string): string | null {
+  const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
+  return leaf ? createHash('sha256').update(new X509Certificate(leaf[0]).raw).digest('base64') : null;
 }
 
 export function createGameServer(options: GameServerOptions): GameServer {
@@ -171,7 +195,8 @@ export function createGameServer(options: GameServerOptions): GameServer {
   });
   const host = options.host ?? '127.0.0.1';
   const wtOptions = options.webTransport ?? null;
-  const hashes = wtOptions ? certificateHashes(wtOptions.certPem) : [];
+  const leafHash = wtOptions ? leafCertificateHash(wtOptions.certPem) : null;
+  const hashes = leafHash === null ? [] : [leafHash];
   let http: FastifyInstance | null = null;
   let wt: WebTransportServer | null = null;
   let wtUrl: string | null = null;
@@ -209,7 +234,8 @@ export function createGameServer(options: GameServerOptions): GameServer {
   };
 
   const server: GameServer = {
-    rooms, sessions, metrics,
+    rooms, metrics,
+    sessions: sessionDirectory(sessions),
     get http() { return http; },
     get webTransport() { return wt; },
     accept: (conn) => sessions.accept(conn),
@@ -252,10 +278,16 @@ export function createGameServer(options: GameServerOptions): GameServer {
           linkSim: wtOptions.linkSim,
           linkSimSeed: wtOptions.linkSimSeed,
           maxSessions: wtOptions.maxSessions,
+          retry: wtOptions.retry,
+          maxHandshakes: wtOptions.maxHandshakes,
+          maxHandshakesPerAddress: wtOptions.maxHandshakesPerAddress,
+          handshakeTimeoutMs: wtOptions.handshakeTimeoutMs,
+          statelessResetKey: wtOptions.statelessResetKey,
         });
         // The hello travels on the reliable stream: never give up on the stream sooner.
         const streamOpenMs = Math.max(WT_STREAM_OPEN_TIMEOUT_MS, options.timings?.helloTimeoutMs ?? DEFAULT_SESSION_TIMINGS.helloTimeoutMs);
-        wt.onSession = (session) => sessions.accept(new WebTransportConnection(session, streamOpenMs));
+        const refused = (reason: string) => metrics.refuse('webtransport', reason);
+        wt.onSession = (session) => sessions.accept(new WebTransportConnection(session, streamOpenMs, refused));
         const bound = await wt.listen();
         wtPort = bound.port;
         wtUrl = `https://${host.includes(':') ? `[${host}]` : host}:${bound.port}${WEBTRANSPORT_PATH}`;

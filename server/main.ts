@@ -13,6 +13,11 @@
  *   TICKWIRE_WT=0              serve WebSocket only
  *   TICKWIRE_BUILD_CLIENT=0    do not build the client bundle
  *   TICKWIRE_DRAIN_MS          drain deadline on SIGTERM/SIGINT (default 10000)
+ *   TICKWIRE_QUIC_RETRY        'under-load' (default), 'always' or 'never': when QUIC Initials get
+ *                              a stateless Retry (docs/architecture.md "QUIC endpoint: admission")
+ *   TICKWIRE_STATELESS_RESET_KEY  hex, at least 32 digits: a fixed key for QUIC stateless reset
+ *                              tokens, so a restarted server resets its predecessor's connections
+ *                              (default: random per run)
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -20,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureDevCertificate } from '../certs/dev-cert.js';
 import { ensureClientBundle } from './http/client-bundle.js';
 import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS } from './index.js';
+import { RETRY_MODES, type RetryMode } from './h3/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -33,6 +39,26 @@ function intEnv(name: string, fallback: number): number {
     process.exit(2);
   }
   return n;
+}
+
+function retryEnv(): RetryMode | undefined {
+  const raw = env.TICKWIRE_QUIC_RETRY;
+  if (raw === undefined || raw === '') return undefined;
+  if (!(RETRY_MODES as readonly string[]).includes(raw)) {
+    console.error(`TICKWIRE_QUIC_RETRY must be one of ${RETRY_MODES.join(', ')}, got "${raw}"`);
+    process.exit(2);
+  }
+  return raw as RetryMode;
+}
+
+function resetKeyEnv(): Uint8Array | undefined {
+  const raw = env.TICKWIRE_STATELESS_RESET_KEY;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(raw)) {
+    console.error('TICKWIRE_STATELESS_RESET_KEY must be at least 32 hex digits');
+    process.exit(2);
+  }
+  return Buffer.from(raw, 'hex');
 }
 
 async function main(): Promise<void> {
@@ -70,6 +96,8 @@ async function main(): Promise<void> {
       keyPem: cert.keyPem,
       linkSim: env.TICKWIRE_NETSIM || undefined,
       linkSimSeed: intEnv('TICKWIRE_NETSIM_SEED', 1),
+      retry: retryEnv(),
+      statelessResetKey: resetKeyEnv(),
     } : null,
   });
   const info = await server.listen();

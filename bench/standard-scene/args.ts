@@ -15,6 +15,7 @@
  *                             peer's load clients) or full GameClients; the observer is always full
  *   --help
  */
+import { flag, parseFlags, UsageError } from '../../tools/lib/args.js';
 import type { BenchTransport } from './report.js';
 
 export interface BenchArgs {
@@ -59,90 +60,44 @@ export const USAGE = `usage: npm run bench:scene -- [--ps 16,64,256,512] [--runs
 JSON lines on stdout (kind: run | median | ratio | target), progress and a Markdown table on stderr.
 --quick = --ps 64 --runs 1 --window 3 (the peer runs at the same P).`;
 
-export class ArgsError extends Error {
-  override readonly name = 'ArgsError';
-}
-
-function positiveInt(flag: string, raw: string | undefined, max: number): number {
-  const n = Number(raw);
-  if (raw === undefined || raw === '' || !Number.isInteger(n) || n < 1 || n > max) {
-    throw new ArgsError(`${flag} needs an integer in [1, ${max}], got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
-function seconds(flag: string, raw: string | undefined, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw === undefined || raw === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new ArgsError(`${flag} needs seconds in [${min}, ${max}], got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
-function transportOf(name: string): BenchTransport {
-  switch (name.trim().toLowerCase()) {
-    case 'wt': case 'webtransport': return 'webtransport';
-    case 'ws': case 'websocket': return 'websocket';
-    default: throw new ArgsError(`unknown transport ${JSON.stringify(name)} (use wt or ws)`);
-  }
-}
+const FLAGS = {
+  ps: flag.ints(1, MAX_BENCH_PLAYERS),
+  runs: flag.int(1, MAX_RUNS),
+  warmup: flag.number(0, MAX_WARMUP_S),
+  window: flag.number(1, MAX_WINDOW_S),
+  transports: flag.choices(['webtransport', 'websocket'] as const, { wt: 'webtransport', ws: 'websocket' }),
+  'no-peer': flag.boolean(),
+  quick: flag.boolean(),
+  'peer-only': flag.boolean(),
+  'profile-server': flag.string(),
+  'load-client': flag.choice(['light', 'full'] as const),
+};
 
 /**
  * Parses argv (without node and script). `--quick` sets P=64, 1 run, 3 s window; flags given
- * explicitly after or before it still win. Throws ArgsError with a message fit for the user.
+ * explicitly after or before it still win. Throws a UsageError with a message fit for the user.
  */
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const out: BenchArgs = { ...DEFAULT_ARGS, ps: [...DEFAULT_ARGS.ps], transports: [...DEFAULT_ARGS.transports] };
-  const explicit = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
-    switch (flag) {
-      case '--ps': {
-        const raw = value();
-        if (!raw) throw new ArgsError('--ps needs a comma-separated list such as 16,64');
-        const ps = raw.split(',').map((s) => positiveInt('--ps', s.trim(), MAX_BENCH_PLAYERS));
-        if (ps.some((p) => p < 2)) throw new ArgsError('--ps: each P must be at least 2 (an observer and one load client)');
-        out.ps = [...new Set(ps)];
-        explicit.add('ps');
-        break;
-      }
-      case '--runs': out.runs = positiveInt('--runs', value(), MAX_RUNS); explicit.add('runs'); break;
-      case '--warmup': out.warmupS = seconds('--warmup', value(), 0, MAX_WARMUP_S); explicit.add('warmup'); break;
-      case '--window': out.windowS = seconds('--window', value(), 1, MAX_WINDOW_S); explicit.add('window'); break;
-      case '--transports': {
-        const raw = value();
-        if (!raw) throw new ArgsError('--transports needs wt, ws or wt,ws');
-        out.transports = [...new Set(raw.split(',').map(transportOf))];
-        break;
-      }
-      case '--no-peer': out.peer = false; break;
-      case '--quick': out.quick = true; break;
-      case '--peer-only': out.peerOnly = true; break;
-      case '--profile-server': {
-        const raw = value();
-        if (!raw) throw new ArgsError('--profile-server needs a folder');
-        out.profileServerDir = raw;
-        break;
-      }
-      case '--load-client': {
-        const raw = value();
-        if (raw !== 'light' && raw !== 'full') throw new ArgsError(`--load-client needs light or full, got ${JSON.stringify(raw ?? '')}`);
-        out.loadClient = raw;
-        break;
-      }
-      case '--help': case '-h': out.help = true; break;
-      default: throw new ArgsError(`unknown flag ${JSON.stringify(arg)}\n${USAGE}`);
-    }
-  }
-  if (out.peerOnly && !out.peer) throw new ArgsError('--peer-only and --no-peer leave nothing to run');
+  const { values: v, given, help } = parseFlags(argv, FLAGS);
+  if (v.ps?.some((p) => p < 2)) throw new UsageError('--ps: each P must be at least 2 (an observer and one load client)');
+  const out: BenchArgs = {
+    ps: v.ps ? [...new Set(v.ps)] : [...DEFAULT_ARGS.ps],
+    runs: v.runs ?? DEFAULT_ARGS.runs,
+    warmupS: v.warmup ?? DEFAULT_ARGS.warmupS,
+    windowS: v.window ?? DEFAULT_ARGS.windowS,
+    transports: v.transports ?? [...DEFAULT_ARGS.transports],
+    peer: !v['no-peer'],
+    peerOnly: v['peer-only'] ?? false,
+    loadClient: v['load-client'] ?? DEFAULT_ARGS.loadClient,
+    profileServerDir: v['profile-server'] ?? null,
+    quick: v.quick ?? false,
+    help,
+  };
+  if (out.peerOnly && !out.peer) throw new UsageError('--peer-only and --no-peer leave nothing to run');
   if (out.quick) {
-    if (!explicit.has('ps')) out.ps = [64];
-    if (!explicit.has('runs')) out.runs = 1;
-    if (!explicit.has('window')) out.windowS = 3;
+    if (!given.has('ps')) out.ps = [64];
+    if (!given.has('runs')) out.runs = 1;
+    if (!given.has('window')) out.windowS = 3;
   }
   return out;
 }

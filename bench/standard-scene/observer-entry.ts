@@ -1,16 +1,21 @@
 /**
- * Observer process: one standard-scene player that joins first, decodes every snapshot (the
- * real GameClient) and measures, over the window: snapshot arrival gaps, entity staleness
+ * Observer process: one standard-scene player (a one-bot fleet of tools/bots/fleet.ts) that
+ * joins first, decodes every snapshot (the real GameClient) and measures, over the window: snapshot arrival gaps, entity staleness
  * (staleness.ts), application and wire bytes each way, snapshots per second and unreliable
  * messages per snapshot tick. Started by run.ts with
  *   --url <http origin> --transport webtransport|websocket
- * and driven over IPC (ipc.ts).
+ * and driven by its commands (reports.ts).
  */
 import type { SnapshotEvent } from '../../client/net/game-client-types.js';
-import { argMap, createBenchClient, epochNow, transportArg, webTransportFor, withTimeout } from './bench-client.js';
-import { childIpc, type ObserverReport } from './ipc.js';
+import { BotFleet } from '../../tools/bots/fleet.js';
+import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
+import { flag, parseFlags } from '../../tools/lib/args.js';
+import { emit, fail } from '../../tools/lib/child-entry.js';
+import { epochNow, sleep } from '../../tools/lib/clock.js';
+import { mean, SampleReservoir, summarize } from '../../tools/lib/stats.js';
+import type { ObserverReport } from './reports.js';
+import { serveWindow } from './window.js';
 import { StalenessTracker, unwrapTime32 } from './staleness.js';
-import { SampleReservoir, summarize } from './stats.js';
 import { CountingWebSocket, installUdpCounters, wireTotals, type WireTotals } from './wire-counters.js';
 
 /**
@@ -26,25 +31,32 @@ const GAP_SAMPLE_LIMIT = 2_400;
 const SIZE_SAMPLE_LIMIT = 2_400;
 const CONNECT_TIMEOUT_MS = 20_000;
 const ERROR_LIMIT = 10;
+/** Time for the leave message to go out when stopped. */
+const CLOSE_FLUSH_MS = 50;
 
-const args = argMap(process.argv.slice(2));
-const baseUrl = args.get('url') ?? '';
-const transport = transportArg(args.get('transport'));
+const { values: args } = parseFlags(process.argv.slice(2), {
+  url: flag.origin(),
+  transport: flag.choice(['webtransport', 'websocket'] as const),
+});
+if (!args.url || !args.transport) throw new Error('observer-entry needs --url and --transport');
+const transport = args.transport;
 installUdpCounters();
 
-const errors: string[] = [];
-const noteError = (s: string) => {
-  if (errors.length < ERROR_LIMIT) errors.push(s);
-};
-
-const client = createBenchClient({
-  baseUrl, transport, name: 'observer', WebSocket: CountingWebSocket, WebTransport: await webTransportFor(transport),
+const fleet = new BotFleet({
+  url: args.url,
+  transport,
+  count: 1,
+  name: () => 'observer',
+  steering: { kind: 'every-input' },
+  WebSocket: CountingWebSocket,
+  WebTransport: NodeWebTransportConstructor,
+  errorLimit: ERROR_LIMIT,
 });
+const client = fleet.bots[0].client!;
 const stalenessSamples = new SampleReservoir(STALENESS_SAMPLE_LIMIT);
 const windowStaleness = new StalenessTracker(stalenessSamples);
 
 interface Window {
-  t0: number;
   stats0: ReturnType<typeof client.stats>;
   wire0: WireTotals;
   gaps: SampleReservoir;
@@ -71,35 +83,32 @@ client.on('snapshot', (s: SnapshotEvent) => {
   if (w.sizes.length < SIZE_SAMPLE_LIMIT) w.sizes.push(unreliable - w.lastUnreliableBytes);
   w.lastUnreliableBytes = unreliable;
 });
-client.on('error', (e) => noteError(`error ${e.code ?? ''} ${e.message}`));
-client.on('close', (c) => noteError(`closed ${c.code} ${c.reason}`));
 client.on('reconnecting', (r) => {
-  noteError(`reconnecting: ${r.reason}`);
+  fleet.errors.note(`reconnecting: ${r.reason}`);
   windowStaleness.clear();
 });
 
-const send = childIpc((c) => {
-  if (c.cmd === 'start') {
+serveWindow<Window>({
+  begin() {
     const stats0 = client.stats();
+    stalenessSamples.reset();
     win = {
-      t0: epochNow(), stats0, wire0: wireTotals(), gaps: new SampleReservoir(GAP_SAMPLE_LIMIT), sizes: [], snapshots: 0,
+      stats0, wire0: wireTotals(), gaps: new SampleReservoir(GAP_SAMPLE_LIMIT), sizes: [], snapshots: 0,
       ticks: new Set(), lastArrival: null, lastUnreliableBytes: stats0.bytesDown.unreliable,
       sampler: setInterval(() => windowStaleness.sample(epochNow()), STALENESS_SAMPLE_MS),
     };
-    stalenessSamples.reset();
-    send({ ev: 'started' });
-  } else if (c.cmd === 'stop') {
-    const w = win;
-    if (!w) throw new Error('stop before start');
+    return win;
+  },
+  end(w, load): ObserverReport {
     win = null;
     clearInterval(w.sampler);
-    const wallS = (epochNow() - w.t0) / 1000;
+    const wallS = load.wallMs / 1000;
     const s = client.stats();
     const wire = wireTotals();
     const bytes = (x: typeof s, dir: 'bytesDown' | 'bytesUp') => x[dir].reliable + x[dir].unreliable;
     const udp = transport === 'webtransport';
     const sizes = w.sizes.slice(1); // the first difference spans the time before the window's first snapshot
-    const report: ObserverReport = {
+    return {
       wallS,
       transport: s.transport,
       downAppBps: (bytes(s, 'bytesDown') - bytes(w.stats0, 'bytesDown')) / wallS,
@@ -109,27 +118,22 @@ const send = childIpc((c) => {
       snapshots: w.snapshots,
       snapshotsPerSec: w.snapshots / wallS,
       snapshotTicks: w.ticks.size,
-      snapshotBytesMean: sizes.length ? sizes.reduce((a, b) => a + b, 0) / sizes.length : null,
+      snapshotBytesMean: mean(sizes),
       snapshotBytesMax: sizes.length ? Math.max(...sizes) : null,
       snapshotsUndecodable: s.snapshotsDropped - w.stats0.snapshotsDropped,
       gapMs: summarize(w.gaps.values()),
       stalenessMs: summarize(stalenessSamples.values()),
       entitiesSeen: windowStaleness.size,
       reconnects: s.reconnects - w.stats0.reconnects,
-      errors: [...errors],
+      errors: fleet.errors.samples,
     };
-    send({ ev: 'stopped', report });
-  } else if (c.cmd === 'exit') {
-    client.close('bench finished');
-    setTimeout(() => process.exit(0), 50);
-  }
+  },
+  onStop: async () => {
+    fleet.close('bench finished');
+    await sleep(CLOSE_FLUSH_MS);
+  },
 });
 
-const t0 = epochNow();
-try {
-  await withTimeout(client.connect(), CONNECT_TIMEOUT_MS, 'observer connect');
-  send({ ev: 'joined', clients: 1, joinMs: epochNow() - t0 });
-} catch (err) {
-  send({ ev: 'fatal', message: `observer could not join: ${err instanceof Error ? err.message : String(err)}; ${errors.join('; ')}` });
-  setTimeout(() => process.exit(1), 100);
-}
+const joined = await fleet.join({ timeoutMs: CONNECT_TIMEOUT_MS });
+if (joined.joined === 1) emit('joined', { clients: 1, joinMs: joined.elapsedMs });
+else fail(`observer could not join: ${fleet.errors.samples.join('; ')}`);

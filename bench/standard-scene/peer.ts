@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BenchChild } from './children.js';
+import { ToolChild } from '../../tools/lib/child.js';
+import type { CleanupStack } from '../../tools/lib/cleanup.js';
 import { emptyMetrics, type RunLine } from './report.js';
 
 /** The peer's files we copy (its results folders are not needed). */
@@ -17,6 +18,13 @@ const PEER_FILES = ['bench.mjs', 'server.mjs', 'clients.mjs', 'enc_demo.mjs', 'p
 export const PEER_INSTALL_TIMEOUT_MS = 300_000;
 /** bench.mjs allows 15 s for its server, 20 s + 180 s for joins, 10 s per stop, 30 s for a probe. */
 const PEER_FIXED_OVERHEAD_MS = 270_000;
+
+/** What the CLI hands the peer: the environment its processes inherit, and the teardown stack. */
+export interface PeerHost {
+  env: NodeJS.ProcessEnv;
+  /** Registers the peer's processes for teardown on failure, SIGINT and SIGTERM. */
+  cleanup?: CleanupStack;
+}
 
 export interface PeerRunOptions {
   P: number;
@@ -35,9 +43,10 @@ export function peerSourceDir(repoRoot: string): string {
  * peer's package files, so repeated bench runs do not reinstall; sources are recopied each time.
  */
 export class ColyseusPeer {
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string, private readonly host: PeerHost) {}
 
-  static async prepare(sourceDir: string, log: (s: string) => void): Promise<ColyseusPeer> {
+  static async prepare(sourceDir: string, log: (s: string) => void, host: PeerHost): Promise<ColyseusPeer> {
+    const { cleanup } = host;
     for (const f of PEER_FILES) {
       if (!existsSync(join(sourceDir, f))) throw new Error(`Colyseus peer not found: ${join(sourceDir, f)} is missing`);
     }
@@ -55,7 +64,7 @@ export class ColyseusPeer {
     const marker = join(dir, 'node_modules', '.tickwire-installed');
     if (!existsSync(marker) || readFileSync(marker, 'utf8') !== key) {
       log(`[peer] npm install in ${dir} ...`);
-      const npm = BenchChild.spawn('npm', ['install', '--no-audit', '--no-fund'], { label: 'peer-npm', cwd: dir, echo: false });
+      const npm = ToolChild.command('npm', ['install', '--no-audit', '--no-fund'], { label: 'peer-npm', cwd: dir, cleanup });
       let info;
       try {
         info = await npm.waitExit(PEER_INSTALL_TIMEOUT_MS);
@@ -68,7 +77,7 @@ export class ColyseusPeer {
     } else {
       log(`[peer] reusing install in ${dir}`);
     }
-    return new ColyseusPeer(dir);
+    return new ColyseusPeer(dir, host);
   }
 
   /**
@@ -78,10 +87,12 @@ export class ColyseusPeer {
    */
   async runOnce(o: PeerRunOptions, log: (s: string) => void): Promise<RunLine> {
     const out = mkdtempSync(join(this.dir, 'results-'));
-    const child = BenchChild.spawn(process.execPath, ['bench.mjs'], {
+    const child = ToolChild.command(process.execPath, ['bench.mjs'], {
       label: `colyseus P=${o.P}`,
+      echo: true,
+      cleanup: this.host.cleanup,
       cwd: this.dir,
-      env: { ...process.env, PS: String(o.P), RUNS: '1', WARMUP_S: String(o.warmupS), WINDOW_S: String(o.windowS), OUT: out },
+      env: { ...this.host.env, PS: String(o.P), RUNS: '1', WARMUP_S: String(o.warmupS), WINDOW_S: String(o.windowS), OUT: out },
     });
     try {
       const limit = PEER_FIXED_OVERHEAD_MS + (o.warmupS + o.windowS) * 1000;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeJsonLine } from '../../tools/lib/json-lines.js';
 
 interface ProfileNode {
   id: number;
@@ -54,5 +55,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  for (const t of topSelfTime(profile, Number(count ?? 25), process.cwd())) process.stdout.write(`${JSON.stringify(t)}\n`);
+  for (const t of topSelfTime(profile, Number(count ?? 25), process.cwd())) writeJsonLine(t);
 }

@@ -3,8 +3,8 @@
  * P, run), `median` lines over runs, `ratio` lines of ours against Colyseus, `target` lines for
  * the goals of issue 5, and a Markdown table for humans. Everything here is I/O-free.
  */
-import type { LoadReport, ObserverReport, ServerReport } from './ipc.js';
-import { median } from './stats.js';
+import type { LoadReport, ObserverReport, ServerReport } from './reports.js';
+import { median } from '../../tools/lib/stats.js';
 
 export type SystemName = 'tickwire' | 'colyseus';
 export type BenchTransport = 'webtransport' | 'websocket';

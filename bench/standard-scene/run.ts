@@ -8,20 +8,22 @@
  * stderr: progress, children's output (labelled) and, at the end, a Markdown table.
  * Every child is stopped by PID at the end, also on failure and on SIGINT/SIGTERM.
  */
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ArgsError, parseArgs, USAGE, type BenchArgs } from './args.js';
-import { BenchChild, installCleanupHandlers, stopAll } from './children.js';
-import type { LoadReport, ObserverReport, ServerReport } from './ipc.js';
+import { resolve } from 'node:path';
+import { cliArgs } from '../../tools/lib/args.js';
+import { REPO_ROOT, ToolChild } from '../../tools/lib/child.js';
+import { CleanupStack } from '../../tools/lib/cleanup.js';
+import { sleep } from '../../tools/lib/clock.js';
+import { writeJsonLine } from '../../tools/lib/json-lines.js';
+import { parseArgs, USAGE, type BenchArgs } from './args.js';
+import type { Joined, LoadReport, ObserverReport, ServerReady, ServerReport, Stopped } from './reports.js';
 import { ColyseusPeer, peerSourceDir } from './peer.js';
 import {
   emptyMetrics, markdownTable, mediansOf, ourRunLine, ratiosOf, targetList, targetsOf,
   type BenchTransport, type OutputLine, type RunLine,
 } from './report.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = resolve(HERE, '..', '..');
+/** The entry scripts' folder, relative to the repository root. */
+const HERE = 'bench/standard-scene';
 
 /** Time for a fresh server process to start listening (tsx compile on a busy box included). */
 const SERVER_READY_TIMEOUT_MS = 30_000;
@@ -33,36 +35,38 @@ const START_STOP_TIMEOUT_MS = 10_000;
 const BETWEEN_RUNS_MS = 1_000;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const emit = (line: OutputLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const emit = (line: OutputLine) => writeJsonLine(line);
+/** Every child is registered here until it exits: stopped on failure, SIGINT and SIGTERM too. */
+const cleanup = new CleanupStack();
 
 /** One (P, transport, run) of ours: server, observer, load; stopped by PID whatever happens. */
 async function runOurs(P: number, transport: BenchTransport, run: number, a: BenchArgs): Promise<RunLine> {
   const base = { kind: 'run' as const, system: 'tickwire' as const, transport, P, run, windowS: a.windowS };
   const tag = `${transport === 'webtransport' ? 'wt' : 'ws'} P=${P} #${run}`;
-  const children: BenchChild[] = [];
+  const children: ToolChild[] = [];
   try {
     // One folder per server: V8 writes one profile per thread (tsx runs a loader thread too);
     // the main thread's is the largest file.
     const nodeFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `server-${transport}-P${P}-run${run}`)}`] : [];
-    const server = BenchChild.forkTs(join(HERE, 'server-entry.ts'), [], { label: `server ${tag}`, cwd: REPO_ROOT, nodeFlags });
+    const server = ToolChild.script(`${HERE}/server-entry.ts`, [], { label: `server ${tag}`, echo: true, cleanup, nodeFlags });
     children.push(server);
-    const ready = await server.waitFor('ready', SERVER_READY_TIMEOUT_MS);
+    const ready = await server.waitFor<ServerReady>('ready', SERVER_READY_TIMEOUT_MS);
     const common = ['--url', ready.baseUrl, '--transport', transport];
-    const observer = BenchChild.forkTs(join(HERE, 'observer-entry.ts'), common, { label: `observer ${tag}`, cwd: REPO_ROOT });
+    const observer = ToolChild.script(`${HERE}/observer-entry.ts`, common, { label: `observer ${tag}`, echo: true, cleanup });
     children.push(observer);
     await observer.waitFor('joined', OBSERVER_JOIN_TIMEOUT_MS);
     // The load process is profiled beside the server: on one box its CPU is the server's rival.
     const loadFlags = a.profileServerDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(a.profileServerDir, `load-${transport}-P${P}-run${run}`)}`] : [];
-    const load = BenchChild.forkTs(join(HERE, 'load-entry.ts'), [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, cwd: REPO_ROOT, nodeFlags: loadFlags });
+    const load = ToolChild.script(`${HERE}/load-entry.ts`, [...common, '--count', String(P - 1), '--client', a.loadClient], { label: `load ${tag}`, echo: true, cleanup, nodeFlags: loadFlags });
     children.push(load);
-    const joined = await load.waitFor('joined', LOAD_JOIN_TIMEOUT_MS);
+    const joined = await load.waitFor<Joined>('joined', LOAD_JOIN_TIMEOUT_MS);
     log(`[bench] ${tag}: ${joined.clients + 1} clients joined in ${Math.round(joined.joinMs)} ms; warm-up ${a.warmupS} s`);
     await sleep(a.warmupS * 1000);
     for (const c of children) c.send({ cmd: 'start' });
     await Promise.all(children.map((c) => c.waitFor('started', START_STOP_TIMEOUT_MS)));
     await sleep(a.windowS * 1000);
     for (const c of children) c.send({ cmd: 'stop' });
-    const [s, o, l] = await Promise.all(children.map((c) => c.waitFor('stopped', START_STOP_TIMEOUT_MS)));
+    const [s, o, l] = await Promise.all(children.map((c) => c.waitFor<Stopped>('stopped', START_STOP_TIMEOUT_MS)));
     const { line, notes } = ourRunLine(base, s.report as ServerReport, o.report as ObserverReport, l.report as LoadReport);
     if (notes.length) log(`[bench] ${tag} notes: ${notes.join(' | ')}`);
     return line;
@@ -76,18 +80,8 @@ async function runOurs(P: number, transport: BenchTransport, run: number, a: Ben
 }
 
 async function main(): Promise<number> {
-  let a: BenchArgs;
-  try {
-    a = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    log(err instanceof ArgsError ? err.message : String(err));
-    return 2;
-  }
-  if (a.help) {
-    log(USAGE);
-    return 0;
-  }
-  installCleanupHandlers();
+  const a = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
+  cleanup.installProcessHandlers((signal) => `[bench] ${signal}: stopping children`);
   const started = Date.now();
   log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}`);
 
@@ -95,7 +89,7 @@ async function main(): Promise<number> {
   const lines: RunLine[] = [];
   if (a.peer) {
     try {
-      peer = await ColyseusPeer.prepare(peerSourceDir(REPO_ROOT), log);
+      peer = await ColyseusPeer.prepare(peerSourceDir(REPO_ROOT), log, { env: process.env, cleanup });
       peer.tidy();
     } catch (err) {
       log(`[bench] Colyseus peer unavailable: ${err instanceof Error ? err.message : String(err)}`);
@@ -140,12 +134,12 @@ async function main(): Promise<number> {
 
 main().then(
   async (code) => {
-    await stopAll();
+    await cleanup.runAll();
     process.exit(code);
   },
   async (err: unknown) => {
     log(`[bench] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    await stopAll();
+    await cleanup.runAll();
     process.exit(1);
   },
 );

@@ -1,20 +1,23 @@
 /**
- * Server process of one benchmark run: `createGameServer` (server/index.ts) with the standard
- * scene as every room's definition, on 127.0.0.1 with OS-chosen ports, dev tickets on (the
- * clients mint their own). Reports its ports over IPC, then over the window: CPU (user + system)
- * per wall second, RSS, event-loop utilisation, simulation steps per second actually run by the
- * room's tick loop and the duration of each step (both from a timing wrapper around the scene's
- * own `onTick`, which changes nothing it does).
+ * Server process of one benchmark run: `createGameServer` (server/index.ts, through
+ * tools/lib/dev-server.ts) with the standard scene as every room's definition, on 127.0.0.1 with
+ * OS-chosen ports, dev tickets on (the clients mint their own). Reports its ports (the tools'
+ * JSON-line protocol), then over the window (window.ts): CPU (user + system) per wall second,
+ * RSS, event-loop utilisation, simulation steps per second actually run by the room's tick loop
+ * and the duration of each step (both from a timing wrapper around the scene's own `onTick`,
+ * which changes nothing it does).
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createDevCertificate } from '../../certs/dev-cert.js';
-import { createGameServer } from '../../server/index.js';
 import { standardScene } from '../../server/rooms/standard-scene.js';
 import type { RoomContext, RoomDefinition } from '../../server/rooms/types.js';
-import { childIpc, type ServerReport } from './ipc.js';
-import { SampleReservoir, mean, percentile } from './stats.js';
+import { emit } from '../../tools/lib/child-entry.js';
+import { createDevServer } from '../../tools/lib/dev-server.js';
+import { SampleReservoir, mean, percentile } from '../../tools/lib/stats.js';
+import type { ServerReport } from './reports.js';
+import { serveWindow } from './window.js';
 
+/** Longest wait for the server to close when the harness stops this process. */
+const SERVER_CLOSE_LIMIT_MS = 1_000;
 /** Step durations kept: 60 Hz for over a minute. */
 const TICK_SAMPLE_LIMIT = 5_000;
 
@@ -34,14 +37,10 @@ const timedScene: RoomDefinition = {
   },
 };
 
-// A fresh in-memory ECDSA P-256 certificate; clients pin it by the hash /api/connect-info publishes.
-const cert = createDevCertificate();
-const server = createGameServer({
-  ticketSecret: randomBytes(32),
+const server = createDevServer({
   host: '127.0.0.1',
   httpPort: 0,
-  webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem },
-  devTickets: true,
+  webTransportPort: 0,
   // Joining hundreds of QUIC clients saturates a 2-core box that also runs the load process; a
   // hello arriving after the default 5 s is then the load's delay, and refusing it only makes the
   // client retry. The window measures the steady state once everyone is in.
@@ -70,10 +69,7 @@ async function counters(): Promise<{ unreliableIn: number; drops: Record<string,
   return { unreliableIn, drops };
 }
 
-interface Window {
-  t0: number;
-  cpu0: NodeJS.CpuUsage;
-  elu0: ReturnType<typeof performance.eventLoopUtilization>;
+interface Baseline {
   steps0: number;
   skipped0: number;
   counters0: Awaited<ReturnType<typeof counters>>;
@@ -85,7 +81,7 @@ interface Window {
 function snapshotEncodes(): { encoded: number; shared: number } {
   let encoded = 0;
   let shared = 0;
-  for (const s of server.sessions.sessions()) {
+  for (const s of server.sessions.list()) {
     const st = s.snapshotStats();
     if (st) {
       encoded += st.encoded;
@@ -99,21 +95,14 @@ function udpPackets(): { packetsIn: number; packetsOut: number; drops: number | 
   const ep = server.webTransport?.stats().endpoint;
   return ep ? { packetsIn: ep.packetsIn, packetsOut: ep.packetsOut, drops: server.webTransport!.udpSocketDrops() } : null;
 }
-let win: Window | null = null;
-
-const send = childIpc(async (c) => {
-  if (c.cmd === 'start') {
+serveWindow<Baseline>({
+  async begin() {
     tickMs.reset();
     const counters0 = await counters();
-    win = { t0: performance.now(), cpu0: process.cpuUsage(), elu0: performance.eventLoopUtilization(), steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
-    send({ ev: 'started' });
-  } else if (c.cmd === 'stop') {
-    const w = win;
-    if (!w) throw new Error('stop before start');
-    win = null;
-    const wallS = (performance.now() - w.t0) / 1000;
-    const cpu = process.cpuUsage(w.cpu0);
-    const elu = performance.eventLoopUtilization(w.elu0).utilization;
+    return { steps0: steps, skipped0: skippedSteps(), counters0, udp0: udpPackets(), enc0: snapshotEncodes() };
+  },
+  async end(w, load): Promise<ServerReport> {
+    const wallS = load.wallMs / 1000;
     const stepsRun = steps - w.steps0;
     const skipped = skippedSteps() - w.skipped0;
     const ticks = tickMs.values();
@@ -127,11 +116,11 @@ const send = childIpc(async (c) => {
       const d = n - (w.counters0.drops[reason] ?? 0);
       if (d > 0) drops[reason] = d;
     }
-    const report: ServerReport = {
+    return {
       wallS,
-      cpuPerWallS: (cpu.user + cpu.system) / 1e6 / wallS,
+      cpuPerWallS: load.cpuPerSec,
       rssMB: process.memoryUsage().rss / 2 ** 20,
-      eventLoopUtilization: elu,
+      eventLoopUtilization: load.eventLoopUtilization,
       simHz: stepsRun / wallS,
       skippedSteps: skipped,
       tickMsMean: mean(ticks),
@@ -145,11 +134,9 @@ const send = childIpc(async (c) => {
       snapshotShareRatio: encoded + sharedEnc > 0 ? sharedEnc / (encoded + sharedEnc) : null,
       drops,
     };
-    send({ ev: 'stopped', report });
-  } else if (c.cmd === 'exit') {
-    void Promise.resolve(server.close()).finally(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1_000).unref();
-  }
+  },
+  // Close cleanly (a CPU profile is written at exit), but never hang the harness on it.
+  onStop: () => Promise.race([Promise.resolve(server.close()), new Promise((r) => setTimeout(r, SERVER_CLOSE_LIMIT_MS).unref())]),
 });
 
-send({ ev: 'ready', httpPort: address.httpPort, wtPort: address.webTransportPort, baseUrl: address.httpUrl });
+emit('ready', { httpPort: address.httpPort, wtPort: address.webTransportPort, baseUrl: address.httpUrl });

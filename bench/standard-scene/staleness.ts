@@ -15,7 +15,7 @@
  * when its state did not change (a player that stopped, a disconnected one). Without that list,
  * such an entity would seem to age for as long as it stands still.
  */
-import { SampleReservoir } from './stats.js';
+import { SampleReservoir } from '../../tools/lib/stats.js';
 
 export interface EntitySample {
   id: number;

@@ -1,6 +1,6 @@
 /**
  * A fixed-capacity ring of numeric samples (RTTs, snapshot gaps). Old samples fall off so a
- * long-running client keeps bounded memory; percentiles are computed over what is held.
+ * long-running client keeps bounded memory; readers compute percentiles over `values()`.
  */
 export class SampleRing {
   private readonly buf: Float64Array;
@@ -42,12 +42,4 @@ export class SampleRing {
     this.next = 0;
     this.count = 0;
   }
-}
-
-/** Nearest-rank percentile (p in [0, 100]) of unsorted values; NaN when empty. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((Math.min(100, Math.max(0, p)) / 100) * sorted.length);
-  return sorted[Math.max(0, rank - 1)];
 }

@@ -30,6 +30,8 @@ const LIBS = ['-lnetfilter_queue', '-lnfnetlink', '-lm'];
 /** apt-get can take minutes on a cold cache; compiling takes about a second. */
 const APT_TIMEOUT_MS = 10 * 60_000;
 const COMPILE_TIMEOUT_MS = 120_000;
+/** Where apt-get and dpkg's helpers live on Debian. */
+const APT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const OUTPUT_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** One Debian package the stage needs, and how to tell it is installed. */
@@ -72,7 +74,8 @@ export function installHint(missing: readonly string[]): string {
 
 function runLong(file: string, args: readonly string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: OUTPUT_LIMIT_BYTES, encoding: 'utf8', env: env ?? process.env }, (err, stdout, stderr) => {
+    // env undefined: the child inherits ours.
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: OUTPUT_LIMIT_BYTES, encoding: 'utf8', env }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? Number((err as { code: number }).code) : 127) : 0;
       resolve({ code, out: `${stdout ?? ''}${stderr ?? ''}`.trim() });
     });
@@ -89,7 +92,8 @@ export async function ensurePackages(opts: { install?: boolean; log?: (line: str
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || opts.install === false) throw new EnvironmentError(installHint(missing));
   opts.log?.(`delay stage: installing ${missing.join(' ')} with apt-get`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // A clean environment: apt-get needs only a PATH, and must never stop to ask a question.
+  const env = { PATH: APT_PATH, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' };
   const install = () => runLong('apt-get', ['install', '-y', '-qq', ...missing], APT_TIMEOUT_MS, env);
   let r = await install();
   if (r.code !== 0) {

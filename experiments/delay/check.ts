@@ -17,25 +17,35 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CleanupStack } from '../cleanup.js';
-import { NsChild, parseArgs } from '../child.js';
+import { cliArgs, flag, parseFlags } from '../../tools/lib/args.js';
+import { ToolChild } from '../../tools/lib/child.js';
+import { CleanupStack } from '../../tools/lib/cleanup.js';
 import { EnvironmentError, checkPrerequisites, createTopology, destroyTopology, destroyTopologySync, type Topology } from '../netns.js';
-import { LinkShaper, type MechanismChoice } from './conditions.js';
+import { LinkShaper } from './conditions.js';
 import { NamespaceGuard } from './guard.js';
 import { runLinkCheck } from './link-check.js';
-import type { JitterDist, JitterMode, TcpCongestion } from './params.js';
+import { JITTER_DISTS, JITTER_MODES, MAX_ONE_WAY_MS, MAX_SEED, TCP_CONGESTION } from './params.js';
 
 const USAGE = `usage: npx tsx experiments/delay/check.ts --rtt 0,50,100,200 [--jitter MS] [--jitter-mode order|reorder]
        [--jitter-dist uniform|normal] [--loss PCT] [--probes 1000] [--interval-ms 2]
        [--mechanism auto|netem|nfqueue] [--cc cubic|bbr] [--rt 15] [--seed N] [--tcp-bytes N]
        [--samples-dir DIR]`;
 
-function numbers(v: string | undefined, dflt: number[]): number[] {
-  if (v === undefined) return dflt;
-  const list = v.split(',').map((x) => Number(x.trim()));
-  if (list.some((n) => !Number.isFinite(n))) throw new Error(`not a number list: ${v}`);
-  return list;
-}
+const FLAGS = {
+  rtt: flag.numbers(0, 2 * MAX_ONE_WAY_MS),
+  jitter: flag.number(0, MAX_ONE_WAY_MS),
+  'jitter-mode': flag.choice(JITTER_MODES),
+  'jitter-dist': flag.choice(JITTER_DISTS),
+  loss: flag.number(0, 100),
+  probes: flag.int(1, 200_000),
+  'interval-ms': flag.number(0.1, 60_000),
+  mechanism: flag.choice(['auto', 'netem', 'nfqueue'] as const),
+  cc: flag.choice(TCP_CONGESTION),
+  rt: flag.int(0, 99),
+  seed: flag.int(0, MAX_SEED),
+  'tcp-bytes': flag.int(0, 256 * 1024 * 1024),
+  'samples-dir': flag.string(),
+};
 
 /** Bounds for the optional TCP transfer (the echo client gives up after 60 s itself). */
 const TCP_PORT = 40_012;
@@ -44,10 +54,14 @@ const TCP_TIMEOUT_MS = 90_000;
 /** N bytes to the server's namespace and back over TCP; time and goodput (both directions' bytes). */
 async function tcpTransfer(topo: Topology, bytes: number): Promise<{ ok: boolean; bytes: number; elapsedMs: number; mbitPerSec: number }> {
   const host = topo.server.address;
-  const srv = NsChild.start(topo.server.ns, 'experiments/echo-entry.ts', ['--mode', 'tcp-server', '--host', host, '--port', String(TCP_PORT)], { label: 'tcp echo server' });
+  const script = 'experiments/echo-entry.ts';
+  const srv = ToolChild.script(script, ['--mode', 'tcp-server', '--host', host, '--port', String(TCP_PORT)], { label: 'tcp echo server', ns: topo.server.ns });
   try {
     await srv.waitFor('ready', 15_000);
-    const cli = NsChild.start(topo.client.ns, 'experiments/echo-entry.ts', ['--mode', 'tcp-client', '--host', host, '--port', String(TCP_PORT), '--bytes', String(bytes)], { label: 'tcp echo client' });
+    const cli = ToolChild.script(script, ['--mode', 'tcp-client', '--host', host, '--port', String(TCP_PORT), '--bytes', String(bytes)], {
+      label: 'tcp echo client',
+      ns: topo.client.ns,
+    });
     const r = await cli.waitFor('result', TCP_TIMEOUT_MS);
     await cli.stop(1000);
     const elapsedMs = Number(r.elapsedMs);
@@ -58,24 +72,14 @@ async function tcpTransfer(topo: Topology, bytes: number): Promise<{ ok: boolean
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.length % 2 !== 0) {
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(argv.includes('--help') ? 0 : 2);
-  }
-  const a = parseArgs(argv);
-  const known = new Set(['rtt', 'jitter', 'jitter-mode', 'jitter-dist', 'loss', 'probes', 'interval-ms', 'mechanism', 'cc', 'rt', 'seed', 'tcp-bytes', 'samples-dir']);
-  for (const k of a.keys()) {
-    if (!known.has(k)) {
-      process.stderr.write(`unknown option --${k}\n${USAGE}\n`);
-      process.exit(2);
-    }
-  }
-  const rtts = numbers(a.get('rtt'), [0, 50, 100, 200]);
-  const realtime = Number(a.get('rt') ?? 15);
-  const probes = Number(a.get('probes') ?? 1000);
-  const intervalMs = Number(a.get('interval-ms') ?? 2);
-  const tcpBytes = Number(a.get('tcp-bytes') ?? 0);
+  const { values: a } = cliArgs(() => parseFlags(process.argv.slice(2), FLAGS), USAGE);
+  const rtts = a.rtt ?? [0, 50, 100, 200];
+  const realtime = a.rt ?? 15;
+  const probes = a.probes ?? 1000;
+  const intervalMs = a['interval-ms'] ?? 2;
+  const tcpBytes = a['tcp-bytes'] ?? 0;
+  const samplesDir = a['samples-dir'];
+  if (samplesDir) mkdirSync(samplesDir, { recursive: true });
 
   const cleanup = new CleanupStack();
   cleanup.installProcessHandlers();
@@ -87,19 +91,17 @@ async function main(): Promise<void> {
       guard.watch(topo);
       const untrack = cleanup.push({ label: `namespaces ${topo.prefix}`, run: () => destroyTopology(topo), runSync: () => destroyTopologySync(topo) });
       try {
-        const shaper = await LinkShaper.open(topo, { mechanism: (a.get('mechanism') ?? 'auto') as MechanismChoice, cleanup });
+        const shaper = await LinkShaper.open(topo, { mechanism: a.mechanism ?? 'auto', cleanup });
         const applied = await shaper.apply({
           rttMs,
-          jitterMs: Number(a.get('jitter') ?? 0),
-          jitterMode: a.get('jitter-mode') as JitterMode | undefined,
-          jitterDist: a.get('jitter-dist') as JitterDist | undefined,
-          lossPct: Number(a.get('loss') ?? 0),
-          tcpCongestion: a.get('cc') as TcpCongestion | undefined,
-          seed: a.has('seed') ? Number(a.get('seed')) : undefined,
+          jitterMs: a.jitter ?? 0,
+          jitterMode: a['jitter-mode'],
+          jitterDist: a['jitter-dist'],
+          lossPct: a.loss ?? 0,
+          tcpCongestion: a.cc,
+          seed: a.seed,
         });
-        const samplesDir = a.get('samples-dir');
         const samplesFile = samplesDir ? join(samplesDir, `link-check-rtt${rttMs}.csv`) : undefined;
-        if (samplesDir) mkdirSync(samplesDir, { recursive: true });
         const linkCheck = await runLinkCheck(topo, { probes, intervalMs, expectedRttMs: rttMs, realtime, samplesFile });
         const tcp = tcpBytes > 0 ? await tcpTransfer(topo, tcpBytes) : null;
         shaper.checkHealthy();

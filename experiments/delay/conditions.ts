@@ -12,7 +12,7 @@
  * exists only in the stage, so it is used for that even where netem exists. What ran, and why,
  * is part of the result, for the report.
  */
-import type { CleanupStack } from '../cleanup.js';
+import type { CleanupStack } from '../../tools/lib/cleanup.js';
 import { LinkImpairer, detectNetem, type DirectionCounters } from '../impair.js';
 import { EnvironmentError, type Topology } from '../netns.js';
 import { mustRun } from '../shell.js';

@@ -12,7 +12,7 @@
  * (PR_SET_PDEATHSIG), and `ip netns pids` finds them too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { REPO_ROOT } from '../child.js';
+import { REPO_ROOT } from '../../tools/lib/child.js';
 import type { Topology } from '../netns.js';
 
 /** Guard-side commands, one per line: `watch <topology JSON>` and `forget <prefix>`. */

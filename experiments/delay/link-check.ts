@@ -6,7 +6,7 @@
  * numbers: probes the responder saw, echoes the prober saw). This is what the report prints as
  * "link check".
  */
-import { NsChild } from '../child.js';
+import { ToolChild } from '../../tools/lib/child.js';
 import type { Distribution } from '../metrics.js';
 import type { Topology } from '../netns.js';
 
@@ -78,9 +78,9 @@ export async function runLinkCheck(topo: Topology, opts: LinkCheckOptions = {}):
   const drainMs = opts.drainMs ?? 1000 + 2 * (opts.expectedRttMs ?? 0);
   const host = topo.server.address;
   const started = Date.now();
-  const children: NsChild[] = [];
+  const children: ToolChild[] = [];
   const start = (ns: string, label: string, args: string[]) => {
-    const c = NsChild.start(ns, 'experiments/delay/probe-entry.ts', args, { label, logFile: opts.logFile, realtime: opts.realtime });
+    const c = ToolChild.script('experiments/delay/probe-entry.ts', args, { label, ns, logFile: opts.logFile, realtime: opts.realtime });
     children.push(c);
     return c;
   };
@@ -93,7 +93,7 @@ export async function runLinkCheck(topo: Topology, opts: LinkCheckOptions = {}):
       ...(opts.samplesFile ? ['--samples-file', opts.samplesFile] : []),
     ]);
     const res = await prober.waitFor('result', probes * intervalMs + drainMs + RESULT_SLACK_MS);
-    responder.send('stats');
+    responder.send({ cmd: 'stats' });
     const srv = await responder.waitFor('stats', START_TIMEOUT_MS);
 
     const sent = Number(res.sent);

@@ -17,8 +17,8 @@
  */
 import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { emit, parseArgs } from '../child.js';
+import { flag, parseFlags } from '../../tools/lib/args.js';
+import { emit, endWithHarness, fail, serveCommands } from '../../tools/lib/child-entry.js';
 import { summarize } from '../metrics.js';
 
 const MAGIC_PROBE = 0x54574c51; // 'TWLQ'
@@ -33,9 +33,18 @@ const BURST_LIMIT = 8;
 /** Socket buffers sized so a burst is never lost in the receiving process (that would read as link loss). */
 const UDP_BUFFER_BYTES = 8 * 1024 * 1024;
 
-const args = parseArgs(process.argv.slice(2));
-const host = args.get('host') ?? '127.0.0.1';
-const port = Number(args.get('port') ?? 0);
+const { values: args } = parseFlags(process.argv.slice(2), {
+  mode: flag.choice(['responder', 'prober'] as const),
+  host: flag.string(),
+  port: flag.int(0, 65_535),
+  count: flag.int(1, MAX_PROBES),
+  'interval-ms': flag.number(MIN_INTERVAL_MS, 60_000),
+  size: flag.int(HEADER_BYTES, MAX_SIZE),
+  'drain-ms': flag.int(100, 600_000),
+  'samples-file': flag.string(),
+});
+const host = args.host ?? '127.0.0.1';
+const port = args.port ?? 0;
 
 function now(): bigint {
   return process.hrtime.bigint();
@@ -70,21 +79,21 @@ function responder(): void {
     sock.send(msg, rinfo.port, rinfo.address);
   });
   sock.bind(port, host, () => emit('ready', { port: sock.address().port }));
-  createInterface({ input: process.stdin }).on('line', (l) => {
-    const cmd = l.trim();
-    if (cmd === 'stats') emit('stats', { received, duplicates, ignored, echoed: received + duplicates });
-    if (cmd === 'quit') sock.close(() => process.exit(0));
+  serveCommands((c) => {
+    if (c.cmd === 'stats') emit('stats', { received, duplicates, ignored, echoed: received + duplicates });
   });
 }
 
 function prober(): void {
-  const count = Math.max(1, Math.min(MAX_PROBES, Number(args.get('count') ?? 1000)));
-  const intervalMs = Math.max(MIN_INTERVAL_MS, Number(args.get('interval-ms') ?? 2));
-  const size = Math.max(HEADER_BYTES, Math.min(MAX_SIZE, Number(args.get('size') ?? 200)));
-  const drainMs = Math.max(100, Number(args.get('drain-ms') ?? 1000));
+  const count = args.count ?? 1000;
+  const intervalMs = args['interval-ms'] ?? 2;
+  const size = args.size ?? 200;
+  const drainMs = args['drain-ms'] ?? 1000;
+  // Stop (and so stop sending) when the harness stops us or goes away.
+  endWithHarness();
   const sock = createSocket({ type: 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
   const got = new Uint8Array(count);
-  const samplesFile = args.get('samples-file');
+  const samplesFile = args['samples-file'];
   const sendMs: number[] = [];
   const seqs: number[] = [];
   const rtt: number[] = [];
@@ -159,7 +168,7 @@ function prober(): void {
   });
 }
 
-switch (args.get('mode')) {
+switch (args.mode) {
   case 'responder':
     responder();
     break;
@@ -167,6 +176,5 @@ switch (args.get('mode')) {
     prober();
     break;
   default:
-    emit('fatal', { message: `unknown --mode ${String(args.get('mode'))}; use responder or prober` });
-    process.exit(2);
+    fail('--mode is required: responder or prober', 2);
 }

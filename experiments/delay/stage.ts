@@ -15,10 +15,9 @@
  * harness itself is killed outright, the program gets SIGTERM from the kernel
  * (PR_SET_PDEATHSIG) and the namespace guard (guard.ts) removes the namespaces.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { CleanupStack } from '../cleanup.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CleanupStack } from '../../tools/lib/cleanup.js';
+import { ToolChild } from '../../tools/lib/child.js';
 import { runCommand, runCommandSync } from '../shell.js';
 import { ensureDelayStage } from './build.js';
 import { checkStageParams, stageArgv, type StageParams } from './params.js';
@@ -84,10 +83,9 @@ const READY_TIMEOUT_MS = 10_000;
 const STATS_TIMEOUT_MS = 5_000;
 /** Added to the longest possible delay when waiting for a graceful stop. */
 const STOP_SLACK_MS = 3_000;
-/** Stderr lines kept for error messages. */
-const STDERR_TAIL_LINES = 40;
-/** Events kept: a stage prints one ready line and a stats line per request. */
-const EVENT_LIMIT = 1_000;
+/** How long, after the exit, the final stats line may still be on its way through the pipe. */
+const FINAL_LINE_WAIT_MS = 1_000;
+const FINAL_LINE_POLL_MS = 20;
 
 /** The iptables arguments (after `-A` or `-D`) of a stage's rule. */
 function ruleSpec(ifname: string, queue: number): string[] {
@@ -107,15 +105,10 @@ export async function nfqueueRules(ns: string): Promise<string[]> {
 }
 
 export class DelayStage {
-  private readonly events: Array<{ event: string } & Record<string, unknown>> = [];
-  private readonly waiters = new Set<() => void>();
-  private readonly stderrTail: string[] = [];
-  private readonly log: WriteStream | null;
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  private readonly exited: Promise<void>;
   private ruleAdded = false;
   private stopping = false;
   private untrack: (() => void) | null = null;
+  private finalStats: StageStats | null = null;
   /** Set when the program ended without being asked to: the link is broken (packets dropped). */
   failure: string | null = null;
   /** The program's "ready" line: its pid and the parameters it runs with. */
@@ -125,29 +118,12 @@ export class DelayStage {
     readonly ns: string,
     readonly ifname: string,
     readonly params: StageParams,
-    private readonly proc: ChildProcess,
-    logFile?: string,
+    private readonly child: ToolChild,
   ) {
-    this.log = logFile ? createWriteStream(logFile, { flags: 'a' }) : null;
-    this.exited = new Promise((res) => {
-      const done = (code: number | null, signal: NodeJS.Signals | null) => {
-        if (this.exitInfo) return;
-        this.exitInfo = { code, signal };
-        if (!this.stopping) this.failure = `delay stage in ${ns} exited unexpectedly (${code ?? signal}): ${this.stderrTail.join(' | ')}`;
-        this.wake();
-        res();
-      };
-      proc.once('exit', done);
-      proc.once('error', (err) => {
-        this.stderrTail.push(`spawn error: ${err.message}`);
-        done(127, null);
-      });
-    });
-    createInterface({ input: proc.stdout! }).on('line', (line) => this.onStdout(line));
-    createInterface({ input: proc.stderr! }).on('line', (line) => {
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
-      this.log?.write(`[${ns}] ${line}\n`);
+    void child.exited.then((info) => {
+      if (!this.stopping) {
+        this.failure = `delay stage in ${ns} exited unexpectedly (${info.code ?? info.signal}): ${child.recentOutput(5).replace(/\n/g, ' | ')}`;
+      }
     });
   }
 
@@ -158,10 +134,13 @@ export class DelayStage {
   static async start(ns: string, ifname: string, params: StageParams, opts: StageStartOptions = {}): Promise<DelayStage> {
     checkStageParams(params);
     const binary = opts.binary ?? (await ensureDelayStage());
-    const argv = ['netns', 'exec', ns, binary, ...stageArgv(params), '--parent-pid', String(process.pid)];
-    // `ip netns exec` execs the program (no fork), so the pid we get is the stage itself.
-    const proc = spawn('ip', argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stage = new DelayStage(ns, ifname, params, proc, opts.logFile);
+    // `ip netns exec` execs the program (no fork), so the pid is the stage itself, which leads
+    // its own process group (ToolChild starts every child detached).
+    const child = ToolChild.command('ip', ['netns', 'exec', ns, binary, ...stageArgv(params), '--parent-pid', String(process.pid)], {
+      label: `delay stage ${ns}`,
+      logFile: opts.logFile,
+    });
+    const stage = new DelayStage(ns, ifname, params, child);
     if (opts.cleanup) {
       stage.untrack = opts.cleanup.push({
         label: `delay stage in ${ns}`,
@@ -172,7 +151,7 @@ export class DelayStage {
       });
     }
     try {
-      stage.ready = (await stage.waitFor('ready', READY_TIMEOUT_MS)) as unknown as StageReady;
+      stage.ready = (await child.waitFor('ready', READY_TIMEOUT_MS)) as unknown as StageReady;
       const r = await runCommand('ip', iptablesArgs(ns, '-A', ifname, params.queue));
       if (r.code !== 0) throw new Error(`adding the NFQUEUE rule in ${ns} failed (exit ${r.code}): ${r.stderr.trim()}`);
       stage.ruleAdded = true;
@@ -184,67 +163,19 @@ export class DelayStage {
   }
 
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.child.pid;
   }
 
   /** True while the program runs. */
   get running(): boolean {
-    return this.exitInfo === null;
-  }
-
-  private onStdout(line: string): void {
-    this.log?.write(`[${this.ns}] ${line}\n`);
-    if (!line.startsWith('{')) return;
-    try {
-      const ev = JSON.parse(line) as { event?: unknown };
-      if (typeof ev.event === 'string' && this.events.length < EVENT_LIMIT) {
-        this.events.push(ev as { event: string } & Record<string, unknown>);
-        this.wake();
-      }
-    } catch {
-      // Not one of our lines; it is in the log.
-    }
-  }
-
-  private wake(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** The first event named `name` at index >= `from`; rejects if the program exits first. */
-  private waitFor(name: string, timeoutMs: number, from = 0, pred: (e: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
-    return new Promise((res, rej) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        rej(new Error(`delay stage in ${this.ns}: no "${name}" within ${timeoutMs} ms; stderr: ${this.stderrTail.join(' | ')}`));
-      }, timeoutMs);
-      const check = () => {
-        const ev = this.events.slice(from).find((e) => e.event === name && pred(e));
-        if (!ev && !this.exitInfo) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        if (ev) res(ev);
-        else rej(new Error(`delay stage in ${this.ns} exited (${this.exitInfo?.code ?? this.exitInfo?.signal}) before "${name}": ${this.stderrTail.join(' | ')}`));
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  private signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.proc.pid;
-    if (pid === undefined || this.exitInfo) return;
-    try {
-      process.kill(-pid, signal); // the whole process group (the stage is its leader)
-    } catch {
-      // Already gone.
-    }
+    return !this.child.hasExited;
   }
 
   /** Counters so far (the program answers SIGUSR1 with a stats line). */
   async stats(): Promise<StageStats> {
-    const from = this.events.length;
-    this.signalGroup('SIGUSR1');
-    return (await this.waitFor('stats', STATS_TIMEOUT_MS, from)) as unknown as StageStats;
+    const pid = this.child.pid;
+    if (pid !== undefined && !this.child.hasExited) process.kill(pid, 'SIGUSR1');
+    return (await this.child.waitFor('stats', STATS_TIMEOUT_MS)) as unknown as StageStats;
   }
 
   /** Longest a packet can be held, so the graceful stop knows how long to wait. */
@@ -254,7 +185,7 @@ export class DelayStage {
 
   /**
    * Remove the rule, then stop the program gracefully (held packets still get their delay).
-   * Returns the final stats, or null if the program had already died. Idempotent.
+   * Returns the final stats, or null if the program had died. Idempotent.
    */
   async stop(): Promise<StageStats | null> {
     this.stopping = true;
@@ -263,23 +194,34 @@ export class DelayStage {
       await runCommand('ip', iptablesArgs(this.ns, '-D', this.ifname, this.params.queue));
       this.ruleAdded = false;
     }
-    if (!this.exitInfo) {
-      this.signalGroup('SIGTERM');
-      const t = setTimeout(() => this.signalGroup('SIGKILL'), this.longestHoldMs() + STOP_SLACK_MS);
-      await this.exited;
-      clearTimeout(t);
-    }
+    const wasRunning = !this.child.hasExited;
+    await this.child.stop(this.longestHoldMs() + STOP_SLACK_MS);
     this.untrack?.();
     this.untrack = null;
-    this.log?.end();
-    const final = [...this.events].reverse().find((e) => e.event === 'stats' && e.final === true);
-    return (final as unknown as StageStats | undefined) ?? null;
+    if (wasRunning && !this.finalStats) this.finalStats = await this.finalLine();
+    return this.finalStats;
+  }
+
+  /**
+   * The stats line the program printed as it exited. Node may report the exit before it has
+   * read the last lines of the pipe, so look a few times before concluding there is none (a
+   * program killed by SIGKILL prints none).
+   */
+  private async finalLine(): Promise<StageStats | null> {
+    for (let waited = 0; waited <= FINAL_LINE_WAIT_MS; waited += FINAL_LINE_POLL_MS) {
+      try {
+        return (await this.child.waitFor('stats', 0)) as unknown as StageStats;
+      } catch {
+        await sleep(FINAL_LINE_POLL_MS);
+      }
+    }
+    return null;
   }
 
   /** Synchronous last resort for the process `exit` event: kill the group, drop the rule. */
   killSync(): void {
     this.stopping = true;
-    this.signalGroup('SIGKILL');
+    this.child.killNow();
     if (this.ruleAdded) runCommandSync('ip', iptablesArgs(this.ns, '-D', this.ifname, this.params.queue));
     this.ruleAdded = false;
   }

@@ -7,10 +7,31 @@ export interface H3Counters {
   responses: Record<string, number>;
   sessionsOpened: number;
   sessionsClosed: number;
-  /** Connections closed by us with an HTTP/3 / QPACK error, by code name. */
+  /**
+   * Connections closed by us with an HTTP/3 / QPACK error, by code name (except those closed for
+   * a named limit, counted in `limits`).
+   */
   connectionErrors: Record<string, number>;
-  /** Request streams reset by us (malformed request: H3_MESSAGE_ERROR, etc.), by code name. */
+  /**
+   * Request streams reset by us (malformed request: H3_MESSAGE_ERROR, etc.), by code name
+   * (except those refused for a named limit, counted in `limits`).
+   */
   streamErrors: Record<string, number>;
+  /**
+   * Streams, sessions and connections refused because the peer passed a named limit
+   * (h3-limits.ts) on what it can make us hold (peer-buffers.ts), by `<what>_<limit>`: e.g.
+   * `parked_request_too_large`, `parked_request_timeout`, `parked_request_slots`,
+   * `request_headers_connection_cap`, `capsule_timeout`, `control_frame_timeout`. Each is
+   * counted here once, whatever HTTP/3 code it got; buffered WebTransport streams count in
+   * `streamsRejectedBuffered` instead.
+   */
+  limits: Record<string, number>;
+  /**
+   * Peer unidirectional streams we stopped reading that were still open after
+   * UNI_STREAM_STOP_GRACE_MS and so got STOP_SENDING (each spends one of the peer's stream
+   * credits for good: quiche 0.18). Those that ended within the grace were freed.
+   */
+  uniStreamsStoppedLate: number;
   /** Sessions closed because their CONNECT stream carried a malformed capsule or frame. */
   sessionProtocolErrors: number;
   /** Datagrams dropped on receipt: no such session (or not yet / no longer). */
@@ -39,7 +60,7 @@ export interface H3Counters {
 
 export function newH3Counters(): H3Counters {
   return {
-    responses: {}, sessionsOpened: 0, sessionsClosed: 0, connectionErrors: {}, streamErrors: {},
+    responses: {}, sessionsOpened: 0, sessionsClosed: 0, connectionErrors: {}, streamErrors: {}, limits: {}, uniStreamsStoppedLate: 0,
     sessionProtocolErrors: 0, datagramsDroppedUnknownSession: 0, unknownUniStreams: 0,
     unknownFramesSkipped: 0, unknownCapsulesSkipped: 0, streamsRejectedBuffered: 0,
     streamsRejectedSessionGone: 0, goawaysSent: 0, goawaysReceived: 0, drainsSent: 0, drainsReceived: 0,

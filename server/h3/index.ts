@@ -8,7 +8,7 @@
  * server.onSession = (session) => {
  *   session.onDatagram = (bytes) => session.sendDatagram(bytes);
  *   session.onBidiStream = (stream) => { stream.onData = (b) => stream.write(b); stream.onEnd = () => stream.end(); };
- *   session.onClose = ({ code, reason, byPeer }) => {};
+ *   session.onClose = ({ code, reason, byPeer, http3Code }) => {};
  * };
  * const { host, port } = await server.listen();
  * server.drain();          // 503 for new CONNECTs, GOAWAY + DRAIN capsule to everyone
@@ -20,16 +20,27 @@
  * netsim spec string such as "loss=0.05,delay=40,jitter=10" or a `LinkConfig`; impairs UDP
  * both directions, client->server = `up`), linkSimSeed (default 1), clock (`{ now, setTimer,
  * clearTimer? }` driving the link simulator; default performance.now and Node timers).
+ * QUIC admission (`QuicServerProtectionOptions`): retry ('under-load' default | 'always' |
+ * 'never': when tokenless Initials get a stateless Retry), maxHandshakes, maxHandshakesPerAddress
+ * (per IPv4 address or IPv6 /64), handshakeTimeoutMs (10 s), statelessResetKey (random per
+ * endpoint; pass a fixed one so a restarted server resets its predecessor's connections; null =
+ * no stateless resets). Every refusal is counted in `server.refusals()` (layer 'quic').
  *
  * CONNECT outcomes: unknown path -> 404; origin not allowed -> 403; draining -> 503; over
- * maxSessions -> 429; malformed request -> stream reset H3_MESSAGE_ERROR; 200 opens a session.
+ * maxSessions (or 16 on one connection) -> 429; not a WebTransport CONNECT, or a client whose
+ * SETTINGS lack WebTransport -> 400; malformed request -> stream reset H3_MESSAGE_ERROR; a request
+ * before the client's SETTINGS waits for them (at most 8, 4 KiB behind each, 3 s: beyond,
+ * H3_EXCESSIVE_LOAD or H3_REQUEST_REJECTED); after GOAWAY -> H3_REQUEST_REJECTED; 200 opens a
+ * session. Each refusal is counted in `server.refusals()`.
  *
  * ## Session (`WebTransportSession`, both roles)
  * `id`, `path`, `origin`, `remoteAddress`, `maxDatagramSize`, `sendDatagram(bytes): boolean`
  * (false = dropped: queue full, too large or closed; never blocks), `purgeDatagrams(pred)`,
  * `onDatagram`, `openBidiStream()`, `openUniStream()`, `onBidiStream`, `onUniStream`,
  * `close(code, reason)` (32-bit code, CLOSE_WEBTRANSPORT_SESSION capsule), `drain()` (DRAIN
- * capsule), `onClose({ code, reason, byPeer })`, `onDrain`, `isClosed`, `datagramsDropped`.
+ * capsule), `onClose({ code, reason, byPeer, http3Code? })` (`code`/`reason`: the WebTransport
+ * close of a CLOSE capsule or FIN; `http3Code`: only for an abrupt end, the HTTP/3 code of the
+ * CONNECT stream reset or of the connection close), `onDrain`, `isClosed`, `datagramsDropped`.
  *
  * ## Stream (`WebTransportStream`)
  * `id`, `bidi`, `local`, `write(bytes): boolean` (false = over the per-stream queue limit
@@ -64,10 +75,10 @@
  * - contained to that one session: it is aborted by resetting its CONNECT stream (RESET_STREAM +
  *   STOP_SENDING) with **H3_INTERNAL_ERROR (0x102)** (draft-ietf-webtrans-http3 §6: an abrupt
  *   end; no 32-bit application code is spent, that space belongs to the game). Locally `onClose`
- *   gets `{ code: 0x102, reason: 'application callback threw', byPeer: false, error }` (`error`:
- *   the thrown value, for logs). The peer's session ends with code 0 and reason
- *   `CONNECT stream reset (H3_INTERNAL_ERROR)`; a Node client whose own callback threw rejects
- *   `closed` with a `WebTransportError` naming H3_INTERNAL_ERROR;
+ *   gets `{ code: 0, http3Code: 0x102, reason: 'application callback threw', byPeer: false,
+ *   error }` (`error`: the thrown value, for logs). The peer's session ends with code 0,
+ *   `http3Code` 0x102 and reason `CONNECT stream reset (H3_INTERNAL_ERROR)`; a Node client whose
+ *   own callback threw rejects `closed` with a `WebTransportError` naming H3_INTERNAL_ERROR;
  * - only counted when the session had already ended (a throwing `onClose` or
  *   `onSessionClosed`, a late rejection). `session.close()` never rethrows `onClose`'s throw.
  * The connection, the other sessions on it and the endpoint carry on. `purgeDatagrams(pred)`
@@ -82,9 +93,15 @@
  * ## Limits (named constants)
  * quic/limits.ts: STREAM_WRITE_QUEUE_LIMIT_BYTES (1 MiB per stream, writes refused beyond),
  * DATAGRAM_SEND_QUEUE_LEN (64, drops beyond), MAX_CONNECTIONS, MAX_HANDSHAKING_CONNECTIONS,
- * MAX_TRACKED_STREAMS_PER_CONNECTION; h3-limits.ts: buffered early streams, sessions per
- * connection, close linger; client/: DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT,
- * STREAM_READ_BUFFER_LIMIT_BYTES.
+ * MAX_HANDSHAKES_PER_ADDRESS, RETRY_ABOVE_HANDSHAKES(_PER_ADDRESS), HANDSHAKE_TIMEOUT_MS,
+ * RETRY_TOKEN_LIFETIME_MS, AMPLIFICATION_FACTOR, STATELESS_RESETS_PER_SECOND,
+ * MAX_TRACKED_STREAMS_PER_CONNECTION; h3-limits.ts: buffered early streams, requests parked
+ * before SETTINGS (MAX_PARKED_REQUEST_BYTES, PARKED_REQUEST_TIMEOUT_MS), partial frames
+ * (PARTIAL_FRAME_TIMEOUT_MS), the peer bytes one connection and one server may make the layer
+ * hold (MAX_PEER_BYTES_PER_CONNECTION, MAX_PEER_BYTES_TOTAL; `stats().peerBytes`), sessions per
+ * connection, the grace before stopping a peer's uni stream (UNI_STREAM_STOP_GRACE_MS), close
+ * linger; client/: DATAGRAM_READ_QUEUE_LIMIT, INCOMING_STREAM_QUEUE_LIMIT,
+ * STREAM_READ_BUFFER_LIMIT_BYTES. Every refusal is counted once: `server.refusals()`.
  */
 export { WebTransportServer, DEFAULT_MAX_SESSIONS } from './server.js';
 export type { WebTransportServerOptions, WebTransportServerStats, Clock } from './server.js';
@@ -99,7 +116,10 @@ export type {
   NodeWebTransportHash,
 } from './client/node-webtransport.js';
 export { QuicEndpoint } from './quic/endpoint.js';
-export type { QuicEndpointStats } from './quic/endpoint.js';
+export type { QuicEndpointStats } from './quic/endpoint-stats.js';
+export type { QuicServerProtectionOptions } from './quic/server-intake.js';
+export type { RetryMode } from './quic/admission.js';
+export { RETRY_MODES } from './quic/admission.js';
 export { STREAM_WRITE_QUEUE_LIMIT_BYTES, DATAGRAM_SEND_QUEUE_LEN } from './quic/limits.js';
 export type { H3Counters } from './h3-counters.js';
 export type { LinkSimOption } from './link-sim-path.js';

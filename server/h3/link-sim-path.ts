@@ -5,7 +5,8 @@
  */
 import type { Host } from '@matrixai/quic/native/index.js';
 import type { PacketPath } from './quic/endpoint.js';
-import { LinkSimulator, parseLinkSpec, systemNetsimClock, type LinkConfig, type LinkDirectionStats, type NetsimClock } from './netsim.js';
+import { LinkSimulator, systemNetsimClock, type LinkDirectionStats, type NetsimClock } from './netsim.js';
+import { parseLinkSpec, type LinkConfig } from './link-config.js';
 
 /** A netsim spec string ("loss=0.05,delay=40,jitter=10") or a parsed `LinkConfig`. */
 export type LinkSimOption = string | LinkConfig;

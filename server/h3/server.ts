@@ -3,11 +3,14 @@
  * sessions (extended CONNECT, RFC 9220 / draft-ietf-webtrans-http3). See server/h3/index.ts for
  * the public API summary.
  */
-import { QuicEndpoint, type PacketPath, type QuicEndpointStats } from './quic/endpoint.js';
+import { QuicEndpoint, type PacketPath } from './quic/endpoint.js';
+import { emptyQuicEndpointStats, type QuicEndpointStats } from './quic/endpoint-stats.js';
+import type { QuicServerProtectionOptions } from './quic/server-intake.js';
 import { buildServerConfig } from './quic/config.js';
 import type { QuicConnection } from './quic/quic-connection.js';
 import { H3Connection, type ConnectRequest } from './h3-connection.js';
 import { newH3Counters, type H3Counters } from './h3-counters.js';
+import { PeerBufferBudget } from './peer-buffers.js';
 import type { WebTransportSession } from './session.js';
 import { createLinkSimPath, type LinkSimOption, type LinkSimPath } from './link-sim-path.js';
 import type { LinkDirectionStats, NetsimClock } from './netsim.js';
@@ -18,7 +21,12 @@ import type { LinkDirectionStats, NetsimClock } from './netsim.js';
  */
 export type Clock = NetsimClock;
 
-export interface WebTransportServerOptions {
+/**
+ * Server options. The QUIC admission and protection fields (`retry`, `maxHandshakes`,
+ * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`) are
+ * QuicServerProtectionOptions, passed to the endpoint as they are.
+ */
+export interface WebTransportServerOptions extends QuicServerProtectionOptions {
   /** Address to bind (default '127.0.0.1'). */
   host?: string;
   /** UDP port (default 0: any free port; read it from `listen()`). */
@@ -54,6 +62,12 @@ export interface WebTransportServerStats {
   /** Link simulator counters per direction, when `linkSim` is set. */
   linkSim: Record<'up' | 'down', LinkDirectionStats> | null;
   h3: H3Counters;
+  /**
+   * Peer bytes the HTTP/3 layer holds for all connections (partial frames, parked requests,
+   * buffered streams: peer-buffers.ts): now, the most at once, and the limit
+   * (MAX_PEER_BYTES_TOTAL).
+   */
+  peerBytes: { held: number; peak: number; limit: number };
   datagrams: {
     sent: number;
     received: number;
@@ -81,9 +95,12 @@ export class WebTransportServer {
   onSession: ((session: WebTransportSession) => void) | null = null;
 
   private endpoint: QuicEndpoint | null = null;
-  private readonly connections = new Set<H3Connection>();
+  /** Open connections: the QUIC connection (for its datagram counters) and its HTTP/3 layer. */
+  private readonly connections = new Map<QuicConnection, H3Connection>();
   private readonly sessions = new Set<WebTransportSession>();
   private readonly counters = newH3Counters();
+  /** Peer bytes held by the HTTP/3 layer of every connection (MAX_PEER_BYTES_TOTAL). */
+  private readonly budget = new PeerBufferBudget();
   private readonly closedTotals = { sent: 0, received: 0, droppedQueueFull: 0, droppedTooLarge: 0 };
   private draining = false;
   private linkSim: LinkSimPath | null = null;
@@ -116,6 +133,11 @@ export class WebTransportServer {
       serverConfig: config,
       onConnection: (quic) => this.accept(quic),
       path,
+      retry: this.options.retry,
+      maxHandshakes: this.options.maxHandshakes,
+      maxHandshakesPerAddress: this.options.maxHandshakesPerAddress,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      statelessResetKey: this.options.statelessResetKey,
     });
     return this.endpoint.address();
   }
@@ -143,7 +165,7 @@ export class WebTransportServer {
   drain(): void {
     if (this.draining) return;
     this.draining = true;
-    for (const c of this.connections) c.drain();
+    for (const c of this.connections.values()) c.drain();
   }
 
   /**
@@ -166,16 +188,34 @@ export class WebTransportServer {
 
   /**
    * Monotonic totals of everything this server refused or dropped because of what a peer sent,
-   * by layer and reason (for `tickwire_refusals_total`). CONNECTs answered with a status other
-   * than 200 count as `http3` `status_<code>`.
+   * by layer and reason (for `tickwire_refusals_total`); each refusal is counted once, under one
+   * stable snake_case reason:
+   * - CONNECTs answered with a status other than 200: `http3` `status_<code>` (404 unknown path,
+   *   403 origin not allowed, 429 too many sessions, 503 draining, 400 not WebTransport);
+   * - connections closed with an HTTP/3 error: `http3` `connection_error_<code name>`; request
+   *   streams reset: `http3` `stream_error_<code name>`;
+   * - a peer past a named limit (h3-limits.ts): `http3` `<what>_<limit>` (e.g.
+   *   `parked_request_too_large`, `parked_request_timeout`), `webtransport` `capsule_<limit>`;
+   * - WebTransport streams and datagrams refused: `webtransport` `stream_rejected_buffered`,
+   *   `stream_rejected_session_gone`, `datagram_unknown_session`, `session_protocol_error`,
+   *   and `callback_error` (our application's failure, counted so it is seen);
+   * - the QUIC endpoint's drops: `quic` `unknown_connection`, `malformed_packet`,
+   *   `connection_limit`.
    */
   refusals(): Array<{ layer: 'quic' | 'http3' | 'webtransport'; reason: string; count: number }> {
     const c = this.counters;
-    const e = this.endpoint ? this.endpoint.stats() : emptyEndpointStats();
+    const e = this.endpoint ? this.endpoint.stats() : emptyQuicEndpointStats();
     const out: Array<{ layer: 'quic' | 'http3' | 'webtransport'; reason: string; count: number }> = [
       { layer: 'quic', reason: 'unknown_connection', count: e.packetsDroppedUnknown },
       { layer: 'quic', reason: 'malformed_packet', count: e.packetsDroppedMalformed },
-      { layer: 'quic', reason: 'connection_limit', count: e.initialsDroppedLimit },
+      { layer: 'quic', reason: 'connection_limit', count: e.initialsDroppedConnectionLimit },
+      { layer: 'quic', reason: 'handshake_limit', count: e.initialsDroppedHandshakeLimit },
+      { layer: 'quic', reason: 'address_handshake_limit', count: e.initialsDroppedAddressLimit },
+      { layer: 'quic', reason: 'handshake_timeout', count: e.handshakesTimedOut },
+      { layer: 'quic', reason: 'retry_sent', count: e.retriesSent },
+      { layer: 'quic', reason: 'token_invalid', count: e.retryTokensInvalid },
+      { layer: 'quic', reason: 'amplification_limited', count: e.packetsAmplificationLimited },
+      { layer: 'quic', reason: 'stateless_reset_sent', count: e.statelessResetsSent },
       { layer: 'http3', reason: 'unknown_uni_stream', count: c.unknownUniStreams },
       { layer: 'webtransport', reason: 'session_protocol_error', count: c.sessionProtocolErrors },
       { layer: 'webtransport', reason: 'datagram_unknown_session', count: c.datagramsDroppedUnknownSession },
@@ -188,19 +228,21 @@ export class WebTransportServer {
     }
     for (const [name, count] of Object.entries(c.connectionErrors)) out.push({ layer: 'http3', reason: `connection_error_${name.toLowerCase()}`, count });
     for (const [name, count] of Object.entries(c.streamErrors)) out.push({ layer: 'http3', reason: `stream_error_${name.toLowerCase()}`, count });
+    for (const [limit, count] of Object.entries(c.limits)) out.push({ layer: limit.startsWith('capsule_') ? 'webtransport' : 'http3', reason: limit, count });
     return out;
   }
 
   stats(): WebTransportServerStats {
     const d = { ...this.closedTotals };
-    for (const c of this.connections) addDatagramCounters(d, c.quic);
+    for (const quic of this.connections.keys()) addDatagramCounters(d, quic);
     return {
       sessionsActive: this.sessions.size,
       connectionsActive: this.connections.size,
       draining: this.draining,
-      endpoint: this.endpoint ? this.endpoint.stats() : emptyEndpointStats(),
+      endpoint: this.endpoint ? this.endpoint.stats() : emptyQuicEndpointStats(),
       linkSim: this.linkSim ? this.linkSim.stats() : null,
       h3: structuredClone(this.counters),
+      peerBytes: { held: this.budget.held, peak: this.budget.peak, limit: this.budget.limit },
       datagrams: d,
     };
   }
@@ -209,17 +251,18 @@ export class WebTransportServer {
     const conn = new H3Connection(quic, {
       role: 'server',
       counters: this.counters,
+      budget: this.budget,
       policy: {
         decide: (req) => this.decide(req),
         onSession: (s) => this.sessionOpened(s),
         onSessionClosed: (s) => this.sessions.delete(s),
       },
       onClosed: () => {
-        this.connections.delete(conn);
+        this.connections.delete(quic);
         addDatagramCounters(this.closedTotals, quic);
       },
     });
-    this.connections.add(conn);
+    this.connections.set(quic, conn);
   }
 
   private decide(req: ConnectRequest): number {
@@ -243,13 +286,4 @@ function addDatagramCounters(d: WebTransportServerStats['datagrams'], quic: Quic
   d.received += c.datagramsReceived;
   d.droppedQueueFull += c.datagramsDroppedQueueFull;
   d.droppedTooLarge += c.datagramsDroppedTooLarge;
-}
-
-function emptyEndpointStats(): QuicEndpointStats {
-  return {
-    packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
-    packetsDroppedMalformed: 0, initialsDroppedLimit: 0, versionNegotiationsSent: 0,
-    connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
-    internalErrors: 0,
-  };
 }

@@ -2,29 +2,48 @@
  * A WebTransport session (draft-ietf-webtrans-http3, -02 and -07) and its streams. The same
  * classes serve the server role (handed out by `WebTransportServer.onSession`) and the client
  * role (inside `NodeWebTransport`). All I/O goes through the owning HTTP/3 connection
- * (`SessionHost`); these objects hold state and callbacks only.
+ * (`WebTransportSessionHost`); these objects hold state and callbacks only.
  *
  * Error codes: every stream reset / stop code and session close code here is a WebTransport
  * application code (32-bit); the HTTP/3 mapping (draft-ietf-webtrans-http3 §4.3) happens below.
+ * The one HTTP/3 code that reaches the application is `SessionCloseInfo.http3Code`, in a field
+ * of its own, for a session that ended abruptly.
  */
 
-/** How a session ended. */
+/**
+ * How a session ended. A clean end (draft-ietf-webtrans-http3 §6: a CLOSE_WEBTRANSPORT_SESSION
+ * capsule, or a bare FIN meaning code 0) carries the WebTransport application `code` and
+ * `reason`; an abrupt end (the CONNECT stream reset or stopped, by either side, or the QUIC
+ * connection closed under the session) has code 0 and says why in `http3Code` and `reason`.
+ */
 export interface SessionCloseInfo {
-  /** WebTransport session close code (32-bit); 0 for a bare FIN or a vanished connection. */
+  /**
+   * WebTransport application close code (32-bit) of the CLOSE capsule; 0 for a bare FIN and for
+   * every abrupt end.
+   */
   code: number;
+  /** The CLOSE capsule's reason, or what ended the session abruptly. */
   reason: string;
   /** True when the peer closed (or the connection failed), false when we closed. */
   byPeer: boolean;
   /**
+   * Set only for an abrupt end: the HTTP/3 code (RFC 9114 §8.1, draft-ietf-webtrans-http3 §9)
+   * the CONNECT stream was reset or stopped with (H3_MESSAGE_ERROR for a malformed capsule,
+   * H3_INTERNAL_ERROR for a callback that threw, ...), or the application code the QUIC
+   * connection was closed with. Absent after a clean close and when the connection ended with a
+   * transport (non-HTTP/3) code or an idle timeout.
+   */
+  http3Code?: number;
+  /**
    * Set when this side aborted the session because one of its application callbacks (or a
-   * stream's) threw or rejected: the thrown value, for logging. `code` is then H3_INTERNAL_ERROR
-   * (0x102), the code the CONNECT stream was reset with (see server/h3/index.ts).
+   * stream's) threw or rejected: the thrown value, for logging. `http3Code` is then
+   * H3_INTERNAL_ERROR (0x102), the code the CONNECT stream was reset with (see index.ts).
    */
   error?: unknown;
 }
 
 /** @internal What a session needs from its HTTP/3 connection. */
-export interface SessionHost {
+export interface WebTransportSessionHost {
   sendDatagram(session: WebTransportSession, payload: Uint8Array): boolean;
   purgeDatagrams(session: WebTransportSession, pred: (payload: Uint8Array) => boolean): void;
   maxDatagramSize(session: WebTransportSession): number;
@@ -76,7 +95,7 @@ export class WebTransportStream {
     readonly bidi: boolean,
     /** True when this side opened the stream. */
     readonly local: boolean,
-    private readonly host: SessionHost,
+    private readonly host: WebTransportSessionHost,
   ) {
     if (!bidi) {
       if (local) this.readDone = true;
@@ -170,7 +189,7 @@ export class WebTransportSession {
     readonly origin: string,
     /** Peer address as 'host:port'. */
     readonly remoteAddress: string,
-    /** @internal */ readonly host: SessionHost,
+    /** @internal */ readonly host: WebTransportSessionHost,
   ) {}
 
   /** True once the session ended. */

@@ -10,6 +10,7 @@ import type { PlayerSummary, RoomMember, WorldFrame } from '../rooms/types.js';
 import type { Connection } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
+import { sessionView, type SessionView } from './session-view.js';
 import { TokenBucket } from '../chat/rate-limit.js';
 
 /** Pings awaiting their pong; older ones are forgotten (a lost pong is normal on datagrams). */
@@ -25,8 +26,11 @@ export const UNRELIABLE_BURST = 60;
 export type SessionState = 'active' | 'suspended' | 'gone';
 export type SnapshotChannel = 'unreliable' | 'reliable';
 
-/** What a session needs from its owner (the SessionManager). */
-export interface SessionHost {
+/**
+ * What a player session needs from its owner (the SessionManager). Not to be confused with the
+ * WebTransport layer's host of its sessions in server/h3.
+ */
+export interface PlayerSessionHost {
   readonly scheduler: Scheduler;
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
@@ -53,6 +57,12 @@ export class PlayerSession implements RoomMember {
   conn: Connection | null = null;
   /** Smoothed round-trip time from heartbeat pings (ms); null before the first pong. */
   rttMs: number | null = null;
+  /** Scheduler time the session began. */
+  readonly startedAt: number;
+  /** Scheduler time the current (or last) connection took the session over. */
+  connectedAt: number;
+  /** The read-only view handed to the embedding API (server/session/session-view.ts). */
+  readonly view: SessionView;
   private snapshots: SnapshotSender | null = null;
   private heartbeat: Timer | null = null;
   private resumeTimer: Timer | null = null;
@@ -62,13 +72,17 @@ export class PlayerSession implements RoomMember {
   private unreliableBucket: TokenBucket | null = null;
 
   constructor(
-    private readonly host: SessionHost,
+    private readonly host: PlayerSessionHost,
     readonly room: Room,
     readonly playerId: string,
     readonly name: string,
     readonly entityId: number,
     readonly resumeToken: string,
-  ) {}
+  ) {
+    this.startedAt = host.scheduler.now();
+    this.connectedAt = this.startedAt;
+    this.view = sessionView(this);
+  }
 
   get roomId(): string {
     return this.room.id;
@@ -89,6 +103,7 @@ export class PlayerSession implements RoomMember {
     this.resumeTimer?.cancel();
     this.resumeTimer = null;
     this.conn = conn;
+    this.connectedAt = this.host.scheduler.now();
     if (resumed) this.room.reattach(this.playerId, this);
     this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
     this.pings.clear();

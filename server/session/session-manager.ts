@@ -10,7 +10,7 @@ import type { Connection } from '../transports/connection.js';
 import {
   DEFAULT_SESSION_TIMINGS, MAX_PENDING_CONNECTIONS, RESUME_TOKEN_BYTES, type SessionTimings,
 } from './config.js';
-import { PlayerSession, codeName, type SessionHost, type SnapshotChannel } from './player-session.js';
+import { PlayerSession, codeName, type PlayerSessionHost, type SnapshotChannel } from './player-session.js';
 import { verifyTicket, type TicketClaims } from './tickets.js';
 
 export interface SessionManagerOptions {
@@ -37,7 +37,7 @@ interface Pending {
  * Accepts connections from any transport, runs the hello handshake (protocol version, ticket,
  * resume) and owns the player sessions. Sees only `Connection`s.
  */
-export class SessionManager implements SessionHost {
+export class SessionManager implements PlayerSessionHost {
   readonly scheduler: Scheduler;
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
@@ -125,7 +125,7 @@ export class SessionManager implements SessionHost {
     for (const s of [...this.byPlayer.values()]) s.end(code, message);
   }
 
-  // --- SessionHost ------------------------------------------------------------------------------
+  // --- PlayerSessionHost ------------------------------------------------------------------------
 
   sessionGone(session: PlayerSession): void {
     if (this.byPlayer.get(session.playerId) === session) this.byPlayer.delete(session.playerId);

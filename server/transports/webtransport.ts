@@ -43,9 +43,14 @@ export class WebTransportConnection implements Connection {
   /**
    * `streamOpenTimeoutMs`: how long the client may take to open its reliable stream (default
    * WT_STREAM_OPEN_TIMEOUT_MS); the server passes at least its hello timeout, as the hello
-   * travels on that stream.
+   * travels on that stream. `onRefused` counts the streams refused here, by reason
+   * (`extra_bidi_stream`, `uni_stream`), for the `webtransport` refusal metric.
    */
-  constructor(private readonly session: WebTransportSession, streamOpenTimeoutMs = WT_STREAM_OPEN_TIMEOUT_MS) {
+  constructor(
+    private readonly session: WebTransportSession,
+    streamOpenTimeoutMs = WT_STREAM_OPEN_TIMEOUT_MS,
+    private readonly onRefused: (reason: 'extra_bidi_stream' | 'uni_stream') => void = () => undefined,
+  ) {
     this.id = `wt-${++nextId}`;
     this.remoteAddress = session.remoteAddress;
     session.onDatagram = (bytes) => {
@@ -54,8 +59,13 @@ export class WebTransportConnection implements Connection {
       this.onUnreliable?.(bytes);
     };
     session.onBidiStream = (stream) => this.onStream(stream);
-    session.onUniStream = (stream) => stream.stopSending(WT_EXTRA_STREAM_REFUSED);
-    session.onClose = (info) => this.finish({ code: info.code, reason: info.reason, byPeer: info.byPeer });
+    session.onUniStream = (stream) => {
+      this.onRefused('uni_stream');
+      stream.stopSending(WT_EXTRA_STREAM_REFUSED);
+    };
+    // A clean end carries the game's close code; an abrupt one (CONNECT stream reset, connection
+    // lost) the HTTP/3 code, which CloseInfo allows for transport failures.
+    session.onClose = (info) => this.finish({ code: info.http3Code ?? info.code, reason: info.reason, byPeer: info.byPeer });
     this.openTimer = setTimeout(() => {
       if (!this.stream) this.close(ErrorCode.HELLO_TIMEOUT, 'no reliable stream opened');
     }, streamOpenTimeoutMs);
@@ -133,6 +143,7 @@ export class WebTransportConnection implements Connection {
 
   private onStream(stream: WebTransportStream): void {
     if (this.stream || this.isClosed) {
+      this.onRefused('extra_bidi_stream');
       stream.reset(WT_EXTRA_STREAM_REFUSED);
       stream.stopSending(WT_EXTRA_STREAM_REFUSED);
       return;

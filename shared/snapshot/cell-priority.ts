@@ -47,7 +47,7 @@ export interface HeldAges {
 
 /**
  * Working arrays reused between calls (scheduleOrder is synchronous; one encoding per call, many
- * per tick): see shared/snapshot/encode.ts `work` for why.
+ * per tick): see shared/snapshot/plan.ts `work` for why.
  */
 const scratch = { inCell: new Uint8Array(64), ageOf: new Float64Array(64) };
 

@@ -1,11 +1,11 @@
 /**
  * The compact snapshot codec (docs/protocol.md, "Snapshots"): quantization, delta coding against
- * the client's acked baseline, budgeted encoding with a priority accumulator.
+ * the client's acked baseline, budgeted encoding with a per-cell schedule or a per-client
+ * priority accumulator. encode.ts says which file does which step of an encoding.
  */
-export {
-  encodeSnapshot, prepareEntities, withLastInputSeq, SNAPSHOT_PREFIX_BYTES,
-  type PreparedEntities, type SnapshotInput, type SnapshotEncodeResult,
-} from './encode.js';
+export { encodeSnapshot, type SnapshotInput, type SnapshotEncodeResult } from './encode.js';
+export { prepareEntities, type PreparedEntities } from './prepare.js';
+export { withLastInputSeq, SNAPSHOT_PREFIX_BYTES } from './write.js';
 export { decodeSnapshot, decodeSnapshotBody, type DecodedSnapshot, type SnapshotDecodeResult, type BaselineLookup } from './decode.js';
 export {
   ANGLE_BITS, ENTITY_ID_BITS, POSITION_STEP, SHORT_DELTA_MIN_BITS, SHORT_DELTA_MAX_BITS, SHORT_DELTA_WIDTH_FIELD_BITS,

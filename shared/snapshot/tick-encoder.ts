@@ -20,10 +20,13 @@
  * holding more than half of what always fits one snapshot is crowded: its clients get their own
  * encoding (viewer first, then the round-robin).
  */
-import { encodeSnapshot, prepareEntities, withLastInputSeq, type PreparedEntities, type SnapshotEncodeResult } from './encode.js';
+import { encodeSnapshot, type SnapshotEncodeResult } from './encode.js';
 import type { ViewerCell } from './cell-priority.js';
 import { STANDARD_FORMAT, type SnapshotFormat } from './format.js';
+import { prepareEntities, type PreparedEntities } from './prepare.js';
 import { entitiesPerSnapshot, type PriorityAccumulator } from './priority.js';
+import { recordSent } from './select-by-priority.js';
+import { withLastInputSeq } from './write.js';
 import type { EntityState, SnapshotView } from './view.js';
 
 /** What is common to every client in one tick. */
@@ -162,7 +165,7 @@ export class SnapshotTickEncoder {
       const hit = this.cache.get(key);
       if (hit && hit.bytes.length <= client.budgetBytes) {
         this.reused++;
-        client.priority?.markAllSent(hit.sent);
+        if (client.priority) recordSent(client.priority, hit.sent, true);
         return { ...hit, bytes: withLastInputSeq(hit.bytes, client.lastInputSeq), shared: true };
       }
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ArgsError, DEFAULT_ARGS, parseArgs } from '../../bench/standard-scene/args.js';
+import { UsageError } from '../../tools/lib/args.js';
+import { DEFAULT_ARGS, parseArgs } from '../../bench/standard-scene/args.js';
 
 describe('bench:scene flags', () => {
   it('defaults to P=16,64,256,512, two runs, 3 s warm-up, 10 s window, both transports and the peer', () => {
@@ -27,8 +28,8 @@ describe('bench:scene flags', () => {
     [['--runs', '0']], [['--runs', '1.5']], [['--runs', '99']],
     [['--window', '0']], [['--window', '1000']], [['--warmup', '-1']],
     [['--transports', 'udp']], [['--bogus']], [['--peer-only', '--no-peer']],
-  ])('refuses %j with an ArgsError', (argv) => {
-    expect(() => parseArgs(argv)).toThrow(ArgsError);
+  ])('refuses %j with a UsageError', (argv) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
   });
 });
 
@@ -36,7 +37,7 @@ describe('--load-client', () => {
   it('defaults to light and accepts full', () => {
     expect(parseArgs([]).loadClient).toBe('light');
     expect(parseArgs(['--load-client', 'full']).loadClient).toBe('full');
-    expect(() => parseArgs(['--load-client', 'heavy'])).toThrow(ArgsError);
-    expect(() => parseArgs(['--load-client'])).toThrow(ArgsError);
+    expect(() => parseArgs(['--load-client', 'heavy'])).toThrow(UsageError);
+    expect(() => parseArgs(['--load-client'])).toThrow(UsageError);
   });
 });

@@ -4,7 +4,7 @@ import {
   emptyMetrics, fmt, markdownTable, medianOf, mediansOf, METRIC_KEYS, ourRunLine, ratio, ratiosOf, targetList, targetsOf,
   type MedianLine, type RunLine,
 } from '../../bench/standard-scene/report.js';
-import type { LoadReport, ObserverReport, ServerReport } from '../../bench/standard-scene/ipc.js';
+import type { LoadReport, ObserverReport, ServerReport } from '../../bench/standard-scene/reports.js';
 
 function line(over: Partial<RunLine>): RunLine {
   return { kind: 'run', system: 'tickwire', transport: 'webtransport', P: 64, run: 1, windowS: 10, ...emptyMetrics(), ...over };

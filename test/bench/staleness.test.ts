@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StalenessTracker, STATES_PER_ENTITY_LIMIT, unwrapTime32 } from '../../bench/standard-scene/staleness.js';
-import { SampleReservoir } from '../../bench/standard-scene/stats.js';
+import { SampleReservoir } from '../../tools/lib/stats.js';
 
 const e = (id: number, x: number, y = 0, angle = 0) => ({ id, x, y, angle });
 

@@ -18,9 +18,13 @@ if (!available) console.warn(`skipping Chromium WebTransport tests: ${CHROMIUM} 
 
 type Check = Record<string, unknown>;
 
+// Each draft with the server's default admission (a lone browser gets no Retry) and with a
+// stateless Retry before every connection (RFC 9000 §8.1.2): the browser must follow it.
 for (const variant of [
-  { name: 'default draft', args: [] as string[] },
-  { name: 'draft-07', args: ['--enable-features=EnableWebTransportDraft07'] },
+  { name: 'default draft', args: [] as string[], retry: undefined },
+  { name: 'default draft, Retry always', args: [] as string[], retry: 'always' as const },
+  { name: 'draft-07', args: ['--enable-features=EnableWebTransportDraft07'], retry: undefined },
+  { name: 'draft-07, Retry always', args: ['--enable-features=EnableWebTransportDraft07'], retry: 'always' as const },
 ]) {
   describe.skipIf(!available)(`Chromium WebTransport (${variant.name})`, () => {
     let h: Harness;
@@ -30,7 +34,7 @@ for (const variant of [
       page.evaluate(([f, a]) => (window as unknown as { wtCheck: Record<string, (...x: unknown[]) => Promise<Check>> }).wtCheck[f as string](...(a as unknown[])), [fn, args] as const);
 
     beforeAll(async () => {
-      h = await startHarness();
+      h = await startHarness({ retry: variant.retry });
       browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...variant.args] });
       page = await browser.newPage();
       await page.goto(h.pageUrl);
@@ -48,6 +52,10 @@ for (const variant of [
       expect(await call('serverDatagrams')).toEqual({ received: 10 });
       expect(await call('bidiEcho', 100_000)).toEqual({ length: 100_000, same: true });
       expect(await call('readServerUni')).toEqual({ text: SERVER_UNI_TEXT });
+      // The connection went through a Retry exactly when asked to, and nothing was refused.
+      const e = h.server.stats().endpoint;
+      expect(e.retriesSent > 0).toBe(variant.retry === 'always');
+      expect(e.retryTokensInvalid + e.initialsDroppedAddressLimit + e.initialsDroppedHandshakeLimit).toBe(0);
     });
 
     it('reports a server stream reset with its code', async () => {

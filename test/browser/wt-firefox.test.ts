@@ -19,7 +19,9 @@ if (!available) console.warn(`skipping Firefox WebTransport tests: ${FIREFOX} no
 
 type Check = Record<string, unknown>;
 
-describe.skipIf(!available)('Firefox ESR WebTransport (draft-02)', () => {
+// With the server's default admission (no Retry for a lone browser) and with a stateless Retry
+// before every connection (RFC 9000 §8.1.2).
+for (const retry of [undefined, 'always' as const]) describe.skipIf(!available)(`Firefox ESR WebTransport (draft-02${retry ? ', Retry always' : ''})`, () => {
   let h: Harness;
   let browser: Browser;
   let page: Page;
@@ -28,7 +30,7 @@ describe.skipIf(!available)('Firefox ESR WebTransport (draft-02)', () => {
     page.evaluate((f, a) => (window as unknown as { wtCheck: Record<string, (...x: unknown[]) => Promise<Check>> }).wtCheck[f](...a), fn, args);
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ retry });
     profile = mkdtempSync(join(tmpdir(), 'tickwire-ff-'));
     browser = await puppeteer.launch({
       browser: 'firefox',
@@ -54,6 +56,9 @@ describe.skipIf(!available)('Firefox ESR WebTransport (draft-02)', () => {
     expect(await call('serverDatagrams')).toEqual({ received: 10 });
     expect(await call('bidiEcho', 100_000)).toEqual({ length: 100_000, same: true });
     expect(await call('readServerUni')).toEqual({ text: SERVER_UNI_TEXT });
+    const e = h.server.stats().endpoint;
+    expect(e.retriesSent > 0).toBe(retry === 'always');
+    expect(e.retryTokensInvalid + e.initialsDroppedAddressLimit + e.initialsDroppedHandshakeLimit).toBe(0);
   });
 
   it('errors the stream the server resets', async () => {

@@ -36,11 +36,11 @@ describe('end to end over WebSocket (GameClient <-> createGameServer)', () => {
     const resumed = new Promise<boolean>((resolve) => a.client.on('welcome', (w) => resolve(w.resumed)));
     a.sockets.at(-1)!.terminate();
     // Her reconnect waits ~400 ms, so these lines are sent while her session is suspended.
-    await waitFor(() => server.sessions.getSession('alice')?.state === 'suspended', 2_000, 'cut noticed by the server');
+    await waitFor(() => server.sessions.get('alice')?.state === 'suspended', 2_000, 'cut noticed by the server');
     b.client.sendChat('while you were away');
     b.client.sendChat('second missed line');
     await waitFor(() => b.chat.length === 7, 2_000, 'bob sees his lines');
-    expect(server.sessions.getSession('alice')?.state).toBe('suspended');
+    expect(server.sessions.get('alice')?.state).toBe('suspended');
     expect(await resumed).toBe(true);
     expect(a.client.welcome!.entityId).toBe(a.welcome.entityId);
     await waitFor(() => a.chat.length === 7, 5_000, 'missed chat replayed');

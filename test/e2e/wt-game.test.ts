@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDevCertificate } from '../../certs/dev-cert.js';
-import { NodeWebTransportConstructor } from '../../server/bots/node-webtransport.js';
+import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
 import { ErrorCode } from '../../shared/errors.js';
+import type { WebTransportSession } from '../../server/h3/index.js';
 import { closeGameAfterEach, joinPlayer, startServer, waitFor } from './game-fixture.js';
 
 const game = closeGameAfterEach();
@@ -13,9 +14,17 @@ describe('end to end over WebTransport (GameClient + NodeWebTransport <-> create
     const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem } });
     const server = started.server;
     game.server = server;
+    // The server's WebTransport sessions in the order they opened, so the test can drop one.
+    const opened: WebTransportSession[] = [];
+    const accept = server.webTransport!.onSession!;
+    server.webTransport!.onSession = (session) => {
+      opened.push(session);
+      accept(session);
+    };
     const join = (id: string, reconnectBaseMs?: number) =>
       joinPlayer(started.baseUrl, id, { transport: 'webtransport', WebTransport: NodeWebTransportConstructor, reconnectBaseMs });
     const a = await join('alice', 400);
+    const aliceSession = opened.at(-1)!;
     const b = await join('bob');
     game.players.push(a, b);
     expect(a.welcome.transport).toBe('webtransport');
@@ -31,9 +40,9 @@ describe('end to end over WebTransport (GameClient + NodeWebTransport <-> create
     expect(a.chat.map((c) => c.text)).toEqual(['wt 0', 'wt 1', 'wt 2', 'wt 3']);
 
     // Snapshots rode datagrams: the server's WebTransport session counted them.
-    const aliceConn = server.sessions.getSession('alice')!.conn!;
-    expect(aliceConn.transport).toBe('webtransport');
-    expect(aliceConn.stats().messagesSentUnreliable).toBeGreaterThan(5);
+    const alice = server.sessions.get('alice')!;
+    expect(alice.transport).toBe('webtransport');
+    expect(alice.connectionStats()!.messagesSentUnreliable).toBeGreaterThan(5);
     // The kernel dropped nothing at the server's UDP socket, and /metrics says so (Linux: /proc).
     const metrics = await (await fetch(`${started.baseUrl}/metrics`)).text();
     if (existsSync('/proc/net/udp')) {
@@ -43,8 +52,9 @@ describe('end to end over WebTransport (GameClient + NodeWebTransport <-> create
 
     // The server gives up on alice's connection as if she went silent; she resumes.
     const resumed = new Promise<boolean>((resolve) => a.client.on('welcome', (w) => resolve(w.resumed)));
-    aliceConn.close(ErrorCode.IDLE_TIMEOUT, 'test: connection dropped');
-    expect(server.sessions.getSession('alice')!.state).toBe('suspended');
+    aliceSession.close(ErrorCode.IDLE_TIMEOUT, 'test: connection dropped');
+    await waitFor(() => alice.state === 'suspended', 2_000, 'the drop suspends her session');
+    expect(alice.transport).toBeNull();
     b.client.sendChat('missed over wt');
     await waitFor(() => b.chat.length === 5, 2_000, 'bob sees his line');
     expect(await resumed).toBe(true);

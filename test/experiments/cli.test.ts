@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLeftovers } from '../../experiments/netns.js';
-import { REPO_ROOT } from '../../experiments/child.js';
+import { REPO_ROOT } from '../../tools/lib/child.js';
 import { canRunNetnsTests } from './can-run.js';
 import { chooseMethod } from '../../experiments/impair.js';
 
@@ -56,7 +56,7 @@ describe('experiment CLI', () => {
 
   it('rejects bad options with the usage text and exit code 2', async () => {
     const r = await runCli(['--loss', 'lots'], { timeoutMs: 30_000 });
-    expect(r.stderr).toMatch(/--loss wants comma-separated numbers/);
+    expect(r.stderr).toMatch(/--loss needs a number in \[0, 100\], got "lots"/);
     expect(r.stderr).toMatch(/usage: npm run experiment/);
     expect(r.code).toBe(2);
   });

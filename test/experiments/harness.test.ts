@@ -8,7 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CleanupStack } from '../../experiments/cleanup.js';
+import { CleanupStack } from '../../tools/lib/cleanup.js';
 import { runExperiment } from '../../experiments/experiment.js';
 import { findLeftovers, listNamespaces } from '../../experiments/netns.js';
 import { FILES } from '../../experiments/report.js';

@@ -1,22 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { analyzeChat, cdfPoints, percentileSorted, stalenessSamples, stalls, summarize, unwrapTime32 } from '../../experiments/metrics.js';
+import { analyzeChat, stalenessSamples, stalls, summarize, unwrapTime32 } from '../../experiments/metrics.js';
 
-describe('percentiles', () => {
-  it.each([
-    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50, 5],
-    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99, 10],
-    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90, 9],
-    [[7], 99, 7],
-    [[1, 2], 0, 1],
-  ])('nearest rank of %j at p%d is %d', (values, p, want) => {
-    expect(percentileSorted(values, p)).toBe(want);
-  });
-
-  it('is NaN for no data and summarises unsorted input', () => {
-    expect(percentileSorted([], 50)).toBeNaN();
+describe('summarize (the outputs\' distribution, on tools/lib/stats.ts percentiles)', () => {
+  it('summarises unsorted input by nearest rank, NaN for no data', () => {
     const s = summarize([5, 1, 4, 2, 3]);
     expect(s).toEqual({ n: 5, p50: 3, p95: 5, p99: 5, max: 5, mean: 3 });
-    expect(summarize([]).n).toBe(0);
+    expect(summarize(Array.from({ length: 10 }, (_, i) => 10 - i))).toMatchObject({ p50: 5, p95: 10, p99: 10 });
+    const empty = summarize([]);
+    expect(empty.n).toBe(0);
+    for (const k of ['p50', 'p95', 'p99', 'max', 'mean'] as const) expect(empty[k]).toBeNaN();
   });
 });
 
@@ -77,19 +69,6 @@ describe('chat accounting', () => {
       { key: 'b', receiver: 0, receivedAt: 220 },
     ];
     expect(analyzeChat(sent, received, [0, 1, 2])).toMatchObject({ expected: 4, delivered: 2, lost: 2, duplicates: 1, unknown: 1 });
-  });
-});
-
-describe('cdf', () => {
-  it('ends at 1, rises monotonically, thins long inputs', () => {
-    const pts = cdfPoints(Array.from({ length: 10_000 }, (_, i) => 10_000 - i), 100);
-    expect(pts.length).toBeLessThanOrEqual(101);
-    expect(pts[pts.length - 1]).toEqual([10_000, 1]);
-    for (let i = 1; i < pts.length; i++) {
-      expect(pts[i][0]).toBeGreaterThanOrEqual(pts[i - 1][0]);
-      expect(pts[i][1]).toBeGreaterThan(pts[i - 1][1]);
-    }
-    expect(cdfPoints([])).toEqual([]);
   });
 });
 

@@ -7,7 +7,9 @@ import { ErrorCode } from '../../shared/errors.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { PROTOCOL_VERSION } from '../../shared/messages.js';
 import { decodeSnapshotBody } from '../../shared/snapshot/index.js';
-import { createGameServer, mintTicket, type GameServer } from '../../server/index.js';
+import { createDevCertificate } from '../../certs/dev-cert.js';
+import { createGameServer, leafCertificateHash, mintTicket, type GameServer } from '../../server/index.js';
+import { MemoryConnection } from './session/memory-connection.js';
 import { RawClient } from './ws-test-client.js';
 
 const secret = 'test-secret-0123456789abcdef';
@@ -48,6 +50,73 @@ async function bystander(connect: () => Promise<RawClient>, ticket: (id: string)
     },
   };
 }
+
+describe('the embedding surface', () => {
+  it('sessions: read-only views that follow each session through a cut and a resume', async () => {
+    const { connect, ticket } = await start();
+    const a = await connect();
+    const w = await a.welcome(ticket('alice', 'arena', 'Alice'));
+    const sessions = server!.sessions;
+    expect(Object.keys(sessions).sort()).toEqual(['activeCount', 'get', 'list']);
+    const view = sessions.get('alice')!;
+    expect(sessions.list()).toEqual([view]);
+    expect(sessions.get('nobody')).toBeUndefined();
+    expect(sessions.activeCount).toBe(1);
+    expect(Object.keys(view).sort()).toEqual([
+      'connectedAt', 'connectionStats', 'entityId', 'name', 'playerId', 'remoteAddress', 'roomId', 'rttMs', 'snapshotStats',
+      'startedAt', 'state', 'transport',
+    ]);
+    expect(view).toMatchObject({ playerId: 'alice', name: 'Alice', roomId: 'arena', entityId: w.entityId, state: 'active', transport: 'websocket' });
+    expect(view.remoteAddress).toMatch(/127\.0\.0\.1/);
+    expect(view.connectedAt).toBeGreaterThanOrEqual(view.startedAt);
+    expect(() => { (view as { state: string }).state = 'gone'; }).toThrow(TypeError);
+    await a.until(() => a.snapshots > 1);
+    expect(view.connectionStats()!.messagesSentUnreliable).toBeGreaterThan(1);
+    expect(view.snapshotStats()!.encoded + view.snapshotStats()!.shared).toBeGreaterThan(1);
+
+    a.terminate();
+    for (const deadline = Date.now() + 3000; view.state !== 'suspended' && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
+    expect(view).toMatchObject({ state: 'suspended', transport: null, connectedAt: null });
+    expect(sessions.activeCount).toBe(0);
+    expect(sessions.list()).toEqual([view]);
+    await new Promise((r) => setTimeout(r, 5));
+    const a2 = await connect();
+    await a2.welcome(ticket('alice', 'arena', 'Alice'), { resumeToken: w.resumeToken, lastChatId: 0 });
+    expect(sessions.get('alice')).toBe(view);
+    expect(view.state).toBe('active');
+    expect(view.connectedAt!).toBeGreaterThan(view.startedAt);
+  });
+
+  it('accept() takes a connection from a transport of the embedder', async () => {
+    server = createGameServer({ ticketSecret: secret, httpPort: 0 });
+    const conn = new MemoryConnection();
+    server.accept(conn);
+    conn.deliver('hello', { v: PROTOCOL_VERSION, ticket: mintTicket(secret, { playerId: 'own', name: 'Own', room: 'arena' }) });
+    for (let i = 0; i < 5 && !server.sessions.get('own'); i++) await Promise.resolve();
+    expect(conn.of('welcome')).toHaveLength(1);
+    expect(server.sessions.get('own')).toMatchObject({ state: 'active', remoteAddress: 'memory' });
+    expect(server.http).toBeNull(); // nothing listens: the connection needed no HTTP
+  });
+
+  it('publishes the hash of the leaf certificate only (what a browser checks serverCertificateHashes against)', () => {
+    const leaf = createDevCertificate();
+    const issuer = createDevCertificate();
+    const chain = leaf.certPem + issuer.certPem;
+    expect(leafCertificateHash(chain)).toBe(leaf.sha256Base64);
+    expect(leafCertificateHash(issuer.certPem)).toBe(issuer.sha256Base64);
+    expect(leafCertificateHash('no certificate here')).toBeNull();
+    server = createGameServer({ ticketSecret: secret, httpPort: 0, webTransport: { port: 0, certPem: chain, keyPem: leaf.keyPem } });
+    expect(server.connectInfo().certificateHashes).toEqual([leaf.sha256Base64]);
+  });
+
+  it('listen() once; close() is idempotent', async () => {
+    await start();
+    await expect(server!.listen()).rejects.toThrow(/already/);
+    const first = server!.close();
+    expect(server!.close()).toBe(first);
+    await first;
+  });
+});
 
 describe('game server over a real WebSocket', () => {
   it('welcomes a player with its entity, rates and world, then streams decodable snapshots', async () => {
@@ -158,7 +227,7 @@ describe('game server over a real WebSocket', () => {
       // The undecodable input and the out-of-range one (the codec names the first invalid_field).
       expect(text).toMatch(/tickwire_messages_invalid_total\{reason="invalid_field"\} 2/);
       expect(text).toMatch(/tickwire_messages_dropped_total\{reason="stale"\} [1-9]/);
-      const session = server!.sessions.getSession('sloppy')!;
+      const session = server!.sessions.get('sloppy')!;
       expect(server!.rooms.get('arena')!.getPlayer('sloppy')!.input).toEqual({ dx: 0, dy: 1 });
       expect(session.state).toBe('active');
     });
@@ -174,7 +243,7 @@ describe('game server over a real WebSocket', () => {
     await a.until(() => a.of('chat').length === 1);
     a.terminate();
     await new Promise((r) => setTimeout(r, 100));
-    expect(server!.sessions.getSession('alice')!.state).toBe('suspended');
+    expect(server!.sessions.get('alice')!.state).toBe('suspended');
     b.send('chatSend', { text: 'missed 1' });
     b.send('chatSend', { text: 'missed 2' });
     await b.until(() => b.of('chat').length === 3);

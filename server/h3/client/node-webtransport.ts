@@ -7,7 +7,6 @@
  * certificate's DER, which must be valid for at most 14 days and currently valid), or a CA
  * (`caPem`). Accepting any certificate needs the explicit `allowAnyCertificate: true`.
  */
-import { createHash, X509Certificate } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { QuicEndpoint } from '../quic/endpoint.js';
@@ -16,23 +15,19 @@ import { H3Connection } from '../h3-connection.js';
 import { newH3Counters, type H3Counters } from '../h3-counters.js';
 import type { QuicCloseInfo } from '../quic/quic-connection.js';
 import { CONNECT_TIMEOUT_MS } from '../h3-limits.js';
+import { errorCodeName } from '../wire/errors.js';
 import type { WebTransportSession, WebTransportStream } from '../session.js';
 import { WebTransportError, toReadable, toWritable } from './streams.js';
 import { createLinkSimPath, type LinkSimOption } from '../link-sim-path.js';
+import { pinnedSha256, verifyPinned, type NodeWebTransportHash } from './cert-pinning.js';
 
 export { WebTransportError } from './streams.js';
+export type { NodeWebTransportHash } from './cert-pinning.js';
 
 /** Datagrams received and not yet read; more are dropped (W3C: incoming queue, oldest kept). */
 export const DATAGRAM_READ_QUEUE_LIMIT = 256;
 /** Incoming streams not yet taken from `incoming*Streams`; more are refused (STOP_SENDING). */
 export const INCOMING_STREAM_QUEUE_LIMIT = 64;
-/** Longest validity W3C allows for a certificate pinned by hash (§6.4). */
-const MAX_PINNED_CERT_VALIDITY_MS = 14 * 24 * 3600 * 1000;
-
-export interface NodeWebTransportHash {
-  algorithm: string;
-  value: ArrayBufferView | ArrayBuffer;
-}
 
 export interface NodeWebTransportOptions {
   /** W3C: accept the server only if its leaf certificate's SHA-256 is one of these. */
@@ -201,7 +196,7 @@ export class NodeWebTransport {
     const port = u.port ? Number(u.port) : 443;
     const address = isIP(hostname) ? hostname : hostname === 'localhost' ? '127.0.0.1' : (await lookup(hostname)).address;
     const family = isIP(address);
-    const pins = this.pinnedHashes();
+    const pins = pinnedSha256(this.options.serverCertificateHashes);
     if (!pins && !this.options.caPem && !this.options.allowAnyCertificate) {
       throw new TypeError('NodeWebTransport needs serverCertificateHashes, caPem, or an explicit allowAnyCertificate');
     }
@@ -272,18 +267,6 @@ export class NodeWebTransport {
     this.h3 = h3;
   }
 
-  private pinnedHashes(): Buffer[] | null {
-    const list = this.options.serverCertificateHashes;
-    if (!list || list.length === 0) return null;
-    const out: Buffer[] = [];
-    for (const h of list) {
-      if (h.algorithm.toLowerCase() !== 'sha-256') continue;
-      const v = h.value;
-      out.push(ArrayBuffer.isView(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(v));
-    }
-    return out;
-  }
-
   private opened(session: WebTransportSession): void {
     if (this.finished) {
       session.close(this.pendingClose?.closeCode ?? 0, this.pendingClose?.reason ?? '');
@@ -320,10 +303,11 @@ export class NodeWebTransport {
     session.onClose = (info) => {
       // W3C: `closed` resolves for a session closed by either side (capsule or FIN) and rejects
       // when the connection under it was lost (idle timeout, CONNECTION_CLOSE, ...).
-      if (info.error !== undefined) {
-        // W3C: an aborted session rejects `closed`. The CONNECT stream was reset with
-        // H3_INTERNAL_ERROR because a callback on the underlying session threw.
-        this.fail(new WebTransportError(`session aborted with H3_INTERNAL_ERROR: ${info.reason}`, 'session'));
+      if (!info.byPeer && info.http3Code !== undefined) {
+        // W3C: an aborted session rejects `closed`. We reset the CONNECT stream with an HTTP/3
+        // code: H3_INTERNAL_ERROR when a callback on the underlying session threw,
+        // H3_MESSAGE_ERROR when the server sent a malformed capsule.
+        this.fail(new WebTransportError(`session aborted with ${errorCodeName(info.http3Code)}: ${info.reason}`, 'session'));
       } else if (this.h3?.isClosed) {
         const ci = this.h3.closeInfo;
         const detail = ci ? (ci.timedOut ? 'idle timeout' : ci.reason || `code 0x${ci.code.toString(16)}`) : info.reason;
@@ -394,24 +378,4 @@ function bidiPair(s: WebTransportStream): NodeWebTransportBidirectionalStream {
   const readable = toReadable(s);
   const writable = toWritable(s);
   return { readable, writable };
-}
-
-/** W3C WebTransport §6.4 "verify a certificate hash". Returns null when accepted. */
-function verifyPinned(chain: Uint8Array[] | null, pins: Buffer[]): string | null {
-  if (!chain || chain.length === 0) return 'server presented no certificate';
-  const leaf = chain[0];
-  const digest = createHash('sha256').update(leaf).digest();
-  if (!pins.some((p) => p.equals(digest))) return 'certificate hash does not match serverCertificateHashes';
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(leaf));
-  } catch {
-    return 'unparseable certificate';
-  }
-  const from = Date.parse(cert.validFrom);
-  const to = Date.parse(cert.validTo);
-  const now = Date.now();
-  if (!(from <= now && now <= to)) return 'certificate not currently valid';
-  if (to - from > MAX_PINNED_CERT_VALIDITY_MS) return 'certificate validity exceeds 14 days';
-  return null;
 }

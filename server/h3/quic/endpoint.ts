@@ -7,14 +7,22 @@
  * DCID. A client's Initial names a DCID it chose; we route that original DCID to the new
  * connection as well as our own id, because a client whose first flight spans two Initial
  * packets (Chromium with a post-quantum key share) sends the second one to the same original
- * DCID. No Retry is sent (it would cost a round trip and we have no address-validation need
- * behind a game server's own rate limits).
+ * DCID (unless a Retry came first: then both go to the id the Retry named).
+ *
+ * Server role: packets for no connection go to the intake (server-intake.ts: version
+ * negotiation, Retry, handshake admission, stateless resets). Client role: an unroutable
+ * short-header packet from a server we talk to is offered to our connections to it, since a
+ * stateless reset carries a random connection id (RFC 9000 §10.3.1).
  *
  * Containment: nothing thrown below the socket's 'message' handler, the flush and the timers
  * reaches the event loop. A throw while one connection processes a packet, flushes or runs its
  * timer (a bug of ours: application callbacks are already contained by the HTTP/3 layer) closes
  * that connection with the transport error INTERNAL_ERROR (0x1, RFC 9000 §20.1), or forgets it
  * when even that fails, and is counted in `internalErrors`; other connections carry on.
+ *
+ * Size: about 490 lines. The socket loop, the routing tables, the batched flush with ACK
+ * coalescing and the connection lifecycle all work on the same tables; what is separable lives
+ * beside it (server-intake.ts, endpoint-stats.ts, packet.ts).
  */
 import { readUdpDrops } from './udp-drops.js';
 import { randomBytes } from 'node:crypto';
@@ -22,23 +30,24 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Config, Host } from '@matrixai/quic/native/index.js';
-import { QUIC_INTERNAL_ERROR, QuicConnection } from './quic-connection.js';
-import { LongType, cidKey, isLongHeader, parseLongHeader } from './packet.js';
+import { QUIC_INTERNAL_ERROR, QuicConnection, type QuicConnectionHost } from './quic-connection.js';
+import { cidKey, isLongHeader, parseLongHeader } from './packet.js';
+import { ServerIntake, type IntakeHost, type QuicServerProtectionOptions } from './server-intake.js';
+import { emptyQuicEndpointStats, type QuicEndpointStats } from './endpoint-stats.js';
 import {
   ACK_COALESCE_MS,
   LOCAL_CID_LENGTH,
-  MAX_CONNECTIONS,
-  MAX_HANDSHAKING_CONNECTIONS,
-  MAX_UDP_PAYLOAD,
+  MIN_STATELESS_RESET_BYTES,
   RECV_BUFFER_BYTES,
+  STATELESS_RESET_CANDIDATES_LIMIT,
 } from './limits.js';
-
-/** QUIC version 1 (RFC 9000 §15). */
-const QUIC_V1 = 0x00000001;
-/** A client's first Initial must be padded to at least 1200 bytes (RFC 9000 §14.1). */
-const MIN_INITIAL_SIZE = 1200;
 /** Kernel socket buffer we ask for: bursts from 1000 sessions must not overflow the default. */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Key of a peer's address and port, for `byRemote`. */
+function remoteKey(h: Host): string {
+  return `${h.host}|${h.port}`;
+}
 
 /** `dgram` lookup for addresses that are already IP literals: answers synchronously. */
 function ipLiteralLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
@@ -56,7 +65,7 @@ export interface PacketPath {
   close?(): void;
 }
 
-export interface QuicEndpointOptions {
+export interface QuicEndpointOptions extends QuicServerProtectionOptions {
   /** Address to bind; '127.0.0.1' by default. */
   host?: string;
   /** Port to bind; 0 picks a free one. */
@@ -69,35 +78,13 @@ export interface QuicEndpointOptions {
   path?: PacketPath;
 }
 
-/** Endpoint counters; monotonic except the two gauges. */
-export interface QuicEndpointStats {
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Packets for no known connection that could not start one. */
-  packetsDroppedUnknown: number;
-  /** Packets whose header could not be parsed. */
-  packetsDroppedMalformed: number;
-  /** Initials dropped because MAX_CONNECTIONS or MAX_HANDSHAKING_CONNECTIONS was reached. */
-  initialsDroppedLimit: number;
-  versionNegotiationsSent: number;
-  connectionsAccepted: number;
-  connectionsConnected: number;
-  /** Gauge: connections alive now. */
-  connectionsActive: number;
-  /** Gauge: connections still in the handshake. */
-  connectionsHandshaking: number;
-  /**
-   * Throws caught inside the endpoint (a bug of ours, never expected): per-connection ones
-   * closed that connection with INTERNAL_ERROR (0x1); others dropped the packet at hand.
-   */
-  internalErrors: number;
-}
-
 /** A bound UDP socket hosting any number of QUIC connections. */
 export class QuicEndpoint {
   private readonly routes = new Map<string, QuicConnection>();
+  /** Client role: connections by the server address they talk to (host|port), for stateless resets. */
+  private readonly byRemote = new Map<string, Set<QuicConnection>>();
+  /** Client role: each connection's key in `byRemote` (the address it connected to). */
+  private readonly remoteKeys = new Map<QuicConnection, string>();
   private readonly connections = new Set<QuicConnection>();
   private readonly handshaking = new Set<QuicConnection>();
   private readonly dirty = new Set<QuicConnection>();
@@ -107,25 +94,33 @@ export class QuicEndpoint {
   private ackTimer: NodeJS.Timeout | null = null;
   private readonly ackFlushBound = () => this.flushAcks();
   private readonly scratch = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
-  private readonly sendScratch = Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
   private local: Host = { host: '127.0.0.1', port: 0 };
   private closed = false;
   private socketClosed = false;
-  private readonly counters: QuicEndpointStats = {
-    packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
-    packetsDroppedMalformed: 0, initialsDroppedLimit: 0, versionNegotiationsSent: 0,
-    connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
-    internalErrors: 0,
-  };
+  private readonly counters = emptyQuicEndpointStats();
+  /** Server role: packets for no connection, and the handshakes let in. */
+  private readonly intake: ServerIntake | null;
   private readonly socket: dgram.Socket;
   private readonly flushBound = () => this.flushAll();
   /** Called by the packet path, possibly from its own timers: must not throw. */
   private readonly deliverIn = (packet: Uint8Array, from: Host) => this.onPacketGuarded(packet, from);
   private readonly deliverOut = (packet: Uint8Array, to: Host) => this.rawSend(packet, packet.byteLength, to);
-  private readonly connectionFailedBound = (conn: QuicConnection, error: unknown) => this.connectionFailed(conn, error);
+  /** What every connection of this endpoint calls back into (one object, shared). */
+  private readonly connectionHost: QuicConnectionHost = {
+    send: (packet, length, to) => this.send(packet, length, to),
+    scheduleFlush: (c) => this.scheduleFlush(c),
+    scheduleAckFlush: (c) => this.scheduleAckFlush(c),
+    finalized: (c) => this.finalize(c),
+    handshakeDone: (c) => this.handshakeEnded(c),
+    internalError: (c, error) => this.connectionFailed(c, error),
+    amplificationLimited: () => {
+      this.counters.packetsAmplificationLimited++;
+    },
+  };
 
   private constructor(private readonly options: QuicEndpointOptions) {
     const host = options.host ?? '127.0.0.1';
+    this.intake = options.serverConfig ? new ServerIntake(options.serverConfig, options, this.intakeHost()) : null;
     this.socket = dgram.createSocket({
       type: isIPv6(host) ? 'udp6' : 'udp4',
       recvBufferSize: SOCKET_BUFFER_BYTES,
@@ -202,8 +197,13 @@ export class QuicEndpoint {
     if (this.closed) throw new Error('endpoint closed');
     const scid = randomBytes(LOCAL_CID_LENGTH);
     const native = quiche.Connection.connect(serverName ?? null, scid, this.local, remote, config);
-    const conn = this.createConnection(native, 'client', remote);
+    const conn = this.createConnection(native, 'client', remote, true);
     this.addRoute(conn, cidKey(scid));
+    const rk = remoteKey(remote);
+    let peers = this.byRemote.get(rk);
+    if (!peers) this.byRemote.set(rk, (peers = new Set()));
+    peers.add(conn);
+    this.remoteKeys.set(conn, rk);
     this.counters.connectionsConnected++;
     this.scheduleFlush(conn);
     return conn;
@@ -237,6 +237,9 @@ export class QuicEndpoint {
     }
     this.connections.clear();
     this.handshaking.clear();
+    this.intake?.close();
+    this.byRemote.clear();
+    this.remoteKeys.clear();
     this.routes.clear();
     this.dirty.clear();
     this.ackOwed.clear();
@@ -246,20 +249,51 @@ export class QuicEndpoint {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
-  private createConnection(native: ReturnType<typeof quiche.Connection.accept>, role: 'client' | 'server', remote: Host): QuicConnection {
-    const conn = new QuicConnection(
-      native, role, remote, this.local,
-      (packet, length, to) => this.send(packet, length, to),
-      (c) => this.scheduleFlush(c),
-      (c) => this.scheduleAckFlush(c),
-      (c) => this.finalize(c),
-      this.scratch,
-      (c) => this.handshaking.delete(c),
-      this.connectionFailedBound,
-    );
+  private createConnection(native: ReturnType<typeof quiche.Connection.accept>, role: 'client' | 'server', remote: Host, addressValidated: boolean): QuicConnection {
+    const conn = new QuicConnection({ native, role, remote, local: this.local, scratch: this.scratch, host: this.connectionHost, addressValidated });
     this.connections.add(conn);
     this.handshaking.add(conn);
     return conn;
+  }
+
+  /** What the server intake may do to this endpoint. */
+  private intakeHost(): IntakeHost {
+    return {
+      counters: this.counters,
+      local: () => this.local,
+      isClosed: () => this.closed,
+      connectionCount: () => this.connections.size,
+      send: (packet, length, to) => this.send(packet, length, to),
+      create: (native, from, addressValidated, routeKeys) => {
+        const conn = this.createConnection(native, 'server', from, addressValidated);
+        for (const k of routeKeys) this.addRoute(conn, k);
+        return conn;
+      },
+      start: (conn, packet, from) => {
+        try {
+          this.options.onConnection?.(conn);
+          conn.receive(packet, from);
+          return true;
+        } catch (e) {
+          this.connectionFailed(conn, e);
+          return false;
+        }
+      },
+      drop: (conn, info) => {
+        try {
+          conn.dispose(info);
+        } catch {
+          this.counters.internalErrors++;
+        }
+        this.finalize(conn);
+      },
+    };
+  }
+
+  /** The handshake of `conn` completed, or `conn` ended. */
+  private handshakeEnded(conn: QuicConnection): void {
+    this.handshaking.delete(conn);
+    this.intake?.handshakeEnded(conn);
   }
 
   private addRoute(conn: QuicConnection, key: string): void {
@@ -269,8 +303,14 @@ export class QuicEndpoint {
 
   private finalize(conn: QuicConnection): void {
     for (const k of conn.routeKeys) if (this.routes.get(k) === conn) this.routes.delete(k);
+    const rk = this.remoteKeys.get(conn);
+    if (rk !== undefined) {
+      this.remoteKeys.delete(conn);
+      const peers = this.byRemote.get(rk);
+      if (peers?.delete(conn) && peers.size === 0) this.byRemote.delete(rk);
+    }
     this.connections.delete(conn);
-    this.handshaking.delete(conn);
+    this.handshakeEnded(conn);
     this.dirty.delete(conn);
     this.ackOwed.delete(conn);
   }
@@ -398,8 +438,9 @@ export class QuicEndpoint {
       }
       conn = this.routes.get(cidKey(msg, 1, 1 + LOCAL_CID_LENGTH));
       if (!conn) {
-        // RFC 9000 §10.3 stateless reset is optional; a stray short packet is just dropped.
+        if (this.receivedStatelessReset(msg, from)) return;
         c.packetsDroppedUnknown++;
+        this.intake?.shortPacket(msg, from);
         return;
       }
       this.receiveInto(conn, msg, from);
@@ -415,67 +456,36 @@ export class QuicEndpoint {
       this.receiveInto(conn, msg, from);
       return;
     }
-    this.acceptOrReject(msg, from, hdr.version, hdr.type, hdr.dcid, hdr.scid);
+    if (this.intake) this.intake.longPacket(msg, from, hdr);
+    else c.packetsDroppedUnknown++;
   }
 
-  private acceptOrReject(msg: Uint8Array, from: Host, version: number, type: LongType, dcid: Uint8Array, scid: Uint8Array): void {
-    const c = this.counters;
-    const config = this.options.serverConfig;
-    if (!config || this.closed) {
-      c.packetsDroppedUnknown++;
-      return;
-    }
-    if (version !== QUIC_V1 && version !== 0) {
-      // RFC 9000 §6.1: answer an unknown version with Version Negotiation, but only for packets
-      // big enough to be a client's first flight (anti-amplification).
-      if (msg.byteLength < MIN_INITIAL_SIZE) {
-        c.packetsDroppedUnknown++;
-        return;
-      }
+  /**
+   * Client role: an unroutable short-header packet may be a stateless reset from a server we
+   * talk to (RFC 9000 §10.3.1: its connection id is random). Offered to at most
+   * STATELESS_RESET_CANDIDATES_LIMIT of our connections to that address; true when one of them
+   * recognised its token and closed.
+   */
+  private receivedStatelessReset(msg: Uint8Array, from: Host): boolean {
+    if (msg.byteLength < MIN_STATELESS_RESET_BYTES) return false;
+    const peers = this.byRemote.get(remoteKey(from));
+    if (!peers) return false;
+    let offered = 0;
+    for (const conn of peers) {
+      if (offered++ >= STATELESS_RESET_CANDIDATES_LIMIT) break;
+      let reset = false;
       try {
-        const n = quiche.negotiateVersion(scid, dcid, this.sendScratch);
-        c.versionNegotiationsSent++;
-        this.send(Buffer.from(this.sendScratch.subarray(0, n)), n, from);
-      } catch {
-        c.packetsDroppedMalformed++;
+        reset = conn.offerStatelessReset(msg, from);
+      } catch (e) {
+        this.connectionFailed(conn, e);
       }
-      return;
+      if (reset) {
+        this.counters.statelessResetsReceived++;
+        return true;
+      }
     }
-    if (version !== QUIC_V1 || type !== LongType.Initial || msg.byteLength < MIN_INITIAL_SIZE || dcid.byteLength < 8) {
-      // RFC 9000 §7.2: a client's first DCID is at least 8 bytes; anything else is stray.
-      c.packetsDroppedUnknown++;
-      return;
-    }
-    if (this.connections.size >= MAX_CONNECTIONS || this.handshakingCount() >= MAX_HANDSHAKING_CONNECTIONS) {
-      c.initialsDroppedLimit++;
-      return;
-    }
-    const newScid = randomBytes(LOCAL_CID_LENGTH);
-    let native;
-    try {
-      native = quiche.Connection.accept(newScid, null, this.local, from, config);
-    } catch {
-      c.packetsDroppedMalformed++;
-      return;
-    }
-    const conn = this.createConnection(native, 'server', from);
-    this.addRoute(conn, cidKey(newScid));
-    this.addRoute(conn, cidKey(dcid));
-    try {
-      this.options.onConnection?.(conn);
-      conn.receive(msg, from);
-    } catch (e) {
-      this.connectionFailed(conn, e);
-      return;
-    }
-    // An Initial quiche could not authenticate (garbage, or a forged flood) must not hold a
-    // handshake slot until the idle timeout: forget the connection at once, silently.
-    if (native.stats().recv === 0) {
-      c.packetsDroppedMalformed++;
-      conn.dispose();
-      this.finalize(conn);
-      return;
-    }
-    c.connectionsAccepted++;
+    return false;
   }
+
+
 }

@@ -5,10 +5,18 @@
 
 /**
  * Length of the connection ids this endpoint issues. Fixed so a short-header packet's
- * destination id can be read straight from bytes 1..1+len (RFC 9000 §17.3) without parsing.
- * 16 bytes of randomness make collisions and guessing irrelevant.
+ * destination id can be read straight from bytes 1..1+len (RFC 9000 §17.3) without parsing, and
+ * so a stateless reset can name the id of a packet it answers (§10.3.2). 8 random bytes (what
+ * Chromium's servers use) make a collision among 10,000 connections a 1-in-10^11 event, and a
+ * guessed id gains nothing (packets are authenticated).
+ *
+ * Not longer: quiche 0.18 encodes our transport parameters into a fixed 128-byte buffer. A
+ * connection accepted after a Retry carries three connection ids there (the client's original
+ * one, up to 20 bytes, and ours twice: initial and retry source, RFC 9000 §7.3) plus the 16-byte
+ * stateless reset token; with 16-byte ids that overflows (quiche answers BufferTooShort) for any
+ * original id over 8 bytes. With 8 bytes there are 8 bytes to spare at the longest original id.
  */
-export const LOCAL_CID_LENGTH = 16;
+export const LOCAL_CID_LENGTH = 8;
 
 /** Largest UDP payload we send or accept (quiche's default datagram size, safe on any path). */
 export const MAX_UDP_PAYLOAD = 1350;
@@ -39,8 +47,94 @@ export const DATAGRAM_RECV_QUEUE_LEN = 256;
 /** Connections a server endpoint keeps at once; Initials beyond it are dropped and counted. */
 export const MAX_CONNECTIONS = 10_000;
 
-/** Connections still in the handshake at once (bounds work an Initial flood can cause). */
+/**
+ * Server connections still in the handshake at once (bounds the work and memory an Initial
+ * flood can cause: each costs quiche's TLS state and a signature). Beyond it, Initials that
+ * carry a valid Retry token are dropped and counted (`handshake_limit`); tokenless ones get a
+ * Retry first unless retry is 'never' (RETRY_ABOVE_HANDSHAKES).
+ */
 export const MAX_HANDSHAKING_CONNECTIONS = 2_000;
+
+// ---------------------------------------------------------------------------------------------
+// Admission and address validation (RFC 9000 §8). docs/architecture.md "QUIC endpoint:
+// admission" tells the whole story; each constant below says why it has its value.
+
+/**
+ * Handshakes in flight from one address at once, Retry-validated or not (`address_handshake_limit`
+ * beyond it). "Address" is the IPv4 address or the IPv6 /64 (ADDRESS_PREFIX_BITS_V6), never the
+ * port: one host has 64k ports. An eighth of MAX_HANDSHAKING_CONNECTIONS, so one address can
+ * never take the global budget, while a NAT or a load generator on one host still opens a few
+ * hundred sessions in one burst (the standard-scene bench connects 384 bots at once).
+ */
+export const MAX_HANDSHAKES_PER_ADDRESS = 256;
+
+/**
+ * Retry mode 'under-load': once this many handshakes are in flight (a tenth of the budget), every
+ * tokenless Initial is answered with a stateless Retry (RFC 9000 §8.1.2) instead of a connection.
+ * A spoofed flood then costs one small packet per Initial and no state; honest clients pay one
+ * round trip. Below it nobody pays that round trip.
+ */
+export const RETRY_ABOVE_HANDSHAKES = 200;
+
+/**
+ * Retry mode 'under-load': an address with this many handshakes in flight gets a Retry for its
+ * next tokenless Initial, whatever the global load. A browser opens one connection at a time;
+ * eight at once from one address is a NAT, a load generator, or a flood, and all three can
+ * afford a round trip.
+ */
+export const RETRY_ABOVE_HANDSHAKES_PER_ADDRESS = 8;
+
+/**
+ * How long a server connection may take to complete its handshake (from its first Initial)
+ * before it is dropped silently, freeing its handshake slots. The QUIC idle timeout (30 s) is
+ * for established connections; an abandoned handshake should not hold a slot that long. 10 s
+ * matches Chromium's own handshake deadline and quic-go's handshake timeout, and covers an
+ * Initial lost three times (PTO backoff 1 + 2 + 4 s).
+ */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * Lifetime of a Retry token (RFC 9000 §8.1.4): a client answers a Retry within one round trip, and
+ * a token only has to outlive the loss of that answer a few times. Short, so a captured token is
+ * soon worthless.
+ */
+export const RETRY_TOKEN_LIFETIME_MS = 10_000;
+
+/**
+ * Anti-amplification (RFC 9000 §8.1): before the client's address is validated, a server sends at
+ * most this many times the bytes it received from it.
+ */
+export const AMPLIFICATION_FACTOR = 3;
+
+/** IPv6 addresses are accounted per /64: the smallest block one subscriber gets (RFC 6177). */
+export const ADDRESS_PREFIX_BITS_V6 = 64;
+
+/**
+ * Stateless resets (RFC 9000 §10.3) sent per second at most, as a token bucket of this depth,
+ * refilled continuously. Each answers a stray short-header packet and is smaller than it, so the
+ * limit only stops us spending CPU on a flood of them.
+ */
+export const STATELESS_RESETS_PER_SECOND = 100;
+
+/**
+ * Smallest stateless reset (RFC 9000 §10.3): 5 bytes of which 38 bits unpredictable, then the
+ * 16-byte token. A packet that would need a smaller answer (21 bytes or less: it could itself be
+ * a reset, §10.3.3) gets none.
+ */
+export const MIN_STATELESS_RESET_BYTES = 21;
+
+/**
+ * Client role: an unroutable packet that may be a stateless reset is offered to at most this
+ * many of our connections to its sender (quiche compares the token; a mismatch costs a header
+ * parse). A load generator keeps a few hundred connections to one server on one endpoint.
+ */
+export const STATELESS_RESET_CANDIDATES_LIMIT = 1_024;
+
+/**
+ * Largest stateless reset we send. §10.3 asks for one byte less than the trigger up to 43 bytes;
+ * beyond, any size below the trigger; small keeps a flood of stray packets cheap to answer.
+ */
+export const MAX_STATELESS_RESET_BYTES = 43;
 
 /**
  * Streams with state kept in JS per connection (open or with queued bytes). quiche bounds what

@@ -1,9 +1,11 @@
 /**
  * Just enough of the QUIC packet header (RFC 9000 §17, RFC 8999 invariants) to route a UDP
  * datagram to its connection without asking quiche: the destination connection id, and for
- * long headers the version, type and source id. Never throws; malformed input gives null.
+ * long headers the version, type, source id and an Initial's token; how many packets a datagram
+ * coalesces. Never throws; malformed input gives null.
  */
 import { Buffer } from 'node:buffer';
+import { decodeVarint } from '../wire/varint.js';
 
 /** Long-header packet types for QUIC v1 (RFC 9000 §17.2). */
 export enum LongType {
@@ -19,7 +21,15 @@ export interface LongHeaderInfo {
   type: LongType;
   dcid: Uint8Array;
   scid: Uint8Array;
+  /**
+   * Initial packets of version 1 only: the Token field (RFC 9000 §17.2.2), empty when the client
+   * sent none; null for other packets or when the field is truncated.
+   */
+  token: Uint8Array | null;
 }
+
+/** QUIC version 1 (RFC 9000 §15). */
+export const QUIC_V1 = 0x00000001;
 
 /** Max connection id length in QUIC v1 (RFC 9000 §17.2). */
 const MAX_CID_LEN = 20;
@@ -40,7 +50,50 @@ export function parseLongHeader(packet: Uint8Array): LongHeaderInfo | null {
   const scidStart = 7 + dcidLen;
   if (scidLen > MAX_CID_LEN || packet.length < scidStart + scidLen) return null;
   const scid = packet.subarray(scidStart, scidStart + scidLen);
-  return { version, type: ((packet[0] & 0x30) >> 4) as LongType, dcid, scid };
+  const type = ((packet[0] & 0x30) >> 4) as LongType;
+  let token: Uint8Array | null = null;
+  if (version === QUIC_V1 && type === LongType.Initial) {
+    const len = decodeVarint(packet, scidStart + scidLen);
+    const start = scidStart + scidLen + (len.status === 'ok' ? len.length : 0);
+    if (len.status === 'ok' && len.safe && start + len.value <= packet.length) token = packet.subarray(start, start + len.value);
+  }
+  return { version, type, dcid, scid, token };
+}
+
+/** What a UDP datagram holds: its QUIC packets (RFC 9000 §12.2 coalescing). */
+export interface DatagramPackets {
+  /** Packets found (a short-header packet, a Retry or an unknown version ends the datagram). */
+  count: number;
+  /** True when one of them is a version 1 Handshake packet. */
+  hasHandshake: boolean;
+}
+
+/**
+ * Walks the coalesced packets of a datagram by their Length fields (RFC 9000 §17.2, §12.2)
+ * without decrypting anything. A packet whose header is truncated or unreadable ends the walk
+ * (it is counted; whatever follows is part of it as far as we can tell). Never throws.
+ */
+export function datagramPackets(datagram: Uint8Array): DatagramPackets {
+  let count = 0;
+  let hasHandshake = false;
+  let off = 0;
+  while (off < datagram.length) {
+    const rest = datagram.subarray(off);
+    count++;
+    const hdr = isLongHeader(rest) ? parseLongHeader(rest) : null;
+    // Short header, unparseable, another version, or a Retry: no Length field; it fills the rest.
+    if (!hdr || hdr.version !== QUIC_V1 || hdr.type === LongType.Retry) break;
+    if (hdr.type === LongType.Handshake) hasHandshake = true;
+    let p = 7 + hdr.dcid.length + hdr.scid.length;
+    if (hdr.type === LongType.Initial) {
+      if (!hdr.token) break;
+      p = hdr.token.byteOffset - rest.byteOffset + hdr.token.length;
+    }
+    const len = decodeVarint(rest, p);
+    if (len.status !== 'ok' || !len.safe) break;
+    off += p + len.length + len.value;
+  }
+  return { count, hasHandshake };
 }
 
 /**

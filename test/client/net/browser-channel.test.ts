@@ -68,9 +68,13 @@ async function launchFirefox(url: string): Promise<Driver> {
 type Msg = [number[], 'reliable' | 'unreliable'];
 type Close = { code: number; reason: string; byPeer: boolean };
 
+// Each browser against the server's default admission (no Retry for a lone browser) and with a
+// stateless Retry before every connection (RFC 9000 §8.1.2).
 for (const spec of [
-  { name: 'Chromium', path: CHROMIUM, launch: launchChromium },
-  { name: 'Firefox ESR', path: FIREFOX, launch: launchFirefox },
+  { name: 'Chromium', path: CHROMIUM, launch: launchChromium, retry: undefined },
+  { name: 'Chromium, Retry always', path: CHROMIUM, launch: launchChromium, retry: 'always' as const },
+  { name: 'Firefox ESR', path: FIREFOX, launch: launchFirefox, retry: undefined },
+  { name: 'Firefox ESR, Retry always', path: FIREFOX, launch: launchFirefox, retry: 'always' as const },
 ]) describe.skipIf(!existsSync(spec.path))(`WebTransportChannel in ${spec.name}`, () => {
   let echo: EchoServer;
   let http: Server;
@@ -92,7 +96,7 @@ for (const spec of [
     });
     http.listen(0, '127.0.0.1');
     await once(http, 'listening');
-    echo = await startEchoServer();
+    echo = await startEchoServer({ retry: spec.retry });
     driver = await spec.launch(`http://127.0.0.1:${(http.address() as { port: number }).port}/`);
   }, 60_000);
 
@@ -117,6 +121,7 @@ for (const spec of [
     echo.sessions.at(-1)!.close(4009, 'draining');
     await waitFor(async () => (await call<Close[]>('closes')).length > 0, 5_000);
     expect(await call<Close[]>('closes')).toEqual([{ code: 4009, reason: 'draining', byPeer: true }]);
+    expect(echo.server.stats().endpoint.retriesSent > 0).toBe(spec.retry === 'always');
   });
 
   it('closes with our game code, which the server receives', async () => {

@@ -11,9 +11,9 @@ import { GameClient } from '../../../client/net/game-client.js';
 import type { ChatEvent, SnapshotEvent, TransportEvent } from '../../../client/net/game-client-types.js';
 import type { InputRecord } from '../../../client/net/input-history.js';
 import type { WebTransportConstructor } from '../../../client/net/transport-types.js';
-import { mintDevTicket } from '../../../server/bots/bot-fleet.js';
+import { mintDevTicket } from '../../../client/net/dev-ticket.js';
 import { quantizeInput } from '../../../shared/input.js';
-import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
+import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
 import { startTestServer, type TestServer } from './helpers/game-server.js';
 import { waitFor } from './helpers/scripted-peer.js';
 

@@ -8,7 +8,7 @@ import type { ChannelCloseInfo, ChannelName } from '../../../client/net/channel.
 import { reliableFraming } from '../../../client/net/reliable-framing.js';
 import { defaultTimers } from '../../../client/net/transport-types.js';
 import { WebTransportChannel } from '../../../client/net/webtransport-channel.js';
-import { NodeWebTransportConstructor } from '../../../server/bots/node-webtransport.js';
+import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
 import { WebTransportServer } from '../../../server/h3/server.js';
 import { waitFor } from './helpers/scripted-peer.js';
 import { startEchoServer as startEchoServerHelper, type EchoServer } from './helpers/wt-echo-server.js';

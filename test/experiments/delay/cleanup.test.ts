@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../../experiments/child.js';
+import { REPO_ROOT } from '../../../tools/lib/child.js';
 import { findLeftovers, type Topology } from '../../../experiments/netns.js';
 import { runCommand } from '../../../experiments/shell.js';
 import { canRunNetnsTests } from '../can-run.js';

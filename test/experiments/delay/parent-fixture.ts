@@ -4,7 +4,7 @@
  * applies 100 ms RTT and 1 % loss through the NFQUEUE stages, prints what it made as one JSON
  * line and waits to be killed.
  */
-import { CleanupStack } from '../../../experiments/cleanup.js';
+import { CleanupStack } from '../../../tools/lib/cleanup.js';
 import { createTopology, destroyTopology, destroyTopologySync } from '../../../experiments/netns.js';
 import { LinkShaper } from '../../../experiments/delay/conditions.js';
 import { NamespaceGuard } from '../../../experiments/delay/guard.js';

@@ -136,7 +136,8 @@ describe('application callback isolation (server)', () => {
     void a.datagrams.writable.getWriter().write(new Uint8Array([9]));
     await waitFor(() => closes.has(A_ORIGIN));
     const info = closes.get(A_ORIGIN)!;
-    expect(info.code).toBe(H3_INTERNAL_ERROR);
+    expect(info.http3Code).toBe(H3_INTERNAL_ERROR);
+    expect(info.code).toBe(0);
     expect(info.byPeer).toBe(false);
     expect(info.error).toBe(boom);
     expect(server.stats().h3.callbackErrors).toBe(1);
@@ -159,7 +160,7 @@ describe('application callback isolation (server)', () => {
     await Promise.all([a.ready, b.ready]);
     void a.datagrams.writable.getWriter().write(new Uint8Array([9]));
     await waitFor(() => closes.has(A_ORIGIN));
-    expect(closes.get(A_ORIGIN)!.code).toBe(H3_INTERNAL_ERROR);
+    expect(closes.get(A_ORIGIN)).toMatchObject({ code: 0, http3Code: H3_INTERNAL_ERROR });
     expect(server.stats().h3.callbackErrors).toBe(1);
     await expectBAlive(b, 3);
   });
@@ -180,7 +181,7 @@ describe('application callback isolation (server)', () => {
     void w.write(new TextEncoder().encode('hello')).catch(() => undefined);
     await waitFor(() => closes.has(A_ORIGIN));
     const info = closes.get(A_ORIGIN)!;
-    expect(info.code).toBe(H3_INTERNAL_ERROR);
+    expect(info).toMatchObject({ code: 0, http3Code: H3_INTERNAL_ERROR });
     expect(info.error).toBeInstanceOf(TypeError);
     expect(server.stats().h3.callbackErrors).toBe(1);
     expect(await closedOutcome(a)).toBe('closed 0 CONNECT stream reset (H3_INTERNAL_ERROR)');
@@ -200,7 +201,7 @@ describe('application callback isolation (server)', () => {
     const outcome = await closedOutcome(a);
     expect(outcome).toContain('H3_INTERNAL_ERROR');
     await waitFor(() => closes.has(A_ORIGIN));
-    expect(closes.get(A_ORIGIN)!.code).toBe(H3_INTERNAL_ERROR);
+    expect(closes.get(A_ORIGIN)).toMatchObject({ code: 0, http3Code: H3_INTERNAL_ERROR });
     expect(sessions.get(A_ORIGIN)!.isClosed).toBe(true);
     expect(server.stats().h3.callbackErrors).toBe(1);
     expect(server.sessionCount).toBe(1);
@@ -274,7 +275,7 @@ describe('two sessions on one connection', () => {
       return raw.streams.get(a)?.stopped ?? null;
     }, 3000);
     expect([H3_INTERNAL_ERROR, -1]).toContain(stopped);
-    expect(closes.get(a)).toMatchObject({ code: H3_INTERNAL_ERROR, byPeer: false });
+    expect(closes.get(a)).toMatchObject({ code: 0, http3Code: H3_INTERNAL_ERROR, byPeer: false });
     expect(server.stats().h3.callbackErrors).toBe(1);
     // B, on the same QUIC connection, still echoes.
     await waitFor(() => {
@@ -337,7 +338,7 @@ describe('application callback isolation (Node client)', () => {
     });
     expect(await closedOutcome(a)).toBe('rejected session aborted with H3_INTERNAL_ERROR: application callback threw');
     await waitFor(() => closes.has(A_ORIGIN));
-    expect(closes.get(A_ORIGIN)).toMatchObject({ code: 0, byPeer: true, reason: 'CONNECT stream reset (H3_INTERNAL_ERROR)' });
+    expect(closes.get(A_ORIGIN)).toMatchObject({ code: 0, http3Code: H3_INTERNAL_ERROR, byPeer: true, reason: 'CONNECT stream reset (H3_INTERNAL_ERROR)' });
     await expectBAlive(b, 9);
     expect(b.stats().callbackErrors).toBe(0);
     expect(endpoint.stats().internalErrors).toBe(0);

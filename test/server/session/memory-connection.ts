@@ -6,7 +6,7 @@
 import { decodeMessage, encodeMessage } from '../../../shared/codec.js';
 import type { MessageBodies, MessageName } from '../../../shared/messages.js';
 import { messageSpecById } from '../../../shared/messages.js';
-import type { CloseInfo, Connection, ConnectionStats } from '../../../server/transports/connection.js';
+import type { CloseInfo, Connection, ConnectionStats, SendUnreliableOptions } from '../../../server/transports/connection.js';
 
 let n = 0;
 
@@ -14,18 +14,26 @@ export class MemoryConnection implements Connection {
   readonly id = `mem-${++n}`;
   readonly transport = 'websocket' as const;
   readonly remoteAddress = 'memory';
-  readonly maxUnreliableSize = 1200;
+  readonly maxUnreliableSize: number;
+  /** Unreliable messages commit at once, as on a WebSocket whose buffer has room (onCommitted). */
+  private readonly commitUnreliable: boolean;
   onUnreliable: ((bytes: Uint8Array) => void) | null = null;
   onReliable: ((bytes: Uint8Array) => void) | null = null;
   onClose: ((info: CloseInfo) => void) | null = null;
   closed = false;
   closeInfo: CloseInfo | null = null;
   drained = 0;
-  readonly sent: { channel: 'reliable' | 'unreliable'; name: string; body: unknown }[] = [];
+  readonly sent: { channel: 'reliable' | 'unreliable'; name: string; body: unknown; bytes: Uint8Array }[] = [];
 
-  sendUnreliable(bytes: Uint8Array): boolean {
+  constructor(options: { maxUnreliableSize?: number; commitUnreliable?: boolean } = {}) {
+    this.maxUnreliableSize = options.maxUnreliableSize ?? 1200;
+    this.commitUnreliable = options.commitUnreliable ?? false;
+  }
+
+  sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
     if (this.closed) return false;
     this.record('unreliable', bytes);
+    if (this.commitUnreliable) options?.onCommitted?.();
     return true;
   }
 
@@ -68,7 +76,7 @@ export class MemoryConnection implements Connection {
 
   private record(channel: 'reliable' | 'unreliable', bytes: Uint8Array): void {
     const r = decodeMessage(bytes, { channel: messageSpecById(bytes[0]!)?.channel ?? channel, direction: 's2c' });
-    this.sent.push({ channel, name: r.ok ? r.name : `invalid:${r.reason}`, body: r.ok ? r.body : null });
+    this.sent.push({ channel, name: r.ok ? r.name : `invalid:${r.reason}`, body: r.ok ? r.body : null, bytes });
   }
 
   private finish(info: CloseInfo): void {

@@ -178,6 +178,37 @@ describe('session state machine (stepped clock)', () => {
     expect(a.closeInfo?.code).toBe(ErrorCode.SERVER_DRAINING);
   });
 
+  it('connection counts by transport: handshaking and active connections, not suspended sessions', async () => {
+    const { sessions, join } = setup();
+    const waiting = new MemoryConnection();
+    sessions.accept(waiting);
+    const a = await join('a');
+    await join('b');
+    expect(sessions.connectionCounts()).toEqual({ websocket: 3 });
+    a.peerGone();
+    waiting.peerGone();
+    expect(sessions.connectionCounts()).toEqual({ websocket: 1 });
+    expect(sessions.activeCount).toBe(1);
+    expect(sessions.sessions().map((s) => [s.playerId, s.state])).toEqual([['a', 'suspended'], ['b', 'active']]);
+  });
+
+  it('closeAll ends handshakes and sessions (suspended ones too) and refuses later connections', async () => {
+    const { sessions, rooms, join } = setup();
+    const waiting = new MemoryConnection();
+    sessions.accept(waiting);
+    const a = await join('a');
+    const b = await join('b');
+    b.peerGone();
+    sessions.closeAll(ErrorCode.SERVER_DRAINING, 'bye');
+    expect(waiting.closeInfo?.code).toBe(ErrorCode.SERVER_DRAINING);
+    expect(a.closeInfo?.code).toBe(ErrorCode.SERVER_DRAINING);
+    expect(sessions.sessions()).toEqual([]);
+    expect(rooms.get('arena')?.playerCount ?? 0).toBe(0);
+    const late = new MemoryConnection();
+    sessions.accept(late);
+    expect(late.closeInfo?.code).toBe(ErrorCode.SERVER_DRAINING);
+  });
+
   it('an unreliable flood is rate-limited (dropped and counted), not fatal', async () => {
     const { scheduler, metrics, join, sessions } = setup();
     const a = await join('a');

@@ -6,6 +6,7 @@
  */
 import { createDevCertificate, type DevCertificate } from '../../../../certs/dev-cert.js';
 import { WebTransportServer } from '../../../../server/h3/server.js';
+import type { RetryMode } from '../../../../server/h3/quic/admission.js';
 import type { SessionCloseInfo, WebTransportSession, WebTransportStream } from '../../../../server/h3/session.js';
 import { encodeFrame, FrameDecoder } from '../../../../shared/framing.js';
 
@@ -22,9 +23,10 @@ export interface EchoServer {
 
 let cert: DevCertificate | null = null;
 
-export async function startEchoServer(): Promise<EchoServer> {
+/** `retry`: the server's Retry mode (default: the server's default, 'under-load'). */
+export async function startEchoServer(options: { retry?: RetryMode } = {}): Promise<EchoServer> {
   cert ??= createDevCertificate();
-  const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] });
+  const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'], retry: options.retry });
   const side: EchoServer = {
     server, port: 0, url: '', cert, sessions: [], streams: [], closes: [],
     stop: () => server.close(),

@@ -1,5 +1,5 @@
 /**
- * Test certificate for the h3 tests and the datagram bench: the project's dev certificate
+ * Test certificate for the h3 tests: the project's dev certificate
  * generator (certs/dev-cert.ts: ECDSA P-256, 10 days, SAN localhost/127.0.0.1/::1), made in
  * memory once per process.
  */

@@ -1,0 +1,151 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../../server/chat/types.js';
+import {
+  CHAT_READ_LIMIT, ChatStream, decodeChatEntry, decodeChatPayload, encodeChatPayload,
+} from '../../../server/cluster/chat-stream.js';
+import { ClusterKeys } from '../../../server/cluster/keys.js';
+import { LeaseManager } from '../../../server/cluster/lease.js';
+import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
+import { describeWithRedis, openAdmin, own, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
+
+const line = (id: number, text = `line ${id}`): ChatMessage => ({ id, entityId: id % 7, name: `p${id % 3}`, text, t: 1_700_000_000_000 + id });
+const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => line(from + i));
+
+describe('chat payload and entry codecs', () => {
+  it('round-trip and refuse malformed input', () => {
+    const payload = { epoch: 'ep1', messages: [line(1), line(2, 'émoji ✓ "quoted"')] };
+    expect(decodeChatPayload(encodeChatPayload(payload))).toEqual(payload);
+    expect(decodeChatEntry(['3-0', ['e', '4', 'n', 'ann', 'x', 'hi', 't', '12']])).toEqual({ id: 3, entityId: 4, name: 'ann', text: 'hi', t: 12 });
+    for (const bad of ['', '{}', '{"ep":"","m":[]}', '{"ep":"e","m":[[0,1,"n","x",1]]}', '{"ep":"e","m":[[1,70000,"n","x",1]]}', '{"ep":"e","m":[[1,1,5,"x",1]]}']) {
+      expect(decodeChatPayload(bad)).toBeNull();
+    }
+    for (const bad of [null, ['3-1', []], ['x-0', []], ['3-0', ['e', 'nan', 'n', 'a', 'x', 'b', 't', '1']], ['3-0', ['e', '1', 'x', 'b', 't', '1']]]) {
+      expect(decodeChatEntry(bad)).toBeNull();
+    }
+  });
+
+  it('never throw on arbitrary input', () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.json()), (s) => { decodeChatPayload(s); }), { numRuns: 300 });
+    fc.assert(fc.property(fc.anything(), (v) => { decodeChatEntry(v); }), { numRuns: 300 });
+  });
+});
+
+describeWithRedis('ChatStream against redis-server', () => {
+  let server: RedisServer;
+  let admin: AdminClient;
+  let redis: ClusterRedis;
+  let leases: LeaseManager;
+  let other: LeaseManager;
+  const keys = new ClusterKeys();
+  let stream: ChatStream;
+
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = await openAdmin(server);
+    redis = await connectRedis({ url: server.url });
+    await LeaseManager.declareFresh(redis, keys);
+    leases = new LeaseManager({ redis, keys, nodeId: 'node-a' });
+    other = new LeaseManager({ redis, keys, nodeId: 'node-b' });
+    stream = new ChatStream({ redis, keys });
+  });
+
+  afterAll(async () => {
+    await leases?.close({ release: false });
+    await other?.close({ release: false });
+    await redis?.close();
+    await admin?.close();
+    await server?.stop();
+  });
+
+  it('stores lines under stream ids equal to chat ids, with an epoch, and reads them back', async () => {
+    const lease = await own(leases, 'basic');
+    const opened = await stream.open('basic', lease.token, 'epoch-1');
+    expect(opened).toEqual({ epoch: 'epoch-1', top: 0, created: true });
+    expect(await stream.open('basic', lease.token, 'epoch-other')).toEqual({ epoch: 'epoch-1', top: 0, created: false });
+    expect(await stream.append('basic', lease.token, 'epoch-1', lines(1, 3))).toEqual({ ok: true, top: 3 });
+    expect(await admin.command('XRANGE', keys.chat('basic'), '-', '+')).toEqual([
+      ['1-0', ['e', '1', 'n', 'p1', 'x', 'line 1', 't', String(line(1).t)]],
+      ['2-0', ['e', '2', 'n', 'p2', 'x', 'line 2', 't', String(line(2).t)]],
+      ['3-0', ['e', '3', 'n', 'p0', 'x', 'line 3', 't', String(line(3).t)]],
+    ]);
+    expect(await admin.command('HGETALL', keys.chatMeta('basic'))).toEqual(['epoch', 'epoch-1', 'top', '3']);
+    expect(Number(await admin.command('PTTL', keys.chat('basic')))).toBeGreaterThan(0);
+    expect(Number(await admin.command('PTTL', keys.chatMeta('basic')))).toBeGreaterThan(0);
+    expect(await stream.read('basic', 1)).toEqual({ epoch: 'epoch-1', top: 3, messages: lines(2, 3), complete: true });
+    expect(await stream.read('basic', 3)).toEqual({ epoch: 'epoch-1', top: 3, messages: [], complete: true });
+    expect(await stream.read('nothing-here', 0)).toEqual({ epoch: null, top: 0, messages: [], complete: true });
+  });
+
+  it('stores a retried or overlapping batch once, and refuses one that leaves a hole', async () => {
+    const lease = await own(leases, 'retry');
+    await stream.open('retry', lease.token, 'e');
+    expect(await stream.append('retry', lease.token, 'e', lines(1, 5))).toEqual({ ok: true, top: 5 });
+    expect(await stream.append('retry', lease.token, 'e', lines(1, 5))).toEqual({ ok: true, top: 5 });
+    expect(await stream.append('retry', lease.token, 'e', lines(4, 8))).toEqual({ ok: true, top: 8 });
+    expect(await stream.append('retry', lease.token, 'e', lines(10, 11))).toEqual({ ok: false, reason: 'gap', top: 8 });
+    expect(await admin.command('XLEN', keys.chat('retry'))).toBe(8);
+    expect((await stream.read('retry', 0)).messages.map((m) => m.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    await expect(stream.append('retry', lease.token, 'e', [line(9), line(11)])).rejects.toThrow(RangeError);
+  });
+
+  it('refuses a stale owner (fencing) and a writer on another epoch', async () => {
+    const first = await own(leases, 'fenced');
+    await stream.open('fenced', first.token, 'e1');
+    expect(await stream.append('fenced', first.token, 'e1', [line(1)])).toEqual({ ok: true, top: 1 });
+    await first.release();
+    const r = await other.acquire('fenced');
+    if (!r.ok) throw new Error(r.reason);
+    expect(await stream.append('fenced', first.token, 'e1', [line(2)])).toEqual({ ok: false, reason: 'fenced' });
+    expect(await stream.open('fenced', first.token, 'e9')).toBeNull();
+    expect(await stream.append('fenced', r.lease.token, 'e-wrong', [line(2)])).toEqual({ ok: false, reason: 'epoch', current: 'e1' });
+    expect(await stream.append('fenced', r.lease.token, 'e1', [line(2)])).toEqual({ ok: true, top: 2 });
+    await r.lease.release();
+  });
+
+  it('keeps a capped history; reads say when lines are missing', async () => {
+    const capped = new ChatStream({ redis, keys, maxLen: 100 });
+    const lease = await own(leases, 'capped');
+    await capped.open('capped', lease.token, 'e');
+    for (let id = 1; id <= 1_100; id += 20) expect((await capped.append('capped', lease.token, 'e', lines(id, id + 19))).ok).toBe(true);
+    const length = Number(await admin.command('XLEN', keys.chat('capped')));
+    expect(length).toBeGreaterThanOrEqual(100);
+    expect(length).toBeLessThan(300); // MAXLEN ~ trims whole nodes
+    const all = await capped.read('capped', 0);
+    expect(all.complete).toBe(false);
+    // The newest min(length, CHAT_READ_LIMIT) lines, contiguous up to the top.
+    expect(all.messages).toHaveLength(Math.min(length, CHAT_READ_LIMIT));
+    expect(all.messages.map((m) => m.id)).toEqual(Array.from({ length: all.messages.length }, (_, i) => 1_101 - all.messages.length + i));
+    const recent = await capped.read('capped', 1_090);
+    expect(recent).toMatchObject({ complete: true, top: 1_100 });
+    expect(recent.messages.map((m) => m.id)).toEqual(Array.from({ length: 10 }, (_, i) => 1_091 + i));
+  });
+
+  it('resumes by last id exactly once, in order; a changed epoch restarts from the beginning', async () => {
+    const lease = await own(leases, 'resume');
+    await stream.open('resume', lease.token, 'e1');
+    await stream.append('resume', lease.token, 'e1', lines(1, 10));
+    expect((await stream.since('resume', 4, 'e1')).messages.map((m) => m.id)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect((await stream.since('resume', 4)).messages.map((m) => m.id)).toEqual([5, 6, 7, 8, 9, 10]);
+    // The history is lost (expiry, or Redis lost the keys): the next open starts a new epoch.
+    await admin.command('DEL', keys.chat('resume'), keys.chatMeta('resume'));
+    expect(await stream.open('resume', lease.token, 'e2', 0)).toEqual({ epoch: 'e2', top: 0, created: true });
+    await stream.append('resume', lease.token, 'e2', lines(1, 3));
+    const resumed = await stream.since('resume', 8, 'e1');
+    expect(resumed.epochChanged).toBe(true);
+    expect(resumed.epoch).toBe('e2');
+    expect(resumed.messages.map((m) => m.id)).toEqual([1, 2, 3]);
+  });
+
+  it('reopening after a loss can continue the ids the owner already handed out', async () => {
+    const lease = await own(leases, 'continue');
+    await stream.open('continue', lease.token, 'e1');
+    await stream.append('continue', lease.token, 'e1', lines(1, 4));
+    await admin.command('DEL', keys.chat('continue'), keys.chatMeta('continue'));
+    expect(await stream.append('continue', lease.token, 'e1', [line(5)])).toEqual({ ok: false, reason: 'epoch', current: null });
+    expect(await stream.open('continue', lease.token, 'e2', 4)).toEqual({ epoch: 'e2', top: 4, created: true });
+    expect(await stream.append('continue', lease.token, 'e2', [line(5)])).toEqual({ ok: true, top: 5 });
+    expect(await stream.read('continue', 0)).toMatchObject({ epoch: 'e2', top: 5, complete: false, messages: [line(5)] });
+  });
+});

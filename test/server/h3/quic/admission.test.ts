@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { HandshakeAdmission, addressKey } from '../../../../server/h3/quic/admission.js';
+import {
+  MAX_HANDSHAKES_PER_ADDRESS, MAX_HANDSHAKING_CONNECTIONS, RETRY_ABOVE_HANDSHAKES, RETRY_ABOVE_HANDSHAKES_PER_ADDRESS,
+} from '../../../../server/h3/quic/limits.js';
+
+describe('addressKey: handshakes are accounted per IPv4 address or IPv6 /64, never per port', () => {
+  it.each([
+    ['1.2.3.4', '1.2.3.4'],
+    ['::ffff:1.2.3.4', '1.2.3.4'],
+    ['::ffff:102:304', '1.2.3.4'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::9', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:ffff::', '2001:db8:1:2::/64'],
+    ['2001:db8:1:3::1', '2001:db8:1:3::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['not an address', 'not an address'],
+    ['1:2:3', '1:2:3'],
+    ['1::2::3', '1::2::3'],
+  ])('%s -> %s', (host, key) => {
+    expect(addressKey(host)).toBe(key);
+  });
+});
+
+describe('HandshakeAdmission', () => {
+  it("'under-load' accepts until an address holds RETRY_ABOVE_HANDSHAKES_PER_ADDRESS, then asks that address for a Retry", () => {
+    const a = new HandshakeAdmission();
+    for (let i = 0; i < RETRY_ABOVE_HANDSHAKES_PER_ADDRESS; i++) {
+      expect(a.decide('1.1.1.1', false)).toBe('accept');
+      a.opened('1.1.1.1');
+    }
+    expect(a.decide('1.1.1.1', false)).toBe('retry');
+    // Other addresses are not concerned, and a validated client of that address is accepted.
+    expect(a.decide('2.2.2.2', false)).toBe('accept');
+    expect(a.decide('1.1.1.1', true)).toBe('accept');
+    a.released('1.1.1.1');
+    expect(a.decide('1.1.1.1', false)).toBe('accept');
+  });
+
+  it("'under-load' asks everyone for a Retry once RETRY_ABOVE_HANDSHAKES are in flight", () => {
+    const a = new HandshakeAdmission();
+    for (let i = 0; i < RETRY_ABOVE_HANDSHAKES; i++) a.opened(`10.0.${i >> 8}.${i & 0xff}`);
+    expect(a.inFlight).toBe(RETRY_ABOVE_HANDSHAKES);
+    expect(a.decide('2.2.2.2', false)).toBe('retry');
+    expect(a.decide('2.2.2.2', true)).toBe('accept');
+  });
+
+  it("'always' asks every tokenless Initial for a Retry; 'never' never does", () => {
+    expect(new HandshakeAdmission({ retry: 'always' }).decide('1.1.1.1', false)).toBe('retry');
+    expect(new HandshakeAdmission({ retry: 'always' }).decide('1.1.1.1', true)).toBe('accept');
+    const n = new HandshakeAdmission({ retry: 'never' });
+    for (let i = 0; i < MAX_HANDSHAKES_PER_ADDRESS; i++) {
+      expect(n.decide('1.1.1.1', false)).toBe('accept');
+      n.opened('1.1.1.1');
+    }
+    expect(n.decide('1.1.1.1', false)).toBe('address_handshake_limit');
+  });
+
+  it('one address never takes the global budget; the global cap holds for validated clients too', () => {
+    const a = new HandshakeAdmission({ retry: 'never' });
+    expect(MAX_HANDSHAKES_PER_ADDRESS).toBeLessThan(MAX_HANDSHAKING_CONNECTIONS);
+    let n = 0;
+    for (let i = 0; a.decide(`10.0.${i >> 8}.${i & 0xff}`, true) === 'accept'; i = (i + 1) % 64) {
+      a.opened(`10.0.${i >> 8}.${i & 0xff}`);
+      n++;
+      expect(a.inFlightFrom(`10.0.${i >> 8}.${i & 0xff}`)).toBeLessThanOrEqual(MAX_HANDSHAKES_PER_ADDRESS);
+    }
+    expect(n).toBe(64 * MAX_HANDSHAKES_PER_ADDRESS > MAX_HANDSHAKING_CONNECTIONS ? MAX_HANDSHAKING_CONNECTIONS : 64 * MAX_HANDSHAKES_PER_ADDRESS);
+    expect(a.decide('99.9.9.9', true)).toBe('handshake_limit');
+  });
+
+  it('with caps set by option, Retry still starts below them', () => {
+    const a = new HandshakeAdmission({ maxHandshakes: 10, maxHandshakesPerAddress: 3 });
+    a.opened('1.1.1.1');
+    // A tenth of 10 in flight: everyone gets a Retry; a validated client still fits.
+    expect(a.decide('2.2.2.2', false)).toBe('retry');
+    expect(a.decide('1.1.1.1', true)).toBe('accept');
+    a.opened('1.1.1.1');
+    a.opened('1.1.1.1');
+    expect(a.decide('1.1.1.1', true)).toBe('address_handshake_limit');
+  });
+
+  it('forgets an address when its last handshake ends, and ignores a release without an open', () => {
+    const a = new HandshakeAdmission();
+    a.opened('1.1.1.1');
+    a.opened('1.1.1.1');
+    a.released('1.1.1.1');
+    a.released('1.1.1.1');
+    a.released('1.1.1.1');
+    a.released('3.3.3.3');
+    expect(a.inFlight).toBe(0);
+    expect(a.addresses).toBe(0);
+  });
+
+  it('refuses nonsense options', () => {
+    expect(() => new HandshakeAdmission({ retry: 'sometimes' as never })).toThrow(RangeError);
+    expect(() => new HandshakeAdmission({ maxHandshakes: 0 })).toThrow(RangeError);
+    expect(() => new HandshakeAdmission({ maxHandshakesPerAddress: Number.NaN })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,26 @@
+/**
+ * The game server a tool runs against (the benchmark's server process, the experiment's): the
+ * public embedding API (`createGameServer`) with what every tool run wants. A fresh in-memory
+ * certificate per run: clients pin it by the hash /api/connect-info publishes, so its name does
+ * not matter and nothing is written to certs/. Dev tickets on (the bots mint their own), so the
+ * ticket secret never leaves this process: a fresh one per run.
+ */
+import { randomBytes } from 'node:crypto';
+import { createDevCertificate } from '../../certs/dev-cert.js';
+import { createGameServer, type GameServer, type GameServerOptions } from '../../server/index.js';
+
+export type DevServerOptions = Omit<GameServerOptions, 'ticketSecret' | 'devTickets' | 'webTransport'> & {
+  /** UDP port of the WebTransport endpoint (0 = any). */
+  webTransportPort: number;
+};
+
+export function createDevServer(o: DevServerOptions): GameServer {
+  const { webTransportPort, ...rest } = o;
+  const cert = createDevCertificate();
+  return createGameServer({
+    ...rest,
+    ticketSecret: randomBytes(32),
+    devTickets: true,
+    webTransport: { port: webTransportPort, certPem: cert.certPem, keyPem: cert.keyPem },
+  });
+}
