@@ -7,6 +7,8 @@
  * const server = createGameServer({
  *   ticketSecret: process.env.TICKET_SECRET!,
  *   httpPort: 8080,
+ *   allowedOrigins: ['https://game.example'],       // pages that may open sessions
+ *   metrics: { port: 9464 },                        // /metrics on 127.0.0.1:9464, not the public port
  *   rooms: { lobby: { maxPlayers: 16, onChat: (room, p, text) => text.replace(/darn/g, '****') } },
  * });
  * await server.listen();
@@ -21,7 +23,7 @@ import { PROTOCOL_VERSION } from '../shared/messages.js';
 import { systemScheduler, type Scheduler } from './clock.js';
 import { InProcessChatFanout, type ChatFanout } from './chat/fanout.js';
 import { GameMetrics } from './metrics.js';
-import { InProcessRoomManager, type RoomManager } from './rooms/room-manager.js';
+import { InProcessRoomManager, ROOM_ID_PATTERN, type RoomManager } from './rooms/room-manager.js';
 import { standardScene } from './rooms/standard-scene.js';
 import type { RoomDefinition } from './rooms/types.js';
 import { DEFAULT_SESSION_TIMINGS, type SessionTimings } from './session/config.js';
@@ -30,6 +32,8 @@ import { SessionManager } from './session/session-manager.js';
 import { sessionDirectory, type SessionDirectory } from './session/session-view.js';
 import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
+import { placeMetrics, startMetricsListener, type MetricsEndpointOptions } from './http/metrics-endpoint.js';
+import { resolveAllowedOrigins, type AllowedOrigins } from './http/origins.js';
 import type { Connection } from './transports/connection.js';
 import { WT_STREAM_OPEN_TIMEOUT_MS, WebTransportConnection } from './transports/webtransport.js';
 import type { WebSocketConnection } from './transports/websocket.js';
@@ -45,6 +49,8 @@ export type { SessionDirectory, SessionView } from './session/session-view.js';
 export type { SessionState, SnapshotChannel } from './session/player-session.js';
 export type { SnapshotSendStats } from './session/snapshot-sender.js';
 export { GameMetrics } from './metrics.js';
+export type { MetricsEndpointOptions } from './http/metrics-endpoint.js';
+export type { AllowedOrigins } from './http/origins.js';
 export { ManualScheduler, systemScheduler, type Scheduler } from './clock.js';
 
 /** Default time `drain()` waits for clients to leave before closing the rest. */
@@ -53,6 +59,8 @@ export const DEFAULT_DRAIN_DEADLINE_MS = 10_000;
 export const DEFAULT_RECONNECT_JITTER_MS = 3_000;
 /** WebTransport endpoint path. */
 export const WEBTRANSPORT_PATH = '/wt';
+/** The room a dev ticket names when the request names none (and the only one, without `rooms`). */
+export const DEFAULT_DEV_ROOM = 'arena';
 
 /**
  * The HTTP/3 WebTransport endpoint. The QUIC admission fields (`retry`, `maxHandshakes`,
@@ -64,8 +72,11 @@ export interface WebTransportOptions extends QuicServerProtectionOptions {
   port?: number;
   certPem: string;
   keyPem: string;
-  /** Origins allowed to open sessions; null (default) = any. */
-  allowedOrigins?: string[] | null;
+  /**
+   * Origins allowed to open sessions over WebTransport; default: GameServerOptions.allowedOrigins.
+   * A list refuses CONNECTs with another origin, or none, with 403 (server/h3).
+   */
+  allowedOrigins?: AllowedOrigins;
   /** Seeded link simulator on the UDP path, e.g. "loss=0.05,delay=40,jitter=10". */
   linkSim?: LinkSimOption;
   linkSimSeed?: number;
@@ -97,8 +108,27 @@ export interface GameServerOptions {
   staggerSnapshots?: boolean;
   /** Channel snapshots travel on (default 'unreliable'). */
   snapshotChannel?: SnapshotChannel;
-  /** `POST /api/dev/ticket` mints tickets for anyone: demos only. */
-  devTickets?: boolean;
+  /**
+   * `POST /api/dev/ticket` mints single-use tickets for anyone: demos only. `true` or options:
+   * the rooms they may name and the per-address rate (DevTicketOptions).
+   */
+  devTickets?: boolean | DevTicketOptions;
+  /**
+   * Web origins allowed to open sessions, on both transports (the WebSocket upgrade's and the
+   * WebTransport CONNECT's `Origin`): a list, `'self'` (this server's own HTTP origin: pages it
+   * serves itself, as the demo's), or null (default) for any. With a list, a request without an
+   * Origin (a non-browser client that sends none) is refused too.
+   */
+  allowedOrigins?: AllowedOrigins;
+  /**
+   * Where `/metrics` is served: `{ port }` for a listener of its own (on `host`, default
+   * 127.0.0.1), `{ token }` for a bearer token, `{ public: true }` for the public HTTP port
+   * as is. Default: the public port for dev servers (`devTickets`), else not served over HTTP
+   * (`server.metrics.text()` still works).
+   */
+  metrics?: MetricsEndpointOptions;
+  /** Connections waiting for their hello, in total and per address (server/session/admission.ts). */
+  admission?: { maxPending?: number; maxPendingPerAddress?: number };
   /** Built client to serve statically (e.g. client/dist); none when absent. */
   staticDir?: string | null;
   timings?: Partial<SessionTimings>;
@@ -115,11 +145,33 @@ export interface GameServerOptions {
   processMetrics?: boolean;
 }
 
+/** Dev tickets (`devTickets: { ... }`). */
+export interface DevTicketOptions {
+  /**
+   * Rooms a dev ticket may name, the first being the default. Default: the ids of `rooms` when
+   * given, else [DEFAULT_DEV_ROOM]. Each must be a room the join accepts (checked at start).
+   */
+  rooms?: readonly string[];
+  /** Tickets one address may mint in a burst, and per second after it (DEV_TICKET_BURST 30, DEV_TICKET_PER_SECOND 2). */
+  burst?: number;
+  perSecond?: number;
+  /**
+   * Per-address limits on dev players (default true): minting (`burst`, `perSecond`) and one
+   * chat limit shared by all dev players of an address (CHAT_SHARED_BURST). false lifts both:
+   * for load generators, where every bot comes from one machine.
+   */
+  limitPerAddress?: boolean;
+}
+
 export interface ListenInfo {
   httpUrl: string;
   httpPort: number;
   webTransportUrl: string | null;
   webTransportPort: number | null;
+  /** Where `/metrics` is served (see GameServerOptions.metrics), or null when not over HTTP. */
+  metricsUrl: string | null;
+  /** The origins allowed to open sessions (resolved `allowedOrigins`), or null for any. */
+  allowedOrigins: string[] | null;
 }
 
 export interface DrainOptions {
@@ -190,9 +242,16 @@ export function createGameServer(options: GameServerOptions): GameServer {
     seed: options.seed,
     staggerSnapshots: options.staggerSnapshots,
   });
+  const devTickets = options.devTickets ? devTicketRooms(options) : null;
   const sessions = new SessionManager({
     scheduler, rooms, metrics, ticketSecret: options.ticketSecret, timings: options.timings, snapshotChannel: options.snapshotChannel,
+    maxPending: options.admission?.maxPending, maxPendingPerAddress: options.admission?.maxPendingPerAddress,
+    singleUseChatPerAddress: devTickets?.limitPerAddress ?? true,
   });
+  const metricsPlacement = placeMetrics(options.metrics, Boolean(options.devTickets));
+  let metricsListener: { url: string; close(): Promise<void> } | null = null;
+  /** Resolved at listen (`'self'` needs the HTTP port); null = any origin. */
+  let allowedOrigins: ReadonlySet<string> | null = null;
   const host = options.host ?? '127.0.0.1';
   const wtOptions = options.webTransport ?? null;
   const leafHash = wtOptions ? leafCertificateHash(wtOptions.certPem) : null;
@@ -214,7 +273,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
     webSocketPath: WEBSOCKET_PATH,
   });
 
-  const mint = (claims: { playerId: string; name: string; room: string; expiresAt?: number }) =>
+  const mint = (claims: { playerId: string; name: string; room: string; expiresAt?: number; once?: boolean }) =>
     mintTicket(options.ticketSecret, claims, { now: scheduler.now() });
 
   const close = (): Promise<void> => {
@@ -228,6 +287,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
       await Promise.allSettled([
         http ? http.close() : Promise.resolve(),
         wt ? wt.close(ErrorCode.SERVER_DRAINING, 'server is shutting down') : Promise.resolve(),
+        metricsListener ? metricsListener.close() : Promise.resolve(),
       ]);
     })();
     return closing;
@@ -253,28 +313,46 @@ export function createGameServer(options: GameServerOptions): GameServer {
         },
         isDraining: () => draining,
         connectInfo,
-        devTicket: options.devTickets
-          ? (name, room) => {
-            const playerId = `dev-${randomBytes(9).toString('base64url')}`;
-            const r = room ?? 'arena';
-            return { ticket: mint({ playerId, name, room: r }), playerId, room: r };
+        devTickets: devTickets
+          ? {
+            rooms: devTickets.rooms,
+            burst: devTickets.burst,
+            perSecond: devTickets.perSecond,
+            rateLimited: devTickets.limitPerAddress,
+            now: () => scheduler.now(),
+            mint: (name, room) => {
+              const playerId = `dev-${randomBytes(9).toString('base64url')}`;
+              // Single use: it starts one session; a reconnect resumes it with the resume token.
+              return { ticket: mint({ playerId, name, room, once: true }), playerId, room };
+            },
           }
           : null,
+        publicMetrics: metricsPlacement.where === 'public' ? { token: metricsPlacement.token } : null,
+        allowedOrigins: () => allowedOrigins,
         staticDir: options.staticDir ?? null,
         logger: options.logger,
       });
       await http.listen({ host, port: options.httpPort ?? 8080 });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : (options.httpPort ?? 8080);
+      const origins = resolveAllowedOrigins(options.allowedOrigins, host, httpPort);
+      allowedOrigins = origins ? new Set(origins) : null;
+      const httpHost = host.includes(':') ? `[${host}]` : host;
+      let metricsUrl: string | null = metricsPlacement.where === 'public' ? `http://${httpHost}:${httpPort}/metrics` : null;
+      if (metricsPlacement.where === 'own') {
+        metricsListener = await startMetricsListener(metrics, metricsPlacement);
+        metricsUrl = metricsListener.url;
+      }
       let wtPort: number | null = null;
       if (wtOptions) {
+        const wtOrigins = wtOptions.allowedOrigins === undefined ? origins : resolveAllowedOrigins(wtOptions.allowedOrigins, host, httpPort);
         wt = new WebTransportServer({
           host,
           port: wtOptions.port ?? 4433,
           certPem: wtOptions.certPem,
           keyPem: wtOptions.keyPem,
           paths: [WEBTRANSPORT_PATH],
-          allowedOrigins: wtOptions.allowedOrigins ?? null,
+          allowedOrigins: wtOrigins,
           linkSim: wtOptions.linkSim,
           linkSimSeed: wtOptions.linkSimSeed,
           maxSessions: wtOptions.maxSessions,
@@ -292,8 +370,9 @@ export function createGameServer(options: GameServerOptions): GameServer {
         wtPort = bound.port;
         wtUrl = `https://${host.includes(':') ? `[${host}]` : host}:${bound.port}${WEBTRANSPORT_PATH}`;
       }
-      const httpHost = host.includes(':') ? `[${host}]` : host;
-      return { httpUrl: `http://${httpHost}:${httpPort}`, httpPort, webTransportUrl: wtUrl, webTransportPort: wtPort };
+      return {
+        httpUrl: `http://${httpHost}:${httpPort}`, httpPort, webTransportUrl: wtUrl, webTransportPort: wtPort, metricsUrl, allowedOrigins: origins,
+      };
     },
 
     async drain(drainOptions: DrainOptions = {}) {
@@ -317,6 +396,28 @@ export function createGameServer(options: GameServerOptions): GameServer {
     close,
   };
   return server;
+}
+
+/**
+ * The dev-ticket rooms and rate of `options.devTickets`, checked: every room must be one a join
+ * accepts, so the endpoint never mints a ticket the join refuses.
+ */
+function devTicketRooms(options: GameServerOptions): { rooms: string[]; burst?: number; perSecond?: number; limitPerAddress: boolean } {
+  const o = typeof options.devTickets === 'object' ? options.devTickets : {};
+  const rooms = [...(o.rooms ?? (options.rooms ? Object.keys(options.rooms) : [DEFAULT_DEV_ROOM]))];
+  if (rooms.length === 0) throw new RangeError('devTickets.rooms must name at least one room');
+  for (const room of rooms) {
+    if (!ROOM_ID_PATTERN.test(room)) throw new RangeError(`devTickets: room id ${JSON.stringify(room)} does not match ${ROOM_ID_PATTERN}`);
+    // With our room manager, a room is accepted when defined or when a default definition exists.
+    const defined = options.rooms !== undefined && Object.hasOwn(options.rooms, room);
+    if (!options.roomManager && !defined && options.defaultRoom === null) {
+      throw new RangeError(`devTickets: room ${JSON.stringify(room)} has no definition and defaultRoom is null`);
+    }
+  }
+  for (const [name, v] of [['burst', o.burst], ['perSecond', o.perSecond]] as const) {
+    if (v !== undefined && !(v > 0)) throw new RangeError(`devTickets.${name} must be positive`);
+  }
+  return { rooms, burst: o.burst, perSecond: o.perSecond, limitPerAddress: o.limitPerAddress ?? true };
 }
 
 /** How often drain() checks whether every client has left. */

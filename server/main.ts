@@ -18,6 +18,11 @@
  *   TICKWIRE_STATELESS_RESET_KEY  hex, at least 32 digits: a fixed key for QUIC stateless reset
  *                              tokens, so a restarted server resets its predecessor's connections
  *                              (default: random per run)
+ *   TICKWIRE_ORIGINS           comma-separated web origins allowed to open sessions (default:
+ *                              this server's own HTTP origin, the page it serves)
+ *   TICKWIRE_DEV_ROOMS         comma-separated rooms dev tickets may name (default arena)
+ *   TICKWIRE_METRICS_PORT      serve /metrics on its own listener (127.0.0.1) instead of the
+ *                              public port; TICKWIRE_METRICS_TOKEN requires a bearer token
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -29,6 +34,12 @@ import { RETRY_MODES, type RetryMode } from './h3/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
+
+/** A comma-separated list, or undefined when unset or empty. */
+function listEnv(name: string): string[] | undefined {
+  const items = (env[name] ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  return items.length > 0 ? items : undefined;
+}
 
 function intEnv(name: string, fallback: number): number {
   const raw = env[name];
@@ -86,7 +97,12 @@ async function main(): Promise<void> {
     ticketSecret: env.TICKWIRE_TICKET_SECRET || randomBytes(32),
     host,
     httpPort,
-    devTickets: true,
+    devTickets: { rooms: listEnv('TICKWIRE_DEV_ROOMS') },
+    // Only pages this server serves (the demo) may open sessions, over either transport.
+    allowedOrigins: listEnv('TICKWIRE_ORIGINS') ?? 'self',
+    metrics: env.TICKWIRE_METRICS_PORT
+      ? { port: intEnv('TICKWIRE_METRICS_PORT', 0), token: env.TICKWIRE_METRICS_TOKEN || undefined }
+      : env.TICKWIRE_METRICS_TOKEN ? { token: env.TICKWIRE_METRICS_TOKEN } : undefined,
     staticDir,
     snapshotChannel,
     processMetrics: true,
@@ -104,6 +120,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({
     event: 'listening', http: info.httpUrl, webTransport: info.webTransportUrl,
     certificateSha256: cert?.sha256Base64 ?? null, netsim: env.TICKWIRE_NETSIM || null, snapshotChannel,
+    metrics: info.metricsUrl, allowedOrigins: info.allowedOrigins,
   }));
   console.log(`tickwire: open ${info.httpUrl}/ in a browser`);
 

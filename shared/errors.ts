@@ -41,6 +41,7 @@ export const ErrorCode = {
   INTERNAL_ERROR: 4014,
   WRONG_CHANNEL: 4015,
   UNKNOWN_ROOM: 4016,
+  SERVER_BUSY: 4017,
 } as const;
 
 /** Name of a catalogued close code. */
@@ -67,6 +68,7 @@ export const ERRORS: readonly ErrorInfo[] = Object.freeze([
   { code: 4014, name: 'INTERNAL_ERROR', description: 'An unexpected server-side failure', peerCaused: false },
   { code: 4015, name: 'WRONG_CHANNEL', description: 'A message arrived on a channel or in a direction it is not allowed on', peerCaused: true },
   { code: 4016, name: 'UNKNOWN_ROOM', description: 'The ticket names a room this server does not host', peerCaused: false },
+  { code: 4017, name: 'SERVER_BUSY', description: 'The server cannot take this session now; retry after the error message\'s retryAfterMs', peerCaused: false },
 ].map((e) => Object.freeze(e)));
 
 const byCode = new Map<number, ErrorInfo>(ERRORS.map((e) => [e.code, e]));

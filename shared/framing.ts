@@ -5,10 +5,19 @@
  * On WebSocket no framing is needed: each binary frame is one message.
  *
  * FrameDecoder reassembles frames from arbitrary chunk splits and refuses, before buffering it,
- * any frame longer than its limit: a peer cannot make us hold more than one frame's worth.
+ * any frame longer than its limit: a peer cannot make us hold more than one frame's worth. The
+ * buffer of a partial frame grows with the bytes that arrive (doubling, from
+ * FRAME_BUFFER_INITIAL_BYTES), never with the length the header announces: a peer that
+ * announces the largest frame and sends nothing more costs nothing.
  */
 import { ErrorCode, type DropReason } from './errors.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from './limits.js';
+
+/**
+ * First size of a partial frame's buffer; it doubles as bytes arrive, up to the announced length.
+ * Small enough that announcing a frame costs little, large enough that a chat line fits at once.
+ */
+export const FRAME_BUFFER_INITIAL_BYTES = 1024;
 
 /** Largest value a QUIC varint can hold that is also a safe JavaScript integer. */
 const VARINT_MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -71,6 +80,9 @@ export class FrameDecoder {
   private readonly header = new Uint8Array(8);
   private headerHave = 0;
   private headerNeed = 0;
+  /** Announced length of the frame being read; 0 between frames. */
+  private frameLength = 0;
+  /** Bytes of that frame so far (capacity grows with them, at most frameLength). */
   private frame: Uint8Array | null = null;
   private frameHave = 0;
   private failure: Extract<FramePushResult, { ok: false }> | null = null;
@@ -89,12 +101,20 @@ export class FrameDecoder {
     return this.headerHave + this.frameHave;
   }
 
+  /**
+   * Bytes allocated for the partial frame: at most twice the bytes received of it, or
+   * FRAME_BUFFER_INITIAL_BYTES (and never more than the frame's length).
+   */
+  get allocatedBytes(): number {
+    return this.frame?.length ?? 0;
+  }
+
   push(chunk: Uint8Array): FramePushResult {
     if (this.failure) return { ...this.failure, frames: [] };
     const frames: Uint8Array[] = [];
     let i = 0;
     while (i < chunk.length) {
-      if (this.frame === null) {
+      if (this.frameLength === 0) {
         if (this.headerHave === 0) this.headerNeed = 1 << (chunk[i] >> 6);
         while (this.headerHave < this.headerNeed && i < chunk.length) this.header[this.headerHave++] = chunk[i++];
         if (this.headerHave < this.headerNeed) break;
@@ -105,26 +125,47 @@ export class FrameDecoder {
         if (len > this.maxFrameBytes) {
           return this.fail(frames, 'too_large', ErrorCode.MESSAGE_TOO_LARGE, `frame of ${len} bytes exceeds ${this.maxFrameBytes}`);
         }
-        this.frame = new Uint8Array(len);
+        this.frameLength = len;
         this.frameHave = 0;
+        if (i >= chunk.length) break;
       }
-      const take = Math.min(this.frame.length - this.frameHave, chunk.length - i);
-      this.frame.set(chunk.subarray(i, i + take), this.frameHave);
-      this.frameHave += take;
+      const take = Math.min(this.frameLength - this.frameHave, chunk.length - i);
+      let done: Uint8Array | null = null;
+      if (this.frameHave === 0 && take === this.frameLength) {
+        // The whole frame is in this chunk: one exact copy, no buffer.
+        done = chunk.slice(i, i + take);
+      } else {
+        this.reserve(this.frameHave + take);
+        this.frame!.set(chunk.subarray(i, i + take), this.frameHave);
+        this.frameHave += take;
+        if (this.frameHave === this.frameLength) done = this.frame!;
+      }
       i += take;
-      if (this.frameHave === this.frame.length) {
-        frames.push(this.frame);
+      if (done) {
+        frames.push(done);
         this.frame = null;
         this.frameHave = 0;
+        this.frameLength = 0;
       }
     }
     return { ok: true, frames };
+  }
+
+  /** Grows the partial frame's buffer to hold `need` bytes: doubling, capped at the frame length. */
+  private reserve(need: number): void {
+    const have = this.frame?.length ?? 0;
+    if (need <= have) return;
+    const size = Math.min(this.frameLength, Math.max(need, have * 2, FRAME_BUFFER_INITIAL_BYTES));
+    const grown = new Uint8Array(size);
+    if (this.frame && this.frameHave > 0) grown.set(this.frame.subarray(0, this.frameHave));
+    this.frame = grown;
   }
 
   private fail(frames: Uint8Array[], reason: DropReason, code: number, detail: string): FramePushResult {
     this.failure = { ok: false, frames: [], reason, code, detail };
     this.frame = null;
     this.frameHave = 0;
+    this.frameLength = 0;
     return { ...this.failure, frames };
   }
 }

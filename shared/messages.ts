@@ -23,8 +23,9 @@ import {
  * version with PROTOCOL_VERSION (4001).
  *
  * 2: `input.inputs` travels as quantized signed bytes (shared/input.ts) instead of float64s.
+ * 3: `error` gains `retryAfterMs` (its record structure has a third field), with SERVER_BUSY.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export type Channel = 'reliable' | 'unreliable';
 /** c2s: client to server; s2c: server to client; both: either way. */
@@ -106,7 +107,10 @@ export interface ChatRejectedBody {
 export interface ErrorBody {
   /** A close code from shared/errors.ts; the session closes with it right after. */
   code: number;
+  /** The catalogue's description of the code (never text the peer sent). */
   message: string;
+  /** With SERVER_BUSY (and any other refusal that will pass): wait at least this long before retrying. */
+  retryAfterMs?: number;
 }
 
 export interface DrainBody {
@@ -303,6 +307,7 @@ export const MESSAGES: readonly MessageSpec[] = Object.freeze([
   row(8, 'error', 'reliable', 's2c', 'Why the session is about to close', record('error', [
     field('code', int(4000, 4099), 'close code from the error catalogue'),
     field('message', str(MAX_ERROR_MESSAGE_LENGTH), 'human-readable detail'),
+    field('retryAfterMs', ms, 'wait at least this long before retrying (SERVER_BUSY)', true),
   ])),
   row(9, 'drain', 'reliable', 's2c', 'Server is shutting down: reconnect with jitter', record('drain', [
     field('deadlineMs', ms, 'sessions close after this many ms'),

@@ -1,5 +1,5 @@
 /** Made-up display names for players who don't type one. */
-import { MAX_NAME_LENGTH } from '../../shared/limits.js';
+import { sanitizeDisplayName } from '../../shared/text.js';
 
 const ADJECTIVES = ['Swift', 'Quiet', 'Brave', 'Lucky', 'Sly', 'Bold', 'Calm', 'Keen', 'Wild', 'Zany', 'Jolly', 'Nimble'];
 const ANIMALS = ['Otter', 'Falcon', 'Lynx', 'Panda', 'Heron', 'Badger', 'Gecko', 'Koala', 'Marten', 'Raven', 'Tapir', 'Wombat'];
@@ -11,16 +11,10 @@ export function makeUpName(random: () => number = Math.random): string {
 }
 
 /**
- * Cleans a typed name: control characters removed, whitespace collapsed, trimmed, cut to the
- * protocol's MAX_NAME_LENGTH. Empty means "make one up".
+ * Cleans a typed name with the same sanitiser the server applies to every name it broadcasts
+ * (shared/text.ts): what the player sees in the form is what the others will see. Empty means
+ * "make one up".
  */
 export function cleanName(raw: string): string {
-  const s = raw.replace(/[\u0000-\u001f\u007f]/g, '').replace(/\s+/g, ' ').trim();
-  // The limit counts UTF-16 code units; cut between code points so no surrogate is split.
-  let out = '';
-  for (const ch of s) {
-    if (out.length + ch.length > MAX_NAME_LENGTH) break;
-    out += ch;
-  }
-  return out.trim();
+  return sanitizeDisplayName(raw);
 }

@@ -13,7 +13,13 @@ export async function mintDevTicket(fetchImpl: FetchLike, baseUrl: string, name:
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(room ? { name, room } : { name }),
   });
-  if (!res.ok) throw new Error(`dev ticket: HTTP ${res.status}`);
+  if (!res.ok) {
+    // 429 (the server's per-address dev-ticket limit) says how long to wait; GameClient waits
+    // that long (`retryAfterMs` on the error) before it asks again.
+    const body = (await res.json().catch(() => ({}))) as { retryAfterMs?: unknown };
+    const retryAfterMs = typeof body.retryAfterMs === 'number' ? body.retryAfterMs : 0;
+    throw Object.assign(new Error(`dev ticket: HTTP ${res.status}`), { retryAfterMs });
+  }
   const json = (await res.json()) as { ticket?: unknown };
   if (typeof json.ticket !== 'string') throw new Error('dev ticket: no ticket in response');
   return json.ticket;

@@ -141,6 +141,8 @@ export interface ErrorEvent {
   message: string;
   /** Close/error code from shared/errors when the server named one. */
   code?: number;
+  /** With SERVER_BUSY: the server asked to wait this long before retrying (the client does). */
+  retryAfterMs?: number;
 }
 
 export interface GameClientEvents {

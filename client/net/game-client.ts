@@ -97,7 +97,7 @@ export class GameClient {
   private ticket: string | null = null;
   /** True when this attempt's ticket came straight from the provider (not reused). */
   private ticketFresh = true;
-  private lastServerError: { code: number; message: string } | null = null;
+  private lastServerError: { code: number; message: string; retryAfterMs?: number } | null = null;
 
   private readonly inputs = new InputHistory();
   private direction: [number, number] = [0, 0];
@@ -270,7 +270,8 @@ export class GameClient {
     try {
       ticket = await this.currentTicket();
     } catch (error) {
-      this.attemptFailed({ code: CLOSE_ABNORMAL, reason: `ticket provider failed: ${errorText(error)}`, byPeer: false });
+      // A provider that was told to wait (a dev endpoint's 429) may say how long: `retryAfterMs`.
+      this.attemptFailed({ code: CLOSE_ABNORMAL, reason: `ticket provider failed: ${errorText(error)}`, byPeer: false }, retryAfterOf(error));
       return;
     }
     if (this.isClosedState()) return;
@@ -340,10 +341,10 @@ export class GameClient {
     this.pendingPings.clear();
   }
 
-  private attemptFailed(info: CloseEvent): void {
+  private attemptFailed(info: CloseEvent, retryAfterMs = 0): void {
     this.stopTimers();
     this.channel = null;
-    this.scheduleRetry(info);
+    this.scheduleRetry(info, retryAfterMs);
   }
 
   private channelLost(lostChannel: ClientChannel, info: ChannelCloseInfo): void {
@@ -364,10 +365,18 @@ export class GameClient {
       this.stateValue = 'reconnecting'; // a drain reconnect is already scheduled
       return;
     }
-    this.scheduleRetry(event);
+    // A busy server says how long to stay away (`error.retryAfterMs`); a SERVER_BUSY close that
+    // could not carry one (a WebTransport session refused before its stream opened) gets a floor.
+    const retryAfterMs = this.lastServerError?.retryAfterMs
+      ?? (code === CLOSE_CODES.SERVER_BUSY ? BUSY_RETRY_FLOOR_MS : 0);
+    this.scheduleRetry(event, retryAfterMs);
   }
 
-  private scheduleRetry(cause: CloseEvent): void {
+  /**
+   * Reconnects after backoff with full jitter; a server's `retryAfterMs` is a floor added in
+   * front of the jittered delay, so clients refused together do not come back together.
+   */
+  private scheduleRetry(cause: CloseEvent, retryAfterMs = 0): void {
     if (this.stateValue === 'closed') return;
     const ticketIsFixed = typeof this.options.ticket === 'string';
     if (cause.code === CLOSE_CODES.TICKET_EXPIRED || cause.code === CLOSE_CODES.TICKET_INVALID) {
@@ -387,7 +396,7 @@ export class GameClient {
       this.finish({ ...cause, reason: `gave up after ${this.attempt} attempts: ${cause.reason}` });
       return;
     }
-    const delayMs = backoffDelayMs(this.opts.policy, this.attempt, this.opts.random);
+    const delayMs = Math.max(0, retryAfterMs) + backoffDelayMs(this.opts.policy, this.attempt, this.opts.random);
     this.attempt++;
     this.stateValue = this.everConnected ? 'reconnecting' : 'connecting';
     this.events.emit('reconnecting', { attempt: this.attempt, delayMs, reason: cause.reason, code: cause.code });
@@ -557,7 +566,7 @@ export class GameClient {
         return;
       case 'error':
         this.lastServerError = msg.body;
-        this.events.emit('error', { message: msg.body.message, code: msg.body.code });
+        this.events.emit('error', { message: msg.body.message, code: msg.body.code, ...(msg.body.retryAfterMs !== undefined ? { retryAfterMs: msg.body.retryAfterMs } : {}) });
         return;
     }
   }
@@ -639,6 +648,18 @@ export class GameClient {
       void this.runAttempt();
     }, delay);
   }
+}
+
+/**
+ * Least wait after a SERVER_BUSY close that carried no `retryAfterMs` (the server's pending-hello
+ * refusal asks for 1 s: server/session/admission.ts).
+ */
+export const BUSY_RETRY_FLOOR_MS = 1_000;
+
+/** `retryAfterMs` a ticket provider's error carries, if any (0 otherwise). */
+function retryAfterOf(error: unknown): number {
+  const v = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
 }
 
 function errorText(error: unknown): string {

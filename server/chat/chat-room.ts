@@ -1,6 +1,8 @@
 import { ChatHistory, CHAT_HISTORY_LIMIT, type ReplayResult } from './history.js';
 import type { ChatFanout } from './fanout.js';
-import { TokenBucket } from './rate-limit.js';
+import { MAX_CHAT_TEXT_LENGTH } from '../../shared/limits.js';
+import { sanitizeText } from '../../shared/text.js';
+import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
 import type { ChatMessage } from './types.js';
 
 /** Longest chat line in characters after trimming (the wire limit in bytes is the codec's). */
@@ -15,11 +17,26 @@ export const CHAT_REFILL_PER_SECOND = 1;
  * gets `chatRejected` with a retry time long before this.
  */
 export const CHAT_FLOOD_STRIKES = 20;
+/**
+ * Lines all senders that share a limit key (dev players from one address: a fresh dev ticket
+ * is one request away, so per-ticket buckets alone would hand out a new burst per ticket) may
+ * send in a burst, and per second, together. A household of a few players chats as it likes;
+ * a farm of fresh tickets gets one burst and a few lines a second, however many tickets it has.
+ */
+export const CHAT_SHARED_BURST = 2 * CHAT_BURST;
+export const CHAT_SHARED_REFILL_PER_SECOND = 5 * CHAT_REFILL_PER_SECOND;
+/** Shared-limit keys one room remembers (see KeyedRateLimiter for what happens past it). */
+export const CHAT_SHARED_KEYS_LIMIT = 4_096;
 
 export interface ChatSender {
   playerId: string;
   entityId: number;
   name: string;
+  /**
+   * Key of a limit this sender shares with others (CHAT_SHARED_BURST), on top of its own; the
+   * session layer gives dev players their address here.
+   */
+  sharedLimitKey?: string;
 }
 
 export type ChatRejectReason = 'empty' | 'too_long' | 'rate_limited' | 'flood';
@@ -43,9 +60,6 @@ interface SenderState {
   strikes: number;
 }
 
-// C0/C1 control characters (bidi overrides and the like are left to the renderer).
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
-
 /** One room's chat: ids, history, per-player rate limits. Publishes accepted lines to the fan-out. */
 export class ChatRoom {
   readonly history: ChatHistory;
@@ -55,6 +69,7 @@ export class ChatRoom {
   private readonly burst: number;
   private readonly refill: number;
   private readonly floodStrikes: number;
+  private readonly shared = new KeyedRateLimiter(CHAT_SHARED_BURST, CHAT_SHARED_REFILL_PER_SECOND, CHAT_SHARED_KEYS_LIMIT);
 
   constructor(private readonly options: ChatRoomOptions) {
     this.history = new ChatHistory(options.historyLimit ?? CHAT_HISTORY_LIMIT);
@@ -72,17 +87,21 @@ export class ChatRoom {
   /**
    * Validates and rate-limits one line from a player; on success assigns the id, stores it and
    * publishes it. `transform` (a room's onChat hook) may rewrite the text or veto it (null).
+   * Text is cleaned by the shared sanitiser (shared/text.ts), the hook's output too.
    */
   submit(sender: ChatSender, rawText: string, nowMs: number, transform?: (text: string) => string | null): ChatSubmitResult {
-    const text = rawText.replace(CONTROL_CHARS, '').trim();
+    // Not cut here: a line over the limit is refused as too long, not shortened.
+    const text = sanitizeText(rawText, Number.MAX_SAFE_INTEGER);
     if (text.length === 0) return { ok: false, reason: 'empty', retryAfterMs: 0 };
-    if ([...text].length > this.maxChars) return { ok: false, reason: 'too_long', retryAfterMs: 0 };
+    if ([...text].length > this.maxChars || text.length > MAX_CHAT_TEXT_LENGTH) return { ok: false, reason: 'too_long', retryAfterMs: 0 };
     let state = this.senders.get(sender.playerId);
     if (!state) {
       state = { bucket: new TokenBucket(this.burst, this.refill, nowMs), strikes: 0 };
       this.senders.set(sender.playerId, state);
     }
-    const taken = state.bucket.take(nowMs);
+    // The shared limit first: a line it refuses costs the sender's own bucket nothing.
+    const sharedTaken = sender.sharedLimitKey === undefined ? null : this.shared.take(sender.sharedLimitKey, nowMs);
+    const taken = sharedTaken && !sharedTaken.ok ? sharedTaken : state.bucket.take(nowMs);
     if (!taken.ok) {
       state.strikes++;
       const reason = state.strikes >= this.floodStrikes ? 'flood' : 'rate_limited';
@@ -90,9 +109,12 @@ export class ChatRoom {
     }
     state.strikes = 0;
     let finalText: string | null = text;
-    if (transform) finalText = transform(text);
-    if (finalText === null) return { ok: false, reason: 'empty', retryAfterMs: 0 };
-    return { ok: true, message: this.post(sender.entityId, sender.name, finalText.slice(0, this.maxChars * 2), nowMs) };
+    if (transform) {
+      const rewritten = transform(text);
+      finalText = rewritten === null ? null : sanitizeText(rewritten, MAX_CHAT_TEXT_LENGTH);
+    }
+    if (!finalText) return { ok: false, reason: 'empty', retryAfterMs: 0 };
+    return { ok: true, message: this.post(sender.entityId, sender.name, finalText, nowMs) };
   }
 
   /** Server announcement (not rate-limited). */

@@ -198,8 +198,11 @@ export class Room {
     return 'applied';
   }
 
-  /** A chat line from a player: rate limit, `onChat`, then fan-out to everyone in order. */
-  sendChat(playerId: string, text: string): ChatSubmitResult {
+  /**
+   * A chat line from a player: rate limit, `onChat`, then fan-out to everyone in order.
+   * `sharedLimitKey`: a chat limit the player shares with others (ChatSender.sharedLimitKey).
+   */
+  sendChat(playerId: string, text: string, sharedLimitKey?: string): ChatSubmitResult {
     const player = this.players.get(playerId);
     if (!player) return { ok: false, reason: 'empty', retryAfterMs: 0 };
     const hook = this.definition.onChat;
@@ -210,7 +213,7 @@ export class Room {
         return out;
       }
       : undefined;
-    return this.chat.submit({ playerId, entityId: player.entity.id, name: player.name }, text, this.options.scheduler.now(), transform);
+    return this.chat.submit({ playerId, entityId: player.entity.id, name: player.name, sharedLimitKey }, text, this.options.scheduler.now(), transform);
   }
 
   /** Stop the loop and detach from chat; members are not told (the session layer closes them). */

@@ -21,7 +21,5 @@ export const DEFAULT_SESSION_TIMINGS: Readonly<SessionTimings> = Object.freeze({
 
 /** Chat lines a brand-new session receives after its welcome (newest ones from the history ring). */
 export const CHAT_JOIN_HISTORY = 50;
-/** Connections allowed to wait for their hello at once; more are closed at once (a cheap flood). */
-export const MAX_PENDING_CONNECTIONS = 1_000;
 /** Bytes of a resume token before base64url: 144 random bits, unguessable. */
 export const RESUME_TOKEN_BYTES = 18;

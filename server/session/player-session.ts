@@ -7,7 +7,7 @@ import type { GameMetrics } from '../metrics.js';
 import type { ChatMessage } from '../chat/types.js';
 import type { Room } from '../rooms/room.js';
 import type { PlayerSummary, RoomMember, WorldFrame } from '../rooms/types.js';
-import type { Connection } from '../transports/connection.js';
+import type { CloseInfo, Connection, ProtocolError } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { sessionView, type SessionView } from './session-view.js';
@@ -37,8 +37,15 @@ export interface PlayerSessionHost {
   readonly snapshotChannel: SnapshotChannel;
   /** The session ended for good: forget it and release its room. */
   sessionGone(session: PlayerSession): void;
-  /** Encode, send, count; and close with `error` first. Shared with pre-hello connections. */
-  closeWithError(conn: Connection, code: number, message: string): void;
+  /**
+   * Encode, send, count; and close with `error` first. Shared with pre-hello connections. The
+   * text is the catalogue's; `note` is a fixed text from our code, never the peer's.
+   */
+  closeWithError(conn: Connection, code: number, note?: string, retryAfterMs?: number): void;
+  /** The one rule for a protocol error (counted, `error` first, no resume): ends `session`. */
+  protocolError(conn: Connection, error: ProtocolError, session: PlayerSession): void;
+  /** Counts a close the transport made on its own (a slow reader) in the close metric. */
+  countTransportClose(info: CloseInfo): void;
   countSent(conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void;
 }
 
@@ -70,6 +77,11 @@ export class PlayerSession implements RoomMember {
   private pingId = 0;
   private readonly pings = new Map<number, number>();
   private unreliableBucket: TokenBucket | null = null;
+  /**
+   * Key of a chat limit this player shares with others (dev players: their address), so that a
+   * fresh dev ticket is not a fresh chat burst. Set by the session manager.
+   */
+  chatLimitKey: string | undefined = undefined;
 
   constructor(
     private readonly host: PlayerSessionHost,
@@ -111,7 +123,8 @@ export class PlayerSession implements RoomMember {
     this.unreliableBucket = new TokenBucket(UNRELIABLE_BURST, UNRELIABLE_RATE_PER_SECOND, this.lastHeardAt);
     conn.onReliable = (bytes) => this.onReliable(conn, bytes);
     conn.onUnreliable = (bytes) => this.onUnreliable(conn, bytes);
-    conn.onClose = () => this.connectionLost(conn);
+    conn.onClose = (info) => this.connectionLost(conn, info);
+    conn.onProtocolError = (error) => this.host.protocolError(conn, error, this);
 
     const now = this.host.scheduler.now();
     const sent = this.send('welcome', {
@@ -195,7 +208,7 @@ export class PlayerSession implements RoomMember {
    * Ends the session for good: closes the connection (with `code`, after an `error` message,
    * unless `code` is null), takes the player out of the room.
    */
-  end(code: number | null, message: string): void {
+  end(code: number | null, message = ''): void {
     if (this.state === 'gone') return;
     if (this.state === 'suspended') this.host.metrics.suspendedSessions.dec();
     this.state = 'gone';
@@ -206,7 +219,7 @@ export class PlayerSession implements RoomMember {
     this.conn = null;
     if (conn) {
       this.unhook(conn);
-      if (code !== null) this.host.closeWithError(conn, code, message);
+      if (code !== null) this.host.closeWithError(conn, code, message || undefined);
       else conn.close(ErrorCode.NORMAL, message);
     }
     this.room.leave(this.playerId);
@@ -228,8 +241,9 @@ export class PlayerSession implements RoomMember {
     });
   }
 
-  private connectionLost(conn: Connection): void {
+  private connectionLost(conn: Connection, info: CloseInfo): void {
     if (conn !== this.conn) return;
+    this.host.countTransportClose(info);
     this.unhook(conn);
     this.suspend();
   }
@@ -238,6 +252,7 @@ export class PlayerSession implements RoomMember {
     conn.onReliable = null;
     conn.onUnreliable = null;
     conn.onClose = null;
+    conn.onProtocolError = null;
   }
 
   // --- incoming ---------------------------------------------------------------------------------
@@ -250,17 +265,17 @@ export class PlayerSession implements RoomMember {
     if (!r.ok) {
       // The reliable channel cannot corrupt or reorder: bad bytes here mean a broken or hostile
       // client, and the stream cannot be trusted after them. Close with the decoder's code.
-      this.host.metrics.invalid.inc({ reason: r.reason });
-      this.end(r.code, r.detail);
+      this.host.protocolError(conn, { code: r.code, reason: r.reason, kind: r.reason }, this);
       return;
     }
     switch (r.name) {
       case 'chatSend': {
-        const result = this.room.sendChat(this.playerId, r.body.text);
+        const result = this.room.sendChat(this.playerId, r.body.text, this.chatLimitKey);
         if (result.ok) return;
         if (result.reason === 'flood') {
           this.host.metrics.dropped.inc({ reason: 'rate_limited' });
-          this.end(ErrorCode.CHAT_FLOOD, 'chat far above the rate limit');
+          this.host.metrics.refuse('game', 'chat_flood');
+          this.end(ErrorCode.CHAT_FLOOD);
           return;
         }
         if (result.reason === 'rate_limited') this.host.metrics.dropped.inc({ reason: 'rate_limited' });
@@ -272,8 +287,7 @@ export class PlayerSession implements RoomMember {
         this.end(ErrorCode.NORMAL, 'left');
         return;
       case 'hello':
-        this.host.metrics.invalid.inc({ reason: 'invalid_field' });
-        this.end(ErrorCode.BAD_MESSAGE, 'hello after the session started');
+        this.host.protocolError(conn, { code: ErrorCode.BAD_MESSAGE, reason: 'invalid_field', kind: 'hello_again' }, this);
         return;
       default:
         // Decoding checks direction and channel, so only c2s reliable messages reach here.

@@ -42,6 +42,8 @@ export interface SessionDirectory {
   list(): SessionView[];
   /** Sessions with a live connection. */
   readonly activeCount: number;
+  /** Connections waiting for their hello (all addresses; server/session/admission.ts). */
+  readonly pendingCount: number;
 }
 
 /** What a directory reads from the owner of the sessions (the SessionManager). */
@@ -49,6 +51,7 @@ export interface SessionSource {
   getSession(playerId: string): PlayerSession | undefined;
   sessions(): PlayerSession[];
   readonly activeCount: number;
+  readonly pendingCount: number;
 }
 
 /** The read-only view of `s`; PlayerSession makes one for itself (`PlayerSession.view`). */
@@ -78,5 +81,6 @@ export function sessionDirectory(source: SessionSource): SessionDirectory {
     get: (playerId: string) => source.getSession(playerId)?.view,
     list: () => source.sessions().map((s) => s.view),
     get activeCount() { return source.activeCount; },
+    get pendingCount() { return source.pendingCount; },
   });
 }

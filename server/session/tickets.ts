@@ -18,6 +18,11 @@ export interface TicketClaims {
   room: string;
   /** Expiry, ms since the Unix epoch. */
   exp: number;
+  /**
+   * Single use: the ticket starts one fresh session; later hellos with it may only resume that
+   * session (with its resume token). Dev tickets carry it; absent = usable until `exp`.
+   */
+  once?: true;
 }
 
 /** Default lifetime of minted tickets: long enough to open a connection, short enough to not leak far. */
@@ -45,7 +50,8 @@ function validClaims(c: unknown): c is TicketClaims {
   const id = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_LENGTH && ID_PATTERN.test(v);
   return id(o.playerId) && id(o.room)
     && typeof o.name === 'string' && o.name.length >= 1 && o.name.length <= MAX_NAME_LENGTH
-    && typeof o.exp === 'number' && Number.isFinite(o.exp);
+    && typeof o.exp === 'number' && Number.isFinite(o.exp)
+    && (o.once === undefined || o.once === true);
 }
 
 /**
@@ -54,11 +60,12 @@ function validClaims(c: unknown): c is TicketClaims {
  */
 export function mintTicket(
   secret: string | Uint8Array,
-  claims: { playerId: string; name: string; room: string; expiresAt?: number },
+  claims: { playerId: string; name: string; room: string; expiresAt?: number; once?: boolean },
   options: { now?: number; ttlMs?: number } = {},
 ): string {
   const exp = claims.expiresAt ?? (options.now ?? Date.now()) + (options.ttlMs ?? DEFAULT_TICKET_TTL_MS);
   const body: TicketClaims = { playerId: claims.playerId, name: claims.name, room: claims.room, exp };
+  if (claims.once) body.once = true;
   if (!validClaims(body)) throw new RangeError('ticket claims out of range (ids: [A-Za-z0-9_.:-]{1,64}; name: 1-24 chars)');
   const payload = Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
   const ticket = `${payload}.${mac(secretBytes(secret), payload).toString('base64url')}`;
@@ -94,5 +101,7 @@ export function verifyTicket(secret: string | Uint8Array, ticket: string, now: n
   }
   if (!validClaims(claims)) return invalid('ticket claims out of range');
   if (claims.exp <= now) return { ok: false, code: ErrorCode.TICKET_EXPIRED, detail: 'ticket expired' };
-  return { ok: true, claims: { playerId: claims.playerId, name: claims.name, room: claims.room, exp: claims.exp } };
+  const verified: TicketClaims = { playerId: claims.playerId, name: claims.name, room: claims.room, exp: claims.exp };
+  if (claims.once) verified.once = true;
+  return { ok: true, claims: verified };
 }

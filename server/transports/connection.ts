@@ -8,6 +8,8 @@
  *   it is one QUIC datagram; on WebSocket it is one binary frame with latest-wins queueing.
  * - reliable: ordered, exactly once, one call = one message (framing is the transport's job).
  */
+import type { DropReason } from '../../shared/errors.js';
+
 export type TransportKind = 'webtransport' | 'websocket';
 
 export interface ConnectionStats {
@@ -32,6 +34,25 @@ export interface CloseInfo {
   byPeer: boolean;
 }
 
+/**
+ * A protocol error the transport found in what the peer sent, below the message codec: a
+ * WebSocket text frame or oversized frame, an empty, oversized or stalled frame on the
+ * WebTransport stream. The transport does not close for it: it reports it (`onProtocolError`)
+ * and the session layer ends the session by its one rule (server/session/protocol-error.ts).
+ */
+export interface ProtocolError {
+  /** Close code from shared/errors. */
+  code: number;
+  /** Label of `tickwire_messages_invalid_total` (the codec's drop reasons). */
+  reason: DropReason;
+  /**
+   * What happened, a fixed snake_case label (`text_frame`, `frame_too_large`, `empty_frame`,
+   * `frame_timeout`, `websocket_protocol`, or a codec drop reason): the `reason` label of
+   * `tickwire_refusals_total{layer="game"}` is `protocol_<kind>`.
+   */
+  kind: string;
+}
+
 export interface SendUnreliableOptions {
   /**
    * Messages with the same non-empty `replaceKey` are latest-wins: a newer one may replace an
@@ -51,6 +72,11 @@ export interface SendUnreliableOptions {
 export interface Connection {
   readonly id: string;
   readonly transport: TransportKind;
+  /**
+   * The peer's IP address, without a port (IPv4 dotted, IPv6 text, possibly IPv4-mapped); ''
+   * when unknown. The session layer shares admission budgets out per address by it
+   * (server/address.ts); connections with '' share only the global budget.
+   */
   readonly remoteAddress: string;
   /** Largest unreliable message that is sure to go out whole (datagram payload budget). */
   readonly maxUnreliableSize: number;
@@ -64,6 +90,12 @@ export interface Connection {
   onUnreliable: ((bytes: Uint8Array) => void) | null;
   onReliable: ((bytes: Uint8Array) => void) | null;
   onClose: ((info: CloseInfo) => void) | null;
+  /**
+   * The peer broke the protocol below the codec (see ProtocolError). Called at most once; no
+   * message is delivered after it, and the connection stays open so that the handler can send
+   * `error` before it closes. Without a handler the transport closes with the error's code.
+   */
+  onProtocolError: ((error: ProtocolError) => void) | null;
   /** Close with a game code; idempotent. */
   close(code: number, reason: string): void;
   /** Transport-level "please go away soon" (WebTransport DRAIN capsule / HTTP/3 GOAWAY). Optional no-op on WebSocket. */

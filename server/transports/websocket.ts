@@ -1,8 +1,8 @@
 import type { WebSocket, RawData } from 'ws';
-import { ErrorCode } from '../../shared/errors.js';
+import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { messageSpecById } from '../../shared/messages.js';
-import type { CloseInfo, Connection, ConnectionStats, SendUnreliableOptions } from './connection.js';
+import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from './connection.js';
 
 /**
  * Once this many bytes wait in the socket (ws's `bufferedAmount`: not yet handed to the kernel),
@@ -23,9 +23,11 @@ export const WS_RELIABLE_BUFFER_LIMIT_BYTES = 1024 * 1024;
 /** After we close, the peer gets this long to answer the closing handshake before we cut TCP. */
 export const WS_CLOSE_TIMEOUT_MS = 2_000;
 /**
- * Frames above this are cut by ws itself (close 1009, RFC 6455 §7.4.1) before they are buffered.
- * It is above the protocol's reliable limit so that moderately oversized messages reach the codec
- * and get the game's MESSAGE_TOO_LARGE close with an `error` message.
+ * Frames above this are cut by ws itself (close 1009, RFC 6455 §7.4.1) from their header,
+ * before they are buffered; ws has started the closing handshake by then, so no `error` message
+ * can precede that close, but the session still ends by the protocol-error rule. It is above
+ * the protocol's reliable limit so that moderately oversized messages reach the codec and get
+ * the game's MESSAGE_TOO_LARGE close with an `error` message.
  */
 export const WS_MAX_FRAME_BYTES = 1024 * 1024;
 
@@ -58,7 +60,10 @@ export class WebSocketConnection implements Connection {
   onUnreliable: ((bytes: Uint8Array) => void) | null = null;
   onReliable: ((bytes: Uint8Array) => void) | null = null;
   onClose: ((info: CloseInfo) => void) | null = null;
+  onProtocolError: ((error: ProtocolError) => void) | null = null;
   private isClosed = false;
+  /** Set once a protocol error was reported: nothing more is delivered. */
+  private failed = false;
   /** Held unreliable messages by replace key (insertion order = age). */
   private readonly held = new Map<string, { bytes: Uint8Array; onCommitted?: () => void }>();
   private anonymous = 0;
@@ -80,9 +85,16 @@ export class WebSocketConnection implements Connection {
       resolveClosed();
       this.finish({ code, reason: reason.toString('utf8'), byPeer: true });
     });
-    // Errors (a protocol violation, a reset) are followed by 'close'; the listener keeps them
-    // from becoming uncaught exceptions.
-    socket.on('error', () => {});
+    // Errors are followed by 'close'; the listener keeps them from becoming uncaught exceptions.
+    // Those ws raises for the peer's framing (RFC 6455 violations, a frame over
+    // WS_MAX_FRAME_BYTES) are the peer's protocol errors: ws has already sent its close frame
+    // (1002/1007/1009), and the session layer ends the session by its rule.
+    socket.on('error', (error: Error & { code?: unknown }) => {
+      if (typeof error.code !== 'string' || !error.code.startsWith('WS_ERR_')) return;
+      this.protocolError(error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+        ? { code: ErrorCode.MESSAGE_TOO_LARGE, reason: 'too_large', kind: 'frame_too_large' }
+        : { code: ErrorCode.BAD_MESSAGE, reason: 'decode', kind: 'websocket_protocol' });
+    });
   }
 
   get closed(): boolean {
@@ -171,10 +183,10 @@ export class WebSocketConnection implements Connection {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.failed) return;
     if (!isBinary) {
       // Every message is binary; text frames mean a client that does not speak the protocol.
-      this.close(ErrorCode.BAD_MESSAGE, 'text frames are not part of the protocol');
+      this.protocolError({ code: ErrorCode.BAD_MESSAGE, reason: 'decode', kind: 'text_frame' });
       return;
     }
     const bytes = toBytes(data);
@@ -188,6 +200,16 @@ export class WebSocketConnection implements Connection {
     }
   }
 
+  /** Reports a protocol error once (ProtocolError); without a handler, closes with its code. */
+  private protocolError(error: ProtocolError): void {
+    if (this.isClosed || this.failed) return;
+    this.failed = true;
+    this.held.clear();
+    const handler = this.onProtocolError;
+    if (handler) handler(error);
+    else this.close(error.code, errorInfo(error.code)?.description ?? '');
+  }
+
   private finish(info: CloseInfo): void {
     if (info.byPeer && this.closeTimer) {
       clearTimeout(this.closeTimer);
@@ -198,6 +220,7 @@ export class WebSocketConnection implements Connection {
     this.held.clear();
     const cb = this.onClose;
     this.onClose = null;
+    this.onProtocolError = null;
     cb?.(info);
   }
 }

@@ -1,8 +1,10 @@
-import { ErrorCode } from '../../shared/errors.js';
+import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { FrameDecoder, encodeFrame } from '../../shared/framing.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
+import { MESSAGES } from '../../shared/messages.js';
+import { hostOf } from '../address.js';
 import type { WebTransportSession, WebTransportStream } from '../h3/index.js';
-import type { CloseInfo, Connection, ConnectionStats, SendUnreliableOptions } from './connection.js';
+import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from './connection.js';
 
 /**
  * WebTransport application error code we reset surplus client streams with: the game uses one
@@ -16,6 +18,24 @@ export const WT_EXTRA_STREAM_REFUSED = 1;
  * starts the game protocol.
  */
 export const WT_STREAM_OPEN_TIMEOUT_MS = 10_000;
+
+/**
+ * Longest frame a client may send on the reliable stream: its largest reliable message (the
+ * `hello`, a few KiB). Anything longer would be refused by the codec anyway (MESSAGE_TOO_LARGE);
+ * refusing it from the frame header keeps a session from holding more than this in a partial
+ * frame, instead of MAX_RELIABLE_MESSAGE_BYTES (256 KiB, sized for the server's `welcome`).
+ */
+export const WT_MAX_CLIENT_FRAME_BYTES = Math.max(
+  ...MESSAGES.filter((m) => m.channel === 'reliable' && m.direction !== 's2c').map((m) => m.maxBytes),
+);
+
+/**
+ * Time a frame may stay incomplete on the reliable stream. A frame of a few KiB arrives within
+ * round trips; one that has not after this long is a peer holding memory open on purpose (or a
+ * link too broken to play on), and it is a protocol error. Datagrams alone keep a session from
+ * the idle timeout, so the hello and idle timeouts do not bound this.
+ */
+export const WT_INCOMPLETE_FRAME_TIMEOUT_MS = 10_000;
 
 let nextId = 0;
 
@@ -31,10 +51,15 @@ export class WebTransportConnection implements Connection {
   onUnreliable: ((bytes: Uint8Array) => void) | null = null;
   onReliable: ((bytes: Uint8Array) => void) | null = null;
   onClose: ((info: CloseInfo) => void) | null = null;
+  onProtocolError: ((error: ProtocolError) => void) | null = null;
   private stream: WebTransportStream | null = null;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = new FrameDecoder(WT_MAX_CLIENT_FRAME_BYTES);
   private isClosed = false;
+  /** Set once a protocol error was reported: nothing more is delivered. */
+  private failed = false;
   private openTimer: NodeJS.Timeout | null;
+  /** Runs while a partial frame is held (WT_INCOMPLETE_FRAME_TIMEOUT_MS). */
+  private partialTimer: NodeJS.Timeout | null = null;
   private readonly counters: ConnectionStats = {
     bytesSentUnreliable: 0, bytesSentReliable: 0, bytesReceivedUnreliable: 0, bytesReceivedReliable: 0,
     messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
@@ -45,16 +70,18 @@ export class WebTransportConnection implements Connection {
    * WT_STREAM_OPEN_TIMEOUT_MS); the server passes at least its hello timeout, as the hello
    * travels on that stream. `onRefused` counts the streams refused here, by reason
    * (`extra_bidi_stream`, `uni_stream`), for the `webtransport` refusal metric.
+   * `incompleteFrameTimeoutMs`: how long a frame may stay partial (WT_INCOMPLETE_FRAME_TIMEOUT_MS).
    */
   constructor(
     private readonly session: WebTransportSession,
     streamOpenTimeoutMs = WT_STREAM_OPEN_TIMEOUT_MS,
     private readonly onRefused: (reason: 'extra_bidi_stream' | 'uni_stream') => void = () => undefined,
+    private readonly incompleteFrameTimeoutMs = WT_INCOMPLETE_FRAME_TIMEOUT_MS,
   ) {
     this.id = `wt-${++nextId}`;
-    this.remoteAddress = session.remoteAddress;
+    this.remoteAddress = hostOf(session.remoteAddress);
     session.onDatagram = (bytes) => {
-      if (this.isClosed || bytes.length === 0) return;
+      if (this.isClosed || this.failed || bytes.length === 0) return;
       this.counters.bytesReceivedUnreliable += bytes.length;
       this.onUnreliable?.(bytes);
     };
@@ -152,14 +179,21 @@ export class WebTransportConnection implements Connection {
     if (this.openTimer) clearTimeout(this.openTimer);
     this.openTimer = null;
     stream.onData = (chunk) => {
-      if (this.isClosed) return;
+      if (this.isClosed || this.failed) return;
       const r = this.decoder.push(chunk);
       for (const frame of r.frames) {
-        if (this.isClosed) return;
+        if (this.isClosed || this.failed) return;
         this.counters.bytesReceivedReliable += frame.length;
         this.onReliable?.(frame);
       }
-      if (!r.ok) this.close(r.code, r.detail);
+      if (this.isClosed || this.failed) return;
+      if (!r.ok) {
+        this.protocolError(r.code === ErrorCode.MESSAGE_TOO_LARGE
+          ? { code: r.code, reason: r.reason, kind: 'frame_too_large' }
+          : { code: r.code, reason: r.reason, kind: 'empty_frame' });
+        return;
+      }
+      this.watchPartialFrame(r.frames.length > 0);
     };
     // The client ending or resetting its reliable stream ends the game session.
     stream.onEnd = () => this.close(ErrorCode.NORMAL, 'reliable stream ended by the client');
@@ -167,13 +201,45 @@ export class WebTransportConnection implements Connection {
     stream.onStopSending = () => this.close(ErrorCode.NORMAL, 'client stopped reading the reliable stream');
   }
 
+  /**
+   * Runs the incomplete-frame clock while a partial frame is held: from the push that began that
+   * frame (`completedOne`: the push finished earlier frames, so the partial one is new); more
+   * bytes of the same frame do not reset it.
+   */
+  private watchPartialFrame(completedOne: boolean): void {
+    if (this.decoder.bufferedBytes === 0 || completedOne) {
+      if (this.partialTimer) clearTimeout(this.partialTimer);
+      this.partialTimer = null;
+    }
+    if (this.decoder.bufferedBytes === 0 || this.partialTimer) return;
+    this.partialTimer = setTimeout(() => {
+      this.partialTimer = null;
+      this.protocolError({ code: ErrorCode.BAD_MESSAGE, reason: 'decode', kind: 'frame_timeout' });
+    }, this.incompleteFrameTimeoutMs);
+    this.partialTimer.unref();
+  }
+
+  /** Reports a protocol error once (ProtocolError); without a handler, closes with its code. */
+  private protocolError(error: ProtocolError): void {
+    if (this.isClosed || this.failed) return;
+    this.failed = true;
+    if (this.partialTimer) clearTimeout(this.partialTimer);
+    this.partialTimer = null;
+    const handler = this.onProtocolError;
+    if (handler) handler(error);
+    else this.close(error.code, errorInfo(error.code)?.description ?? '');
+  }
+
   private finish(info: CloseInfo): void {
     if (this.openTimer) clearTimeout(this.openTimer);
     this.openTimer = null;
+    if (this.partialTimer) clearTimeout(this.partialTimer);
+    this.partialTimer = null;
     if (this.isClosed) return;
     this.isClosed = true;
     const cb = this.onClose;
     this.onClose = null;
+    this.onProtocolError = null;
     cb?.(info);
   }
 }

@@ -29,7 +29,10 @@ describe('npm start (server/main.ts)', () => {
     }
     const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
     expect(line, out).toBeDefined();
-    const listening = JSON.parse(line!) as { http: string; webTransport: string; certificateSha256: string };
+    const listening = JSON.parse(line!) as { http: string; webTransport: string; certificateSha256: string; allowedOrigins: string[]; metrics: string };
+    expect(listening.allowedOrigins).toContain(listening.http);
+    // The demo keeps /metrics on its public port (its tests and the README read it there).
+    expect(listening.metrics).toBe(`${listening.http}/metrics`);
     expect(listening.webTransport).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/wt$/);
 
     const info = await (await fetch(`${listening.http}/api/connect-info`)).json() as { certificateHashes: string[]; webTransportUrl: string };
@@ -39,7 +42,9 @@ describe('npm start (server/main.ts)', () => {
     const t = await (await fetch(`${listening.http}/api/dev/ticket`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'cli' }),
     })).json() as { ticket: string };
-    const c = await RawClient.connect(`${listening.http.replace('http', 'ws')}/ws`);
+    // The demo admits only its own pages ('self'): a socket naming another origin, or none, is refused.
+    await expect(RawClient.connect(`${listening.http.replace('http', 'ws')}/ws`, { origin: 'http://elsewhere.example' })).rejects.toThrow(/403/);
+    const c = await RawClient.connect(`${listening.http.replace('http', 'ws')}/ws`, { origin: listening.http });
     await c.welcome(t.ticket);
 
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));

@@ -11,7 +11,7 @@ const game = closeGameAfterEach();
 describe('end to end over WebTransport (GameClient + NodeWebTransport <-> createGameServer on quiche)', () => {
   it('two players see each other move, chat in order exactly once, resume after the connection is dropped', async () => {
     const cert = createDevCertificate();
-    const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem } });
+    const started = await startServer({ webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem }, metrics: { public: true } });
     const server = started.server;
     game.server = server;
     // The server's WebTransport sessions in the order they opened, so the test can drop one.

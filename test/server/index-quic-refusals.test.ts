@@ -30,6 +30,8 @@ describe('QUIC refusals in /metrics', () => {
     server = createGameServer({
       ticketSecret: 'refusal-metrics-secret-0123456789',
       httpPort: 0,
+      // /metrics is off the public port by default; this test reads it there.
+      metrics: { public: true },
       webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem, retry: 'never', maxHandshakes: 2, maxHandshakesPerAddress: 1 },
     });
     const info = await server.listen();

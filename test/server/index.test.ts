@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 async function start(extra: Parameters<typeof createGameServer>[0] extends infer O ? Partial<O> : never = {}) {
-  server = createGameServer({ ticketSecret: secret, httpPort: 0, timings: { helloTimeoutMs: 400 }, ...extra });
+  server = createGameServer({ ticketSecret: secret, httpPort: 0, timings: { helloTimeoutMs: 400 }, metrics: { public: true }, ...extra });
   const info = await server.listen();
   const wsUrl = `${info.httpUrl.replace('http', 'ws')}/ws`;
   const connect = async () => {
@@ -57,7 +57,7 @@ describe('the embedding surface', () => {
     const a = await connect();
     const w = await a.welcome(ticket('alice', 'arena', 'Alice'));
     const sessions = server!.sessions;
-    expect(Object.keys(sessions).sort()).toEqual(['activeCount', 'get', 'list']);
+    expect(Object.keys(sessions).sort()).toEqual(['activeCount', 'get', 'list', 'pendingCount']);
     const view = sessions.get('alice')!;
     expect(sessions.list()).toEqual([view]);
     expect(sessions.get('nobody')).toBeUndefined();
@@ -183,9 +183,9 @@ describe('game server over a real WebSocket', () => {
         const bad = await connect();
         act(bad, ticket);
         expect(await bad.closed()).toBe(code);
-        // Codec-level refusals are explained by an `error` message before the close; a hello
-        // timeout and a text frame (refused by the transport itself) only carry the close code.
-        if (code !== ErrorCode.HELLO_TIMEOUT && what !== 'text frame') expect(bad.of('error').map((e) => e.code)).toEqual([code]);
+        // Every refusal is explained by an `error` message before the close, whichever layer
+        // (transport framing, codec, handshake) found it.
+        expect(bad.of('error').map((e) => e.code)).toEqual([code]);
         await other.stillPlaying();
       });
     }
@@ -347,10 +347,13 @@ describe('game server over a real WebSocket', () => {
   });
 
   it('dev tickets mint a usable ticket and validate input', async () => {
-    const { info, connect } = await start({ devTickets: true });
+    const { info, connect } = await start({ devTickets: { rooms: ['arena', 'r1'] } });
     const post = (body: string) => fetch(`${info.httpUrl}/api/dev/ticket`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect((await post('{"name":""}')).status).toBe(400);
+    expect((await post('{"name":"\\u0000\\u202e"}')).status).toBe(400);
     expect((await post('{"name":"a","room":"bad room"}')).status).toBe(400);
+    expect((await post('{"name":"a","room":"r2"}')).status).toBe(400);
+    expect(await (await post('{"name":"a"}')).json()).toMatchObject({ room: 'arena' });
     const t = await (await post('{"name":"Ann","room":"r1"}')).json() as { ticket: string; playerId: string; room: string };
     expect(t.room).toBe('r1');
     const c = await connect();

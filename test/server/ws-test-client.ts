@@ -35,14 +35,21 @@ export class RawClient {
     ws.on('error', () => {});
   }
 
-  static async connect(url: string): Promise<RawClient> {
-    const ws = new WebSocket(url);
+  /**
+   * `localAddress`: the client's source address (any 127.x.y.z works on Linux loopback, so one
+   * test can play several addresses); `origin`: the Origin header to send (none by default).
+   */
+  static async connect(url: string, options: { localAddress?: string; origin?: string } = {}): Promise<RawClient> {
+    const ws = new WebSocket(url, options);
     ws.binaryType = 'nodebuffer';
+    // Listen before 'open': what the server sends with its upgrade answer (a refusal at once)
+    // is emitted right after 'open', before an awaiting caller would get to attach anything.
+    const client = new RawClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    return new RawClient(ws);
+    return client;
   }
 
   private wake(): void {

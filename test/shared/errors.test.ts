@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { DROP_REASONS, ERRORS, ErrorCode, errorInfo, isErrorCode } from '../../shared/errors.js';
 
 describe('error catalogue', () => {
-  it('has the codes 4000-4016 in order with the names of docs/architecture.md', () => {
-    expect(ERRORS.map((e) => e.code)).toEqual(Array.from({ length: 17 }, (_, i) => 4000 + i));
+  it('has the codes 4000-4017 in order with the names of docs/architecture.md', () => {
+    expect(ERRORS.map((e) => e.code)).toEqual(Array.from({ length: 18 }, (_, i) => 4000 + i));
     for (const e of ERRORS) expect(ErrorCode[e.name as keyof typeof ErrorCode]).toBe(e.code);
     expect(Object.keys(ErrorCode)).toHaveLength(ERRORS.length);
     expect(ErrorCode.WRONG_CHANNEL).toBe(4015);
     expect(ErrorCode.UNKNOWN_ROOM).toBe(4016);
+    expect(ErrorCode.SERVER_BUSY).toBe(4017);
   });
 
   it('every code fits the WebSocket private range and says who caused it', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors.js';
-import { FrameDecoder, encodeFrame, varintLength, writeVarint } from '../../shared/framing.js';
+import { FRAME_BUFFER_INITIAL_BYTES, FrameDecoder, encodeFrame, varintLength, writeVarint } from '../../shared/framing.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 
 const bytesOf = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
@@ -125,5 +125,37 @@ describe('encodeFrame / FrameDecoder', () => {
         expect(d.bufferedBytes).toBeLessThanOrEqual(512 + 8);
       }
     }), { numRuns: 1000 });
+  });
+});
+
+describe('FrameDecoder memory follows delivered bytes, not announced lengths', () => {
+  const announce = (n: number) => {
+    const header = new Uint8Array(varintLength(n));
+    writeVarint(header, 0, n);
+    return header;
+  };
+
+  it('1,000 decoders each fed a max-size announcement hold O(bytes delivered)', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const decoders = Array.from({ length: 1_000 }, () => new FrameDecoder());
+    for (const d of decoders) expect(d.push(cat([announce(MAX_RELIABLE_MESSAGE_BYTES), bytesOf(10)])).ok).toBe(true);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // Announced: 1,000 x 256 KiB = 262 MB. Delivered: 10 bytes each.
+    expect(decoders.reduce((n, d) => n + d.allocatedBytes, 0)).toBeLessThanOrEqual(1_000 * FRAME_BUFFER_INITIAL_BYTES);
+    expect(grown).toBeLessThan(16 * 1024 * 1024);
+    expect(decoders.every((d) => d.bufferedBytes === 10)).toBe(true);
+  });
+
+  it('a partial frame buffer stays within twice what arrived, and the frame comes out whole', () => {
+    const frame = bytesOf(100_000, 9);
+    const wire = cat([announce(frame.length), frame]);
+    const d = new FrameDecoder();
+    let got: Uint8Array[] = [];
+    for (let at = 0; at < wire.length; at += 777) {
+      got = d.push(wire.subarray(at, at + 777)).frames;
+      if (got.length === 0) expect(d.allocatedBytes).toBeLessThanOrEqual(Math.max(FRAME_BUFFER_INITIAL_BYTES, 2 * d.bufferedBytes));
+    }
+    expect(got).toEqual([frame]);
+    expect(d.allocatedBytes).toBe(0);
   });
 });

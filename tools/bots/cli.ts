@@ -14,8 +14,16 @@ import { runBotFleet } from './bot-run.js';
 
 async function main(): Promise<number> {
   const args = cliArgs(() => parseBotArgs(process.argv.slice(2)), BOT_USAGE);
+  // The bots send the server's own origin, as the demo page in a browser does: a server with
+  // allowedOrigins (the demo's 'self') refuses sessions that name none.
+  const origin = new URL(args.url).origin;
+  class OriginWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(url, { origin });
+    }
+  }
   // Load the QUIC stack only when a run can use WebTransport.
-  const WebTransport = args.transport === 'ws' ? undefined : (await import('./node-webtransport.js')).NodeWebTransportConstructor;
+  const WebTransport = args.transport === 'ws' ? undefined : (await import('./node-webtransport.js')).nodeWebTransportWithOrigin(origin);
   const report = await runBotFleet({
     url: args.url,
     transport: args.transport,
@@ -23,7 +31,7 @@ async function main(): Promise<number> {
     durationMs: args.durationS * 1000,
     seed: args.seed,
     room: args.room,
-    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    WebSocket: OriginWebSocket as unknown as WebSocketConstructor,
     WebTransport,
     log: args.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
   });

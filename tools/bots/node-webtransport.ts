@@ -22,3 +22,16 @@ export async function sharedEndpointWebTransport(host = '127.0.0.1'): Promise<We
     }
   } as unknown as WebTransportConstructor;
 }
+
+/**
+ * The same client sending `origin` on its CONNECT, as a browser on that page would: a server
+ * that allows only certain origins (`allowedOrigins`, the demo's 'self') refuses a CONNECT
+ * naming none.
+ */
+export function nodeWebTransportWithOrigin(origin: string): WebTransportConstructor {
+  return class OriginWebTransport extends NodeWebTransport {
+    constructor(url: string, options: NodeWebTransportOptions = {}) {
+      super(url, { ...options, origin });
+    }
+  } as unknown as WebTransportConstructor;
+}

@@ -3,11 +3,15 @@
  * public embedding API (`createGameServer`) with what every tool run wants. A fresh in-memory
  * certificate per run: clients pin it by the hash /api/connect-info publishes, so its name does
  * not matter and nothing is written to certs/. Dev tickets on (the bots mint their own), so the
- * ticket secret never leaves this process: a fresh one per run.
+ * ticket secret never leaves this process: a fresh one per run. Every bot of a tool run comes
+ * from one machine, one address: the per-address limits meant for the open internet (dev-ticket
+ * minting, the dev players' shared chat limit, the pending-hello share) are lifted, so joining a
+ * fleet is not mistaken for a flood.
  */
 import { randomBytes } from 'node:crypto';
 import { createDevCertificate } from '../../certs/dev-cert.js';
 import { createGameServer, type GameServer, type GameServerOptions } from '../../server/index.js';
+import { MAX_PENDING_CONNECTIONS } from '../../server/session/admission.js';
 
 export type DevServerOptions = Omit<GameServerOptions, 'ticketSecret' | 'devTickets' | 'webTransport'> & {
   /** UDP port of the WebTransport endpoint (0 = any). */
@@ -18,9 +22,10 @@ export function createDevServer(o: DevServerOptions): GameServer {
   const { webTransportPort, ...rest } = o;
   const cert = createDevCertificate();
   return createGameServer({
+    admission: { maxPendingPerAddress: MAX_PENDING_CONNECTIONS },
     ...rest,
     ticketSecret: randomBytes(32),
-    devTickets: true,
+    devTickets: { limitPerAddress: false },
     webTransport: { port: webTransportPort, certPem: cert.certPem, keyPem: cert.keyPem },
   });
 }

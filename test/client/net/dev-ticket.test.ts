@@ -13,11 +13,22 @@ afterEach(async () => {
 describe('mintDevTicket', () => {
   it('gets a ticket from a server with dev tickets, and says why when there is none', async () => {
     server = await startTestServer({ webTransport: null });
-    const ticket = await mintDevTicket(fetchImpl, server.baseUrl, 'alice', 'room-7');
+    const ticket = await mintDevTicket(fetchImpl, server.baseUrl, 'alice', 'arena');
     expect(typeof ticket).toBe('string');
     expect(ticket.length).toBeGreaterThan(20);
+    // Only rooms the server serves: never a ticket the join would refuse.
+    await expect(mintDevTicket(fetchImpl, server.baseUrl, 'alice', 'room-7')).rejects.toThrow('dev ticket: HTTP 400');
     await server.close();
     server = await startTestServer({ webTransport: null, devTickets: false });
     await expect(mintDevTicket(fetchImpl, server.baseUrl, 'alice')).rejects.toThrow('dev ticket: HTTP 404');
+  });
+
+  it("passes the server's wait on: a 429 becomes an error with retryAfterMs", async () => {
+    server = await startTestServer({ webTransport: null, devTickets: { burst: 1, perSecond: 0.5 } });
+    await mintDevTicket(fetchImpl, server.baseUrl, 'alice');
+    const refused = await mintDevTicket(fetchImpl, server.baseUrl, 'bob').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toBe('dev ticket: HTTP 429');
+    expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(1_000);
   });
 });

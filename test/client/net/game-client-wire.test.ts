@@ -7,6 +7,7 @@ import { encodeSnapshot, type SnapshotView } from '../../../shared/snapshot/inde
 import type { CloseEvent, ReconnectingEvent, TransportEvent } from '../../../client/net/game-client-types.js';
 import type { WebTransportConstructor, WebTransportLike } from '../../../client/net/transport-types.js';
 import { WEBTRANSPORT_READY_TIMEOUT_MS } from '../../../client/net/webtransport-channel.js';
+import { BUSY_RETRY_FLOOR_MS } from '../../../client/net/game-client.js';
 import { startScriptedPeer, waitFor, welcomeBody, type ScriptedPeer } from './helpers/scripted-peer.js';
 
 let peer: ScriptedPeer;
@@ -225,6 +226,50 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
     expect(errors).toEqual([4005]);
     await new Promise((r) => setTimeout(r, 100));
     expect(peer.connections).toHaveLength(1);
+  });
+
+  it('a busy server (SERVER_BUSY) is retried after its retryAfterMs, with the jittered backoff on top', async () => {
+    peer = await startScriptedPeer();
+    let hellos = 0;
+    peer.onMessage = (conn, msg) => {
+      if (msg.name !== 'hello') return;
+      hellos++;
+      if (hellos === 1) {
+        conn.send('error', { code: 4017, message: 'busy', retryAfterMs: 300 });
+        conn.socket.close(4017, 'busy');
+      } else if (hellos === 2) {
+        // A busy close that could not carry a retry time (WebTransport, before the stream opened).
+        conn.socket.close(4017, 'busy');
+      } else {
+        conn.send('welcome', welcomeBody());
+      }
+    };
+    const delays: ReconnectingEvent[] = [];
+    const errors: (number | undefined)[] = [];
+    // random() = 0: the backoff adds nothing, so the delay is exactly the server's floor.
+    const c = client({ random: () => 0 });
+    c.on('reconnecting', (e) => delays.push(e));
+    c.on('error', (e) => errors.push(e.retryAfterMs));
+    await c.connect();
+    expect(delays.map((d) => [d.code, d.delayMs])).toEqual([[4017, 300], [4017, BUSY_RETRY_FLOOR_MS]]);
+    expect(errors).toEqual([300]);
+  });
+
+  it('a ticket provider that was told to wait (retryAfterMs on its error) is asked again after that wait', async () => {
+    peer = await startScriptedPeer();
+    autoWelcome();
+    let calls = 0;
+    const delays: ReconnectingEvent[] = [];
+    const c = client({
+      random: () => 0,
+      ticket: async () => {
+        if (++calls === 1) throw Object.assign(new Error('dev ticket: HTTP 429'), { retryAfterMs: 200 });
+        return 'ticket-ok';
+      },
+    });
+    c.on('reconnecting', (e) => delays.push(e));
+    await c.connect();
+    expect(delays.map((d) => d.delayMs)).toEqual([200]);
   });
 
   it('reuses its ticket to resume; a reused ticket refused as invalid gets one fresh ticket, a fresh one refused is final', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ChatRoom, CHAT_BURST, CHAT_FLOOD_STRIKES, CHAT_MAX_CHARS } from '../../../server/chat/chat-room.js';
+import { ChatRoom, CHAT_BURST, CHAT_FLOOD_STRIKES, CHAT_MAX_CHARS, CHAT_SHARED_BURST } from '../../../server/chat/chat-room.js';
 import { InProcessChatFanout } from '../../../server/chat/fanout.js';
 import { ChatHistory } from '../../../server/chat/history.js';
-import { TokenBucket } from '../../../server/chat/rate-limit.js';
+import { KeyedRateLimiter, TokenBucket } from '../../../server/chat/rate-limit.js';
 import type { ChatMessage } from '../../../server/chat/types.js';
 
 const alice = { playerId: 'p-a', entityId: 1, name: 'alice' };
@@ -31,6 +31,22 @@ describe('TokenBucket', () => {
     expect(b.take(100_000).ok).toBe(true);
     expect(b.take(100_000).ok).toBe(true);
     expect(b.take(100_000).ok).toBe(false);
+  });
+});
+
+describe('KeyedRateLimiter', () => {
+  it('one bucket per key, at most maxKeys kept: refilled buckets go first, then the oldest', () => {
+    const l = new KeyedRateLimiter(2, 1, 3);
+    expect(l.take('a', 0).ok).toBe(true);
+    expect(l.take('a', 0).ok).toBe(true);
+    expect(l.take('a', 0)).toEqual({ ok: false, retryAfterMs: 1000 });
+    expect(l.take('b', 0).ok).toBe(true);
+    expect(l.take('c', 5_000).ok).toBe(true);
+    // 'a' and 'b' have refilled by t=5000: they go, 'a' starts over with a full bucket.
+    expect(l.take('d', 5_000).ok).toBe(true);
+    expect(l.size).toBe(2);
+    for (let i = 0; i < 10; i++) l.take(`k${i}`, 5_000);
+    expect(l.size).toBe(3);
   });
 });
 
@@ -74,6 +90,27 @@ describe('ChatRoom', () => {
     // An accepted line resets the strikes.
     expect(room.submit(alice, 'later', 60_000).ok).toBe(true);
     expect(room.submit(alice, 'x', 60_000).ok).toBe(true);
+  });
+
+  it('senders sharing a limit key share one burst however many of them there are', () => {
+    const { room, seen } = setup();
+    // Fresh dev tickets from one address: ten players, each with its own full bucket.
+    const players = Array.from({ length: 10 }, (_, i) => ({ playerId: `dev-${i}`, entityId: 10 + i, name: `d${i}`, sharedLimitKey: '192.0.2.7' }));
+    let accepted = 0;
+    for (const p of players) for (let k = 0; k < CHAT_BURST; k++) if (room.submit(p, 'spam', 0).ok) accepted++;
+    expect(accepted).toBe(CHAT_SHARED_BURST);
+    // Another address is not affected, and neither is a player without a shared key.
+    expect(room.submit({ ...alice, sharedLimitKey: '198.51.100.1' }, 'hi', 0).ok).toBe(true);
+    expect(room.submit({ playerId: 'p-c', entityId: 3, name: 'c' }, 'hi', 0).ok).toBe(true);
+    expect(seen.length).toBe(CHAT_SHARED_BURST + 2);
+  });
+
+  it('sanitises lines and hook output with the shared sanitiser', () => {
+    const { room, seen } = setup();
+    expect(room.submit(alice, '\u001b[31mred\u001b[0m \u202eevil', 0).ok).toBe(true);
+    expect(room.submit(alice, 'ok', 0, () => `x\u0000\u2066y${'z'.repeat(500)}`).ok).toBe(true);
+    expect(seen[0]!.text).toBe('red evil');
+    expect(seen[1]!.text).toBe(`xy${'z'.repeat(198)}`);
   });
 
   it('lets a hook rewrite or veto a line', () => {

@@ -85,6 +85,8 @@ describe('refusals on /metrics of a real game server', () => {
     game = createGameServer({
       ticketSecret: 'test-secret-0123456789abcdef',
       httpPort: 0,
+      // /metrics is off the public port by default; this test reads it there.
+      metrics: { public: true },
       webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem, allowedOrigins: ['https://game.test'] },
     });
     const info = await game.listen();

@@ -6,17 +6,19 @@
 import { decodeMessage, encodeMessage } from '../../../shared/codec.js';
 import type { MessageBodies, MessageName } from '../../../shared/messages.js';
 import { messageSpecById } from '../../../shared/messages.js';
-import type { CloseInfo, Connection, ConnectionStats, SendUnreliableOptions } from '../../../server/transports/connection.js';
+import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from '../../../server/transports/connection.js';
 
 let n = 0;
 
 export class MemoryConnection implements Connection {
   readonly id = `mem-${++n}`;
   readonly transport = 'websocket' as const;
-  readonly remoteAddress = 'memory';
+  /** The peer's IP address (admission shares are per address). */
+  readonly remoteAddress: string;
   readonly maxUnreliableSize: number;
   /** Unreliable messages commit at once, as on a WebSocket whose buffer has room (onCommitted). */
   private readonly commitUnreliable: boolean;
+  onProtocolError: ((error: ProtocolError) => void) | null = null;
   onUnreliable: ((bytes: Uint8Array) => void) | null = null;
   onReliable: ((bytes: Uint8Array) => void) | null = null;
   onClose: ((info: CloseInfo) => void) | null = null;
@@ -25,9 +27,10 @@ export class MemoryConnection implements Connection {
   drained = 0;
   readonly sent: { channel: 'reliable' | 'unreliable'; name: string; body: unknown; bytes: Uint8Array }[] = [];
 
-  constructor(options: { maxUnreliableSize?: number; commitUnreliable?: boolean } = {}) {
+  constructor(options: { maxUnreliableSize?: number; commitUnreliable?: boolean; remoteAddress?: string } = {}) {
     this.maxUnreliableSize = options.maxUnreliableSize ?? 1200;
     this.commitUnreliable = options.commitUnreliable ?? false;
+    this.remoteAddress = options.remoteAddress ?? 'memory';
   }
 
   sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
@@ -63,6 +66,12 @@ export class MemoryConnection implements Connection {
     const bytes = encodeMessage(name, body);
     if (messageSpecById(bytes[0]!)!.channel === 'unreliable') this.onUnreliable?.(bytes);
     else this.onReliable?.(bytes);
+  }
+
+  /** The transport found a protocol error below the codec (a text frame, a bad frame). */
+  protocolError(error: ProtocolError): void {
+    if (this.onProtocolError) this.onProtocolError(error);
+    else this.close(error.code, error.kind);
   }
 
   /** The peer vanishes (TCP reset). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../shared/errors.js';
+import { ErrorCode, errorInfo } from '../../../shared/errors.js';
 import { PROTOCOL_VERSION } from '../../../shared/messages.js';
 import { decodeSnapshot } from '../../../shared/snapshot/index.js';
 import { ManualScheduler } from '../../../server/clock.js';
@@ -74,7 +74,8 @@ describe('PlayerSession: attach', () => {
     const next = new MemoryConnection();
     s.attach(next, true, 0);
     expect(old.closeInfo?.code).toBe(ErrorCode.SESSION_REPLACED);
-    expect(old.of('error')).toEqual([{ code: ErrorCode.SESSION_REPLACED, message: 'this player connected again' }]);
+    // The catalogue's text, with the server's fixed note.
+    expect(old.of('error')).toEqual([{ code: ErrorCode.SESSION_REPLACED, message: `${errorInfo(ErrorCode.SESSION_REPLACED)!.description}: this player connected again` }]);
     expect(next.of('welcome')[0]).toMatchObject({ resumed: true, entityId: s.entityId });
     expect([old.onReliable, old.onUnreliable, old.onClose]).toEqual([null, null, null]);
     next.deliver('chatSend', { text: 'from the new one' });
@@ -228,7 +229,7 @@ describe('PlayerSession: life', () => {
     const { session } = setup();
     const a = session('a');
     a.s.end(ErrorCode.SERVER_DRAINING, 'bye');
-    expect(a.conn.of('error')).toEqual([{ code: ErrorCode.SERVER_DRAINING, message: 'bye' }]);
+    expect(a.conn.of('error')).toEqual([{ code: ErrorCode.SERVER_DRAINING, message: `${errorInfo(ErrorCode.SERVER_DRAINING)!.description}: bye` }]);
     expect(a.conn.closeInfo?.code).toBe(ErrorCode.SERVER_DRAINING);
     const b = session('b');
     b.s.end(null, 'done');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../shared/errors.js';
+import { ErrorCode, errorInfo } from '../../../shared/errors.js';
 import { PROTOCOL_VERSION } from '../../../shared/messages.js';
 import { ManualScheduler } from '../../../server/clock.js';
 import { InProcessChatFanout } from '../../../server/chat/fanout.js';
@@ -123,7 +123,7 @@ describe('session state machine (stepped clock)', () => {
     const a = await join('a');
     const a2 = await join('a');
     expect(a.closeInfo?.code).toBe(ErrorCode.SESSION_REPLACED);
-    expect(a.of('error')).toEqual([{ code: ErrorCode.SESSION_REPLACED, message: 'this player joined again' }]);
+    expect(a.of('error')).toEqual([{ code: ErrorCode.SESSION_REPLACED, message: `${errorInfo(ErrorCode.SESSION_REPLACED)!.description}: this player joined again` }]);
     expect(a2.of('welcome')).toHaveLength(1);
     expect(rooms.get('arena')!.playerCount).toBe(1);
   });

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDevCertificate } from '../../../certs/dev-cert.js';
 import { NodeWebTransport, WebTransportServer } from '../../../server/h3/index.js';
-import { WebTransportConnection } from '../../../server/transports/webtransport.js';
+import type { ProtocolError } from '../../../server/transports/connection.js';
+import { WT_MAX_CLIENT_FRAME_BYTES, WebTransportConnection } from '../../../server/transports/webtransport.js';
 import { ErrorCode } from '../../../shared/errors.js';
-import { encodeFrame, FrameDecoder } from '../../../shared/framing.js';
+import { encodeFrame, FrameDecoder, writeVarint } from '../../../shared/framing.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from '../../../shared/limits.js';
 
 let server: WebTransportServer | null = null;
@@ -15,11 +16,11 @@ afterEach(async () => {
   server = null;
 });
 
-async function setup() {
+async function setup(incompleteFrameTimeoutMs?: number) {
   const cert = createDevCertificate();
   server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/wt'] });
   const conns: WebTransportConnection[] = [];
-  server.onSession = (s) => conns.push(new WebTransportConnection(s));
+  server.onSession = (s) => conns.push(new WebTransportConnection(s, undefined, undefined, incompleteFrameTimeoutMs));
   const { port } = await server.listen();
   const wt = new NodeWebTransport(`https://127.0.0.1:${port}/wt`, { serverCertificateHashes: [{ algorithm: 'sha-256', value: cert.sha256 }] });
   clients.push(wt);
@@ -101,6 +102,82 @@ describe('WebTransportConnection (quiche server, Node client)', () => {
     expect(closed).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     const info = await wt.closed;
     expect(info.closeCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+  });
+
+  it('reports the peer address without a port', async () => {
+    const { conn } = await setup();
+    expect(conn.remoteAddress).toBe('127.0.0.1');
+  });
+
+  describe('framing errors are reported to the session layer, which decides; the transport does not close on its own', () => {
+    const cases: [string, (w: WritableStreamDefaultWriter<Uint8Array>) => Promise<void>, number, string][] = [
+      ['a zero-length frame', (w) => w.write(Uint8Array.of(0)), ErrorCode.BAD_MESSAGE, 'empty_frame'],
+      ['a frame longer than any client message', async (w) => {
+        const header = new Uint8Array(2);
+        writeVarint(header, 0, WT_MAX_CLIENT_FRAME_BYTES + 1);
+        await w.write(header);
+      }, ErrorCode.MESSAGE_TOO_LARGE, 'frame_too_large'],
+      ['a frame left incomplete past the time limit', (w) => w.write(Uint8Array.of(0x40, 100, 1, 2, 3)), ErrorCode.BAD_MESSAGE, 'frame_timeout'],
+    ];
+    for (const [what, act, code, kind] of cases) {
+      it(what, async () => {
+        const { conn, wt } = await setup(300);
+        const errors: ProtocolError[] = [];
+        conn.onProtocolError = (e) => errors.push(e);
+        const delivered: Uint8Array[] = [];
+        conn.onReliable = (b) => delivered.push(b);
+        const bidi = await wt.createBidirectionalStream();
+        const w = bidi.writable.getWriter();
+        await w.write(encodeFrame(Uint8Array.of(5, 1)));
+        await act(w);
+        await until(() => errors.length > 0, 'protocol error');
+        expect(errors).toEqual([expect.objectContaining({ code, kind })]);
+        expect(delivered).toHaveLength(1);
+        // Still open: the session layer sends `error` on it, then closes.
+        expect(conn.closed).toBe(false);
+        expect(conn.sendReliable(Uint8Array.of(8, 1))).toBe(true);
+        // Nothing is delivered after the error, and it is reported once.
+        await w.write(encodeFrame(Uint8Array.of(5, 2))).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 400));
+        expect(delivered).toHaveLength(1);
+        expect(errors).toHaveLength(1);
+      });
+    }
+
+    it('a frame that trickles in is not cut while it completes within the limit', async () => {
+      const { conn, wt } = await setup(1_000);
+      const errors: ProtocolError[] = [];
+      conn.onProtocolError = (e) => errors.push(e);
+      const delivered: Uint8Array[] = [];
+      conn.onReliable = (b) => delivered.push(b);
+      const w = (await wt.createBidirectionalStream()).writable.getWriter();
+      const frame = encodeFrame(new Uint8Array(40).fill(5));
+      for (let i = 0; i < frame.length; i += 10) {
+        await w.write(frame.subarray(i, i + 10));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await until(() => delivered.length === 1, 'frame');
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(errors).toEqual([]);
+    });
+
+    it('a steady stream of frames whose chunks always end mid-frame is not cut: the clock is per frame', async () => {
+      const { conn, wt } = await setup(400);
+      const errors: ProtocolError[] = [];
+      conn.onProtocolError = (e) => errors.push(e);
+      let delivered = 0;
+      conn.onReliable = () => { delivered++; };
+      const w = (await wt.createBidirectionalStream()).writable.getWriter();
+      const frame = encodeFrame(new Uint8Array(20).fill(5));
+      // Each write: the rest of one frame and the first half of the next, for 1.2 s (3 limits).
+      await w.write(frame.subarray(0, 10));
+      for (let i = 0; i < 24; i++) {
+        await w.write(Uint8Array.from([...frame.subarray(10), ...frame.subarray(0, 10)]));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await until(() => delivered >= 24, 'frames');
+      expect(errors).toEqual([]);
+    });
   });
 
   it('a client close reaches the connection as a peer close with its code', async () => {
