@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { cliArgs, flag, parseFlags } from '../../tools/lib/args.js';
 import { ToolChild } from '../../tools/lib/child.js';
 import { CleanupStack } from '../../tools/lib/cleanup.js';
-import { EnvironmentError, checkPrerequisites, createTopology, destroyTopology, destroyTopologySync, type Topology } from '../netns.js';
+import { EnvironmentError, checkPrerequisites, createTopology, netnsTag, newRunPrefix, destroyTopology, destroyTopologySync, type Topology } from '../netns.js';
 import { LinkShaper } from './conditions.js';
 import { NamespaceGuard } from './guard.js';
 import { runLinkCheck } from './link-check.js';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const guard = NamespaceGuard.start();
   try {
     for (const rttMs of rtts) {
-      const topo = await createTopology();
+      const topo = await createTopology(newRunPrefix(netnsTag(process.env)));
       guard.watch(topo);
       const untrack = cleanup.push({ label: `namespaces ${topo.prefix}`, run: () => destroyTopology(topo), runSync: () => destroyTopologySync(topo) });
       try {

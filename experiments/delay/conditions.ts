@@ -123,7 +123,7 @@ export class LinkShaper {
 
   /** Detect netem (once) and return a shaper with nothing applied yet. */
   static async open(topo: Topology, opts: ShaperOptions = {}): Promise<LinkShaper> {
-    const netem = opts.netemAvailable ?? (await detectNetem());
+    const netem = opts.netemAvailable ?? (await detectNetem(topo.prefix));
     return new LinkShaper(topo, netem, opts);
   }
 
@@ -204,6 +204,36 @@ export class LinkShaper {
     }
     // netem's own counters (drops, packets) are read through the same class as the harness's.
     this.lossImpairer = lossImpairer;
+  }
+
+  /**
+   * Change only the loss of the conditions in force. Delay stages keep running, so no packet
+   * slips through undelayed while the loss changes: the harness runs connection setup and
+   * warm-up with the delay but without loss, then switches loss on for the measured window.
+   */
+  async setLoss(lossPct: number): Promise<AppliedLink> {
+    const cur = this.current;
+    if (!cur) throw new Error('setLoss needs conditions in force (call apply first)');
+    const c = cur.conditions;
+    const cond = resolveConditions({
+      rttMs: c.rttMs, jitterMs: c.jitterMs, jitterMode: c.jitterMode, jitterDist: c.jitterDist, lossPct,
+      seed: c.seed ?? undefined, tcpCongestion: c.tcpCongestion, maxHeld: c.maxHeld ?? undefined,
+    });
+    const viaNetem = this.netemActive || (cur.mechanism.delay !== 'nfqueue' && planMechanism(cond, this.netemAvailable, this.opts.mechanism ?? 'auto').loss === 'netem');
+    if (viaNetem) {
+      // `tc qdisc replace` swaps the parameters in place; netem keeps what it holds.
+      await this.applyNetem(cond);
+    } else {
+      if (this.lossImpairer) await this.lossImpairer.clear();
+      this.lossImpairer = null;
+      if (cond.lossPct > 0) {
+        this.lossImpairer = new LinkImpairer(this.topo, 'nftables');
+        await this.lossImpairer.apply({ lossPct: cond.lossPct });
+      }
+    }
+    const loss: MechanismPlan['loss'] = cond.lossPct > 0 ? (viaNetem ? 'netem' : 'nftables') : 'none';
+    this.current = { ...cur, conditions: cond, mechanism: { ...cur.mechanism, loss } };
+    return this.current;
   }
 
   /** Throw if a stage died while conditions were in force (the link then drops everything). */

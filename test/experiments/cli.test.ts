@@ -80,7 +80,7 @@ describe('experiment CLI', () => {
         timeoutMs: 60_000,
         onStderr: (text, kill) => {
           // Interrupt inside an arm, with the server and bots processes running in the namespaces.
-          const m = /namespaces: (tw[0-9a-f]+)-srv/.exec(text);
+          const m = /namespaces: (tw[0-9a-z]+)-srv/.exec(text);
           if (m && !prefix && text.includes('- loss 5%')) {
             prefix = m[1];
             setTimeout(() => kill(signal), 1500);

@@ -9,7 +9,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
-import { createTopology, destroyTopology, findLeftovers, type Topology } from '../../../experiments/netns.js';
+import { createTopology, destroyTopology, findLeftovers, netnsTag, newRunPrefix, type Topology } from '../../../experiments/netns.js';
 import { LinkShaper } from '../../../experiments/delay/conditions.js';
 import { runLinkCheck } from '../../../experiments/delay/link-check.js';
 import { nfqueueRules } from '../../../experiments/delay/stage.js';
@@ -42,7 +42,7 @@ const P99_ALLOWANCE_MS = 10;
 const P99_ATTEMPTS = 2;
 
 async function withTopology(fn: (topo: Topology, shaper: LinkShaper) => Promise<void>): Promise<void> {
-  const topo = await createTopology();
+  const topo = await createTopology(newRunPrefix(netnsTag(process.env)));
   const shaper = await LinkShaper.open(topo, { binary: build.binary ?? undefined, mechanism: 'nfqueue' });
   try {
     await fn(topo, shaper);

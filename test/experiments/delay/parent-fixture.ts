@@ -5,14 +5,14 @@
  * line and waits to be killed.
  */
 import { CleanupStack } from '../../../tools/lib/cleanup.js';
-import { createTopology, destroyTopology, destroyTopologySync } from '../../../experiments/netns.js';
+import { createTopology, destroyTopology, destroyTopologySync, netnsTag, newRunPrefix } from '../../../experiments/netns.js';
 import { LinkShaper } from '../../../experiments/delay/conditions.js';
 import { NamespaceGuard } from '../../../experiments/delay/guard.js';
 
 const cleanup = new CleanupStack();
 cleanup.installProcessHandlers();
 const guard = NamespaceGuard.start();
-const topo = await createTopology();
+const topo = await createTopology(newRunPrefix(netnsTag(process.env)));
 guard.watch(topo);
 cleanup.push({ label: `namespaces ${topo.prefix}`, run: () => destroyTopology(topo), runSync: () => destroyTopologySync(topo) });
 const shaper = await LinkShaper.open(topo, { cleanup, mechanism: 'nfqueue' });
