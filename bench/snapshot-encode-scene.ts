@@ -14,6 +14,7 @@
 import { SnapshotSender } from '../server/session/snapshot-sender.js';
 import type { WorldFrame } from '../server/rooms/types.js';
 import { SnapshotHistory, decodeSnapshot, type DecodedSnapshot } from '../shared/snapshot/index.js';
+import { STANDARD_WORLD, wrapCoord } from '../shared/scene.js';
 import { seededRandom } from '../shared/random.js';
 import { flag, parseFlags } from '../tools/lib/args.js';
 import { writeJsonLine } from '../tools/lib/json-lines.js';
@@ -47,7 +48,7 @@ interface Client {
 
 function run(players: number): void {
   const r = seededRandom(players * 7919);
-  const world = { width: 1000, height: 1000 };
+  const world = { ...STANDARD_WORLD };
   const ents = Array.from({ length: players }, (_, i) => ({ id: i + 1, x: r() * 1000, y: r() * 1000, angle: 0 }));
   const clients: Client[] = ents.map((e) => {
     const u = r();
@@ -67,8 +68,8 @@ function run(players: number): void {
   for (let id = 1; id <= SNAPSHOTS; id++) {
     for (const e of ents) {
       e.angle = r() * 2 * Math.PI - Math.PI;
-      e.x = (e.x + Math.cos(e.angle) * 5 + 1000) % 1000;
-      e.y = (e.y + Math.sin(e.angle) * 5 + 1000) % 1000;
+      e.x = wrapCoord(e.x + Math.cos(e.angle) * 5, STANDARD_WORLD.width);
+      e.y = wrapCoord(e.y + Math.sin(e.angle) * 5, STANDARD_WORLD.height);
     }
     // Acks that arrived before this snapshot tick.
     for (const c of clients) {

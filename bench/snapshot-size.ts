@@ -11,6 +11,7 @@ import {
   type DecodedSnapshot, type EntityState,
 } from '../shared/snapshot/index.js';
 import { seededRandom } from '../shared/random.js';
+import { STANDARD_WORLD, wrapCoord } from '../shared/scene.js';
 import { flag, parseFlags } from '../tools/lib/args.js';
 import { writeJsonLine } from '../tools/lib/json-lines.js';
 import { mean, percentile } from '../tools/lib/stats.js';
@@ -28,8 +29,8 @@ function scene(players: number, seed: number, turn: number) {
     advance() {
       for (const e of ents) {
         if (r() < turn) e.angle = r() * 2 * Math.PI - Math.PI;
-        e.x = (e.x + Math.cos(e.angle) * 5 + 1000) % 1000;
-        e.y = (e.y + Math.sin(e.angle) * 5 + 1000) % 1000;
+        e.x = wrapCoord(e.x + Math.cos(e.angle) * 5, STANDARD_WORLD.width);
+        e.y = wrapCoord(e.y + Math.sin(e.angle) * 5, STANDARD_WORLD.height);
       }
     },
   };

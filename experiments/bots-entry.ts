@@ -27,8 +27,9 @@ import { emit, fail, serveCommands } from '../tools/lib/child-entry.js';
 import { epochNow, sleep } from '../tools/lib/clock.js';
 import { ProcessLoad } from '../tools/lib/process-load.js';
 import { seededRandom } from '../shared/random.js';
+import { unwrapTime32 } from '../shared/time32.js';
 import { WorldView } from '../client/game/world-view.js';
-import { unwrapTime32, type ChatReceived, type ChatSent } from './metrics.js';
+import type { ChatReceived, ChatSent } from './metrics.js';
 import { ALL_ARMS, FRAME_FIELDS, type BotsReport, type FrameLog, type ObserverStats, type SnapshotSample } from './types.js';
 
 /** Every bot must have its welcome within this time or the arm is reported as failed. */

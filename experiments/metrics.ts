@@ -156,21 +156,3 @@ export function analyzeChat(sent: readonly ChatSent[], received: readonly ChatRe
     latency: summarize(latencies),
   };
 }
-
-/** 2^32: the snapshot header carries the server time as a wrapping unsigned 32-bit ms count. */
-const TIME32 = 2 ** 32;
-
-/**
- * Recover the full epoch time from a 32-bit wrapped ms value, given a reference time on the same
- * clock within +/- 24 days of it (the receipt time): the congruent value nearest `reference`.
- * Idempotent for a value that is already unwrapped.
- */
-export function unwrapTime32(time: number, reference: number): number {
-  const low = ((time % TIME32) + TIME32) % TIME32;
-  const base = reference - (((reference % TIME32) + TIME32) % TIME32);
-  let best = base + low;
-  for (const cand of [best - TIME32, best + TIME32]) {
-    if (Math.abs(cand - reference) < Math.abs(best - reference)) best = cand;
-  }
-  return best;
-}

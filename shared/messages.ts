@@ -14,7 +14,7 @@ import {
 } from './limits.js';
 import {
   arrayOf, axisPairs, bool, field, int, num, oneOf, record, str, validate,
-  type FieldType, type RecordType,
+  type FieldType, type Infer, type RecordType,
 } from './schema.js';
 
 /**
@@ -32,147 +32,6 @@ export type Channel = 'reliable' | 'unreliable';
 export type Direction = 'c2s' | 's2c' | 'both';
 
 // ---------------------------------------------------------------------------------------------
-// Body types (what encodeMessage takes and decodeMessage returns).
-
-/** A player as listed in `welcome.players` and announced by `playerJoined`. */
-export interface PlayerInfo {
-  /** The player's entity id in snapshots. */
-  entityId: number;
-  playerId: string;
-  name: string;
-}
-
-export interface HelloBody {
-  /** PROTOCOL_VERSION of the client. */
-  v: number;
-  /** Join ticket minted by the game backend (HMAC-signed, names player, name and room). */
-  ticket: string;
-  /** Token from an earlier `welcome`; asks to resume that session (same entity, chat replay). */
-  resumeToken?: string;
-  /** Id of the newest chat line the client saw; the server replays the ones after it. */
-  lastChatId?: number;
-}
-
-export interface WelcomeBody {
-  v: number;
-  playerId: string;
-  /** The entity this player controls. */
-  entityId: number;
-  name: string;
-  roomId: string;
-  tickHz: number;
-  snapshotHz: number;
-  resumeToken: string;
-  /** True when this hello resumed an earlier session (same entity). */
-  resumed: boolean;
-  /** Server clock in ms when the welcome was sent (the clock snapshot times are taken from). */
-  serverTime: number;
-  worldW: number;
-  worldH: number;
-  /** Everyone in the room, this player included. */
-  players: PlayerInfo[];
-}
-
-export type PlayerJoinedBody = PlayerInfo;
-
-export interface PlayerLeftBody {
-  entityId: number;
-  playerId: string;
-}
-
-export interface ChatSendBody {
-  text: string;
-}
-
-export interface ChatBody {
-  /** Room-wide chat id, increasing by one per line; clients resume from the last one seen. */
-  id: number;
-  entityId: number;
-  name: string;
-  text: string;
-  /** Server wall clock (ms since the Unix epoch) when the line was accepted. */
-  t: number;
-}
-
-/** Why a chat line was not accepted. */
-export type ChatRejectReason = 'rate_limited' | 'too_long' | 'empty';
-export const CHAT_REJECT_REASONS: readonly ChatRejectReason[] = ['rate_limited', 'too_long', 'empty'];
-
-export interface ChatRejectedBody {
-  reason: ChatRejectReason;
-  /** When rate limited: how long until a line would be accepted; 0 otherwise. */
-  retryAfterMs: number;
-}
-
-export interface ErrorBody {
-  /** A close code from shared/errors.ts; the session closes with it right after. */
-  code: number;
-  /** The catalogue's description of the code (never text the peer sent). */
-  message: string;
-  /** With SERVER_BUSY (and any other refusal that will pass): wait at least this long before retrying. */
-  retryAfterMs?: number;
-}
-
-export interface DrainBody {
-  /** The server closes remaining sessions this many ms after this notice. */
-  deadlineMs: number;
-  /** Clients delay their reconnect by a uniform random time in [0, reconnectJitterMs]. */
-  reconnectJitterMs: number;
-}
-
-/** `leave` has no fields. */
-export type LeaveBody = Record<string, never>;
-
-/**
- * One input: a direction with both components in [-1, 1] (the server normalizes longer ones).
- * Each component travels quantized to a multiple of 1/INPUT_AXIS_STEPS (shared/input.ts): the
- * encoder rounds, and the receiver sees `quantizeInput([dx, dy])`.
- */
-export type InputVector = [dx: number, dy: number];
-
-export interface InputBody {
-  /** Sequence number of the newest input (`inputs[0]`); `inputs[i]` has seq `seq - i`. */
-  seq: number;
-  /** Id of the newest snapshot the client received, 0 before the first; the delta baseline. */
-  ack: number;
-  /** Newest first, 1..MAX_INPUTS_PER_MESSAGE, so a lost datagram loses no input. */
-  inputs: InputVector[];
-}
-
-export interface PingBody {
-  /** Sender-chosen id, echoed in the pong. */
-  id: number;
-  /** Sender's clock in ms, echoed in the pong, so RTT needs no state. */
-  t: number;
-}
-export type PongBody = PingBody;
-
-/** A snapshot body is the snapshot codec's bytes (after the message id); see shared/snapshot/. */
-export type SnapshotBody = Uint8Array;
-
-/** Message name to body type. */
-export interface MessageBodies {
-  hello: HelloBody;
-  welcome: WelcomeBody;
-  playerJoined: PlayerJoinedBody;
-  playerLeft: PlayerLeftBody;
-  chatSend: ChatSendBody;
-  chat: ChatBody;
-  chatRejected: ChatRejectedBody;
-  error: ErrorBody;
-  drain: DrainBody;
-  leave: LeaveBody;
-  input: InputBody;
-  ping: PingBody;
-  pong: PongBody;
-  snapshot: SnapshotBody;
-}
-export type MessageName = keyof MessageBodies;
-
-/** A decoded message: name and body, discriminated on the name. */
-export type AnyMessage = { [K in MessageName]: { name: K; body: MessageBodies[K] } }[MessageName];
-
-// ---------------------------------------------------------------------------------------------
 // Schemas.
 
 const u16 = int(0, 0xffff);
@@ -183,22 +42,27 @@ const displayName = str(MAX_NAME_LENGTH, { minLength: 1 });
 const ms = int(0, MAX_DURATION_MS);
 const safeUint = int(0, Number.MAX_SAFE_INTEGER);
 
-const playerInfo = record('PlayerInfo', [
+/** Why a chat line was not accepted (`chatRejected.reason`). */
+export const CHAT_REJECT_REASONS = ['rate_limited', 'too_long', 'empty'] as const;
+
+/** A player's fields, shared by `welcome.players` (records named PlayerInfo) and `playerJoined`. */
+const playerInfoFields = [
   field('entityId', entityId, 'entity id in snapshots'),
   field('playerId', idString, 'stable player id from the ticket'),
   field('name', displayName, 'display name'),
-]);
+] as const;
+const playerInfo = record('PlayerInfo', playerInfoFields);
 
-/** One row of the message table. */
-export interface MessageSpec {
+/** One row of the message table, for a message named N with body schema S. */
+export interface MessageRow<N extends string = string, S extends RecordType | null = RecordType | null> {
   readonly id: number;
-  readonly name: MessageName;
+  readonly name: N;
   readonly channel: Channel;
   readonly direction: Direction;
   /** Largest encoded message, id byte included; bigger ones are dropped as `too_large`. */
   readonly maxBytes: number;
   /** Body schema; null for `snapshot` (its body is the snapshot codec). */
-  readonly schema: RecordType | null;
+  readonly schema: S;
   /** One line for docs/protocol.md. */
   readonly doc: string;
   /**
@@ -244,8 +108,8 @@ export function maxEncodedSize(type: FieldType): number {
   }
 }
 
-function row(id: number, name: MessageName, channel: Channel, direction: Direction, doc: string,
-  schema: RecordType | null, maxBytes?: number): MessageSpec {
+function row<N extends string, S extends RecordType | null>(id: number, name: N, channel: Channel, direction: Direction,
+  doc: string, schema: S, maxBytes?: number): MessageRow<N, S> {
   const limit = channel === 'reliable' ? MAX_RELIABLE_MESSAGE_BYTES : MAX_UNRELIABLE_MESSAGE_BYTES;
   const bound = maxBytes ?? (schema ? 1 + maxEncodedSize(schema) : limit);
   if (bound > limit) throw new Error(`message table: ${name} can reach ${bound} bytes, over the ${channel} limit ${limit}`);
@@ -262,8 +126,11 @@ function row(id: number, name: MessageName, channel: Channel, direction: Directi
   });
 }
 
-/** The message table, in id order. */
-export const MESSAGES: readonly MessageSpec[] = Object.freeze([
+/**
+ * The table's rows with their precise types; `MESSAGES` below is the same array. Body types are
+ * read off these schemas (`MessageBodies`), so each field is written once, here.
+ */
+const TABLE = [
   row(1, 'hello', 'reliable', 'c2s', 'First message of a session: version, ticket, optional resume', record('hello', [
     field('v', u16, 'PROTOCOL_VERSION of the client'),
     field('ticket', str(MAX_TICKET_LENGTH, { minLength: 1 }), 'signed join ticket'),
@@ -285,7 +152,7 @@ export const MESSAGES: readonly MessageSpec[] = Object.freeze([
     field('worldH', num(1, MAX_WORLD_SIZE), 'world height, units'),
     field('players', arrayOf(playerInfo, 0, MAX_ROOM_PLAYERS), 'everyone in the room'),
   ])),
-  row(3, 'playerJoined', 'reliable', 's2c', 'A player entered the room', record('playerJoined', playerInfo.fields)),
+  row(3, 'playerJoined', 'reliable', 's2c', 'A player entered the room', record('playerJoined', playerInfoFields)),
   row(4, 'playerLeft', 'reliable', 's2c', 'A player left the room', record('playerLeft', [
     field('entityId', entityId, 'entity that is gone'),
     field('playerId', idString, 'player id'),
@@ -328,7 +195,70 @@ export const MESSAGES: readonly MessageSpec[] = Object.freeze([
     field('t', num(0, Number.MAX_SAFE_INTEGER), 'the ping t'),
   ])),
   row(35, 'snapshot', 'unreliable', 's2c', 'World state, delta-coded (snapshot codec)', null),
-]);
+];
+
+
+// ---------------------------------------------------------------------------------------------
+// Body types (what encodeMessage takes and decodeMessage returns), inferred from the schemas.
+
+/** A snapshot body is the snapshot codec's bytes (after the message id); see shared/snapshot/. */
+export type SnapshotBody = Uint8Array;
+
+type TableRow = (typeof TABLE)[number];
+
+/**
+ * Message name to body type: `Infer` of each row's schema (shared/schema.ts), the snapshot
+ * codec's bytes for `snapshot`.
+ */
+export type MessageBodies = {
+  [R in TableRow as R['name']]: R['schema'] extends RecordType ? Infer<R['schema']> : SnapshotBody;
+};
+export type MessageName = keyof MessageBodies;
+
+/** A row of the message table. */
+export type MessageSpec = MessageRow<MessageName>;
+
+/** The message table, in id order. */
+export const MESSAGES: readonly MessageSpec[] = Object.freeze(TABLE);
+
+/** A decoded message: name and body, discriminated on the name. */
+export type AnyMessage = { [K in MessageName]: { name: K; body: MessageBodies[K] } }[MessageName];
+
+/** A player as listed in `welcome.players` and announced by `playerJoined`. */
+export type PlayerInfo = Infer<typeof playerInfo>;
+/** `hello`: version, join ticket (HMAC-signed, names player, name and room), optional resume token and last chat id seen. */
+export type HelloBody = MessageBodies['hello'];
+/** `welcome`: who you are, rates, world size, everyone in the room (this player included). */
+export type WelcomeBody = MessageBodies['welcome'];
+export type PlayerJoinedBody = MessageBodies['playerJoined'];
+export type PlayerLeftBody = MessageBodies['playerLeft'];
+export type ChatSendBody = MessageBodies['chatSend'];
+/** `chat`: `id` room-wide, increasing by one per line; `t` server wall clock when accepted. */
+export type ChatBody = MessageBodies['chat'];
+export type ChatRejectReason = (typeof CHAT_REJECT_REASONS)[number];
+/** `chatRejected`: why, and when rate limited how long until a line would be accepted (else 0). */
+export type ChatRejectedBody = MessageBodies['chatRejected'];
+/**
+ * `error`: a close code from shared/errors.ts (the session closes with it right after), the
+ * catalogue's description of it (never text the peer sent), and with SERVER_BUSY (or any other
+ * refusal that will pass) how long to wait before retrying.
+ */
+export type ErrorBody = MessageBodies['error'];
+/** `drain`: sessions close `deadlineMs` after it; clients reconnect after a uniform random delay in [0, reconnectJitterMs]. */
+export type DrainBody = MessageBodies['drain'];
+/** `leave` has no fields. */
+export type LeaveBody = MessageBodies['leave'];
+/** `input`: `inputs[i]` has seq `seq - i`, newest first; `ack` is the newest snapshot id received (0 = none). */
+export type InputBody = MessageBodies['input'];
+/**
+ * One input: a direction with both components in [-1, 1] (the server normalizes longer ones).
+ * Each component travels quantized to a multiple of 1/INPUT_AXIS_STEPS (shared/input.ts): the
+ * encoder rounds, and the receiver sees `quantizeInput([dx, dy])`.
+ */
+export type InputVector = InputBody['inputs'][number];
+/** `ping` / `pong`: a sender-chosen id and the sender's clock, both echoed, so RTT needs no state on the wire. */
+export type PingBody = MessageBodies['ping'];
+export type PongBody = MessageBodies['pong'];
 
 const byName = new Map<string, MessageSpec>(MESSAGES.map((m) => [m.name, m]));
 const byId: (MessageSpec | undefined)[] = [];
@@ -342,6 +272,35 @@ export function messageSpec(name: string): MessageSpec | undefined {
 /** Table row by wire id (undefined for an unknown id). */
 export function messageSpecById(id: number): MessageSpec | undefined {
   return byId[id];
+}
+
+/** The channel a message travels on: its row's. */
+export function channelOf(name: MessageName): Channel {
+  return byName.get(name)!.channel;
+}
+
+/**
+ * Ids with no row in the table still have a channel, by range (docs/protocol.md, "Channels and
+ * framing"): 32-63 unreliable, every other id reliable. A receiver that sorts messages by id
+ * (both on one WebSocket) then drops an unknown unreliable id as a datagram is dropped, instead
+ * of treating it as a broken reliable stream.
+ */
+export const UNRELIABLE_ID_MIN = 32;
+export const UNRELIABLE_ID_MAX = 63;
+
+/** The channel of wire id `id`: its row's, else by range (UNRELIABLE_ID_MIN..UNRELIABLE_ID_MAX). */
+export function channelOfId(id: number): Channel {
+  const spec = byId[id];
+  if (spec) return spec.channel;
+  return id >= UNRELIABLE_ID_MIN && id <= UNRELIABLE_ID_MAX ? 'unreliable' : 'reliable';
+}
+
+/**
+ * The channel an encoded message (`[u8 id][body]`) belongs to, read from its id byte; an empty
+ * message counts as reliable, where the decoder then refuses it.
+ */
+export function channelOfMessage(bytes: Uint8Array): Channel {
+  return bytes.byteLength > 0 ? channelOfId(bytes[0]) : 'reliable';
 }
 
 /** Wire id of the snapshot message (the snapshot codec writes it as its first byte). */

@@ -1,7 +1,9 @@
 /**
- * A tiny schema language for message bodies. One schema per message drives three things, so they
+ * A tiny schema language for message bodies. One schema per message drives four things, so they
  * cannot drift apart: validation of every decoded body, the msgpackr record structures (the
- * key order of each record), and the field lists in docs/protocol.md (checked by a test).
+ * key order of each record), the field lists in docs/protocol.md (checked by a test), and the
+ * TypeScript type of the body (`Infer<typeof schema>`: each builder carries the static type of
+ * what it admits).
  *
  * A body has two forms that differ only in `axisPairs` fields: the value form (what
  * encodeMessage takes and decodeMessage returns: pairs of numbers) and the wire form (what
@@ -15,51 +17,90 @@
 import { dequantizeAxis, INPUT_AXIS_STEPS, quantizeAxis } from './input.js';
 
 /** Field types. Every numeric type rejects NaN and ±Infinity; every string type bounds length. */
-export type FieldType =
-  | { readonly kind: 'int'; readonly min: number; readonly max: number }
-  | { readonly kind: 'number'; readonly min: number; readonly max: number }
-  | {
-    readonly kind: 'string'; readonly minLength: number; readonly maxLength: number;
-    /** A pattern that admits only ASCII, so the encoded size is one byte per character. */
-    readonly asciiPattern?: RegExp;
-  }
-  | { readonly kind: 'bool' }
-  | { readonly kind: 'enum'; readonly values: readonly string[] }
-  | { readonly kind: 'array'; readonly of: FieldType; readonly minLength: number; readonly maxLength: number }
-  | { readonly kind: 'tuple'; readonly of: readonly FieldType[] }
-  /**
-   * minLength..maxLength pairs of numbers in [-1, 1] (input directions). On the wire: a msgpack
-   * bin of 2 bytes per pair, each a signed byte q in [-INPUT_AXIS_STEPS, INPUT_AXIS_STEPS]
-   * (shared/input.ts) standing for q / INPUT_AXIS_STEPS.
-   */
-  | { readonly kind: 'axisPairs'; readonly minLength: number; readonly maxLength: number }
-  | { readonly kind: 'record'; readonly name: string; readonly fields: readonly FieldSpec[] };
+export interface IntType { readonly kind: 'int'; readonly min: number; readonly max: number }
+export interface NumberType { readonly kind: 'number'; readonly min: number; readonly max: number }
+export interface StringType {
+  readonly kind: 'string'; readonly minLength: number; readonly maxLength: number;
+  /** A pattern that admits only ASCII, so the encoded size is one byte per character. */
+  readonly asciiPattern?: RegExp;
+}
+export interface BoolType { readonly kind: 'bool' }
+export interface EnumType { readonly kind: 'enum'; readonly values: readonly string[] }
+export interface ArrayType { readonly kind: 'array'; readonly of: FieldType; readonly minLength: number; readonly maxLength: number }
+export interface TupleType { readonly kind: 'tuple'; readonly of: readonly FieldType[] }
+/**
+ * minLength..maxLength pairs of numbers in [-1, 1] (input directions). On the wire: a msgpack
+ * bin of 2 bytes per pair, each a signed byte q in [-INPUT_AXIS_STEPS, INPUT_AXIS_STEPS]
+ * (shared/input.ts) standing for q / INPUT_AXIS_STEPS.
+ */
+export interface AxisPairsType { readonly kind: 'axisPairs'; readonly minLength: number; readonly maxLength: number }
+export interface RecordType { readonly kind: 'record'; readonly name: string; readonly fields: readonly FieldSpec[] }
 
-/** One named field of a record. */
-export interface FieldSpec {
-  readonly name: string;
-  readonly type: FieldType;
+export type FieldType =
+  | IntType | NumberType | StringType | BoolType | EnumType | ArrayType | TupleType | AxisPairsType | RecordType;
+
+/**
+ * Static typing of schemas. Every builder below returns its field type marked with the
+ * TypeScript type of the values it admits (in value form: what encodeMessage takes and
+ * decodeMessage returns), so a message body's type is read off its schema with `Infer` instead
+ * of being written a second time. The mark is a type only: it never exists at run time.
+ */
+declare const VALUE: unique symbol;
+export interface Typed<T> {
+  readonly [VALUE]?: T;
+}
+/** A field type that admits values of type T. */
+export type Schema<T> = FieldType & Typed<T>;
+/** The value type a schema admits, e.g. `Infer<typeof helloSchema>`. */
+export type Infer<S> = S extends Typed<infer T> ? T : never;
+
+/** One input direction `[dx, dy]` as axisPairs hold it (value form). */
+export type AxisPair = [dx: number, dy: number];
+
+/** One named field of a record. `O` says whether it may be absent. */
+export interface FieldSpec<N extends string = string, T = unknown, O extends boolean = boolean> {
+  readonly name: N;
+  readonly type: Schema<T>;
   /** Optional fields travel as msgpack nil when absent and come back absent. */
-  readonly optional?: boolean;
+  readonly optional: O;
   /** One line for docs/protocol.md. */
   readonly doc: string;
 }
 
-export type RecordType = Extract<FieldType, { kind: 'record' }>;
+/** Flattens an intersection of object types into one, for readable inferred types. */
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-export const int = (min: number, max: number): FieldType => ({ kind: 'int', min, max });
-export const num = (min: number, max: number): FieldType => ({ kind: 'number', min, max });
-export const str = (maxLength: number, opts: { minLength?: number; asciiPattern?: RegExp } = {}): FieldType =>
+/**
+ * The value a record with fields `F` admits: required fields, then optional ones. A record with
+ * no fields admits only an empty object.
+ */
+export type RecordValue<F extends readonly FieldSpec[]> = F extends readonly [] ? Record<string, never> : Simplify<
+  { -readonly [S in F[number] as S['optional'] extends true ? never : S['name']]: Infer<S['type']> }
+  & { -readonly [S in F[number] as S['optional'] extends true ? S['name'] : never]?: Infer<S['type']> }
+>;
+
+export const int = (min: number, max: number): IntType & Typed<number> => ({ kind: 'int', min, max });
+export const num = (min: number, max: number): NumberType & Typed<number> => ({ kind: 'number', min, max });
+export const str = (maxLength: number, opts: { minLength?: number; asciiPattern?: RegExp } = {}): StringType & Typed<string> =>
   ({ kind: 'string', minLength: opts.minLength ?? 0, maxLength, asciiPattern: opts.asciiPattern });
-export const bool = (): FieldType => ({ kind: 'bool' });
-export const oneOf = (values: readonly string[]): FieldType => ({ kind: 'enum', values });
-export const arrayOf = (of: FieldType, minLength: number, maxLength: number): FieldType =>
+export const bool = (): BoolType & Typed<boolean> => ({ kind: 'bool' });
+export const oneOf = <const V extends readonly string[]>(values: V): EnumType & Typed<V[number]> => ({ kind: 'enum', values });
+export const arrayOf = <T>(of: Schema<T>, minLength: number, maxLength: number): ArrayType & Typed<T[]> =>
   ({ kind: 'array', of, minLength, maxLength });
-export const tuple = (...of: FieldType[]): FieldType => ({ kind: 'tuple', of });
-export const axisPairs = (minLength: number, maxLength: number): FieldType => ({ kind: 'axisPairs', minLength, maxLength });
-export const record = (name: string, fields: readonly FieldSpec[]): RecordType => ({ kind: 'record', name, fields });
-export const field = (name: string, type: FieldType, doc: string, optional = false): FieldSpec =>
-  ({ name, type, doc, optional });
+export const tuple = <const E extends readonly Schema<unknown>[]>(...of: E): TupleType & Typed<{ -readonly [K in keyof E]: Infer<E[K]> }> =>
+  ({ kind: 'tuple', of });
+export const axisPairs = (minLength: number, maxLength: number): AxisPairsType & Typed<AxisPair[]> =>
+  ({ kind: 'axisPairs', minLength, maxLength });
+export const record = <const F extends readonly FieldSpec[]>(name: string, fields: F): RecordType & Typed<RecordValue<F>> =>
+  ({ kind: 'record', name, fields });
+
+/** A required field. */
+export function field<N extends string, T>(name: N, type: Schema<T>, doc: string): FieldSpec<N, T, false>;
+/** An optional field (`optional` true): absent values travel as nil. */
+export function field<N extends string, T>(name: N, type: Schema<T>, doc: string, optional: true): FieldSpec<N, T, true>;
+export function field(name: string, type: FieldType, doc: string, optional = false): FieldSpec {
+  return { name, type, doc, optional };
+}
 
 /** Result of validating a decoded value. `path` names the offending field, e.g. `inputs[2][0]`. */
 export type ValidateResult = { ok: true; value: unknown } | { ok: false; path: string; problem: string };
@@ -235,8 +276,6 @@ export function explain(type: FieldType, value: unknown, path = '', form: BodyFo
     }
   }
 }
-
-type AxisPairsType = Extract<FieldType, { kind: 'axisPairs' }>;
 
 /** Value form of axisPairs: an array of [number, number] with both in [-1, 1]. */
 function validateAxisPairs(type: AxisPairsType, value: unknown, path: string): ValidateResult {

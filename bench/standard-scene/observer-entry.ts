@@ -13,9 +13,10 @@ import { flag, parseFlags } from '../../tools/lib/args.js';
 import { emit, fail } from '../../tools/lib/child-entry.js';
 import { epochNow, sleep } from '../../tools/lib/clock.js';
 import { mean, SampleReservoir, summarize } from '../../tools/lib/stats.js';
+import { unwrapTime32 } from '../../shared/time32.js';
 import type { ObserverReport } from './reports.js';
 import { serveWindow } from './window.js';
-import { StalenessTracker, unwrapTime32 } from './staleness.js';
+import { StalenessTracker } from './staleness.js';
 import { CountingWebSocket, installUdpCounters, wireTotals, type WireTotals } from './wire-counters.js';
 
 /**

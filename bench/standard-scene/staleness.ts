@@ -15,14 +15,8 @@
  * when its state did not change (a player that stopped, a disconnected one). Without that list,
  * such an entity would seem to age for as long as it stands still.
  */
+import type { EntityState } from '../../shared/snapshot/view.js';
 import { SampleReservoir } from '../../tools/lib/stats.js';
-
-export interface EntitySample {
-  id: number;
-  x: number;
-  y: number;
-  angle: number;
-}
 
 /** States remembered per entity to recognise a reverted one; deltas reach back at most 32 snapshots. */
 export const STATES_PER_ENTITY_LIMIT = 64;
@@ -54,7 +48,7 @@ export class StalenessTracker {
    * `serverTime`, and, when known, the ids it left out (`omitted`; every other entity was
    * refreshed). Entities not listed any more have left and are forgotten.
    */
-  onSnapshot(serverTime: number, entities: readonly EntitySample[], omitted?: readonly number[]): void {
+  onSnapshot(serverTime: number, entities: readonly EntityState[], omitted?: readonly number[]): void {
     this.newestSnapshotTime = Math.max(this.newestSnapshotTime, serverTime);
     const left = omitted ? new Set(omitted) : null;
     for (const e of entities) {
@@ -98,17 +92,4 @@ export class StalenessTracker {
     this.entities.clear();
     this.newestSnapshotTime = Number.NEGATIVE_INFINITY;
   }
-}
-
-const TWO_POW_32 = 2 ** 32;
-
-/**
- * Snapshots carry the server clock in ms modulo 2^32 (docs/protocol.md, snapshot layout). Given
- * the local epoch clock `now` (same machine, same clock), returns the full time nearest to `now`
- * that is congruent to `time32`. A value already above 2^32 is returned as it is.
- */
-export function unwrapTime32(time32: number, now: number): number {
-  if (time32 >= TWO_POW_32 || !Number.isFinite(now)) return time32;
-  const k = Math.round((now - time32) / TWO_POW_32);
-  return time32 + k * TWO_POW_32;
 }

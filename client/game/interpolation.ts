@@ -16,17 +16,12 @@
  *
  * Pure: time comes in as arguments; no timers, no DOM.
  */
-import { lerpAngle, lerpWrapped, shortDelta, wrapCoord, wrappedDistance } from './wrap.js';
+import { wrapCoord } from '../../shared/scene.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
+import { unwrapTime32 } from '../../shared/time32.js';
+import { lerpAngle, lerpWrapped, shortDelta, wrappedDistance } from './wrap.js';
 
-/** One entity as a snapshot describes it (world units, radians). */
-export interface EntityState {
-  id: number;
-  x: number;
-  y: number;
-  angle: number;
-}
-
-/** One entity as rendered at a given instant. */
+/** One entity as rendered at a given instant (a snapshot's EntityState, world units and radians). */
 export interface RenderedEntity extends EntityState {
   /** True when the render time is past the newest snapshot and this state was extrapolated (or held). */
   extrapolated: boolean;
@@ -74,8 +69,6 @@ export const MAX_LOSS_INTERVALS = 4;
 export const RESYNC_THRESHOLD_MS = 1000;
 /** RFC 3550 §6.4.1 jitter estimator gain. */
 const JITTER_GAIN = 1 / 16;
-/** Server times are u32 milliseconds and wrap (every ~49.7 days). */
-const U32 = 2 ** 32;
 
 interface BufferedSnapshot {
   /** Unwrapped server time, ms. */
@@ -100,8 +93,8 @@ export class InterpolationBuffer {
   private lastTransit: number | null = null;
   private jitter = 0;
   private loss = 0;
-  private newestRaw: number | null = null;
-  private newestT = 0;
+  /** Unwrapped server time of the newest snapshot; null before the first. */
+  private newestT: number | null = null;
   /** local - server time at which we render; null until the first snapshot. */
   private offset: number | null = null;
   private lastAdvance = 0;
@@ -131,8 +124,7 @@ export class InterpolationBuffer {
     this.lastTransit = null;
     this.jitter = 0;
     this.loss = 0;
-    this.newestRaw = null;
-    this.newestT = 0;
+    this.newestT = null;
     this.offset = null;
     this.starved = 0;
   }
@@ -148,7 +140,7 @@ export class InterpolationBuffer {
     const t = this.unwrap(serverTimeMs);
     const iv = this.cfg.snapshotIntervalMs;
 
-    if (this.newestRaw !== null && Math.abs(t - this.newestT) > 30_000) {
+    if (this.newestT !== null && Math.abs(t - this.newestT) > 30_000) {
       // Another server or a restarted one: its timeline has nothing to do with ours.
       this.reset();
       return this.push(serverTimeMs, entities, localTimeMs);
@@ -158,15 +150,13 @@ export class InterpolationBuffer {
     if (this.snapshots.some((s) => s.t === t)) return false;
     this.observeTransit(localTimeMs - t);
 
-    if (this.newestRaw === null) {
-      this.newestRaw = serverTimeMs >>> 0;
+    if (this.newestT === null) {
       this.newestT = t;
     } else if (t > this.newestT) {
       const missed = Math.max(0, Math.round((t - this.newestT) / iv) - 1);
       const a = 1 / LOSS_WINDOW;
       for (let i = 0; i < Math.min(missed, LOSS_WINDOW); i++) this.loss += (1 - this.loss) * a;
       this.loss += (0 - this.loss) * a;
-      this.newestRaw = serverTimeMs >>> 0;
       this.newestT = t;
     } else {
       // Late (reordered) arrival: it was counted as lost when a newer one came first.
@@ -260,13 +250,13 @@ export class InterpolationBuffer {
     return this.starved;
   }
 
+  /**
+   * The server time on this buffer's timeline: the wire's u32 value (shared/time32.ts), unwrapped
+   * against the newest snapshot's time; the first snapshot starts the timeline at its own value.
+   */
   private unwrap(raw: number): number {
     const r = raw >>> 0;
-    if (this.newestRaw === null) return r;
-    let d = (r - this.newestRaw) % U32;
-    if (d >= U32 / 2) d -= U32;
-    else if (d < -U32 / 2) d += U32;
-    return this.newestT + d;
+    return this.newestT === null ? r : unwrapTime32(r, this.newestT);
   }
 
   private observeTransit(transit: number): void {

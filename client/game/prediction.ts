@@ -5,7 +5,9 @@
  *
  * Model. Inputs are held directions: input `seq` is in effect locally from the moment it was
  * issued until the next one, and the server applies it from the moment it arrives (one one-way
- * delay later) at the same speed, wrapping at the edges (the standard scene of DESIGN.md).
+ * delay later) at the same speed, wrapping at the edges (the standard scene of DESIGN.md). Both
+ * move by the one rule of shared/scene.ts, `stepPosition`: the server per 60 Hz tick, this
+ * predictor per span between two inputs.
  * A snapshot is the server's state about half a round trip before it reached us, and the server
  * had then applied input `lastProcessedSeq` but not yet the next one. Shifting the server's
  * timeline by one one-way delay onto ours, that state corresponds to our local time
@@ -19,7 +21,8 @@
  *
  * Pure: time comes in as arguments; no timers, no DOM.
  */
-import { shortDelta, wrapCoord } from './wrap.js';
+import { stepPosition, wrapCoord, type Position } from '../../shared/scene.js';
+import { shortDelta } from './wrap.js';
 
 export interface PredictionConfig {
   /** Movement speed in world units per second (standard scene: 100). */
@@ -32,10 +35,8 @@ export interface PredictionConfig {
   snapDistance?: number;
 }
 
-export interface Point {
-  x: number;
-  y: number;
-}
+/** A position in world units. */
+export type Point = Position;
 
 /**
  * Inputs kept for replay. 128 at 20 Hz is 6.4 s, far more than any round trip; when no
@@ -45,26 +46,11 @@ export const MAX_INPUT_HISTORY = 128;
 
 interface RecordedInput {
   seq: number;
-  /** Unit-or-shorter direction, as the server applies it. */
+  /** The direction as recorded (the same quantized numbers the server receives). */
   dx: number;
   dy: number;
   /** Local time it took effect. */
   t: number;
-}
-
-/**
- * The direction the server applies for an input `[dx, dy]`: components clamped to [-1, 1] and
- * the vector to length at most 1, so diagonal moves are not faster. Must match the server's
- * simulation bit for bit: same arithmetic (multiply by `1 / len`, as server/rooms/
- * standard-scene.ts does), fed the same quantized input (client/net sends and records
- * `sampledDirection`). Checked by test/client/game/prediction-vs-server.test.ts.
- */
-export function inputVelocity(dx: number, dy: number): Point {
-  const cx = Number.isFinite(dx) ? Math.max(-1, Math.min(1, dx)) : 0;
-  const cy = Number.isFinite(dy) ? Math.max(-1, Math.min(1, dy)) : 0;
-  const len = Math.hypot(cx, cy);
-  const scale = len > 1 ? 1 / len : 1;
-  return { x: cx * scale, y: cy * scale };
 }
 
 export class Predictor {
@@ -94,8 +80,7 @@ export class Predictor {
   recordInput(seq: number, dx: number, dy: number, t: number): void {
     const last = this.inputs[this.inputs.length - 1];
     if (last && (seq <= last.seq || t < last.t)) return;
-    const v = inputVelocity(dx, dy);
-    this.inputs.push({ seq, dx: v.x, dy: v.y, t });
+    this.inputs.push({ seq, dx, dy, t });
     while (this.inputs.length > MAX_INPUT_HISTORY) {
       // Fold the motion up to the second input into the anchor so nothing is lost.
       if (this.anchor && this.anchorTime < this.inputs[1].t) {
@@ -184,19 +169,20 @@ export class Predictor {
     return this.integrate(this.anchor, this.anchorTime, now);
   }
 
-  /** Position reached from `from` at time `t0` by time `t1` following the recorded inputs. */
+  /**
+   * Position reached from `from` at time `t0` by time `t1` following the recorded inputs: one
+   * step of the scene's rule (shared/scene.ts `stepPosition`, the server's own) per input span.
+   */
   private integrate(from: Point, t0: number, t1: number): Point {
-    const perMs = this.cfg.speed / 1000;
-    let x = from.x;
-    let y = from.y;
+    const world = { width: this.cfg.worldW, height: this.cfg.worldH };
+    const p = { x: from.x, y: from.y };
     const ins = this.inputs;
     for (let i = 0; i < ins.length; i++) {
       const segStart = Math.max(t0, ins[i].t);
       const segEnd = Math.min(t1, i + 1 < ins.length ? ins[i + 1].t : Infinity);
       if (segEnd <= segStart) continue;
-      x += ins[i].dx * perMs * (segEnd - segStart);
-      y += ins[i].dy * perMs * (segEnd - segStart);
+      stepPosition(p, ins[i].dx, ins[i].dy, (segEnd - segStart) / 1000, world, this.cfg.speed);
     }
-    return { x: wrapCoord(x, this.cfg.worldW), y: wrapCoord(y, this.cfg.worldH) };
+    return p;
   }
 }

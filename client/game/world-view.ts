@@ -6,9 +6,10 @@
  * The event shapes are the subset of client/net's GameClient events this needs, declared here
  * structurally so this module (and its tests) stand on their own.
  */
-import { InterpolationBuffer, type EntityState } from './interpolation.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
+import { InterpolationBuffer } from './interpolation.js';
 import { Predictor } from './prediction.js';
-import { STANDARD_SCENE_SPEED } from './scene.js';
+import { inputHeading, STANDARD_PLAYER_SPEED } from '../../shared/scene.js';
 
 export interface WelcomeLike {
   entityId: number;
@@ -33,11 +34,7 @@ export interface InputLike {
   t: number;
 }
 
-export interface FrameEntity {
-  id: number;
-  x: number;
-  y: number;
-  angle: number;
+export interface FrameEntity extends EntityState {
   name: string;
   own: boolean;
 }
@@ -56,7 +53,7 @@ export class WorldView {
   private worldH = 1000;
   private lastEntityCount = 0;
 
-  constructor(private readonly speed = STANDARD_SCENE_SPEED) {}
+  constructor(private readonly speed = STANDARD_PLAYER_SPEED) {}
 
   welcome(w: WelcomeLike): void {
     const sameWorld = this.buffer !== null && w.worldW === this.worldW && w.worldH === this.worldH;
@@ -180,6 +177,6 @@ export class WorldView {
 
   private ownFacing(): number {
     const [dx, dy] = this.direction;
-    return dx !== 0 || dy !== 0 ? Math.atan2(dy, dx) : this.ownAngle;
+    return inputHeading(dx, dy, this.ownAngle);
   }
 }

@@ -1,15 +1,9 @@
 /**
  * Arithmetic on the wrapping (toroidal) arena of the standard scene: a player leaving one edge
- * re-enters at the opposite one, so "between" two positions means the short way round.
+ * re-enters at the opposite one, so "between" two positions means the short way round. The wrap
+ * rule itself, `wrapCoord`, is the scene's (shared/scene.ts), the one the server simulates with.
  */
-
-/** Maps any finite coordinate into [0, size). */
-export function wrapCoord(value: number, size: number): number {
-  const r = value % size;
-  // `%` keeps the sign of the dividend; -0 and size itself both fold to 0.
-  const w = r < 0 ? r + size : r;
-  return w >= size ? 0 : w + 0;
-}
+import { wrapCoord } from '../../shared/scene.js';
 
 /** Signed shortest displacement from `from` to `to` on a ring of length `size`, in [-size/2, size/2). */
 export function shortDelta(from: number, to: number, size: number): number {

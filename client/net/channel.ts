@@ -1,6 +1,8 @@
+import type { Channel } from '../../shared/messages.js';
 import type { TransportKind } from './transport-types.js';
 
-export type ChannelName = 'reliable' | 'unreliable';
+/** The two channels of a session (shared/messages.ts `Channel`). */
+export type ChannelName = Channel;
 
 export interface ChannelCloseInfo {
   /** Game close code (shared/errors, 4000-4099) or a transport code (WebSocket 1xxx, 0 = abrupt). */

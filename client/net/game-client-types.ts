@@ -1,3 +1,5 @@
+import type { ChatBody, ChatRejectedBody, PlayerInfo, PlayerLeftBody } from '../../shared/messages.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
 import type { ReconnectPolicy } from './backoff.js';
 import type { InputRecord } from './input-history.js';
 import type {
@@ -44,18 +46,8 @@ export interface GameClientOptions {
   webTransportTimeoutMs?: number;
 }
 
-export interface EntityState {
-  id: number;
-  x: number;
-  y: number;
-  angle: number;
-}
-
-export interface PlayerInfo {
-  entityId: number;
-  playerId: string;
-  name: string;
-}
+/** One entity of a snapshot (shared/snapshot/view.ts) and a player of the room (shared/messages.ts). */
+export type { EntityState, PlayerInfo };
 
 export interface WelcomeEvent {
   playerId: string;
@@ -76,8 +68,8 @@ export interface SnapshotEvent {
   /** Snapshot id (increases by one per snapshot sent to this client). */
   id: number;
   /**
-   * Server clock (ms, epoch-based, modulo 2^32 on the wire) when the state was taken. Compare
-   * with `(Date.now() % 2 ** 32)` using wrap-aware arithmetic.
+   * Server clock (ms, epoch-based, modulo 2^32 on the wire) when the state was taken. Put the
+   * full value back with shared/time32.ts (`unwrapTime32`, `time32Delta`).
    */
   serverTime: number;
   /** Simulation tick of the state (modulo 2^32). Always set by GameClient. */
@@ -96,18 +88,11 @@ export interface SnapshotEvent {
   receivedAt: number;
 }
 
-export interface ChatEvent {
-  id: number;
-  entityId: number;
-  name: string;
-  text: string;
-  t: number;
-}
+/** A chat line: the `chat` message's body (shared/messages.ts). */
+export type ChatEvent = ChatBody;
 
-export interface ChatRejectedEvent {
-  reason: string;
-  retryAfterMs: number;
-}
+/** A refused chat line: the `chatRejected` message's body. */
+export type ChatRejectedEvent = ChatRejectedBody;
 
 export interface TransportEvent {
   transport: TransportKind;
@@ -149,7 +134,7 @@ export interface GameClientEvents {
   welcome: WelcomeEvent;
   snapshot: SnapshotEvent;
   playerJoined: PlayerInfo;
-  playerLeft: { entityId: number; playerId: string };
+  playerLeft: PlayerLeftBody;
   chat: ChatEvent;
   chatRejected: ChatRejectedEvent;
   transport: TransportEvent;

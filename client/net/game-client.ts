@@ -26,7 +26,7 @@ import {
   MAX_CHAT_LENGTH,
   type ServerMessage,
 } from './protocol.js';
-import { RttEstimator } from './rtt.js';
+import { Heartbeat } from '../../shared/heartbeat.js';
 import { SampleRing } from './sample-ring.js';
 import { SnapshotDecoder } from './snapshot-decoder.js';
 import { SnapshotTracker } from './snapshot-tracker.js';
@@ -35,8 +35,14 @@ import { defaultTimers, type FetchLike, type TimerApi, type TransportKind } from
 /** Ping period: RTT samples for the HUD and liveness in both directions. */
 export const PING_INTERVAL_MS = 500;
 
-/** Pings awaiting their pong; older ones are forgotten (their pong is lost or very late). */
+/**
+ * Pings awaiting their pong (shared/heartbeat.ts); older ones are forgotten (their pong is lost
+ * or very late). At two pings a second, 8 s of pongs in flight.
+ */
 export const PING_PENDING_LIMIT = 16;
+
+/** Recent RTT samples kept for percentiles in `stats()` (about a minute of pings at 2 Hz). */
+export const RTT_SAMPLE_LIMIT = 128;
 
 /** Time from sending hello to receiving welcome before the attempt counts as failed. */
 export const WELCOME_TIMEOUT_MS = 5_000;
@@ -101,9 +107,9 @@ export class GameClient {
 
   private readonly inputs = new InputHistory();
   private direction: [number, number] = [0, 0];
-  private readonly rtt = new RttEstimator();
-  private readonly pendingPings = new Map<number, number>();
-  private nextPingId = 1;
+  /** Ping table and RTT estimator (shared/heartbeat.ts) on the injected clock. */
+  private readonly heartbeat: Heartbeat;
+  private readonly rttSamples = new SampleRing(RTT_SAMPLE_LIMIT);
   private readonly tracker = new SnapshotTracker();
   private readonly snapshots = new SnapshotDecoder();
   private readonly gaps = new SampleRing(SNAPSHOT_GAP_SAMPLE_LIMIT);
@@ -147,6 +153,7 @@ export class GameClient {
       pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
       webTransportTimeoutMs: options.webTransportTimeoutMs,
     };
+    this.heartbeat = new Heartbeat({ now: this.opts.now, maxOutstanding: PING_PENDING_LIMIT });
   }
 
   // ---- public API -------------------------------------------------------------------------
@@ -187,7 +194,7 @@ export class GameClient {
   sendChat(text: string): boolean {
     if (this.stateValue !== 'connected' || !this.channel) return false;
     if (text.length === 0 || text.length > MAX_CHAT_LENGTH) return false;
-    const ok = this.sendReliable(() => encodeChatSend(text));
+    const ok = this.send(() => encodeChatSend(text));
     if (ok) this.counters.chatSent++;
     return ok;
   }
@@ -197,7 +204,7 @@ export class GameClient {
     if (this.stateValue === 'closed') return;
     const channel = this.channel;
     if (channel && !channel.closed && this.stateValue === 'connected') {
-      this.sendReliable(() => encodeLeave());
+      this.send(() => encodeLeave());
       // Let the leave arrive before the transport closes (else the server keeps the player
       // for its resume window); the client itself is closed from here on.
       this.channel = null;
@@ -243,8 +250,8 @@ export class GameClient {
     return {
       transport: this.transport,
       connected: this.connected,
-      rttMs: this.rtt.smoothedMs,
-      rttSamples: this.rtt.samples.values(),
+      rttMs: this.heartbeat.rtt.smoothedMs,
+      rttSamples: this.rttSamples.values(),
       snapshotsReceived: c.snapshotsReceived,
       snapshotGapMs: this.gaps.values(),
       bytesDown: { reliable: c.bytesDownReliable, unreliable: c.bytesDownUnreliable },
@@ -299,7 +306,7 @@ export class GameClient {
     this.adopt(opened.channel);
     this.events.emit('transport', { transport: opened.channel.kind, fallbackReason: opened.fallbackReason });
     this.lastServerError = null;
-    this.sendReliable(() =>
+    this.send(() =>
       encodeHello({
         ticket,
         resumeToken: this.resumeToken ?? undefined,
@@ -338,7 +345,7 @@ export class GameClient {
     this.tracker.reset();
     this.snapshots.reset();
     this.lastSnapshotAt = null;
-    this.pendingPings.clear();
+    this.heartbeat.forgetPending();
   }
 
   private attemptFailed(info: CloseEvent, retryAfterMs = 0): void {
@@ -441,13 +448,7 @@ export class GameClient {
       return;
     }
     if (this.stateValue !== 'connected') return;
-    const id = this.nextPingId++;
-    this.pendingPings.set(id, now);
-    if (this.pendingPings.size > PING_PENDING_LIMIT) {
-      const oldest = this.pendingPings.keys().next().value;
-      if (oldest !== undefined) this.pendingPings.delete(oldest);
-    }
-    this.sendUnreliable(() => encodePing({ id, t: now }));
+    this.send(() => encodePing(this.heartbeat.nextPing()));
   }
 
   private startInputs(): void {
@@ -464,7 +465,7 @@ export class GameClient {
     // Newest first: inputs[i] has seq `seq - i` (shared/messages.ts InputBody).
     const inputs = this.inputs.redundant().reverse().map((r): [number, number] => [r.dx, r.dy]);
     const bytes = () => encodeInput({ seq: record.seq, ack, inputs });
-    if (this.sendUnreliable(bytes)) this.counters.inputsSent++;
+    if (this.send(bytes)) this.counters.inputsSent++;
     this.events.emit('input', record);
   }
 
@@ -491,21 +492,18 @@ export class GameClient {
     }
   }
 
-  private sendReliable(make: () => Uint8Array): boolean {
+  /**
+   * Encodes and sends one message on its table channel (shared/messages.ts `channelOfMessage`),
+   * counting its bytes; false when not sent.
+   */
+  private send(make: () => Uint8Array): boolean {
     if (!this.channel) return false;
     const bytes = this.encode(make);
     if (!bytes) return false;
-    const ok = this.channel.sendReliable(bytes);
-    if (ok) this.counters.bytesUpReliable += bytes.byteLength;
-    return ok;
-  }
-
-  private sendUnreliable(make: () => Uint8Array): boolean {
-    if (!this.channel) return false;
-    const bytes = this.encode(make);
-    if (!bytes) return false;
-    const ok = this.channel.sendUnreliable(bytes);
-    if (ok) this.counters.bytesUpUnreliable += bytes.byteLength;
+    const unreliable = channelOfMessage(bytes) === 'unreliable';
+    const ok = unreliable ? this.channel.sendUnreliable(bytes) : this.channel.sendReliable(bytes);
+    if (ok && unreliable) this.counters.bytesUpUnreliable += bytes.byteLength;
+    else if (ok) this.counters.bytesUpReliable += bytes.byteLength;
     return ok;
   }
 
@@ -536,14 +534,12 @@ export class GameClient {
         this.onSnapshot(msg.bytes);
         return;
       case 'ping':
-        this.sendUnreliable(() => encodePong(msg.body));
+        this.send(() => encodePong(msg.body));
         return;
       case 'pong': {
-        const sentAt = this.pendingPings.get(msg.body.id);
-        if (sentAt === undefined) return; // unknown or duplicate pong
-        this.pendingPings.delete(msg.body.id);
-        this.rtt.addSample(this.opts.now() - sentAt);
-        return;
+        const sample = this.heartbeat.onPong(msg.body);
+        if (typeof sample === 'number') this.rttSamples.push(sample);
+        return; // an unknown or duplicate pong changes nothing
       }
       case 'chat':
         // Chat ids increase; replay after resume may overlap what we saw, so keep exactly-once.

@@ -9,6 +9,7 @@
  * predictor replays, is exactly what the server decodes from the datagram.
  */
 import { quantizeInput } from '../../shared/input.js';
+import { inputVelocity } from '../../shared/scene.js';
 
 /** Inputs carried per datagram: the newest plus the three before it (architecture.md `input`). */
 export const INPUT_REDUNDANCY = 4;
@@ -25,21 +26,14 @@ export interface InputRecord {
   t: number;
 }
 
-/** Clamps one axis to [-1, 1]; NaN becomes 0 so a broken UI never sends an invalid field. */
-export function clampAxis(v: number): number {
-  if (!Number.isFinite(v)) return 0;
-  return Math.max(-1, Math.min(1, v));
-}
-
 /**
- * Direction vectors longer than 1 (diagonal keys) are scaled to unit length: the server moves a
- * player at a fixed speed along its input, and a diagonal must not be faster.
+ * The direction the scene applies for `[dx, dy]` (shared/scene.ts `inputVelocity`), as a pair:
+ * each axis clamped to [-1, 1] (NaN becomes 0, so a broken UI never sends an invalid field) and
+ * a longer vector (diagonal keys) scaled to unit length, since a diagonal must not be faster.
  */
 export function normalizeDirection(dx: number, dy: number): [number, number] {
-  const x = clampAxis(dx);
-  const y = clampAxis(dy);
-  const len = Math.hypot(x, y);
-  return len > 1 ? [x / len, y / len] : [x, y];
+  const v = inputVelocity(dx, dy);
+  return [v.x, v.y];
 }
 
 /**

@@ -7,7 +7,7 @@ import { decodeMessage, encodeMessage } from '../../shared/codec.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { MAX_CHAT_TEXT_LENGTH } from '../../shared/limits.js';
 import {
-  messageSpecById,
+  channelOfMessage,
   PROTOCOL_VERSION,
   SNAPSHOT_MESSAGE_ID,
   type ChatBody,
@@ -47,14 +47,11 @@ export type ServerMessage =
 export type ServerDecodeResult = { ok: true; message: ServerMessage } | { ok: false; reason: string; detail: string };
 
 /**
- * Which channel a message id belongs to. On WebSocket both channels share one socket, so the
- * receiver sorts by id (ids 1-31 reliable, 32-63 unreliable); unknown ids go to 'reliable',
- * where the decoder then drops them as unknown.
+ * Which channel a message belongs to, read from its id (shared/messages.ts): on WebSocket both
+ * channels share one socket, so the receiver sorts by id (the table; unknown ids by range, 1-31
+ * reliable, 32-63 unreliable), and GameClient sends each message on its table channel.
  */
-export function channelOfMessage(bytes: Uint8Array): ChannelName {
-  const spec = bytes.byteLength > 0 ? messageSpecById(bytes[0]) : undefined;
-  return spec?.channel ?? 'reliable';
-}
+export { channelOfMessage };
 
 /**
  * Decodes and validates one server message; never throws.

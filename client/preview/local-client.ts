@@ -7,18 +7,16 @@
  */
 import type { GameClientEvents, GameClientStats } from '../net/game-client-types.js';
 import type { GameClientLike } from '../app.js';
-import { STANDARD_SCENE_SPEED } from '../game/scene.js';
-import { inputVelocity } from '../game/prediction.js';
-import { wrapCoord } from '../game/wrap.js';
+import { STANDARD_WORLD, stepEntity } from '../../shared/scene.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
 
-const WORLD = 1000;
 const BOTS = ['Ada', 'Grace', 'Linus', 'Radia', 'Ken'];
 
 type Listener = (payload: never) => void;
 
 export class LocalPreviewClient implements GameClientLike {
   private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly ents: Array<{ id: number; x: number; y: number; angle: number; dx: number; dy: number }> = [];
+  private readonly ents: Array<EntityState & { dx: number; dy: number }> = [];
   private dir: [number, number] = [0, 0];
   private seq = 0;
   private snapId = 0;
@@ -45,7 +43,7 @@ export class LocalPreviewClient implements GameClientLike {
     const players = [{ entityId: 1, name: this.name, playerId: 'preview' }, ...BOTS.map((n, i) => ({ entityId: i + 2, name: n, playerId: `bot-${i}` }))];
     this.emit('welcome', {
       playerId: 'preview', entityId: 1, name: this.name, roomId: 'preview', tickHz: 60, snapshotHz: 20, resumed: false,
-      serverTime: this.now(), worldW: WORLD, worldH: WORLD, players, transport: 'websocket',
+      serverTime: this.now(), worldW: STANDARD_WORLD.width, worldH: STANDARD_WORLD.height, players, transport: 'websocket',
     });
     this.emit('chat', { id: ++this.chatId, entityId: 2, name: 'Ada', text: 'Preview mode: no server, bots run in the page.', t: Date.now() });
     let last = this.now();
@@ -56,10 +54,8 @@ export class LocalPreviewClient implements GameClientLike {
       this.seq++;
       this.emit('input', { seq: this.seq, dx: this.dir[0], dy: this.dir[1], t });
       for (const e of this.ents) {
-        const v = e.id === 1 ? inputVelocity(this.dir[0], this.dir[1]) : { x: e.dx, y: e.dy };
-        e.x = wrapCoord(e.x + v.x * STANDARD_SCENE_SPEED * dt, WORLD);
-        e.y = wrapCoord(e.y + v.y * STANDARD_SCENE_SPEED * dt, WORLD);
-        if (v.x !== 0 || v.y !== 0) e.angle = Math.atan2(v.y, v.x);
+        const [dx, dy] = e.id === 1 ? this.dir : [e.dx, e.dy];
+        stepEntity(e, dx, dy, dt, STANDARD_WORLD);
         if (e.id !== 1 && Math.random() < 0.02) {
           const a = Math.random() * Math.PI * 2;
           e.dx = Math.cos(a);

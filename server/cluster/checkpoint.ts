@@ -8,6 +8,7 @@
  */
 import { Packr } from 'msgpackr';
 import { ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_ROOM_PLAYERS, MAX_WORLD_SIZE } from '../../shared/limits.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
 import type { RoomContext } from '../rooms/types.js';
 
 /** Format version; a reader refuses other versions. */
@@ -23,7 +24,7 @@ const MAX_DATA_KEYS = 64;
 export interface SeatCheckpoint {
   playerId: string;
   name: string;
-  entity: { id: number; x: number; y: number; angle: number };
+  entity: EntityState;
   /** Movement direction at the checkpoint (the seat resumes standing still if disconnected). */
   input: { dx: number; dy: number };
   lastInputSeq: number;

@@ -4,10 +4,11 @@ import { ChatRoom, type ChatSubmitResult } from '../chat/chat-room.js';
 import type { ChatFanout } from '../chat/fanout.js';
 import type { ChatMessage } from '../chat/types.js';
 import { MAX_ROOM_PLAYERS, MAX_WORLD_SIZE, U32_MAX } from '../../shared/limits.js';
+import type { PlayerInfo } from '../../shared/messages.js';
 import { DEFAULT_SNAPSHOT_HZ, DEFAULT_TICK_HZ, FixedStepLoop } from './tick-loop.js';
 import { createRandom } from './random.js';
 import type {
-  Entity, PlayerInput, PlayerSummary, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
+  Entity, PlayerInput, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
 } from './types.js';
 
 export const DEFAULT_MAX_PLAYERS = 64;
@@ -127,7 +128,7 @@ export class Room {
   }
 
   /** Everyone in the room, for the welcome message. */
-  summaries(): PlayerSummary[] {
+  summaries(): PlayerInfo[] {
     return [...this.players.values()].map((p) => ({ playerId: p.playerId, entityId: p.entity.id, name: p.name }));
   }
 

@@ -1,32 +1,20 @@
-import { STANDARD_PLAYER_SPEED } from '../../shared/scene.js';
+import { STANDARD_PLAYER_SPEED, STANDARD_WORLD, stepEntity, type WorldSize } from '../../shared/scene.js';
 import type { RoomContext, RoomDefinition, RoomPlayer } from './types.js';
 
-/** Standard scene (DESIGN.md): movement speed along the input direction, units per second (shared with client prediction). */
+/** Standard scene (DESIGN.md): movement speed along the input direction, units per second (shared/scene.ts). */
 export const STANDARD_SPEED = STANDARD_PLAYER_SPEED;
-export const STANDARD_WORLD = { width: 1000, height: 1000 } as const;
+export { STANDARD_WORLD };
 /** Players per standard-scene room; the benchmark goes to 512. */
 export const STANDARD_MAX_PLAYERS = 1024;
 
-/** Wrap a coordinate into [0, size). */
-export function wrap(value: number, size: number): number {
-  const r = value % size;
-  return r < 0 ? r + size : r;
-}
-
 /**
- * Moves one player for `dt` seconds: speed STANDARD_SPEED along its input direction (a longer
- * than unit input is scaled down to unit length, so diagonals are not faster), wrapping at the
- * world's edges. Exported so the client's prediction can use the very same rule.
+ * Moves one player for `dt` seconds by the standard scene's rule, `stepEntity` of
+ * shared/scene.ts (speed STANDARD_SPEED along the input, a longer than unit input scaled down
+ * to unit length, wrapping at the world's edges): the step the client's prediction runs
+ * (`stepPosition`). A player that moved faces its input direction.
  */
-export function moveStandard(player: RoomPlayer, dtSeconds: number, world: { width: number; height: number }): void {
-  const { dx, dy } = player.input;
-  const len = Math.hypot(dx, dy);
-  if (len === 0) return;
-  const scale = len > 1 ? 1 / len : 1;
-  const e = player.entity;
-  e.x = wrap(e.x + dx * scale * STANDARD_SPEED * dtSeconds, world.width);
-  e.y = wrap(e.y + dy * scale * STANDARD_SPEED * dtSeconds, world.height);
-  e.angle = Math.atan2(dy, dx);
+export function moveStandard(player: RoomPlayer, dtSeconds: number, world: WorldSize): void {
+  stepEntity(player.entity, player.input.dx, player.input.dy, dtSeconds, world);
 }
 
 /** The default room definition: the standard scene of DESIGN.md. */

@@ -1,14 +1,14 @@
+import type { PlayerInfo } from '../../shared/messages.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
 import type { ChatMessage } from '../chat/types.js';
 
-/** A simulated thing clients see; the standard scene has one per player. */
-export interface Entity {
+/**
+ * A simulated thing clients see; the standard scene has one per player. Its state is the
+ * snapshot's `EntityState` (shared/snapshot/view.ts): x in [0, world.width), y in
+ * [0, world.height) (shared/scene.ts `wrapCoord`), angle in radians, (-PI, PI].
+ */
+export interface Entity extends EntityState {
   readonly id: number;
-  /** World units, in [0, world.width). */
-  x: number;
-  /** World units, in [0, world.height). */
-  y: number;
-  /** Radians, in (-PI, PI]. */
-  angle: number;
 }
 
 /** One decoded `input` message, already validated by the codec. */
@@ -97,18 +97,13 @@ export interface WorldFrame {
   readonly encodeState: Map<string, unknown>;
 }
 
-export interface PlayerSummary {
-  playerId: string;
-  entityId: number;
-  name: string;
-}
 
 /** The session side of a room membership: how the room talks to one player. */
 export interface RoomMember {
   readonly playerId: string;
   readonly name: string;
-  playerJoined(player: PlayerSummary): void;
-  playerLeft(player: PlayerSummary): void;
+  playerJoined(player: PlayerInfo): void;
+  playerLeft(player: PlayerInfo): void;
   chat(message: ChatMessage): void;
   snapshot(frame: WorldFrame): void;
 }

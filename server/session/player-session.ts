@@ -1,19 +1,24 @@
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
-import { PROTOCOL_VERSION, type MessageBodies, type MessageName } from '../../shared/messages.js';
-import { U32_MAX } from '../../shared/limits.js';
+import {
+  channelOf, PROTOCOL_VERSION, type Channel, type MessageBodies, type MessageName, type PlayerInfo,
+} from '../../shared/messages.js';
+import { Heartbeat } from '../../shared/heartbeat.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import type { ChatMessage } from '../chat/types.js';
 import type { Room } from '../rooms/room.js';
-import type { PlayerSummary, RoomMember, WorldFrame } from '../rooms/types.js';
-import type { CloseInfo, Connection, ProtocolError } from '../transports/connection.js';
+import type { RoomMember, WorldFrame } from '../rooms/types.js';
+import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { sessionView, type SessionView } from './session-view.js';
 import { TokenBucket } from '../chat/rate-limit.js';
 
-/** Pings awaiting their pong; older ones are forgotten (a lost pong is normal on datagrams). */
+/**
+ * Pings awaiting their pong (shared/heartbeat.ts); older ones are forgotten (a lost pong is
+ * normal on datagrams). At one ping a second, 8 s of pongs in flight.
+ */
 export const MAX_OUTSTANDING_PINGS = 8;
 /**
  * Unreliable messages a client may send per second (sustained) and in a burst. A client sends
@@ -24,7 +29,8 @@ export const UNRELIABLE_RATE_PER_SECOND = 120;
 export const UNRELIABLE_BURST = 60;
 
 export type SessionState = 'active' | 'suspended' | 'gone';
-export type SnapshotChannel = 'unreliable' | 'reliable';
+/** Channel snapshots travel on: the table's (unreliable), or 'reliable' for the experiments' head-of-line arm. */
+export type SnapshotChannel = Channel;
 
 /**
  * What a player session needs from its owner (the SessionManager). Not to be confused with the
@@ -46,7 +52,7 @@ export interface PlayerSessionHost {
   protocolError(conn: Connection, error: ProtocolError, session: PlayerSession): void;
   /** Counts a close the transport made on its own (a slow reader) in the close metric. */
   countTransportClose(info: CloseInfo): void;
-  countSent(conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void;
+  countSent(conn: Connection, channel: Channel, bytes: Uint8Array, ok: boolean): void;
 }
 
 /**
@@ -62,8 +68,6 @@ export interface PlayerSessionHost {
 export class PlayerSession implements RoomMember {
   state: SessionState = 'active';
   conn: Connection | null = null;
-  /** Smoothed round-trip time from heartbeat pings (ms); null before the first pong. */
-  rttMs: number | null = null;
   /** Scheduler time the session began. */
   readonly startedAt: number;
   /** Scheduler time the current (or last) connection took the session over. */
@@ -74,8 +78,8 @@ export class PlayerSession implements RoomMember {
   private heartbeat: Timer | null = null;
   private resumeTimer: Timer | null = null;
   private lastHeardAt = 0;
-  private pingId = 0;
-  private readonly pings = new Map<number, number>();
+  /** Ping table and RTT estimator (shared/heartbeat.ts), on the host's clock. */
+  private readonly pings: Heartbeat;
   private unreliableBucket: TokenBucket | null = null;
   /**
    * Key of a chat limit this player shares with others (dev players: their address), so that a
@@ -91,9 +95,15 @@ export class PlayerSession implements RoomMember {
     readonly entityId: number,
     readonly resumeToken: string,
   ) {
+    this.pings = new Heartbeat({ now: () => host.scheduler.now(), maxOutstanding: MAX_OUTSTANDING_PINGS });
     this.startedAt = host.scheduler.now();
     this.connectedAt = this.startedAt;
     this.view = sessionView(this);
+  }
+
+  /** Smoothed round-trip time from heartbeat pings (ms, RFC 6298); null before the first pong. */
+  get rttMs(): number | null {
+    return this.pings.rtt.smoothedMs;
   }
 
   get roomId(): string {
@@ -118,7 +128,7 @@ export class PlayerSession implements RoomMember {
     this.connectedAt = this.host.scheduler.now();
     if (resumed) this.room.reattach(this.playerId, this);
     this.snapshots = new SnapshotSender(() => conn.maxUnreliableSize);
-    this.pings.clear();
+    this.pings.forgetPending();
     this.lastHeardAt = this.host.scheduler.now();
     this.unreliableBucket = new TokenBucket(UNRELIABLE_BURST, UNRELIABLE_RATE_PER_SECOND, this.lastHeardAt);
     conn.onReliable = (bytes) => this.onReliable(conn, bytes);
@@ -156,11 +166,11 @@ export class PlayerSession implements RoomMember {
 
   // --- RoomMember -------------------------------------------------------------------------------
 
-  playerJoined(player: PlayerSummary): void {
+  playerJoined(player: PlayerInfo): void {
     this.send('playerJoined', { entityId: player.entityId, playerId: player.playerId, name: player.name });
   }
 
-  playerLeft(player: PlayerSummary): void {
+  playerLeft(player: PlayerInfo): void {
     this.send('playerLeft', { entityId: player.entityId, playerId: player.playerId });
   }
 
@@ -320,18 +330,9 @@ export class PlayerSession implements RoomMember {
       case 'ping':
         this.send('pong', r.body);
         return;
-      case 'pong': {
-        const sentAt = this.pings.get(r.body.id);
-        if (sentAt === undefined) {
-          this.host.metrics.dropped.inc({ reason: 'stale' });
-          return;
-        }
-        this.pings.delete(r.body.id);
-        const sample = Math.max(0, now - sentAt);
-        // RFC 6298 style smoothing (alpha 1/8), so one late datagram does not swing the figure.
-        this.rttMs = this.rttMs === null ? sample : this.rttMs + (sample - this.rttMs) / 8;
+      case 'pong':
+        if (this.pings.onPong(r.body) === 'unknown') this.host.metrics.dropped.inc({ reason: 'stale' });
         return;
-      }
       default:
         return;
     }
@@ -362,16 +363,13 @@ export class PlayerSession implements RoomMember {
       this.suspend();
       return;
     }
-    this.pingId = this.pingId >= U32_MAX ? 1 : this.pingId + 1;
-    this.pings.set(this.pingId, now);
-    if (this.pings.size > MAX_OUTSTANDING_PINGS) this.pings.delete(this.pings.keys().next().value!);
-    this.send('ping', { id: this.pingId, t: Math.floor(now) });
+    this.send('ping', this.pings.nextPing());
     this.scheduleHeartbeat();
   }
 
   // --- sending ----------------------------------------------------------------------------------
 
-  /** Encodes and sends on the message's channel; false when not sent. Never throws. */
+  /** Encodes and sends on the message's channel (the table's); false when not sent. Never throws. */
   private send<K extends MessageName>(name: K, body: MessageBodies[K]): boolean {
     const conn = this.conn;
     if (!conn || conn.closed) return false;
@@ -383,13 +381,13 @@ export class PlayerSession implements RoomMember {
       this.host.metrics.dropped.inc({ reason: 'invalid_field' });
       return false;
     }
-    const unreliable = name === 'ping' || name === 'pong';
-    const ok = unreliable ? conn.sendUnreliable(bytes) : conn.sendReliable(bytes);
-    this.host.countSent(conn, unreliable ? 'unreliable' : 'reliable', bytes, ok);
+    const channel = channelOf(name);
+    const ok = sendOnChannel(conn, channel, bytes);
+    this.host.countSent(conn, channel, bytes, ok);
     return ok;
   }
 
-  private countReceived(channel: 'reliable' | 'unreliable', bytes: Uint8Array): void {
+  private countReceived(channel: Channel, bytes: Uint8Array): void {
     this.host.metrics.countMessage(channel, 'in', bytes.length);
   }
 }

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
-import { PROTOCOL_VERSION, type HelloBody } from '../../shared/messages.js';
+import { channelOf, PROTOCOL_VERSION, type Channel, type HelloBody } from '../../shared/messages.js';
 import { MAX_DURATION_MS, MAX_ERROR_MESSAGE_LENGTH } from '../../shared/limits.js';
 import { FALLBACK_DISPLAY_NAME, sanitizeDisplayName } from '../../shared/text.js';
 import { addressKey } from '../address.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import type { RoomManager } from '../rooms/room-manager.js';
-import type { CloseInfo, Connection, ProtocolError } from '../transports/connection.js';
+import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError } from '../transports/connection.js';
 import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares } from './admission.js';
 import { DEFAULT_SESSION_TIMINGS, RESUME_TOKEN_BYTES, type SessionTimings } from './config.js';
 import { PlayerSession, codeName, type PlayerSessionHost, type SnapshotChannel } from './player-session.js';
@@ -22,7 +22,7 @@ export interface SessionManagerOptions {
   /** HMAC key for join tickets (at least 16 bytes). */
   ticketSecret: string | Uint8Array;
   timings?: Partial<SessionTimings>;
-  /** Channel snapshots travel on; 'reliable' isolates head-of-line blocking in experiments. */
+  /** Channel snapshots travel on (default the table's); 'reliable' isolates head-of-line blocking in experiments. */
   snapshotChannel?: SnapshotChannel;
   /** Random bytes for resume tokens (injected so tests can be exact). */
   randomBytes?: (n: number) => Uint8Array;
@@ -67,7 +67,7 @@ export class SessionManager implements PlayerSessionHost {
     this.scheduler = options.scheduler;
     this.metrics = options.metrics;
     this.timings = { ...DEFAULT_SESSION_TIMINGS, ...options.timings };
-    this.snapshotChannel = options.snapshotChannel ?? 'unreliable';
+    this.snapshotChannel = options.snapshotChannel ?? channelOf('snapshot');
     this.random = options.randomBytes ?? ((n) => randomBytes(n));
     this.shares = new PendingShares(options.maxPending ?? MAX_PENDING_CONNECTIONS, options.maxPendingPerAddress ?? MAX_PENDING_PER_ADDRESS);
     this.metrics.connectionCounts = () => this.connectionCounts();
@@ -180,7 +180,8 @@ export class SessionManager implements PlayerSessionHost {
     try {
       const retry = retryAfterMs === undefined ? {} : { retryAfterMs: Math.min(MAX_DURATION_MS, Math.max(0, Math.ceil(retryAfterMs))) };
       const bytes = encodeMessage('error', { code, message: text, ...retry });
-      this.countSent(conn, 'reliable', bytes, conn.sendReliable(bytes));
+      const channel = channelOf('error');
+      this.countSent(conn, channel, bytes, sendOnChannel(conn, channel, bytes));
     } catch {
       // Only a code outside 4000-4099 could fail here; the close below still carries it.
     }
@@ -224,7 +225,7 @@ export class SessionManager implements PlayerSessionHost {
     if (known.peerCaused) this.metrics.refuse('game', known.name.toLowerCase());
   }
 
-  countSent(_conn: Connection, channel: 'reliable' | 'unreliable', bytes: Uint8Array, ok: boolean): void {
+  countSent(_conn: Connection, channel: Channel, bytes: Uint8Array, ok: boolean): void {
     if (!ok) return;
     this.metrics.countMessage(channel, 'out', bytes.length);
   }

@@ -9,6 +9,7 @@
  * - reliable: ordered, exactly once, one call = one message (framing is the transport's job).
  */
 import type { DropReason } from '../../shared/errors.js';
+import type { Channel } from '../../shared/messages.js';
 
 export type TransportKind = 'webtransport' | 'websocket';
 
@@ -67,6 +68,14 @@ export interface SendUnreliableOptions {
    * The snapshot sender uses it as an implicit ack (server/session/snapshot-sender.ts).
    */
   onCommitted?: () => void;
+}
+
+/**
+ * Sends `bytes` on `channel` of `conn` (the caller reads the channel from the message table,
+ * shared/messages.ts `channelOf`). Returns what the connection's send returned.
+ */
+export function sendOnChannel(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
+  return channel === 'unreliable' ? conn.sendUnreliable(bytes, options) : conn.sendReliable(bytes);
 }
 
 export interface Connection {

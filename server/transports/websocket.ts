@@ -1,7 +1,7 @@
 import type { WebSocket, RawData } from 'ws';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
-import { messageSpecById } from '../../shared/messages.js';
+import { channelOfMessage } from '../../shared/messages.js';
 import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from './connection.js';
 
 /**
@@ -32,14 +32,6 @@ export const WS_CLOSE_TIMEOUT_MS = 2_000;
 export const WS_MAX_FRAME_BYTES = 1024 * 1024;
 
 let nextId = 0;
-
-/** Which channel a message id belongs to: the table, else the id range (32-63 unreliable). */
-function channelOf(bytes: Uint8Array): 'reliable' | 'unreliable' {
-  const id = bytes[0] ?? 0;
-  const spec = messageSpecById(id);
-  if (spec) return spec.channel;
-  return id >= 32 && id < 64 ? 'unreliable' : 'reliable';
-}
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
@@ -191,7 +183,8 @@ export class WebSocketConnection implements Connection {
     }
     const bytes = toBytes(data);
     if (bytes.length === 0) return;
-    if (channelOf(bytes) === 'unreliable') {
+    // One socket carries both channels: the message id says which (shared/messages.ts).
+    if (channelOfMessage(bytes) === 'unreliable') {
       this.counters.bytesReceivedUnreliable += bytes.length;
       this.onUnreliable?.(bytes);
     } else {

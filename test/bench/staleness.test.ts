@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StalenessTracker, STATES_PER_ENTITY_LIMIT, unwrapTime32 } from '../../bench/standard-scene/staleness.js';
+import { StalenessTracker, STATES_PER_ENTITY_LIMIT } from '../../bench/standard-scene/staleness.js';
 import { SampleReservoir } from '../../tools/lib/stats.js';
 
 const e = (id: number, x: number, y = 0, angle = 0) => ({ id, x, y, angle });
@@ -87,24 +87,5 @@ describe('entity staleness', () => {
     t.onSnapshot(last + 50, [e(1, STATES_PER_ENTITY_LIMIT + 9)]);
     t.sample(last + 50);
     expect([...samples.values()][1]).toBe(last + 50 - (1000 + (STATES_PER_ENTITY_LIMIT + 9) * 50));
-  });
-});
-
-describe('unwrapTime32', () => {
-  const now = 1_763_800_000_123; // an epoch time in ms, far above 2^32
-  it('restores the full epoch time from its low 32 bits', () => {
-    const t = now - 40;
-    expect(unwrapTime32(t % 2 ** 32, now)).toBe(t);
-    expect(unwrapTime32((now + 5) % 2 ** 32, now)).toBe(now + 5);
-  });
-
-  it('handles a wrap between the server time and now', () => {
-    const wrapAt = 410 * 2 ** 32;
-    expect(unwrapTime32((wrapAt - 30) % 2 ** 32, wrapAt + 20)).toBe(wrapAt - 30);
-    expect(unwrapTime32((wrapAt + 10) % 2 ** 32, wrapAt - 5)).toBe(wrapAt + 10);
-  });
-
-  it('leaves full times alone', () => {
-    expect(unwrapTime32(now - 7, now)).toBe(now - 7);
   });
 });

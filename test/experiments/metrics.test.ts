@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { analyzeChat, stalenessSamples, stalls, summarize, unwrapTime32 } from '../../experiments/metrics.js';
+import { analyzeChat, stalenessSamples, stalls, summarize } from '../../experiments/metrics.js';
 
 describe('summarize (the outputs\' distribution, on tools/lib/stats.ts percentiles)', () => {
   it('summarises unsorted input by nearest rank, NaN for no data', () => {
@@ -69,20 +69,6 @@ describe('chat accounting', () => {
       { key: 'b', receiver: 0, receivedAt: 220 },
     ];
     expect(analyzeChat(sent, received, [0, 1, 2])).toMatchObject({ expected: 4, delivered: 2, lost: 2, duplicates: 1, unknown: 1 });
-  });
-});
-
-describe('unwrapTime32', () => {
-  const now = 1_795_000_000_123.5;
-  it('recovers the epoch time from its low 32 bits near the reference', () => {
-    const t = 1_795_000_000_100;
-    expect(unwrapTime32(t % 2 ** 32, now)).toBe(t);
-    expect(unwrapTime32(t, now)).toBe(t);
-  });
-  it('handles a wrap between stamping and receipt, both ways', () => {
-    const wrapAt = Math.ceil(now / 2 ** 32) * 2 ** 32;
-    expect(unwrapTime32((wrapAt - 30) % 2 ** 32, wrapAt + 20)).toBe(wrapAt - 30);
-    expect(unwrapTime32((wrapAt + 10) % 2 ** 32, wrapAt - 5)).toBe(wrapAt + 10);
   });
 });
 

@@ -9,6 +9,7 @@
 import type { SnapshotEvent } from '../../client/net/game-client-types.js';
 import type { FetchLike, WebSocketConstructor, WebTransportConstructor } from '../../client/net/transport-types.js';
 import { seededRandom } from '../../shared/random.js';
+import { time32Delta } from '../../shared/time32.js';
 import { epochNow, sleep } from '../lib/clock.js';
 import { ProcessLoad } from '../lib/process-load.js';
 import { percentile } from '../lib/stats.js';
@@ -91,17 +92,6 @@ export const CHAT_QUIET_TAIL_MS = 400;
 /** Event-loop delay sampling resolution of the report's `botsEventLoopDelayP99Ms`. */
 const LOOP_DELAY_RESOLUTION_MS = 10;
 
-/**
- * Age of a snapshot: receipt time minus the server's stamp. The wire carries the server clock
- * modulo 2^32 ms (docs/protocol.md, "Layout"), so the difference is taken modulo 2^32 and read as
- * a signed number (clocks on one machine differ by far less than 2^31 ms).
- */
-export function snapshotAgeMs(receivedAtEpochMs: number, serverTimeU32: number): number {
-  const M = 2 ** 32;
-  const d = (((receivedAtEpochMs % M) - serverTimeU32) % M + M) % M;
-  return d >= M / 2 ? d - M : d;
-}
-
 /** Runs the fleet for `durationMs` and reports. Never throws for a bot's failure: it counts it. */
 export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
   if (!Number.isInteger(o.count) || o.count < 1) throw new RangeError('count must be a positive integer');
@@ -131,7 +121,7 @@ export async function runBotFleet(o: BotFleetOptions): Promise<BotFleetReport> {
       chatFromOthers[bot.index] = 0;
       client.on('snapshot', (s: SnapshotEvent) => {
         const mine = ages[bot.index];
-        if (mine.length < AGE_SAMPLE_LIMIT_PER_BOT) mine.push(snapshotAgeMs(s.receivedAt, s.serverTime));
+        if (mine.length < AGE_SAMPLE_LIMIT_PER_BOT) mine.push(time32Delta(s.receivedAt, s.serverTime));
       });
       client.on('chat', (c) => {
         // Only this run's lines: a room that outlived an earlier run replays its history on join.

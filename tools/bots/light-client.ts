@@ -124,13 +124,13 @@ export class LightClient {
           this.startInputs();
           resolve();
         } else if (m.message.type === 'ping') {
-          this.send(encodePong(m.message.body), false);
+          this.send(encodePong(m.message.body));
         } else if (m.message.type === 'error') {
           this.o.onError?.(`error ${m.message.body.code} ${m.message.body.message}`);
         }
       };
     });
-    this.send(encodeHello({ ticket }), true);
+    this.send(encodeHello({ ticket }));
     await welcome;
   }
 
@@ -139,21 +139,22 @@ export class LightClient {
     this.stopInputs();
     const ch = this.channel;
     if (ch && !ch.closed) {
-      ch.sendReliable(encodeLeave());
+      this.send(encodeLeave());
       ch.close(ErrorCode.NORMAL, 'bench finished');
     }
   }
 
-  private send(bytes: Uint8Array, reliable: boolean): void {
+  /** Sends on the message's table channel (shared/messages.ts). */
+  private send(bytes: Uint8Array): void {
     const ch = this.channel;
     if (!ch || ch.closed) return;
-    const ok = reliable ? ch.sendReliable(bytes) : ch.sendUnreliable(bytes);
+    const ok = channelOfMessage(bytes) === 'reliable' ? ch.sendReliable(bytes) : ch.sendUnreliable(bytes);
     if (ok) this.bytesUp += bytes.byteLength;
   }
 
   private startInputs(): void {
     const interval = 1000 / (this.o.inputHz ?? STANDARD_INPUT_HZ);
-    const tick = () => this.send(encodeInput({ seq: ++this.seq, ack: this.ack, inputs: this.inputs.next() }), false);
+    const tick = () => this.send(encodeInput({ seq: ++this.seq, ack: this.ack, inputs: this.inputs.next() }));
     // A random phase per client, so P clients do not all send in the same millisecond.
     this.phase = setTimeout(() => {
       tick();

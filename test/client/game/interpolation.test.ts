@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InterpolationBuffer, lossIntervals, type EntityState } from '../../../client/game/interpolation.js';
+import { InterpolationBuffer, lossIntervals } from '../../../client/game/interpolation.js';
+import type { EntityState } from '../../../shared/snapshot/view.js';
 import { shortDelta } from '../../../client/game/wrap.js';
 
 const IV = 50;

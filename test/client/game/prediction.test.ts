@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_INPUT_HISTORY, Predictor, inputVelocity } from '../../../client/game/prediction.js';
-import { shortDelta, wrapCoord } from '../../../client/game/wrap.js';
+import { MAX_INPUT_HISTORY, Predictor } from '../../../client/game/prediction.js';
+import { shortDelta } from '../../../client/game/wrap.js';
+import { inputVelocity, wrapCoord } from '../../../shared/scene.js';
 
 const W = 1000;
 const SPEED = 100; // units/s, the standard scene
 const cfg = { speed: SPEED, worldW: W, worldH: W };
-
-describe('inputVelocity', () => {
-  it.each([
-    [1, 0, 1, 0], [0, -1, 0, -1], [1, 1, Math.SQRT1_2, Math.SQRT1_2], [0.5, 0.5, 0.5, 0.5],
-    [-1, 1, -Math.SQRT1_2, Math.SQRT1_2], [3, 0, 1, 0], [Number.NaN, 1, 0, 1], [0, Infinity, 0, 0],
-  ])('(%f, %f) -> (%f, %f)', (dx, dy, vx, vy) => {
-    const v = inputVelocity(dx, dy);
-    expect(v.x).toBeCloseTo(vx, 12);
-    expect(v.y).toBeCloseTo(vy, 12);
-  });
-});
 
 /** A tiny authoritative server with a one-way delay, applying held inputs continuously or at 60 Hz ticks. */
 class FakeWorld {

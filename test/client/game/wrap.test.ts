@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lerpAngle, lerpWrapped, shortDelta, wrapCopies, wrapCoord, wrappedDistance } from '../../../client/game/wrap.js';
-
-describe('wrapCoord', () => {
-  it.each([
-    [0, 0], [999.5, 999.5], [1000, 0], [1001, 1], [-1, 999], [-1000, 0], [2500, 500], [-0, 0],
-  ])('wrapCoord(%f, 1000) = %f', (v, want) => {
-    expect(wrapCoord(v, 1000)).toBeCloseTo(want, 9);
-    expect(Object.is(wrapCoord(v, 1000), -0)).toBe(false);
-  });
-});
+import { lerpAngle, lerpWrapped, shortDelta, wrapCopies, wrappedDistance } from '../../../client/game/wrap.js';
 
 describe('shortDelta', () => {
   it.each([

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  clampAxis,
   INPUT_HISTORY_LIMIT,
   INPUT_REDUNDANCY,
   InputHistory,
@@ -9,6 +8,7 @@ import {
 } from '../../../client/net/input-history.js';
 import { decodeMessage, encodeMessage } from '../../../shared/codec.js';
 import { quantizeInput } from '../../../shared/input.js';
+import { clampAxis, inputVelocity } from '../../../shared/scene.js';
 
 describe('InputHistory', () => {
   it('numbers inputs from 1 and repeats the newest four, oldest first', () => {
@@ -60,6 +60,10 @@ describe('InputHistory', () => {
     const [x, y] = normalizeDirection(1, 1);
     expect(Math.hypot(x, y)).toBeCloseTo(1, 12);
     expect(normalizeDirection(0.3, -0.4)).toEqual([0.3, -0.4]);
+    expect(normalizeDirection(Number.NaN, 1)).toEqual([0, 1]);
+    // The scene's own rule (shared/scene.ts), as the server applies it.
+    const v = inputVelocity(-3, 2);
+    expect(normalizeDirection(-3, 2)).toEqual([v.x, v.y]);
   });
 
   it('records the quantized direction, exactly what the server decodes from the datagram', () => {

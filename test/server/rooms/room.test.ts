@@ -4,17 +4,18 @@ import { InProcessChatFanout } from '../../../server/chat/fanout.js';
 import type { ChatMessage } from '../../../server/chat/types.js';
 import { GameMetrics } from '../../../server/metrics.js';
 import { ENTITY_ID_LIMIT, Room, type RoomOptions } from '../../../server/rooms/room.js';
-import type { PlayerSummary, RoomDefinition, RoomMember, WorldFrame } from '../../../server/rooms/types.js';
+import type { PlayerInfo } from '../../../shared/messages.js';
+import type { RoomDefinition, RoomMember, WorldFrame } from '../../../server/rooms/types.js';
 
 /** A room member that records what the room hands it. */
 class Recorder implements RoomMember {
-  readonly joined: PlayerSummary[] = [];
-  readonly left: PlayerSummary[] = [];
+  readonly joined: PlayerInfo[] = [];
+  readonly left: PlayerInfo[] = [];
   readonly chats: ChatMessage[] = [];
   readonly frames: WorldFrame[] = [];
   constructor(readonly playerId: string, readonly name = playerId) {}
-  playerJoined(p: PlayerSummary): void { this.joined.push(p); }
-  playerLeft(p: PlayerSummary): void { this.left.push(p); }
+  playerJoined(p: PlayerInfo): void { this.joined.push(p); }
+  playerLeft(p: PlayerInfo): void { this.left.push(p); }
   chat(m: ChatMessage): void { this.chats.push(m); }
   snapshot(f: WorldFrame): void { this.frames.push(f); }
 }

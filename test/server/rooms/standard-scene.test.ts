@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ManualScheduler } from '../../../server/clock.js';
 import { InProcessChatFanout } from '../../../server/chat/fanout.js';
 import { Room } from '../../../server/rooms/room.js';
-import { standardScene, wrap } from '../../../server/rooms/standard-scene.js';
+import { standardScene } from '../../../server/rooms/standard-scene.js';
+import { wrapCoord } from '../../../shared/scene.js';
 import type { RoomMember, WorldFrame } from '../../../server/rooms/types.js';
 
 function member(playerId: string, frames: WorldFrame[] = []): RoomMember {
@@ -14,13 +15,6 @@ function room(s: ManualScheduler) {
 }
 
 describe('standard scene simulation', () => {
-  it('wraps coordinates into [0, size)', () => {
-    expect(wrap(1001, 1000)).toBe(1);
-    expect(wrap(-1, 1000)).toBe(999);
-    expect(wrap(0, 1000)).toBe(0);
-    expect(wrap(1000, 1000)).toBe(0);
-  });
-
   it('moves a player 100 units/s along its input: exact position after N ticks', () => {
     const s = new ManualScheduler();
     const r = room(s);
@@ -51,8 +45,8 @@ describe('standard scene simulation', () => {
     joined.player.entity.x = 990; joined.player.entity.y = 5;
     r.input('a', { seq: 1, ack: 0, inputs: [[0.6, -0.8]] });
     s.advance(1000);
-    expect(joined.player.entity.x).toBeCloseTo(wrap(990 + 60, 1000), 9);
-    expect(joined.player.entity.y).toBeCloseTo(wrap(5 - 80, 1000), 9);
+    expect(joined.player.entity.x).toBeCloseTo(wrapCoord(990 + 60, 1000), 9);
+    expect(joined.player.entity.y).toBeCloseTo(wrapCoord(5 - 80, 1000), 9);
     r.close();
   });
 
