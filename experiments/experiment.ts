@@ -92,6 +92,8 @@ const CHILD_STOP_GRACE_MS = 2000;
 const LINK_CHECK_PROBES = 2000;
 /** Chromium's page must be connected within this (it loads the bundle over the delayed link). */
 const BROWSER_CONNECT_TIMEOUT_MS = 60_000;
+/** The built demo page the arm's server serves to the browser check. */
+const CLIENT_DIST = join(REPO_ROOT, 'client', 'dist');
 /** The world the standard scene's bots walk in (the rendered error wraps at its edges). */
 const WORLD = { w: STANDARD_WORLD.width, h: STANDARD_WORLD.height };
 
@@ -166,6 +168,7 @@ async function runArm(
     const server = ToolChild.script('experiments/server-entry.ts', [
       '--host', topo.server.address, '--http-port', String(SERVER_HTTP_PORT), '--wt-port', String(SERVER_WT_PORT),
       '--snapshot-channel', arm.snapshotChannel, '--seed', String(opts.seed), '--truth', truthFile,
+      ...(withBrowser ? ['--static-dir', CLIENT_DIST] : []),
     ], { label: `server(${tag})`, ns: topo.server.ns, logFile, nice: opts.nice, realtime: opts.realtime, cleanup });
     children.push(server);
     const ready = await server.waitFor('ready', SERVER_START_TIMEOUT_MS);
@@ -238,7 +241,7 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
   if ((opts.browserAt ?? []).length > 0 && !existsSync(CHROMIUM_PATH)) {
     throw new EnvironmentError(`a browser condition was asked for, but ${CHROMIUM_PATH} is missing (apt-get install chromium)`);
   }
-  if ((opts.browserAt ?? []).length > 0 && !existsSync(join(REPO_ROOT, 'client', 'dist', 'index.html'))) {
+  if ((opts.browserAt ?? []).length > 0 && !existsSync(join(CLIENT_DIST, 'index.html'))) {
     throw new EnvironmentError('a browser condition was asked for, but the demo page is not built: run `npm run build:client` first');
   }
   const netemAvailable = await detectNetem(`${NAME_PREFIX}${opts.nsTag ?? ''}`);

@@ -2,13 +2,14 @@
  * The server side of one experiment arm, run by the harness inside the server's namespace:
  *
  *   server-entry.ts --host 10.x.y.1 --http-port 8080 --wt-port 4433
- *                   --snapshot-channel unreliable|reliable --seed S [--truth FILE]
+ *                   --snapshot-channel unreliable|reliable --seed S [--truth FILE] [--static-dir DIR]
  *
  * Starts the standard-scene game server through the public embedding API (`createGameServer`)
  * with dev tickets on (the bots mint their own) and prints {"event":"ready","url":...}. Takes the
  * commands `mark` (start a load window) and `stats` (print {"event":"stats",...} for the window)
  * (tools/lib/child.ts protocol), and closes cleanly on SIGTERM.
  *
+ * With --static-dir (the built demo page, client/dist) it serves the page, for the browser check.
  * With --truth, it also logs the ground truth for the rendered-position error: after every
  * simulation step between `mark` and `stats`, each player's position with the epoch time of the
  * step (the clock snapshots are stamped with), written to FILE as JSON when `stats` comes.
@@ -35,6 +36,7 @@ const { values: args } = parseFlags(process.argv.slice(2), {
   'snapshot-channel': flag.choice(['unreliable', 'reliable'] as const),
   seed: flag.int(0, 2 ** 32 - 1),
   truth: flag.string(),
+  'static-dir': flag.string(),
 });
 const host = args.host ?? '127.0.0.1';
 const httpPort = args['http-port'] ?? 8080;
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
         },
       }
     : undefined;
-  const server = createDevServer({ host, httpPort, webTransportPort: wtPort, snapshotChannel, seed, rooms });
+  const server = createDevServer({ host, httpPort, webTransportPort: wtPort, snapshotChannel, seed, rooms, staticDir: args['static-dir'] ?? null });
   const info = await server.listen();
   emit('ready', { url: info.httpUrl, webTransportUrl: info.webTransportUrl, snapshotChannel });
 
