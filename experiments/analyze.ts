@@ -2,11 +2,46 @@
  * Turns one arm's raw bots report plus the link counters into an `ArmResult`. Pure.
  */
 import { analyzeChat, stalenessSamples, stalls, summarize } from './metrics.js';
+import { renderedError } from './render-error.js';
 
 /** Staleness sampling step, ms: fine against the 50 ms snapshot interval. */
 export const STALENESS_STEP_MS = 10;
 import type { DirectionCounters } from './impair.js';
-import type { ArmResult, BotsReport, Condition, ServerLoad, WireBytes } from './types.js';
+import type { ArmResult, BotsReport, Condition, FrameLog, RenderResult, ServerLoad, WireBytes } from './types.js';
+
+/** Median of a list (NaN when empty). */
+function median(v: readonly number[]): number {
+  return summarize(v).p50;
+}
+
+/**
+ * What observers would draw, against the truth: rendered error, extrapolating and frozen
+ * frames, the interpolation delay they settled on. `observers` limits it to some observers
+ * (the browser's rows share a frame log format with the bots').
+ */
+export function analyzeRender(
+  frames: FrameLog,
+  truth: readonly number[],
+  world: { w: number; h: number },
+  start: number,
+  end: number,
+): { render: RenderResult; errors: number[] } {
+  const r = renderedError({ frames: frames.values, truth, world, start, end });
+  const obs = frames.observers;
+  const totalFrames = obs.reduce((n, o) => n + o.frames, 0);
+  const starved = obs.reduce((n, o) => n + o.starvedFrames, 0);
+  const seconds = Math.max(1e-3, (end - start) / 1000);
+  const render: RenderResult = {
+    errorUnits: r.summary,
+    extrapolateShare: totalFrames ? starved / totalFrames : Number.NaN,
+    freezeShare: r.freezeCandidates ? r.frozen / r.freezeCandidates : Number.NaN,
+    interpDelayEndMs: median(obs.map((o) => o.interpDelayEndMs)),
+    interpDelayMeanMs: obs.length ? obs.reduce((n, o) => n + o.interpDelayMeanMs, 0) / obs.length : Number.NaN,
+    framesPerSec: obs.length ? totalFrames / obs.length / seconds : 0,
+    observers: obs.length,
+  };
+  return { render, errors: r.errors };
+}
 
 export interface WireDelta {
   /** Server-side veth transmit counters over the window (server -> client traffic). */
@@ -22,12 +57,24 @@ export function windowAges(report: BotsReport): number[] {
     .map(([, , st, rt]) => rt - st);
 }
 
+/** Staleness samples of every bot over the window (all bots pooled). */
+export function windowStaleness(report: BotsReport): number[] {
+  const out: number[] = [];
+  for (let bot = 0; bot < report.bots; bot++) {
+    const mine = report.snapshots.filter((s) => s[0] === bot).map((s) => [s[2], s[3], s[1]] as const);
+    for (const v of stalenessSamples(mine, report.windowStart, report.windowEnd, STALENESS_STEP_MS)) out.push(v);
+  }
+  return out;
+}
+
 export function analyzeArm(
   report: BotsReport,
   condition: Condition,
   wire: WireDelta,
   kernel: DirectionCounters[],
   server: ServerLoad,
+  render: RenderResult | null = null,
+  browser: ArmResult['browser'] = null,
 ): ArmResult {
   const durationS = Math.max(1e-3, (report.windowEnd - report.windowStart) / 1000);
   const periodMs = 1000 / report.snapshotHz;
@@ -35,10 +82,8 @@ export function analyzeArm(
   let intervals = 0;
   let stalled = 0;
   let newCount = 0;
-  const staleness: number[] = [];
+  const staleness = windowStaleness(report);
   for (const bot of bots) {
-    const mine = report.snapshots.filter((s) => s[0] === bot).map((s) => [s[2], s[3], s[1]] as const);
-    for (const v of stalenessSamples(mine, report.windowStart, report.windowEnd, STALENESS_STEP_MS)) staleness.push(v);
     const times = report.snapshots.filter((s) => s[0] === bot && s[4] === 1).map((s) => s[3]);
     const st = stalls(times, report.windowStart, report.windowEnd, periodMs);
     intervals += st.intervals;
@@ -68,6 +113,8 @@ export function analyzeArm(
     kernel,
     reconnects: report.reconnects,
     errors: report.errors,
+    render,
+    browser,
     botsLoopDelayP99Ms: report.loopDelayP99Ms,
     botsCpuPerSec: report.cpuPerSec,
     serverLoopDelayP99Ms: server.loopDelayP99Ms,

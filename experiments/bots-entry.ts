@@ -2,7 +2,7 @@
  * The bots side of one experiment arm, run by the harness inside the bots' namespace:
  *
  *   bots-entry.ts --url http://10.x.y.1:8080 --transport webtransport|websocket --arm <id>
- *                 --count N --seed S --chat-interval-ms M --report <file.json>
+ *                 --count N --seed S --chat-interval-ms M --report <file.json> [--frames <file.json>]
  *
  * N full bots of the fleet (tools/bots/fleet.ts: the browser's client/net code, with Node's
  * WebSocket and NodeWebTransport injected) join, walk in seeded random directions and, during
@@ -12,6 +12,12 @@
  *      print {"event":"measured"}; stop chatting, wait up to G ms for lines in flight (early
  *      once every line reached every other bot); write the report file; print {"event":"done"}.
  * It samples with the same epoch clock the server stamps snapshots with.
+ *
+ * With --frames, every bot also runs what the demo page draws from (client/game's WorldView: the
+ * adaptive interpolation buffer for the others, prediction for itself) on what it receives, and
+ * samples it at 60 Hz during the window: where it would draw each remote player, how often the
+ * buffer ran dry, the interpolation delay. The harness compares those rows with the server's
+ * ground truth (render-error.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { NodeWebTransportConstructor } from '../tools/bots/node-webtransport.js';
@@ -22,8 +28,9 @@ import { epochNow, sleep } from '../tools/lib/clock.js';
 import { ProcessLoad } from '../tools/lib/process-load.js';
 import { seededRandom } from '../shared/random.js';
 import { unwrapTime32 } from '../shared/time32.js';
+import { WorldView } from '../client/game/world-view.js';
 import type { ChatReceived, ChatSent } from './metrics.js';
-import { ALL_ARMS, type BotsReport, type SnapshotSample } from './types.js';
+import { ALL_ARMS, FRAME_FIELDS, type BotsReport, type FrameLog, type ObserverStats, type SnapshotSample } from './types.js';
 
 /** Every bot must have its welcome within this time or the arm is reported as failed. */
 const CONNECT_TIMEOUT_MS = 45_000;
@@ -39,6 +46,10 @@ const CHAT_TAG = 'exp';
 const WARM_TAG = 'warm';
 /** Longest wait for the warm-up lines to go round. */
 const WARM_CHAT_TIMEOUT_MS = 5_000;
+/** The display rate the rendered-position error is sampled at (a typical monitor's). */
+const FRAME_HZ = 60;
+/** Frame rows kept in all: 16 bots x 15 others x 60 Hz x 10 minutes; beyond that dropped and counted. */
+const FRAME_ROWS_LIMIT = 16 * 15 * 60 * 600;
 
 const { values: args } = parseFlags(process.argv.slice(2), {
   url: flag.origin(),
@@ -48,6 +59,7 @@ const { values: args } = parseFlags(process.argv.slice(2), {
   seed: flag.int(0, 2 ** 32 - 1),
   'chat-interval-ms': flag.int(1, 3_600_000),
   report: flag.string(),
+  frames: flag.string(),
 });
 const arm = args.arm ?? 'wt-datagram';
 const count = args.count ?? 4;
@@ -65,6 +77,9 @@ const chatSent: ChatSent[] = [];
 const chatReceived: ChatReceived[] = [];
 let chatRejected = 0;
 let warmChatReceived = 0;
+const framesFile = args.frames;
+/** One demo-client view per bot (only with --frames). */
+const views: WorldView[] = framesFile ? Array.from({ length: count }, () => new WorldView()) : [];
 
 const fleet = new BotFleet({
   url: args.url ?? '',
@@ -80,6 +95,15 @@ const fleet = new BotFleet({
       announcedHz = w.snapshotHz;
       if (w.resumed) newestId[i] = -1;
     });
+    // Wired exactly as the page wires it (client/app.ts), so the bot draws what a player would.
+    const view = views[i];
+    if (view) {
+      client.on('welcome', (w) => view.welcome(w));
+      client.on('snapshot', (s) => view.snapshot(s, client.stats().rttMs));
+      client.on('input', (rec) => view.input(rec));
+      client.on('playerJoined', (p) => view.playerJoined(p));
+      client.on('playerLeft', (p) => view.playerLeft(p));
+    }
     client.on('snapshot', (s) => {
       if (!recording) return;
       // Receipt time taken here, in the handler, on the shared epoch clock.
@@ -118,14 +142,75 @@ function startChat(): void {
   });
 }
 
+/**
+ * Draws every view at FRAME_HZ from the moment the bots joined, as a page would (the buffer's
+ * delay adapts per drawn frame); rows and statistics are kept only between `begin` and `end`.
+ */
+class FrameSampler {
+  private values: number[] = [];
+  private dropped = 0;
+  private keeping = false;
+  private stats: ObserverStats[] = [];
+  private starved0: number[] = [];
+  private delaySum: number[] = [];
+  private readonly timer = setInterval(() => this.tick(), 1000 / FRAME_HZ);
+
+  begin(): void {
+    this.values = [];
+    this.dropped = 0;
+    this.stats = views.map((_, observer) => ({ observer, frames: 0, starvedFrames: 0, interpDelayMeanMs: 0, interpDelayEndMs: 0 }));
+    this.starved0 = views.map((v) => v.starvedFrames);
+    this.delaySum = views.map(() => 0);
+    this.keeping = true;
+  }
+
+  end(): FrameLog {
+    this.keeping = false;
+    views.forEach((v, i) => {
+      const st = this.stats[i];
+      st.starvedFrames = v.starvedFrames - this.starved0[i];
+      st.interpDelayMeanMs = st.frames ? this.delaySum[i] / st.frames : 0;
+      st.interpDelayEndMs = v.interpDelayMs;
+    });
+    return { fields: ['t', 'observer', 'id', 'x', 'y'], values: this.values, observers: this.stats, dropped: this.dropped };
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private tick(): void {
+    const now = epochNow();
+    views.forEach((v, i) => {
+      const drawn = v.frame(now);
+      if (!this.keeping) return;
+      const st = this.stats[i];
+      st.frames++;
+      this.delaySum[i] += v.interpDelayMs;
+      for (const e of drawn) {
+        if (e.own) continue;
+        if (this.values.length / FRAME_FIELDS >= FRAME_ROWS_LIMIT) {
+          this.dropped++;
+          continue;
+        }
+        this.values.push(now, i, e.id, e.x, e.y);
+      }
+    });
+  }
+}
+
+let sampler: FrameSampler | null = null;
+
 async function measure(windowMs: number, graceMs: number): Promise<void> {
   const totals0 = fleet.totals();
   const load = new ProcessLoad();
   const windowStart = epochNow();
   recording = true;
+  sampler?.begin();
   startChat();
   await sleep(windowMs);
   const windowEnd = epochNow();
+  if (sampler && framesFile) writeFileSync(framesFile, JSON.stringify(sampler.end()));
   const loadReport = load.stop();
   fleet.stopChat();
   const totals1 = fleet.totals();
@@ -164,6 +249,7 @@ async function measure(windowMs: number, graceMs: number): Promise<void> {
 
 async function stop(): Promise<void> {
   recording = false;
+  sampler?.stop();
   fleet.close('experiment finished');
   // Give close frames a moment to leave.
   await sleep(200);
@@ -186,6 +272,7 @@ async function main(): Promise<void> {
     fail(`${missing} of ${count} bots got no welcome within ${CONNECT_TIMEOUT_MS} ms: ${fleet.errors.samples.slice(0, 3).join('; ')}`);
     return;
   }
+  if (framesFile) sampler = new FrameSampler();
   // One chat line per bot before the window: the first use of the chat path (JIT, first
   // encodings) then happens outside the measurement, which should see steady play only.
   for (const b of fleet.bots) b.client!.sendChat(`${WARM_TAG}|${b.index}`);

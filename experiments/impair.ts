@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mustRun, runCommand } from './shell.js';
-import type { Topology, LinkEnd } from './netns.js';
+import { NAME_PREFIX, type Topology, type LinkEnd } from './netns.js';
 
 export type ImpairMethod = 'netem' | 'nftables';
 
@@ -44,10 +44,10 @@ export interface DirectionCounters {
 
 /**
  * Find out whether this kernel has netem, by trying it in a throwaway namespace (never on a real
- * interface). The namespace is removed whatever happens.
+ * interface), named `<namePrefix>probe<hex>` so it carries the run's prefix. The namespace is removed whatever happens.
  */
-export async function detectNetem(): Promise<boolean> {
-  const ns = `twprobe${randomBytes(3).toString('hex')}`;
+export async function detectNetem(namePrefix: string = NAME_PREFIX): Promise<boolean> {
+  const ns = `${namePrefix}probe${randomBytes(3).toString('hex')}`;
   const add = await runCommand('ip', ['netns', 'add', ns]);
   if (add.code !== 0) return false;
   try {

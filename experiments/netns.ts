@@ -39,9 +39,25 @@ export interface Topology {
   prefixLength: 30;
 }
 
-/** A fresh id like `tw3fa9c1`: short enough that `<id>-s` fits an interface name. */
-export function newRunPrefix(): string {
-  return `${NAME_PREFIX}${randomBytes(3).toString('hex')}`;
+/**
+ * Environment variable naming a short tag (1-4 of [a-z0-9]) that goes between `tw` and the random
+ * digits of every run's names, e.g. `twds3fa9c1`: people (or agents) sharing a machine can tell
+ * their namespaces apart at a glance and clean up only their own.
+ */
+export const NETNS_TAG_ENV = 'TICKWIRE_NETNS_TAG';
+
+/** The tag from NETNS_TAG_ENV in `env` (the CLIs and tests pass process.env), checked; '' when unset. */
+export function netnsTag(env: Readonly<Record<string, string | undefined>>): string {
+  const tag = env[NETNS_TAG_ENV] ?? '';
+  if (tag !== '' && !/^[a-z0-9]{1,4}$/.test(tag)) {
+    throw new EnvironmentError(`${NETNS_TAG_ENV} must be 1-4 characters of [a-z0-9], got ${JSON.stringify(tag)}`);
+  }
+  return tag;
+}
+
+/** A fresh id like `tw3fa9c1` (or `twds3fa9c1` with a tag): short enough that `<id>-s` fits an interface name. */
+export function newRunPrefix(tag = ''): string {
+  return `${NAME_PREFIX}${tag}${randomBytes(3).toString('hex')}`;
 }
 
 /**

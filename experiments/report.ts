@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cdfPoints, percentileOfSorted, sortedCopy } from '../tools/lib/stats.js';
-import { lineChart, type Series } from './svg.js';
+import { lineChart, panelGrid, type ChartOptions, type Series } from './svg.js';
 import { ARMS, type ArmId, type ArmResult, type BotsReport, type Condition, type Summary } from './types.js';
 
 export const FILES = {
@@ -17,7 +17,18 @@ export const FILES = {
   p99Plot: 'p99-age-vs-loss.svg',
   stalenessPlot: 'p99-staleness-vs-loss.svg',
   cdfPlot: 'age-cdf.svg',
+  errorPlot: 'rendered-error-vs-loss.svg',
+  stalenessCdf: 'staleness-cdf.svg',
+  errorCdf: 'rendered-error-cdf.svg',
 } as const;
+
+/** Raw samples of every arm at the one condition the CDF plots show. */
+export interface CdfData {
+  condition: Condition | null;
+  ages: Map<ArmId, number[]>;
+  staleness: Map<ArmId, number[]>;
+  errors: Map<ArmId, number[]>;
+}
 
 const SNAPSHOT_HEADER = 'loss_pct,rtt_ms,arm,bot,snapshot_id,server_time_ms,received_at_ms,age_ms,new\n';
 const CHAT_HEADER = 'loss_pct,rtt_ms,arm,key,sender,receiver,sent_at_ms,received_at_ms,latency_ms\n';
@@ -47,6 +58,8 @@ const SUMMARY_COLUMNS = [
   'chat_duplicates', 'chat_p50_ms', 'chat_p99_ms', 'wire_down_Bps_per_bot', 'wire_up_Bps_per_bot',
   'app_down_Bps_per_bot', 'app_up_Bps_per_bot', 'dropped_c2s_pct', 'dropped_s2c_pct', 'reconnects',
   'server_cpu_per_s', 'server_loop_p99_ms', 'bots_cpu_per_s', 'bots_loop_p99_ms',
+  'render_error_p50', 'render_error_p99', 'extrapolate_share', 'freeze_share', 'interp_delay_end_ms', 'interp_delay_mean_ms',
+  'browser_error_p50', 'browser_error_p99', 'browser_extrapolate_share', 'browser_freeze_share', 'browser_interp_delay_end_ms',
 ] as const;
 
 /** Realised drop rate in percent for one direction, from the kernel counters. */
@@ -69,6 +82,10 @@ export function summaryCsv(results: readonly ArmResult[]): string {
     num(r.wireUpBytesPerSecPerBot, 0), num(r.appDownBytesPerSecPerBot, 0), num(r.appUpBytesPerSecPerBot, 0),
     num(realisedDropPct(r, 'client->server'), 2), num(realisedDropPct(r, 'server->client'), 2), r.reconnects,
     num(r.serverCpuPerSec, 3), num(r.serverLoopDelayP99Ms, 1), num(r.botsCpuPerSec, 3), num(r.botsLoopDelayP99Ms, 1),
+    num(r.render?.errorUnits.p50 ?? NaN, 2), num(r.render?.errorUnits.p99 ?? NaN, 2), num(r.render?.extrapolateShare ?? NaN, 4),
+    num(r.render?.freezeShare ?? NaN, 4), num(r.render?.interpDelayEndMs ?? NaN, 1), num(r.render?.interpDelayMeanMs ?? NaN, 1),
+    num(r.browser?.errorUnits.p50 ?? NaN, 2), num(r.browser?.errorUnits.p99 ?? NaN, 2), num(r.browser?.extrapolateShare ?? NaN, 4),
+    num(r.browser?.freezeShare ?? NaN, 4), num(r.browser?.interpDelayEndMs ?? NaN, 1),
   ].join(','));
   return `${SUMMARY_COLUMNS.join(',')}\n${rows.join('\n')}\n`;
 }
@@ -82,43 +99,95 @@ function armsIn(results: readonly ArmResult[]): ArmId[] {
   return (Object.keys(ARMS) as ArmId[]).filter((a) => results.some((r) => r.arm === a));
 }
 
-/** p99 snapshot age (or staleness) against loss, one line per arm (per RTT when several were run). */
-export function p99Chart(results: readonly ArmResult[], metric: 'snapshotAgeMs' | 'stalenessMs' = 'snapshotAgeMs'): string {
-  const series: Series[] = [];
+type Metric = 'snapshotAgeMs' | 'stalenessMs' | 'renderP50' | 'renderP99';
+
+const METRIC_LABEL: Record<Metric, string> = {
+  snapshotAgeMs: 'snapshot age p99 (ms)',
+  stalenessMs: 'staleness p99 (ms)',
+  renderP50: 'rendered error p50 (world units)',
+  renderP99: 'rendered error p99 (world units)',
+};
+
+function metricOf(r: ArmResult, m: Metric): number {
+  if (m === 'renderP50') return r.render?.errorUnits.p50 ?? Number.NaN;
+  if (m === 'renderP99') return r.render?.errorUnits.p99 ?? Number.NaN;
+  return r[m].p99;
+}
+
+/** One panel per RTT: `metric` against loss, one line per arm; all panels share the y axis. */
+export function p99Chart(results: readonly ArmResult[], metric: Metric = 'snapshotAgeMs'): string {
   const rttList = rtts(results);
-  for (const rtt of rttList) {
-    for (const arm of armsIn(results)) {
-      const pts = results
+  const yMax = Math.max(0, ...results.map((r) => metricOf(r, metric)).filter(Number.isFinite));
+  const panels: ChartOptions[] = rttList.map((rtt) => ({
+    title: `RTT +${rtt} ms`,
+    xLabel: 'packet loss each way (%)',
+    yLabel: METRIC_LABEL[metric],
+    yMax: yMax || undefined,
+    series: armsIn(results).map((arm): Series => ({
+      name: ARMS[arm].label,
+      markers: true,
+      points: results
         .filter((r) => r.arm === arm && r.condition.rttMs === rtt)
-        .map((r) => [r.condition.lossPct, r[metric].p99] as const)
-        .sort((a, b) => a[0] - b[0]);
-      const name = rttList.length > 1 ? `${ARMS[arm].label}, RTT+${rtt}` : ARMS[arm].label;
-      series.push({ name, points: pts, markers: true });
+        .map((r) => [r.condition.lossPct, metricOf(r, metric)] as const)
+        .sort((x, y) => x[0] - y[0]),
+    })),
+  }));
+  const what = metric === 'snapshotAgeMs' ? 'p99 snapshot age' : metric === 'stalenessMs' ? 'p99 staleness' : metric === 'renderP50' ? 'p50 rendered error' : 'p99 rendered error';
+  return panelGrid(`${what} vs packet loss, one panel per added RTT`, panels);
+}
+
+/** p50 and p99 rendered error against loss: two rows of panels (p50 above p99), one column per RTT. */
+export function renderErrorChart(results: readonly ArmResult[]): string {
+  const rttList = rtts(results);
+  const panels: ChartOptions[] = [];
+  for (const metric of ['renderP50', 'renderP99'] as const) {
+    const yMax = Math.max(0, ...results.map((r) => metricOf(r, metric)).filter(Number.isFinite));
+    for (const rtt of rttList) {
+      panels.push({
+        title: `${metric === 'renderP50' ? 'p50' : 'p99'}, RTT +${rtt} ms`,
+        xLabel: 'packet loss each way (%)',
+        yLabel: METRIC_LABEL[metric],
+        yMax: yMax || undefined,
+        width: 560,
+        height: 360,
+        series: armsIn(results).map((arm): Series => ({
+          name: ARMS[arm].label,
+          markers: true,
+          points: results
+            .filter((r) => r.arm === arm && r.condition.rttMs === rtt)
+            .map((r) => [r.condition.lossPct, metricOf(r, metric)] as const)
+            .sort((x, y) => x[0] - y[0]),
+        })),
+      });
     }
   }
-  const what = metric === 'snapshotAgeMs' ? 'snapshot age' : 'staleness';
-  return lineChart({ title: `p99 ${what} vs packet loss`, xLabel: 'packet loss each way (%)', yLabel: `${what} p99 (ms)`, series });
+  return panelGrid('Rendered-position error vs packet loss (distance between where a remote player is drawn and where it is)', panels, rttList.length);
 }
 
-/** The loss level to draw the CDF at: 5 % when run, else the nearest level run. */
-export function cdfLossLevel(conditions: readonly Condition[]): number | null {
+/** The condition the CDFs show: 100 ms and 5 % when run, else the nearest (RTT first, then loss). */
+export function cdfCondition(conditions: readonly Condition[]): Condition | null {
   if (conditions.length === 0) return null;
-  return [...conditions].sort((a, b) => Math.abs(a.lossPct - 5) - Math.abs(b.lossPct - 5) || a.lossPct - b.lossPct)[0].lossPct;
+  return [...conditions].sort((a, b) =>
+    Math.abs(a.rttMs - 100) - Math.abs(b.rttMs - 100) || Math.abs(a.lossPct - 5) - Math.abs(b.lossPct - 5) || a.rttMs - b.rttMs || a.lossPct - b.lossPct)[0];
 }
 
-/** Snapshot age CDF per arm at one condition; the x axis stops at the largest p99.9 so the body stays readable. */
-export function cdfChart(agesByArm: ReadonlyMap<ArmId, readonly number[]>, lossPct: number): string {
+function conditionText(c: Condition): string {
+  return `RTT +${c.rttMs} ms, ${c.lossPct}% loss`;
+}
+
+/** CDF per arm at one condition; the x axis stops at the largest p99.9 so the body stays readable. */
+export function cdfChart(byArm: ReadonlyMap<ArmId, readonly number[]>, cond: Condition, what = 'Snapshot age', unit = 'snapshot age at the client (ms)'): string {
   const series: Series[] = [];
   let xMax = 0;
-  for (const [arm, ages] of agesByArm) {
-    const sorted = sortedCopy(ages);
+  for (const [arm, values] of byArm) {
+    const sorted = sortedCopy(values);
     if (sorted.length) xMax = Math.max(xMax, percentileOfSorted(sorted, 99.9)!);
     series.push({ name: ARMS[arm].label, points: cdfPoints(sorted) });
   }
   return lineChart({
-    title: `Snapshot age CDF at ${lossPct}% loss`,
-    xLabel: 'snapshot age at the client (ms), axis cut at the largest p99.9',
-    yLabel: 'share of snapshots',
+    title: `${what} CDF at ${conditionText(cond)}`,
+    xLabel: `${unit}, axis cut at the largest p99.9`,
+    yLabel: 'share of samples',
     series,
     xMax: xMax || undefined,
     yMax: 1,
@@ -163,73 +232,121 @@ function chatCell(r: ArmResult): string {
   return `${c.delivered}/${c.expected}${extra ? ` (${extra})` : ''}`;
 }
 
-/** The Markdown report. `relPlots` are the SVG file names next to it. */
-export function renderMarkdown(summary: Summary, cdfLoss: number | null): string {
+function pct(v: number | undefined): string {
+  return v !== undefined && Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : 'n/a';
+}
+
+function units(v: number | undefined): string {
+  return v !== undefined && Number.isFinite(v) ? v.toFixed(1) : 'n/a';
+}
+
+/** Sentences on what the player sees: rendered error per arm at each condition. */
+export function renderFindings(results: readonly ArmResult[]): string[] {
+  const lines: string[] = [];
+  const conds = [...new Map(results.map((r) => [`${r.condition.lossPct}/${r.condition.rttMs}`, r.condition])).values()];
+  for (const c of conds) {
+    const here = results.filter((r) => r.condition.lossPct === c.lossPct && r.condition.rttMs === c.rttMs && r.render);
+    if (here.length === 0) continue;
+    const parts = here.map((r) => `${ARMS[r.arm].label} ${units(r.render!.errorUnits.p50)} / ${units(r.render!.errorUnits.p99)} (delay ${ms(r.render!.interpDelayEndMs)} ms, extrapolating ${pct(r.render!.extrapolateShare)})`);
+    lines.push(`- RTT +${c.rttMs} ms, ${c.lossPct}% loss: rendered error p50 / p99 ${parts.join('; ')}.`);
+  }
+  return lines;
+}
+
+/** The Markdown report. */
+export function renderMarkdown(summary: Summary, cdf: Condition | null): string {
   const { info, results } = summary;
   const out: string[] = [];
-  out.push('# tickwire packet-loss experiment', '');
-  out.push('Snapshot freshness of the same game server when snapshots travel as WebTransport datagrams, on a reliable WebTransport stream, and over WebSocket (TCP), under packet loss.', '');
+  out.push('# tickwire delay, jitter and loss experiment', '');
+  out.push('Snapshot freshness and what the player sees (rendered-position error) when snapshots travel as WebTransport datagrams, on a reliable WebTransport stream, and over WebSocket (TCP), under added round-trip time, jitter and packet loss.', '');
   out.push('## Machine and run', '');
   out.push('| | |', '|---|---|');
   out.push(`| started | ${info.startedAt} |`, `| finished | ${info.finishedAt} |`);
   out.push(`| command | \`${info.command}\` |`);
-  out.push(`| kernel | ${info.kernel} |`, `| CPU | ${info.cpu} (${info.cpus} cores), ${info.memGiB} GiB RAM |`);
+  out.push(`| kernel | ${info.kernel} (netem: ${info.method === 'netem' ? 'yes' : 'no'}) |`, `| CPU | ${info.cpu} (${info.cpus} cores), ${info.memGiB} GiB RAM |`);
   out.push(`| node | ${info.node} |`, `| commit | ${info.gitCommit} |`);
-  out.push(`| impairment | **${info.method}** ${info.method === 'netem'
-    ? '(tc netem on both veth ends: loss, delay, jitter)'
-    : '(this kernel has no netem: nftables `numgen random` drop at each veth ingress, loss only, no added delay)'}${info.jitterMs ? `; jitter ${info.jitterMs} ms per direction` : ''} |`);
-  out.push(`| bots | ${info.bots} in one process, in their own network namespace |`);
+  const m = info.mechanism;
+  out.push(`| delay and jitter | **${m.delay}**${m.delay === 'nfqueue' ? ' (the NFQUEUE delay stage, experiments/delay: one per namespace, holding packets at ingress, half the RTT each way)' : m.delay === 'netem' ? ' (tc netem on both veth ends)' : ''}; ${m.reason} |`);
+  out.push(`| loss | **${m.loss}**${m.loss === 'nftables' ? ' (`numgen random` drop at each veth ingress, before the stage)' : ''} |`);
+  out.push(`| jitter | ${info.jitterMs ? `${info.jitterMs} ms per direction (capped at the one-way delay), model \`${info.jitterMode}\`` : 'none'} |`);
+  out.push(`| TCP congestion control | ${info.tcpCongestion} in both namespaces (QUIC uses quiche's own) |`);
+  out.push(`| bots | ${info.bots} in one process, in their own network namespace; each runs the demo client's WorldView (interpolation buffer and prediction) sampled at 60 Hz |`);
+  if (info.browserConditions.length) out.push(`| browser | a headless Chromium page (the demo client) in the bots' namespace at ${info.browserConditions.map(conditionText).join('; ')} |`);
   const sched = info.realtime > 0
     ? `SCHED_FIFO priority ${info.realtime} for the server and bots processes, so other work on this shared machine adds no scheduler delay to the ages`
     : `nice ${info.nice} for the server and bots processes${info.nice < 0 ? ' (so other work on this shared machine adds less scheduler delay)' : ''}`;
   out.push(`| process priority | ${sched} |`);
-  out.push(`| per condition and arm | ${info.warmupS} s warm-up without loss, then ${info.durationS} s measured under loss |`);
-  out.push(`| snapshots | ${info.snapshotHz} Hz; standard scene (60 Hz simulation, 20 Hz inputs) |`);
-  out.push(`| seed | ${info.seed} (bots' movement and chat timing; the kernel's drop decisions are not seeded) |`, '');
+  out.push(`| per condition and arm | delay in force from connection setup; ${info.warmupS} s warm-up without loss, then ${info.durationS} s measured with loss |`);
+  out.push(`| snapshots | ${info.snapshotHz} Hz; standard scene (60 Hz simulation, 20 Hz inputs, 100 units/s in a 1000 x 1000 world) |`);
+  out.push(`| seed | ${info.seed} (bots' movement and chat timing, jitter; the kernel's drop decisions are not seeded) |`, '');
   out.push('## Setup', '');
-  out.push('The harness creates two network namespaces joined by a veth pair (a /30 that exists only inside them). The server runs in one, the bots in the other, each as its own process; every packet between them crosses the veth, where loss is applied independently in both directions. A fresh server process is started for every arm and condition. Loss is switched on after every bot has joined and warmed up, so the measurement is steady-state play, not connection setup.', '');
-  out.push('Arms:', '');
-  out.push('- **WebTransport datagrams**: snapshots as HTTP/3 datagrams (QUIC DATAGRAM frames), chat on a WebTransport bidirectional stream. The normal path.');
-  out.push('- **WebTransport stream**: the same server and client with the server option `snapshotChannel: \'reliable\'`, so snapshots go on the reliable stream. Same protocol and congestion controller as the datagram arm; only head-of-line blocking differs.');
-  out.push('- **WebSocket (TCP)**: the fallback path; snapshots ride the socket.', '');
+  out.push('Two network namespaces joined by a veth pair (a /30 that exists only inside them). The server runs in one, the bots (and the browser, where listed) in the other, each as its own process; every packet between them crosses the veth, where delay, jitter and loss act independently in both directions. A fresh server process per arm and condition. Delay and jitter are in force from connection setup on; loss is switched on after every bot has joined and warmed up.', '');
+  out.push('Arms: **WebTransport datagrams** (snapshots as QUIC DATAGRAM frames, chat on a stream), **WebTransport stream** (server option `snapshotChannel: \'reliable\'`: same QUIC stack, only head-of-line blocking differs), **WebSocket (TCP)**.', '');
   out.push('Metrics:', '');
-  out.push('- *snapshot age*: receipt time at the client minus the server time stamped in the snapshot; both namespaces share the machine clock.');
-  out.push('- *staleness*: every 10 ms, the age of the newest snapshot the client holds (now minus its server time). Per-receipt age cannot see a lost datagram (it never arrives); staleness charges it, since the view ages until the next snapshot. This is what a player sees before interpolation delay.');
-  out.push('- *stalls*: share of snapshot intervals (1 / snapshot rate) in which no new snapshot arrived; a gap of g ms counts round(g / interval) - 1 stalled intervals.');
-  out.push('- *chat*: each bot sends a line every couple of seconds; each line must reach every other bot exactly once (delivered / expected, lost, duplicates) and its latency is send to receipt.');
-  out.push('- *wire bytes*: the veth interface counters (IP packets incl. headers and retransmissions) per bot and second; *app bytes*: the clients\' own message byte counters.');
-  out.push('- *realised drop*: the kernel\'s drop counters over the packets actually sent in that arm.', '');
+  out.push('- *snapshot age*: receipt time minus the server time stamped in the snapshot (one machine clock).');
+  out.push('- *staleness*: every 10 ms, the age of the newest snapshot the client holds; charges lost datagrams too.');
+  out.push('- *rendered error*: at 60 Hz, the distance (world units, the short way round the wrapping world) between where the client would draw each remote player and where the server had that player at that instant (the server logs every player after every simulation step). It includes the interpolation delay (the client draws the past on purpose: at 100 units/s, 100 ms of delay is 10 units), late and lost snapshots, and extrapolation errors. Players walk at 100 units/s and turn every 0.5-2.5 s.');
+  out.push('- *extrapolating*: share of frames in which the interpolation buffer ran past its newest snapshot (it extrapolates up to one snapshot interval, then holds); *frozen*: share of (frame, remote player) pairs drawn exactly where the previous frame drew them although the player moved.');
+  out.push('- *interp delay*: the buffering delay the client\'s adaptive buffer settled on (median over bots at the window\'s end).');
+  out.push('- *chat*: each line must reach every other bot exactly once.', '');
   if (summary.linkCheck.length) {
     out.push('## Link check', '');
-    out.push('Before the arms ran, a plain UDP echo pair (sequence-numbered probes) crossed the impaired link at each condition:', '');
-    out.push('| configured loss % | RTT+ ms | probes | realised loss client→server % | server→client % |', '|---:|---:|---:|---:|---:|');
+    out.push('Before the arms ran, UDP probes (200 bytes, 2 ms apart) crossed the link under each condition; a responder in the server\'s namespace stamped them, so one-way delay is measured each way (one machine clock).', '');
+    out.push('| RTT+ ms | loss % | mechanism (delay / loss) | probes | RTT p50 | RTT p99 | one-way p50 up / down | loss up % | loss down % | reordered | TCP cc |', '|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---|');
     for (const l of summary.linkCheck) {
-      out.push(`| ${l.condition.lossPct} | ${l.condition.rttMs} | ${l.probes} | ${l.upLossPct.toFixed(2)} | ${l.downLossPct.toFixed(2)} |`);
+      const r = l.result;
+      out.push(`| ${l.condition.rttMs} | ${l.condition.lossPct} | ${l.mechanism.delay} / ${l.mechanism.loss} | ${r.probes} | ${r.rttMs.p50.toFixed(2)} | ${r.rttMs.p99.toFixed(2)} | ${r.up.oneWayMs.p50.toFixed(2)} / ${r.down.oneWayMs.p50.toFixed(2)} | ${l.upLossPct.toFixed(2)} | ${l.downLossPct.toFixed(2)} | ${r.reordered} | ${l.tcpCongestion.server} / ${l.tcpCongestion.client} |`);
     }
     out.push('');
   }
   out.push('## Findings', '');
   out.push(...findings(results), '');
+  out.push('What the player sees:', '');
+  out.push(...renderFindings(results), '');
   out.push('## Results', '');
-  out.push('| loss % | RTT+ ms | arm | age p50 | p95 | p99 | max | staleness p50 | p99 | stalls | snaps/s/bot | chat delivered | chat p50 | chat p99 | wire down B/s/bot | wire up B/s/bot | realised drop c→s / s→c % |');
-  out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|');
+  out.push('| RTT+ ms | loss % | arm | staleness p50 | p99 | age p50 | p99 | stalls | rendered error p50 | p99 | extrapolating | frozen | interp delay ms | chat delivered | chat p99 ms | realised drop c→s / s→c % |');
+  out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
   for (const r of results) {
-    out.push(`| ${r.condition.lossPct} | ${r.condition.rttMs} | ${ARMS[r.arm].label} | ${ms(r.snapshotAgeMs.p50)} | ${ms(r.snapshotAgeMs.p95)} | ${ms(r.snapshotAgeMs.p99)} | ${ms(r.snapshotAgeMs.max)} | ${ms(r.stalenessMs.p50)} | ${ms(r.stalenessMs.p99)} | ${(100 * r.stallShare).toFixed(1)}% | ${r.snapshotsPerSecPerBot.toFixed(1)} | ${chatCell(r)} | ${ms(r.chat.latency.p50)} | ${ms(r.chat.latency.p99)} | ${r.wireDownBytesPerSecPerBot.toFixed(0)} | ${r.wireUpBytesPerSecPerBot.toFixed(0)} | ${realisedDropPct(r, 'client->server').toFixed(1)} / ${realisedDropPct(r, 'server->client').toFixed(1)} |`);
+    const rr = r.render;
+    out.push(`| ${r.condition.rttMs} | ${r.condition.lossPct} | ${ARMS[r.arm].label} | ${ms(r.stalenessMs.p50)} | ${ms(r.stalenessMs.p99)} | ${ms(r.snapshotAgeMs.p50)} | ${ms(r.snapshotAgeMs.p99)} | ${(100 * r.stallShare).toFixed(1)}% | ${units(rr?.errorUnits.p50)} | ${units(rr?.errorUnits.p99)} | ${pct(rr?.extrapolateShare)} | ${pct(rr?.freezeShare)} | ${ms(rr?.interpDelayEndMs ?? NaN)} | ${chatCell(r)} | ${ms(r.chat.latency.p99)} | ${realisedDropPct(r, 'client->server').toFixed(1)} / ${realisedDropPct(r, 'server->client').toFixed(1)} |`);
   }
-  out.push('', 'Ages and latencies in ms.', '');
-  out.push('Process load during each window (CPU seconds per second; event-loop delay p99 in ms). A saturated process would inflate ages for reasons other than the network:', '');
-  out.push('| loss % | RTT+ ms | arm | server CPU | server loop p99 | bots CPU | bots loop p99 | app down B/s/bot | app up B/s/bot | reconnects |');
+  out.push('', 'Ages, staleness and latencies in ms; rendered error in world units.', '');
+  const withBrowser = results.filter((r) => r.browser);
+  if (withBrowser.length) {
+    out.push('## Browser check', '');
+    out.push('A headless Chromium page running the demo client, in the bots\' namespace, joined the same arm; the figures come from what the page publishes on `window.tickwire` (its drawn positions per frame, `starvedFrames`, `frames`, `interpDelayMs`), compared with the same ground truth. Beside them, the bots\' figures for the same window:', '');
+    out.push('| RTT+ ms | loss % | arm | page transport | page frames/s | page error p50 | p99 | bots error p50 | p99 | page extrapolating | bots | page frozen | bots | page interp delay | bots |');
+    out.push('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of withBrowser) {
+      const b = r.browser!;
+      const rr = r.render;
+      out.push(`| ${r.condition.rttMs} | ${r.condition.lossPct} | ${ARMS[r.arm].label} | ${b.transport ?? 'none'} | ${b.framesPerSec.toFixed(0)} | ${units(b.errorUnits.p50)} | ${units(b.errorUnits.p99)} | ${units(rr?.errorUnits.p50)} | ${units(rr?.errorUnits.p99)} | ${pct(b.extrapolateShare)} | ${pct(rr?.extrapolateShare)} | ${pct(b.freezeShare)} | ${pct(rr?.freezeShare)} | ${ms(b.interpDelayEndMs)} | ${ms(rr?.interpDelayEndMs ?? NaN)} |`);
+    }
+    out.push('');
+  }
+  out.push('Process load during each window (CPU seconds per second; event-loop delay p99 in ms):', '');
+  out.push('| RTT+ ms | loss % | arm | server CPU | server loop p99 | bots CPU | bots loop p99 | wire down B/s/bot | wire up B/s/bot | reconnects |');
   out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    out.push(`| ${r.condition.lossPct} | ${r.condition.rttMs} | ${ARMS[r.arm].label} | ${r.serverCpuPerSec.toFixed(2)} | ${ms(r.serverLoopDelayP99Ms)} | ${r.botsCpuPerSec.toFixed(2)} | ${ms(r.botsLoopDelayP99Ms)} | ${r.appDownBytesPerSecPerBot.toFixed(0)} | ${r.appUpBytesPerSecPerBot.toFixed(0)} | ${r.reconnects} |`);
+    out.push(`| ${r.condition.rttMs} | ${r.condition.lossPct} | ${ARMS[r.arm].label} | ${r.serverCpuPerSec.toFixed(2)} | ${ms(r.serverLoopDelayP99Ms)} | ${r.botsCpuPerSec.toFixed(2)} | ${ms(r.botsLoopDelayP99Ms)} | ${r.wireDownBytesPerSecPerBot.toFixed(0)} | ${r.wireUpBytesPerSecPerBot.toFixed(0)} | ${r.reconnects} |`);
   }
   out.push('');
+  const stageRows = (summary.stages ?? []).flatMap((s) => s.finals.filter((f) => f.stats).map((f) => ({ c: s.condition, f })));
+  if (stageRows.length) {
+    out.push('Delay stages over each condition (all arms): packets, verdict lateness, applied delay, CPU:', '');
+    out.push('| RTT+ ms | loss % | direction | packets | dropped at cap | lateness p50 / p99 ms | applied delay mean ± sd ms | CPU share |', '|---:|---:|---|---:|---:|---|---|---:|');
+    for (const { c, f } of stageRows) {
+      const st = f.stats!;
+      out.push(`| ${c.rttMs} | ${c.lossPct} | ${f.direction} | ${st.received} | ${st.droppedCap} | ${st.latenessMs.p50.toFixed(2)} / ${st.latenessMs.p99.toFixed(2)} | ${st.delayMs.mean.toFixed(2)} ± ${st.delayMs.sd.toFixed(2)} | ${(100 * st.cpuSeconds / Math.max(1e-9, st.wallSeconds)).toFixed(1)}% |`);
+    }
+    out.push('');
+  }
   const problems = results.filter((r) => r.errors.length || r.reconnects || r.chatRejected || r.transports.some((t) => t !== ARMS[r.arm].transport));
   if (problems.length) {
     out.push('### Irregularities', '');
     for (const r of problems) {
       const wrongTransport = r.transports.filter((t) => t !== ARMS[r.arm].transport);
-      out.push(`- ${r.condition.lossPct}% ${ARMS[r.arm].label}: ${[
+      out.push(`- ${conditionText(r.condition)} ${ARMS[r.arm].label}: ${[
         r.reconnects ? `${r.reconnects} reconnects` : '',
         r.chatRejected ? `${r.chatRejected} chat lines rate-limited` : '',
         wrongTransport.length ? `${wrongTransport.length} bots on ${wrongTransport[0]}` : '',
@@ -239,22 +356,33 @@ export function renderMarkdown(summary: Summary, cdfLoss: number | null): string
     out.push('');
   }
   out.push('## Plots', '');
-  out.push(`![p99 snapshot age vs loss](${FILES.p99Plot})`, '');
   out.push(`![p99 staleness vs loss](${FILES.stalenessPlot})`, '');
-  if (cdfLoss !== null) out.push(`![snapshot age CDF at ${cdfLoss}% loss](${FILES.cdfPlot})`, '');
+  out.push(`![rendered error vs loss](${FILES.errorPlot})`, '');
+  out.push(`![p99 snapshot age vs loss](${FILES.p99Plot})`, '');
+  if (cdf !== null) {
+    out.push(`![staleness CDF at ${conditionText(cdf)}](${FILES.stalenessCdf})`, '');
+    out.push(`![rendered error CDF at ${conditionText(cdf)}](${FILES.errorCdf})`, '');
+    out.push(`![snapshot age CDF at ${conditionText(cdf)}](${FILES.cdfPlot})`, '');
+  }
   out.push('## Files', '');
   out.push(`- \`${FILES.snapshotsCsv}\`: every snapshot receipt (arm, condition, bot, id, server time, receipt time, age, new or late/duplicate).`);
   out.push(`- \`${FILES.chatCsv}\`: every chat receipt with its send time.`);
-  out.push(`- \`${FILES.summaryCsv}\`, \`${FILES.summaryJson}\`: the table above, machine-readable.`, '');
+  out.push(`- \`${FILES.summaryCsv}\`, \`${FILES.summaryJson}\`: the tables above, machine-readable (the link check and stage counters in full in the JSON).`, '');
   return `${out.join('\n')}\n`;
 }
 
 /** Write summary CSV/JSON, the plots and the report into `dir`. */
-export function writeOutputs(dir: string, summary: Summary, cdfAges: ReadonlyMap<ArmId, readonly number[]>, cdfLoss: number | null): void {
+export function writeOutputs(dir: string, summary: Summary, cdf: CdfData): void {
   writeFileSync(join(dir, FILES.summaryJson), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(dir, FILES.summaryCsv), summaryCsv(summary.results));
   writeFileSync(join(dir, FILES.p99Plot), p99Chart(summary.results));
   writeFileSync(join(dir, FILES.stalenessPlot), p99Chart(summary.results, 'stalenessMs'));
-  if (cdfLoss !== null && cdfAges.size > 0) writeFileSync(join(dir, FILES.cdfPlot), cdfChart(cdfAges, cdfLoss));
-  writeFileSync(join(dir, FILES.report), renderMarkdown(summary, cdfAges.size > 0 ? cdfLoss : null));
+  writeFileSync(join(dir, FILES.errorPlot), renderErrorChart(summary.results));
+  const c = cdf.condition;
+  if (c !== null && cdf.ages.size > 0) {
+    writeFileSync(join(dir, FILES.cdfPlot), cdfChart(cdf.ages, c));
+    writeFileSync(join(dir, FILES.stalenessCdf), cdfChart(cdf.staleness, c, 'Staleness', 'age of the newest snapshot held (ms)'));
+    writeFileSync(join(dir, FILES.errorCdf), cdfChart(cdf.errors, c, 'Rendered-position error', 'distance drawn to true position (world units)'));
+  }
+  writeFileSync(join(dir, FILES.report), renderMarkdown(summary, cdf.ages.size > 0 ? c : null));
 }

@@ -103,3 +103,28 @@ export function lineChart(opts: ChartOptions): string {
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * Several charts side by side in one SVG document (one panel per RTT, say): each panel is a
+ * complete chart from `lineChart`, nested as an inner <svg> at its grid position.
+ */
+export function panelGrid(title: string, charts: readonly ChartOptions[], columns = 2): string {
+  const w = charts[0]?.width ?? 720;
+  const h = charts[0]?.height ?? 420;
+  const rows = Math.max(1, Math.ceil(charts.length / columns));
+  const cols = Math.min(columns, Math.max(1, charts.length));
+  const top = 36;
+  const width = cols * w;
+  const height = top + rows * h;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
+  out.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="17" font-weight="bold">${escapeXml(title)}</text>`);
+  charts.forEach((c, i) => {
+    const x = (i % cols) * w;
+    const y = top + Math.floor(i / cols) * h;
+    out.push(lineChart(c).trim().replace(/^<svg /, `<svg x="${x}" y="${y}" `));
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}

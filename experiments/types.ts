@@ -4,6 +4,8 @@
  */
 import type { ChatReceived, ChatResult, ChatSent, Distribution } from './metrics.js';
 import type { DirectionCounters, ImpairMethod } from './impair.js';
+import type { LinkCheckResult } from './delay/link-check.js';
+import type { MechanismPlan, StageFinals } from './delay/conditions.js';
 
 /**
  * The three ways of carrying snapshots that the experiment compares. Chat and control always use
@@ -32,8 +34,66 @@ export const ARMS: Record<ArmId, ArmSpec> = {
 /** One network condition. */
 export interface Condition {
   lossPct: number;
-  /** Added round-trip time in ms (netem only; 0 = none added). */
+  /** Added round-trip time in ms (netem or the NFQUEUE delay stage; 0 = none added). */
   rttMs: number;
+}
+
+/** Values per row of the server's ground-truth log: epoch ms of the step, entity id, x, y. */
+export const TRUTH_FIELDS = 4;
+
+/** What server-entry writes with --truth: every player's position after every simulation step of the window. */
+export interface TruthLog {
+  fields: ['t', 'id', 'x', 'y'];
+  /** Flat rows of TRUTH_FIELDS values, in time order. */
+  values: number[];
+  /** Rows not logged because the log was full. */
+  dropped: number;
+}
+
+/**
+ * Values per row of a frame log: epoch ms of the frame, observer (bot index; the browser is
+ * BROWSER_OBSERVER), entity id, drawn x, drawn y. Only remote players (not the observer's own).
+ */
+export const FRAME_FIELDS = 5;
+/** Observer index of the real browser page in frame logs. */
+export const BROWSER_OBSERVER = -1;
+
+/** One observer's view statistics over the window (from the demo client's WorldView). */
+export interface ObserverStats {
+  observer: number;
+  /** Frames sampled in the window. */
+  frames: number;
+  /** Frames in which the interpolation buffer ran past its newest snapshot (extrapolated or held). */
+  starvedFrames: number;
+  /** Interpolation delay (buffering on top of the fastest path), ms: mean over the window's frames, and at its end. */
+  interpDelayMeanMs: number;
+  interpDelayEndMs: number;
+}
+
+/** What an observer process writes after the window: its drawn frames and its view statistics. */
+export interface FrameLog {
+  fields: ['t', 'observer', 'id', 'x', 'y'];
+  values: number[];
+  observers: ObserverStats[];
+  /** Rows not kept because the log was full. */
+  dropped: number;
+}
+
+/** Rendered-position error of one arm under one condition (see metrics.ts, renderedError). */
+export interface RenderResult {
+  /** Distance between where a remote player was drawn and where it was at that instant, world units. */
+  errorUnits: Distribution;
+  /** Share of sampled frames in which the buffer extrapolated past its newest snapshot (or held). */
+  extrapolateShare: number;
+  /** Share of (frame, remote player) pairs drawn where the previous frame drew it although it moved. */
+  freezeShare: number;
+  /** Interpolation delay the observers settled on: median over observers of the value at the window's end, ms. */
+  interpDelayEndMs: number;
+  /** Mean over observers of their mean delay during the window, ms. */
+  interpDelayMeanMs: number;
+  /** Frames sampled per observer and second. */
+  framesPerSec: number;
+  observers: number;
 }
 
 /** One received snapshot: [bot index, snapshot id, server time ms, receipt time ms, new (1) or late/duplicate (0)]. */
@@ -108,6 +168,10 @@ export interface ArmResult {
   kernel: DirectionCounters[];
   reconnects: number;
   errors: string[];
+  /** What the bots would draw (null when not measured). */
+  render: RenderResult | null;
+  /** The same figures from a real Chromium page in the bots' namespace, when one ran in this arm. */
+  browser: (RenderResult & { transport: string | null; snapshots: number; errors: string[] }) | null;
   /** Process load, to tell network effects from a saturated CPU. */
   botsLoopDelayP99Ms: number;
   botsCpuPerSec: number;
@@ -138,21 +202,36 @@ export interface RunInfo {
   nice: number;
   /** SCHED_FIFO priority of those processes, 0 = normal scheduling. */
   realtime: number;
-  /** netem jitter per direction, ms (0 = none). */
+  /** Jitter per direction, ms (0 = none), and its model. */
   jitterMs: number;
+  jitterMode: string;
+  /** TCP congestion control asked for in both namespaces. */
+  tcpCongestion: string;
+  /** How delay and loss were realised at the conditions with the most of each, and why. */
+  mechanism: MechanismPlan;
+  /** Which conditions had a Chromium page beside the bots. */
+  browserConditions: Condition[];
 }
 
-/** UDP echo probe across the impaired link before the arms run: configured vs realised loss. */
+/** UDP echo probe across the impaired link before the arms run: configured vs realised delay and loss. */
 export interface LinkCheck {
   condition: Condition;
   probes: number;
   /** Realised loss in percent, client->server and server->client. */
   upLossPct: number;
   downLossPct: number;
+  /** Mechanisms in force while probing. */
+  mechanism: MechanismPlan;
+  /** TCP congestion control read back in the server's / bots' namespace. */
+  tcpCongestion: { server: string; client: string };
+  /** The full link check (RTT, one-way delay per direction, reordering). */
+  result: LinkCheckResult;
 }
 
 export interface Summary {
   info: RunInfo;
   linkCheck: LinkCheck[];
   results: ArmResult[];
+  /** The delay stages' final counters per condition (empty lists where no stage ran). */
+  stages: Array<{ condition: Condition; finals: StageFinals }>;
 }

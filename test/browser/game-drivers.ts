@@ -15,7 +15,7 @@ import {
 export const VIEWPORT = { width: 1100, height: 720 };
 
 export async function launchChromium(): Promise<PwBrowser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
 }
 
 export interface ChromiumPageOptions {

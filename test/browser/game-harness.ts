@@ -17,14 +17,8 @@ export const CLIENT_DIR = join(REPO, 'client');
 export const DIST_INDEX = join(CLIENT_DIR, 'dist', 'index.html');
 export const RESULTS_DIR = join(REPO, 'test-results');
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+export { CHROMIUM_PATH, CHROMIUM_ARGS } from '../../tools/lib/chromium.js';
 export const FIREFOX_PATH = '/usr/bin/firefox-esr';
-
-/** Flags that work for headless Chromium as root here (../shared/notes); never --disable-quic. */
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 /** Whether a browser binary is there; under CI (`CI=true`) a missing one is an error instead. */
 export function browserPresent(path: string): boolean {

@@ -4,7 +4,7 @@
  * delivers every byte.
  */
 import { describe, it, expect } from 'vitest';
-import { createTopology, destroyTopology, findLeftovers, isClean, listNamespaces, newRunPrefix } from '../../experiments/netns.js';
+import { createTopology, destroyTopology, findLeftovers, isClean, listNamespaces, netnsTag, newRunPrefix } from '../../experiments/netns.js';
 import { mustRun } from '../../experiments/shell.js';
 import { LinkImpairer, chooseMethod } from '../../experiments/impair.js';
 import { probeLoss } from '../../experiments/loss-probe.js';
@@ -24,7 +24,7 @@ const RT = 10;
 describe.skipIf(!decision.run)('experiment link (netns + veth + impairment)', () => {
   it('measures ~10% loss each way at 10% configured, 0% unimpaired, and leaves nothing behind', async () => {
     const method = await chooseMethod();
-    const topo = await createTopology();
+    const topo = await createTopology(newRunPrefix(netnsTag(process.env)));
     try {
       const impairer = new LinkImpairer(topo, method);
 

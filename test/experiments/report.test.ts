@@ -1,13 +1,18 @@
 import { describe, it, expect } from 'vitest';
 import { lineChart, niceTicks, escapeXml } from '../../experiments/svg.js';
-import { cdfChart, cdfLossLevel, findings, p99Chart, renderMarkdown, summaryCsv } from '../../experiments/report.js';
+import { cdfChart, cdfCondition, findings, p99Chart, renderErrorChart, renderMarkdown, summaryCsv } from '../../experiments/report.js';
 import { summarize } from '../../experiments/metrics.js';
-import { parseCli } from '../../experiments/run.js';
+import { parseCli, parseConditions } from '../../experiments/run.js';
+import type { LinkCheckResult } from '../../experiments/delay/link-check.js';
 import type { ArmId, ArmResult, Summary } from '../../experiments/types.js';
 
-function result(arm: ArmId, lossPct: number, ages: number[]): ArmResult {
+function result(arm: ArmId, lossPct: number, ages: number[], rttMs = 0): ArmResult {
+  const render = {
+    errorUnits: summarize(ages.map((a) => a / 10)), extrapolateShare: 0.02, freezeShare: 0.01, interpDelayEndMs: 150, interpDelayMeanMs: 148,
+    framesPerSec: 60, observers: 4,
+  };
   return {
-    arm, condition: { lossPct, rttMs: 0 }, bots: 4, durationS: 5, snapshotHz: 20, transports: [arm === 'websocket' ? 'websocket' : 'webtransport'],
+    arm, condition: { lossPct, rttMs }, render, browser: arm === 'wt-datagram' ? { ...render, transport: 'webtransport', snapshots: 100, errors: [] } : null, bots: 4, durationS: 5, snapshotHz: 20, transports: [arm === 'websocket' ? 'websocket' : 'webtransport'],
     snapshotAgeMs: summarize(ages), stalenessMs: summarize(ages.map((a) => a + 25)), stallShare: 0.05, stalledIntervals: 20, intervals: 400, snapshotsPerSecPerBot: 19,
     chat: { sent: 10, expected: 30, delivered: 30, lost: 0, duplicates: 0, unknown: 0, latency: summarize([1, 2, 3]) },
     chatRejected: 0, wireDownBytesPerSecPerBot: 1000, wireUpBytesPerSecPerBot: 500, appDownBytesPerSecPerBot: 800,
@@ -57,20 +62,38 @@ describe('report', () => {
       startedAt: 's', finishedAt: 'f', command: 'npm run experiment -- --quick', method: 'nftables', kernel: 'Linux 6', cpu: 'EPYC',
       cpus: 2, memGiB: 24, node: 'v20', gitCommit: 'abc', seed: 1, bots: 4, durationS: 5, warmupS: 2,
       conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20, nice: -10, realtime: 0, jitterMs: 0,
+      jitterMode: 'order', tcpCongestion: 'cubic', mechanism: { delay: 'nfqueue', loss: 'nftables', reason: 'the kernel has no sch_netem' },
+      browserConditions: [{ lossPct: 10, rttMs: 0 }],
     },
-    linkCheck: [{ condition: { lossPct: 10, rttMs: 0 }, probes: 3000, upLossPct: 9.5, downLossPct: 10.25 }],
+    linkCheck: [{
+      condition: { lossPct: 10, rttMs: 0 }, probes: 3000, upLossPct: 9.5, downLossPct: 10.25,
+      mechanism: { delay: 'none', loss: 'nftables', reason: 'the kernel has no sch_netem' }, tcpCongestion: { server: 'cubic', client: 'cubic' },
+      result: {
+        probes: 3000, intervalMs: 2, sizeBytes: 200, rttMs: { ...summarize([0.3, 0.4]), min: 0.3 },
+        up: { sent: 3000, received: 2715, lossPct: 9.5, oneWayMs: summarize([0.15]) },
+        down: { sent: 2715, received: 2437, lossPct: 10.25, oneWayMs: summarize([0.2]) },
+        duplicates: 0, reordered: 0, elapsedMs: 7000,
+      } satisfies LinkCheckResult,
+    }],
     results,
+    stages: [],
   };
 
   it('says which impairment was used and shows every arm and condition', () => {
-    const md = renderMarkdown(summary, 10);
-    expect(md).toContain('**nftables**');
+    const md = renderMarkdown(summary, { lossPct: 10, rttMs: 0 });
+    expect(md).toContain('| delay and jitter | **nfqueue**');
+    expect(md).toContain('| loss | **nftables**');
+    expect(md).toContain('| TCP congestion control | cubic');
     expect(md).toContain('| process priority | nice -10 ');
     expect(md).toContain('Linux 6');
-    expect(md).toContain('| 10 | 0 | 3000 | 9.50 | 10.25 |');
+    expect(md).toContain('| 0 | 10 | none / nftables | 3000 | 0.30 | 0.40 | 0.15 / 0.20 | 9.50 | 10.25 | 0 | cubic / cubic |');
     expect(md).toContain('p99-age-vs-loss.svg');
-    expect(md).toContain('age-cdf.svg');
-    expect(md.match(/^\| (0|10) \| 0 \| Web[^|]*\|.*\| 30\/30 \|/gm)?.length).toBe(4);
+    expect(md).toContain('rendered-error-vs-loss.svg');
+    expect(md).toContain('rendered-error-cdf.svg');
+    expect(md).toContain('## Browser check');
+    expect(md.match(/^\| 0 \| (0|10) \| Web[^|]*\|.*\| 30\/30 \|/gm)?.length).toBe(4);
+    // Rendered error p50 / p99 of the 10 % datagram arm: ages / 10.
+    expect(md).toMatch(/^\| 0 \| 10 \| WebTransport datagrams \|.*\| 2\.0 \| 3\.0 \| 2\.0% \| 1\.0% \| 150 \|/m);
     expect(findings(results).join('\n')).toMatch(/10% loss: snapshot age p99 datagrams 30\.0 ms, WebSocket 400 ms \(WebSocket\/datagram p99 ratio 13\.3x\); staleness p99 datagrams 55\.0 ms, WebSocket 425 ms;/);
   });
 
@@ -78,18 +101,28 @@ describe('report', () => {
     const lines = summaryCsv(results).trim().split('\n');
     expect(lines).toHaveLength(5);
     expect(lines[0].split(',')).toContain('age_p99_ms');
-    expect(lines[3]).toMatch(/^10,0,wt-datagram,.*,10\.00,5\.00,0,0\.200,8\.0,0\.300,12\.0$/);
+    expect(lines[3]).toMatch(/^10,0,wt-datagram,.*,10\.00,5\.00,0,0\.200,8\.0,0\.300,12\.0,2\.00,3\.00,0\.0200,0\.0100,150\.0,148\.0,2\.00,3\.00,0\.0200,0\.0100,150\.0$/);
+    expect(lines[4]).toMatch(/,,,,,$/);
   });
 
-  it('plots p99 per arm and the CDF at the loss level nearest 5%', () => {
+  it('plots one panel per RTT with a line per arm, and the CDF at the condition nearest 100 ms and 5%', () => {
     const p99 = p99Chart(results);
     expect((p99.match(/<polyline/g) ?? []).length).toBe(2);
+    expect(tagBalance(p99)).toBe(0);
+    const two = [...results, result('wt-datagram', 0, [60], 100), result('websocket', 0, [70], 100), result('websocket', 5, [300], 100)];
+    const panels = p99Chart(two, 'stalenessMs');
+    expect((panels.match(/<svg /g) ?? []).length).toBe(3);
+    expect(panels).toContain('RTT +0 ms');
+    expect(panels).toContain('RTT +100 ms');
+    expect((panels.match(/<polyline/g) ?? []).length).toBe(4);
+    const err = renderErrorChart(two);
+    expect((err.match(/<svg /g) ?? []).length).toBe(5);
+    expect(tagBalance(err)).toBe(0);
+    expect(cdfCondition(two.map((r) => r.condition))).toEqual({ lossPct: 5, rttMs: 100 });
+    expect(cdfCondition([{ lossPct: 10, rttMs: 0 }, { lossPct: 2, rttMs: 0 }, { lossPct: 2, rttMs: 150 }])).toEqual({ lossPct: 2, rttMs: 150 });
     expect(p99Chart(results, 'stalenessMs')).toContain('p99 staleness vs packet loss');
-    expect(cdfLossLevel([{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }, { lossPct: 2, rttMs: 0 }])).toBe(2);
-    expect(cdfLossLevel([{ lossPct: 5, rttMs: 0 }, { lossPct: 4, rttMs: 0 }])).toBe(5);
-    expect(cdfLossLevel([])).toBeNull();
-    const cdf = cdfChart(new Map([['wt-datagram', [1, 2, 3]], ['websocket', [1, 50, 500]]]), 5);
-    expect(cdf).toContain('at 5% loss');
+    const cdf = cdfChart(new Map([['wt-datagram', [1, 2, 3]], ['websocket', [1, 50, 500]]]), { lossPct: 5, rttMs: 100 });
+    expect(cdf).toContain('at RTT +100 ms, 5% loss');
     expect(tagBalance(cdf)).toBe(0);
   });
 });
@@ -107,11 +140,15 @@ describe('command line', () => {
     expect(parseCli(['--rt', '10'], at).realtime).toBe(10);
     expect(parseCli([], at).realtime).toBe(0);
     expect(parseCli(['--rtt', '20,50', '--jitter', '5'], at)).toMatchObject({ rttMs: [20, 50], jitterMs: 5 });
+    expect(parseCli(['--cc', 'bbr', '--jitter-mode', 'reorder', '--browser', '100:5,0:0'], at)).toMatchObject({
+      tcpCongestion: 'bbr', jitterMode: 'reorder', browserAt: [{ rttMs: 100, lossPct: 5 }, { rttMs: 0, lossPct: 0 }],
+    });
+    expect(parseConditions('200:2.5')).toEqual([{ rttMs: 200, lossPct: 2.5 }]);
     expect(parseCli(['--loss', '0,5,10', '--duration', '10', '--seed', '7'], at)).toMatchObject({ lossPcts: [0, 5, 10], durationS: 10, seed: 7 });
   });
 
   it.each([
-    [['--loss', '5,abc']], [['--loss', '101']], [['--nice', '-21']], [['--rt', '100']], [['--bots', '1']], [['--arms', 'carrier-pigeon']], [['--frobnicate', '1']], [['stray']],
+    [['--loss', '5,abc']], [['--loss', '101']], [['--nice', '-21']], [['--rt', '100']], [['--bots', '1']], [['--arms', 'carrier-pigeon']], [['--frobnicate', '1']], [['stray']], [['--browser', '100']], [['--cc', 'reno']],
   ])('rejects %j', (argv) => {
     expect(() => parseCli(argv, at)).toThrow();
   });
