@@ -1,3 +1,8 @@
+/*
+ * Size: about 460 lines, over the ~400 of the guide: one room's members, its simulation loop, its
+ * chat and its spectators change together under one tick (join, leave, suspend and restore
+ * all touch entities, seats and the snapshot frame), so they stay in one class.
+ */
 import type { Scheduler } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import { CHAT_UNAVAILABLE_RETRY_MS, ChatRoom, type ChatRoomOptions, type ChatSubmitResult } from '../chat/chat-room.js';

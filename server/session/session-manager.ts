@@ -1,3 +1,8 @@
+/*
+ * Size: about 560 lines, over the ~400 of the guide: the one place that turns a hello into a
+ * session (admission, ticket, resume, room lookup on a single node or a cluster, seats for
+ * players and spectators, drain, restore) keeps every refusal's code and counter in one path.
+ */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';

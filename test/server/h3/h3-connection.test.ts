@@ -143,9 +143,12 @@ describe('request streams and extended CONNECT (RFC 9114 §4, RFC 9220)', () => 
   });
 
   it('answers 1,200 requests on one connection: per-stream state is released as streams end', async () => {
-    const { raw } = await setup();
+    const { raw, port } = await setup();
     const c = await raw();
     c.openControl();
+    // A session stays open throughout: a connection that carries none is closed 1 s after its
+    // last refused request (session-table.ts scheduleIdleClose), which a slow batch could reach.
+    expect(await c.outcome(c.connectRequest(port))).toEqual({ kind: 'status', status: 200 });
     // Batches below the peer's stream limit (100): each batch's streams end before the next.
     for (let batch = 0; batch < 24; batch++) {
       const ids = Array.from({ length: 50 }, () => c.request([[':method', 'GET'], [':scheme', 'https'], [':authority', 'x'], [':path', '/']]));
