@@ -127,8 +127,10 @@ export function decodeNodeRecord(json: string): NodeRecord | null {
 /**
  * The node a new room should go to: not draining, least loaded. Load compares event-loop
  * utilisation first (in ELU_BUCKET steps, so noise does not flip the choice), then sessions,
- * then rooms (plus `pending` placements not yet visible in the records); `random` breaks ties so
- * a burst of new rooms does not all land on one of several idle nodes.
+ * then rooms; `random` breaks ties so a burst of new rooms does not all land on one of several
+ * idle nodes. Each `pending` placement (made since the records were read, so not yet in them)
+ * counts as one ELU bucket as well as one room: records are a heartbeat old, and without that a
+ * burst of new rooms inside one heartbeat would all go to whichever node looked a bucket idler.
  */
 export function pickNodeForRoom(
   nodes: readonly NodeRecord[],
@@ -139,7 +141,8 @@ export function pickNodeForRoom(
   let bestKey: number[] = [];
   for (const node of nodes) {
     if (node.draining) continue;
-    const key = [Math.floor(node.load.elu / ELU_BUCKET), node.load.sessions, node.load.rooms + (options.pending?.get(node.nodeId) ?? 0), random()];
+    const pending = options.pending?.get(node.nodeId) ?? 0;
+    const key = [Math.floor(node.load.elu / ELU_BUCKET) + pending, node.load.sessions, node.load.rooms + pending, random()];
     if (!best || compare(key, bestKey) < 0) {
       best = node;
       bestKey = key;

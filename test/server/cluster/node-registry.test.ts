@@ -35,6 +35,22 @@ describe('pickNodeForRoom', () => {
     expect(pickNodeForRoom([])).toBeNull();
   });
 
+  it('spreads a burst of placements made inside one heartbeat, even when one node looked idler', () => {
+    // CI failure seen: ten rooms placed before the next heartbeat all went to the one node a
+    // bucket below the others. Each pending placement now weighs one bucket.
+    const nodes = [record('a', { elu: 0.05 }), record('b', { elu: 0.15 }), record('c', { elu: 0.15 })];
+    const pending = new Map<string, number>();
+    const placed: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const id = pickNodeForRoom(nodes, { pending })!.nodeId;
+      pending.set(id, (pending.get(id) ?? 0) + 1);
+      placed.push(id);
+    }
+    expect(placed[0]).toBe('a');
+    expect(new Set(placed)).toEqual(new Set(['a', 'b', 'c']));
+    expect(Math.max(...[...pending.values()]) - Math.min(...[...pending.values()])).toBeLessThanOrEqual(1);
+  });
+
   it('spreads ties at random', () => {
     const nodes = [record('a'), record('b'), record('c')];
     const seen = new Set<string>();
