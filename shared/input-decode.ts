@@ -83,33 +83,99 @@ function readUint(b: Uint8Array, at: number): number {
   return -1;
 }
 
+/** Where the last parseInput found its fields (module scratch, like uintValue). */
+let parsedSeq = 0;
+let parsedAck = 0;
+let parsedAt = 0;
+
+/**
+ * Checks the input message `bytes` (message id at byte 0, not checked here) against the form
+ * described above and `shape`'s limits: the number of input pairs, with the fields left in
+ * parsedSeq, parsedAck and parsedAt (the first pair's offset); -1 when the general path decides.
+ * Nothing is allocated; the callers build the body of the form they hand out.
+ */
+function parseInput(bytes: Uint8Array, shape: InputShape | null): number {
+  if (!shape || bytes.length < 2 || bytes[1] !== shape.structureByte) return -1;
+  let at = readUint(bytes, 2);
+  if (at < 0 || uintValue < shape.seqMin || uintValue > shape.seqMax) return -1;
+  const seq = uintValue;
+  at = readUint(bytes, at);
+  if (at < 0 || uintValue < shape.ackMin || uintValue > shape.ackMax) return -1;
+  const ack = uintValue;
+  if (at + 2 > bytes.length || bytes[at] !== 0xc4) return -1;
+  const len = bytes[at + 1];
+  at += 2;
+  // The bin must end the message exactly: trailing bytes are the general path's error.
+  if (at + len !== bytes.length || len % 2 !== 0) return -1;
+  const n = len / 2;
+  if (n < shape.pairsMin || n > shape.pairsMax) return -1;
+  for (let i = at; i < at + len; i++) {
+    const q = (bytes[i] << 24) >> 24;
+    // The byte -128 is refused: the range is symmetric.
+    if (q < -INPUT_AXIS_STEPS || q > INPUT_AXIS_STEPS) return -1;
+  }
+  parsedSeq = seq;
+  parsedAck = ack;
+  parsedAt = at;
+  return n;
+}
+
+/** Component `i` (0-based over all pairs) of the input parsed last, dequantized. */
+function axisAt(bytes: Uint8Array, i: number): number {
+  return dequantizeAxis((bytes[parsedAt + i] << 24) >> 24);
+}
+
 /**
  * The body of the input message `bytes` (message id at byte 0, not checked here), a fresh object
  * as decodeMessage returns it; null when the bytes are not in the form described above or break
  * a limit (then the general path gives the outcome).
  */
 export function decodeInputBody(bytes: Uint8Array, shape: InputShape | null): InputBody | null {
-  if (!shape || bytes.length < 2 || bytes[1] !== shape.structureByte) return null;
-  let at = readUint(bytes, 2);
-  if (at < 0 || uintValue < shape.seqMin || uintValue > shape.seqMax) return null;
-  const seq = uintValue;
-  at = readUint(bytes, at);
-  if (at < 0 || uintValue < shape.ackMin || uintValue > shape.ackMax) return null;
-  const ack = uintValue;
-  if (at + 2 > bytes.length || bytes[at] !== 0xc4) return null;
-  const len = bytes[at + 1];
-  at += 2;
-  // The bin must end the message exactly: trailing bytes are the general path's error.
-  if (at + len !== bytes.length || len % 2 !== 0) return null;
-  const n = len / 2;
-  if (n < shape.pairsMin || n > shape.pairsMax) return null;
+  const n = parseInput(bytes, shape);
+  if (n < 0) return null;
   const inputs: InputVector[] = new Array(n);
+  for (let i = 0; i < n; i++) inputs[i] = [axisAt(bytes, 2 * i), axisAt(bytes, 2 * i + 1)];
+  return { seq: parsedSeq, ack: parsedAck, inputs };
+}
+
+/**
+ * A reused home for decoded `input` bodies (DecodeContext.scratch, shared/codec.ts): one result
+ * object, one body, and per pair count one array of pairs, all made once and overwritten by
+ * every decode. A server decodes 20 inputs a second per player; this way none of them allocates.
+ */
+export interface InputScratch {
+  /** What decodeMessage returns for an input decoded into this scratch (`body` is `this.body`). */
+  readonly result: { ok: true; name: 'input'; body: InputBody };
+  readonly body: InputBody;
+  /** `lists[n]`: the `inputs` array of a body with n pairs, its pairs reused too. */
+  readonly lists: InputVector[][];
+}
+
+/** A scratch for bodies of up to `maxPairs` inputs (the input schema's maxLength). */
+export function createInputScratch(maxPairs: number): InputScratch {
+  const lists: InputVector[][] = [];
+  for (let n = 0; n <= maxPairs; n++) lists.push(Array.from({ length: n }, (): InputVector => [0, 0]));
+  const body: InputBody = { seq: 0, ack: 0, inputs: lists[0] };
+  return { result: { ok: true, name: 'input', body }, body, lists };
+}
+
+/**
+ * decodeInputBody into `scratch` instead of fresh objects: the same values, in scratch.body, which
+ * stays valid until the next decode into the same scratch; null as decodeInputBody (the scratch
+ * is then untouched).
+ */
+export function decodeInputInto(bytes: Uint8Array, shape: InputShape | null, scratch: InputScratch): InputBody | null {
+  const n = parseInput(bytes, shape);
+  if (n < 0 || n >= scratch.lists.length) return null;
+  const inputs = scratch.lists[n];
   for (let i = 0; i < n; i++) {
-    const qx = (bytes[at + 2 * i] << 24) >> 24;
-    const qy = (bytes[at + 2 * i + 1] << 24) >> 24;
-    // The byte -128 is refused: the range is symmetric.
-    if (qx < -INPUT_AXIS_STEPS || qx > INPUT_AXIS_STEPS || qy < -INPUT_AXIS_STEPS || qy > INPUT_AXIS_STEPS) return null;
-    inputs[i] = [dequantizeAxis(qx), dequantizeAxis(qy)];
+    const pair = inputs[i] as [number, number];
+    pair[0] = axisAt(bytes, 2 * i);
+    pair[1] = axisAt(bytes, 2 * i + 1);
   }
-  return { seq, ack, inputs };
+  const body = scratch.body;
+  body.seq = parsedSeq;
+  body.ack = parsedAck;
+  body.inputs = inputs;
+  return body;
 }

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
-import { decodeMessage, encodeMessage } from '../../shared/codec.js';
+import { createDecodeScratch, decodeMessage, encodeMessage, type DecodeContext } from '../../shared/codec.js';
 import {
   channelOf, PROTOCOL_VERSION, type Channel, type MessageBodies, type MessageName, type PlayerInfo,
 } from '../../shared/messages.js';
@@ -32,6 +32,15 @@ export const MAX_OUTSTANDING_PINGS = 8;
  */
 export const UNRELIABLE_RATE_PER_SECOND = 120;
 export const UNRELIABLE_BURST = 60;
+
+/** How the session decodes what a client sends on its reliable channel (made once, not per message). */
+const RELIABLE_C2S: DecodeContext = { channel: 'reliable', direction: 'c2s' };
+/**
+ * The same for the unreliable channel: inputs decode into one scratch shared by every session,
+ * overwritten by the next input. onUnreliable is done with an input before it returns
+ * (Room.input copies what a hook is handed), and messages are handled one at a time.
+ */
+const UNRELIABLE_C2S: DecodeContext = { channel: 'unreliable', direction: 'c2s', scratch: createDecodeScratch() };
 
 export type SessionState = 'active' | 'suspended' | 'gone';
 /** A player has an entity; a spectator watches without one (server/rooms/spectators.ts). */
@@ -360,7 +369,7 @@ export class PlayerSession implements RoomMember {
     if (conn !== this.conn) return;
     this.lastHeardAt = this.host.scheduler.now();
     this.countReceived('reliable', bytes);
-    const r = decodeMessage(bytes, { channel: 'reliable', direction: 'c2s' });
+    const r = decodeMessage(bytes, RELIABLE_C2S);
     if (!r.ok) {
       // The reliable channel cannot corrupt or reorder: bad bytes here mean a broken or hostile
       // client, and the stream cannot be trusted after them. Close with the decoder's code.
@@ -408,7 +417,7 @@ export class PlayerSession implements RoomMember {
       this.host.metrics.dropped.inc({ reason: 'rate_limited' });
       return;
     }
-    const r = decodeMessage(bytes, { channel: 'unreliable', direction: 'c2s' });
+    const r = decodeMessage(bytes, UNRELIABLE_C2S);
     if (!r.ok) {
       // Datagrams may be junk without the peer being at fault (or at least without it hurting
       // anyone else): drop and count, never close.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, decodeMessageWithoutFastPath, encodeMessage, type DecodeContext } from '../../shared/codec.js';
+import { createDecodeScratch, decodeMessage, decodeMessageWithoutFastPath, encodeMessage, type DecodeContext } from '../../shared/codec.js';
 import { decodeInputBody, inputShape } from '../../shared/input-decode.js';
 import { messageSpec } from '../../shared/messages.js';
 import { field, int, record } from '../../shared/schema.js';
@@ -59,6 +59,32 @@ describe('input fast path (shared/input-decode.ts)', () => {
     }), { numRuns: 4000 });
     // The mutations keep a fair share of messages valid (a changed seq, ack or direction).
     expect(taken).toBeGreaterThan(200);
+  });
+
+  it('decoding into a scratch gives the same outcome, in the scratch\'s own objects, and leaves it alone on a miss', () => {
+    const scratch = createDecodeScratch();
+    const ctx: DecodeContext = { ...unrel, scratch };
+    let reused = 0;
+    fc.assert(fc.property(body, fc.array(mutation, { maxLength: 2 }), (b, muts) => {
+      const bytes = muts.length ? mutate(encodeMessage('input', b), muts) : encodeMessage('input', b);
+      const general = decodeMessageWithoutFastPath(bytes, unrel);
+      const before = structuredClone(scratch.body);
+      const r = decodeMessage(bytes, ctx);
+      expect(r).toEqual(general);
+      if (r === scratch.result) {
+        reused++;
+        expect(r.body).toBe(scratch.body);
+      } else {
+        // Not taken (an error, or a form the fast path leaves to the general path): untouched.
+        expect(scratch.body).toEqual(before);
+      }
+    }), { numRuns: 3000 });
+    expect(reused).toBeGreaterThan(1000);
+    // The next decode overwrites the same objects; pair counts have lists of their own.
+    const one = decodeMessage(encodeMessage('input', { seq: 7, ack: 1, inputs: [[1, 0], [0, -1]] }), ctx);
+    const two = decodeMessage(encodeMessage('input', { seq: 8, ack: 2, inputs: [[-1, 0]] }), ctx);
+    expect(two).toBe(one);
+    expect(two).toEqual({ ok: true, name: 'input', body: { seq: 8, ack: 2, inputs: [[-1, 0]] } });
   });
 
   it('leaves other integer forms, an inline structure and trailing bytes to the general path', () => {

@@ -5,7 +5,7 @@ import type { ChatMessage } from '../../../server/chat/types.js';
 import { GameMetrics } from '../../../server/metrics.js';
 import { ENTITY_ID_LIMIT, Room, type RoomOptions } from '../../../server/rooms/room.js';
 import type { PlayerInfo } from '../../../shared/messages.js';
-import type { RoomDefinition, RoomMember, WorldFrame } from '../../../server/rooms/types.js';
+import type { PlayerInput, RoomDefinition, RoomMember, WorldFrame } from '../../../server/rooms/types.js';
 
 /** A room member that records what the room hands it. */
 class Recorder implements RoomMember {
@@ -136,6 +136,25 @@ describe('Room: input and chat', () => {
     r.close();
   });
 
+  it('an onInput hook keeps its own copy of the input: the caller may reuse its object after the call', () => {
+    const kept: PlayerInput[] = [];
+    const { room: r, join } = room({ onInput: (_ctx, _p, input) => { kept.push(input); } });
+    join('a');
+    // One object, overwritten between calls, as the session's decode scratch is.
+    const reused = { seq: 1, ack: 4, inputs: [[1, 0], [0, 1]] as [number, number][] };
+    r.input('a', reused);
+    reused.seq = 2;
+    reused.inputs[0][0] = -1;
+    reused.inputs = [[0, -1]];
+    r.input('a', reused);
+    expect(kept).toEqual([
+      { seq: 1, ack: 4, inputs: [[1, 0], [0, 1]] },
+      { seq: 2, ack: 4, inputs: [[0, -1]] },
+    ]);
+    expect(kept[1]).not.toBe(reused);
+    r.close();
+  });
+
   it('chat goes through onChat (rewrite, veto, or a throw that vetoes and is counted) to every connected member in order', async () => {
     const { room: r, join, hookErrors } = room({
       onChat: (ctx, _p, text) => {
@@ -190,6 +209,23 @@ describe('Room: snapshots', () => {
     expect(a.frames.length).toBe(20);
     expect(a.frames.map((f) => f.tick)).toEqual(Array.from({ length: 20 }, (_, i) => 3 * (i + 1)));
     expect(a.frames.every((f, i) => f === b.frames[i])).toBe(true);
+    r.close();
+  });
+
+  it('frames list entities sorted by id also when players are not held in id order (restored seats, wrapped ids)', () => {
+    const seat = (playerId: string, id: number) => ({
+      playerId, name: playerId, entity: { id, x: id, y: 2 * id, angle: 0 }, input: { dx: 0, dy: 0 }, lastInputSeq: -1, data: {},
+    });
+    // Seats come back in this order (the map's order), ids 9 then 4; the next join gets 5.
+    const { scheduler, room: r, join } = room({}, {
+      staggerSnapshots: false, restore: { tick: 0, nextEntityId: 5, seats: [seat('p9', 9), seat('p4', 4)] },
+    });
+    const a = join('a');
+    expect(a.player.entity.id).toBe(5);
+    scheduler.advance(100);
+    const f = a.m.frames.at(-1)!;
+    expect(f.entities.map((e) => e.id)).toEqual([4, 5, 9]);
+    expect(f.entities.map((e) => e.y)).toEqual([8, a.player.entity.y, 18]);
     r.close();
   });
 
