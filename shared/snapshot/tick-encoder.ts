@@ -94,7 +94,6 @@ export class SnapshotTickEncoder {
   /** Per cell (row-major), how many entities lie in it; built on first use. */
   private cellCounts: Uint32Array | null = null;
   private cellCols = 0;
-  private indexById: Map<number, number> | null = null;
   /** Encodings done and encodings reused this tick (for metrics). */
   encodes = 0;
   reused = 0;
@@ -118,15 +117,13 @@ export class SnapshotTickEncoder {
    */
   private viewerIndex(viewerId: number | undefined, size: number): number {
     const list = this.prepared.list;
-    if (!this.indexById) {
-      this.indexById = new Map();
-      for (let j = 0; j < list.length; j++) this.indexById.set(list[j].id, j);
+    if (!this.cellCounts) {
       this.cellCols = Math.ceil(this.format.worldW / size);
       const rows = Math.ceil(this.format.worldH / size);
       this.cellCounts = new Uint32Array(this.cellCols * rows);
       for (const e of list) this.cellCounts[this.cellIndex(e.x, e.y, size)]++;
     }
-    return viewerId === undefined ? -1 : this.indexById.get(viewerId) ?? -1;
+    return viewerId === undefined ? -1 : indexOfId(list, viewerId);
   }
 
   /** Rectangle of cell `index`, shared by every viewer in it. */
@@ -279,6 +276,23 @@ interface CellVariant {
  * other cells) are encoded without being offered for sharing.
  */
 const MAX_BASELINE_VARIANTS = 8;
+
+/**
+ * Index of entity `id` in `list` (prepared: strictly increasing ids), or -1. A binary search, not
+ * a Map per tick: nothing allocated, and a few steps at any P.
+ */
+function indexOfId(list: readonly EntityState[], id: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = list[mid].id;
+    if (v === id) return mid;
+    if (v < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
 
 /** Same object, or the same snapshot id, entities, quantized states and held ages. */
 function sameView(a: SnapshotView | null, b: SnapshotView | null): boolean {
