@@ -14,6 +14,7 @@ import { DEFAULT_SNAPSHOT_HZ, DEFAULT_TICK_HZ, FixedStepLoop } from './tick-loop
 import { createRandom } from './random.js';
 import { DEFAULT_MAX_SPECTATORS, MAX_ROOM_SPECTATORS, RoomSpectators } from './spectators.js';
 import type { RoomState, SeatState } from './room-state.js';
+import type { EntityState } from '../../shared/snapshot/view.js';
 import type {
   Entity, PlayerInput, RoomContext, RoomDefinition, RoomMember, RoomPlayer, WorldFrame,
 } from './types.js';
@@ -99,6 +100,8 @@ export class Room {
   readonly loop: FixedStepLoop;
   private readonly definition: RoomDefinition;
   private readonly members = new Map<string, Membership>();
+  /** WorldFrame.entities: refilled for every frame (entityCopies). */
+  private readonly frameEntities: EntityState[] = [];
   /** Per snapshot phase: WorldFrame.encodeState, kept across frames. */
   private readonly encodeStates: Map<string, unknown>[] = [];
   private readonly players = new Map<string, RoomPlayer>();
@@ -438,20 +441,34 @@ export class Room {
   }
 
   /**
-   * A frame's copies of every player's entity, sorted by id: one array of its final size and one
-   * pass; the sort only runs when ids wrapped (players are held in join order, ids mostly rise).
+   * The frame's copies of every player's entity, sorted by id, in `frameEntities`: the same array
+   * and objects every frame, refilled in one pass (WorldFrame.entities is read during the
+   * snapshot calls only). The sort only runs when ids are out of order (players are held in join
+   * order and ids mostly rise; they wrap, and restored seats come in any order).
    */
-  private entityCopies(): Entity[] {
-    const out = new Array<Entity>(this.players.size);
+  private entityCopies(): EntityState[] {
+    const out = this.frameEntities;
+    const n = this.players.size;
     let i = 0;
     let prev = -1;
     let sorted = true;
     for (const p of this.players.values()) {
       const e = p.entity;
-      out[i++] = { id: e.id, x: e.x, y: e.y, angle: e.angle };
+      let copy = out[i];
+      if (copy === undefined) {
+        copy = { id: e.id, x: e.x, y: e.y, angle: e.angle };
+        out.push(copy);
+      } else {
+        copy.id = e.id;
+        copy.x = e.x;
+        copy.y = e.y;
+        copy.angle = e.angle;
+      }
+      i++;
       if (e.id <= prev) sorted = false;
       prev = e.id;
     }
+    if (out.length > n) out.length = n; // fewer players than the last frame
     if (!sorted) out.sort(byId);
     return out;
   }
@@ -492,7 +509,7 @@ export class Room {
   }
 }
 
-function byId(a: Entity, b: Entity): number {
+function byId(a: EntityState, b: EntityState): number {
   return a.id - b.id;
 }
 

@@ -100,7 +100,11 @@ export interface WorldFrame {
   /** Server time (ms) of the tick. */
   readonly time: number;
   readonly world: { readonly width: number; readonly height: number };
-  /** Copies, ordered by id; never mutated after creation. */
+  /**
+   * Copies of the room's entities at this tick, ordered by id. Valid during the room's snapshot
+   * calls only: the room refills the same array and objects for its next frame (no P objects
+   * per tick), so a member copies what it keeps.
+   */
   readonly entities: ReadonlyArray<Readonly<Entity>>;
   /**
    * Encodings of this frame shared between members: key is chosen by the encoder (e.g. the

@@ -212,6 +212,32 @@ describe('Room: snapshots', () => {
     r.close();
   });
 
+  it('a frame holds the entities as they are at its snapshot call, in an array the room refills for the next frame', () => {
+    let r!: Room;
+    const seen: { tick: number; copies: string; live: string }[] = [];
+    const arrays = new Set<unknown>();
+    const watcher: RoomMember = {
+      playerId: 'w', name: 'w', playerJoined() {}, playerLeft() {}, chat() {},
+      snapshot(f) {
+        arrays.add(f.entities);
+        const live = [...['a', 'b', 'c'].map((id) => r.getPlayer(id)!.entity)].sort((x, y) => x.id - y.id);
+        seen.push({ tick: f.tick, copies: JSON.stringify(f.entities), live: JSON.stringify(live) });
+      },
+    };
+    const made = room({ onTick: (ctx) => { for (const p of ctx.players.values()) p.entity.x = ctx.tick + p.entity.id; } }, { staggerSnapshots: false });
+    r = made.room;
+    made.join('a');
+    made.join('b');
+    made.join('c');
+    r.watch(watcher);
+    made.scheduler.advance(500);
+    expect(seen.length).toBe(10);
+    for (const s of seen) expect(s.copies).toBe(s.live);
+    expect(new Set(seen.map((s) => s.copies)).size).toBe(10); // the state moved every frame
+    expect(arrays.size).toBe(1);
+    r.close();
+  });
+
   it('frames list entities sorted by id also when players are not held in id order (restored seats, wrapped ids)', () => {
     const seat = (playerId: string, id: number) => ({
       playerId, name: playerId, entity: { id, x: id, y: 2 * id, angle: 0 }, input: { dx: 0, dy: 0 }, lastInputSeq: -1, data: {},
