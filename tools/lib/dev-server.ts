@@ -5,13 +5,21 @@
  * not matter and nothing is written to certs/. Dev tickets on (the bots mint their own), so the
  * ticket secret never leaves this process: a fresh one per run. Every bot of a tool run comes
  * from one machine, one address: the per-address limits meant for the open internet (dev-ticket
- * minting, the dev players' shared chat limit, the pending-hello share) are lifted, so joining a
- * fleet is not mistaken for a flood.
+ * minting, the dev players' shared chat limit, the pending-hello share, the share of TCP
+ * connections on the HTTP port) are lifted, so joining a fleet is not mistaken for a flood.
  */
 import { randomBytes } from 'node:crypto';
 import { createDevCertificate } from '../../certs/dev-cert.js';
 import { createGameServer, type GameServer, type GameServerOptions } from '../../server/index.js';
 import { MAX_PENDING_CONNECTIONS } from '../../server/session/admission.js';
+
+/**
+ * TCP connections the one address of a tool run may hold on the HTTP port: every WebSocket bot
+ * holds one (the bench goes to 1024 players), plus ticket and connect-info requests in flight.
+ * Still a bound: the per-address share (server/http/connection-guard.ts) is for the open
+ * internet, this one only for a run gone wrong.
+ */
+export const DEV_HTTP_CONNECTIONS_PER_ADDRESS = 4_096;
 
 export type DevServerOptions = Omit<GameServerOptions, 'ticketSecret' | 'devTickets' | 'webTransport'> & {
   /** UDP port of the WebTransport endpoint (0 = any). */
@@ -24,7 +32,7 @@ export function createDevServer(o: DevServerOptions): GameServer {
   const { webTransportPort, webTransportWorkers, ...rest } = o;
   const cert = createDevCertificate();
   return createGameServer({
-    admission: { maxPendingPerAddress: MAX_PENDING_CONNECTIONS },
+    admission: { maxPendingPerAddress: MAX_PENDING_CONNECTIONS, maxHttpConnectionsPerAddress: DEV_HTTP_CONNECTIONS_PER_ADDRESS },
     ...rest,
     ticketSecret: randomBytes(32),
     devTickets: { limitPerAddress: false },
