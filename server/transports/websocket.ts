@@ -47,6 +47,25 @@ export const WS_FRAME_SLAB_BYTES = 16 * 1024;
 
 const frames = new ByteSlab(WS_FRAME_SLAB_BYTES, (n) => Buffer.allocUnsafeSlow(n));
 
+/**
+ * Connections written to since the last uncork (uncorkWritten). A socket written to is corked
+ * until the end of the current run of JavaScript (a microtask): everything a turn writes to one
+ * client (its snapshot, a chat line, a pong) goes to the kernel in one write, and a snapshot tick
+ * does all of its encoding first and then its writes back to back. Cork keeps the order of every
+ * write on the socket, ws's own frames included, and corked bytes count in `bufferedAmount`.
+ * Holds at most one entry per open connection.
+ */
+const written: WebSocketConnection[] = [];
+let uncorkQueued = false;
+
+function uncorkWritten(): void {
+  uncorkQueued = false;
+  // Index loop: uncorking runs no callback synchronously (node defers them), but an entry added
+  // meanwhile would still be served here.
+  for (let i = 0; i < written.length; i++) written[i].uncork();
+  written.length = 0;
+}
+
 /** ws's readyState OPEN. */
 const OPEN = 1;
 
@@ -111,9 +130,10 @@ function rawSocketOf(socket: WebSocket): Duplex | null {
  * channel is TCP's order and delivery, the unreliable one is the same socket with latest-wins
  * queueing under congestion.
  *
- * Sending costs one write of one pre-built frame per message (binaryFrame), and nothing per
- * message beyond it: no write callback, no closure. Held unreliable messages go out when the
- * socket drains ('drain', a retry every WS_HELD_RETRY_MS while any are held, and every send).
+ * Sending costs one pre-built frame per message (binaryFrame), and nothing per message beyond
+ * it: no write callback, no closure; the frames a turn writes to one socket leave in one write
+ * (`written`). Held unreliable messages go out when the socket drains ('drain', a retry every
+ * WS_HELD_RETRY_MS while any are held, and every send).
  */
 export class WebSocketConnection implements Connection {
   readonly id: string;
@@ -133,6 +153,8 @@ export class WebSocketConnection implements Connection {
   private retryTimer: NodeJS.Timeout | null = null;
   /** The TCP socket frames are written to, or null to let ws frame (rawSocketOf). */
   private readonly raw: Duplex | null;
+  /** `raw` is corked by us until uncorkWritten runs. */
+  private corked = false;
   /** Resolves once the TCP connection is gone (closing handshake done, or cut). */
   readonly socketClosed: Promise<void>;
   private readonly counters: ConnectionStats = {
@@ -243,8 +265,24 @@ export class WebSocketConnection implements Connection {
     } else if (this.socket.readyState === OPEN) {
       // After a close frame (readyState CLOSING) no data frame may follow (RFC 6455 §5.5.1);
       // ws drops such sends too.
+      if (!this.corked) {
+        this.corked = true;
+        this.raw.cork();
+        written.push(this);
+        if (!uncorkQueued) {
+          uncorkQueued = true;
+          queueMicrotask(uncorkWritten);
+        }
+      }
       this.raw.write(binaryFrame(bytes));
     }
+  }
+
+  /** Hands what this turn wrote to the kernel (see `written`). */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.raw?.uncork();
   }
 
   /** Sends held messages, oldest first, while the socket takes them; keeps retrying while any wait. */

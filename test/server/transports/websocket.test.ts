@@ -19,12 +19,12 @@ afterEach(async () => {
 });
 
 /** A real fastify WebSocket route on port 0 and a real `ws` client connected to it. */
-async function pair(): Promise<{ conn: WebSocketConnection; ws: WebSocket; received: Uint8Array[] }> {
+async function pair(): Promise<{ conn: WebSocketConnection; ws: WebSocket; received: Uint8Array[]; server: WebSocket }> {
   app = Fastify();
   await app.register(fastifyWebsocket);
-  let resolveConn!: (c: WebSocketConnection) => void;
-  const connP = new Promise<WebSocketConnection>((r) => { resolveConn = r; });
-  app.get('/ws', { websocket: true }, (socket, req) => resolveConn(new WebSocketConnection(socket, req.ip)));
+  let resolveConn!: (c: { conn: WebSocketConnection; server: WebSocket }) => void;
+  const connP = new Promise<{ conn: WebSocketConnection; server: WebSocket }>((r) => { resolveConn = r; });
+  app.get('/ws', { websocket: true }, (socket, req) => resolveConn({ conn: new WebSocketConnection(socket, req.ip), server: socket }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
@@ -33,7 +33,7 @@ async function pair(): Promise<{ conn: WebSocketConnection; ws: WebSocket; recei
   ws.on('message', (d: Buffer) => received.push(new Uint8Array(d)));
   ws.on('error', () => {});
   await new Promise<void>((r, j) => { ws.once('open', () => r()); ws.once('error', j); });
-  return { conn: await connP, ws, received };
+  return { ...(await connP), ws, received };
 }
 
 /** A snapshot-like unreliable message: snapshot id byte, u32 sequence, padding to 1000 bytes. */
@@ -175,6 +175,37 @@ describe('WebSocketConnection over a real socket', () => {
     const deadline = Date.now() + 10_000;
     while (closeCode === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(closeCode).toBe(ErrorCode.SLOW_CONSUMER);
+  });
+
+  it('what one turn writes to a socket leaves after the turn in one write, in order with ws\'s own frames and the close', async () => {
+    const { conn, ws, server } = await pair();
+    // The TCP socket under the server's ws socket (ws's own field; production code writes to it too).
+    const tcp = (server as unknown as { _socket: import('node:net').Socket })._socket;
+    const seen: string[] = [];
+    ws.on('message', (d: Buffer) => seen.push(`m${d[1]}`));
+    ws.on('ping', () => seen.push('ping'));
+    let closed = 0;
+    ws.on('close', (code) => { closed = code; });
+    expect(conn.sendReliable(new Uint8Array([1, 1]))).toBe(true);
+    server.ping(); // ws writes its own frame between ours
+    expect(conn.sendUnreliable(new Uint8Array([SNAPSHOT_MESSAGE_ID, 2]))).toBe(true);
+    expect(conn.sendReliable(new Uint8Array([1, 3]))).toBe(true);
+    // Corked for the rest of this turn: nothing reached the kernel yet, and ws counts what waits.
+    expect(tcp.writableCorked).toBe(1);
+    expect(tcp.writableLength).toBe(4 + 2 + 4 + 4); // three 2-byte messages and a ping, framed
+    expect(conn.bufferedAmount).toBe(tcp.writableLength);
+    await Promise.resolve();
+    expect(tcp.writableCorked).toBe(0);
+    expect(tcp.writableLength).toBe(0); // handed to the kernel (one write, loopback has room)
+    // A send followed by a close in one turn: the message still precedes the close frame.
+    expect(conn.sendReliable(new Uint8Array([1, 4]))).toBe(true);
+    conn.close(ErrorCode.NORMAL, 'bye');
+    const deadline = Date.now() + 5_000;
+    while (closed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual(['m1', 'ping', 'm2', 'm3', 'm4']);
+    expect(closed).toBe(ErrorCode.NORMAL);
+    expect(conn.stats().messagesSentReliable).toBe(3);
+    expect(conn.stats().messagesSentUnreliable).toBe(1);
   });
 
   it('refuses unreliable messages over maxUnreliableSize and everything after close', async () => {
