@@ -42,6 +42,7 @@ import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import { FeedService } from './http/feeds/feed-service.js';
 import type { FeedLimits } from './http/feeds/limits.js';
+import { DeferredFeedSources } from './feeds/deferred-sources.js';
 import { LocalChatSource, LocalRoomListSource, LocalStatusSource } from './feeds/local-sources.js';
 import type { ChatSource, RoomListSource, StatusSource } from './feeds/types.js';
 import type { ClusterMode, GameServerClusterOptions } from './cluster-mode.js';
@@ -208,8 +209,13 @@ export interface FeedsOptions {
   chat?: ChatSource;
   /** Where the status comes from (default: this process alone). */
   status?: StatusSource;
-  /** This node's id on the status page (default `local`). */
+  /** This node's id on the status page (default `local`; a cluster node's is its cluster node id). */
   nodeId?: string;
+  /**
+   * Cluster mode: how often this node reads the cluster's directory for the lobby and status, one
+   * round trip shared by every reader (default CLUSTER_FEED_POLL_MS, the node heartbeat).
+   */
+  pollMs?: number;
 }
 
 /** Dev tickets (`devTickets: { ... }`). */
@@ -354,13 +360,15 @@ export function createGameServer(options: GameServerOptions): GameServer {
   let draining = false;
   const feedOptions = options.feeds === false ? null : options.feeds ?? {};
   let feeds: FeedService | null = null;
+  // A cluster node's feeds read the whole cluster from Redis once listen() joined it (until then: 503).
+  const clusterFeeds = clusterOptions && feedOptions ? new DeferredFeedSources() : null;
   if (feedOptions) {
     feeds = new FeedService({
       scheduler, metrics,
       limits: feedOptions.limits,
-      directory: feedOptions.directory ?? new LocalRoomListSource(rooms, scheduler),
-      chat: feedOptions.chat ?? new LocalChatSource(rooms, fanout),
-      status: feedOptions.status ?? new LocalStatusSource({
+      directory: feedOptions.directory ?? clusterFeeds?.directory ?? new LocalRoomListSource(rooms, scheduler),
+      chat: feedOptions.chat ?? clusterFeeds?.chat ?? new LocalChatSource(rooms, fanout),
+      status: feedOptions.status ?? clusterFeeds?.status ?? new LocalStatusSource({
         nodeId: feedOptions.nodeId ?? 'local', scheduler, rooms,
         draining: () => draining, sessions: () => sessions.activeCount, feeds: () => feeds?.openCount ?? 0,
       }),
@@ -499,12 +507,15 @@ export function createGameServer(options: GameServerOptions): GameServer {
             bound: { httpUrl, webTransportUrl: wtUrl, webSocketPath: WEBSOCKET_PATH, certificateHashes: hashes },
             ticketSecret: options.ticketSecret,
             scheduler, metrics, sessions, deferred,
+            local: { feeds: () => feeds?.openCount ?? 0, draining: () => draining },
+            feedPollMs: feedOptions?.pollMs,
             rooms: {
               definitions,
               defaultDefinition: options.defaultRoom === undefined ? standardScene : options.defaultRoom,
               tickHz: options.tickHz, snapshotHz: options.snapshotHz, seed: options.seed, staggerSnapshots: options.staggerSnapshots,
             },
           });
+          clusterFeeds?.attach(cluster.feeds);
         } catch (error) {
           await close();
           throw error;

@@ -64,6 +64,13 @@ export interface RestoredSeat {
   resumeTokenHash: string | null;
 }
 
+/** A spectator restored from another node's checkpoint (cluster): no entity, resumable by its token hash. */
+export interface RestoredWatcher {
+  playerId: string;
+  name: string;
+  resumeTokenHash: string;
+}
+
 export interface SessionDrainOptions {
   /**
    * Cluster: keep taking hellos while draining; they are answered by the room manager (a room
@@ -215,7 +222,7 @@ export class SessionManager implements PlayerSessionHost {
    * cannot be resumed (no token hash, or the player already has a session here) leave the room.
    * Returns the sessions created: each holds the room until it ends.
    */
-  restoreSeats(room: Room, seats: readonly RestoredSeat[]): number {
+  restoreSeats(room: Room, seats: readonly RestoredSeat[], watchers: readonly RestoredWatcher[] = []): number {
     let restored = 0;
     for (const { seat, resumeTokenHash: hash } of seats) {
       if (!room.getPlayer(seat.playerId)) continue; // not restored by the room (full, clashing id)
@@ -227,6 +234,18 @@ export class SessionManager implements PlayerSessionHost {
       room.reattach(seat.playerId, session);
       this.byPlayer.set(seat.playerId, session);
       this.byToken.set(hash, session);
+      session.startRestored();
+      restored++;
+    }
+    // Spectators come back the same way, as spectators: a suspended spectator seat their client
+    // resumes with its old token (the role is checked on resume, as for players).
+    for (const w of watchers) {
+      const key = sessionKey('spectator', w.playerId);
+      if (this.byPlayer.has(key) || this.byToken.has(w.resumeTokenHash)) continue;
+      const session = new PlayerSession(this, room, w.playerId, w.name, 0, { hash: w.resumeTokenHash }, 'spectator');
+      if (!room.watch(session).ok) continue; // the spectator limit (a definition that lowered it)
+      this.byPlayer.set(key, session);
+      this.byToken.set(w.resumeTokenHash, session);
       session.startRestored();
       restored++;
     }
@@ -242,9 +261,9 @@ export class SessionManager implements PlayerSessionHost {
     for (const s of [...this.byPlayer.values()]) if (s.roomId === roomId) s.end(code, '', retryAfterMs);
   }
 
-  /** The resume-token hash of `playerId`'s session in `roomId`, for a checkpoint (cluster). */
-  tokenHashOf(roomId: string, playerId: string): string | null {
-    const s = this.byPlayer.get(playerId);
+  /** The resume-token hash of `playerId`'s (or spectator `playerId`'s) session in `roomId`, for a checkpoint (cluster). */
+  tokenHashOf(roomId: string, playerId: string, spectator = false): string | null {
+    const s = this.byPlayer.get(sessionKey(spectator ? 'spectator' : 'player', playerId));
     return s && s.roomId === roomId && s.state !== 'gone' ? s.resumeTokenHash : null;
   }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterKeys } from '../../../server/cluster/keys.js';
 import {
-  NodeRegistry, createEluSampler, decodeNodeRecord, pickNodeForRoom, type NodeAddress, type NodeRecord,
+  NodeRegistry, createEluSampler, decodeNodeRecord, decodeNodeRooms, pickNodeForRoom, type NodeAddress, type NodeRecord,
 } from '../../../server/cluster/node-registry.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
 import { describeWithRedis, until } from './redis-server.js';
@@ -79,6 +79,18 @@ describe('decodeNodeRecord', () => {
       const r = decodeNodeRecord(s);
       expect(r === null || typeof r === 'object').toBe(true);
     }), { numRuns: 500 });
+  });
+});
+
+describe('decodeNodeRooms', () => {
+  it('reads room ids and room entries with counts, and refuses malformed lists', () => {
+    expect(decodeNodeRooms('123 ["a","b"]')).toEqual([
+      { id: 'a', players: 0, maxPlayers: 0, spectators: 0, maxSpectators: 0 }, { id: 'b', players: 0, maxPlayers: 0, spectators: 0, maxSpectators: 0 },
+    ]);
+    expect(decodeNodeRooms('123 [["arena",3,16,1,128]]')).toEqual([{ id: 'arena', players: 3, maxPlayers: 16, spectators: 1, maxSpectators: 128 }]);
+    for (const bad of ['123 {}', '123 [["a{b}",1,1,1,1]]', '123 [["a",-1,1,1,1]]', '123 [["a",1,1,1]]', '123 [1]', '123 nope', `123 ${JSON.stringify(['x'.repeat(200_000)])}`]) {
+      expect(decodeNodeRooms(bad)).toBeNull();
+    }
   });
 });
 
