@@ -95,7 +95,8 @@ export const DEFAULT_DEV_ROOM = 'arena';
 
 /**
  * The HTTP/3 WebTransport endpoint. The QUIC admission fields (`retry`, `maxHandshakes`,
- * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`; docs/architecture.md
+ * `maxHandshakesPerAddress`, `maxConnectionsPerAddress`, `handshakeTimeoutMs`,
+ * `statelessResetKey`; docs/architecture.md
  * "QUIC endpoint: admission") have safe defaults for the open internet.
  */
 export interface WebTransportOptions extends QuicServerProtectionOptions {
@@ -473,6 +474,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
           retry: wtOptions.retry,
           maxHandshakes: wtOptions.maxHandshakes,
           maxHandshakesPerAddress: wtOptions.maxHandshakesPerAddress,
+          maxConnectionsPerAddress: wtOptions.maxConnectionsPerAddress,
           handshakeTimeoutMs: wtOptions.handshakeTimeoutMs,
           statelessResetKey: wtOptions.statelessResetKey,
         };

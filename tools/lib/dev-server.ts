@@ -5,13 +5,14 @@
  * not matter and nothing is written to certs/. Dev tickets on (the bots mint their own), so the
  * ticket secret never leaves this process: a fresh one per run. Every bot of a tool run comes
  * from one machine, one address: the per-address limits meant for the open internet (dev-ticket
- * minting, the dev players' shared chat limit, the pending-hello share) are lifted, so joining a
- * fleet is not mistaken for a flood.
+ * minting, the dev players' shared chat limit, the pending-hello share, the QUIC connection
+ * share) are lifted, so joining a fleet is not mistaken for a flood.
  */
 import { randomBytes } from 'node:crypto';
 import { createDevCertificate } from '../../certs/dev-cert.js';
 import { createGameServer, type GameServer, type GameServerOptions } from '../../server/index.js';
 import { MAX_PENDING_CONNECTIONS } from '../../server/session/admission.js';
+import { MAX_CONNECTIONS } from '../../server/h3/quic/limits.js';
 
 export type DevServerOptions = Omit<GameServerOptions, 'ticketSecret' | 'devTickets' | 'webTransport'> & {
   /** UDP port of the WebTransport endpoint (0 = any). */
@@ -28,6 +29,8 @@ export function createDevServer(o: DevServerOptions): GameServer {
     ...rest,
     ticketSecret: randomBytes(32),
     devTickets: { limitPerAddress: false },
-    webTransport: { port: webTransportPort, certPem: cert.certPem, keyPem: cert.keyPem, workers: webTransportWorkers },
+    webTransport: {
+      port: webTransportPort, certPem: cert.certPem, keyPem: cert.keyPem, workers: webTransportWorkers, maxConnectionsPerAddress: MAX_CONNECTIONS,
+    },
   });
 }
