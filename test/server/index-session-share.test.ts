@@ -12,11 +12,9 @@ import { createDevCertificate } from '../../certs/dev-cert.js';
 import { NodeWebTransport } from '../../server/h3/index.js';
 import { createGameServer, mintTicket, type GameServer } from '../../server/index.js';
 import { SESSIONS_PER_ADDRESS_RETRY_AFTER_MS } from '../../server/session/admission.js';
-import { decodeMessage, encodeMessage } from '../../shared/codec.js';
 import { ErrorCode } from '../../shared/errors.js';
-import { FrameDecoder, encodeFrame } from '../../shared/framing.js';
-import { PROTOCOL_VERSION, type MessageBodies } from '../../shared/messages.js';
 import { RawClient } from './ws-test-client.js';
+import { wtGameClient } from './wt-test-client.js';
 
 const secret = 'session-share-secret-0123456789';
 const RESUME_WINDOW_MS = 600;
@@ -53,34 +51,8 @@ async function start(maxSessionsPerAddress: number) {
     wsClients.push(c);
     return c;
   };
-  /** A raw game client on WebTransport (from 127.0.0.1): frames on the reliable stream. */
-  const wt = async () => {
-    const t = new NodeWebTransport(info.webTransportUrl!, { serverCertificateHashes: [{ algorithm: 'sha-256', value: cert.sha256 }] });
-    transports.push(t);
-    await t.ready;
-    const bidi = await t.createBidirectionalStream();
-    const writer = bidi.writable.getWriter();
-    const received: { name: string; body: unknown }[] = [];
-    const decoder = new FrameDecoder();
-    void (async () => {
-      const reader = bidi.readable.getReader();
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done || !value) return;
-        for (const f of decoder.push(value).frames) {
-          const r = decodeMessage(f, { channel: 'reliable', direction: 's2c' });
-          if (r.ok) received.push({ name: r.name, body: r.body });
-        }
-      }
-    })();
-    let closeCode: number | null = null;
-    void t.closed.then((i) => { closeCode = i.closeCode; }, () => { closeCode = -1; });
-    return {
-      hello: (ticket: string) => writer.write(encodeFrame(encodeMessage('hello', { v: PROTOCOL_VERSION, ticket }))),
-      of: <K extends keyof MessageBodies>(name: K) => received.filter((m) => m.name === name).map((m) => m.body as MessageBodies[K]),
-      get closeCode() { return closeCode; },
-    };
-  };
+  /** A raw game client on WebTransport (from 127.0.0.1). */
+  const wt = () => wtGameClient(info.webTransportUrl!, cert.sha256, transports);
   const ticket = (playerId: string) => mintTicket(secret, { playerId, name: playerId, room: 'arena' });
   const metric = async (pattern: RegExp) => Number((await (await fetch(`${info.httpUrl}/metrics`)).text()).match(pattern)?.[1] ?? 0);
   const refused = () => metric(/^tickwire_refusals_total\{layer="game",reason="sessions_per_address"\} (\d+)$/m);
