@@ -1,7 +1,8 @@
 /*
  * Size: about 600 lines, over the ~400 of the guide: the one place that turns a hello into a
- * session (admission and the address's session share, ticket, resume, room lookup on a single node or a cluster, seats for
- * players and spectators, drain, restore) keeps every refusal's code and counter in one path.
+ * session (admission and the address's session share, ticket, resume, room lookup on a single
+ * node or a cluster, seats for players and spectators, drain, restore) keeps every refusal's
+ * code and counter in one path.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
