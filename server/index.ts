@@ -96,7 +96,8 @@ export const DEFAULT_DEV_ROOM = 'arena';
 
 /**
  * The HTTP/3 WebTransport endpoint. The QUIC admission fields (`retry`, `maxHandshakes`,
- * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`; docs/architecture.md
+ * `maxHandshakesPerAddress`, `maxConnectionsPerAddress`, `handshakeTimeoutMs`,
+ * `statelessResetKey`; docs/architecture.md
  * "QUIC endpoint: admission") have safe defaults for the open internet.
  */
 export interface WebTransportOptions extends QuicServerProtectionOptions {
@@ -167,11 +168,11 @@ export interface GameServerOptions {
    */
   metrics?: MetricsEndpointOptions;
   /**
-   * Connections waiting for their hello, in total and per address (server/session/admission.ts),
-   * and TCP connections one address may hold on the HTTP port (server/http/connection-guard.ts,
+   * Connections waiting for their hello, in total and per address, live sessions per address
+   * (default MAX_SESSIONS_PER_ADDRESS; server/session/admission.ts), and TCP connections one address may hold on the HTTP port (server/http/connection-guard.ts,
    * default MAX_HTTP_CONNECTIONS_PER_ADDRESS).
    */
-  admission?: { maxPending?: number; maxPendingPerAddress?: number; maxHttpConnectionsPerAddress?: number };
+  admission?: { maxPending?: number; maxPendingPerAddress?: number; maxSessionsPerAddress?: number; maxHttpConnectionsPerAddress?: number };
   /** Built client to serve statically (e.g. client/dist); none when absent. */
   staticDir?: string | null;
   timings?: Partial<SessionTimings>;
@@ -337,6 +338,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
   const sessions = new SessionManager({
     scheduler, rooms, metrics, ticketSecret: options.ticketSecret, timings: options.timings, snapshotChannel: options.snapshotChannel,
     maxPending: options.admission?.maxPending, maxPendingPerAddress: options.admission?.maxPendingPerAddress,
+    maxSessionsPerAddress: options.admission?.maxSessionsPerAddress,
     singleUseChatPerAddress: devTickets?.limitPerAddress ?? true,
   });
   const metricsPlacement = placeMetrics(options.metrics, Boolean(options.devTickets));
@@ -481,6 +483,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
           retry: wtOptions.retry,
           maxHandshakes: wtOptions.maxHandshakes,
           maxHandshakesPerAddress: wtOptions.maxHandshakesPerAddress,
+          maxConnectionsPerAddress: wtOptions.maxConnectionsPerAddress,
           handshakeTimeoutMs: wtOptions.handshakeTimeoutMs,
           statelessResetKey: wtOptions.statelessResetKey,
         };
