@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topSelfBytes, topSelfTime } from '../../bench/standard-scene/profile-top.js';
+import { callersOf, topSelfBytes, topSelfTime } from '../../bench/standard-scene/profile-top.js';
 import { parseArgs } from '../../bench/standard-scene/args.js';
 
 describe('topSelfTime', () => {
@@ -17,6 +17,27 @@ describe('topSelfTime', () => {
     expect(top).toEqual([
       { fn: 'encode', where: 'shared/snapshot/encode.ts:90', selfMs: 4, share: 0.8 },
       { fn: 'send', where: 'server/h3/quic/endpoint.ts:221', selfMs: 0.5, share: 0.1 },
+    ]);
+  });
+});
+
+describe('callersOf', () => {
+  it('splits one function\'s self time by its callers, largest first', () => {
+    const frame = (functionName: string) => ({ functionName, url: '', lineNumber: -1 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 4] },
+        { id: 2, callFrame: frame('flush'), children: [3] },
+        { id: 3, callFrame: frame('native'), children: [] },
+        { id: 4, callFrame: frame('receive'), children: [5] },
+        { id: 5, callFrame: frame('native'), children: [] },
+      ],
+      samples: [3, 5, 3, 2, 1],
+      timeDeltas: [3000, 1000, 1000, 500, 500],
+    };
+    expect(callersOf(profile, 'native', 5)).toEqual([
+      { callers: 'flush < (root)', selfMs: 4, share: 0.8 },
+      { callers: 'receive < (root)', selfMs: 1, share: 0.2 },
     ]);
   });
 });
