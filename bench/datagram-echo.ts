@@ -18,6 +18,7 @@
 import dgram from 'node:dgram';
 import { createDevCertificate, type DevCertificate } from '../certs/dev-cert.js';
 import { WebTransportServer } from '../server/h3/server.js';
+import { MAX_CONNECTIONS } from '../server/h3/quic/limits.js';
 import { WebTransportWorkers } from '../server/transports/wt-worker/worker-pool.js';
 import { cliArgs, flag, parseFlags } from '../tools/lib/args.js';
 import { ToolChild } from '../tools/lib/child.js';
@@ -66,6 +67,13 @@ function parseArgs(argv: readonly string[]): Args {
     workers: v.workers ?? 0,
   };
 }
+
+/**
+ * The echo server's limits: every load session comes from 127.0.0.1, so the per-address share of
+ * QUIC connections (MAX_CONNECTIONS_PER_ADDRESS, meant for the open internet) is lifted to the
+ * endpoint's total, as in the tools' dev server.
+ */
+const ECHO_LIMITS = { maxSessions: 100_000, maxConnectionsPerAddress: MAX_CONNECTIONS };
 
 /** Upper bound for one phase (connect + measure); the whole run is bounded by the phases. */
 const PHASE_TIMEOUT_MS = 90_000;
@@ -181,7 +189,7 @@ async function runUdp(sessions: number, args: Args, rate: number): Promise<Measu
 async function runWt(sessions: number, args: Args, cert: DevCertificate): Promise<Measured> {
   if (args.workers > 0) return runWtWorkers(sessions, args, cert);
   {
-    const server = new WebTransportServer({ certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/echo'], maxSessions: 100_000 });
+    const server = new WebTransportServer({ ...ECHO_LIMITS, certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/echo'] });
     let wtCount = 0;
     server.onSession = (s) => {
       s.onDatagram = (d) => {
@@ -205,7 +213,7 @@ async function runWt(sessions: number, args: Args, cert: DevCertificate): Promis
  */
 async function runWtWorkers(sessions: number, args: Args, cert: DevCertificate): Promise<Measured> {
   // The echo sessions never open the game's reliable stream: give them the whole run.
-  const pool = new WebTransportWorkers({ workers: args.workers, server: { certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/echo'], maxSessions: 100_000 }, streamOpenMs: PHASE_TIMEOUT_MS * 4 });
+  const pool = new WebTransportWorkers({ workers: args.workers, server: { ...ECHO_LIMITS, certPem: cert.certPem, keyPem: cert.keyPem, paths: ['/echo'] }, streamOpenMs: PHASE_TIMEOUT_MS * 4 });
   let wtCount = 0;
   pool.onConnection = (c) => {
     c.onUnreliable = (d) => {
