@@ -32,6 +32,7 @@ import { CleanupStack } from '../../tools/lib/cleanup.js';
 import { writeJsonLine } from '../../tools/lib/json-lines.js';
 import { localOrigins, localTicketSecret, startLocalNode, startLocalRedis, type LocalNode } from '../../tools/lib/local-cluster.js';
 import { percentile } from '../../tools/lib/stats.js';
+import { boundFetch, boundWebSocket } from '../soak/bound-clients.js';
 import { parseGauges } from '../soak/samples.js';
 import { CHAT_EVERY_MS, chatLatency } from './chat-latency.js';
 import { parseCommandStats } from './redis-commands.js';
@@ -46,6 +47,13 @@ const LEASE_MS = 5_000;
 const DRAIN_JITTER_MS = 3_000;
 /** Bound on every wait for clients to come back. */
 const BACK_TIMEOUT_MS = 90_000;
+/**
+ * Clients per source address (127.0.0.2, 127.0.0.3, ...: all of 127/8 is local on Linux). The
+ * server keeps per-address limits (128 TCP connections on the HTTP port, 32 hellos pending): a
+ * few hundred clients on one address would meet those instead of the node's admission limit,
+ * which is what the storm is about. 25 is a household or a small NAT.
+ */
+const CLIENTS_PER_ADDRESS = 25;
 /** A node sees another after its next heartbeat (1 s); two to be sure. */
 const HEARTBEATS_MS = 2_000;
 
@@ -140,8 +148,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < args.clients; i++) {
       const room = `bench-${i % args.rooms}`;
       const bot: Bot = { room, welcomes: [], chat: [], errors: [], httpRefusals: [], client: null as unknown as GameClient };
+      const address = `127.0.0.${2 + Math.floor(i / CLIENTS_PER_ADDRESS)}`;
+      const fetchFrom = boundFetch(address);
       const recordingFetch: FetchLike = async (url, init) => {
-        const res = await fetch(url, init);
+        const res = await fetchFrom(url, init);
         if (res.status !== 200) {
           const retryAfter = res.headers.get('retry-after');
           bot.httpRefusals.push({ at: Date.now(), status: res.status, retryAfterSeconds: retryAfter === null ? null : Number(retryAfter) });
@@ -150,7 +160,7 @@ async function main(): Promise<void> {
       };
       bot.client = new GameClient({
         baseUrl: first.httpUrl, ticket: mintTicket(secret, { playerId: `b${i}`, name: `b${i}`, room }),
-        transport: 'websocket', WebSocket: WS, fetch: recordingFetch,
+        transport: 'websocket', WebSocket: boundWebSocket(address, origin), fetch: recordingFetch,
         reconnect: { baseMs: 250, maxMs: 5_000, maxAttempts: 200 },
       });
       bot.client.on('welcome', (w) => bot.welcomes.push({ at: Date.now(), w }));

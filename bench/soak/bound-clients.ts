@@ -18,8 +18,13 @@ export const BOUND_FETCH_TIMEOUT_MS = 10_000;
 /** Largest response body a bound fetch reads (the dev ticket and connect-info are < 1 KiB). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/** A bound fetch's answer: what FetchLike needs, and the headers (Retry-After, say). */
+export interface BoundResponse extends Awaited<ReturnType<FetchLike>> {
+  headers: { get(name: string): string | null };
+}
+
 /** `fetch` (the subset client/net uses) over node:http from `localAddress`, no keep-alive. */
-export function boundFetch(localAddress: string): FetchLike {
+export function boundFetch(localAddress: string): (...args: Parameters<FetchLike>) => Promise<BoundResponse> {
   return (url, init = {}) => new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = request({
@@ -41,7 +46,11 @@ export function boundFetch(localAddress: string): FetchLike {
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
-        resolve({ ok: status >= 200 && status < 300, status, json: async () => JSON.parse(text) as unknown });
+        const header = (name: string) => {
+          const v = res.headers[name.toLowerCase()];
+          return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+        };
+        resolve({ ok: status >= 200 && status < 300, status, headers: { get: header }, json: async () => JSON.parse(text) as unknown });
       });
       res.on('error', reject);
     });
