@@ -50,9 +50,8 @@ const BACK_TIMEOUT_MS = 90_000;
 /**
  * Clients per source address (127.0.0.2, 127.0.0.3, ...: all of 127/8 is local on Linux). The
  * server keeps per-address limits (128 TCP connections on the HTTP port, 32 hellos pending, 64
- * live sessions): a
- * few hundred clients on one address would meet those instead of the node's admission limit,
- * which is what the storm is about. 25 is a household or a small NAT.
+ * live sessions): a few hundred clients on one address would meet those instead of the node's
+ * admission limit, which is what the storm is about. 25 is a household or a small NAT.
  */
 const CLIENTS_PER_ADDRESS = 25;
 /** A node sees another after its next heartbeat (1 s); two to be sure. */
