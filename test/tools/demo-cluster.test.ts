@@ -103,8 +103,11 @@ describe.skipIf(!browserPresent(CHROMIUM_PATH))('npm run demo:cluster in Chromiu
       const hudA = await nodeOf(a.game);
       const hudB = await nodeOf(b.game);
       expect(hudB).toBe(hudA);
-      const view = (await (await fetch(`${urls[2]}/api/cluster`)).json()) as ClusterView;
-      expect(view.nodes.find((n) => n.roomIds.includes('arena'))?.id).toBe(hudA);
+      // The registry learns a node's rooms at its next heartbeat (1 s), and status is polled.
+      await waitFor(`/api/cluster on node-3 to list arena under ${hudA}`, async () => {
+        const view = (await (await fetch(`${urls[2]}/api/cluster`)).json()) as ClusterView;
+        return view.nodes.find((n) => n.roomIds.includes('arena'))?.id === hudA;
+      }, 10_000, 250);
 
       // They see each other move.
       expect(await moveAndWatch(a.game, b.game, 'ArrowRight')).toBeGreaterThanOrEqual(20);
