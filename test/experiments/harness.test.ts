@@ -98,7 +98,7 @@ describe.skipIf(!decision.run)('experiment harness, short run at 100 ms RTT and 
     expect(arm('wt-datagram').stalenessMs.p99).toBeLessThan(arm('websocket').stalenessMs.p99);
     expect(arm('wt-datagram').snapshotAgeMs.p99).toBeLessThan(arm('websocket').snapshotAgeMs.p99);
 
-    for (const f of [FILES.report, FILES.summaryJson, FILES.summaryCsv, FILES.snapshotsCsv, FILES.chatCsv, FILES.p99Plot, FILES.stalenessPlot, FILES.cdfPlot, FILES.errorPlot, FILES.stalenessCdf, FILES.errorCdf]) {
+    for (const f of [FILES.report, FILES.summaryJson, FILES.summaryCsv, FILES.snapshotsCsv, FILES.chatCsv, FILES.p99Plot, FILES.stalenessPlot, FILES.cdfPlot, FILES.errorPlot, FILES.stalenessCdf, FILES.errorCdf, FILES.chatPlot, FILES.resultsJsonl]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(readFileSync(join(out, FILES.report), 'utf8')).toContain(`| delay and jitter | **${summary.info.mechanism.delay}**`);
