@@ -183,8 +183,8 @@ export function renderFindings(results: readonly ArmResult[]): string[] {
   return lines;
 }
 
-/** The Markdown report. */
-export function renderMarkdown(summary: Summary, cdf: Condition | null): string {
+/** The Markdown report; `rawFiles` false when the raw CSV files are not beside it (a committed copy). */
+export function renderMarkdown(summary: Summary, cdf: Condition | null, rawFiles = true): string {
   const { info, results } = summary;
   const out: string[] = [];
   out.push('# tickwire delay, jitter and loss experiment', '');
@@ -302,8 +302,9 @@ export function renderMarkdown(summary: Summary, cdf: Condition | null): string 
     out.push(`![snapshot age CDF at ${conditionText(cdf)}](${FILES.cdfPlot})`, '');
   }
   out.push('## Files', '');
-  out.push(`- \`${FILES.snapshotsCsv}\`: every snapshot receipt (arm, condition, bot, id, server time, receipt time, age, new or late/duplicate).`);
-  out.push(`- \`${FILES.chatCsv}\`: every chat receipt with its send time.`);
+  const raw = rawFiles ? '' : ' (in the run\'s output folder only: too large to commit)';
+  out.push(`- \`${FILES.snapshotsCsv}\`: every snapshot receipt (arm, condition, bot, id, server time, receipt time, age, new or late/duplicate)${raw}.`);
+  out.push(`- \`${FILES.chatCsv}\`: every chat receipt with its send time${raw}.`);
   out.push(`- \`${FILES.summaryCsv}\`, \`${FILES.summaryJson}\`: the tables above, machine-readable (the link check and stage counters in full in the JSON).`);
   out.push(`- \`${FILES.resultsJsonl}\`: the same as JSON lines, written while the run went (one line per arm; the CDF condition's lines carry 1,001 quantiles per distribution); \`npx tsx experiments/report-cli.ts --from ${FILES.resultsJsonl}\` generates this report from it.`, '');
   return `${out.join('\n')}\n`;
@@ -347,5 +348,6 @@ export function writeOutputs(dir: string, summary: Summary, cdf: CdfData, o: Out
   }
   const reportPath = join(dir, o.reportName ?? FILES.report);
   const previous = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : null;
-  writeFileSync(reportPath, keepAnalysis(renderMarkdown(summary, cdf.ages.size > 0 ? c : null), previous));
+  const rawFiles = existsSync(join(dir, FILES.snapshotsCsv));
+  writeFileSync(reportPath, keepAnalysis(renderMarkdown(summary, cdf.ages.size > 0 ? c : null, rawFiles), previous));
 }

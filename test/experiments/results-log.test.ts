@@ -87,6 +87,7 @@ describe('results file', () => {
       }
       const readme = join(out, 'README.md');
       expect(readFileSync(readme, 'utf8')).toContain('| command | `npm run experiment -- --quick` |');
+      expect(readFileSync(readme, 'utf8')).toContain('with its send time (in the run\'s output folder only: too large to commit).');
       writeFileSync(readme, readFileSync(readme, 'utf8').replace('\n', `\n\n${ANALYSIS_BEGIN}\nHand-written.\n${ANALYSIS_END}\n`));
       expect(run().status).toBe(0);
       const again = readFileSync(readme, 'utf8');
