@@ -1,13 +1,15 @@
 /**
  * Peer addresses as admission keys: what "one address" means when a limit is shared out per
- * address (pending hellos, dev-ticket minting, chat of dev players).
+ * address (QUIC handshakes and connections, pending hellos, live sessions, HTTP connections,
+ * dev-ticket minting, chat of dev players, feeds). The one home of this rule: every share keys
+ * by `addressKey`.
  *
  * IPv4: the address itself. IPv6: its /64 prefix, since one subscriber usually holds a whole /64
  * (RFC 6177 recommends at least a /64 per end site, and SLAAC hosts pick any address in it at
  * will, RFC 8981): keying by full address would let one host take any number of shares.
  * An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, how a dual-stack socket reports IPv4 peers,
  * RFC 4291 §2.5.5.2) is keyed as the IPv4 address. Pure string work: no node:net here, so the
- * session layer may use it.
+ * session layer and server/h3 (which imports nothing of the game) may both use it.
  */
 
 /** `host` from `host:port`, `[v6]:port`, `[v6]` or a bare address; '' for nothing. */
@@ -66,4 +68,45 @@ export function addressKey(address: string): string {
   const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
   if (mapped) return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join('.');
   return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/**
+ * How many of something each address key holds (handshakes, connections, pending hellos,
+ * sessions), and the total: the bookkeeping under every per-address share. An entry exists only
+ * while its count is above 0, so the map never holds more keys than there are things counted.
+ */
+export class AddressCounts {
+  private readonly byKey = new Map<string, number>();
+  private sum = 0;
+
+  /** Things counted over all keys. */
+  get total(): number {
+    return this.sum;
+  }
+
+  /** Keys holding at least one. */
+  get keys(): number {
+    return this.byKey.size;
+  }
+
+  /** What `key` holds. */
+  of(key: string): number {
+    return this.byKey.get(key) ?? 0;
+  }
+
+  /** One more for `key`. */
+  add(key: string): void {
+    this.byKey.set(key, this.of(key) + 1);
+    this.sum++;
+  }
+
+  /** One less for `key`; false (and nothing changes) when it held none. */
+  remove(key: string): boolean {
+    const n = this.of(key);
+    if (n <= 0) return false;
+    if (n === 1) this.byKey.delete(key);
+    else this.byKey.set(key, n - 1);
+    this.sum--;
+    return true;
+  }
 }

@@ -13,6 +13,7 @@ import { ErrorCode, errorInfo } from '../shared/errors.js';
 import { PROTOCOL_VERSION } from '../shared/messages.js';
 import type { Scheduler } from './clock.js';
 import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js';
+import { ClusterFeedSources } from './cluster/feed-sources.js';
 import type { NodeRecord } from './cluster/node-registry.js';
 import { isRedisUnavailable } from './cluster/redis.js';
 import { ROUTE_RETRY_MS } from './cluster/router.js';
@@ -49,6 +50,10 @@ export interface ClusterModeArgs {
   sessions: SessionManager;
   /** The server's room manager, which from now on forwards to the cluster's. */
   deferred: DeferredRoomManager;
+  /** This node's open feed streams and polls, and whether it drains (for the status). */
+  local: { feeds(): number; draining(): boolean };
+  /** How often the feeds read the cluster's directory (CLUSTER_FEED_POLL_MS). */
+  feedPollMs?: number;
   rooms: {
     definitions?: Record<string, RoomDefinition>;
     defaultDefinition: RoomDefinition | null;
@@ -72,7 +77,12 @@ export interface ClusterMode {
    * the owner node's URLs. Over the admission limit, or when the room cannot be placed: 503.
    */
   connectInfo(query: { ticket?: string; room?: string }): Promise<HttpAnswer>;
-  /** `/api/status`: every live node, its rooms and load. */
+  /**
+   * The read-only feeds' sources (lobby, chat, status) for the whole cluster, read from Redis
+   * (server/cluster/feed-sources.ts).
+   */
+  readonly feeds: ClusterFeedSources;
+  /** `/api/cluster` (an alias of the cluster-wide `/api/status`): every live node, its rooms and load. */
   status(): Promise<HttpAnswer>;
   /**
    * Drain: publish the draining flag, hand every room over; returns where each room went, for
@@ -96,7 +106,10 @@ export async function startClusterMode(args: ClusterModeArgs): Promise<ClusterMo
   const node = await ClusterNode.start(options, {
     address,
     scheduler,
-    load: () => ({ sessions: sessions.activeCount, roomIds: rooms?.runningIds() ?? [] }),
+    load: () => {
+      const entries = rooms?.runningEntries() ?? [];
+      return { sessions: sessions.activeCount, roomIds: entries.map((r) => r.id), rooms: entries, feeds: args.local.feeds() };
+    },
     onChatWriterLost: (roomId, reason) => rooms?.chatWriterLost(roomId, reason),
   });
   rooms = new ClusterRoomManager({
@@ -111,9 +124,9 @@ export async function startClusterMode(args: ClusterModeArgs): Promise<ClusterMo
     staggerSnapshots: args.rooms.staggerSnapshots,
     checkpointIntervalMs: options.checkpointIntervalMs,
     hooks: {
-      restored: (room, seats) => sessions.restoreSeats(room, seats.map((seat) => ({ seat, resumeTokenHash: seat.resumeTokenHash }))),
+      restored: (room, seats, watchers) => sessions.restoreSeats(room, seats.map((seat) => ({ seat, resumeTokenHash: seat.resumeTokenHash })), watchers),
       lost: (roomId, retryAfterMs) => sessions.endRoom(roomId, ErrorCode.CLUSTER_UNAVAILABLE, retryAfterMs),
-      tokenHash: (roomId, playerId) => sessions.tokenHashOf(roomId, playerId),
+      tokenHash: (roomId, playerId, spectator) => sessions.tokenHashOf(roomId, playerId, spectator),
     },
   });
   const clusterRooms = rooms;
@@ -153,12 +166,17 @@ export async function startClusterMode(args: ClusterModeArgs): Promise<ClusterMo
     };
   };
   const self = { nodeId: node.nodeId, ...address };
+  const feeds = new ClusterFeedSources({
+    registry: node.registry, chat: node.chat, scheduler, pollMs: args.feedPollMs,
+    local: { nodeId: node.nodeId, feeds: args.local.feeds, draining: () => node.registry.isDraining || args.local.draining() },
+  });
 
   const mode: ClusterMode = {
     nodeId: node.nodeId,
     node,
     rooms: clusterRooms,
     address,
+    feeds,
 
     async connectInfo(query) {
       const admitted = node.admission.admit('connectInfo', scheduler.now());
@@ -175,7 +193,8 @@ export async function startClusterMode(args: ClusterModeArgs): Promise<ClusterMo
           return refusal(verified.code === ErrorCode.TICKET_EXPIRED ? 401 : 403, verified.code);
         }
         roomId = verified.claims.room;
-        playerId = verified.claims.playerId;
+        // Spectators take no player seat (docs/server.md "Spectators"): nothing to reserve.
+        playerId = verified.claims.role === 'spectator' ? null : verified.claims.playerId;
       } else if (query.room !== undefined) {
         roomId = query.room;
       } else {
@@ -213,33 +232,10 @@ export async function startClusterMode(args: ClusterModeArgs): Promise<ClusterMo
 
     async status() {
       try {
-        const [nodes, roomsByNode] = await Promise.all([node.registry.list(), node.registry.roomsByNode()]);
-        const list = nodes.map((n) => ({
-          id: n.nodeId,
-          httpUrl: n.httpUrl,
-          webSocketUrl: n.webSocketUrl,
-          webTransportUrl: n.webTransportUrl,
-          draining: n.draining,
-          rooms: n.load.rooms,
-          roomIds: roomsByNode.get(n.nodeId) ?? [],
-          sessions: n.load.sessions,
-          elu: n.load.elu,
-          startedAt: n.startedAt,
-          updatedAt: n.updatedAt,
-        }));
-        return {
-          status: 200,
-          body: {
-            node: node.nodeId,
-            draining: node.registry.isDraining,
-            nodes: list,
-            rooms: list.reduce((sum, n) => sum + n.rooms, 0),
-            sessions: list.reduce((sum, n) => sum + n.sessions, 0),
-            t: Date.now(),
-          },
-        };
+        return { status: 200, body: { ...(await feeds.status.status()) } };
       } catch (error) {
         if (!isRedisUnavailable(error)) throw error;
+        metrics.refuse('http', 'cluster_status_unavailable');
         return refusal(503, ErrorCode.CLUSTER_UNAVAILABLE, ROUTE_RETRY_MS, { reason: 'redis' });
       }
     },

@@ -42,6 +42,7 @@ import { mintTicket } from './session/tickets.js';
 import { buildHttpApp, WEBSOCKET_PATH, type ConnectInfo } from './http/app.js';
 import { FeedService } from './http/feeds/feed-service.js';
 import type { FeedLimits } from './http/feeds/limits.js';
+import { DeferredFeedSources } from './feeds/deferred-sources.js';
 import { LocalChatSource, LocalRoomListSource, LocalStatusSource } from './feeds/local-sources.js';
 import type { ChatSource, RoomListSource, StatusSource } from './feeds/types.js';
 import type { ClusterMode, GameServerClusterOptions } from './cluster-mode.js';
@@ -95,7 +96,8 @@ export const DEFAULT_DEV_ROOM = 'arena';
 
 /**
  * The HTTP/3 WebTransport endpoint. The QUIC admission fields (`retry`, `maxHandshakes`,
- * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`; docs/architecture.md
+ * `maxHandshakesPerAddress`, `maxConnectionsPerAddress`, `handshakeTimeoutMs`,
+ * `statelessResetKey`; docs/architecture.md
  * "QUIC endpoint: admission") have safe defaults for the open internet.
  */
 export interface WebTransportOptions extends QuicServerProtectionOptions {
@@ -166,11 +168,11 @@ export interface GameServerOptions {
    */
   metrics?: MetricsEndpointOptions;
   /**
-   * Connections waiting for their hello, in total and per address (server/session/admission.ts),
-   * and TCP connections one address may hold on the HTTP port (server/http/connection-guard.ts,
+   * Connections waiting for their hello, in total and per address, live sessions per address
+   * (default MAX_SESSIONS_PER_ADDRESS; server/session/admission.ts), and TCP connections one address may hold on the HTTP port (server/http/connection-guard.ts,
    * default MAX_HTTP_CONNECTIONS_PER_ADDRESS).
    */
-  admission?: { maxPending?: number; maxPendingPerAddress?: number; maxHttpConnectionsPerAddress?: number };
+  admission?: { maxPending?: number; maxPendingPerAddress?: number; maxSessionsPerAddress?: number; maxHttpConnectionsPerAddress?: number };
   /** Built client to serve statically (e.g. client/dist); none when absent. */
   staticDir?: string | null;
   timings?: Partial<SessionTimings>;
@@ -208,8 +210,13 @@ export interface FeedsOptions {
   chat?: ChatSource;
   /** Where the status comes from (default: this process alone). */
   status?: StatusSource;
-  /** This node's id on the status page (default `local`). */
+  /** This node's id on the status page (default `local`; a cluster node's is its cluster node id). */
   nodeId?: string;
+  /**
+   * Cluster mode: how often this node reads the cluster's directory for the lobby and status, one
+   * round trip shared by every reader (default CLUSTER_FEED_POLL_MS, the node heartbeat).
+   */
+  pollMs?: number;
 }
 
 /** Dev tickets (`devTickets: { ... }`). */
@@ -331,6 +338,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
   const sessions = new SessionManager({
     scheduler, rooms, metrics, ticketSecret: options.ticketSecret, timings: options.timings, snapshotChannel: options.snapshotChannel,
     maxPending: options.admission?.maxPending, maxPendingPerAddress: options.admission?.maxPendingPerAddress,
+    maxSessionsPerAddress: options.admission?.maxSessionsPerAddress,
     singleUseChatPerAddress: devTickets?.limitPerAddress ?? true,
   });
   const metricsPlacement = placeMetrics(options.metrics, Boolean(options.devTickets));
@@ -354,13 +362,15 @@ export function createGameServer(options: GameServerOptions): GameServer {
   let draining = false;
   const feedOptions = options.feeds === false ? null : options.feeds ?? {};
   let feeds: FeedService | null = null;
+  // A cluster node's feeds read the whole cluster from Redis once listen() joined it (until then: 503).
+  const clusterFeeds = clusterOptions && feedOptions ? new DeferredFeedSources() : null;
   if (feedOptions) {
     feeds = new FeedService({
       scheduler, metrics,
       limits: feedOptions.limits,
-      directory: feedOptions.directory ?? new LocalRoomListSource(rooms, scheduler),
-      chat: feedOptions.chat ?? new LocalChatSource(rooms, fanout),
-      status: feedOptions.status ?? new LocalStatusSource({
+      directory: feedOptions.directory ?? clusterFeeds?.directory ?? new LocalRoomListSource(rooms, scheduler),
+      chat: feedOptions.chat ?? clusterFeeds?.chat ?? new LocalChatSource(rooms, fanout),
+      status: feedOptions.status ?? clusterFeeds?.status ?? new LocalStatusSource({
         nodeId: feedOptions.nodeId ?? 'local', scheduler, rooms,
         draining: () => draining, sessions: () => sessions.activeCount, feeds: () => feeds?.openCount ?? 0,
       }),
@@ -473,6 +483,7 @@ export function createGameServer(options: GameServerOptions): GameServer {
           retry: wtOptions.retry,
           maxHandshakes: wtOptions.maxHandshakes,
           maxHandshakesPerAddress: wtOptions.maxHandshakesPerAddress,
+          maxConnectionsPerAddress: wtOptions.maxConnectionsPerAddress,
           handshakeTimeoutMs: wtOptions.handshakeTimeoutMs,
           statelessResetKey: wtOptions.statelessResetKey,
         };
@@ -499,12 +510,15 @@ export function createGameServer(options: GameServerOptions): GameServer {
             bound: { httpUrl, webTransportUrl: wtUrl, webSocketPath: WEBSOCKET_PATH, certificateHashes: hashes },
             ticketSecret: options.ticketSecret,
             scheduler, metrics, sessions, deferred,
+            local: { feeds: () => feeds?.openCount ?? 0, draining: () => draining },
+            feedPollMs: feedOptions?.pollMs,
             rooms: {
               definitions,
               defaultDefinition: options.defaultRoom === undefined ? standardScene : options.defaultRoom,
               tickHz: options.tickHz, snapshotHz: options.snapshotHz, seed: options.seed, staggerSnapshots: options.staggerSnapshots,
             },
           });
+          clusterFeeds?.attach(cluster.feeds);
         } catch (error) {
           await close();
           throw error;

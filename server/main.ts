@@ -24,6 +24,9 @@
  *   TICKWIRE_ORIGINS           comma-separated web origins allowed to open sessions (default:
  *                              this server's own HTTP origin, the page it serves)
  *   TICKWIRE_DEV_ROOMS         comma-separated rooms dev tickets may name (default arena)
+ *   TICKWIRE_MAX_SESSIONS_PER_ADDRESS  live sessions one IPv4 address or IPv6 /64 may hold
+ *                              (default 64: server/session/admission.ts); a load generator on
+ *                              one host (bench:cluster) raises it
  *   TICKWIRE_METRICS_PORT      serve /metrics on its own listener (127.0.0.1) instead of the
  *                              public port; TICKWIRE_METRICS_TOKEN requires a bearer token
  *
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
     staticDir,
     snapshotChannel,
     processMetrics: true,
+    admission: env.TICKWIRE_MAX_SESSIONS_PER_ADDRESS ? { maxSessionsPerAddress: intEnv('TICKWIRE_MAX_SESSIONS_PER_ADDRESS', 0) } : undefined,
     cluster: clusterEnv(httpPort),
     webTransport: cert ? {
       port: wtPort,

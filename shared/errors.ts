@@ -46,6 +46,7 @@ export const ErrorCode = {
   WRONG_NODE: 4019,
   CLUSTER_UNAVAILABLE: 4020,
   SPECTATORS_FULL: 4021,
+  TOO_MANY_SESSIONS: 4022,
 } as const;
 
 /** Name of a catalogued close code. */
@@ -76,6 +77,7 @@ export const ERRORS: readonly ErrorInfo[] = Object.freeze([
   { code: 4019, name: 'WRONG_NODE', description: 'Another node of the cluster runs this room; ask /api/connect-info again', peerCaused: false },
   { code: 4020, name: 'CLUSTER_UNAVAILABLE', description: 'The cluster cannot place or run the room now; retry after the error message\'s retryAfterMs', peerCaused: false },
   { code: 4021, name: 'SPECTATORS_FULL', description: 'The room has no free spectator slot', peerCaused: false },
+  { code: 4022, name: 'TOO_MANY_SESSIONS', description: 'This address holds as many sessions as the server allows; one must end first (retry after the error message\'s retryAfterMs)', peerCaused: false },
 ].map((e) => Object.freeze(e)));
 
 const byCode = new Map<number, ErrorInfo>(ERRORS.map((e) => [e.code, e]));

@@ -81,7 +81,8 @@ async function main(): Promise<void> {
   class OriginWebSocket extends WebSocket {
     constructor(url: string) { super(url, { origin }); }
   }
-  const nodeEnv = { TICKWIRE_LEASE_MS: String(LEASE_MS), TICKWIRE_HELLO_RATE: String(HELLO_RATE), TICKWIRE_HELLO_BURST: String(HELLO_BURST), TICKWIRE_WT: '0', TICKWIRE_DRAIN_MS: '30000' };
+  // Every client comes from 127.0.0.1: lift the per-address session share (64) above the run's clients.
+  const nodeEnv = { TICKWIRE_MAX_SESSIONS_PER_ADDRESS: String(args.clients + 10), TICKWIRE_LEASE_MS: String(LEASE_MS), TICKWIRE_HELLO_RATE: String(HELLO_RATE), TICKWIRE_HELLO_BURST: String(HELLO_BURST), TICKWIRE_WT: '0', TICKWIRE_DRAIN_MS: '30000' };
   const start = (i: number, cluster = true) => startLocalNode({
     redisUrl: cluster ? redis.url : '', nodeId: `node-${i + 1}`, httpPort: args.basePort + i, wtPort: 0,
     ticketSecret: secret, origins, cleanup, baseEnv: process.env, env: nodeEnv,

@@ -448,7 +448,7 @@ export class GameClient {
     // A busy server says how long to stay away (`error.retryAfterMs`); a SERVER_BUSY close that
     // could not carry one (a WebTransport session refused before its stream opened) gets a floor.
     const retryAfterMs = this.lastServerError?.retryAfterMs
-      ?? (code === CLOSE_CODES.SERVER_BUSY ? BUSY_RETRY_FLOOR_MS : 0);
+      ?? (code === CLOSE_CODES.SERVER_BUSY || code === CLOSE_CODES.TOO_MANY_SESSIONS ? BUSY_RETRY_FLOOR_MS : 0);
     if (code === CLOSE_CODES.WRONG_NODE) {
       // The room runs (or was just placed) elsewhere: connect-info names it, ask again at once,
       // within a short jitter so a crowd redirected together is spread. Bounded by maxAttempts.
@@ -747,8 +747,9 @@ export class GameClient {
 }
 
 /**
- * Least wait after a SERVER_BUSY close that carried no `retryAfterMs` (the server's pending-hello
- * refusal asks for 1 s: server/session/admission.ts).
+ * Least wait after a SERVER_BUSY or TOO_MANY_SESSIONS close that carried no `retryAfterMs` (the
+ * server's pending-hello refusal asks for 1 s, its session-share refusal 10 s:
+ * server/session/admission.ts).
  */
 export const BUSY_RETRY_FLOOR_MS = 1_000;
 

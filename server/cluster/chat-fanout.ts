@@ -107,7 +107,8 @@ interface Outlet {
 }
 
 interface Subscription {
-  deliver: (message: ChatMessage) => void;
+  /** Each line once, in id order, with the epoch it belongs to. */
+  deliver: (message: ChatMessage, epoch: string) => void;
   onReset?: (epoch: string) => void;
   /** Epoch of `last`; null while the starting position is being read; '' for a room without history. */
   epoch: string | null;
@@ -330,7 +331,7 @@ export class RedisChatFanout implements ChatFanout {
    * Lines after `from.afterId` of `from.epoch` (catching up from the stream first), then live;
    * `from` null: from the current top. `onReset` hears of an epoch change (ids restarted).
    */
-  follow(roomId: string, from: { epoch: string; afterId: number } | null, deliver: (message: ChatMessage) => void,
+  follow(roomId: string, from: { epoch: string; afterId: number } | null, deliver: (message: ChatMessage, epoch: string) => void,
     onReset?: (epoch: string) => void): () => void {
     if (this.closed) throw new Error('chat fan-out is closed');
     let feed = this.feeds.get(roomId);
@@ -469,7 +470,7 @@ export class RedisChatFanout implements ChatFanout {
       sub.last = next.id;
       this.stats.delivered++;
       try {
-        sub.deliver(next);
+        sub.deliver(next, sub.epoch ?? '');
       } catch {
         // as for onReset
       }

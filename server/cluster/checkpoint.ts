@@ -9,6 +9,7 @@
 import { Packr } from 'msgpackr';
 import { ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_ROOM_PLAYERS, MAX_WORLD_SIZE } from '../../shared/limits.js';
 import type { SeatState } from '../rooms/room-state.js';
+import { MAX_ROOM_SPECTATORS } from '../rooms/spectators.js';
 
 /** Format version; a reader refuses other versions. */
 export const CHECKPOINT_FORMAT = 1;
@@ -28,6 +29,17 @@ export interface SeatCheckpoint extends SeatState {
   resumeTokenHash: string | null;
 }
 
+/**
+ * A spectator's seat (no entity): enough for its client to resume it as a spectator on the new
+ * owner. Only resumable spectators are stored (their token hash is known).
+ */
+export interface WatcherCheckpoint {
+  playerId: string;
+  name: string;
+  /** base64url SHA-256 of the spectator session's resume token. */
+  resumeTokenHash: string;
+}
+
 export interface RoomCheckpoint {
   v: typeof CHECKPOINT_FORMAT;
   roomId: string;
@@ -42,6 +54,11 @@ export interface RoomCheckpoint {
   /** Chat position at capture (the stream's own top is authoritative on restore). */
   chat: { epoch: string; lastId: number } | null;
   seats: SeatCheckpoint[];
+  /**
+   * Spectators (at most MAX_ROOM_SPECTATORS); absent in checkpoints written before spectators
+   * followed handoffs, which still decode.
+   */
+  watchers?: WatcherCheckpoint[];
   /**
    * The room definition's own state from its `serialize` hook (RoomDefinition, server/rooms/
    * types.ts); absent when it has none. Plain data: objects, arrays, strings, numbers, booleans,
@@ -90,6 +107,12 @@ function validSeat(s: unknown): s is SeatCheckpoint {
     && (s.resumeTokenHash === null || (typeof s.resumeTokenHash === 'string' && /^[A-Za-z0-9_-]{43}$/.test(s.resumeTokenHash)));
 }
 
+const tokenHash = (s: unknown): s is string => typeof s === 'string' && /^[A-Za-z0-9_-]{43}$/.test(s);
+
+function validWatcher(w: unknown): w is WatcherCheckpoint {
+  return plainObject(w) && id(w.playerId) && typeof w.name === 'string' && w.name.length <= MAX_NAME_LENGTH && tokenHash(w.resumeTokenHash);
+}
+
 function validCheckpoint(c: unknown): c is RoomCheckpoint {
   if (!plainObject(c)) return false;
   if (!(c.v === CHECKPOINT_FORMAT && typeof c.roomId === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(c.roomId))) return false;
@@ -101,5 +124,8 @@ function validCheckpoint(c: unknown): c is RoomCheckpoint {
   // One seat per player and per entity, or the restored room would be inconsistent.
   const players = new Set(c.seats.map((s) => s.playerId));
   const entities = new Set(c.seats.map((s) => s.entity.id));
-  return players.size === c.seats.length && entities.size === c.seats.length;
+  if (players.size !== c.seats.length || entities.size !== c.seats.length) return false;
+  if (c.watchers === undefined) return true;
+  if (!Array.isArray(c.watchers) || c.watchers.length > MAX_ROOM_SPECTATORS || !c.watchers.every(validWatcher)) return false;
+  return new Set(c.watchers.map((w) => w.playerId)).size === c.watchers.length;
 }

@@ -11,7 +11,7 @@ import { CheckpointStore } from './checkpoint-store.js';
 import { ClusterKeys } from './keys.js';
 import { LeaseManager } from './lease.js';
 import type { LeaseTiming } from './lease-timing.js';
-import { NodeRegistry, type NodeAddress } from './node-registry.js';
+import { NodeRegistry, type NodeAddress, type NodeLoadReport } from './node-registry.js';
 import { connectRedis, type ClusterRedis, type RedisConnectOptions } from './redis.js';
 import { ClusterRouter } from './router.js';
 import { SeatStore } from './seats.js';
@@ -41,7 +41,7 @@ export interface ClusterNodeHooks {
   /** Public addresses of this node (known after listen()). */
   address: Omit<NodeAddress, 'nodeId'>;
   /** Current load, read at each heartbeat. */
-  load: () => { sessions: number; roomIds: readonly string[] };
+  load: () => NodeLoadReport;
   /** Event-loop utilisation source (default: this process's, since the last heartbeat). */
   elu?: () => number;
   /** This node lost the right to write a room's chat: stop or reopen the room. */

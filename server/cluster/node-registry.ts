@@ -20,6 +20,8 @@ export const NODE_HEARTBEAT_MS = 1_000;
 export const MAX_CLUSTER_NODES = 256;
 /** Room ids a node publishes for /api/status (the room manager's own limit). */
 export const NODE_ROOM_IDS_LIMIT = 1_000;
+/** Largest room-list value (one node's rooms) accepted from Redis: NODE_ROOM_IDS_LIMIT entries of ~100 bytes. */
+export const NODE_ROOMS_MAX_BYTES = 128 * 1024;
 /** Largest record accepted from Redis. */
 export const NODE_RECORD_MAX_BYTES = 8 * 1024;
 /** Event-loop utilisation differences below this do not decide placement (noise). */
@@ -43,6 +45,33 @@ export interface NodeLoad {
   rooms: number;
   /** Event-loop utilisation over the last heartbeat interval, 0..1. */
   elu: number;
+  /** Open read-only feed streams and long polls (absent from nodes that do not report it). */
+  feeds?: number;
+}
+
+/** One room as its node publishes it (the cluster-wide lobby and status read these). */
+export interface RoomEntry {
+  id: string;
+  players: number;
+  maxPlayers: number;
+  spectators: number;
+  maxSpectators: number;
+}
+
+/** What a node reports at each heartbeat. */
+export interface NodeLoadReport {
+  sessions: number;
+  roomIds: readonly string[];
+  /** The rooms with their counts (published for the lobby); absent: ids only. */
+  rooms?: readonly RoomEntry[];
+  feeds?: number;
+}
+
+/** Every live node and the rooms each published, read in one round trip (`NodeRegistry.directory`). */
+export interface ClusterDirectory {
+  nodes: NodeRecord[];
+  /** Node id -> its rooms (entries without counts when the node published ids only). */
+  rooms: Map<string, RoomEntry[]>;
 }
 
 export interface NodeRecord extends NodeAddress {
@@ -90,6 +119,28 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1`);
 
+/**
+ * KEYS nodes, nodeRooms; ARGV maxNodes -> {{live record values...}, {nodeId, rooms value, ...}}:
+ * the whole directory in one round trip (the lobby and status feeds poll it).
+ */
+const DIRECTORY = new LuaScript('registry.directory', 2, `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nodes, rooms = {}, {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local exp = tonumber(string.match(all[i + 1], '^(%d+) '))
+  if exp ~= nil and exp > now and #nodes < tonumber(ARGV[1]) then
+    nodes[#nodes + 1] = all[i + 1]
+    local r = redis.call('HGET', KEYS[2], all[i])
+    if r then
+      rooms[#rooms + 1] = all[i]
+      rooms[#rooms + 1] = r
+    end
+  end
+end
+return {nodes, rooms}`);
+
 /** KEYS nodeRooms -> flat {nodeId, value, ...}. */
 const ROOMS = new LuaScript('registry.rooms', 1, `return redis.call('HGETALL', KEYS[1])`);
 
@@ -113,15 +164,45 @@ export function decodeNodeRecord(json: string): NodeRecord | null {
     && (o.webTransportUrl === null || isUrl(o.webTransportUrl))
     && Array.isArray(o.certificateHashes) && o.certificateHashes.length <= 4 && o.certificateHashes.every(isHash)
     && typeof load === 'object' && load !== null && isCount(load.sessions) && isCount(load.rooms)
-    && typeof load.elu === 'number' && load.elu >= 0 && load.elu <= 1
+    && typeof load.elu === 'number' && load.elu >= 0 && load.elu <= 1 && (load.feeds === undefined || isCount(load.feeds))
     && typeof o.draining === 'boolean' && typeof o.startedAt === 'number' && typeof o.updatedAt === 'number';
   if (!ok) return null;
   return {
     v: 1, nodeId: o.nodeId as string, httpUrl: o.httpUrl as string, webSocketUrl: o.webSocketUrl as string,
     webTransportUrl: o.webTransportUrl as string | null, certificateHashes: [...(o.certificateHashes as string[])],
-    load: { sessions: load!.sessions as number, rooms: load!.rooms as number, elu: load!.elu as number },
+    load: {
+      sessions: load!.sessions as number, rooms: load!.rooms as number, elu: load!.elu as number,
+      ...(load!.feeds !== undefined ? { feeds: load!.feeds as number } : {}),
+    },
     draining: o.draining as boolean, startedAt: o.startedAt as number, updatedAt: o.updatedAt as number,
   };
+}
+
+/**
+ * One node's published rooms (`<expiresAtMs> <JSON>`): an array of room ids (ids only) or of
+ * `[id, players, maxPlayers, spectators, maxSpectators]`; null when malformed. At most
+ * NODE_ROOM_IDS_LIMIT entries are kept.
+ */
+export function decodeNodeRooms(value: string): RoomEntry[] | null {
+  if (value.length > NODE_ROOMS_MAX_BYTES) return null;
+  let list: unknown;
+  try {
+    list = JSON.parse(value.slice(value.indexOf(' ') + 1));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(list)) return null;
+  const out: RoomEntry[] = [];
+  for (const item of list.slice(0, NODE_ROOM_IDS_LIMIT)) {
+    if (typeof item === 'string' && isNodeId(item)) {
+      out.push({ id: item, players: 0, maxPlayers: 0, spectators: 0, maxSpectators: 0 });
+    } else if (Array.isArray(item) && item.length === 5 && isNodeId(item[0]) && item.slice(1).every(isCount)) {
+      out.push({ id: item[0], players: item[1], maxPlayers: item[2], spectators: item[3], maxSpectators: item[4] });
+    } else {
+      return null;
+    }
+  }
+  return out;
 }
 
 /**
@@ -171,8 +252,8 @@ export interface NodeRegistryOptions {
   redis: ClusterRedis;
   keys: ClusterKeys;
   address: NodeAddress;
-  /** Current sessions and room ids, read at each heartbeat. */
-  load: () => { sessions: number; roomIds: readonly string[] };
+  /** Current sessions and rooms, read at each heartbeat. */
+  load: () => NodeLoadReport;
   elu?: () => number;
   scheduler?: Scheduler;
   ttlMs?: number;
@@ -277,14 +358,33 @@ export class NodeRegistry {
       const nodeId = flat[i];
       const value = flat[i + 1];
       if (!isNodeId(nodeId) || !live.has(nodeId) || typeof value !== 'string') continue;
-      try {
-        const ids = JSON.parse(value.slice(value.indexOf(' ') + 1)) as unknown;
-        if (Array.isArray(ids)) out.set(nodeId, ids.filter((x): x is string => typeof x === 'string').slice(0, NODE_ROOM_IDS_LIMIT));
-      } catch {
-        this.stats.malformed++;
-      }
+      const entries = decodeNodeRooms(value);
+      if (entries) out.set(nodeId, entries.map((r) => r.id));
+      else this.stats.malformed++;
     }
     return out;
+  }
+
+  /**
+   * Every live node and its rooms, in one round trip (at most MAX_CLUSTER_NODES nodes of
+   * NODE_ROOM_IDS_LIMIT rooms each); malformed values are skipped and counted.
+   */
+  async directory(): Promise<ClusterDirectory> {
+    const reply = await this.redis.run(DIRECTORY, [this.keys.nodes, this.keys.nodeRooms], [MAX_CLUSTER_NODES]);
+    if (!Array.isArray(reply) || !Array.isArray(reply[0]) || !Array.isArray(reply[1])) throw new RedisReplyError('unexpected directory reply');
+    const nodes = this.parse([null, ...reply[0]]);
+    const live = new Set(nodes.map((n) => n.nodeId));
+    const rooms = new Map<string, RoomEntry[]>();
+    const flat = reply[1] as unknown[];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const nodeId = flat[i];
+      const value = flat[i + 1];
+      if (typeof nodeId !== 'string' || !live.has(nodeId)) continue;
+      const entries = typeof value === 'string' ? decodeNodeRooms(value) : null;
+      if (entries) rooms.set(nodeId, entries);
+      else this.stats.malformed++;
+    }
+    return { nodes, rooms };
   }
 
   /** The node for a new room, from the last known list; counts the placement until the next list. */
@@ -295,10 +395,10 @@ export class NodeRegistry {
   }
 
   private record(): NodeRecord {
-    const { sessions, roomIds } = this.options.load();
+    const { sessions, roomIds, feeds } = this.options.load();
     return {
       v: 1, ...this.options.address, certificateHashes: [...this.options.address.certificateHashes],
-      load: { sessions, rooms: roomIds.length, elu: Math.round(this.elu() * 1000) / 1000 },
+      load: { sessions, rooms: roomIds.length, elu: Math.round(this.elu() * 1000) / 1000, ...(feeds !== undefined ? { feeds } : {}) },
       draining: this.draining, startedAt: this.startedAt, updatedAt: Math.round(this.scheduler.now()),
     };
   }
@@ -308,9 +408,12 @@ export class NodeRegistry {
     if (this.inFlight) await this.inFlight.catch(() => {});
     const attempt = (async () => {
       const record = this.record();
-      const roomIds = this.options.load().roomIds.slice(0, NODE_ROOM_IDS_LIMIT);
+      const load = this.options.load();
+      const rooms = load.rooms
+        ? load.rooms.slice(0, NODE_ROOM_IDS_LIMIT).map((r) => [r.id, r.players, r.maxPlayers, r.spectators, r.maxSpectators])
+        : load.roomIds.slice(0, NODE_ROOM_IDS_LIMIT);
       const reply = await this.redis.run(HEARTBEAT, [this.keys.nodes, this.keys.nodeRooms],
-        [MAX_CLUSTER_NODES, this.nodeId, JSON.stringify(record), this.ttlMs, JSON.stringify(roomIds)]);
+        [MAX_CLUSTER_NODES, this.nodeId, JSON.stringify(record), this.ttlMs, JSON.stringify(rooms)]);
       this.lastNodes = this.parse(reply);
       this.pending.clear();
       this.lastOkAt = this.scheduler.now();

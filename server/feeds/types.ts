@@ -82,10 +82,24 @@ export interface NodeStatus {
   spectators: number;
   /** Open feed streams and long polls on that node. */
   feeds: number;
+  // Cluster mode adds what the node registry knows of each node (docs/cluster.md "Status"):
+  /** Public base URL of the node's HTTP server. */
+  httpUrl?: string;
+  webSocketUrl?: string;
+  webTransportUrl?: string | null;
+  /** Ids of the rooms it runs (at most NODE_ROOM_IDS_LIMIT). */
+  roomIds?: string[];
+  /** Event-loop utilisation over its last heartbeat, 0..1. */
+  elu?: number;
+  /** Its clock (ms) when it started and when it last published its record. */
+  startedAt?: number;
+  updatedAt?: number;
 }
 
 /** The status page: every node and the totals. */
 export interface ServerStatus {
+  /** The node answering (cluster mode). */
+  node?: string;
   nodes: NodeStatus[];
   rooms: number;
   sessions: number;

@@ -22,7 +22,7 @@
  * clearTimer? }` driving the link simulator; default performance.now and Node timers).
  * QUIC admission (`QuicServerProtectionOptions`): retry ('under-load' default | 'always' |
  * 'never': when tokenless Initials get a stateless Retry), maxHandshakes, maxHandshakesPerAddress
- * (per IPv4 address or IPv6 /64), handshakeTimeoutMs (10 s), statelessResetKey (random per
+ * and maxConnectionsPerAddress (per IPv4 address or IPv6 /64), handshakeTimeoutMs (10 s), statelessResetKey (random per
  * endpoint; pass a fixed one so a restarted server resets its predecessor's connections; null =
  * no stateless resets). Every refusal is counted in `server.refusals()` (layer 'quic').
  *

@@ -23,7 +23,8 @@ export type Clock = NetsimClock;
 
 /**
  * Server options. The QUIC admission and protection fields (`retry`, `maxHandshakes`,
- * `maxHandshakesPerAddress`, `handshakeTimeoutMs`, `statelessResetKey`) are
+ * `maxHandshakesPerAddress`, `maxConnectionsPerAddress`, `handshakeTimeoutMs`,
+ * `statelessResetKey`) are
  * QuicServerProtectionOptions, passed to the endpoint as they are.
  */
 export interface WebTransportServerOptions extends QuicServerProtectionOptions {
@@ -144,6 +145,7 @@ export class WebTransportServer {
       retry: this.options.retry,
       maxHandshakes: this.options.maxHandshakes,
       maxHandshakesPerAddress: this.options.maxHandshakesPerAddress,
+      maxConnectionsPerAddress: this.options.maxConnectionsPerAddress,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       statelessResetKey: this.options.statelessResetKey,
     });
@@ -208,7 +210,8 @@ export class WebTransportServer {
    *   `stream_rejected_session_gone`, `datagram_unknown_session`, `session_protocol_error`,
    *   and `callback_error` (our application's failure, counted so it is seen);
    * - the QUIC endpoint's drops: `quic` `unknown_connection`, `malformed_packet`,
-   *   `connection_limit`.
+   *   `connection_limit`, `handshake_limit`, `address_handshake_limit`,
+   *   `address_connection_limit` (and the rest below).
    */
   refusals(): Array<{ layer: 'quic' | 'http3' | 'webtransport'; reason: string; count: number }> {
     const c = this.counters;
@@ -219,6 +222,7 @@ export class WebTransportServer {
       { layer: 'quic', reason: 'connection_limit', count: e.initialsDroppedConnectionLimit },
       { layer: 'quic', reason: 'handshake_limit', count: e.initialsDroppedHandshakeLimit },
       { layer: 'quic', reason: 'address_handshake_limit', count: e.initialsDroppedAddressLimit },
+      { layer: 'quic', reason: 'address_connection_limit', count: e.initialsDroppedAddressConnectionLimit },
       { layer: 'quic', reason: 'handshake_timeout', count: e.handshakesTimedOut },
       { layer: 'quic', reason: 'retry_sent', count: e.retriesSent },
       { layer: 'quic', reason: 'token_invalid', count: e.retryTokensInvalid },

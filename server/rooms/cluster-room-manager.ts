@@ -29,11 +29,11 @@ import type { ChatMessage } from '../chat/types.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import type { ChatWriterLostReason } from '../cluster/chat-fanout.js';
-import { CHECKPOINT_FORMAT, type RoomCheckpoint, type SeatCheckpoint } from '../cluster/checkpoint.js';
+import { CHECKPOINT_FORMAT, type RoomCheckpoint, type SeatCheckpoint, type WatcherCheckpoint } from '../cluster/checkpoint.js';
 import { CHECKPOINT_INTERVAL_MS, RoomCheckpointer } from '../cluster/checkpoint-store.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { LeaseLostReason, RoomLease } from '../cluster/lease.js';
-import type { NodeRecord } from '../cluster/node-registry.js';
+import type { NodeRecord, RoomEntry } from '../cluster/node-registry.js';
 import { isRedisUnavailable } from '../cluster/redis.js';
 import { ROUTE_RETRY_MS } from '../cluster/router.js';
 import { Room } from './room.js';
@@ -53,11 +53,11 @@ export interface ClusterRoomHooks {
    * A room was restored from a checkpoint: its seats are in the room as suspended players; make
    * them resumable. Returns how many sessions now hold the room.
    */
-  restored(room: Room, seats: readonly SeatCheckpoint[]): number;
+  restored(room: Room, seats: readonly SeatCheckpoint[], watchers: readonly WatcherCheckpoint[]): number;
   /** The room stopped here without a handoff (its lease ended): end its sessions. */
   lost(roomId: string, retryAfterMs: number): void;
-  /** The hash of a seated player's resume token, for checkpoints (null: not resumable). */
-  tokenHash(roomId: string, playerId: string): string | null;
+  /** The hash of a seated player's (or spectator's) resume token, for checkpoints (null: not resumable). */
+  tokenHash(roomId: string, playerId: string, spectator?: boolean): string | null;
 }
 
 export interface ClusterRoomManagerOptions {
@@ -133,6 +133,13 @@ export class ClusterRoomManager implements RoomManager {
   /** Ids of the rooms this node runs (published in the node registry, for /api/status). */
   runningIds(): string[] {
     return [...this.entries.values()].filter((e) => e.state === 'running').map((e) => e.room.id);
+  }
+
+  /** The rooms this node runs with their counts (published for the cluster-wide lobby). */
+  runningEntries(): RoomEntry[] {
+    return [...this.entries.values()].filter((e) => e.state === 'running').map(({ room }) => ({
+      id: room.id, players: room.playerCount, maxPlayers: room.maxPlayers, spectators: room.spectatorCount, maxSpectators: room.maxSpectators,
+    }));
   }
 
   async acquire(roomId: string): Promise<RoomLookup> {
@@ -341,7 +348,7 @@ export class ClusterRoomManager implements RoomManager {
     this.stats.started++;
     if (checkpoint) {
       this.stats.restored++;
-      entry.holds += this.options.hooks.restored(room, checkpoint.seats);
+      entry.holds += this.options.hooks.restored(room, checkpoint.seats, checkpoint.watchers ?? []);
     }
     this.options.metrics?.rooms.set(this.entries.size);
     this.holdSeats(entry);
@@ -363,6 +370,13 @@ export class ClusterRoomManager implements RoomManager {
       chat: position ? { epoch: position.epoch, lastId: position.top } : null,
       seats: state.seats.map((s) => ({ ...s, resumeTokenHash: this.options.hooks.tokenHash(room.id, s.playerId) })),
     };
+    // Spectators follow the room too (each resumes as a spectator on the next owner).
+    const watchers: WatcherCheckpoint[] = [];
+    for (const m of room.spectators.all()) {
+      const hash = this.options.hooks.tokenHash(room.id, m.playerId, true);
+      if (hash !== null) watchers.push({ playerId: m.playerId, name: m.name, resumeTokenHash: hash });
+    }
+    if (watchers.length > 0) checkpoint.watchers = watchers;
     if (state.state !== undefined) checkpoint.state = state.state;
     return checkpoint;
   }

@@ -1,7 +1,8 @@
 /*
- * Size: about 560 lines, over the ~400 of the guide: the one place that turns a hello into a
- * session (admission, ticket, resume, room lookup on a single node or a cluster, seats for
- * players and spectators, drain, restore) keeps every refusal's code and counter in one path.
+ * Size: about 600 lines, over the ~400 of the guide: the one place that turns a hello into a
+ * session (admission and the address's session share, ticket, resume, room lookup on a single
+ * node or a cluster, seats for players and spectators, drain, restore) keeps every refusal's
+ * code and counter in one path.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
@@ -16,7 +17,10 @@ import type { Room } from '../rooms/room.js';
 import type { RoomManager } from '../rooms/room-manager.js';
 import type { SeatState } from '../rooms/room-state.js';
 import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError } from '../transports/connection.js';
-import { MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares } from './admission.js';
+import {
+  MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_ADDRESS, MAX_SESSIONS_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares,
+  SESSIONS_PER_ADDRESS_RETRY_AFTER_MS, SessionShares,
+} from './admission.js';
 import { DEFAULT_SESSION_TIMINGS, RESUME_TOKEN_BYTES, type SessionTimings } from './config.js';
 import {
   PlayerSession, codeName, resumeTokenHash, sessionKey, type DrainTarget, type PlayerSessionHost, type SnapshotChannel,
@@ -38,6 +42,8 @@ export interface SessionManagerOptions {
   /** Connections waiting for their hello: in total, and per address (server/session/admission.ts). */
   maxPending?: number;
   maxPendingPerAddress?: number;
+  /** Live sessions (active and suspended) one address may hold (default MAX_SESSIONS_PER_ADDRESS). */
+  maxSessionsPerAddress?: number;
   /**
    * Players of single-use tickets (dev tickets) share one chat limit per address (default true),
    * so that fresh tickets are not fresh chat bursts; false for load generators on one machine.
@@ -62,6 +68,13 @@ export interface SessionClusterHooks {
 export interface RestoredSeat {
   seat: SeatState;
   resumeTokenHash: string | null;
+}
+
+/** A spectator restored from another node's checkpoint (cluster): no entity, resumable by its token hash. */
+export interface RestoredWatcher {
+  playerId: string;
+  name: string;
+  resumeTokenHash: string;
 }
 
 export interface SessionDrainOptions {
@@ -95,6 +108,10 @@ export class SessionManager implements PlayerSessionHost {
   readonly snapshotChannel: SnapshotChannel;
   private readonly pending = new Map<Connection, Pending>();
   private readonly shares: PendingShares;
+  /** Live sessions (and joins in flight) per address key: TOO_MANY_SESSIONS beyond the share. */
+  private readonly sessionShares: SessionShares;
+  /** The address key each session's slot is held under (the address that started it). */
+  private readonly sessionAddress = new Map<PlayerSession, string>();
   private readonly byPlayer = new Map<string, PlayerSession>();
   /** Sessions by the hash of their resume token (resumeTokenHash). */
   private readonly byToken = new Map<string, PlayerSession>();
@@ -112,6 +129,7 @@ export class SessionManager implements PlayerSessionHost {
     this.snapshotChannel = options.snapshotChannel ?? channelOf('snapshot');
     this.random = options.randomBytes ?? ((n) => randomBytes(n));
     this.shares = new PendingShares(options.maxPending ?? MAX_PENDING_CONNECTIONS, options.maxPendingPerAddress ?? MAX_PENDING_PER_ADDRESS);
+    this.sessionShares = new SessionShares(options.maxSessionsPerAddress ?? MAX_SESSIONS_PER_ADDRESS);
     this.metrics.connectionCounts = () => this.connectionCounts();
   }
 
@@ -215,7 +233,7 @@ export class SessionManager implements PlayerSessionHost {
    * cannot be resumed (no token hash, or the player already has a session here) leave the room.
    * Returns the sessions created: each holds the room until it ends.
    */
-  restoreSeats(room: Room, seats: readonly RestoredSeat[]): number {
+  restoreSeats(room: Room, seats: readonly RestoredSeat[], watchers: readonly RestoredWatcher[] = []): number {
     let restored = 0;
     for (const { seat, resumeTokenHash: hash } of seats) {
       if (!room.getPlayer(seat.playerId)) continue; // not restored by the room (full, clashing id)
@@ -227,6 +245,18 @@ export class SessionManager implements PlayerSessionHost {
       room.reattach(seat.playerId, session);
       this.byPlayer.set(seat.playerId, session);
       this.byToken.set(hash, session);
+      session.startRestored();
+      restored++;
+    }
+    // Spectators come back the same way, as spectators: a suspended spectator seat their client
+    // resumes with its old token (the role is checked on resume, as for players).
+    for (const w of watchers) {
+      const key = sessionKey('spectator', w.playerId);
+      if (this.byPlayer.has(key) || this.byToken.has(w.resumeTokenHash)) continue;
+      const session = new PlayerSession(this, room, w.playerId, w.name, 0, { hash: w.resumeTokenHash }, 'spectator');
+      if (!room.watch(session).ok) continue; // the spectator limit (a definition that lowered it)
+      this.byPlayer.set(key, session);
+      this.byToken.set(w.resumeTokenHash, session);
       session.startRestored();
       restored++;
     }
@@ -242,9 +272,9 @@ export class SessionManager implements PlayerSessionHost {
     for (const s of [...this.byPlayer.values()]) if (s.roomId === roomId) s.end(code, '', retryAfterMs);
   }
 
-  /** The resume-token hash of `playerId`'s session in `roomId`, for a checkpoint (cluster). */
-  tokenHashOf(roomId: string, playerId: string): string | null {
-    const s = this.byPlayer.get(playerId);
+  /** The resume-token hash of `playerId`'s (or spectator `playerId`'s) session in `roomId`, for a checkpoint (cluster). */
+  tokenHashOf(roomId: string, playerId: string, spectator = false): string | null {
+    const s = this.byPlayer.get(sessionKey(spectator ? 'spectator' : 'player', playerId));
     return s && s.roomId === roomId && s.state !== 'gone' ? s.resumeTokenHash : null;
   }
 
@@ -258,6 +288,11 @@ export class SessionManager implements PlayerSessionHost {
   // --- PlayerSessionHost ------------------------------------------------------------------------
 
   sessionGone(session: PlayerSession): void {
+    const address = this.sessionAddress.get(session);
+    if (address !== undefined) {
+      this.sessionAddress.delete(session);
+      this.sessionShares.give(address);
+    }
     if (this.byPlayer.get(session.key) === session) this.byPlayer.delete(session.key);
     if (this.byToken.get(session.resumeTokenHash) === session) this.byToken.delete(session.resumeTokenHash);
     this.options.rooms.release(session.roomId, session.spectator ? undefined : session.playerId);
@@ -387,11 +422,8 @@ export class SessionManager implements PlayerSessionHost {
   }
 
   private async join(p: Pending, claims: TicketClaims, hello: HelloBody, ticket: string): Promise<void> {
-    const { conn } = p;
-    const rooms = this.options.rooms;
-    const room = claims.room;
-    const role = claims.role ?? 'player';
-    // Resume: same player, same room, same role, inside the window -> same seat, chat from lastChatId.
+    // Resume: same player, same room, same role, inside the window -> same seat, chat from
+    // lastChatId. Never refused by the address's session share: the session counts already.
     const local = this.resumable(hello.resumeToken, claims);
     if (local) {
       this.adopt(p, local, true, hello);
@@ -403,12 +435,39 @@ export class SessionManager implements PlayerSessionHost {
       this.refuse(p, ErrorCode.TICKET_EXPIRED);
       return;
     }
+    // A new session takes a slot of its address's share now, before the room lookup, so that
+    // joins in flight count too. The session this join would replace (same player, started from
+    // this address) gives its slot back when replaced: it does not count against the join.
+    const replaced = this.byPlayer.get(sessionKey(claims.role ?? 'player', claims.playerId));
+    const freed = replaced && this.sessionAddress.get(replaced) === p.address ? 1 : 0;
+    if (!this.sessionShares.take(p.address, freed)) {
+      this.metrics.refuse('game', 'sessions_per_address');
+      this.refuse(p, ErrorCode.TOO_MANY_SESSIONS, undefined, SESSIONS_PER_ADDRESS_RETRY_AFTER_MS);
+      return;
+    }
+    let kept = false;
+    try {
+      kept = await this.startSession(p, claims, hello, ticket);
+    } finally {
+      if (!kept) this.sessionShares.give(p.address);
+    }
+  }
+
+  /**
+   * The rest of a join that may start a session (the address's slot is taken): room lookup,
+   * single-use ticket, seat. True when a new session was started and holds the slot.
+   */
+  private async startSession(p: Pending, claims: TicketClaims, hello: HelloBody, ticket: string): Promise<boolean> {
+    const { conn } = p;
+    const rooms = this.options.rooms;
+    const room = claims.room;
+    const role = claims.role ?? 'player';
     // Spectators watch rooms that are open; they never open one (on a cluster node, a room that
     // runs elsewhere is answered below with WRONG_NODE like a player's).
     if (role === 'spectator' && !this.cluster && !rooms.get(room)) {
       this.metrics.refuse('game', 'unknown_room');
       this.refuse(p, ErrorCode.UNKNOWN_ROOM, 'no such room is open to watch');
-      return;
+      return false;
     }
     const lookup = await rooms.acquire(room);
     const held = lookup.kind === 'local';
@@ -422,34 +481,34 @@ export class SessionManager implements PlayerSessionHost {
     };
     if (gone()) {
       if (held) rooms.release(room);
-      return;
+      return false;
     }
     if ((this.draining && !this.keepAccepting) || this.closed) {
       refuse(ErrorCode.SERVER_DRAINING, 'draining');
-      return;
+      return false;
     }
     switch (lookup.kind) {
       case 'local':
         break;
       case 'busy':
         refuse(ErrorCode.SERVER_BUSY, 'room_cap', 'no room slot free', lookup.retryAfterMs);
-        return;
+        return false;
       case 'remote':
         refuse(ErrorCode.WRONG_NODE, 'wrong_node');
-        return;
+        return false;
       case 'unavailable':
         refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, lookup.retryAfterMs);
-        return;
+        return false;
       default:
         refuse(ErrorCode.UNKNOWN_ROOM, 'unknown_room');
-        return;
+        return false;
     }
     // A seat restored from another node: the acquire above may just have brought it back.
     const restored = this.resumable(hello.resumeToken, claims);
     if (restored) {
       rooms.release(room); // the restored session holds the room itself
       this.adopt(p, restored, true, hello);
-      return;
+      return false;
     }
     // A single-use ticket (dev tickets) starts one session; after that only a resume may use it.
     if (claims.once) {
@@ -458,7 +517,7 @@ export class SessionManager implements PlayerSessionHost {
         if (use.reason === 'used') refuse(ErrorCode.TICKET_INVALID, 'ticket_reused', 'single-use ticket already used');
         else if (use.reason === 'full') refuse(ErrorCode.SERVER_BUSY, 'single_use_registry_full', undefined, use.retryAfterMs);
         else refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, use.retryAfterMs);
-        return;
+        return false;
       }
     }
     const ticketTaken = claims.once === true;
@@ -469,13 +528,13 @@ export class SessionManager implements PlayerSessionHost {
       if (!seat.ok) {
         if (seat.reason === 'full') refuse(ErrorCode.ROOM_FULL, 'room_full', undefined, undefined, ticketTaken);
         else refuse(ErrorCode.CLUSTER_UNAVAILABLE, 'cluster_unavailable', undefined, seat.retryAfterMs, ticketTaken);
-        return;
+        return false;
       }
     }
     if (gone()) {
       if (ticketTaken) void this.usedTickets.giveBack(ticket);
       rooms.release(room, role === 'player' ? claims.playerId : undefined);
-      return;
+      return false;
     }
     // One session per player (and per spectator): a second join (another tab, a lost resume token) replaces the first.
     const key = sessionKey(role, claims.playerId);
@@ -491,14 +550,16 @@ export class SessionManager implements PlayerSessionHost {
       this.metrics.refuse('game', seated.reason);
       if (seated.code === ErrorCode.CLUSTER_UNAVAILABLE) this.refuse(p, seated.code, undefined, ROOM_MOVING_RETRY_AFTER_MS);
       else this.refuse(p, seated.code);
-      return;
+      return false;
     }
     const session = seated.session;
     // Dev players share a chat limit per address: a fresh dev ticket must not be a fresh burst.
     if (claims.once && this.options.singleUseChatPerAddress !== false) session.chatLimitKey = p.address;
     this.byPlayer.set(key, session);
     this.byToken.set(session.resumeTokenHash, session);
+    this.sessionAddress.set(session, p.address);
     this.adopt(p, session, false, hello);
+    return true;
   }
 
   /** A player's seat: an entity (the room's `join`, with its hook), and the others are told. */

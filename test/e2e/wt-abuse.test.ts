@@ -11,11 +11,12 @@ import { createDevCertificate } from '../../certs/dev-cert.js';
 import { NodeWebTransport } from '../../server/h3/index.js';
 import { createGameServer, mintTicket, type GameServer } from '../../server/index.js';
 import { WT_MAX_CLIENT_FRAME_BYTES } from '../../server/transports/webtransport.js';
-import { decodeMessage, encodeMessage } from '../../shared/codec.js';
+import { encodeMessage } from '../../shared/codec.js';
 import { ErrorCode } from '../../shared/errors.js';
-import { FrameDecoder, encodeFrame, writeVarint } from '../../shared/framing.js';
+import { encodeFrame, writeVarint } from '../../shared/framing.js';
 import { MAX_RELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
-import { PROTOCOL_VERSION, type MessageBodies } from '../../shared/messages.js';
+import { PROTOCOL_VERSION } from '../../shared/messages.js';
+import { wtGameClient, type WtGameClient } from '../server/wt-test-client.js';
 
 const secret = 'wt-abuse-secret-0123456789ab';
 let server: GameServer | null = null;
@@ -39,32 +40,8 @@ async function start(workers = 0) {
 }
 
 /** A raw game client on WebTransport: sends frames of its choosing, reads the server's messages. */
-async function rawClient(url: string, hash: Uint8Array) {
-  const wt = new NodeWebTransport(url, { serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }] });
-  transports.push(wt);
-  await wt.ready;
-  const bidi = await wt.createBidirectionalStream();
-  const writer = bidi.writable.getWriter();
-  const received: { name: string; body: unknown }[] = [];
-  const decoder = new FrameDecoder();
-  void (async () => {
-    const reader = bidi.readable.getReader();
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done || !value) return;
-      for (const f of decoder.push(value).frames) {
-        const r = decodeMessage(f, { channel: 'reliable', direction: 's2c' });
-        if (r.ok) received.push({ name: r.name, body: r.body });
-      }
-    }
-  })();
-  let closedWith: number | null = null;
-  void wt.closed.then((i) => { closedWith = i.closeCode; }, () => { closedWith = -1; });
-  return {
-    wt, writer, received,
-    get closeCode() { return closedWith; },
-    of<K extends keyof MessageBodies>(name: K) { return received.filter((m) => m.name === name).map((m) => m.body as MessageBodies[K]); },
-  };
+function rawClient(url: string, hash: Uint8Array): Promise<WtGameClient> {
+  return wtGameClient(url, hash, transports);
 }
 
 async function until(pred: () => boolean, what: string, timeoutMs = 5_000) {

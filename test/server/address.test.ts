@@ -14,6 +14,14 @@ describe('addressKey: one key per address for admission shares', () => {
     ['2001:db8::1.2.3.4', '2001:db8:0:0::/64'],
     ['fe80::1%eth0', 'fe80:0:0:0::/64'],
     ['::1', '0:0:0:0::/64'],
+    // Bare hosts as the QUIC endpoint's handshake and connection shares key them (a UDP peer).
+    ['1.2.3.4', '1.2.3.4'],
+    ['::ffff:102:304', '1.2.3.4'],
+    ['2001:0db8:0001:0002:ffff::', '2001:db8:1:2::/64'],
+    ['2001:db8:1:3::1', '2001:db8:1:3::/64'],
+    ['not an address', 'not an address'],
+    ['1:2:3', '1:2:3'],
+    ['1::2::3', '1::2::3'],
   ])('%s -> %s', (address, key) => {
     expect(addressKey(address)).toBe(key);
   });

@@ -7,17 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { GameClient } from '../../client/net/game-client.js';
 import type { ChatEvent, WelcomeEvent } from '../../client/net/game-client-types.js';
 import type { WebSocketConstructor } from '../../client/net/transport-types.js';
-import { ClusterKeys } from '../../server/cluster/keys.js';
-import { LeaseManager } from '../../server/cluster/lease.js';
-import { connectRedis } from '../../server/cluster/redis.js';
-import { createGameServer, mintTicket, type GameServer } from '../../server/index.js';
-import { createDevCertificate } from '../../certs/dev-cert.js';
 import { ToolChild } from '../../tools/lib/child.js';
 import { nodeWebTransportWithOrigin } from '../../tools/bots/node-webtransport.js';
-import { describeWithRedis, startRedisServer, until, type RedisServer } from './cluster/redis-server.js';
+import { useGameCluster } from './cluster/fixture.js';
+import { describeWithRedis, until } from './cluster/redis-server.js';
 
 const SECRET = randomBytes(32).toString('hex');
 /** The game page's origin: every node allows it (a cluster shares its allowed origins). */
@@ -33,33 +28,22 @@ class OriginWebSocket extends WebSocket {
 }
 
 describeWithRedis('a cluster node killed with SIGKILL', () => {
-  let redis: RedisServer | null = null;
+  const fx = useGameCluster({
+    secret: SECRET,
+    server: { allowedOrigins: [ORIGIN] },
+    cluster: { lease: { ttlMs: LEASE_MS }, heartbeatMs: 200, nodeTtlMs: 1_500, checkpointIntervalMs: 500 },
+  });
   let victim: ToolChild | null = null;
-  const survivors: GameServer[] = [];
-  const bots: GameClient[] = [];
+  const survivors = fx.servers;
+  const bots = fx.clients;
 
   afterAll(async () => {
-    for (const b of bots) b.close();
     await victim?.stop();
-    await Promise.all(survivors.map((s) => s.close()));
-    await redis?.stop();
   });
 
   it('every room gets exactly one new owner from its checkpoint, every bot is back on its seat, the chat is intact', async () => {
-    redis = await startRedisServer();
-    const admin = await connectRedis({ url: redis.url });
-    await LeaseManager.declareFresh(admin, new ClusterKeys());
-    await admin.close();
-
-    const cert = createDevCertificate();
     for (const nodeId of ['survivor-1', 'survivor-2']) {
-      const s = createGameServer({
-        ticketSecret: SECRET, httpPort: 0, allowedOrigins: [ORIGIN],
-        webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem },
-        cluster: { redisUrl: redis.url, nodeId, lease: { ttlMs: LEASE_MS }, heartbeatMs: 200, nodeTtlMs: 1_500, checkpointIntervalMs: 500 },
-      });
-      survivors.push(s);
-      await s.listen();
+      const s = await fx.startNode(nodeId);
       // Until the victim has its rooms, the survivors take none: connect-info places them there.
       await s.cluster!.node.setDraining(true);
     }
@@ -67,7 +51,7 @@ describeWithRedis('a cluster node killed with SIGKILL', () => {
       label: 'victim',
       env: {
         ...process.env,
-        TICKWIRE_REDIS_URL: redis.url, TICKWIRE_NODE_ID: 'victim', TICKWIRE_TICKET_SECRET: SECRET,
+        TICKWIRE_REDIS_URL: fx.redis.url, TICKWIRE_NODE_ID: 'victim', TICKWIRE_TICKET_SECRET: SECRET,
         TICKWIRE_HTTP_PORT: '0', TICKWIRE_WT_PORT: '0', TICKWIRE_BUILD_CLIENT: '0',
         TICKWIRE_ORIGINS: ORIGIN, TICKWIRE_LEASE_MS: String(LEASE_MS),
       },
@@ -76,7 +60,6 @@ describeWithRedis('a cluster node killed with SIGKILL', () => {
     await until('everyone sees the victim', () => survivors.every((s) => s.cluster!.node.registry.nodes().some((n) => n.nodeId === 'victim')), 10_000);
 
     // The bots enter through a survivor (an entry point that outlives the victim).
-    const entry = survivors[0].cluster!.address.httpUrl;
     const heard: ChatEvent[][] = [];
     const welcomes: WelcomeEvent[][] = [];
     const joins: Promise<WelcomeEvent>[] = [];
@@ -84,15 +67,11 @@ describeWithRedis('a cluster node killed with SIGKILL', () => {
       for (let k = 0; k < BOTS_PER_ROOM; k++) {
         const i = bots.length;
         const playerId = `${room}-bot${k}`;
-        const bot = new GameClient({
-          baseUrl: entry,
-          ticket: mintTicket(SECRET, { playerId, name: playerId, room }),
-          transport: (r + k) % 2 === 0 ? 'websocket' : 'webtransport',
+        const bot = fx.client(survivors[0], playerId, room, (r + k) % 2 === 0 ? 'websocket' : 'webtransport', {
           WebSocket: OriginWebSocket as unknown as WebSocketConstructor,
           WebTransport: nodeWebTransportWithOrigin(ORIGIN),
           reconnect: { baseMs: 100, maxMs: 1_000, maxAttempts: 60 },
         });
-        bots.push(bot);
         heard.push([]);
         welcomes.push([]);
         bot.on('chat', (m) => heard[i].push(m));

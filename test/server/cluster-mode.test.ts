@@ -2,86 +2,24 @@
  * `createGameServer({ cluster })` end to end (docs/cluster.md): three real game servers in this
  * process on one real redis-server, real GameClients over WebSocket and WebTransport.
  */
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { createDevCertificate } from '../../certs/dev-cert.js';
-import { GameClient } from '../../client/net/game-client.js';
+import { expect, it } from 'vitest';
+import type { GameClient } from '../../client/net/game-client.js';
 import type { ChatEvent, WelcomeEvent } from '../../client/net/game-client-types.js';
 import type { FetchLike } from '../../client/net/transport-types.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { seededRandom } from '../../shared/random.js';
-import { ClusterKeys } from '../../server/cluster/keys.js';
-import { LeaseManager } from '../../server/cluster/lease.js';
-import { connectRedis } from '../../server/cluster/redis.js';
-import { createGameServer, type GameServer, type GameServerClusterOptions, type RoomContext, type RoomDefinition } from '../../server/index.js';
-import { NodeWebTransportConstructor } from '../../tools/bots/node-webtransport.js';
-import { describeWithRedis, startRedisServer, until, type RedisServer } from './cluster/redis-server.js';
+import { createGameServer, type GameServer, type RoomContext, type RoomDefinition } from '../../server/index.js';
+import { useGameCluster, type ClientTransport } from './cluster/fixture.js';
+import { describeWithRedis, until } from './cluster/redis-server.js';
 
-const SECRET = randomBytes(32);
-const cert = createDevCertificate();
 const realFetch = globalThis.fetch.bind(globalThis) as FetchLike;
 
 describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
-  let redis: RedisServer;
-  const servers: GameServer[] = [];
-  const clients: GameClient[] = [];
-
-  /** Short lease and heartbeat, so tests do not wait out production timings. */
-  const clusterOf = (nodeId: string, over: Partial<GameServerClusterOptions> = {}): GameServerClusterOptions => ({
-    redisUrl: redis.url, nodeId,
-    lease: { ttlMs: 3_000, renewEveryMs: 1_000, retryMs: 100 }, heartbeatMs: 200, nodeTtlMs: 1_500,
-    checkpointIntervalMs: 500,
-    ...over,
-  });
-
-  async function startNode(nodeId: string, over: Partial<GameServerClusterOptions> = {}, rooms?: Record<string, RoomDefinition>): Promise<GameServer> {
-    const server = createGameServer({
-      ticketSecret: SECRET, httpPort: 0, rooms,
-      webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem },
-      cluster: clusterOf(nodeId, over),
-    });
-    servers.push(server);
-    await server.listen();
-    return server;
-  }
-
-  async function startCluster(n: number, rooms?: Record<string, RoomDefinition>): Promise<GameServer[]> {
-    const out: GameServer[] = [];
-    for (let i = 0; i < n; i++) out.push(await startNode(`node-${i + 1}`, {}, rooms));
-    await until('every node sees every node', () => out.every((s) => s.cluster!.node.registry.nodes().length === n));
-    return out;
-  }
-
-  const baseOf = (s: GameServer) => s.cluster!.address.httpUrl;
-  const serverOf = (nodeId: string) => servers.find((s) => s.cluster?.nodeId === nodeId)!;
-
-  function client(entry: GameServer, playerId: string, room: string, transport: 'websocket' | 'webtransport', fetch = realFetch): GameClient {
-    const c = new GameClient({
-      baseUrl: baseOf(entry),
-      ticket: entry.mintTicket({ playerId, name: playerId, room }),
-      transport, fetch, WebSocket, WebTransport: NodeWebTransportConstructor,
-      reconnect: { baseMs: 50, maxMs: 1_000, maxAttempts: 30 },
-    });
-    clients.push(c);
-    return c;
-  }
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    const admin = await connectRedis({ url: redis.url });
-    await LeaseManager.declareFresh(admin, new ClusterKeys());
-    await admin.close();
-  });
-
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const fx = useGameCluster();
+  const { servers, clients, serverOf, baseOf } = fx;
+  const startCluster = (n: number, rooms?: Record<string, RoomDefinition>) => fx.startCluster(n, rooms ? { server: { rooms } } : {});
+  const client = (entry: GameServer, playerId: string, room: string, transport: ClientTransport, fetch = realFetch): GameClient =>
+    fx.client(entry, playerId, room, transport, { fetch });
 
   it('3 nodes, 10 rooms, 30 clients over both transports asking random nodes: all land on the owner', async () => {
     const cluster = await startCluster(3);
@@ -245,7 +183,7 @@ describeWithRedis('createGameServer({ cluster }) on redis-server', () => {
   }, 120_000);
 
   it('a single server without cluster answers connect-info as before (no Redis loaded)', async () => {
-    const server = createGameServer({ ticketSecret: SECRET, httpPort: 0 });
+    const server = createGameServer({ ticketSecret: fx.secret, httpPort: 0 });
     servers.push(server);
     const info = await server.listen();
     const res = await fetch(`${info.httpUrl}/api/connect-info?ticket=x`);

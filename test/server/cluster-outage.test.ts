@@ -4,66 +4,24 @@
  * small hello admission limit. Real game servers in this process, real redis-server, real
  * GameClients. Bot counts are small here; `npm run bench:cluster` runs the 300-client storm.
  */
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { GameClient } from '../../client/net/game-client.js';
+import { expect, it } from 'vitest';
+import type { GameClient } from '../../client/net/game-client.js';
 import type { WelcomeEvent } from '../../client/net/game-client-types.js';
 import { ErrorCode } from '../../shared/errors.js';
-import { ClusterKeys } from '../../server/cluster/keys.js';
-import { LeaseManager } from '../../server/cluster/lease.js';
-import { connectRedis } from '../../server/cluster/redis.js';
-import { createGameServer, type GameServer, type GameServerClusterOptions } from '../../server/index.js';
-import { describeWithRedis, openAdmin, startRedisServer, until, type RedisServer } from './cluster/redis-server.js';
-
-const SECRET = randomBytes(32);
+import type { GameServer, GameServerClusterOptions } from '../../server/index.js';
+import { useGameCluster } from './cluster/fixture.js';
+import { describeWithRedis, until } from './cluster/redis-server.js';
 
 describeWithRedis('a cluster under stress', () => {
-  let redis: RedisServer;
-  const servers: GameServer[] = [];
-  const clients: GameClient[] = [];
-
-  async function startNode(nodeId: string, over: Partial<GameServerClusterOptions> = {}): Promise<GameServer> {
-    const server = createGameServer({
-      ticketSecret: SECRET, httpPort: 0,
-      cluster: {
-        redisUrl: redis.url, nodeId, heartbeatMs: 200, nodeTtlMs: 1_500, checkpointIntervalMs: 500,
-        redis: { commandTimeoutMs: 300, probeIntervalMs: 100, reconnectMaxMs: 200 },
-        ...over,
-      },
-    });
-    servers.push(server);
-    await server.listen();
-    return server;
-  }
-
-  function client(entry: GameServer, playerId: string, room: string): GameClient {
-    const c = new GameClient({
-      baseUrl: entry.cluster!.address.httpUrl,
-      ticket: entry.mintTicket({ playerId, name: playerId, room }),
-      transport: 'websocket', WebSocket,
-      reconnect: { baseMs: 100, maxMs: 2_000, maxAttempts: 100 },
-    });
-    clients.push(c);
-    return c;
-  }
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    const admin = await connectRedis({ url: redis.url });
-    await LeaseManager.declareFresh(admin, new ClusterKeys());
-    await admin.close();
+  // The production lease (10 s); short heartbeats, and Redis commands that give up quickly.
+  const fx = useGameCluster({
+    webTransport: false,
+    cluster: { heartbeatMs: 200, nodeTtlMs: 1_500, checkpointIntervalMs: 500, redis: { commandTimeoutMs: 300, probeIntervalMs: 100, reconnectMaxMs: 200 } },
   });
-
-  afterEach(async () => {
-    redis.resume();
-    for (const c of clients.splice(0)) c.close();
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const startNode = (nodeId: string, cluster: Partial<GameServerClusterOptions> = {}) => fx.startNode(nodeId, { cluster });
+  const client = (entry: GameServer, playerId: string, room: string): GameClient =>
+    fx.client(entry, playerId, room, 'websocket', { reconnect: { baseMs: 100, maxMs: 2_000, maxAttempts: 100 } });
+  const redis = { pause: () => fx.redis.server.pause(), resume: () => fx.redis.server.resume() };
 
   it('Redis stopped for 3 s: rooms tick on and their players keep playing, joins are refused with CLUSTER_UNAVAILABLE, one owner per room afterwards', async () => {
     // The production lease (10 s): a 3 s outage is within what a room rides out (docs/cluster.md).
@@ -103,15 +61,10 @@ describeWithRedis('a cluster under stress', () => {
     // The late player gets in once Redis is back, on the same owner; nobody else took a room.
     const lateWelcome: WelcomeEvent = await lateJoin;
     expect(lateWelcome.nodeId).toBe(owners[0][0].cluster!.nodeId);
-    const admin = await openAdmin(redis);
-    try {
-      for (const [i, r] of rooms.entries()) {
-        expect(ownerOf(r)).toEqual(owners[i]);
-        const lease = String(await admin.command('GET', `tw:{room:${r}}:lease`));
-        expect(lease.endsWith(`:${owners[i][0].cluster!.nodeId}`)).toBe(true);
-      }
-    } finally {
-      await admin.close();
+    for (const [i, r] of rooms.entries()) {
+      expect(ownerOf(r)).toEqual(owners[i]);
+      const lease = String(await fx.redis.admin.command('GET', `tw:{room:${r}}:lease`));
+      expect(lease.endsWith(`:${owners[i][0].cluster!.nodeId}`)).toBe(true);
     }
     // The players never noticed: same sessions, no reconnects.
     expect(players.map((c) => c.stats().reconnects)).toEqual([0, 0, 0]);

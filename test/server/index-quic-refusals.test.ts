@@ -56,4 +56,26 @@ describe.each([0, 1])('QUIC refusals in /metrics (webTransport.workers: %i)', (w
     expect(sample(text, 'handshake_limit')).toBe(1);
     expect(sample(text, 'retry_sent') ?? 0).toBe(0);
   });
+
+  it('an Initial dropped at the per-address connection share shows as address_connection_limit', async () => {
+    // One connection alive per address: the second Initial from 127.0.0.1 meets the connection
+    // share (the handshake caps, 256 per address, are far away).
+    server = createGameServer({
+      ticketSecret: 'refusal-metrics-secret-0123456789',
+      httpPort: 0,
+      metrics: { public: true },
+      webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem, retry: 'never', maxConnectionsPerAddress: 1, workers },
+    });
+    const info = await server.listen();
+    const port = info.webTransportPort!;
+    const [a, b] = abandonedInitials(2);
+    peer = await RawUdpPeer.bind('127.0.0.1');
+    peer.send(a.datagram, port, a.key);
+    await waitFor(() => server!.webTransport!.stats().endpoint.connectionsHandshaking === 1);
+    peer.send(b.datagram, port, b.key);
+    await waitFor(() => server!.webTransport!.stats().endpoint.initialsDroppedAddressConnectionLimit === 1);
+    const text = await (await fetch(`${info.httpUrl}/metrics`)).text();
+    expect(sample(text, 'address_connection_limit')).toBe(1);
+    expect(sample(text, 'address_handshake_limit') ?? 0).toBe(0);
+  });
 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DROP_REASONS, ERRORS, ErrorCode, errorInfo, isErrorCode } from '../../shared/errors.js';
 
 describe('error catalogue', () => {
-  it('has the codes 4000-4017 and 4019-4021 in order (4018 reserved) with the names of docs/architecture.md', () => {
-    expect(ERRORS.map((e) => e.code)).toEqual([...Array.from({ length: 18 }, (_, i) => 4000 + i), 4019, 4020, 4021]);
+  it('has the codes 4000-4017 and 4019-4022 in order (4018 reserved) with the names of docs/architecture.md', () => {
+    expect(ERRORS.map((e) => e.code)).toEqual([...Array.from({ length: 18 }, (_, i) => 4000 + i), 4019, 4020, 4021, 4022]);
     for (const e of ERRORS) expect(ErrorCode[e.name as keyof typeof ErrorCode]).toBe(e.code);
     expect(Object.keys(ErrorCode)).toHaveLength(ERRORS.length);
     expect(ErrorCode.WRONG_CHANNEL).toBe(4015);
@@ -12,6 +12,7 @@ describe('error catalogue', () => {
     expect(ErrorCode.WRONG_NODE).toBe(4019);
     expect(ErrorCode.CLUSTER_UNAVAILABLE).toBe(4020);
     expect(ErrorCode.SPECTATORS_FULL).toBe(4021);
+    expect(ErrorCode.TOO_MANY_SESSIONS).toBe(4022);
   });
 
   it('every code fits the WebSocket private range and says who caused it', () => {

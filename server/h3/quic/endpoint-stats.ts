@@ -20,6 +20,8 @@ export interface QuicEndpointStats {
   initialsDroppedHandshakeLimit: number;
   /** Initials dropped because their address had `maxHandshakesPerAddress` handshakes in flight. */
   initialsDroppedAddressLimit: number;
+  /** Initials dropped because their address had `maxConnectionsPerAddress` connections alive. */
+  initialsDroppedAddressConnectionLimit: number;
   /** Stateless Retry packets sent (RFC 9000 §17.2.5) instead of accepting a connection. */
   retriesSent: number;
   /** Initials dropped for a Retry token that was forged, expired, or for another address or id. */
@@ -51,7 +53,7 @@ export function emptyQuicEndpointStats(): QuicEndpointStats {
   return {
     packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, packetsDroppedUnknown: 0,
     packetsDroppedMalformed: 0, initialsDroppedConnectionLimit: 0, initialsDroppedHandshakeLimit: 0,
-    initialsDroppedAddressLimit: 0, retriesSent: 0, retryTokensInvalid: 0, packetsAmplificationLimited: 0,
+    initialsDroppedAddressLimit: 0, initialsDroppedAddressConnectionLimit: 0, retriesSent: 0, retryTokensInvalid: 0, packetsAmplificationLimited: 0,
     statelessResetsSent: 0, statelessResetsReceived: 0, handshakesTimedOut: 0, versionNegotiationsSent: 0,
     connectionsAccepted: 0, connectionsConnected: 0, connectionsActive: 0, connectionsHandshaking: 0,
     internalErrors: 0,

@@ -357,6 +357,8 @@ export class QuicEndpoint {
     }
     this.connections.delete(conn);
     this.handshakeEnded(conn);
+    // Whatever ended it (close, idle timeout, handshake timeout, error): its address's slot is free.
+    this.intake?.connectionEnded(conn);
     this.dirty.delete(conn);
     this.ackOwed.delete(conn);
     this.sweepDue.delete(conn);

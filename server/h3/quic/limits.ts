@@ -61,12 +61,28 @@ export const MAX_HANDSHAKING_CONNECTIONS = 2_000;
 
 /**
  * Handshakes in flight from one address at once, Retry-validated or not (`address_handshake_limit`
- * beyond it). "Address" is the IPv4 address or the IPv6 /64 (ADDRESS_PREFIX_BITS_V6), never the
- * port: one host has 64k ports. An eighth of MAX_HANDSHAKING_CONNECTIONS, so one address can
+ * beyond it). "Address" is the IPv4 address or the IPv6 /64 (server/address.ts `addressKey`), never
+ * the port: one host has 64k ports. An eighth of MAX_HANDSHAKING_CONNECTIONS, so one address can
  * never take the global budget, while a NAT or a load generator on one host still opens a few
- * hundred sessions in one burst (the standard-scene bench connects 384 bots at once).
+ * hundred sessions in one burst (the standard-scene bench connects 384 bots at once). With the
+ * default MAX_CONNECTIONS_PER_ADDRESS (64, below) an address meets its connection share first;
+ * this cap is what remains when that share is lifted (load generators, tools/lib/dev-server.ts).
  */
 export const MAX_HANDSHAKES_PER_ADDRESS = 256;
+
+/**
+ * Connections alive at once from one address (IPv4 address or IPv6 /64), handshaking or
+ * established: Initials beyond it are dropped and counted (`address_connection_limit`). Each
+ * costs quiche's connection state, its HTTP/3 layer and a share of the MAX_CONNECTIONS budget
+ * for up to the idle timeout, and the handshake caps alone let one address complete handshakes
+ * one after another until that budget is gone. A browser tab holds one connection (its
+ * WebTransport sessions share it, or it has one per session); a household or an office behind
+ * one NAT runs a handful of tabs of one game, a school or a carrier-grade NAT a few dozen: 64
+ * leaves them room, and takes 157 addresses to fill MAX_CONNECTIONS. Load generators on one host
+ * raise it (tools/lib/dev-server.ts). A client refused here falls back to WebSocket
+ * (client/net), where the session layer's own per-address share applies.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS = 64;
 
 /**
  * Retry mode 'under-load': once this many handshakes are in flight (a tenth of the budget), every
@@ -105,9 +121,6 @@ export const RETRY_TOKEN_LIFETIME_MS = 10_000;
  * most this many times the bytes it received from it.
  */
 export const AMPLIFICATION_FACTOR = 3;
-
-/** IPv6 addresses are accounted per /64: the smallest block one subscriber gets (RFC 6177). */
-export const ADDRESS_PREFIX_BITS_V6 = 64;
 
 /**
  * Stateless resets (RFC 9000 §10.3) sent per second at most, as a token bucket of this depth,

@@ -9,6 +9,9 @@
  * - A short-header packet for no connection gets a stateless reset (§10.3, stateless-reset.ts).
  * - Every admitted handshake holds its slots (global and per address) until it completes, its
  *   connection ends, or `handshakeTimeoutMs` passes, when it is dropped silently.
+ * - Every admitted connection holds a slot of its address's connection share
+ *   (`maxConnectionsPerAddress`) from its first Initial until it is gone, whatever ends it
+ *   (a close by either side, the idle timeout, the handshake timeout, an error).
  *
  * Anti-amplification (§8.1) is each connection's own business (quic-connection.ts); this
  * module tells it whether the address was validated by a Retry token.
@@ -20,7 +23,8 @@ import type { Config, Connection as NativeConnection, Host } from '@matrixai/qui
 import type { QuicCloseInfo, QuicConnection } from './quic-connection.js';
 import type { QuicEndpointStats } from './endpoint-stats.js';
 import { LongType, QUIC_V1, cidKey, type LongHeaderInfo } from './packet.js';
-import { HandshakeAdmission, addressKey, type RetryMode } from './admission.js';
+import { HandshakeAdmission, type RetryMode } from './admission.js';
+import { addressKey } from '../../address.js';
 import { RetryTokens } from './retry-token.js';
 import { StatelessResets } from './stateless-reset.js';
 import { parseQuicheError } from '../wire/quiche-errors.js';
@@ -42,6 +46,11 @@ export interface QuicServerProtectionOptions {
   maxHandshakes?: number;
   /** Handshakes in flight at once from one IPv4 address or IPv6 /64 (default MAX_HANDSHAKES_PER_ADDRESS). */
   maxHandshakesPerAddress?: number;
+  /**
+   * Connections alive at once (handshaking or established) from one IPv4 address or IPv6 /64
+   * (default MAX_CONNECTIONS_PER_ADDRESS); Initials beyond it are dropped and counted.
+   */
+  maxConnectionsPerAddress?: number;
   /** A connection not established this long after its first Initial is dropped (default HANDSHAKE_TIMEOUT_MS). */
   handshakeTimeoutMs?: number;
   /**
@@ -83,6 +92,8 @@ export class ServerIntake {
    * The timeout is the same for all, so insertion order is deadline order.
    */
   private readonly handshakes = new Map<QuicConnection, { key: string; deadline: number }>();
+  /** Every server connection alive with the address key its connection slot is held under. */
+  private readonly live = new Map<QuicConnection, string>();
   private handshakeTimer: NodeJS.Timeout | null = null;
   private readonly expireBound = () => this.expireHandshakes();
   private readonly scratch = Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
@@ -153,6 +164,17 @@ export class ServerIntake {
       case 'address_handshake_limit':
         c.initialsDroppedAddressLimit++;
         return;
+      case 'address_connection_limit':
+        // Dropped, not refused with a CONNECTION_CLOSE, although RFC 9000 §5.2.2 says a server
+        // that refuses a connection SHOULD send one (CONNECTION_REFUSED in an Initial packet).
+        // Such a packet would fit §8.1's budget for an unvalidated address (far under 3x the
+        // 1200-byte Initial), but quiche has no stateless close: it can only send one from a
+        // connection that processed the client's Initial, that is after the TLS work and the
+        // state this cap exists to spare (and the Initial's source may be a spoofed victim's).
+        // Silence costs nothing and amplifies nothing, like the handshake caps above; a browser
+        // or client/net whose Initials go unanswered falls back to WebSocket within a second.
+        c.initialsDroppedAddressConnectionLimit++;
+        return;
       case 'accept':
         break;
     }
@@ -177,10 +199,20 @@ export class ServerIntake {
     this.admission.released(h.key);
   }
 
-  /** The endpoint closed: stop the timer and forget every handshake. */
+  /** `conn` is gone (endpoint finalize), however it ended: release its connection slot (once). */
+  connectionEnded(conn: QuicConnection): void {
+    this.handshakeEnded(conn);
+    const key = this.live.get(conn);
+    if (key === undefined) return;
+    this.live.delete(conn);
+    this.admission.connectionClosed(key);
+  }
+
+  /** The endpoint closed: stop the timer and forget every handshake and connection. */
   close(): void {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
+    for (const conn of [...this.live.keys()]) this.connectionEnded(conn);
     for (const conn of [...this.handshakes.keys()]) this.handshakeEnded(conn);
   }
 
@@ -253,8 +285,13 @@ export class ServerIntake {
     this.host.send(Buffer.from(this.scratch.subarray(0, n)), n, from);
   }
 
-  /** A connection from address `key` starts its handshake: it holds a slot until it ends. */
+  /**
+   * A connection from address `key` starts its handshake: it holds a handshake slot until the
+   * handshake ends, and a connection slot until the connection is gone.
+   */
   private handshakeStarted(conn: QuicConnection, key: string): void {
+    this.admission.connectionOpened(key);
+    this.live.set(conn, key);
     this.admission.opened(key);
     this.handshakes.set(conn, { key, deadline: performance.now() + this.handshakeTimeoutMs });
     if (this.handshakeTimer === null) this.armTimer();

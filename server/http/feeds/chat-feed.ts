@@ -83,9 +83,14 @@ export class ChatRoomFeed {
   private early: Array<[ChatMessage, string]> | null = [];
   private readonly listeners = new Set<ChatListener>();
   private readonly unsubscribe: () => void;
+  /** Set when the source failed (cluster mode: Redis away, or too many rooms followed): readers get 503, not 404. */
+  private failed = false;
   private lingerTimer: Timer | null = null;
   private isClosed = false;
-  /** Resolves true once the feed knows the room's position, false when the room is not open (the feed is then closed). */
+  /**
+   * Resolves true once the feed knows the room's position, false when the room is not open or
+   * the source failed (the feed is then closed; `catchUp` says which).
+   */
   readonly ready: Promise<boolean>;
 
   constructor(
@@ -96,9 +101,18 @@ export class ChatRoomFeed {
     /** The feed closed itself (room gone, or lingered out without readers). */
     private readonly onClosed: (feed: ChatRoomFeed) => void,
   ) {
-    this.unsubscribe = source.subscribe(roomId, (m, epoch) => this.live(m, epoch));
+    let unsubscribe: () => void;
+    try {
+      unsubscribe = source.subscribe(roomId, (m, epoch) => this.live(m, epoch));
+    } catch {
+      // The source cannot follow one more room (cluster: MAX_CHAT_FEEDS) or is closed.
+      unsubscribe = () => {};
+      this.failed = true;
+    }
+    this.unsubscribe = unsubscribe;
     this.stats.reads++;
-    this.ready = source.read(roomId, 0, CHAT_FEED_RING_LINES).then((r) => {
+    const first = this.failed ? Promise.reject(new Error('chat source unavailable')) : source.read(roomId, 0, CHAT_FEED_RING_LINES);
+    this.ready = first.then((r) => {
       if (this.isClosed) return false;
       if (!r) {
         this.close();
@@ -113,6 +127,7 @@ export class ChatRoomFeed {
       this.lingerIfIdle();
       return true;
     }, () => {
+      this.failed = true;
       this.close();
       return false;
     });
@@ -132,7 +147,7 @@ export class ChatRoomFeed {
    * `follow` in the same synchronous step as using the answer, so no live line falls between.
    */
   async catchUp(start: ChatStart): Promise<CatchUp> {
-    if (!(await this.ready) || this.isClosed) return { kind: 'unknown' };
+    if (!(await this.ready) || this.isClosed) return this.failed ? { kind: 'unavailable' } : { kind: 'unknown' };
     if (start.kind === 'recent') {
       const lines = this.ring.slice(-CHAT_FEED_INITIAL_LINES);
       return { kind: 'ok', lines, lost: null, last: this.top, top: this.top };

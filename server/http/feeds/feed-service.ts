@@ -90,7 +90,7 @@ export class FeedService {
     this.admission = new FeedAdmission(this.limits);
     this.random = options.random ?? Math.random;
     this.scheduler = options.scheduler;
-    this.rooms = new RoomsFeed(options.directory, options.scheduler, this.limits.roomsMinIntervalMs);
+    this.rooms = new RoomsFeed(options.scheduler, this.limits.roomsMinIntervalMs);
     this.registerMetrics(options.metrics);
   }
 
@@ -133,11 +133,25 @@ export class FeedService {
   // --- JSON ---------------------------------------------------------------------------------
 
   async roomsJson(): Promise<HttpAnswer> {
-    return { status: 200, body: { rooms: await this.options.directory.list() }, headers: { 'cache-control': 'no-store' } };
+    try {
+      return { status: 200, body: { rooms: await this.options.directory.list() }, headers: { 'cache-control': 'no-store' } };
+    } catch {
+      // The directory failed (in cluster mode: Redis away).
+      return this.unavailable('the room list');
+    }
   }
 
   async statusJson(): Promise<HttpAnswer> {
-    return { status: 200, body: await this.options.status.status(), headers: { 'cache-control': 'no-store' } };
+    try {
+      return { status: 200, body: await this.options.status.status(), headers: { 'cache-control': 'no-store' } };
+    } catch {
+      return this.unavailable('status');
+    }
+  }
+
+  /** 503 with Retry-After, counted as `feed_unavailable`: a source failed (in cluster mode: Redis away). */
+  unavailable(what: string): HttpAnswer {
+    return this.refuse(503, 'feed_unavailable', `${what} is unavailable; retry after Retry-After`, this.retryMs());
   }
 
   // --- streams ------------------------------------------------------------------------------
@@ -146,15 +160,22 @@ export class FeedService {
   async roomsStream(address: string, take: TakeResponse): Promise<HttpAnswer | null> {
     const slot = this.admit(address);
     if ('status' in slot) return slot;
-    const stream = this.startStream('rooms', take(), slot.release);
     this.watchDirectory();
+    let rooms;
     try {
-      await this.rooms.attach(stream);
+      rooms = await this.options.directory.list();
     } catch {
-      // The directory failed (in cluster mode: Redis away): end the stream, the client retries.
-      const retryMs = this.retryMs();
-      stream.end({ event: 'drain', retry: retryMs, data: { retryMs } });
+      // The directory failed (in cluster mode: Redis away): a clear 503 before any stream starts.
+      slot.release();
+      this.releaseDirectoryIfIdle();
+      return this.unavailable('the room list');
     }
+    if (this.isDraining) {
+      slot.release();
+      this.releaseDirectoryIfIdle();
+      return this.drainingAnswer();
+    }
+    this.rooms.attach(this.startStream('rooms', take(), slot.release), rooms);
     return null;
   }
 
@@ -167,7 +188,7 @@ export class FeedService {
       status = await this.options.status.status();
     } catch {
       slot.release();
-      return this.refuse(503, 'feed_unavailable', 'status is unavailable; retry after Retry-After', this.retryMs());
+      return this.unavailable('status');
     }
     if (this.isDraining) {
       slot.release();
@@ -316,7 +337,7 @@ export class FeedService {
         return this.refuse(409, 'feed_future_chat_id',
           `chat id ${start.kind === 'after' ? start.id : '?'} is ahead of the room's newest (${up.top}): the history was reset; start again without an id`);
       case 'unavailable':
-        return this.refuse(503, 'feed_unavailable', 'chat history is unavailable; retry after Retry-After', this.retryMs());
+        return this.unavailable('chat history');
     }
   }
 

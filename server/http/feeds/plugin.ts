@@ -67,13 +67,7 @@ export async function feedsPlugin(app: FastifyInstance, options: FeedsPluginOpti
     return send(reply, await feeds.chatPoll(room.value, start.value, wait.value, address(req)));
   });
 
-  app.get('/api/status', async (_req, reply) => {
-    try {
-      return send(reply, await feeds.statusJson());
-    } catch {
-      return send(reply, feeds.refuse(503, 'feed_unavailable', 'status is unavailable; retry after Retry-After', feeds.retryMs()));
-    }
-  });
+  app.get('/api/status', async (_req, reply) => send(reply, await feeds.statusJson()));
 
   app.get('/api/status/stream', stream, async (req, reply) => {
     const refused = await feeds.statusStream(address(req), taker(reply));

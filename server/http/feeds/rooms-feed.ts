@@ -5,7 +5,7 @@
  * directory's list, and an update that overtakes a stale one is corrected by the next.
  */
 import type { Scheduler, Timer } from '../../clock.js';
-import type { RoomChange, RoomListSource, RoomSummary } from '../../feeds/types.js';
+import type { RoomChange, RoomSummary } from '../../feeds/types.js';
 import { formatSseEvent } from './sse-format.js';
 import type { SseStream } from './sse-stream.js';
 
@@ -27,7 +27,6 @@ export class RoomsFeed {
   eventsSent = 0;
 
   constructor(
-    private readonly directory: RoomListSource,
     private readonly scheduler: Scheduler,
     private readonly minIntervalMs: number,
   ) {}
@@ -36,9 +35,8 @@ export class RoomsFeed {
     return this.streams.size;
   }
 
-  /** Sends the full list (`rooms` event), then follows the changes until the stream closes. */
-  async attach(stream: SseStream): Promise<void> {
-    const rooms = await this.directory.list();
+  /** Sends the full list (`rooms` event, read by the caller), then follows the changes until the stream closes. */
+  attach(stream: SseStream, rooms: RoomSummary[]): void {
     if (stream.closed) return;
     // The full list may be large (up to MAX_ROOMS entries): a burst, allowed above the limit once.
     stream.writeBurst([formatSseEvent({ event: 'rooms', data: { rooms } })]);

@@ -229,18 +229,20 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
     expect(peer.connections).toHaveLength(1);
   });
 
-  it('a busy server (SERVER_BUSY) is retried after its retryAfterMs, with the jittered backoff on top', async () => {
+  // SERVER_BUSY, and TOO_MANY_SESSIONS (the address holds its share of sessions: waiting helps
+  // only once one of them ends, so never at the backoff's own pace).
+  it.each([4017, 4022])('a refusal with code %i is retried after its retryAfterMs, with the jittered backoff on top', async (code) => {
     peer = await startScriptedPeer();
     let hellos = 0;
     peer.onMessage = (conn, msg) => {
       if (msg.name !== 'hello') return;
       hellos++;
       if (hellos === 1) {
-        conn.send('error', { code: 4017, message: 'busy', retryAfterMs: 300 });
-        conn.socket.close(4017, 'busy');
+        conn.send('error', { code, message: 'busy', retryAfterMs: 300 });
+        conn.socket.close(code, 'busy');
       } else if (hellos === 2) {
         // A busy close that could not carry a retry time (WebTransport, before the stream opened).
-        conn.socket.close(4017, 'busy');
+        conn.socket.close(code, 'busy');
       } else {
         conn.send('welcome', welcomeBody());
       }
@@ -252,7 +254,7 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
     c.on('reconnecting', (e) => delays.push(e));
     c.on('error', (e) => errors.push(e.retryAfterMs));
     await c.connect();
-    expect(delays.map((d) => [d.code, d.delayMs])).toEqual([[4017, 300], [4017, BUSY_RETRY_FLOOR_MS]]);
+    expect(delays.map((d) => [d.code, d.delayMs])).toEqual([[code, 300], [code, BUSY_RETRY_FLOOR_MS]]);
     expect(errors).toEqual([300]);
   });
 

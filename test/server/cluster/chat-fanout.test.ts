@@ -1,12 +1,13 @@
 import { dirname } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { ChatRoom } from '../../../server/chat/chat-room.js';
 import type { ChatMessage } from '../../../server/chat/types.js';
 import { CHAT_OUTBOX_LIMIT, RedisChatFanout, type ChatWriterLostReason } from '../../../server/cluster/chat-fanout.js';
 import { ClusterKeys } from '../../../server/cluster/keys.js';
 import { LeaseManager } from '../../../server/cluster/lease.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, own, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, own, until } from './redis-server.js';
+import { useRedisServer } from './fixture.js';
 import { startSocketProxy, type SocketProxy } from './socket-proxy.js';
 
 const line = (id: number): ChatMessage => ({ id, entityId: 1, name: 'ann', text: `line ${id}`, t: 1_000 + id });
@@ -15,15 +16,14 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 
 describeWithRedis('RedisChatFanout against redis-server', () => {
-  let server: RedisServer;
-  let admin: AdminClient;
+  const fx = useRedisServer();
   const keys = new ClusterKeys();
   const clients: ClusterRedis[] = [];
   const fanouts: RedisChatFanout[] = [];
   const managers: LeaseManager[] = [];
   let proxy: SocketProxy | null = null;
 
-  async function client(url = server.url): Promise<ClusterRedis> {
+  async function client(url = fx.server.url): Promise<ClusterRedis> {
     const redis = await connectRedis({ url, commandTimeoutMs: 300, reconnectMaxMs: 100, probeIntervalMs: 50 });
     clients.push(redis);
     return redis;
@@ -40,14 +40,9 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
   }
 
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-    admin = await openAdmin(server);
-    await LeaseManager.declareFresh(await client(), keys);
-  });
 
   afterEach(async () => {
-    server.resume();
+    fx.server.resume();
     await Promise.all(fanouts.splice(0).map((f) => f.close()));
     await Promise.all(managers.splice(0).map((m) => m.close()));
     await proxy?.close();
@@ -56,8 +51,6 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
-    await admin?.close();
-    await server?.stop();
   });
 
   it('delivers every line once, in order, on the owner and on another node', async () => {
@@ -85,7 +78,7 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
     expect(ids(onB)).toEqual(range(1, 200));
     expect(onB.map((m) => m.text)).toEqual(Array.from({ length: 200 }, (_, i) => `hello ${i}`));
     expect(a.fanout.stats.appendCalls).toBeLessThan(200); // batched while one append was in flight
-    expect(await admin.command('XLEN', keys.chat('room-1'))).toBe(200);
+    expect(await fx.admin.command('XLEN', keys.chat('room-1'))).toBe(200);
   });
 
   it('shows a line only once Redis stored it; queues a bounded outbox meanwhile', async () => {
@@ -97,7 +90,7 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
     a.fanout.subscribe('room-2', (m) => seen.push(m));
     a.fanout.publish('room-2', line(1));
     await until('first line', () => seen.length === 1);
-    server.pause();
+    fx.server.pause();
     a.fanout.publish('room-2', line(2));
     await until('redis seen down', () => a.redis.state === 'down');
     expect(a.fanout.writable('room-2')).toBe(false);
@@ -106,13 +99,13 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
     expect(ids(seen)).toEqual([1]);
     expect(a.fanout.stats.dropped.overflow).toBe(4); // the outbox holds 2..65
     expect(lost).toEqual([]);
-    server.resume();
+    fx.server.resume();
     // What was queued is stored and shown; then the writer ends ('overflow': its ids have a hole).
     await until('outbox stored', () => seen.length === CHAT_OUTBOX_LIMIT + 1);
     expect(ids(seen)).toEqual(range(1, CHAT_OUTBOX_LIMIT + 1));
     await until('writer ended', () => lost.length === 1);
     expect(lost).toEqual(['room-2:overflow']);
-    expect(await admin.command('XLEN', keys.chat('room-2'))).toBe(CHAT_OUTBOX_LIMIT + 1);
+    expect(await fx.admin.command('XLEN', keys.chat('room-2'))).toBe(CHAT_OUTBOX_LIMIT + 1);
     expect(a.fanout.stats.appendRetries).toBeGreaterThan(0);
     // Reopening continues after the stored top.
     expect(await a.fanout.openWriter('room-2', lease)).toMatchObject({ top: CHAT_OUTBOX_LIMIT + 1 });
@@ -130,18 +123,18 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
     a.fanout.publish('room-3', line(1));
     await until('first line', () => seen.length === 1);
     // Another node takes the room (e.g. this one's lease lapsed unseen): its token is newer.
-    await admin.command('DEL', keys.lease('room-3'));
+    await fx.admin.command('DEL', keys.lease('room-3'));
     await own(b.leases, 'room-3');
     a.fanout.publish('room-3', line(2));
     await until('writer lost', () => lost.length === 1);
     expect(lost).toEqual(['room-3:fenced']);
     expect(ids(seen)).toEqual([1]);
     expect(a.fanout.writable('room-3')).toBe(false);
-    expect(await admin.command('XLEN', keys.chat('room-3'))).toBe(1);
+    expect(await fx.admin.command('XLEN', keys.chat('room-3'))).toBe(1);
   });
 
   it('a node that missed pub/sub messages catches up from the stream, once and in order', async () => {
-    proxy = await startSocketProxy(server.socketPath, dirname(server.socketPath), 'follower');
+    proxy = await startSocketProxy(fx.server.socketPath, dirname(fx.server.socketPath), 'follower');
     const a = await node('node-a');
     const b = await node('node-b', proxy.url);
     const lease = await own(a.leases, 'room-4');
@@ -186,7 +179,7 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
     b.fanout.follow('room-6', { epoch: first!.epoch, afterId: 0 }, (m) => onB.push(m), (epoch) => resets.push(epoch));
     for (let id = 1; id <= 3; id++) a.fanout.publish('room-6', line(id));
     await until('b got 3', () => onB.length === 3);
-    await admin.command('DEL', keys.chat('room-6'), keys.chatMeta('room-6'));
+    await fx.admin.command('DEL', keys.chat('room-6'), keys.chatMeta('room-6'));
     for (let id = 4; id <= 6; id++) a.fanout.publish('room-6', line(id));
     await until('b got 6', () => onB.length === 6);
     expect(ids(onB)).toEqual(range(1, 6));
@@ -194,7 +187,7 @@ describeWithRedis('RedisChatFanout against redis-server', () => {
     const second = a.fanout.writerPosition('room-6')!;
     expect(second.epoch).not.toBe(first!.epoch);
     expect(resets).toEqual([second.epoch]);
-    expect(await admin.command('HGET', keys.chatMeta('room-6'), 'epoch')).toBe(second.epoch);
+    expect(await fx.admin.command('HGET', keys.chatMeta('room-6'), 'epoch')).toBe(second.epoch);
   });
 
   it('refuses lines out of sequence and lines for rooms it does not write', async () => {

@@ -7,7 +7,8 @@ import {
 import { ClusterKeys } from '../../../server/cluster/keys.js';
 import { LeaseManager } from '../../../server/cluster/lease.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, own, startRedisServer, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, own } from './redis-server.js';
+import { useRedisServer } from './fixture.js';
 
 const line = (id: number, text = `line ${id}`): ChatMessage => ({ id, entityId: id % 7, name: `p${id % 3}`, text, t: 1_700_000_000_000 + id });
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => line(from + i));
@@ -32,8 +33,7 @@ describe('chat payload and entry codecs', () => {
 });
 
 describeWithRedis('ChatStream against redis-server', () => {
-  let server: RedisServer;
-  let admin: AdminClient;
+  const fx = useRedisServer();
   let redis: ClusterRedis;
   let leases: LeaseManager;
   let other: LeaseManager;
@@ -42,10 +42,7 @@ describeWithRedis('ChatStream against redis-server', () => {
 
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    admin = await openAdmin(server);
-    redis = await connectRedis({ url: server.url });
-    await LeaseManager.declareFresh(redis, keys);
+    redis = await connectRedis({ url: fx.server.url });
     leases = new LeaseManager({ redis, keys, nodeId: 'node-a' });
     other = new LeaseManager({ redis, keys, nodeId: 'node-b' });
     stream = new ChatStream({ redis, keys });
@@ -55,8 +52,6 @@ describeWithRedis('ChatStream against redis-server', () => {
     await leases?.close({ release: false });
     await other?.close({ release: false });
     await redis?.close();
-    await admin?.close();
-    await server?.stop();
   });
 
   it('stores lines under stream ids equal to chat ids, with an epoch, and reads them back', async () => {
@@ -65,14 +60,14 @@ describeWithRedis('ChatStream against redis-server', () => {
     expect(opened).toEqual({ epoch: 'epoch-1', top: 0, created: true });
     expect(await stream.open('basic', lease.token, 'epoch-other')).toEqual({ epoch: 'epoch-1', top: 0, created: false });
     expect(await stream.append('basic', lease.token, 'epoch-1', lines(1, 3))).toEqual({ ok: true, top: 3 });
-    expect(await admin.command('XRANGE', keys.chat('basic'), '-', '+')).toEqual([
+    expect(await fx.admin.command('XRANGE', keys.chat('basic'), '-', '+')).toEqual([
       ['1-0', ['e', '1', 'n', 'p1', 'x', 'line 1', 't', String(line(1).t)]],
       ['2-0', ['e', '2', 'n', 'p2', 'x', 'line 2', 't', String(line(2).t)]],
       ['3-0', ['e', '3', 'n', 'p0', 'x', 'line 3', 't', String(line(3).t)]],
     ]);
-    expect(await admin.command('HGETALL', keys.chatMeta('basic'))).toEqual(['epoch', 'epoch-1', 'top', '3']);
-    expect(Number(await admin.command('PTTL', keys.chat('basic')))).toBeGreaterThan(0);
-    expect(Number(await admin.command('PTTL', keys.chatMeta('basic')))).toBeGreaterThan(0);
+    expect(await fx.admin.command('HGETALL', keys.chatMeta('basic'))).toEqual(['epoch', 'epoch-1', 'top', '3']);
+    expect(Number(await fx.admin.command('PTTL', keys.chat('basic')))).toBeGreaterThan(0);
+    expect(Number(await fx.admin.command('PTTL', keys.chatMeta('basic')))).toBeGreaterThan(0);
     expect(await stream.read('basic', 1)).toEqual({ epoch: 'epoch-1', top: 3, messages: lines(2, 3), complete: true });
     expect(await stream.read('basic', 3)).toEqual({ epoch: 'epoch-1', top: 3, messages: [], complete: true });
     expect(await stream.read('nothing-here', 0)).toEqual({ epoch: null, top: 0, messages: [], complete: true });
@@ -85,7 +80,7 @@ describeWithRedis('ChatStream against redis-server', () => {
     expect(await stream.append('retry', lease.token, 'e', lines(1, 5))).toEqual({ ok: true, top: 5 });
     expect(await stream.append('retry', lease.token, 'e', lines(4, 8))).toEqual({ ok: true, top: 8 });
     expect(await stream.append('retry', lease.token, 'e', lines(10, 11))).toEqual({ ok: false, reason: 'gap', top: 8 });
-    expect(await admin.command('XLEN', keys.chat('retry'))).toBe(8);
+    expect(await fx.admin.command('XLEN', keys.chat('retry'))).toBe(8);
     expect((await stream.read('retry', 0)).messages.map((m) => m.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     await expect(stream.append('retry', lease.token, 'e', [line(9), line(11)])).rejects.toThrow(RangeError);
   });
@@ -109,7 +104,7 @@ describeWithRedis('ChatStream against redis-server', () => {
     const lease = await own(leases, 'capped');
     await capped.open('capped', lease.token, 'e');
     for (let id = 1; id <= 1_100; id += 20) expect((await capped.append('capped', lease.token, 'e', lines(id, id + 19))).ok).toBe(true);
-    const length = Number(await admin.command('XLEN', keys.chat('capped')));
+    const length = Number(await fx.admin.command('XLEN', keys.chat('capped')));
     expect(length).toBeGreaterThanOrEqual(100);
     expect(length).toBeLessThan(300); // MAXLEN ~ trims whole nodes
     const all = await capped.read('capped', 0);
@@ -129,7 +124,7 @@ describeWithRedis('ChatStream against redis-server', () => {
     expect((await stream.since('resume', 4, 'e1')).messages.map((m) => m.id)).toEqual([5, 6, 7, 8, 9, 10]);
     expect((await stream.since('resume', 4)).messages.map((m) => m.id)).toEqual([5, 6, 7, 8, 9, 10]);
     // The history is lost (expiry, or Redis lost the keys): the next open starts a new epoch.
-    await admin.command('DEL', keys.chat('resume'), keys.chatMeta('resume'));
+    await fx.admin.command('DEL', keys.chat('resume'), keys.chatMeta('resume'));
     expect(await stream.open('resume', lease.token, 'e2', 0)).toEqual({ epoch: 'e2', top: 0, created: true });
     await stream.append('resume', lease.token, 'e2', lines(1, 3));
     const resumed = await stream.since('resume', 8, 'e1');
@@ -142,7 +137,7 @@ describeWithRedis('ChatStream against redis-server', () => {
     const lease = await own(leases, 'continue');
     await stream.open('continue', lease.token, 'e1');
     await stream.append('continue', lease.token, 'e1', lines(1, 4));
-    await admin.command('DEL', keys.chat('continue'), keys.chatMeta('continue'));
+    await fx.admin.command('DEL', keys.chat('continue'), keys.chatMeta('continue'));
     expect(await stream.append('continue', lease.token, 'e1', [line(5)])).toEqual({ ok: false, reason: 'epoch', current: null });
     expect(await stream.open('continue', lease.token, 'e2', 4)).toEqual({ epoch: 'e2', top: 4, created: true });
     expect(await stream.append('continue', lease.token, 'e2', [line(5)])).toEqual({ ok: true, top: 5 });

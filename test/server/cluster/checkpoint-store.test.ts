@@ -5,12 +5,12 @@ import { ClusterKeys } from '../../../server/cluster/keys.js';
 import { LeaseManager } from '../../../server/cluster/lease.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
 import { checkpoint } from './checkpoint-fixtures.js';
-import { describeWithRedis, openAdmin, own, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, own, until } from './redis-server.js';
+import { useRedisServer } from './fixture.js';
 
 
 describeWithRedis('checkpoints against redis-server', () => {
-  let server: RedisServer;
-  let admin: AdminClient;
+  const fx = useRedisServer();
   let redis: ClusterRedis;
   let a: LeaseManager;
   let b: LeaseManager;
@@ -20,17 +20,14 @@ describeWithRedis('checkpoints against redis-server', () => {
 
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    admin = await openAdmin(server);
-    redis = await connectRedis({ url: server.url, commandTimeoutMs: 300, probeIntervalMs: 50 });
-    await LeaseManager.declareFresh(redis, keys);
+    redis = await connectRedis({ url: fx.server.url, commandTimeoutMs: 300, probeIntervalMs: 50 });
     a = new LeaseManager({ redis, keys, nodeId: 'node-a' });
     b = new LeaseManager({ redis, keys, nodeId: 'node-b' });
     store = new CheckpointStore({ redis, keys });
   });
 
   afterEach(() => {
-    server.resume();
+    fx.server.resume();
     for (const c of checkpointers.splice(0)) c.stop();
   });
 
@@ -38,8 +35,6 @@ describeWithRedis('checkpoints against redis-server', () => {
     await a?.close({ release: false });
     await b?.close({ release: false });
     await redis?.close();
-    await admin?.close();
-    await server?.stop();
   });
 
   it('saves with the newest token, loads it back, refuses a stale owner', async () => {
@@ -47,10 +42,10 @@ describeWithRedis('checkpoints against redis-server', () => {
     const mine = checkpoint({ token: lease.token });
     expect(await store.save(mine)).toBe('saved');
     expect(await store.load('arena')).toEqual(mine);
-    expect(Number(await admin.command('PTTL', keys.checkpoint('arena')))).toBeGreaterThan(0);
+    expect(Number(await fx.admin.command('PTTL', keys.checkpoint('arena')))).toBeGreaterThan(0);
     expect(await store.load('empty-room')).toBeNull();
     // The room moves on: the old owner's late write must not overwrite the new owner's state.
-    await admin.command('DEL', keys.lease('arena'));
+    await fx.admin.command('DEL', keys.lease('arena'));
     const next = await own(b, 'arena');
     expect(await store.save(checkpoint({ token: lease.token, tick: 1 }))).toBe('fenced');
     expect(await store.load('arena')).toEqual(mine);
@@ -60,10 +55,10 @@ describeWithRedis('checkpoints against redis-server', () => {
   });
 
   it('treats a checkpoint that does not decode, or names another room, as missing', async () => {
-    await admin.command('SET', keys.checkpoint('junk'), 'not msgpack at all \u0000\u00ff');
+    await fx.admin.command('SET', keys.checkpoint('junk'), 'not msgpack at all \u0000\u00ff');
     expect(await store.load('junk')).toBeNull();
-    await admin.command('SET', keys.checkpoint('elsewhere'), encodeCheckpoint(checkpoint({ roomId: 'arena' })));
-    await admin.command('SET', keys.checkpoint('good'), encodeCheckpoint(checkpoint({ roomId: 'good' })));
+    await fx.admin.command('SET', keys.checkpoint('elsewhere'), encodeCheckpoint(checkpoint({ roomId: 'arena' })));
+    await fx.admin.command('SET', keys.checkpoint('good'), encodeCheckpoint(checkpoint({ roomId: 'good' })));
     expect((await store.load('good'))?.roomId).toBe('good'); // binary-safe through Redis
     const before = store.malformed;
     expect(await store.load('elsewhere')).toBeNull();
@@ -90,13 +85,13 @@ describeWithRedis('checkpoints against redis-server', () => {
     expect(latest?.token).toBe(lease.token); // stamped with the lease's token, not the capture's
     expect(latest?.tick).toBeGreaterThanOrEqual(3);
     // Redis away: counted, and the room keeps going; then it answers again.
-    server.pause();
+    fx.server.pause();
     await until('an unavailable write', () => checkpointer.stats.unavailable >= 1);
-    server.resume();
+    fx.server.resume();
     const saved = checkpointer.stats.saved;
     await until('saving again', () => checkpointer.stats.saved > saved);
     // Another node takes the room: the next write is refused and ends this node's lease.
-    await admin.command('DEL', keys.lease('periodic'));
+    await fx.admin.command('DEL', keys.lease('periodic'));
     await own(b, 'periodic');
     await until('lease lost', () => lease.lost !== null);
     expect(lease.lost).toBe('fenced');

@@ -10,6 +10,9 @@ describe('room checkpoint codec', () => {
     const bare = checkpoint({ chat: null, seats: [], state: undefined });
     delete bare.state;
     expect(decodeCheckpoint(encodeCheckpoint(bare))).toEqual(bare);
+    // Spectators ride along (without entities); a checkpoint without them still decodes.
+    const watched = checkpoint({ watchers: [{ playerId: 'viewer', name: 'V', resumeTokenHash: 'B'.repeat(43) }] });
+    expect(decodeCheckpoint(encodeCheckpoint(watched))).toEqual(watched);
   });
 
   it('refuses checkpoints that do not validate', () => {
@@ -21,6 +24,10 @@ describe('room checkpoint codec', () => {
       { seats: [seat(1, { input: { dx: 2, dy: 0 } })] }, { seats: [seat(1, { resumeTokenHash: 'short' })] },
       { seats: [seat(1, { data: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i])) })] },
       { seats: [seat(1, { name: 'x'.repeat(25) })] },
+      { watchers: [{ playerId: 'v', name: 'V', resumeTokenHash: 'short' }] },
+      { watchers: [{ playerId: 'v', name: 'V', resumeTokenHash: 'B'.repeat(43) }, { playerId: 'v', name: 'W', resumeTokenHash: 'C'.repeat(43) }] },
+      { watchers: Array.from({ length: 1_025 }, (_, i) => ({ playerId: `v${i}`, name: 'V', resumeTokenHash: 'B'.repeat(43) })) },
+      { watchers: 'nobody' as unknown as [] },
     ];
     for (const change of bad) expect(decodeCheckpoint(encodeCheckpoint({ ...checkpoint(), ...change } as RoomCheckpoint))).toBeNull();
     expect(decodeCheckpoint(new Uint8Array(0))).toBeNull();

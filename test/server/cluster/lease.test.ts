@@ -10,7 +10,8 @@ import {
   LEASE_TTL_MS, leaseDeadline, leaseTiming, outageToleranceMs, validFor, type LeaseTiming,
 } from '../../../server/cluster/lease-timing.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, until } from './redis-server.js';
+import { useRedisServer } from './fixture.js';
 import { startSocketProxy, type SocketProxy } from './socket-proxy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,14 +56,13 @@ describe('lease timing', () => {
 });
 
 describeWithRedis('room leases against redis-server', () => {
-  let server: RedisServer;
-  let admin: AdminClient;
+  const fx = useRedisServer({ fresh: false });
   const keys = new ClusterKeys();
   const opened: ClusterRedis[] = [];
   const managers: LeaseManager[] = [];
   let proxyDir: string;
 
-  async function client(url = server.url): Promise<ClusterRedis> {
+  async function client(url = fx.server.url): Promise<ClusterRedis> {
     const redis = await connectRedis({ url, commandTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMaxMs: 100, probeIntervalMs: 50 });
     opened.push(redis);
     return redis;
@@ -75,9 +75,7 @@ describeWithRedis('room leases against redis-server', () => {
   }
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    proxyDir = dirname(server.socketPath);
-    admin = await openAdmin(server);
+    proxyDir = dirname(fx.server.socketPath);
     const redis = await client();
     expect(await LeaseManager.declareFresh(redis, keys)).toBe(true);
     expect(await LeaseManager.declareFresh(redis, keys)).toBe(false);
@@ -89,8 +87,6 @@ describeWithRedis('room leases against redis-server', () => {
 
   afterAll(async () => {
     await Promise.all(opened.map((r) => r.close()));
-    await admin?.close();
-    await server?.stop();
   });
 
   it('race: two nodes, 100 concurrent acquisitions, exactly one owner each time', async () => {
@@ -105,7 +101,7 @@ describeWithRedis('room leases against redis-server', () => {
       const lease = leaseOf(winner);
       wins[lease.nodeId as 'node-a' | 'node-b']++;
       expect(loser).toEqual({ ok: false, reason: 'held', owner: { nodeId: lease.nodeId, token: lease.token } });
-      expect(await admin.command('GET', keys.lease(room))).toBe(`${lease.token}:${lease.nodeId}`);
+      expect(await fx.admin.command('GET', keys.lease(room))).toBe(`${lease.token}:${lease.nodeId}`);
     }
     expect(wins['node-a'] + wins['node-b']).toBe(100);
   });
@@ -123,13 +119,13 @@ describeWithRedis('room leases against redis-server', () => {
       lastToken = lease.token;
       expect(await lease.release()).toBe(true);
     }
-    expect(Number(await admin.command('GET', keys.fence('contended')))).toBe(lastToken);
+    expect(Number(await fx.admin.command('GET', keys.fence('contended')))).toBe(lastToken);
   });
 
   it('race between two processes: 100 rooms acquired at once by both, one owner per room', async () => {
     const a = await node('node-a');
     const rooms = Array.from({ length: 100 }, (_, i) => `xproc-${i}`);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'lease-race-child.ts'), server.url, 'node-b'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'lease-race-child.ts'), fx.server.url, 'node-b'], {
       cwd: root, stdio: ['pipe', 'pipe', 'inherit'],
     });
     try {
@@ -146,7 +142,7 @@ describeWithRedis('room leases against redis-server', () => {
       for (let i = 0; i < rooms.length; i++) {
         expect(Number(ours[i].ok) + Number(theirs[i].ok)).toBe(1);
         const owner = ours[i].ok ? `${leaseOf(ours[i]).token}:node-a` : `${theirs[i].token}:node-b`;
-        expect(await admin.command('GET', keys.lease(rooms[i]))).toBe(owner);
+        expect(await fx.admin.command('GET', keys.lease(rooms[i]))).toBe(owner);
       }
     } finally {
       child.stdin!.end();
@@ -221,13 +217,13 @@ describeWithRedis('room leases against redis-server', () => {
   describe('when Redis is away', () => {
     let proxy: SocketProxy | null = null;
     afterEach(async () => {
-      server.resume();
+      fx.server.resume();
       await proxy?.close();
       proxy = null;
     });
 
     it('a node cut off from Redis stops before the lease can pass to another node', async () => {
-      proxy = await startSocketProxy(server.socketPath, proxyDir, 'partition');
+      proxy = await startSocketProxy(fx.server.socketPath, proxyDir, 'partition');
       const a = await node('node-a', FAST, proxy.url);
       const b = await node('node-b');
       const lease = leaseOf(await a.acquire('partitioned'));
@@ -273,10 +269,10 @@ describeWithRedis('room leases against redis-server', () => {
       lease.onLost = (r) => { lost = r; };
       // Worst phase: stop Redis just before a renewal is due.
       await sleep(1_900);
-      server.pause();
+      fx.server.pause();
       const validSamples: boolean[] = [];
       for (let i = 0; i < 30; i++) { validSamples.push(lease.valid()); await sleep(100); }
-      server.resume();
+      fx.server.resume();
       await until('renewed after the outage', () => a.stats.renewed >= 1 && a.stats.renewFailures >= 1, 5_000);
       expect(validSamples.every(Boolean)).toBe(true);
       expect(lost).toBeNull();
@@ -290,11 +286,11 @@ describeWithRedis('room leases against redis-server', () => {
       const lease = leaseOf(await a.acquire('outage-long'));
       let lostAt = 0;
       lease.onLost = () => { lostAt = now(); };
-      server.pause();
+      fx.server.pause();
       const pausedAt = now();
       await sleep(2_000);
       const resumedAt = now();
-      server.resume();
+      fx.server.resume();
       expect(lostAt).toBeGreaterThan(pausedAt);
       expect(lostAt).toBeLessThan(resumedAt);
       expect(lease.lost).toBe('expired');
@@ -313,7 +309,7 @@ describeWithRedis('room leases against redis-server', () => {
       lease.onTokenChanged = (t) => tokens.push(t);
       let lost: LeaseLostReason | null = null;
       lease.onLost = (r) => { lost = r; };
-      await server.restart();
+      await fx.server.restart();
       await until('reclaimed', () => a.stats.reclaimed === 1 || lost !== null, 5_000);
       expect(lost).toBeNull();
       expect(lease.valid()).toBe(true);

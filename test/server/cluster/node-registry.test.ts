@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterKeys } from '../../../server/cluster/keys.js';
 import {
-  NodeRegistry, createEluSampler, decodeNodeRecord, pickNodeForRoom, type NodeAddress, type NodeRecord,
+  NodeRegistry, createEluSampler, decodeNodeRecord, decodeNodeRooms, pickNodeForRoom, type NodeAddress, type NodeRecord,
 } from '../../../server/cluster/node-registry.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, until } from './redis-server.js';
+import { useRedisServer } from './fixture.js';
 
 const HASH = 'q'.repeat(43) + '=';
 
@@ -81,6 +82,18 @@ describe('decodeNodeRecord', () => {
   });
 });
 
+describe('decodeNodeRooms', () => {
+  it('reads room ids and room entries with counts, and refuses malformed lists', () => {
+    expect(decodeNodeRooms('123 ["a","b"]')).toEqual([
+      { id: 'a', players: 0, maxPlayers: 0, spectators: 0, maxSpectators: 0 }, { id: 'b', players: 0, maxPlayers: 0, spectators: 0, maxSpectators: 0 },
+    ]);
+    expect(decodeNodeRooms('123 [["arena",3,16,1,128]]')).toEqual([{ id: 'arena', players: 3, maxPlayers: 16, spectators: 1, maxSpectators: 128 }]);
+    for (const bad of ['123 {}', '123 [["a{b}",1,1,1,1]]', '123 [["a",-1,1,1,1]]', '123 [["a",1,1,1]]', '123 [1]', '123 nope', `123 ${JSON.stringify(['x'.repeat(200_000)])}`]) {
+      expect(decodeNodeRooms(bad)).toBeNull();
+    }
+  });
+});
+
 describe('createEluSampler', () => {
   it('reports utilisation between 0 and 1', () => {
     const sample = createEluSampler();
@@ -93,14 +106,13 @@ describe('createEluSampler', () => {
 });
 
 describeWithRedis('NodeRegistry against redis-server', () => {
-  let server: RedisServer;
-  let admin: AdminClient;
+  const fx = useRedisServer({ fresh: false });
   const keys = new ClusterKeys('reg');
   const clients: ClusterRedis[] = [];
   const registries: NodeRegistry[] = [];
 
   async function start(nodeId: string, load = { sessions: 0, roomIds: [] as string[] }): Promise<NodeRegistry> {
-    const redis = await connectRedis({ url: server.url, commandTimeoutMs: 300 });
+    const redis = await connectRedis({ url: fx.server.url, commandTimeoutMs: 300 });
     clients.push(redis);
     const registry = new NodeRegistry({ redis, keys, address: address(nodeId), load: () => load, heartbeatMs: 100, ttlMs: 400, elu: () => 0.2 });
     registries.push(registry);
@@ -109,20 +121,12 @@ describeWithRedis('NodeRegistry against redis-server', () => {
   }
 
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-    admin = await openAdmin(server);
-  });
 
   afterEach(async () => {
     await Promise.all(registries.splice(0).map((r) => r.stop()));
     await Promise.all(clients.splice(0).map((c) => c.close()));
   });
 
-  afterAll(async () => {
-    await admin?.close();
-    await server?.stop();
-  });
 
   it('every node sees every live node with its URLs, hashes and load', async () => {
     const a = await start('node-a', { sessions: 7, roomIds: ['lobby', 'arena'] });
@@ -155,16 +159,16 @@ describeWithRedis('NodeRegistry against redis-server', () => {
     expect(a.nodes()[0].nodeId).toBe('node-a');
     expect(crashed.stats.failures).toBeGreaterThan(0);
     expect(crashed.registered(performance.timeOrigin + performance.now() + 1_000)).toBe(false);
-    expect(await admin.command('HEXISTS', keys.nodes, 'node-c')).toBe(0);
+    expect(await fx.admin.command('HEXISTS', keys.nodes, 'node-c')).toBe(0);
   });
 
   it('skips and counts malformed records', async () => {
     const a = await start('node-a');
-    await admin.command('HSET', keys.nodes, 'junk', '99999999999999 {not json');
+    await fx.admin.command('HSET', keys.nodes, 'junk', '99999999999999 {not json');
     const nodes = await a.list();
     expect(nodes.map((n) => n.nodeId)).toEqual(['node-a']);
     expect(a.stats.malformed).toBeGreaterThan(0);
-    await admin.command('HDEL', keys.nodes, 'junk');
+    await fx.admin.command('HDEL', keys.nodes, 'junk');
   });
 
   it('placements between heartbeats count against the chosen node', async () => {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import {
   LuaScript, RedisReplyError, RedisUnavailableError, connectRedis, parseRedisUrl, type ClusterRedis, type RedisState,
 } from '../../../server/cluster/redis.js';
-import { describeWithRedis, openAdmin, startRedisServer, until, type AdminClient, type RedisServer } from './redis-server.js';
+import { describeWithRedis, openAdmin, until } from './redis-server.js';
+import { useRedisServer } from './fixture.js';
 
 const echo = new LuaScript('echo', 1, "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])");
 
@@ -22,52 +23,47 @@ describe('parseRedisUrl', () => {
 });
 
 describeWithRedis('ClusterRedis against redis-server', () => {
-  let server: RedisServer;
-  let admin: AdminClient;
+  const fx = useRedisServer({ fresh: false });
   let redis: ClusterRedis;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    admin = await openAdmin(server);
-    redis = await connectRedis({ url: server.url, commandTimeoutMs: 300, probeIntervalMs: 50, reconnectMaxMs: 100 });
+    redis = await connectRedis({ url: fx.server.url, commandTimeoutMs: 300, probeIntervalMs: 50, reconnectMaxMs: 100 });
   });
 
   afterAll(async () => {
     await redis?.close();
-    await admin?.close();
-    await server?.stop();
   });
 
   it('runs scripts by SHA and sends the text again after the script cache is flushed', async () => {
     expect(await redis.run(echo, ['a'], ['1'])).toBe('1');
-    await admin.command('SCRIPT', 'FLUSH');
+    await fx.admin.command('SCRIPT', 'FLUSH');
     expect(await redis.run(echo, ['a'], ['2'])).toBe('2');
     expect(await redis.get('a')).toBe('2');
     await expect(redis.run(echo, [], [])).rejects.toThrow(RangeError);
   });
 
   it('reports error replies as RedisReplyError', async () => {
-    await admin.command('RPUSH', 'list', 'x');
+    await fx.admin.command('RPUSH', 'list', 'x');
     await expect(redis.get('list')).rejects.toBeInstanceOf(RedisReplyError);
   });
 
   it('reads binary values and stream ranges', async () => {
-    await admin.command('SET', 'bin', '\u00ff');
+    await fx.admin.command('SET', 'bin', '\u00ff');
     expect(await redis.getBuffer('bin')).toEqual(Buffer.from('\u00ff'));
-    await admin.command('XADD', 's', '1-0', 'f', 'a');
-    await admin.command('XADD', 's', '2-0', 'f', 'b');
+    await fx.admin.command('XADD', 's', '1-0', 'f', 'a');
+    await fx.admin.command('XADD', 's', '2-0', 'f', 'b');
     expect(await redis.xrange('s', '(1-0', '+', 10)).toEqual([['2-0', ['f', 'b']]]);
   });
 
   it('times out against a paused Redis, goes down, and comes back by itself when it answers', async () => {
     const states: RedisState[] = [];
     const off = redis.onStateChange((s) => states.push(s));
-    server.pause();
+    fx.server.pause();
     try {
       await expect(redis.get('a')).rejects.toBeInstanceOf(RedisUnavailableError);
       expect(redis.state).toBe('down');
     } finally {
-      server.resume();
+      fx.server.resume();
     }
     await until('ready again', () => redis.state === 'ready');
     off();
@@ -76,10 +72,10 @@ describeWithRedis('ClusterRedis against redis-server', () => {
   });
 
   it('fails at once while disconnected (no offline queue), reconnects after a restart, new epoch', async () => {
-    const slow = await connectRedis({ url: server.url, commandTimeoutMs: 20_000, reconnectBaseMs: 500, reconnectMaxMs: 500 });
+    const slow = await connectRedis({ url: fx.server.url, commandTimeoutMs: 20_000, reconnectBaseMs: 500, reconnectMaxMs: 500 });
     try {
       const epoch = slow.connectionEpoch;
-      await server.restart();
+      await fx.server.restart();
       await until('down', () => slow.state === 'down');
       const started = Date.now();
       await expect(slow.get('a')).rejects.toBeInstanceOf(RedisUnavailableError);
@@ -102,11 +98,11 @@ describeWithRedis('ClusterRedis against redis-server', () => {
     const unsubscribe = await redis.ssubscribe('ch', (m) => got.push(m));
     const other: string[] = [];
     const unsubscribeOther = await redis.ssubscribe('ch', (m) => other.push(m));
-    await admin.command('SPUBLISH', 'ch', 'one');
+    await fx.admin.command('SPUBLISH', 'ch', 'one');
     await until('first message', () => got.length === 1);
-    await server.restart();
+    await fx.server.restart();
     await until('resubscribed', () => resubscribed === 1, 10_000);
-    const admin2 = await openAdmin(server);
+    const admin2 = await openAdmin(fx.server);
     try {
       await admin2.command('SPUBLISH', 'ch', 'two');
       await until('second message', () => got.length === 2);

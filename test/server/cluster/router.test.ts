@@ -1,11 +1,9 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { seededRandom } from '../../../shared/random.js';
 import { ClusterNode, type ClusterOptions } from '../../../server/cluster/cluster-node.js';
-import { ClusterKeys } from '../../../server/cluster/keys.js';
-import { LeaseManager } from '../../../server/cluster/lease.js';
-import { connectRedis } from '../../../server/cluster/redis.js';
 import type { Route } from '../../../server/cluster/router.js';
-import { describeWithRedis, startRedisServer, until, type RedisServer } from './redis-server.js';
+import { describeWithRedis, until } from './redis-server.js';
+import { useRedisServer } from './fixture.js';
 
 const HASH = 'q'.repeat(43) + '=';
 
@@ -13,14 +11,14 @@ const HASH = 'q'.repeat(43) + '=';
 const nodeOf = (route: Route) => (route.kind === 'node' ? route.node.nodeId : `unavailable:${route.reason}`);
 
 describeWithRedis('ClusterNode routing against redis-server', () => {
-  let server: RedisServer;
+  const fx = useRedisServer();
   const nodes: ClusterNode[] = [];
   const rooms = new Map<string, string[]>();
 
   async function start(nodeId: string, extra: Partial<ClusterOptions> = {}): Promise<ClusterNode> {
     rooms.set(nodeId, []);
     const node = await ClusterNode.start({
-      redisUrl: server.url, nodeId, lease: { ttlMs: 1_500, renewEveryMs: 500, retryMs: 100 }, nodeTtlMs: 400, heartbeatMs: 100,
+      redisUrl: fx.server.url, nodeId, lease: { ttlMs: 1_500, renewEveryMs: 500, retryMs: 100 }, nodeTtlMs: 400, heartbeatMs: 100,
       redis: { commandTimeoutMs: 300, probeIntervalMs: 50, reconnectMaxMs: 100 }, ...extra,
     }, {
       address: {
@@ -35,21 +33,12 @@ describeWithRedis('ClusterNode routing against redis-server', () => {
     return node;
   }
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-    const redis = await connectRedis({ url: server.url });
-    await LeaseManager.declareFresh(redis, new ClusterKeys());
-    await redis.close();
-  });
 
   afterEach(async () => {
-    server.resume();
+    fx.server.resume();
     await Promise.all(nodes.splice(0).map((n) => n.stop()));
   });
 
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   it('3 nodes, 10 rooms, 30 asks at random nodes: every answer names one node, which alone may take the room', async () => {
     const cluster = [await start('node-a'), await start('node-b'), await start('node-c')];
@@ -128,11 +117,11 @@ describeWithRedis('ClusterNode routing against redis-server', () => {
   it('with Redis away, routes and claims say so instead of throwing; healthy() follows', async () => {
     const a = await start('node-a');
     expect(a.healthy()).toBe(true);
-    server.pause();
+    fx.server.pause();
     expect(await a.router.route('anything')).toEqual({ kind: 'unavailable', reason: 'redis', retryAfterMs: 1_000 });
     expect(await a.router.claim('anything')).toEqual({ kind: 'unavailable', reason: 'redis', retryAfterMs: 1_000 });
     expect(a.healthy()).toBe(false);
-    server.resume();
+    fx.server.resume();
     await until('healthy again', () => a.healthy());
     expect(await a.router.route('anything')).toMatchObject({ kind: 'node', node: { nodeId: 'node-a' } });
   });

@@ -6,7 +6,9 @@ import { InProcessChatFanout } from '../../../server/chat/fanout.js';
 import { GameMetrics } from '../../../server/metrics.js';
 import { InProcessRoomManager } from '../../../server/rooms/room-manager.js';
 import { standardScene } from '../../../server/rooms/standard-scene.js';
-import { PENDING_BUSY_RETRY_AFTER_MS, PendingShares } from '../../../server/session/admission.js';
+import {
+  MAX_PENDING_CONNECTIONS, MAX_SESSIONS_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares, SESSIONS_PER_ADDRESS_RETRY_AFTER_MS, SessionShares,
+} from '../../../server/session/admission.js';
 import { DEFAULT_SESSION_TIMINGS } from '../../../server/session/config.js';
 import { SessionManager } from '../../../server/session/session-manager.js';
 import { SingleUseTickets } from '../../../server/session/single-use-tickets.js';
@@ -47,6 +49,80 @@ describe('PendingShares', () => {
     expect([s.take(''), s.take(''), s.take(''), s.take(''), s.take('')]).toEqual([null, null, null, null, 'pending_global']);
     s.give('');
     expect(s.of('')).toBe(3);
+  });
+});
+
+describe('SessionShares', () => {
+  it('takes slots up to the share, counts a slot about to be freed as free, and gives them back', () => {
+    const s = new SessionShares(2);
+    expect([s.take('a'), s.take('a'), s.take('a')]).toEqual([true, true, false]);
+    // A join replacing one of the address's own sessions: that one's slot is about to come back.
+    expect(s.take('a', 1)).toBe(true);
+    expect(s.of('a')).toBe(3);
+    s.give('a');
+    expect(s.take('a')).toBe(false);
+    s.give('a');
+    expect(s.take('a')).toBe(true);
+    s.give('nobody');
+    expect(s.of('nobody')).toBe(0);
+  });
+
+  it('an unknown address (empty key) has no share; the default share is MAX_SESSIONS_PER_ADDRESS; nonsense is refused', () => {
+    const s = new SessionShares(1);
+    expect([s.take(''), s.take(''), s.take('')]).toEqual([true, true, true]);
+    expect(new SessionShares().maxPerAddress).toBe(MAX_SESSIONS_PER_ADDRESS);
+    expect(() => new SessionShares(0)).toThrow(RangeError);
+  });
+});
+
+describe('SessionManager admission: live sessions per address', () => {
+  function sessionSetup(maxSessionsPerAddress?: number) {
+    const scheduler = new ManualScheduler();
+    const metrics = new GameMetrics();
+    const rooms = new InProcessRoomManager({ scheduler, fanout: new InProcessChatFanout(), metrics, defaultDefinition: standardScene });
+    const sessions = new SessionManager({ scheduler, rooms, metrics, ticketSecret: secret, maxPending: MAX_PENDING_CONNECTIONS, maxPendingPerAddress: MAX_PENDING_CONNECTIONS, maxSessionsPerAddress });
+    const hello = (address: string, playerId: string, room = 'arena', spectator = false) => {
+      const conn = new MemoryConnection({ remoteAddress: address });
+      sessions.accept(conn);
+      conn.deliver('hello', { v: PROTOCOL_VERSION, ticket: mintTicket(secret, { playerId, name: playerId, room, spectator }, { now: scheduler.now() }) });
+      return conn;
+    };
+    const settle = async () => { for (let i = 0; i < 10; i++) await Promise.resolve(); };
+    const refusals = () => Object.fromEntries(metrics.refusals().map((r) => [`${r.layer} ${r.reason}`, r.count]));
+    return { sessions, hello, settle, refusals };
+  }
+
+  it('by default an address holds MAX_SESSIONS_PER_ADDRESS sessions; the next is TOO_MANY_SESSIONS with its retry time; an IPv6 /64 is one address', async () => {
+    const { sessions, hello, settle, refusals } = sessionSetup();
+    for (let i = 0; i < MAX_SESSIONS_PER_ADDRESS; i++) hello(`2001:db8:7:7::${i + 1}`, `p${i}`);
+    await settle();
+    expect(sessions.activeCount).toBe(MAX_SESSIONS_PER_ADDRESS);
+    const over = hello('2001:db8:7:7:ffff::1', 'over');
+    await settle();
+    expect(over.closeInfo?.code).toBe(ErrorCode.TOO_MANY_SESSIONS);
+    expect(over.of('error')).toEqual([expect.objectContaining({ code: ErrorCode.TOO_MANY_SESSIONS, retryAfterMs: SESSIONS_PER_ADDRESS_RETRY_AFTER_MS })]);
+    expect(refusals()['game sessions_per_address']).toBe(1);
+    const elsewhere = hello('2001:db8:7:8::1', 'elsewhere');
+    await settle();
+    expect(elsewhere.of('welcome')).toHaveLength(1);
+  });
+
+  it('joins in flight count (no overshoot by a burst of hellos), and a join refused later gives its slot back', async () => {
+    const { sessions, hello, settle } = sessionSetup(2);
+    // Three hellos at once, before any room lookup finished: the third is refused at once.
+    const burst = [hello('192.0.2.9', 'a'), hello('192.0.2.9', 'b'), hello('192.0.2.9', 'c')];
+    expect(burst[2].closeInfo?.code).toBe(ErrorCode.TOO_MANY_SESSIONS);
+    await settle();
+    expect(burst.slice(0, 2).map((c) => c.of('welcome').length)).toEqual([1, 1]);
+    sessions.getSession('a')!.end(ErrorCode.NORMAL, '');
+    // A join refused after it took its slot (a spectator of a room not open) hands it back.
+    const bad = hello('192.0.2.9', 'd', 'nowhere', true);
+    await settle();
+    expect(bad.closeInfo?.code).toBe(ErrorCode.UNKNOWN_ROOM);
+    expect(bad.of('welcome')).toHaveLength(0);
+    const ok = hello('192.0.2.9', 'e');
+    await settle();
+    expect(ok.of('welcome')).toHaveLength(1);
   });
 });
 

@@ -1,27 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { HandshakeAdmission, addressKey } from '../../../../server/h3/quic/admission.js';
+import { HandshakeAdmission } from '../../../../server/h3/quic/admission.js';
 import {
-  MAX_HANDSHAKES_PER_ADDRESS, MAX_HANDSHAKING_CONNECTIONS, RETRY_ABOVE_HANDSHAKES, RETRY_ABOVE_HANDSHAKES_PER_ADDRESS,
+  MAX_CONNECTIONS_PER_ADDRESS, MAX_HANDSHAKES_PER_ADDRESS, MAX_HANDSHAKING_CONNECTIONS, RETRY_ABOVE_HANDSHAKES, RETRY_ABOVE_HANDSHAKES_PER_ADDRESS,
 } from '../../../../server/h3/quic/limits.js';
-
-describe('addressKey: handshakes are accounted per IPv4 address or IPv6 /64, never per port', () => {
-  it.each([
-    ['1.2.3.4', '1.2.3.4'],
-    ['::ffff:1.2.3.4', '1.2.3.4'],
-    ['::ffff:102:304', '1.2.3.4'],
-    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
-    ['2001:db8:1:2::9', '2001:db8:1:2::/64'],
-    ['2001:0db8:0001:0002:ffff::', '2001:db8:1:2::/64'],
-    ['2001:db8:1:3::1', '2001:db8:1:3::/64'],
-    ['::1', '0:0:0:0::/64'],
-    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
-    ['not an address', 'not an address'],
-    ['1:2:3', '1:2:3'],
-    ['1::2::3', '1::2::3'],
-  ])('%s -> %s', (host, key) => {
-    expect(addressKey(host)).toBe(key);
-  });
-});
 
 describe('HandshakeAdmission', () => {
   it("'under-load' accepts until an address holds RETRY_ABOVE_HANDSHAKES_PER_ADDRESS, then asks that address for a Retry", () => {
@@ -93,7 +74,40 @@ describe('HandshakeAdmission', () => {
     expect(a.addresses).toBe(0);
   });
 
+  it('counts live connections per address apart from handshakes: an address at MAX_CONNECTIONS_PER_ADDRESS is refused until one ends', () => {
+    const a = new HandshakeAdmission({ retry: 'never' });
+    // Established connections: their handshakes are over, their connection slots are held.
+    for (let i = 0; i < MAX_CONNECTIONS_PER_ADDRESS; i++) {
+      expect(a.decide('1.1.1.1', false)).toBe('accept');
+      a.connectionOpened('1.1.1.1');
+      a.opened('1.1.1.1');
+      a.released('1.1.1.1');
+    }
+    expect(a.inFlight).toBe(0);
+    expect(a.connectionsFrom('1.1.1.1')).toBe(MAX_CONNECTIONS_PER_ADDRESS);
+    expect(a.decide('1.1.1.1', false)).toBe('address_connection_limit');
+    expect(a.decide('1.1.1.1', true)).toBe('address_connection_limit');
+    expect(a.decide('2.2.2.2', false)).toBe('accept');
+    a.connectionClosed('1.1.1.1');
+    expect(a.decide('1.1.1.1', false)).toBe('accept');
+    // A close without an open changes nothing.
+    a.connectionClosed('3.3.3.3');
+    expect(a.connectionsFrom('3.3.3.3')).toBe(0);
+  });
+
+  it('maxConnectionsPerAddress by option; the handshake caps are named first when both are met', () => {
+    const a = new HandshakeAdmission({ retry: 'never', maxHandshakesPerAddress: 2, maxConnectionsPerAddress: 2 });
+    for (let i = 0; i < 2; i++) {
+      a.connectionOpened('1.1.1.1');
+      a.opened('1.1.1.1');
+    }
+    expect(a.decide('1.1.1.1', false)).toBe('address_handshake_limit');
+    a.released('1.1.1.1');
+    expect(a.decide('1.1.1.1', false)).toBe('address_connection_limit');
+  });
+
   it('refuses nonsense options', () => {
+    expect(() => new HandshakeAdmission({ maxConnectionsPerAddress: 0 })).toThrow(RangeError);
     expect(() => new HandshakeAdmission({ retry: 'sometimes' as never })).toThrow(RangeError);
     expect(() => new HandshakeAdmission({ maxHandshakes: 0 })).toThrow(RangeError);
     expect(() => new HandshakeAdmission({ maxHandshakesPerAddress: Number.NaN })).toThrow(RangeError);
