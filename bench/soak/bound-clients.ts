@@ -8,6 +8,7 @@
  * On loopback any 127.0.0.0/8 address is local on Linux; inside the soak's network namespace the
  * addresses are the bot end's own (network.ts adds them).
  */
+import dgram from 'node:dgram';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import type { FetchLike, WebSocketConstructor, WebTransportConstructor } from '../../client/net/transport-types.js';
@@ -88,4 +89,34 @@ export function boundWebTransport(endpoint: QuicEndpoint, origin: string, onCrea
 /** A QUIC endpoint (one UDP socket) bound to `localAddress`. */
 export function bindEndpoint(localAddress: string): Promise<QuicEndpoint> {
   return QuicEndpoint.bind({ host: localAddress, port: 0 });
+}
+
+/** QUIC endpoints bound per local address on first use (bindEndpoint), closed together. */
+export class EndpointsByAddress {
+  private readonly bound = new Map<string, Promise<QuicEndpoint>>();
+
+  /** The endpoint of `localAddress`, bound now if it is the first use. */
+  get(localAddress: string): Promise<QuicEndpoint> {
+    let e = this.bound.get(localAddress);
+    if (!e) {
+      e = bindEndpoint(localAddress);
+      this.bound.set(localAddress, e);
+    }
+    return e;
+  }
+
+  /** Closes every endpoint bound so far (an error closing one is passed over). */
+  async closeAll(): Promise<void> {
+    for (const e of this.bound.values()) await (await e).close().catch(() => undefined);
+    this.bound.clear();
+  }
+}
+
+/** A plain UDP socket bound to `localAddress` on a free port (udp6 for an IPv6 address). */
+export function bindUdpSocket(localAddress: string): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket({ type: localAddress.includes(':') ? 'udp6' : 'udp4' });
+    s.once('error', reject);
+    s.bind(0, localAddress, () => resolve(s));
+  });
 }
