@@ -8,10 +8,8 @@
 import { ChatFollower, RoomsFollower, browserFeedEnv, type FollowerState } from './feeds/event-feeds.js';
 import { RoomsModel } from './feeds/rooms-model.js';
 import { cleanName, makeUpName } from './game/names.js';
+import { rememberedName } from './page-params.js';
 import { LobbyView } from './ui/lobby-view.js';
-
-/** localStorage key of the last name typed (shared with the game page). */
-const NAME_KEY = 'tickwire.name';
 
 const STATE_TEXT: Record<FollowerState, string> = {
   connecting: 'connecting…',
@@ -40,11 +38,7 @@ function main(): void {
     play: (room, name) => pageUrl('./', { room, name: cleanName(name) || makeUpName() }),
     watch: (room) => pageUrl('./watch.html', { room }),
   }, (room) => follow(room));
-  try {
-    view.name = localStorage.getItem(NAME_KEY) ?? '';
-  } catch {
-    // storage may be disabled
-  }
+  view.name = rememberedName();
 
   const render = () => {
     view.setStatus(STATE_TEXT[rooms.state]);

@@ -12,15 +12,9 @@ import { GameApp, type GameClientLike } from './app.js';
 import { cleanName, makeUpName } from './game/names.js';
 import { mintDevTicket } from './net/dev-ticket.js';
 import { GameClient } from './net/game-client.js';
-import type { TransportPreference } from './net/game-client-types.js';
+import { rememberName, rememberedName, rendererParam, transportParam } from './page-params.js';
 import { LocalPreviewClient } from './preview/local-client.js';
-
-/** localStorage key remembering the last name typed. */
-const NAME_KEY = 'tickwire.name';
-
-function transportParam(v: string | null): TransportPreference {
-  return v === 'webtransport' || v === 'websocket' ? v : 'auto';
-}
+import { showStartFailure } from './ui/hud.js';
 
 function askName(doc: Document, suggested: string): Promise<string> {
   const form = doc.getElementById('join') as HTMLFormElement;
@@ -46,31 +40,18 @@ function devTicketProvider(baseUrl: string, name: string, room: string | undefin
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const given = params.get('name');
-  let remembered = '';
-  try {
-    remembered = localStorage.getItem(NAME_KEY) ?? '';
-  } catch {
-    // storage may be disabled; a made-up name will do
-  }
-  const name = given !== null ? cleanName(given) || makeUpName() : await askName(document, remembered || makeUpName());
-  try {
-    localStorage.setItem(NAME_KEY, name);
-  } catch {
-    // as above
-  }
+  const name = given !== null ? cleanName(given) || makeUpName() : await askName(document, rememberedName() || makeUpName());
+  rememberName(name);
   const baseUrl = params.get('server') ?? location.origin;
   const room = params.get('room') ?? undefined;
   const client: GameClientLike = params.has('preview')
     ? new LocalPreviewClient(name)
-    : new GameClient({ baseUrl, ticket: devTicketProvider(baseUrl, name, room), transport: transportParam(params.get('transport')) });
-  const r = params.get('renderer');
-  const renderer = r === 'canvas' || r === 'webgpu' || r === 'webgl' ? r : undefined;
-  const app = new GameApp({ client, doc: document, stage: document.getElementById('stage') as HTMLElement, name, renderer });
+    : new GameClient({ baseUrl, ticket: devTicketProvider(baseUrl, name, room), transport: transportParam(params) });
+  const app = new GameApp({ client, doc: document, stage: document.getElementById('stage') as HTMLElement, name, renderer: rendererParam(params) });
   await app.start(window as Window & { tickwire?: unknown });
 }
 
 main().catch((e: unknown) => {
-  const el = document.getElementById('hud-status');
-  if (el) el.textContent = `failed to start: ${e instanceof Error ? e.message : String(e)}`;
+  showStartFailure(document, e);
   console.error(e);
 });

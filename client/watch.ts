@@ -11,24 +11,12 @@ import { GameApp } from './app.js';
 import { cleanName, makeUpName } from './game/names.js';
 import { mintDevTicket } from './net/dev-ticket.js';
 import { GameClient } from './net/game-client.js';
-import type { TransportPreference } from './net/game-client-types.js';
-
-/** localStorage key of the last name typed (the game page's). */
-const NAME_KEY = 'tickwire.name';
-
-function transportParam(v: string | null): TransportPreference {
-  return v === 'webtransport' || v === 'websocket' ? v : 'auto';
-}
+import { rememberedName, rendererParam, transportParam } from './page-params.js';
+import { showStartFailure } from './ui/hud.js';
 
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
-  let remembered = '';
-  try {
-    remembered = localStorage.getItem(NAME_KEY) ?? '';
-  } catch {
-    // storage may be disabled; a made-up name will do
-  }
-  const name = cleanName(params.get('name') ?? '') || cleanName(remembered) || makeUpName();
+  const name = cleanName(params.get('name') ?? '') || cleanName(rememberedName()) || makeUpName();
   const baseUrl = params.get('server') ?? location.origin;
   const room = params.get('room') ?? undefined;
   const roomLabel = document.getElementById('watch-room');
@@ -38,19 +26,16 @@ async function main(): Promise<void> {
   const client = new GameClient({
     baseUrl,
     ticket: () => mintDevTicket(globalThis.fetch.bind(globalThis), baseUrl, name, room, { spectate: true }),
-    transport: transportParam(params.get('transport')),
+    transport: transportParam(params),
   });
   client.on('welcome', (w) => {
     if (roomLabel) roomLabel.textContent = w.roomId;
   });
-  const r = params.get('renderer');
-  const renderer = r === 'canvas' || r === 'webgpu' || r === 'webgl' ? r : undefined;
-  const app = new GameApp({ client, doc: document, stage: document.getElementById('stage') as HTMLElement, name, renderer, spectator: true });
+  const app = new GameApp({ client, doc: document, stage: document.getElementById('stage') as HTMLElement, name, renderer: rendererParam(params), spectator: true });
   await app.start(window as Window & { tickwire?: unknown });
 }
 
 main().catch((e: unknown) => {
-  const el = document.getElementById('hud-status');
-  if (el) el.textContent = `failed to start: ${e instanceof Error ? e.message : String(e)}`;
+  showStartFailure(document, e);
   console.error(e);
 });

@@ -129,7 +129,11 @@ async function main(): Promise<void> {
     if (c.cmd !== 'start') return;
     await measure(Number(c.windowMs), frames);
   }, { onStop: stop });
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
+  // WebTransport exists only in secure contexts (W3C WebTransport, [SecureContext]); a page from
+  // http://10.x.y.1 is not one (only localhost and 127.0.0.0/8 are), so without this flag the
+  // page has no WebTransport, and the datagram and stream arms could not be checked at all.
+  const secure = `--unsafely-treat-insecure-origin-as-secure=${url}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, secure] });
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   page = await context.newPage();
   await page.goto(`${url}/?name=browser&transport=${transport}`);

@@ -18,7 +18,8 @@ import { sleep } from '../tools/lib/clock.js';
 import { detectNetem } from './impair.js';
 import { EnvironmentError, NAME_PREFIX, checkPrerequisites, createTopology, newRunPrefix, destroyTopology, destroyTopologySync, type LinkEnd, type Topology } from './netns.js';
 import { analyzeArm, analyzeRender, windowAges, windowStaleness } from './analyze.js';
-import { appendRawCsv, cdfCondition, writeOutputs, type CdfData } from './report.js';
+import { FILES, appendRawCsv, cdfCondition, writeOutputs, type CdfData } from './report.js';
+import { appendResultLine, quantiles } from './results-log.js';
 import { mustRun } from './shell.js';
 import { LinkShaper, planMechanism, type MechanismChoice, type StageFinals } from './delay/conditions.js';
 import { NamespaceGuard } from './delay/guard.js';
@@ -253,6 +254,31 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
   const mechanism = planMechanism(resolveConditions(linkConditions(worst, opts, worst.lossPct)), netemAvailable, opts.mechanism ?? 'auto');
   log(`link: delay ${mechanism.delay}, loss ${mechanism.loss} (${mechanism.reason}); ${conditions.length} conditions x ${opts.arms.length} arms, ${opts.bots} bots, ${opts.durationS} s each; output ${opts.outDir}`);
 
+  // The run's facts go first into the results file; every arm follows as soon as it is measured.
+  const resultsFile = join(opts.outDir, FILES.resultsJsonl);
+  rmSync(resultsFile, { force: true });
+  const startInfo: Omit<RunInfo, 'finishedAt'> = {
+    startedAt,
+    command: opts.command,
+    method: netemAvailable ? 'netem' : 'nftables',
+    ...machineFacts(),
+    seed: opts.seed,
+    bots: opts.bots,
+    durationS: opts.durationS,
+    warmupS: opts.warmupS,
+    conditions,
+    arms: opts.arms,
+    snapshotHz: 20,
+    nice: opts.nice ?? 0,
+    realtime: opts.realtime ?? 0,
+    jitterMs: opts.jitterMs ?? 0,
+    jitterMode: opts.jitterMode ?? 'order',
+    tcpCongestion: opts.tcpCongestion ?? 'cubic',
+    mechanism,
+    browserConditions: opts.browserAt ?? [],
+  };
+  appendResultLine(resultsFile, { kind: 'start', info: startInfo });
+
   const guard = NamespaceGuard.start();
   const topo = await createTopology(newRunPrefix(opts.nsTag));
   guard.watch(topo);
@@ -280,10 +306,12 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
           probes, expectedRttMs: cond.rttMs, realtime: opts.realtime, logFile: join(opts.outDir, 'logs', 'link-check.log'),
         });
         shaper.checkHealthy();
-        linkCheck.push({
+        const check: LinkCheck = {
           condition: cond, probes, upLossPct: r.up.lossPct, downLossPct: r.down.lossPct, mechanism: applied.mechanism,
           tcpCongestion: { server: applied.tcpCongestion.server, client: applied.tcpCongestion.client }, result: r,
-        });
+        };
+        linkCheck.push(check);
+        appendResultLine(resultsFile, { kind: 'link', check });
         log(`link check at RTT +${cond.rttMs} ms, ${cond.lossPct}%: RTT p50 ${r.rttMs.p50.toFixed(1)} p99 ${r.rttMs.p99.toFixed(1)} ms, loss ${r.up.lossPct.toFixed(1)}% up, ${r.down.lossPct.toFixed(1)}% down (${applied.mechanism.delay}/${applied.mechanism.loss})`);
       }
       await shaper.clear();
@@ -298,16 +326,22 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
           const { result, ages, staleness, errors } = await runArm(topo, shaper, arm, cond, opts, cleanup);
           results.push(result);
           snapshotHz = result.snapshotHz;
-          if (cdf && sameCondition(cond, cdf)) {
+          const atCdf = cdf !== null && sameCondition(cond, cdf);
+          if (atCdf) {
             cdfData.ages.set(arm, ages);
             cdfData.staleness.set(arm, staleness);
             cdfData.errors.set(arm, errors);
           }
+          appendResultLine(resultsFile, {
+            kind: 'arm', result, ...(atCdf ? { cdf: { ages: quantiles(ages), staleness: quantiles(staleness), errors: quantiles(errors) } } : {}),
+          });
           const rr = result.render;
           log(`  staleness p99 ${result.stalenessMs.p99.toFixed(1)} ms, rendered error p50 ${rr?.errorUnits.p50.toFixed(1)} p99 ${rr?.errorUnits.p99.toFixed(1)}, extrapolating ${(100 * (rr?.extrapolateShare ?? 0)).toFixed(1)}%, delay ${rr?.interpDelayEndMs.toFixed(0)} ms, chat ${result.chat.delivered}/${result.chat.expected} dup ${result.chat.duplicates}${result.browser ? `; browser error p50 ${result.browser.errorUnits.p50.toFixed(1)} p99 ${result.browser.errorUnits.p99.toFixed(1)}` : ''}`);
         }
       } finally {
-        stages.push({ condition: cond, finals: await shaper.clear() });
+        const finals = await shaper.clear();
+        stages.push({ condition: cond, finals });
+        appendResultLine(resultsFile, { kind: 'stages', condition: cond, finals });
       }
     }
   } finally {
@@ -317,27 +351,8 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     guard.forget(topo);
     await guard.close();
   }
-  const info: RunInfo = {
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    command: opts.command,
-    method: netemAvailable ? 'netem' : 'nftables',
-    ...machineFacts(),
-    seed: opts.seed,
-    bots: opts.bots,
-    durationS: opts.durationS,
-    warmupS: opts.warmupS,
-    conditions,
-    arms: opts.arms,
-    snapshotHz,
-    nice: opts.nice ?? 0,
-    realtime: opts.realtime ?? 0,
-    jitterMs: opts.jitterMs ?? 0,
-    jitterMode: opts.jitterMode ?? 'order',
-    tcpCongestion: opts.tcpCongestion ?? 'cubic',
-    mechanism,
-    browserConditions: opts.browserAt ?? [],
-  };
+  const info: RunInfo = { ...startInfo, snapshotHz, finishedAt: new Date().toISOString() };
+  appendResultLine(resultsFile, { kind: 'end', finishedAt: info.finishedAt, snapshotHz });
   const summary: Summary = { info, linkCheck, results, stages };
   writeOutputs(opts.outDir, summary, cdfData);
   writeFileSync(join(opts.outDir, 'topology.json'), `${JSON.stringify({ prefix: topo.prefix, server: topo.server, client: topo.client }, null, 2)}\n`);

@@ -2,10 +2,9 @@
  * Writes a run's outputs: raw CSV, summary CSV and JSON, SVG plots and a Markdown report.
  * Rendering is pure (strings from data); only `writeOutputs` touches the file system.
  */
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cdfPoints, percentileOfSorted, sortedCopy } from '../tools/lib/stats.js';
-import { lineChart, panelGrid, type ChartOptions, type Series } from './svg.js';
+import { chatLatencyChart, cdfChart, conditionText, p99Chart, renderErrorChart } from './report-charts.js';
 import { ARMS, type ArmId, type ArmResult, type BotsReport, type Condition, type Summary } from './types.js';
 
 export const FILES = {
@@ -20,6 +19,8 @@ export const FILES = {
   errorPlot: 'rendered-error-vs-loss.svg',
   stalenessCdf: 'staleness-cdf.svg',
   errorCdf: 'rendered-error-cdf.svg',
+  chatPlot: 'chat-latency-vs-loss.svg',
+  resultsJsonl: 'results.jsonl',
 } as const;
 
 /** Raw samples of every arm at the one condition the CDF plots show. */
@@ -90,109 +91,11 @@ export function summaryCsv(results: readonly ArmResult[]): string {
   return `${SUMMARY_COLUMNS.join(',')}\n${rows.join('\n')}\n`;
 }
 
-/** The distinct RTT values in the results, ascending. */
-function rtts(results: readonly ArmResult[]): number[] {
-  return [...new Set(results.map((r) => r.condition.rttMs))].sort((a, b) => a - b);
-}
-
-function armsIn(results: readonly ArmResult[]): ArmId[] {
-  return (Object.keys(ARMS) as ArmId[]).filter((a) => results.some((r) => r.arm === a));
-}
-
-type Metric = 'snapshotAgeMs' | 'stalenessMs' | 'renderP50' | 'renderP99';
-
-const METRIC_LABEL: Record<Metric, string> = {
-  snapshotAgeMs: 'snapshot age p99 (ms)',
-  stalenessMs: 'staleness p99 (ms)',
-  renderP50: 'rendered error p50 (world units)',
-  renderP99: 'rendered error p99 (world units)',
-};
-
-function metricOf(r: ArmResult, m: Metric): number {
-  if (m === 'renderP50') return r.render?.errorUnits.p50 ?? Number.NaN;
-  if (m === 'renderP99') return r.render?.errorUnits.p99 ?? Number.NaN;
-  return r[m].p99;
-}
-
-/** One panel per RTT: `metric` against loss, one line per arm; all panels share the y axis. */
-export function p99Chart(results: readonly ArmResult[], metric: Metric = 'snapshotAgeMs'): string {
-  const rttList = rtts(results);
-  const yMax = Math.max(0, ...results.map((r) => metricOf(r, metric)).filter(Number.isFinite));
-  const panels: ChartOptions[] = rttList.map((rtt) => ({
-    title: `RTT +${rtt} ms`,
-    xLabel: 'packet loss each way (%)',
-    yLabel: METRIC_LABEL[metric],
-    yMax: yMax || undefined,
-    series: armsIn(results).map((arm): Series => ({
-      name: ARMS[arm].label,
-      markers: true,
-      points: results
-        .filter((r) => r.arm === arm && r.condition.rttMs === rtt)
-        .map((r) => [r.condition.lossPct, metricOf(r, metric)] as const)
-        .sort((x, y) => x[0] - y[0]),
-    })),
-  }));
-  const what = metric === 'snapshotAgeMs' ? 'p99 snapshot age' : metric === 'stalenessMs' ? 'p99 staleness' : metric === 'renderP50' ? 'p50 rendered error' : 'p99 rendered error';
-  return panelGrid(`${what} vs packet loss, one panel per added RTT`, panels);
-}
-
-/** p50 and p99 rendered error against loss: two rows of panels (p50 above p99), one column per RTT. */
-export function renderErrorChart(results: readonly ArmResult[]): string {
-  const rttList = rtts(results);
-  const panels: ChartOptions[] = [];
-  for (const metric of ['renderP50', 'renderP99'] as const) {
-    const yMax = Math.max(0, ...results.map((r) => metricOf(r, metric)).filter(Number.isFinite));
-    for (const rtt of rttList) {
-      panels.push({
-        title: `${metric === 'renderP50' ? 'p50' : 'p99'}, RTT +${rtt} ms`,
-        xLabel: 'packet loss each way (%)',
-        yLabel: METRIC_LABEL[metric],
-        yMax: yMax || undefined,
-        width: 560,
-        height: 360,
-        series: armsIn(results).map((arm): Series => ({
-          name: ARMS[arm].label,
-          markers: true,
-          points: results
-            .filter((r) => r.arm === arm && r.condition.rttMs === rtt)
-            .map((r) => [r.condition.lossPct, metricOf(r, metric)] as const)
-            .sort((x, y) => x[0] - y[0]),
-        })),
-      });
-    }
-  }
-  return panelGrid('Rendered-position error vs packet loss (distance between where a remote player is drawn and where it is)', panels, rttList.length);
-}
-
 /** The condition the CDFs show: 100 ms and 5 % when run, else the nearest (RTT first, then loss). */
 export function cdfCondition(conditions: readonly Condition[]): Condition | null {
   if (conditions.length === 0) return null;
   return [...conditions].sort((a, b) =>
     Math.abs(a.rttMs - 100) - Math.abs(b.rttMs - 100) || Math.abs(a.lossPct - 5) - Math.abs(b.lossPct - 5) || a.rttMs - b.rttMs || a.lossPct - b.lossPct)[0];
-}
-
-function conditionText(c: Condition): string {
-  return `RTT +${c.rttMs} ms, ${c.lossPct}% loss`;
-}
-
-/** CDF per arm at one condition; the x axis stops at the largest p99.9 so the body stays readable. */
-export function cdfChart(byArm: ReadonlyMap<ArmId, readonly number[]>, cond: Condition, what = 'Snapshot age', unit = 'snapshot age at the client (ms)'): string {
-  const series: Series[] = [];
-  let xMax = 0;
-  for (const [arm, values] of byArm) {
-    const sorted = sortedCopy(values);
-    if (sorted.length) xMax = Math.max(xMax, percentileOfSorted(sorted, 99.9)!);
-    series.push({ name: ARMS[arm].label, points: cdfPoints(sorted) });
-  }
-  return lineChart({
-    title: `${what} CDF at ${conditionText(cond)}`,
-    xLabel: `${unit}, axis cut at the largest p99.9`,
-    yLabel: 'share of samples',
-    series,
-    xMax: xMax || undefined,
-    yMax: 1,
-    step: true,
-  });
 }
 
 function ms(v: number): string {
@@ -226,6 +129,33 @@ export function findings(results: readonly ArmResult[]): string[] {
   return lines;
 }
 
+/**
+ * The head-to-head table the study is about: per condition, datagrams against the reliable
+ * stream (and WebSocket) on staleness p99, rendered error p50/p99 and chat p99, with the
+ * stream-minus-datagram difference (positive: datagrams better).
+ */
+export function armComparison(results: readonly ArmResult[]): string[] {
+  const conds = [...new Map(results.map((r) => [`${r.condition.rttMs}/${r.condition.lossPct}`, r.condition])).values()]
+    .sort((a, b) => a.rttMs - b.rttMs || a.lossPct - b.lossPct);
+  const at = (arm: ArmId, c: Condition) => results.find((r) => r.arm === arm && r.condition.lossPct === c.lossPct && r.condition.rttMs === c.rttMs);
+  const out: string[] = [];
+  for (const c of conds) {
+    const dg = at('wt-datagram', c);
+    const st = at('wt-stream', c);
+    const ws = at('websocket', c);
+    if (!dg || !st) continue;
+    const d = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${b - a >= 0 ? '+' : ''}${ms(b - a)}` : 'n/a');
+    const e = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) ? `${b - a >= 0 ? '+' : ''}${(b - a).toFixed(1)}` : 'n/a');
+    out.push(`| ${c.rttMs} | ${c.lossPct} | ${ms(dg.stalenessMs.p99)} / ${ms(st.stalenessMs.p99)} / ${ws ? ms(ws.stalenessMs.p99) : 'n/a'} | ${d(dg.stalenessMs.p99, st.stalenessMs.p99)} | ${units(dg.render?.errorUnits.p50)} / ${units(st.render?.errorUnits.p50)} / ${units(ws?.render?.errorUnits.p50)} | ${e(dg.render?.errorUnits.p50, st.render?.errorUnits.p50)} | ${units(dg.render?.errorUnits.p99)} / ${units(st.render?.errorUnits.p99)} / ${units(ws?.render?.errorUnits.p99)} | ${e(dg.render?.errorUnits.p99, st.render?.errorUnits.p99)} | ${ms(dg.render?.interpDelayEndMs ?? NaN)} / ${ms(st.render?.interpDelayEndMs ?? NaN)} / ${ms(ws?.render?.interpDelayEndMs ?? NaN)} | ${ms(dg.chat.latency.p99)} / ${ms(st.chat.latency.p99)} / ${ws ? ms(ws.chat.latency.p99) : 'n/a'} |`);
+  }
+  if (out.length === 0) return [];
+  return [
+    '| RTT+ ms | loss % | staleness p99 ms: datagrams / stream / WebSocket | stream − datagrams | rendered error p50: datagrams / stream / WebSocket | stream − datagrams | rendered error p99 | stream − datagrams | interp delay ms | chat p99 ms |',
+    '|---:|---:|---|---:|---|---:|---|---:|---|---|',
+    ...out,
+  ];
+}
+
 function chatCell(r: ArmResult): string {
   const c = r.chat;
   const extra = [c.lost ? `${c.lost} lost` : '', c.duplicates ? `${c.duplicates} dup` : ''].filter(Boolean).join(', ');
@@ -253,8 +183,8 @@ export function renderFindings(results: readonly ArmResult[]): string[] {
   return lines;
 }
 
-/** The Markdown report. */
-export function renderMarkdown(summary: Summary, cdf: Condition | null): string {
+/** The Markdown report; `rawFiles` false when the raw CSV files are not beside it (a committed copy). */
+export function renderMarkdown(summary: Summary, cdf: Condition | null, rawFiles = true): string {
   const { info, results } = summary;
   const out: string[] = [];
   out.push('# tickwire delay, jitter and loss experiment', '');
@@ -303,6 +233,12 @@ export function renderMarkdown(summary: Summary, cdf: Condition | null): string 
   out.push(...findings(results), '');
   out.push('What the player sees:', '');
   out.push(...renderFindings(results), '');
+  const head = armComparison(results);
+  if (head.length) {
+    out.push('## Datagrams against the reliable stream', '');
+    out.push('Per condition, the three arms side by side (rendered error in world units; a positive difference means datagrams did better by that much).', '');
+    out.push(...head, '');
+  }
   out.push('## Results', '');
   out.push('| RTT+ ms | loss % | arm | staleness p50 | p99 | age p50 | p99 | stalls | rendered error p50 | p99 | extrapolating | frozen | interp delay ms | chat delivered | chat p99 ms | realised drop c→s / s→c % |');
   out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
@@ -358,6 +294,7 @@ export function renderMarkdown(summary: Summary, cdf: Condition | null): string 
   out.push('## Plots', '');
   out.push(`![p99 staleness vs loss](${FILES.stalenessPlot})`, '');
   out.push(`![rendered error vs loss](${FILES.errorPlot})`, '');
+  out.push(`![chat latency vs loss](${FILES.chatPlot})`, '');
   out.push(`![p99 snapshot age vs loss](${FILES.p99Plot})`, '');
   if (cdf !== null) {
     out.push(`![staleness CDF at ${conditionText(cdf)}](${FILES.stalenessCdf})`, '');
@@ -365,24 +302,52 @@ export function renderMarkdown(summary: Summary, cdf: Condition | null): string 
     out.push(`![snapshot age CDF at ${conditionText(cdf)}](${FILES.cdfPlot})`, '');
   }
   out.push('## Files', '');
-  out.push(`- \`${FILES.snapshotsCsv}\`: every snapshot receipt (arm, condition, bot, id, server time, receipt time, age, new or late/duplicate).`);
-  out.push(`- \`${FILES.chatCsv}\`: every chat receipt with its send time.`);
-  out.push(`- \`${FILES.summaryCsv}\`, \`${FILES.summaryJson}\`: the tables above, machine-readable (the link check and stage counters in full in the JSON).`, '');
+  const raw = rawFiles ? '' : ' (in the run\'s output folder only: too large to commit)';
+  out.push(`- \`${FILES.snapshotsCsv}\`: every snapshot receipt (arm, condition, bot, id, server time, receipt time, age, new or late/duplicate)${raw}.`);
+  out.push(`- \`${FILES.chatCsv}\`: every chat receipt with its send time${raw}.`);
+  out.push(`- \`${FILES.summaryCsv}\`, \`${FILES.summaryJson}\`: the tables above, machine-readable (the link check and stage counters in full in the JSON).`);
+  out.push(`- \`${FILES.resultsJsonl}\`: the same as JSON lines, written while the run went (one line per arm; the CDF condition's lines carry 1,001 quantiles per distribution); \`npx tsx experiments/report-cli.ts --from ${FILES.resultsJsonl}\` generates this report from it.`, '');
   return `${out.join('\n')}\n`;
 }
 
-/** Write summary CSV/JSON, the plots and the report into `dir`. */
-export function writeOutputs(dir: string, summary: Summary, cdf: CdfData): void {
+/** Where a hand-written analysis sits in a generated report; kept when the report is generated again. */
+export const ANALYSIS_BEGIN = '<!-- analysis: written by hand, kept when the report is generated again -->';
+export const ANALYSIS_END = '<!-- /analysis -->';
+
+/**
+ * `generated` with the analysis block of `previous` (an earlier version of the same report, if
+ * any) inserted after its title line. Without a block in `previous`, the report is unchanged.
+ */
+export function keepAnalysis(generated: string, previous: string | null): string {
+  const from = previous?.indexOf(ANALYSIS_BEGIN) ?? -1;
+  const to = previous?.indexOf(ANALYSIS_END) ?? -1;
+  if (previous === null || from < 0 || to < from) return generated;
+  const block = previous.slice(from, to + ANALYSIS_END.length);
+  const nl = generated.indexOf('\n');
+  return `${generated.slice(0, nl + 1)}\n${block}\n${generated.slice(nl + 1)}`;
+}
+
+export interface OutputOptions {
+  /** File name of the Markdown report (default `report.md`). */
+  reportName?: string;
+}
+
+/** Write summary CSV/JSON, the plots and the report into `dir` (an analysis block already in the report is kept). */
+export function writeOutputs(dir: string, summary: Summary, cdf: CdfData, o: OutputOptions = {}): void {
   writeFileSync(join(dir, FILES.summaryJson), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(dir, FILES.summaryCsv), summaryCsv(summary.results));
   writeFileSync(join(dir, FILES.p99Plot), p99Chart(summary.results));
   writeFileSync(join(dir, FILES.stalenessPlot), p99Chart(summary.results, 'stalenessMs'));
   writeFileSync(join(dir, FILES.errorPlot), renderErrorChart(summary.results));
+  writeFileSync(join(dir, FILES.chatPlot), chatLatencyChart(summary.results));
   const c = cdf.condition;
   if (c !== null && cdf.ages.size > 0) {
     writeFileSync(join(dir, FILES.cdfPlot), cdfChart(cdf.ages, c));
     writeFileSync(join(dir, FILES.stalenessCdf), cdfChart(cdf.staleness, c, 'Staleness', 'age of the newest snapshot held (ms)'));
     writeFileSync(join(dir, FILES.errorCdf), cdfChart(cdf.errors, c, 'Rendered-position error', 'distance drawn to true position (world units)'));
   }
-  writeFileSync(join(dir, FILES.report), renderMarkdown(summary, cdf.ages.size > 0 ? c : null));
+  const reportPath = join(dir, o.reportName ?? FILES.report);
+  const previous = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : null;
+  const rawFiles = existsSync(join(dir, FILES.snapshotsCsv));
+  writeFileSync(reportPath, keepAnalysis(renderMarkdown(summary, cdf.ages.size > 0 ? c : null, rawFiles), previous));
 }

@@ -96,7 +96,15 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
 }
 
 async function main(): Promise<void> {
-  const opts = cliArgs(() => parseCli(process.argv.slice(2)), USAGE);
+  let opts: ReturnType<typeof parseCli>;
+  try {
+    opts = cliArgs(() => parseCli(process.argv.slice(2)), USAGE);
+  } catch (err) {
+    // A bad TICKWIRE_NETNS_TAG: the same plain message and exit code as the run's other environment checks.
+    if (!(err instanceof EnvironmentError)) throw err;
+    process.stderr.write(`experiment: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
   const cleanup = new CleanupStack();
   cleanup.installProcessHandlers((signal) => `\n${signal}: removing namespaces and stopping children...`);
   try {

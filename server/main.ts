@@ -13,6 +13,8 @@
  *   TICKWIRE_WT=0              serve WebSocket only
  *   TICKWIRE_BUILD_CLIENT=0    do not build the client bundle
  *   TICKWIRE_DRAIN_MS          drain deadline on SIGTERM/SIGINT (default 10000)
+ *   TICKWIRE_DRAIN_JITTER_MS   window over which the drain notice spreads the clients' reconnects
+ *                              (default 3000; `npm run bench:cluster` sets 0 to make a storm)
  *   TICKWIRE_QUIC_RETRY        'under-load' (default), 'always' or 'never': when QUIC Initials get
  *                              a stateless Retry (docs/architecture.md "QUIC endpoint: admission")
  *   TICKWIRE_STATELESS_RESET_KEY  hex, at least 32 digits: a fixed key for QUIC stateless reset
@@ -48,7 +50,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevCertificate } from '../certs/dev-cert.js';
 import { ensureClientBundle } from './http/client-bundle.js';
-import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_WEBTRANSPORT_WORKERS, type GameServerClusterOptions } from './index.js';
+import { createGameServer, DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_RECONNECT_JITTER_MS, DEFAULT_WEBTRANSPORT_WORKERS, type GameServerClusterOptions } from './index.js';
 import { RETRY_MODES, type RetryMode } from './h3/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
   const httpPort = intEnv('TICKWIRE_HTTP_PORT', 8080);
   const wtPort = intEnv('TICKWIRE_WT_PORT', 4433);
   const drainMs = intEnv('TICKWIRE_DRAIN_MS', DEFAULT_DRAIN_DEADLINE_MS);
+  const drainJitterMs = intEnv('TICKWIRE_DRAIN_JITTER_MS', DEFAULT_RECONNECT_JITTER_MS);
   const snapshotChannel = env.TICKWIRE_SNAPSHOT_CHANNEL === 'reliable' ? 'reliable' : 'unreliable';
   const withWt = env.TICKWIRE_WT !== '0';
   const clientDir = join(root, 'client');
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.log(`${signal}: draining (up to ${drainMs} ms)`);
-    void server.drain({ deadlineMs: drainMs }).then(() => process.exit(0), (error) => {
+    void server.drain({ deadlineMs: drainMs, reconnectJitterMs: drainJitterMs }).then(() => process.exit(0), (error) => {
       console.error(error);
       process.exit(1);
     });

@@ -1,17 +1,23 @@
 /**
  * `npm run bench:cluster [--quick] [--clients N] [--rooms R]` (docs/cluster.md): a cluster of
- * three `npm start` nodes on a local redis-server, clients (GameClient over WebSocket) in this
+ * `npm start` nodes on a local redis-server, clients (GameClient over WebSocket) in this
  * process. Prints JSON lines:
  *
- * - `drain`: SIGTERM to the node running every room -> each client resumed on another node
- *   (p50/p99/max ms), with `storm`: accepted hellos per second on each node (the admission limit
- *   TICKWIRE_HELLO_RATE/BURST is set low on purpose so the storm meets it);
+ * - `drain`: SIGTERM to node-1, which runs every room -> each client resumed on node-2 or node-3
+ *   (p50/p99/max ms; the drain notice spreads the reconnects over 3 s), and `drainAdmission`: what
+ *   the admission limit did meanwhile (accepts per second per node, refusals);
  * - `crash`: SIGKILL to the node running the most rooms -> each of its clients back (lease
  *   expiry, checkpoint restore, resume);
+ * - `storm`: every client at once onto one node. A fresh node joins, the last survivor drains
+ *   with no reconnect jitter, so all N clients ask the fresh node at the same instant: far over
+ *   its hello limit (TICKWIRE_HELLO_RATE/BURST, 50/s and 20 here) and, above 200 clients, over its
+ *   connect-info burst. Who got in at once, who was refused with which code and retry time, and
+ *   whether every refused client got in (bounded by BACK_TIMEOUT_MS);
  * - `chat`: one chatter per room throughout: lines lost (a gap in a client's ids, or a line
  *   accepted and never seen) and repeated (a text seen twice), expected 0;
- * - `chatLatency` for `cluster` and `single` (a node without Redis): send -> own echo per line
- *   (p50/p99), and Redis commands per chat line (INFO commandstats, minus an idle window).
+ * - `chatLatency` for `cluster` (two fresh nodes, nothing else running) and `single` (a node
+ *   without Redis): send -> own echo per line (p50/p99), and for the cluster the Redis commands
+ *   per delivered line (chat-latency.ts, redis-commands.ts).
  *
  * --quick: 120 clients in 6 rooms (about two minutes); default 300 clients in 10 rooms.
  */
@@ -19,23 +25,37 @@ import { createClient } from 'redis';
 import WebSocket from 'ws';
 import { GameClient } from '../../client/net/game-client.js';
 import type { WelcomeEvent } from '../../client/net/game-client-types.js';
-import type { WebSocketConstructor } from '../../client/net/transport-types.js';
+import type { FetchLike, WebSocketConstructor } from '../../client/net/transport-types.js';
 import { mintTicket } from '../../server/index.js';
 import { flag, parseFlags, cliArgs } from '../../tools/lib/args.js';
 import { CleanupStack } from '../../tools/lib/cleanup.js';
 import { writeJsonLine } from '../../tools/lib/json-lines.js';
 import { localOrigins, localTicketSecret, startLocalNode, startLocalRedis, type LocalNode } from '../../tools/lib/local-cluster.js';
 import { percentile } from '../../tools/lib/stats.js';
+import { boundFetch, boundWebSocket } from '../soak/bound-clients.js';
+import { parseGauges } from '../soak/samples.js';
+import { CHAT_EVERY_MS, chatLatency } from './chat-latency.js';
+import { parseCommandStats } from './redis-commands.js';
+import { summarizeStorm, type StormClient } from './storm.js';
 
 const USAGE = 'npm run bench:cluster -- [--quick] [--clients N] [--rooms R] [--base-port P]';
+/** Hello admission per node, low on purpose so that the storm meets it with a few hundred clients. */
 const HELLO_RATE = 50;
 const HELLO_BURST = 20;
 const LEASE_MS = 5_000;
+/** The drain notice's reconnect window for node-1's drain (the server's default). */
+const DRAIN_JITTER_MS = 3_000;
 /** Bound on every wait for clients to come back. */
 const BACK_TIMEOUT_MS = 90_000;
-const CHAT_EVERY_MS = 1_100;
-const LATENCY_SENDERS = 10;
-const LATENCY_WINDOW_MS = 10_000;
+/**
+ * Clients per source address (127.0.0.2, 127.0.0.3, ...: all of 127/8 is local on Linux). The
+ * server keeps per-address limits (128 TCP connections on the HTTP port, 32 hellos pending, 64
+ * live sessions): a few hundred clients on one address would meet those instead of the node's
+ * admission limit, which is what the storm is about. 25 is a household or a small NAT.
+ */
+const CLIENTS_PER_ADDRESS = 25;
+/** A node sees another after its next heartbeat (1 s); two to be sure. */
+const HEARTBEATS_MS = 2_000;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const emit = (o: object) => writeJsonLine(o);
@@ -59,6 +79,36 @@ interface Bot {
   room: string;
   welcomes: Array<{ at: number; w: WelcomeEvent }>;
   chat: Array<{ id: number; text: string }>;
+  /** The game's `error` messages that carried a code (hello refusals: SERVER_BUSY, WRONG_NODE...). */
+  errors: Array<{ at: number; code: number; retryAfterMs: number | null }>;
+  /** connect-info answers other than 200 (seen through the client's fetch). */
+  httpRefusals: Array<{ at: number; status: number; retryAfterSeconds: number | null }>;
+}
+
+/** What each of `bots` went through from `t0` (epoch ms) to its first welcome after `welcomesBefore`. */
+function stormClients(bots: readonly Bot[], t0: number, welcomesBefore: ReadonlyMap<Bot, number>): StormClient[] {
+  return bots.map((b) => {
+    const welcome = b.welcomes[welcomesBefore.get(b)!] ?? null;
+    const end = welcome?.at ?? Infinity;
+    const inWindow = (r: { at: number }) => r.at >= t0 && r.at <= end;
+    return {
+      welcomeAt: welcome?.at ?? null,
+      resumed: welcome?.w.resumed ?? false,
+      helloRefusals: b.errors.filter(inWindow),
+      httpRefusals: b.httpRefusals.filter(inWindow),
+    };
+  });
+}
+
+/** `tickwire_refusals_total` of one node, by `layer reason` (a fresh node: the totals are the run's). */
+async function nodeRefusals(node: LocalNode): Promise<Record<string, number>> {
+  const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const [key, v] of Object.entries(parseGauges(text, ['tickwire_refusals_total']))) {
+    const m = /layer="([^"]*)",reason="([^"]*)"/.exec(key);
+    if (m && v > 0) out[`${m[1]} ${m[2]}`] = v;
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -81,11 +131,12 @@ async function main(): Promise<void> {
   class OriginWebSocket extends WebSocket {
     constructor(url: string) { super(url, { origin }); }
   }
-  // Every client comes from 127.0.0.1: lift the per-address session share (64) above the run's clients.
-  const nodeEnv = { TICKWIRE_MAX_SESSIONS_PER_ADDRESS: String(args.clients + 10), TICKWIRE_LEASE_MS: String(LEASE_MS), TICKWIRE_HELLO_RATE: String(HELLO_RATE), TICKWIRE_HELLO_BURST: String(HELLO_BURST), TICKWIRE_WT: '0', TICKWIRE_DRAIN_MS: '30000' };
-  const start = (i: number, cluster = true) => startLocalNode({
-    redisUrl: cluster ? redis.url : '', nodeId: `node-${i + 1}`, httpPort: args.basePort + i, wtPort: 0,
-    ticketSecret: secret, origins, cleanup, baseEnv: process.env, env: nodeEnv,
+  const WS = OriginWebSocket as unknown as WebSocketConstructor;
+  const nodeEnv = { TICKWIRE_LEASE_MS: String(LEASE_MS), TICKWIRE_HELLO_RATE: String(HELLO_RATE), TICKWIRE_HELLO_BURST: String(HELLO_BURST), TICKWIRE_WT: '0', TICKWIRE_DRAIN_MS: '30000' };
+  /** Node `id` on the `port`-th of the origin ports (a port is reused only after its node exited). */
+  const start = (id: number, port: number, env: Record<string, string> = {}, cluster = true) => startLocalNode({
+    redisUrl: cluster ? redis.url : '', nodeId: `node-${id}`, httpPort: args.basePort + port, wtPort: 0,
+    ticketSecret: secret, origins, cleanup, baseEnv: process.env, env: { ...nodeEnv, ...env },
   });
   const admin = createClient({ socket: { path: redis.socketPath, tls: false }, RESP: 2 });
   admin.on('error', () => {});
@@ -93,26 +144,37 @@ async function main(): Promise<void> {
   const bots: Bot[] = [];
   try {
     log(`starting node-1; ${args.clients} clients in ${args.rooms} rooms`);
-    const first = await start(0);
+    const first = await start(1, 0, { TICKWIRE_DRAIN_JITTER_MS: String(DRAIN_JITTER_MS) });
     for (let i = 0; i < args.clients; i++) {
       const room = `bench-${i % args.rooms}`;
-      const bot: Bot = {
-        room, welcomes: [], chat: [],
-        client: new GameClient({
-          baseUrl: first.httpUrl, ticket: mintTicket(secret, { playerId: `b${i}`, name: `b${i}`, room }),
-          transport: 'websocket', WebSocket: OriginWebSocket as unknown as WebSocketConstructor,
-          reconnect: { baseMs: 250, maxMs: 5_000, maxAttempts: 200 },
-        }),
+      const bot: Bot = { room, welcomes: [], chat: [], errors: [], httpRefusals: [], client: null as unknown as GameClient };
+      const address = `127.0.0.${2 + Math.floor(i / CLIENTS_PER_ADDRESS)}`;
+      const fetchFrom = boundFetch(address);
+      const recordingFetch: FetchLike = async (url, init) => {
+        const res = await fetchFrom(url, init);
+        if (res.status !== 200) {
+          const retryAfter = res.headers.get('retry-after');
+          bot.httpRefusals.push({ at: Date.now(), status: res.status, retryAfterSeconds: retryAfter === null ? null : Number(retryAfter) });
+        }
+        return res;
       };
+      bot.client = new GameClient({
+        baseUrl: first.httpUrl, ticket: mintTicket(secret, { playerId: `b${i}`, name: `b${i}`, room }),
+        transport: 'websocket', WebSocket: boundWebSocket(address, origin), fetch: recordingFetch,
+        reconnect: { baseMs: 250, maxMs: 5_000, maxAttempts: 200 },
+      });
       bot.client.on('welcome', (w) => bot.welcomes.push({ at: Date.now(), w }));
       bot.client.on('chat', (m) => bot.chat.push({ id: m.id, text: m.text }));
+      bot.client.on('error', (e) => { if (e.code !== undefined) bot.errors.push({ at: Date.now(), code: e.code, retryAfterMs: e.retryAfterMs ?? null }); });
       bots.push(bot);
     }
     await Promise.all(bots.map((b) => b.client.connect()));
     log('everyone joined node-1; starting node-2 and node-3');
-    const others = await Promise.all([start(1), start(2)]);
-    const nodes: LocalNode[] = [first, ...others];
-    await sleep(2_000); // two heartbeats: node-1 sees the others
+    // node-2 and node-3 drain with no reconnect jitter: whichever survives the crash is drained
+    // last, and its clients must all come at once (the storm).
+    const stormEnv = { TICKWIRE_DRAIN_JITTER_MS: '0' };
+    const others = await Promise.all([start(2, 1, stormEnv), start(3, 2, stormEnv)]);
+    await sleep(HEARTBEATS_MS);
 
     // One chatter per room, all along (lines refused while a room moves are counted as such).
     const sent = new Map<string, string>(); // text -> room
@@ -138,10 +200,9 @@ async function main(): Promise<void> {
     const drained = first.child.stop(35_000);
     await until('every client resumed after the drain', () => bots.every((b) => b.welcomes.length > before.get(b)! && b.client.connected), BACK_TIMEOUT_MS);
     const resumedAt = bots.map((b) => b.welcomes[before.get(b)!]);
-    const drainMs = resumedAt.map((r) => r.at - t0);
     emit({
-      kind: 'drain', clients: bots.length, rooms: args.rooms, ...summary(drainMs),
-      allResumed: resumedAt.every((r) => r.w.resumed), reconnectJitterMs: 3_000, unit: 'ms from SIGTERM to the resumed welcome',
+      kind: 'drain', clients: bots.length, rooms: args.rooms, ...summary(resumedAt.map((r) => r.at - t0)),
+      allResumed: resumedAt.every((r) => r.w.resumed), reconnectJitterMs: DRAIN_JITTER_MS, unit: 'ms from SIGTERM to the resumed welcome',
     });
     const perSecond = new Map<string, number[]>();
     for (const r of resumedAt) {
@@ -150,16 +211,18 @@ async function main(): Promise<void> {
       arr[s] = (arr[s] ?? 0) + 1;
       perSecond.set(r.w.nodeId!, arr);
     }
+    const drainStorm = summarizeStorm(stormClients(bots, t0, before), t0, { ratePerSecond: HELLO_RATE, burst: HELLO_BURST });
     emit({
-      kind: 'storm', helloRatePerSecond: HELLO_RATE, helloBurst: HELLO_BURST,
-      acceptsPerSecond: Object.fromEntries([...perSecond].map(([n, a]) => [n, Array.from(a, (x) => x ?? 0)])),
-      maxPerSecond: Math.max(...[...perSecond.values()].flatMap((a) => Array.from(a, (x) => x ?? 0))),
+      kind: 'drainAdmission', helloRatePerSecond: HELLO_RATE, helloBurst: HELLO_BURST,
+      acceptsPerSecondByNode: Object.fromEntries([...perSecond].map(([n, a]) => [n, Array.from(a, (x) => x ?? 0)])),
+      admittedFirstTry: drainStorm.admittedFirstTry, refusedClients: drainStorm.refusedClients, hello: drainStorm.hello, connectInfo: drainStorm.connectInfo,
     });
     await drained;
 
     // --- crash -----------------------------------------------------------------------------
     const countOn = (id: string) => bots.filter((b) => b.client.welcome?.nodeId === id).length;
     const victim = others[countOn('node-2') >= countOn('node-3') ? 0 : 1];
+    const survivor = others.find((n) => n !== victim)!;
     const onVictim = bots.filter((b) => b.client.welcome?.nodeId === victim.nodeId);
     const before2 = new Map(onVictim.map((b) => [b, b.welcomes.length]));
     await sleep(3_500); // a checkpoint after the moves
@@ -172,6 +235,22 @@ async function main(): Promise<void> {
       kind: 'crash', clients: onVictim.length, leaseMs: LEASE_MS, ...summary(backMs),
       allResumed: onVictim.every((b) => b.welcomes[before2.get(b)!].w.resumed), unit: 'ms from SIGKILL to the welcome on another node',
     });
+
+    // --- storm: every client at once onto a fresh node ---------------------------------------
+    log(`starting node-4; then SIGTERM ${survivor.nodeId} with no reconnect jitter (${bots.length} clients at once)`);
+    const fresh = await start(4, 0); // node-1's port: node-1 has exited
+    await sleep(HEARTBEATS_MS); // the survivor must see node-4 to hand its rooms to it
+    const before3 = new Map(bots.map((b) => [b, b.welcomes.length]));
+    const t2 = Date.now();
+    const survivorDrained = survivor.child.stop(35_000);
+    await until('every client back after the storm', () => bots.every((b) => b.welcomes.length > before3.get(b)! && b.client.connected), BACK_TIMEOUT_MS)
+      .catch((e: unknown) => log(`storm: ${(e as Error).message}`)); // reported as allIn: false
+    emit({
+      kind: 'storm', node: fresh.nodeId, helloRatePerSecond: HELLO_RATE, helloBurst: HELLO_BURST, reconnectJitterMs: 0,
+      ...summarizeStorm(stormClients(bots, t2, before3), t2, { ratePerSecond: HELLO_RATE, burst: HELLO_BURST }),
+      nodeRefusals: await nodeRefusals(fresh), unit: 'ms from SIGTERM of the last old node',
+    });
+    await survivorDrained;
     await sleep(3 * CHAT_EVERY_MS);
     clearInterval(talk);
     await sleep(1_500);
@@ -193,21 +272,23 @@ async function main(): Promise<void> {
     emit({ kind: 'chat', linesSent: sent.size, linesRefused: rejected.size, lost: gaps + neverSeen, gaps, neverSeen, repeated });
     for (const b of bots) b.client.close();
     bots.length = 0;
+    await fresh.child.stop(35_000); // every room ends with its node: nothing of the bench runs on
 
-    // --- chat latency and Redis commands per line: cluster, then a single node ---------------
-    const survivor = nodes.find((n) => n !== first && n !== victim)!;
-    const commandCalls = async (): Promise<number> => {
-      const info = await admin.sendCommand(['INFO', 'commandstats']) as string;
-      return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-    };
-    const idle0 = await commandCalls();
-    await sleep(LATENCY_WINDOW_MS);
-    const idleCalls = (await commandCalls()) - idle0;
-    const cluster = await chatLatency(survivor.httpUrl, secret, OriginWebSocket as unknown as WebSocketConstructor, commandCalls);
-    const perLine = cluster.lines > 0 ? (cluster.calls - idleCalls) / cluster.lines : null;
-    emit({ kind: 'chatLatency', mode: 'cluster', lines: cluster.lines, ...summary(cluster.latencies), redisCommandsPerLine: perLine === null ? null : Math.round(perLine * 10) / 10, idleCommandsPerWindow: idleCalls });
-    const single = await start(3, false);
-    const alone = await chatLatency(single.httpUrl, secret, OriginWebSocket as unknown as WebSocketConstructor, async () => 0);
+    // --- chat latency and Redis commands per line: a quiet two-node cluster, then a single node --
+    log('chat latency: node-5 and node-6, then a single node');
+    const quiet = await Promise.all([start(5, 1), start(6, 2)]);
+    await sleep(HEARTBEATS_MS);
+    const readStats = async () => parseCommandStats(await admin.sendCommand(['INFO', 'commandstats']) as string);
+    const cluster = await chatLatency(quiet.map((n) => n.httpUrl), secret, WS, readStats);
+    emit({
+      kind: 'chatLatency', mode: 'cluster', nodes: quiet.length, lines: cluster.lines, ...summary(cluster.latencies),
+      redisCommandsPerLine: cluster.commands?.perLine ?? null, redisScriptsPerLine: cluster.commands?.scriptsPerLine ?? null,
+      redisCommandsPerLineByCommand: cluster.commands?.byCommand ?? null,
+      redisBackgroundCommandsPerSecond: cluster.commands?.backgroundPerSecond ?? null,
+    });
+    await Promise.all(quiet.map((n) => n.child.stop()));
+    const single = await start(7, 3, {}, false);
+    const alone = await chatLatency([single.httpUrl], secret, WS);
     emit({ kind: 'chatLatency', mode: 'single', lines: alone.lines, ...summary(alone.latencies) });
     const c = summary(cluster.latencies);
     const s = summary(alone.latencies);
@@ -216,40 +297,6 @@ async function main(): Promise<void> {
     for (const b of bots) b.client.close();
     await admin.quit().catch(() => {});
     await cleanup.runAll();
-  }
-}
-
-/** LATENCY_SENDERS players in a fresh room each send a line every CHAT_EVERY_MS; send -> own echo. */
-async function chatLatency(baseUrl: string, secret: string, WS: WebSocketConstructor, calls: () => Promise<number>): Promise<{ lines: number; latencies: number[]; calls: number }> {
-  const room = `latency-${Date.now()}`;
-  const senders = Array.from({ length: LATENCY_SENDERS }, (_, i) => new GameClient({
-    baseUrl, ticket: mintTicket(secret, { playerId: `l${i}`, name: `l${i}`, room }), transport: 'websocket', WebSocket: WS,
-  }));
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  senders.forEach((c, i) => c.on('chat', (m) => {
-    const t = sentAt.get(m.text);
-    if (t !== undefined && m.text.startsWith(`l${i}:`)) latencies.push(performance.now() - t);
-  }));
-  try {
-    await Promise.all(senders.map((c) => c.connect()));
-    await sleep(500);
-    const calls0 = await calls();
-    let k = 0;
-    const end = Date.now() + LATENCY_WINDOW_MS;
-    while (Date.now() < end) {
-      senders.forEach((c, i) => {
-        const text = `l${i}:${k}`;
-        sentAt.set(text, performance.now());
-        c.sendChat(text);
-      });
-      k++;
-      await sleep(CHAT_EVERY_MS);
-    }
-    await sleep(500);
-    return { lines: latencies.length, latencies, calls: (await calls()) - calls0 };
-  } finally {
-    for (const c of senders) c.close();
   }
 }
 

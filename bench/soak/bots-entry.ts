@@ -32,7 +32,7 @@ import { flag, parseFlags } from '../../tools/lib/args.js';
 import { emit, fail, serveCommands } from '../../tools/lib/child-entry.js';
 import { epochNow, sleep, withTimeout } from '../../tools/lib/clock.js';
 import { median } from '../../tools/lib/stats.js';
-import { bindEndpoint, boundFetch, boundWebSocket, boundWebTransport } from './bound-clients.js';
+import { EndpointsByAddress, bindEndpoint, boundFetch, boundWebSocket, boundWebTransport } from './bound-clients.js';
 import type { BotsProgress, BotsReport, ProbeResult } from './samples.js';
 
 /** Every bot must be in within this; a bot not in is reported, not waited for. */
@@ -209,7 +209,7 @@ async function makeFleet(transport: 'webtransport' | 'websocket', addresses: str
 }
 
 /** WebTransport endpoints of the probe addresses, bound on first use. */
-const probeEndpoints = new Map<string, Promise<QuicEndpoint>>();
+const probeEndpoints = new EndpointsByAddress();
 let probeCount = 0;
 let probeTimer: NodeJS.Timeout | null = null;
 
@@ -218,14 +218,7 @@ async function probe(n: number): Promise<void> {
   const transport = n % 2 === 0 ? 'webtransport' : 'websocket';
   const fetch = boundFetch(address);
   let endpoint: QuicEndpoint | undefined;
-  if (transport === 'webtransport') {
-    let p = probeEndpoints.get(address);
-    if (!p) {
-      p = bindEndpoint(address);
-      probeEndpoints.set(address, p);
-    }
-    endpoint = await p;
-  }
+  if (transport === 'webtransport') endpoint = await probeEndpoints.get(address);
   const client = new GameClientImpl({
     baseUrl: url,
     ticket: () => mintDevTicket(fetch, url, `probe${n}`, room),
@@ -298,7 +291,7 @@ async function finish(fleets: BotFleet[]): Promise<void> {
   // The leaves and close frames leave before the sockets go.
   await sleep(1_000);
   for (const e of endpoints) await e.close().catch(() => undefined);
-  for (const p of probeEndpoints.values()) await (await p).close().catch(() => undefined);
+  await probeEndpoints.closeAll();
   emit('report', { ...report });
 }
 

@@ -8,6 +8,7 @@
  * On loopback any 127.0.0.0/8 address is local on Linux; inside the soak's network namespace the
  * addresses are the bot end's own (network.ts adds them).
  */
+import dgram from 'node:dgram';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import type { FetchLike, WebSocketConstructor, WebTransportConstructor } from '../../client/net/transport-types.js';
@@ -18,8 +19,13 @@ export const BOUND_FETCH_TIMEOUT_MS = 10_000;
 /** Largest response body a bound fetch reads (the dev ticket and connect-info are < 1 KiB). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/** A bound fetch's answer: what FetchLike needs, and the headers (Retry-After, say). */
+export interface BoundResponse extends Awaited<ReturnType<FetchLike>> {
+  headers: { get(name: string): string | null };
+}
+
 /** `fetch` (the subset client/net uses) over node:http from `localAddress`, no keep-alive. */
-export function boundFetch(localAddress: string): FetchLike {
+export function boundFetch(localAddress: string): (...args: Parameters<FetchLike>) => Promise<BoundResponse> {
   return (url, init = {}) => new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = request({
@@ -41,7 +47,11 @@ export function boundFetch(localAddress: string): FetchLike {
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
-        resolve({ ok: status >= 200 && status < 300, status, json: async () => JSON.parse(text) as unknown });
+        const header = (name: string) => {
+          const v = res.headers[name.toLowerCase()];
+          return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+        };
+        resolve({ ok: status >= 200 && status < 300, status, headers: { get: header }, json: async () => JSON.parse(text) as unknown });
       });
       res.on('error', reject);
     });
@@ -79,4 +89,34 @@ export function boundWebTransport(endpoint: QuicEndpoint, origin: string, onCrea
 /** A QUIC endpoint (one UDP socket) bound to `localAddress`. */
 export function bindEndpoint(localAddress: string): Promise<QuicEndpoint> {
   return QuicEndpoint.bind({ host: localAddress, port: 0 });
+}
+
+/** QUIC endpoints bound per local address on first use (bindEndpoint), closed together. */
+export class EndpointsByAddress {
+  private readonly bound = new Map<string, Promise<QuicEndpoint>>();
+
+  /** The endpoint of `localAddress`, bound now if it is the first use. */
+  get(localAddress: string): Promise<QuicEndpoint> {
+    let e = this.bound.get(localAddress);
+    if (!e) {
+      e = bindEndpoint(localAddress);
+      this.bound.set(localAddress, e);
+    }
+    return e;
+  }
+
+  /** Closes every endpoint bound so far (an error closing one is passed over). */
+  async closeAll(): Promise<void> {
+    for (const e of this.bound.values()) await (await e).close().catch(() => undefined);
+    this.bound.clear();
+  }
+}
+
+/** A plain UDP socket bound to `localAddress` on a free port (udp6 for an IPv6 address). */
+export function bindUdpSocket(localAddress: string): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket({ type: localAddress.includes(':') ? 'udp6' : 'udp4' });
+    s.once('error', reject);
+    s.bind(0, localAddress, () => resolve(s));
+  });
 }

@@ -80,6 +80,26 @@ export function waveStarts(playMs: number, firstMs: number, everyMs: number, wav
   return out;
 }
 
+/**
+ * What the kind of run fixes, as [smoke, full soak]: the defaults of the flags, and the pacing
+ * no flag sets. The smoke (`npm test`) is short with short timeouts, one process for all attacks.
+ */
+const BY_KIND = {
+  minutes: [0.3, 30],
+  waveSeconds: [10, 90],
+  bots: [3, 12],
+  probeAddresses: [4, 16],
+  probeEveryMs: [1_500, 5_000],
+  reconnectEveryMs: [[4_000, 8_000], [120_000, 240_000]],
+  chatEveryMs: [[700, 1_500], [4_000, 8_000]],
+  sourcesPerAttack: [1, 2],
+  processPerAttack: [false, true],
+  sampleEveryMs: [2_000, 10_000],
+  progressEveryMs: [4_000, 30_000],
+  quiesceTimeoutMs: [20_000, 90_000],
+  shortTimings: [true, false],
+} as const;
+
 export function parsePlan(argv: readonly string[]): SoakPlan {
   const { values: v, help } = parseFlags(argv, {
     minutes: flag.number(0.25, MAX_MINUTES),
@@ -93,58 +113,53 @@ export function parsePlan(argv: readonly string[]): SoakPlan {
     out: flag.string(),
     seed: flag.int(0, 2 ** 32 - 1),
   });
-  const common = { net: v.net ?? 'auto', lossPct: v.loss ?? 5, attacks: v.attacks ?? [...ATTACK_KINDS], rooms: rooms(), seed: v.seed ?? 1, out: v.out ?? null, help };
-  if (v.smoke) {
-    const waveMs = (v['wave-seconds'] ?? 10) * 1000;
-    const playMs = (v.minutes ?? 0.3) * 60_000;
+  const smoke = v.smoke === true;
+  const ofKind = <K extends keyof typeof BY_KIND>(k: K): (typeof BY_KIND)[K][number] => BY_KIND[k][smoke ? 0 : 1];
+  const playMs = (v.minutes ?? ofKind('minutes')) * 60_000;
+  const waveMs = (v['wave-seconds'] ?? ofKind('waveSeconds')) * 1000;
+  let waves: number[];
+  let warmupMs: number;
+  let memoryWindowMs: number;
+  if (smoke) {
     if (waveMs + 2_000 > playMs) throw new UsageError('--wave-seconds must leave 2 s of the play');
-    return {
-      ...common,
-      smoke: true,
-      playMs,
-      botsPerTransport: v.bots ?? 3,
-      probeAddresses: 4,
-      probeEveryMs: 1_500,
-      reconnectEveryMs: [4_000, 8_000],
-      chatEveryMs: [700, 1_500],
-      sourcesPerAttack: 1,
-      waves: [2_000],
-      waveMs,
-      processPerAttack: false,
-      sampleEveryMs: 2_000,
-      progressEveryMs: 4_000,
-      // Too short for windows: warm is the last sample before the wave, end the one after every
-      // client left (verdict.ts), so the smoke checks that memory comes back.
-      warmupMs: 0,
-      memoryWindowMs: 0,
-      quiesceTimeoutMs: 20_000,
-      shortTimings: true,
-    };
+    // One wave after 2 s. Too short for memory windows: warm is the last sample before the wave,
+    // end the one after every client left (verdict.ts), so the smoke checks that memory comes back.
+    waves = [2_000];
+    warmupMs = 0;
+    memoryWindowMs = 0;
+  } else {
+    const waveEveryMs = (v['wave-every'] ?? 180) * 1000;
+    if (waveMs > waveEveryMs) throw new UsageError('--wave-seconds must not exceed --wave-every');
+    waves = waveStarts(playMs, Math.min(90_000, Math.round(playMs / 20)), waveEveryMs, waveMs);
+    // Memory: a warm-up of a sixth of the play (5 min of 30), then windows of one wave cycle.
+    warmupMs = Math.round(playMs / 6);
+    memoryWindowMs = Math.min(waveEveryMs, Math.round((playMs - warmupMs) / 3));
   }
-  const playMs = (v.minutes ?? 30) * 60_000;
-  const waveEveryMs = (v['wave-every'] ?? 180) * 1000;
-  const waveMs = (v['wave-seconds'] ?? 90) * 1000;
-  if (waveMs > waveEveryMs) throw new UsageError('--wave-seconds must not exceed --wave-every');
-  // Memory: a warm-up of a sixth of the play (5 min of 30), then windows of one wave cycle.
-  const warmupMs = Math.round(playMs / 6);
+  // In the order the config line has always printed them.
   return {
-    ...common,
-    smoke: false,
+    net: v.net ?? 'auto',
+    lossPct: v.loss ?? 5,
+    attacks: v.attacks ?? [...ATTACK_KINDS],
+    rooms: rooms(),
+    seed: v.seed ?? 1,
+    out: v.out ?? null,
+    help,
+    smoke,
     playMs,
-    botsPerTransport: v.bots ?? 12,
-    probeAddresses: 16,
-    probeEveryMs: 5_000,
-    reconnectEveryMs: [120_000, 240_000],
-    chatEveryMs: [4_000, 8_000],
-    sourcesPerAttack: 2,
-    waves: waveStarts(playMs, Math.min(90_000, Math.round(playMs / 20)), waveEveryMs, waveMs),
+    botsPerTransport: v.bots ?? ofKind('bots'),
+    probeAddresses: ofKind('probeAddresses'),
+    probeEveryMs: ofKind('probeEveryMs'),
+    reconnectEveryMs: [...ofKind('reconnectEveryMs')],
+    chatEveryMs: [...ofKind('chatEveryMs')],
+    sourcesPerAttack: ofKind('sourcesPerAttack'),
+    waves,
     waveMs,
-    processPerAttack: true,
-    sampleEveryMs: 10_000,
-    progressEveryMs: 30_000,
+    processPerAttack: ofKind('processPerAttack'),
+    sampleEveryMs: ofKind('sampleEveryMs'),
+    progressEveryMs: ofKind('progressEveryMs'),
     warmupMs,
-    memoryWindowMs: Math.min(waveEveryMs, Math.round((playMs - warmupMs) / 3)),
-    quiesceTimeoutMs: 90_000,
-    shortTimings: false,
+    memoryWindowMs,
+    quiesceTimeoutMs: ofKind('quiesceTimeoutMs'),
+    shortTimings: ofKind('shortTimings'),
   };
 }

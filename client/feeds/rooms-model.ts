@@ -2,18 +2,9 @@
  * The lobby's room list as the rooms stream builds it (docs/server.md "Read-only feeds"): a
  * `rooms` event replaces the list, a `changes` event upserts and removes by id. Pure.
  */
+import type { RoomSummary } from '../../shared/room-summary.js';
 
-/** One room as `/api/rooms` and the stream describe it. */
-export interface LobbyRoom {
-  id: string;
-  players: number;
-  maxPlayers: number;
-  spectators: number;
-  maxSpectators: number;
-  node: string | null;
-}
-
-function isRoom(v: unknown): v is LobbyRoom {
+function isRoom(v: unknown): v is RoomSummary {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
   return typeof r.id === 'string' && typeof r.players === 'number' && typeof r.maxPlayers === 'number'
@@ -21,16 +12,16 @@ function isRoom(v: unknown): v is LobbyRoom {
 }
 
 export class RoomsModel {
-  private readonly rooms = new Map<string, LobbyRoom>();
+  private readonly rooms = new Map<string, RoomSummary>();
   /** Events applied (for the page's debug object). */
   events = 0;
 
   /** The rooms by id. */
-  list(): LobbyRoom[] {
+  list(): RoomSummary[] {
     return [...this.rooms.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  get(id: string): LobbyRoom | undefined {
+  get(id: string): RoomSummary | undefined {
     return this.rooms.get(id);
   }
 

@@ -24,6 +24,26 @@ export interface HudText {
   node: string;
 }
 
+/**
+ * The HUD's rows: the label of each field, in the order shown. It is the one definition of the
+ * HUD: both pages (index.html, watch.html) hold only a container that client/ui/hud.ts fills from
+ * it, so a field cannot be missing from one page (the watch page once lacked the node line and
+ * threw). `satisfies` makes a new HudText field a compile error until it has its row.
+ */
+export const HUD_LABELS = {
+  transport: 'transport',
+  rtt: 'RTT',
+  rate: 'snapshots',
+  loss: 'loss',
+  down: 'download',
+  interp: 'interp delay',
+  players: 'players',
+  node: 'node',
+} as const satisfies Record<keyof HudText, string>;
+
+/** The HUD's fields in the order shown (HUD_LABELS). */
+export const HUD_KEYS = Object.keys(HUD_LABELS) as ReadonlyArray<keyof HudText>;
+
 /** Human label of a transport kind, as the HUD and `window.tickwire.transportLabel` show it. */
 export function transportLabel(t: HudValues['transport']): string {
   return t === 'webtransport' ? 'WebTransport' : t === 'websocket' ? 'WebSocket' : '–';

@@ -2,7 +2,7 @@
  * The lobby page's DOM: the room table (players, spectators, Play and Watch), the play form and
  * the followed room's chat. Rendering only; the data comes from client/feeds.
  */
-import type { LobbyRoom } from '../feeds/rooms-model.js';
+import type { RoomSummary } from '../../shared/room-summary.js';
 import type { FollowedLine, FollowedLoss } from '../feeds/event-feeds.js';
 
 export interface LobbyLinks {
@@ -53,7 +53,7 @@ export class LobbyView {
     this.status.textContent = text;
   }
 
-  renderRooms(rooms: readonly LobbyRoom[], selected: string | null): void {
+  renderRooms(rooms: readonly RoomSummary[], selected: string | null): void {
     const doc = this.doc;
     this.empty.hidden = rooms.length > 0;
     this.body.replaceChildren(...rooms.map((r) => {

@@ -5,21 +5,11 @@
  * Redis-backed implementations (the node registry, the chat streams) plug into the same three.
  * Nothing here knows HTTP; `server/http/feeds/` turns them into SSE and long polling.
  */
+import type { RoomSummary } from '../../shared/room-summary.js';
 import type { ChatMessage } from '../chat/types.js';
 
-/** One room as the lobby lists it. */
-export interface RoomSummary {
-  /** Room id (`ROOM_ID_PATTERN`). */
-  id: string;
-  /** Players in the room (connected or inside their resume window). */
-  players: number;
-  maxPlayers: number;
-  /** Spectators watching it. */
-  spectators: number;
-  maxSpectators: number;
-  /** Node running the room (cluster mode); null on a single node. */
-  node: string | null;
-}
+/** One room as the lobby lists it (defined in shared/: the lobby page reads the same body). */
+export type { RoomSummary };
 
 /** What changed in the room list since the last change event. */
 export type RoomChange =

@@ -19,6 +19,7 @@
  */
 import { H3_CLOSED_CRITICAL_STREAM, H3_INTERNAL_ERROR, H3_NO_ERROR, errorCodeName } from './wire/errors.js';
 import type { WebTransportSupport } from './wire/settings.js';
+import { isBidiStream, isPeerInitiatedStream } from './wire/stream-id.js';
 import type { WebTransportSessionHost, WebTransportSession, WebTransportStream } from './session.js';
 import { bump, type H3Counters } from './h3-counters.js';
 import { nodeH3Scheduler, type H3Scheduler, type H3Transport, type QuicCloseInfo, type QuicConnectionHandler } from './h3-transport.js';
@@ -77,14 +78,6 @@ export interface H3ConnectionOptions {
 
 /** CRYPTO_ERROR for TLS alert bad_certificate (RFC 9001 §4.8, RFC 8446 §6). */
 const QUIC_CRYPTO_BAD_CERTIFICATE = 0x100 + 42;
-
-/** RFC 9000 §2.1 stream id bits. */
-function isBidi(id: number): boolean {
-  return (id & 2) === 0;
-}
-function isClientInitiated(id: number): boolean {
-  return (id & 1) === 0;
-}
 
 /** HTTP/3 connection (either role) over an `H3Transport` (a `QuicConnection`). */
 export class H3Connection implements QuicConnectionHandler, WebTransportSessionHost, H3Context {
@@ -266,8 +259,8 @@ export class H3Connection implements QuicConnectionHandler, WebTransportSessionH
 
   /** The reader of a stream the peer just opened; null for our own stream already forgotten. */
   private classify(id: number): StreamReader | null {
-    if (!isBidi(id)) return this.control.newUniStream();
-    const peerInitiated = isClientInitiated(id) === (this.role === 'server');
+    if (!isBidiStream(id)) return this.control.newUniStream();
+    const peerInitiated = isPeerInitiatedStream(id, this.role);
     if (!peerInitiated) return null;
     return this.role === 'server' ? this.server.newRequestStream(id) : this.client.newServerStream();
   }

@@ -17,14 +17,13 @@
  * once: quiche frees them when our own send side completes.
  */
 import { UNI_STREAM_STOP_GRACE_MS } from './h3-limits.js';
+import { isBidiStream, isPeerInitiatedStream } from './wire/stream-id.js';
 import { DONE, type H3Context, type StreamReader } from './h3-context.js';
 import type { H3Timer } from './h3-transport.js';
 
 /** Stops reading stream `id` with HTTP/3 code `code` (see above); the stream's reader is replaced. */
 export function abortReading(c: H3Context, id: number, code: number): void {
-  const bidi = (id & 2) === 0;
-  const peerInitiated = ((id & 1) === 0) === (c.role === 'server');
-  if (bidi || !peerInitiated) {
+  if (isBidiStream(id) || !isPeerInitiatedStream(id, c.role)) {
     c.transport.stopSending(id, code);
     c.readers.set(id, DONE);
     return;

@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { ByteSlab } from '../../shared/byte-slab.js';
-import { ErrorCode, errorInfo } from '../../shared/errors.js';
+import { ErrorCode } from '../../shared/errors.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { channelOfMessage } from '../../shared/messages.js';
-import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from './connection.js';
+import type { CloseInfo, SendUnreliableOptions } from './connection.js';
+import { ConnectionBase } from './connection-base.js';
 
 /**
  * Once this many bytes wait in the socket (ws's `bufferedAmount`: not yet handed to the kernel),
@@ -135,17 +136,10 @@ function rawSocketOf(socket: WebSocket): Duplex | null {
  * (`written`). Held unreliable messages go out when the socket drains ('drain', a retry every
  * WS_HELD_RETRY_MS while any are held, and every send).
  */
-export class WebSocketConnection implements Connection {
+export class WebSocketConnection extends ConnectionBase {
   readonly id: string;
   readonly transport = 'websocket' as const;
   readonly maxUnreliableSize = MAX_UNRELIABLE_MESSAGE_BYTES;
-  onUnreliable: ((bytes: Uint8Array) => void) | null = null;
-  onReliable: ((bytes: Uint8Array) => void) | null = null;
-  onClose: ((info: CloseInfo) => void) | null = null;
-  onProtocolError: ((error: ProtocolError) => void) | null = null;
-  private isClosed = false;
-  /** Set once a protocol error was reported: nothing more is delivered. */
-  private failed = false;
   /** Held unreliable messages by replace key (insertion order = age). */
   private readonly held = new Map<string, HeldMessage>();
   private anonymous = 0;
@@ -157,12 +151,9 @@ export class WebSocketConnection implements Connection {
   private corked = false;
   /** Resolves once the TCP connection is gone (closing handshake done, or cut). */
   readonly socketClosed: Promise<void>;
-  private readonly counters: ConnectionStats = {
-    bytesSentUnreliable: 0, bytesSentReliable: 0, bytesReceivedUnreliable: 0, bytesReceivedReliable: 0,
-    messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
-  };
 
   constructor(private readonly socket: WebSocket, readonly remoteAddress: string) {
+    super();
     this.id = `ws-${++nextId}`;
     socket.binaryType = 'nodebuffer';
     this.raw = rawSocketOf(socket);
@@ -184,10 +175,6 @@ export class WebSocketConnection implements Connection {
         ? { code: ErrorCode.MESSAGE_TOO_LARGE, reason: 'too_large', kind: 'frame_too_large' }
         : { code: ErrorCode.BAD_MESSAGE, reason: 'decode', kind: 'websocket_protocol' });
     });
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
@@ -226,8 +213,7 @@ export class WebSocketConnection implements Connection {
     return true;
   }
 
-  close(code: number, reason: string): void {
-    if (this.isClosed) return;
+  protected override closeTransport(code: number, reason: string): void {
     this.dropHeld();
     try {
       // RFC 6455 §5.5: a close reason fits a 125-byte control frame with the code.
@@ -237,15 +223,10 @@ export class WebSocketConnection implements Connection {
     }
     this.closeTimer = setTimeout(() => this.socket.terminate(), WS_CLOSE_TIMEOUT_MS);
     this.closeTimer.unref();
-    this.finish({ code, reason, byPeer: false });
   }
 
   /** WebSocket has no transport-level drain; the game-level `drain` message does the work. */
   drain(): void {}
-
-  stats(): ConnectionStats {
-    return { ...this.counters };
-  }
 
   /** Bytes ws has not yet handed to the kernel (for tests and diagnostics). */
   get bufferedAmount(): number {
@@ -320,36 +301,25 @@ export class WebSocketConnection implements Connection {
     const bytes = toBytes(data);
     if (bytes.length === 0) return;
     // One socket carries both channels: the message id says which (shared/messages.ts).
-    if (channelOfMessage(bytes) === 'unreliable') {
-      this.counters.bytesReceivedUnreliable += bytes.length;
-      this.onUnreliable?.(bytes);
-    } else {
-      this.counters.bytesReceivedReliable += bytes.length;
-      this.onReliable?.(bytes);
-    }
+    if (channelOfMessage(bytes) === 'unreliable') this.receiveUnreliable(bytes);
+    else this.receiveReliable(bytes);
   }
 
-  /** Reports a protocol error once (ProtocolError); without a handler, closes with its code. */
-  private protocolError(error: ProtocolError): void {
-    if (this.isClosed || this.failed) return;
-    this.failed = true;
+  /** Held messages are not sent after a protocol error. */
+  protected override failing(): void {
     this.dropHeld();
-    const handler = this.onProtocolError;
-    if (handler) handler(error);
-    else this.close(error.code, errorInfo(error.code)?.description ?? '');
   }
 
-  private finish(info: CloseInfo): void {
+  /** The peer's close ends the closing handshake we started: no need to cut TCP later. */
+  protected override finish(info: CloseInfo): void {
     if (info.byPeer && this.closeTimer) {
       clearTimeout(this.closeTimer);
       this.closeTimer = null;
     }
-    if (this.isClosed) return;
-    this.isClosed = true;
+    super.finish(info);
+  }
+
+  protected override finished(): void {
     this.dropHeld();
-    const cb = this.onClose;
-    this.onClose = null;
-    this.onProtocolError = null;
-    cb?.(info);
   }
 }

@@ -1,10 +1,11 @@
-import { ErrorCode, errorInfo } from '../../shared/errors.js';
+import { ErrorCode } from '../../shared/errors.js';
 import { FrameDecoder, encodeFrame } from '../../shared/framing.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { MESSAGES } from '../../shared/messages.js';
 import { hostOf } from '../address.js';
 import type { WebTransportSession, WebTransportStream } from '../h3/index.js';
-import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from './connection.js';
+import type { SendUnreliableOptions } from './connection.js';
+import { ConnectionBase } from './connection-base.js';
 
 /**
  * WebTransport application error code we reset surplus client streams with: the game uses one
@@ -52,19 +53,12 @@ export function nextWebTransportConnectionId(): string {
  * (RFC 9297 §2 via draft-ietf-webtrans-http3 §4.4), reliable = the first bidirectional stream
  * the client opens, carrying varint-length-prefixed frames (shared/framing.ts, RFC 9000 §16).
  */
-export class WebTransportConnection implements Connection {
+export class WebTransportConnection extends ConnectionBase {
   readonly id: string;
   readonly transport = 'webtransport' as const;
   readonly remoteAddress: string;
-  onUnreliable: ((bytes: Uint8Array) => void) | null = null;
-  onReliable: ((bytes: Uint8Array) => void) | null = null;
-  onClose: ((info: CloseInfo) => void) | null = null;
-  onProtocolError: ((error: ProtocolError) => void) | null = null;
   private stream: WebTransportStream | null = null;
   private readonly decoder = new FrameDecoder(WT_MAX_CLIENT_FRAME_BYTES);
-  private isClosed = false;
-  /** Set once a protocol error was reported: nothing more is delivered. */
-  private failed = false;
   private openTimer: NodeJS.Timeout | null;
   /** The message type `isStale` purges (the first byte of the message replacing them). */
   private purgeType = -1;
@@ -76,10 +70,6 @@ export class WebTransportConnection implements Connection {
   };
   /** Runs while a partial frame is held (WT_INCOMPLETE_FRAME_TIMEOUT_MS). */
   private partialTimer: NodeJS.Timeout | null = null;
-  private readonly counters: ConnectionStats = {
-    bytesSentUnreliable: 0, bytesSentReliable: 0, bytesReceivedUnreliable: 0, bytesReceivedReliable: 0,
-    messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
-  };
 
   /**
    * `streamOpenTimeoutMs`: how long the client may take to open its reliable stream (default
@@ -94,12 +84,11 @@ export class WebTransportConnection implements Connection {
     private readonly onRefused: (reason: 'extra_bidi_stream' | 'uni_stream') => void = () => undefined,
     private readonly incompleteFrameTimeoutMs = WT_INCOMPLETE_FRAME_TIMEOUT_MS,
   ) {
+    super();
     this.id = nextWebTransportConnectionId();
     this.remoteAddress = hostOf(session.remoteAddress);
     session.onDatagram = (bytes) => {
-      if (this.isClosed || this.failed || bytes.length === 0) return;
-      this.counters.bytesReceivedUnreliable += bytes.length;
-      this.onUnreliable?.(bytes);
+      if (bytes.length > 0) this.receiveUnreliable(bytes);
     };
     session.onBidiStream = (stream) => this.onStream(stream);
     session.onUniStream = (stream) => {
@@ -119,10 +108,6 @@ export class WebTransportConnection implements Connection {
   get maxUnreliableSize(): number {
     const size = this.session.maxDatagramSize;
     return size > 0 ? Math.min(size, MAX_UNRELIABLE_MESSAGE_BYTES) : MAX_UNRELIABLE_MESSAGE_BYTES;
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
@@ -164,18 +149,12 @@ export class WebTransportConnection implements Connection {
     return true;
   }
 
-  close(code: number, reason: string): void {
-    if (this.isClosed) return;
-    this.session.close(code, reason);
-    this.finish({ code, reason, byPeer: false });
-  }
-
   drain(): void {
     if (!this.isClosed) this.session.drain();
   }
 
-  stats(): ConnectionStats {
-    return { ...this.counters, unreliableDropped: this.counters.unreliableDropped };
+  protected override closeTransport(code: number, reason: string): void {
+    this.session.close(code, reason);
   }
 
   private onStream(stream: WebTransportStream): void {
@@ -191,11 +170,7 @@ export class WebTransportConnection implements Connection {
     stream.onData = (chunk) => {
       if (this.isClosed || this.failed) return;
       const r = this.decoder.push(chunk);
-      for (const frame of r.frames) {
-        if (this.isClosed || this.failed) return;
-        this.counters.bytesReceivedReliable += frame.length;
-        this.onReliable?.(frame);
-      }
+      for (const frame of r.frames) this.receiveReliable(frame);
       if (this.isClosed || this.failed) return;
       if (!r.ok) {
         this.protocolError(r.code === ErrorCode.MESSAGE_TOO_LARGE
@@ -217,10 +192,7 @@ export class WebTransportConnection implements Connection {
    * bytes of the same frame do not reset it.
    */
   private watchPartialFrame(completedOne: boolean): void {
-    if (this.decoder.bufferedBytes === 0 || completedOne) {
-      if (this.partialTimer) clearTimeout(this.partialTimer);
-      this.partialTimer = null;
-    }
+    if (this.decoder.bufferedBytes === 0 || completedOne) this.stopPartialTimer();
     if (this.decoder.bufferedBytes === 0 || this.partialTimer) return;
     this.partialTimer = setTimeout(() => {
       this.partialTimer = null;
@@ -229,27 +201,19 @@ export class WebTransportConnection implements Connection {
     this.partialTimer.unref();
   }
 
-  /** Reports a protocol error once (ProtocolError); without a handler, closes with its code. */
-  private protocolError(error: ProtocolError): void {
-    if (this.isClosed || this.failed) return;
-    this.failed = true;
-    if (this.partialTimer) clearTimeout(this.partialTimer);
-    this.partialTimer = null;
-    const handler = this.onProtocolError;
-    if (handler) handler(error);
-    else this.close(error.code, errorInfo(error.code)?.description ?? '');
+  /** Nothing more is read after a protocol error: the incomplete-frame clock stops. */
+  protected override failing(): void {
+    this.stopPartialTimer();
   }
 
-  private finish(info: CloseInfo): void {
+  protected override finished(): void {
     if (this.openTimer) clearTimeout(this.openTimer);
     this.openTimer = null;
+    this.stopPartialTimer();
+  }
+
+  private stopPartialTimer(): void {
     if (this.partialTimer) clearTimeout(this.partialTimer);
     this.partialTimer = null;
-    if (this.isClosed) return;
-    this.isClosed = true;
-    const cb = this.onClose;
-    this.onClose = null;
-    this.onProtocolError = null;
-    cb?.(info);
   }
 }

@@ -3,13 +3,16 @@
  * page opens the watch page in that room as a spectator; it sees the players move (a player in
  * another Chromium page steering with the keyboard, and a Node player) and their chat, moves its
  * free camera, and cannot chat; the players never see it (no entity, no join notice, their
- * counts unchanged) while the lobby lists it as watching.
+ * counts unchanged) while the lobby lists it as watching. The watch page's HUD and the game
+ * page's are the same rows, built from the one definition (HUD_LABELS), and both fill them in.
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GameClient } from '../../client/net/game-client.js';
 import type { PlayerInfo, SnapshotEvent } from '../../client/net/game-client-types.js';
 import { mintDevTicket } from '../../client/net/dev-ticket.js';
+import { HUD_KEYS, HUD_LABELS } from '../../client/game/hud-model.js';
+import { hudFieldId } from '../../client/ui/hud.js';
 import { launchChromium, openChromiumPage, VIEWPORT } from './game-drivers.js';
 import {
   CHROMIUM_PATH, browserPresent, chatAcross, moveAndWatch, readTickwireInPage, resultPath, seenAt, torusDistance, useDemoGame,
@@ -17,6 +20,13 @@ import {
 } from './game-harness.js';
 
 const present = browserPresent(CHROMIUM_PATH);
+
+/** The HUD rows a page shows: each row's label and the id of its value, in order. */
+function hudRowsInPage(): Array<[string, string]> {
+  return [...document.querySelectorAll('#hud-rows > div:not(.status)')].map((row) => [
+    row.querySelector('.label')?.textContent ?? '', row.querySelector('span[id]')?.id ?? '',
+  ]);
+}
 
 describe.skipIf(!present)('spectators in Chromium', () => {
   const fx = useDemoGame(launchChromium);
@@ -115,6 +125,14 @@ describe.skipIf(!present)('spectators in Chromium', () => {
     const adaView = (await ada.game.tw())!;
     expect(adaView.entities).toBe(2);
     expect(adaView.positions.map((p) => p.name).sort()).toEqual(['Ada', 'Bob']);
+    // One HUD definition: both pages show the same rows, from HUD_LABELS, and fill every one.
+    const rows = HUD_KEYS.map((k) => [HUD_LABELS[k], hudFieldId(k)]);
+    expect(await page.evaluate(hudRowsInPage)).toEqual(rows);
+    expect(await ada.page.evaluate(hudRowsInPage)).toEqual(rows);
+    for (const [label, p] of [['watcher', page], ['Ada', ada.page]] as const) {
+      await waitFor(`${label}'s HUD to show the transport and two players`, async () =>
+        /^Web(Transport|Socket)$/.test((await p.textContent('#hud-transport')) ?? '') && (await p.textContent('#hud-players')) === '2');
+    }
     expect(errors).toEqual([]);
   }, 120_000);
 });

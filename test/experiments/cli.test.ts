@@ -23,12 +23,13 @@ interface Ran {
 }
 
 /** Start the CLI; `onStderr` may act on its progress lines. Bounded by `timeoutMs`. */
-function runCli(args: string[], opts: { uid?: number; onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void; timeoutMs: number }): Promise<Ran> {
+function runCli(args: string[], opts: { uid?: number; env?: Record<string, string>; onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void; timeoutMs: number }): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'experiments/run.ts'), ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid, env: { ...process.env, HOME: '/tmp' } } : {}),
+      env: { ...process.env, ...opts.env, ...(opts.uid !== undefined ? { HOME: '/tmp' } : {}) },
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
     });
     let stderr = '';
     const timer = setTimeout(() => {
@@ -58,6 +59,14 @@ describe('experiment CLI', () => {
     expect(r.stderr).toMatch(/--loss needs a number in \[0, 100\], got "lots"/);
     expect(r.stderr).toMatch(/usage: npm run experiment/);
     expect(r.code).toBe(2);
+  });
+
+  it('refuses a namespace tag that would not fit an interface name, plainly, with exit code 3', async () => {
+    const r = await runCli(['--quick'], { env: { TICKWIRE_NETNS_TAG: 'delayreport' }, timeoutMs: 30_000 });
+    expect(r.stderr).toContain('experiment: TICKWIRE_NETNS_TAG must be 1-4 characters of [a-z0-9], got "delayreport"');
+    // The message alone, not a stack trace.
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(3);
   });
 
   it.skipIf(!decision.run).each([

@@ -4,8 +4,9 @@
  * server and bot processes in two network namespaces. Checks what issues 6 and 14 ask of every
  * run: the link check finds the configured RTT (within TOLERANCE_MS at p50), chat is never lost or
  * duplicated, datagrams keep the view fresher than WebSocket (staleness p99) and snapshots younger
- * (age p99), every arm measured the rendered-position error, the outputs are written, and nothing
- * is left behind.
+ * (age p99), every arm measured the rendered-position error, a real Chromium page (where installed)
+ * joined every arm on the arm's transport and was measured the same way, the outputs are written,
+ * and nothing is left behind.
  */
 import { describe, it, expect } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,8 +18,11 @@ import { findLeftovers, listNamespaces, netnsTag } from '../../experiments/netns
 import { FILES } from '../../experiments/report.js';
 import { ALL_ARMS, ARMS, type Summary } from '../../experiments/types.js';
 import { canRunNetnsTests } from './can-run.js';
+import { CHROMIUM_PATH, browserPresent, ensureClientBuilt } from '../browser/game-harness.js';
 
 const decision = await canRunNetnsTests();
+/** The browser check joins every arm when Chromium is installed (it is on our machines and in CI). */
+const withBrowser = browserPresent(CHROMIUM_PATH);
 
 /** The added round-trip time of the run, and how far the link check's p50 may be from it. */
 const RTT_MS = 100;
@@ -35,6 +39,7 @@ describe.skipIf(!decision.run)('experiment harness, short run at 100 ms RTT and 
     const cleanup = new CleanupStack();
     const progress: string[] = [];
     let summary: Summary;
+    if (withBrowser) await ensureClientBuilt();
     try {
       summary = await runExperiment({
         lossPcts: [10],
@@ -49,6 +54,10 @@ describe.skipIf(!decision.run)('experiment harness, short run at 100 ms RTT and 
         command: 'vitest test/experiments/harness.test.ts',
         log: (l) => progress.push(l),
         linkCheckProbes: 500,
+        // A real Chromium page in the bots' namespace, served by the arm's server over the
+        // delayed link: it must connect on the arm's own transport (WebTransport needs a secure
+        // context, which http://10.x.y.1 is not by default) and draw the others.
+        browserAt: withBrowser ? [{ lossPct: 10, rttMs: RTT_MS }] : [],
         nsTag: netnsTag(process.env),
         // Other tests share the 2 cores; a raised priority keeps their load out of the ages. Not
         // real-time (chrt): SCHED_FIFO threads of equal priority never preempt each other, and
@@ -93,12 +102,17 @@ describe.skipIf(!decision.run)('experiment harness, short run at 100 ms RTT and 
       expect(r.render!.observers, label).toBe(3);
       // Snapshots cannot arrive earlier than half the added RTT after they were sent.
       expect(r.snapshotAgeMs.p50, label).toBeGreaterThanOrEqual(RTT_MS / 2 - 1);
+      if (withBrowser) {
+        expect(r.browser?.transport, label).toBe(ARMS[r.arm].transport);
+        expect(r.browser!.errorUnits.n, label).toBeGreaterThan(0);
+        expect(r.browser!.framesPerSec, label).toBeGreaterThan(0);
+      }
     }
     const arm = (id: string) => summary.results.find((r) => r.arm === id)!;
     expect(arm('wt-datagram').stalenessMs.p99).toBeLessThan(arm('websocket').stalenessMs.p99);
     expect(arm('wt-datagram').snapshotAgeMs.p99).toBeLessThan(arm('websocket').snapshotAgeMs.p99);
 
-    for (const f of [FILES.report, FILES.summaryJson, FILES.summaryCsv, FILES.snapshotsCsv, FILES.chatCsv, FILES.p99Plot, FILES.stalenessPlot, FILES.cdfPlot, FILES.errorPlot, FILES.stalenessCdf, FILES.errorCdf]) {
+    for (const f of [FILES.report, FILES.summaryJson, FILES.summaryCsv, FILES.snapshotsCsv, FILES.chatCsv, FILES.p99Plot, FILES.stalenessPlot, FILES.cdfPlot, FILES.errorPlot, FILES.stalenessCdf, FILES.errorCdf, FILES.chatPlot, FILES.resultsJsonl]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(readFileSync(join(out, FILES.report), 'utf8')).toContain(`| delay and jitter | **${summary.info.mechanism.delay}**`);

@@ -1,25 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { lineChart, niceTicks, escapeXml } from '../../experiments/svg.js';
-import { cdfChart, cdfCondition, findings, p99Chart, renderErrorChart, renderMarkdown, summaryCsv } from '../../experiments/report.js';
-import { summarize } from '../../experiments/metrics.js';
+import { armComparison, cdfCondition, findings, renderMarkdown, summaryCsv } from '../../experiments/report.js';
+import { cdfChart, chatLatencyChart, p99Chart, renderErrorChart } from '../../experiments/report-charts.js';
 import { parseCli, parseConditions } from '../../experiments/run.js';
-import type { LinkCheckResult } from '../../experiments/delay/link-check.js';
-import type { ArmId, ArmResult, Summary } from '../../experiments/types.js';
-
-function result(arm: ArmId, lossPct: number, ages: number[], rttMs = 0): ArmResult {
-  const render = {
-    errorUnits: summarize(ages.map((a) => a / 10)), extrapolateShare: 0.02, freezeShare: 0.01, interpDelayEndMs: 150, interpDelayMeanMs: 148,
-    framesPerSec: 60, observers: 4,
-  };
-  return {
-    arm, condition: { lossPct, rttMs }, render, browser: arm === 'wt-datagram' ? { ...render, transport: 'webtransport', snapshots: 100, errors: [] } : null, bots: 4, durationS: 5, snapshotHz: 20, transports: [arm === 'websocket' ? 'websocket' : 'webtransport'],
-    snapshotAgeMs: summarize(ages), stalenessMs: summarize(ages.map((a) => a + 25)), stallShare: 0.05, stalledIntervals: 20, intervals: 400, snapshotsPerSecPerBot: 19,
-    chat: { sent: 10, expected: 30, delivered: 30, lost: 0, duplicates: 0, unknown: 0, latency: summarize([1, 2, 3]) },
-    chatRejected: 0, wireDownBytesPerSecPerBot: 1000, wireUpBytesPerSecPerBot: 500, appDownBytesPerSecPerBot: 800,
-    appUpBytesPerSecPerBot: 300, kernel: [{ direction: 'client->server', dropped: 10, passed: 90 }, { direction: 'server->client', dropped: 5, passed: 95 }],
-    reconnects: 0, errors: [], botsLoopDelayP99Ms: 12, botsCpuPerSec: 0.3, serverLoopDelayP99Ms: 8, serverCpuPerSec: 0.2,
-  };
-}
+import { fixtureSummary, result } from './fixtures.js';
 
 /** Tags opened minus tags closed, ignoring self-closing ones: 0 for well-nested markup. */
 function tagBalance(svg: string): number {
@@ -57,27 +41,7 @@ describe('report', () => {
     result('wt-datagram', 0, [10, 11, 12]), result('websocket', 0, [10, 11, 13]),
     result('wt-datagram', 10, [10, 20, 30]), result('websocket', 10, [10, 200, 400]),
   ];
-  const summary: Summary = {
-    info: {
-      startedAt: 's', finishedAt: 'f', command: 'npm run experiment -- --quick', method: 'nftables', kernel: 'Linux 6', cpu: 'EPYC',
-      cpus: 2, memGiB: 24, node: 'v20', gitCommit: 'abc', seed: 1, bots: 4, durationS: 5, warmupS: 2,
-      conditions: [{ lossPct: 0, rttMs: 0 }, { lossPct: 10, rttMs: 0 }], arms: ['wt-datagram', 'websocket'], snapshotHz: 20, nice: -10, realtime: 0, jitterMs: 0,
-      jitterMode: 'order', tcpCongestion: 'cubic', mechanism: { delay: 'nfqueue', loss: 'nftables', reason: 'the kernel has no sch_netem' },
-      browserConditions: [{ lossPct: 10, rttMs: 0 }],
-    },
-    linkCheck: [{
-      condition: { lossPct: 10, rttMs: 0 }, probes: 3000, upLossPct: 9.5, downLossPct: 10.25,
-      mechanism: { delay: 'none', loss: 'nftables', reason: 'the kernel has no sch_netem' }, tcpCongestion: { server: 'cubic', client: 'cubic' },
-      result: {
-        probes: 3000, intervalMs: 2, sizeBytes: 200, rttMs: { ...summarize([0.3, 0.4]), min: 0.3 },
-        up: { sent: 3000, received: 2715, lossPct: 9.5, oneWayMs: summarize([0.15]) },
-        down: { sent: 2715, received: 2437, lossPct: 10.25, oneWayMs: summarize([0.2]) },
-        duplicates: 0, reordered: 0, elapsedMs: 7000,
-      } satisfies LinkCheckResult,
-    }],
-    results,
-    stages: [],
-  };
+  const summary = fixtureSummary(results);
 
   it('says which impairment was used and shows every arm and condition', () => {
     const md = renderMarkdown(summary, { lossPct: 10, rttMs: 0 });
@@ -95,6 +59,16 @@ describe('report', () => {
     // Rendered error p50 / p99 of the 10 % datagram arm: ages / 10.
     expect(md).toMatch(/^\| 0 \| 10 \| WebTransport datagrams \|.*\| 2\.0 \| 3\.0 \| 2\.0% \| 1\.0% \| 150 \|/m);
     expect(findings(results).join('\n')).toMatch(/10% loss: snapshot age p99 datagrams 30\.0 ms, WebSocket 400 ms \(WebSocket\/datagram p99 ratio 13\.3x\); staleness p99 datagrams 55\.0 ms, WebSocket 425 ms;/);
+  });
+
+  it('sets datagrams against the stream per condition, stream minus datagrams', () => {
+    const rows = [result('wt-datagram', 5, [10, 20, 30], 100), result('wt-stream', 5, [10, 40, 90], 100), result('websocket', 5, [10, 200, 400], 100)];
+    const table = armComparison(rows);
+    expect(table).toHaveLength(3);
+    // Staleness p99 = age p99 + 25: 55 / 115 / 425, stream - datagrams = +60; rendered error p50 = age p50 / 10: 2 / 4 / 20.
+    expect(table[2]).toBe('| 100 | 5 | 55.0 / 115 / 425 | +60.0 | 2.0 / 4.0 / 20.0 | +2.0 | 3.0 / 9.0 / 40.0 | +6.0 | 150 / 150 / 150 | 3.0 / 3.0 / 3.0 |');
+    expect(armComparison([rows[0], rows[2]])).toEqual([]);
+    expect(renderMarkdown({ ...summary, results: rows }, null)).toContain('## Datagrams against the reliable stream');
   });
 
   it('writes one CSV row per arm and condition with the realised drop rate', () => {
@@ -118,6 +92,10 @@ describe('report', () => {
     const err = renderErrorChart(two);
     expect((err.match(/<svg /g) ?? []).length).toBe(5);
     expect(tagBalance(err)).toBe(0);
+    const chat = chatLatencyChart(two);
+    expect((chat.match(/<svg /g) ?? []).length).toBe(5);
+    expect(chat).toContain('p99, RTT +100 ms');
+    expect(tagBalance(chat)).toBe(0);
     expect(cdfCondition(two.map((r) => r.condition))).toEqual({ lossPct: 5, rttMs: 100 });
     expect(cdfCondition([{ lossPct: 10, rttMs: 0 }, { lossPct: 2, rttMs: 0 }, { lossPct: 2, rttMs: 150 }])).toEqual({ lossPct: 2, rttMs: 150 });
     expect(p99Chart(results, 'stalenessMs')).toContain('p99 staleness vs packet loss');

@@ -5,7 +5,8 @@
  */
 import { NodeWebTransport } from '../../server/h3/index.js';
 import { decodeMessage, encodeMessage } from '../../shared/codec.js';
-import { FrameDecoder, encodeFrame } from '../../shared/framing.js';
+import { encodeFrame } from '../../shared/framing.js';
+import { readFrames } from '../../tools/lib/read-frames.js';
 import { PROTOCOL_VERSION, type MessageBodies } from '../../shared/messages.js';
 
 export interface WtGameClient {
@@ -31,18 +32,10 @@ export async function wtGameClient(url: string, hash: Uint8Array, track: NodeWeb
   const bidi = await wt.createBidirectionalStream();
   const writer = bidi.writable.getWriter();
   const received: { name: string; body: unknown }[] = [];
-  const decoder = new FrameDecoder();
-  void (async () => {
-    const reader = bidi.readable.getReader();
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done || !value) return;
-      for (const f of decoder.push(value).frames) {
-        const r = decodeMessage(f, { channel: 'reliable', direction: 's2c' });
-        if (r.ok) received.push({ name: r.name, body: r.body });
-      }
-    }
-  })();
+  void readFrames(bidi.readable, (f) => {
+    const r = decodeMessage(f, { channel: 'reliable', direction: 's2c' });
+    if (r.ok) received.push({ name: r.name, body: r.body });
+  });
   let closedWith: number | null = null;
   void wt.closed.then((i) => { closedWith = i.closeCode; }, () => { closedWith = -1; });
   return {

@@ -10,7 +10,7 @@ import { MAX_RELIABLE_MESSAGE_BYTES } from '../../../shared/limits.js';
 import { writeVarint } from '../../../shared/framing.js';
 import { WT_MAX_CLIENT_FRAME_BYTES } from '../../../server/transports/webtransport.js';
 import { bindEndpoint } from '../bound-clients.js';
-import { paced, pause, settlesWithin, type Attack } from './attack.js';
+import { closeCodeWithin, openOrCount, paced, pause, settlesWithin, type Attack } from './attack.js';
 import { rawWebSocket, wsFrameHeader, wtSession } from './raw-clients.js';
 
 /** Sessions opened per second (over both transports and all sources), and at most in all. */
@@ -34,37 +34,29 @@ export const announcedFrames: Attack = {
   expects: ['game protocol_frame_too_large'],
   async run(ctx) {
     const endpoints = await Promise.all(ctx.sources.map((s) => bindEndpoint(s)));
+    /** How long a stalled session is watched: GIVE_UP_MS, or until 2 s after the attack's end. */
+    const giveUpMs = () => Math.max(0, Math.min(GIVE_UP_MS, ctx.until + 2_000 - Date.now()));
     await paced({ perSecond: SESSIONS_PER_SECOND, max: MAX_SESSIONS, until: ctx.until, inFlight: IN_FLIGHT }, async (i) => {
       const k = i % ctx.sources.length;
       const mode = i % 3;
       const t0 = Date.now();
       if (mode === 2) {
         // WebSocket: the header, then a byte a second.
-        let socket;
-        try {
-          socket = await rawWebSocket(ctx, ctx.sources[k]);
-        } catch {
-          ctx.count('ws_open_failed');
-          return;
-        }
+        const socket = await openOrCount(ctx, 'ws_open_failed', () => rawWebSocket(ctx, ctx.sources[k]));
+        if (!socket) return;
         const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
         socket.on('error', () => undefined);
         socket.write(wsFrameHeader(WS_ANNOUNCED_BYTES));
         const trickle = setInterval(() => socket.write(Buffer.from([0x42])), 1_000);
-        const ok = await settlesWithin(closed, Math.min(GIVE_UP_MS, Math.max(0, ctx.until - Date.now() + 2_000)));
+        const ok = await settlesWithin(closed, giveUpMs());
         clearInterval(trickle);
         ctx.count(ok ? 'ws_closed_by_server' : 'ws_still_open');
         if (ok) ctx.count(Date.now() - t0 < 1_000 ? 'ws_closed_within_1s' : 'ws_closed_later');
         socket.destroy();
         return;
       }
-      let s;
-      try {
-        s = await wtSession(ctx, endpoints[k]);
-      } catch {
-        ctx.count('wt_open_failed');
-        return;
-      }
+      const s = await openOrCount(ctx, 'wt_open_failed', () => wtSession(ctx, endpoints[k]));
+      if (!s) return;
       if (mode === 0) {
         await s.write(varintHeader(MAX_RELIABLE_MESSAGE_BYTES));
         ctx.count('wt_announced_max');
@@ -73,7 +65,7 @@ export const announcedFrames: Attack = {
         ctx.count('wt_trickled');
       }
       const trickle = mode === 1 ? setInterval(() => void s.write(Uint8Array.of(0x43)), 1_000) : null;
-      const code = await Promise.race([s.closed, pause(GIVE_UP_MS, ctx.until + 2_000).then(() => -1)]);
+      const code = await closeCodeWithin(s.closed, giveUpMs());
       if (trickle) clearInterval(trickle);
       ctx.count(code === -1 ? 'wt_still_open' : `wt_closed_${code}`);
       s.close();

@@ -78,6 +78,45 @@ export async function paced(o: { perSecond: number; max: number; until: number; 
   await Promise.all(all);
 }
 
+/**
+ * Keeps `perSource` holds going from each of `sources`: each slot runs `hold` again
+ * `reopenDelayMs` after the last one ended, until `until`, at most `maxPerSource` holds per
+ * source in all (over its slots). Resolves when every slot stopped.
+ */
+export async function holdPerSource(
+  o: { sources: readonly string[]; perSource: number; maxPerSource: number; reopenDelayMs: number; until: number },
+  hold: (source: string, slot: number) => Promise<void>,
+): Promise<void> {
+  await Promise.all(o.sources.map(async (source) => {
+    let opens = 0;
+    await Promise.all(Array.from({ length: o.perSource }, async (_, slot) => {
+      while (opens < o.maxPerSource && Date.now() < o.until) {
+        opens++;
+        await hold(source, slot);
+        await pause(o.reopenDelayMs, o.until);
+      }
+    }));
+  }));
+}
+
+/** What `open` resolves to, or null (counting `failure` in the attack's report) when it rejects. */
+export async function openOrCount<T>(ctx: Pick<AttackContext, 'count'>, failure: string, open: () => Promise<T>): Promise<T | null> {
+  try {
+    return await open();
+  } catch {
+    ctx.count(failure);
+    return null;
+  }
+}
+
+/** The close code `closed` resolves to within `ms`, or -1 when it has not by then. */
+export async function closeCodeWithin(closed: Promise<number>, ms: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([closed, new Promise<number>((resolve) => { timer = setTimeout(() => resolve(-1), Math.max(0, ms)); })]);
+  clearTimeout(timer);
+  return code;
+}
+
 /** Resolves true when `p` settles within `ms`, false otherwise (never rejects). */
 export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@
 import { encodeMessage } from '../../../shared/codec.js';
 import { mintDevTicket } from '../../../client/net/dev-ticket.js';
 import { boundFetch } from '../bound-clients.js';
-import { pause, type Attack } from './attack.js';
+import { openOrCount, pause, type Attack } from './attack.js';
 import { wsSession } from './raw-clients.js';
 
 /** Lines per second one flooder sends. */
@@ -37,13 +37,8 @@ export const chatFlood: Attack = {
           await pause(Math.max(250, (err as { retryAfterMs?: number }).retryAfterMs ?? 1_000), ctx.until);
           continue;
         }
-        let s;
-        try {
-          s = await wsSession(ctx, source);
-        } catch {
-          ctx.count('open_failed');
-          continue;
-        }
+        const s = await openOrCount(ctx, 'open_failed', () => wsSession(ctx, source));
+        if (!s) continue;
         s.hello(ticket);
         if (!(await s.waitFor('welcome', WELCOME_TIMEOUT_MS))) {
           ctx.count(`join_refused_${s.closeCode ?? 'timeout'}`);

@@ -7,9 +7,8 @@
  * opens with a burst of BURST_REQUESTS mints from one source (over DEV_TICKET_BURST).
  */
 import { encodeMessage } from '../../../shared/codec.js';
-import type { QuicEndpoint } from '../../../server/h3/index.js';
-import { bindEndpoint, boundFetch } from '../bound-clients.js';
-import { paced, type Attack, type AttackContext } from './attack.js';
+import { EndpointsByAddress, boundFetch } from '../bound-clients.js';
+import { closeCodeWithin, openOrCount, paced, type Attack, type AttackContext } from './attack.js';
 import { wsSession, wtSession, type GameSession } from './raw-clients.js';
 
 /** Requests per second per source (over the dev-ticket rate of 2/s after a burst of 30). */
@@ -37,16 +36,8 @@ export const devTickets: Attack = {
   expects: ['http dev_ticket_rate_limited', 'http dev_ticket_invalid', 'game ticket_reused'],
   async run(ctx) {
     const churnRooms = ctx.rooms.length > 1 ? ctx.rooms.slice(1) : ctx.rooms;
-    const endpoints = new Map<string, Promise<QuicEndpoint>>();
-    const endpoint = (source: string) => {
-      let e = endpoints.get(source);
-      if (!e) {
-        e = bindEndpoint(source);
-        endpoints.set(source, e);
-      }
-      return e;
-    };
-    const open = async (source: string, wt: boolean): Promise<GameSession> => (wt ? wtSession(ctx, await endpoint(source)) : wsSession(ctx, source));
+    const endpoints = new EndpointsByAddress();
+    const open = async (source: string, wt: boolean): Promise<GameSession> => (wt ? wtSession(ctx, await endpoints.get(source)) : wsSession(ctx, source));
     // First a burst over the address's allowance from one source, so the rate limit is met at
     // once however slowly the paced part runs on a loaded machine.
     const burst = await Promise.all(Array.from({ length: BURST_REQUESTS }, (_, i) => post(ctx, ctx.sources[0], { name: `burst${i}`, room: churnRooms[0] }).catch(() => ({ status: 0 }))));
@@ -67,35 +58,25 @@ export const devTickets: Attack = {
       ctx.count(`mint_${r.status}`);
       if (r.status !== 200 || !r.ticket) return;
       const wt = i % 2 === 0;
-      let s: GameSession;
-      try {
-        s = await open(source, wt);
-      } catch {
-        ctx.count('open_failed');
-        return;
-      }
+      const s = await openOrCount(ctx, 'open_failed', () => open(source, wt));
+      if (!s) return;
       s.hello(r.ticket);
       if (await s.waitFor('welcome', ANSWER_TIMEOUT_MS)) {
         ctx.count('joined');
         s.sendRaw(encodeMessage('leave', {}));
         ctx.count('left');
       } else ctx.count(`join_refused_${s.closeCode ?? 'timeout'}`);
-      await Promise.race([s.closed, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      await closeCodeWithin(s.closed, 2_000);
       s.close();
       if (i % 3 !== 0) return;
       // The same single-use ticket again, without the resume token, over the other transport.
-      let again: GameSession;
-      try {
-        again = await open(source, !wt);
-      } catch {
-        ctx.count('open_failed');
-        return;
-      }
+      const again = await openOrCount(ctx, 'open_failed', () => open(source, !wt));
+      if (!again) return;
       again.hello(r.ticket);
       const welcomed = await again.waitFor('welcome', ANSWER_TIMEOUT_MS);
       ctx.count(welcomed ? 'reuse_accepted' : `reuse_refused_${again.closeCode ?? 'timeout'}`);
       again.close();
     });
-    for (const e of endpoints.values()) await (await e).close().catch(() => undefined);
+    await endpoints.closeAll();
   },
 };

@@ -5,13 +5,11 @@
  * a bounded rate, and long headers no server can parse); malformed HTTP requests. Every one must
  * be refused with a clear, counted outcome and leave nothing behind.
  */
-import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import type { QuicEndpoint } from '../../../server/h3/index.js';
 import { encodeFrame } from '../../../shared/framing.js';
-import { bindEndpoint } from '../bound-clients.js';
-import { paced, type Attack, type AttackContext } from './attack.js';
+import { EndpointsByAddress, bindUdpSocket } from '../bound-clients.js';
+import { closeCodeWithin, paced, type Attack, type AttackContext } from './attack.js';
 import { wsSession, wtSession, type GameSession } from './raw-clients.js';
 
 /** Garbage operations per second over all sources, and at most in all. */
@@ -35,7 +33,7 @@ function junk(n: number): Uint8Array {
 }
 
 async function outcome(ctx: AttackContext, op: string, s: GameSession): Promise<void> {
-  const code = await Promise.race([s.closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), ANSWER_TIMEOUT_MS))]);
+  const code = await closeCodeWithin(s.closed, ANSWER_TIMEOUT_MS);
   ctx.count(code === -1 ? `${op}_still_open` : `${op}_closed_${code}`);
   s.close();
 }
@@ -45,20 +43,8 @@ export const garbage: Attack = {
   what: `protocol garbage on both transports, the QUIC port and the HTTP port: ${OPS_PER_SECOND} operations/s`,
   expects: ['game protocol_text_frame', 'game protocol_decode', 'quic stateless_reset_sent'],
   async run(ctx) {
-    const endpoints = new Map<string, Promise<QuicEndpoint>>();
-    const endpoint = (source: string) => {
-      let e = endpoints.get(source);
-      if (!e) {
-        e = bindEndpoint(source);
-        endpoints.set(source, e);
-      }
-      return e;
-    };
-    const udp = await Promise.all(ctx.sources.map((host) => new Promise<dgram.Socket>((resolve, reject) => {
-      const s = dgram.createSocket('udp4');
-      s.once('error', reject);
-      s.bind(0, host, () => resolve(s));
-    })));
+    const endpoints = new EndpointsByAddress();
+    const udp = await Promise.all(ctx.sources.map((host) => bindUdpSocket(host)));
     for (const s of udp) s.on('message', () => ctx.count('udp_replies'));
     await paced({ perSecond: OPS_PER_SECOND, max: MAX_OPS, until: ctx.until, inFlight: IN_FLIGHT }, async (i) => {
       const k = i % ctx.sources.length;
@@ -88,17 +74,17 @@ export const garbage: Attack = {
             return outcome(ctx, op, s);
           }
           case 'wt_junk': {
-            const s = await wtSession(ctx, await endpoint(source));
+            const s = await wtSession(ctx, await endpoints.get(source));
             await s.write(encodeFrame(junk(40)));
             return outcome(ctx, op, s);
           }
           case 'wt_zero_frame': {
-            const s = await wtSession(ctx, await endpoint(source));
+            const s = await wtSession(ctx, await endpoints.get(source));
             await s.write(Uint8Array.of(0));
             return outcome(ctx, op, s);
           }
           case 'wt_datagrams': {
-            const s = await wtSession(ctx, await endpoint(source));
+            const s = await wtSession(ctx, await endpoints.get(source));
             const w = s.wt.datagrams.writable.getWriter();
             for (let d = 0; d < DATAGRAMS_PER_SESSION; d++) await w.write(randomBytes(1 + (d * 37) % 1000)).catch(() => undefined);
             w.releaseLock();
@@ -134,6 +120,6 @@ export const garbage: Attack = {
       }
     });
     for (const s of udp) s.close();
-    for (const e of endpoints.values()) await (await e).close().catch(() => undefined);
+    await endpoints.closeAll();
   },
 };

@@ -7,7 +7,7 @@
  * first) gets in.
  */
 import { connect, type Socket } from 'node:net';
-import { pause, type Attack } from './attack.js';
+import { holdPerSource, type Attack } from './attack.js';
 
 /** Connections each source holds at once (half idle, half slow). */
 const SOCKETS_PER_SOURCE = 300;
@@ -56,15 +56,7 @@ export const idleTcp: Attack = {
         resolve();
       });
     });
-    await Promise.all(ctx.sources.map(async (source) => {
-      let opens = 0;
-      await Promise.all(Array.from({ length: SOCKETS_PER_SOURCE }, async (_, i) => {
-        while (opens < MAX_OPENS_PER_SOURCE && Date.now() < ctx.until) {
-          opens++;
-          await hold(source, i % 2 === 1);
-          await pause(REOPEN_DELAY_MS, ctx.until);
-        }
-      }));
-    }));
+    const o = { sources: ctx.sources, perSource: SOCKETS_PER_SOURCE, maxPerSource: MAX_OPENS_PER_SOURCE, reopenDelayMs: REOPEN_DELAY_MS, until: ctx.until };
+    await holdPerSource(o, (source, slot) => hold(source, slot % 2 === 1));
   },
 };

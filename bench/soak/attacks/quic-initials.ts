@@ -6,11 +6,11 @@
  * everything else (the server's Initial/Handshake flights, which anti-amplification must keep
  * within 3x of what each connection received).
  */
-import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { quiche } from '@matrixai/quic/native/index.js';
 import { buildClientConfig } from '../../../server/h3/quic/config.js';
 import { LongType, isLongHeader, parseLongHeader } from '../../../server/h3/quic/packet.js';
+import { bindUdpSocket } from '../bound-clients.js';
 import { pause, type Attack } from './attack.js';
 
 /** Initials per second over all sources. */
@@ -28,11 +28,7 @@ export const quicInitials: Attack = {
   expects: ['quic retry_sent'],
   async run(ctx) {
     const config = buildClientConfig({ alpn: ['h3'], skipCaVerification: true });
-    const sockets = await Promise.all(ctx.sources.map((host) => new Promise<dgram.Socket>((resolve, reject) => {
-      const s = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
-      s.once('error', reject);
-      s.bind(0, host, () => resolve(s));
-    })));
+    const sockets = await Promise.all(ctx.sources.map((host) => bindUdpSocket(host)));
     for (const s of sockets) {
       s.on('message', (msg) => {
         const hdr = isLongHeader(msg) ? parseLongHeader(msg) : null;

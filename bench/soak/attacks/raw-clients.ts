@@ -8,7 +8,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeMessage, encodeMessage } from '../../../shared/codec.js';
-import { FrameDecoder, encodeFrame } from '../../../shared/framing.js';
+import { encodeFrame } from '../../../shared/framing.js';
 import { PROTOCOL_VERSION, messageSpecById } from '../../../shared/messages.js';
 import { NodeWebTransport, QuicEndpoint } from '../../../server/h3/index.js';
 import { buildClientConfig } from '../../../server/h3/quic/config.js';
@@ -16,6 +16,7 @@ import type { QuicConnection } from '../../../server/h3/quic/quic-connection.js'
 import { encodeDataFrame, encodeHeadersFrame } from '../../../server/h3/wire/frames.js';
 import { buildConnectRequestHeaders } from '../../../server/h3/wire/connect-request.js';
 import { encodeFieldSection } from '../../../server/h3/wire/qpack/field-section.js';
+import { readFrames } from '../../../tools/lib/read-frames.js';
 import type { AttackContext } from './attack.js';
 
 /** Longest an attack waits for a connection to open or a dev ticket to arrive. */
@@ -135,17 +136,7 @@ export async function wtSession(ctx: AttackContext, endpoint: QuicEndpoint): Pro
   const bidi = await wt.createBidirectionalStream();
   const writer = bidi.writable.getWriter();
   writer.closed.catch(() => undefined);
-  const decoder = new FrameDecoder();
-  void (async () => {
-    const reader = bidi.readable.getReader();
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done || !value) return;
-      const r = decoder.push(value);
-      for (const f of r.frames) log.message(f);
-      if (!r.ok) return;
-    }
-  })();
+  void readFrames(bidi.readable, (f) => log.message(f));
   const write = (bytes: Uint8Array) => writer.write(bytes).catch(() => undefined);
   return {
     wt,

@@ -5,7 +5,7 @@
  * must refuse those over the share with SERVER_BUSY at once and close the rest at the hello
  * timeout; honest players from other addresses must still join.
  */
-import { pause, type Attack } from './attack.js';
+import { closeCodeWithin, holdPerSource, type Attack } from './attack.js';
 import { wsSession } from './raw-clients.js';
 
 /** Silent sockets each source keeps open (over MAX_PENDING_PER_ADDRESS, 32). */
@@ -20,25 +20,17 @@ export const silentWebSockets: Attack = {
   what: `${SOCKETS_PER_SOURCE} WebSockets per source that never send hello, reopened when closed`,
   expects: ['game pending_per_address', 'game hello_timeout'],
   async run(ctx) {
-    const perSource = async (source: string) => {
-      let opens = 0;
-      const slot = async () => {
-        while (opens < MAX_OPENS_PER_SOURCE && Date.now() < ctx.until) {
-          opens++;
-          try {
-            const s = await wsSession(ctx, source);
-            ctx.count('opened');
-            const code = await Promise.race([s.closed, pause(ctx.until - Date.now(), ctx.until).then(() => -1)]);
-            if (code === -1) s.close();
-            else ctx.count(`closed_${code}`);
-          } catch {
-            ctx.count('open_failed');
-          }
-          await pause(REOPEN_DELAY_MS, ctx.until);
-        }
-      };
-      await Promise.all(Array.from({ length: SOCKETS_PER_SOURCE }, slot));
-    };
-    await Promise.all(ctx.sources.map(perSource));
+    const o = { sources: ctx.sources, perSource: SOCKETS_PER_SOURCE, maxPerSource: MAX_OPENS_PER_SOURCE, reopenDelayMs: REOPEN_DELAY_MS, until: ctx.until };
+    await holdPerSource(o, async (source) => {
+      try {
+        const s = await wsSession(ctx, source);
+        ctx.count('opened');
+        const code = await closeCodeWithin(s.closed, ctx.until - Date.now());
+        if (code === -1) s.close();
+        else ctx.count(`closed_${code}`);
+      } catch {
+        ctx.count('open_failed');
+      }
+    });
   },
 };

@@ -6,7 +6,7 @@
  * opening them past the initial limit of 100.
  */
 import { bindEndpoint } from '../bound-clients.js';
-import { paced, type Attack } from './attack.js';
+import { openOrCount, paced, type Attack } from './attack.js';
 import { wtSession } from './raw-clients.js';
 
 /** Sessions per second over all sources, at most in all, and at once. */
@@ -26,13 +26,8 @@ export const uniStreams: Attack = {
   async run(ctx) {
     const endpoints = await Promise.all(ctx.sources.map((s) => bindEndpoint(s)));
     await paced({ perSecond: SESSIONS_PER_SECOND, max: MAX_SESSIONS, until: ctx.until, inFlight: IN_FLIGHT, tickMs: 250 }, async (i) => {
-      let s;
-      try {
-        s = await wtSession(ctx, endpoints[i % endpoints.length]);
-      } catch {
-        ctx.count('open_failed');
-        return;
-      }
+      const s = await openOrCount(ctx, 'open_failed', () => wtSession(ctx, endpoints[i % endpoints.length]));
+      if (!s) return;
       let opened = 0;
       for (let n = 0; n < STREAMS_PER_SESSION && s.closeCode === null && Date.now() < ctx.until; n++) {
         let timer: NodeJS.Timeout | undefined;

@@ -25,6 +25,7 @@
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Connection as NativeConnection, Host, RecvInfo } from '@matrixai/quic/native/index.js';
 import { parseQuicheError } from '../wire/quiche-errors.js';
+import { StreamIdAllocator } from '../wire/stream-id.js';
 import { datagramPackets } from './packet.js';
 import {
   AFTER_FLUSH_TASKS_LIMIT,
@@ -171,8 +172,7 @@ export class QuicConnection {
   private readonly sends = new Map<number, SendState>();
   /** Streams with bytes or a FIN still queued in JS. */
   private readonly pending = new Set<number>();
-  private nextBidi: number;
-  private nextUni: number;
+  private readonly streamIds: StreamIdAllocator;
   /**
    * quiche's datagram budget (`dgramMaxWritableLen`), cached: it depends on the path (the peer's
    * largest DATAGRAM frame, the UDP payload size, the connection id length) and not on traffic.
@@ -229,9 +229,7 @@ export class QuicConnection {
     this.scratch = options.scratch;
     this.host = options.host;
     this.unvalidated = this.role === 'server' && !options.addressValidated ? { received: 0, sent: 0 } : null;
-    // RFC 9000 §2.1: client-initiated streams have bit 0 clear, bidirectional have bit 1 clear.
-    this.nextBidi = this.role === 'client' ? 0 : 1;
-    this.nextUni = this.role === 'client' ? 2 : 3;
+    this.streamIds = new StreamIdAllocator(this.role);
   }
 
   get isEstablished(): boolean {
@@ -256,14 +254,7 @@ export class QuicConnection {
 
   /** Allocates the id of a new locally initiated stream; quiche opens it on the first write. */
   openStream(bidi: boolean): number {
-    if (bidi) {
-      const id = this.nextBidi;
-      this.nextBidi += 4;
-      return id;
-    }
-    const id = this.nextUni;
-    this.nextUni += 4;
-    return id;
+    return this.streamIds.next(bidi);
   }
 
   /** Bytes queued in JS on a stream (not yet accepted by quiche). */

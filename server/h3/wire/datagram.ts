@@ -6,7 +6,7 @@
  */
 import { decodeVarint, varintLength, writeVarint } from './varint.js';
 import { H3_DATAGRAM_ERROR, wireError, type WireError } from './errors.js';
-import { isClientBidiStreamId } from './wt-streams.js';
+import { isClientBidiStreamId } from './stream-id.js';
 
 /** RFC 9297 §2.1: a Quarter Stream ID must be below 2^60 (stream ids are below 2^62). */
 export const MAX_QUARTER_STREAM_ID = 2n ** 60n - 1n;

@@ -12,6 +12,7 @@
  * - settings.ts: SETTINGS codec (duplicates and HTTP/2 ids are H3_SETTINGS_ERROR), the exact
  *   `SERVER_SETTINGS` browsers need, `webTransportSupport()`.
  * - wt-streams.ts: unidirectional stream types and the 0x54 / 0x41 WebTransport stream headers.
+ * - stream-id.ts: stream id types and the allocation of our own ids (RFC 9000 §2.1).
  * - datagram.ts: HTTP datagrams, quarter stream id prefix (RFC 9297 §2.1).
  * - capsules.ts: incremental `CapsuleParser` (RFC 9297 §3.2), CLOSE (0x2843) and DRAIN (0x78ae).
  * - qpack/: static table, Huffman, prefixed integers, field sections with no dynamic table.
@@ -26,6 +27,7 @@ export * from './errors.js';
 export * from './frames.js';
 export * from './settings.js';
 export * from './wt-streams.js';
+export * from './stream-id.js';
 export * from './datagram.js';
 export * from './capsules.js';
 export * from './connect-request.js';

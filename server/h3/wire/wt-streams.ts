@@ -9,6 +9,7 @@ import { ByteWriter } from './bytes.js';
 import { decodeVarint } from './varint.js';
 import { H3_ID_ERROR, wireError, type WireError } from './errors.js';
 import { FRAME_WT_STREAM } from './frames.js';
+import { isClientBidiStreamId } from './stream-id.js';
 
 /** Unidirectional stream types, RFC 9114 §6.2 and RFC 9204 §4.2. */
 export const UNI_STREAM_CONTROL = 0x00;
@@ -19,11 +20,6 @@ export const UNI_STREAM_QPACK_DECODER = 0x03;
 export const UNI_STREAM_WEBTRANSPORT = 0x54;
 /** WebTransport bidirectional stream signal value (draft-ietf-webtrans-http3 §4.2). */
 export const BIDI_STREAM_WEBTRANSPORT = FRAME_WT_STREAM;
-
-/** True for a client-initiated bidirectional QUIC stream id (RFC 9000 §2.1: low bits 0b00). */
-export function isClientBidiStreamId(id: number): boolean {
-  return Number.isSafeInteger(id) && id >= 0 && id % 4 === 0;
-}
 
 /** The header of a WebTransport unidirectional stream: 0x54 then the session id. */
 export function encodeWtUniStreamHeader(sessionId: number): Uint8Array {

@@ -7,9 +7,10 @@
  * later: `sendUnreliable` returns true once the message is in the batch, and a drop in the
  * worker shows in `stats().unreliableDropped`.
  */
-import { ErrorCode, errorInfo } from '../../../shared/errors.js';
+import { ErrorCode } from '../../../shared/errors.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../../shared/limits.js';
-import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from '../connection.js';
+import type { CloseInfo, ConnectionStats, ProtocolError, SendUnreliableOptions } from '../connection.js';
+import { ConnectionBase } from '../connection-base.js';
 import { Flag, Op, closePayload, type OpCode } from './handoff.js';
 import { nextWebTransportConnectionId } from '../webtransport.js';
 
@@ -32,16 +33,9 @@ export interface RemoteConnectionHost {
   forget(worker: number, conn: number): void;
 }
 
-export class RemoteConnection implements Connection {
+export class RemoteConnection extends ConnectionBase {
   readonly id: string;
   readonly transport = 'webtransport' as const;
-  onUnreliable: ((bytes: Uint8Array) => void) | null = null;
-  onReliable: ((bytes: Uint8Array) => void) | null = null;
-  onClose: ((info: CloseInfo) => void) | null = null;
-  onProtocolError: ((error: ProtocolError) => void) | null = null;
-  private isClosed = false;
-  /** Set once a protocol error was reported: nothing more is delivered (as in the worker). */
-  private failed = false;
   private budget: number;
   /** The last REPLACE record still in the current batch: generation, offset, message type. */
   private replaceGen = -1;
@@ -50,10 +44,6 @@ export class RemoteConnection implements Connection {
   /** Drop totals reported by the worker (quiche's queue full, purged as stale). */
   private workerDropped = 0;
   private workerReplaced = 0;
-  private readonly counters: ConnectionStats = {
-    bytesSentUnreliable: 0, bytesSentReliable: 0, bytesReceivedUnreliable: 0, bytesReceivedReliable: 0,
-    messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
-  };
 
   constructor(
     private readonly host: RemoteConnectionHost,
@@ -64,16 +54,13 @@ export class RemoteConnection implements Connection {
     readonly remoteAddress: string,
     budget: number,
   ) {
+    super();
     this.id = nextWebTransportConnectionId();
     this.budget = budget;
   }
 
   get maxUnreliableSize(): number {
     return this.budget > 0 ? Math.min(this.budget, MAX_UNRELIABLE_MESSAGE_BYTES) : MAX_UNRELIABLE_MESSAGE_BYTES;
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
@@ -115,17 +102,11 @@ export class RemoteConnection implements Connection {
     return true;
   }
 
-  close(code: number, reason: string): void {
-    if (this.isClosed) return;
-    this.host.put(this.worker, Op.CLOSE, 0, this.conn, closePayload(code, reason), 'control');
-    this.finish({ code, reason, byPeer: false });
-  }
-
   drain(): void {
     if (!this.isClosed) this.host.put(this.worker, Op.DRAIN, 0, this.conn, EMPTY, 'control');
   }
 
-  stats(): ConnectionStats {
+  override stats(): ConnectionStats {
     return {
       ...this.counters,
       unreliableDropped: this.counters.unreliableDropped + this.workerDropped,
@@ -135,16 +116,12 @@ export class RemoteConnection implements Connection {
 
   /** @internal A message from the peer (a view into the worker's batch, which is never reused). */
   deliverUnreliable(bytes: Uint8Array): void {
-    if (this.isClosed || this.failed || bytes.length === 0) return;
-    this.counters.bytesReceivedUnreliable += bytes.length;
-    this.onUnreliable?.(bytes);
+    if (bytes.length > 0) this.receiveUnreliable(bytes);
   }
 
   /** @internal */
   deliverReliable(bytes: Uint8Array): void {
-    if (this.isClosed || this.failed) return;
-    this.counters.bytesReceivedReliable += bytes.length;
-    this.onReliable?.(bytes);
+    this.receiveReliable(bytes);
   }
 
   /**
@@ -152,11 +129,7 @@ export class RemoteConnection implements Connection {
    * more and stays open): reported once, as in-thread; without a handler, closes with its code.
    */
   deliverProtocolError(error: ProtocolError): void {
-    if (this.isClosed || this.failed) return;
-    this.failed = true;
-    const handler = this.onProtocolError;
-    if (handler) handler(error);
-    else this.close(error.code, errorInfo(error.code)?.description ?? '');
+    this.protocolError(error);
   }
 
   /** @internal The worker's datagram budget changed. */
@@ -171,14 +144,16 @@ export class RemoteConnection implements Connection {
   }
 
   /** @internal The session ended in the worker (or the worker is gone). */
-  finish(info: CloseInfo): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
+  override finish(info: CloseInfo): void {
+    super.finish(info);
+  }
+
+  protected override closeTransport(code: number, reason: string): void {
+    this.host.put(this.worker, Op.CLOSE, 0, this.conn, closePayload(code, reason), 'control');
+  }
+
+  protected override finished(): void {
     this.host.forget(this.worker, this.conn);
-    const cb = this.onClose;
-    this.onClose = null;
-    this.onProtocolError = null;
-    cb?.(info);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatHud, transportLabel } from '../../../client/game/hud-model.js';
+import { HUD_KEYS, HUD_LABELS, formatHud, transportLabel } from '../../../client/game/hud-model.js';
 
 describe('formatHud', () => {
   it('formats every field', () => {
@@ -16,5 +16,15 @@ describe('formatHud', () => {
   });
   it.each([['webtransport', 'WebTransport'], ['websocket', 'WebSocket'], [null, '–']] as const)('%s -> %s', (k, label) => {
     expect(transportLabel(k)).toBe(label);
+  });
+});
+
+describe('HUD_LABELS', () => {
+  it('has one labelled row for every field formatHud writes, in the order the HUD shows them', () => {
+    const t = formatHud({ transport: null, rttMs: null, snapshotsPerSec: 0, loss: 0, downBytesPerSec: 0, interpDelayMs: 0, players: 0, node: null });
+    expect([...HUD_KEYS].sort()).toEqual(Object.keys(t).sort());
+    expect(HUD_KEYS).toEqual(['transport', 'rtt', 'rate', 'loss', 'down', 'interp', 'players', 'node']);
+    for (const k of HUD_KEYS) expect(HUD_LABELS[k]).toMatch(/\S/);
+    expect(new Set(Object.values(HUD_LABELS)).size).toBe(HUD_KEYS.length);
   });
 });

@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage } from '../../../shared/codec.js';
 import type { MessageBodies, MessageName } from '../../../shared/messages.js';
 import { messageSpecById } from '../../../shared/messages.js';
 import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions } from '../../../server/transports/connection.js';
+import { zeroConnectionStats } from '../../../server/transports/connection-base.js';
 
 let n = 0;
 
@@ -55,10 +56,7 @@ export class MemoryConnection implements Connection {
   }
 
   stats(): ConnectionStats {
-    return {
-      bytesSentUnreliable: 0, bytesSentReliable: 0, bytesReceivedUnreliable: 0, bytesReceivedReliable: 0,
-      messagesSentUnreliable: 0, messagesSentReliable: 0, unreliableDropped: 0, unreliableReplaced: 0,
-    };
+    return zeroConnectionStats();
   }
 
   /** The client side sends a message. */

@@ -9,6 +9,7 @@
  * tasks run when the test calls `flush()`.
  */
 import type { QuicCloseInfo, QuicConnectionHandler, DatagramSendResult } from '../../../../server/h3/quic/quic-connection.js';
+import { StreamIdAllocator } from '../../../../server/h3/wire/stream-id.js';
 
 export type TranscriptEntry =
   | { op: 'write'; id: number; hex: string; fin: boolean; ok: boolean }
@@ -45,26 +46,18 @@ export class ScriptedTransport {
   closed = false;
   /** Set by `close()`; `flush()` then reports the close to the handler. */
   closeRequested: QuicCloseInfo | null = null;
-  private nextBidi: number;
-  private nextUni: number;
+  /** Ids allocated as quiche does (the one allocator QuicConnection uses). */
+  private readonly streamIds: StreamIdAllocator;
   private afterFlushTasks: Array<() => void> = [];
 
   constructor(readonly role: 'client' | 'server') {
-    this.nextBidi = role === 'client' ? 0 : 1;
-    this.nextUni = role === 'client' ? 2 : 3;
+    this.streamIds = new StreamIdAllocator(role);
   }
 
   // --- the H3Transport surface ---------------------------------------------------------------
 
   openStream(bidi: boolean): number {
-    if (bidi) {
-      const id = this.nextBidi;
-      this.nextBidi += 4;
-      return id;
-    }
-    const id = this.nextUni;
-    this.nextUni += 4;
-    return id;
+    return this.streamIds.next(bidi);
   }
 
   write(streamId: number, data: Uint8Array, fin = false): boolean {
