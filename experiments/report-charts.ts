@@ -43,14 +43,7 @@ export function p99Chart(results: readonly ArmResult[], metric: Metric = 'snapsh
     xLabel: 'packet loss each way (%)',
     yLabel: METRIC_LABEL[metric],
     yMax: yMax || undefined,
-    series: armsIn(results).map((arm): Series => ({
-      name: ARMS[arm].label,
-      markers: true,
-      points: results
-        .filter((r) => r.arm === arm && r.condition.rttMs === rtt)
-        .map((r) => [r.condition.lossPct, metricOf(r, metric)] as const)
-        .sort((x, y) => x[0] - y[0]),
-    })),
+    series: armSeries(results, rtt, metric),
   }));
   const what = metric === 'snapshotAgeMs' ? 'p99 snapshot age' : metric === 'stalenessMs' ? 'p99 staleness' : metric === 'renderP50' ? 'p50 rendered error' : 'p99 rendered error';
   return panelGrid(`${what} vs packet loss, one panel per added RTT`, panels);
@@ -64,6 +57,18 @@ export function renderErrorChart(results: readonly ArmResult[]): string {
 /** p50 and p99 chat latency (send call to receipt at every other bot) against loss, laid out like `renderErrorChart`. */
 export function chatLatencyChart(results: readonly ArmResult[]): string {
   return twoRowChart(results, ['chatP50', 'chatP99'], 'Chat latency vs packet loss (chat always travels on the reliable stream or socket)');
+}
+
+/** One line per arm of `metric` against loss at one added RTT (one panel's series). */
+function armSeries(results: readonly ArmResult[], rtt: number, metric: Metric): Series[] {
+  return armsIn(results).map((arm): Series => ({
+    name: ARMS[arm].label,
+    markers: true,
+    points: results
+      .filter((r) => r.arm === arm && r.condition.rttMs === rtt)
+      .map((r) => [r.condition.lossPct, metricOf(r, metric)] as const)
+      .sort((x, y) => x[0] - y[0]),
+  }));
 }
 
 /** Two rows of panels (the first metric above the second), one column per RTT; each row shares its y axis. */
@@ -80,14 +85,7 @@ function twoRowChart(results: readonly ArmResult[], metrics: readonly [Metric, M
         yMax: yMax || undefined,
         width: 560,
         height: 360,
-        series: armsIn(results).map((arm): Series => ({
-          name: ARMS[arm].label,
-          markers: true,
-          points: results
-            .filter((r) => r.arm === arm && r.condition.rttMs === rtt)
-            .map((r) => [r.condition.lossPct, metricOf(r, metric)] as const)
-            .sort((x, y) => x[0] - y[0]),
-        })),
+        series: armSeries(results, rtt, metric),
       });
     }
   }
