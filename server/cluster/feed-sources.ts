@@ -8,11 +8,12 @@
  * chat feeds ask: one cached snapshot, one read in flight. A room's chat is one subscription per
  * node (the chat fan-out's, shared by every reader through server/http/feeds/chat-feed.ts).
  */
-import type { Scheduler, Timer } from '../clock.js';
+import type { Scheduler } from '../clock.js';
 import type { ChatMessage } from '../chat/types.js';
 import type {
   ChatRead, ChatSource, NodeStatus, RoomChange, RoomListSource, RoomSummary, ServerStatus, StatusSource,
 } from '../feeds/types.js';
+import { RoomListWatch } from '../feeds/room-list-watch.js';
 import type { RedisChatFanout } from './chat-fanout.js';
 import { CHAT_READ_LIMIT } from './chat-stream.js';
 import { NODE_HEARTBEAT_MS, NODE_TTL_MS, type NodeRecord, type NodeRegistry, type RoomEntry } from './node-registry.js';
@@ -172,12 +173,13 @@ export class ClusterFeedSources {
 
 /** The lobby: the snapshot's rooms; changes found by comparing snapshots once per poll period. */
 class ClusterRoomList implements RoomListSource {
-  private readonly listeners = new Set<(changes: RoomChange[]) => void>();
-  private known: Map<string, RoomSummary> | null = null;
-  private timer: Timer | null = null;
-  private polling = false;
+  private readonly watch: RoomListWatch;
 
-  constructor(private readonly sources: ClusterFeedSources, private readonly scheduler: Scheduler, private readonly pollMs: number) {}
+  constructor(private readonly sources: ClusterFeedSources, scheduler: Scheduler, pollMs: number) {
+    // The first read is the baseline (streams send the full list themselves); Redis away means
+    // no changes that period, and the next read catches up.
+    this.watch = new RoomListWatch({ scheduler, pollMs, baseline: 'first-poll', read: async () => (await this.sources.snapshot()).byId });
+  }
 
   async list(): Promise<RoomSummary[]> {
     return (await this.sources.snapshot()).rooms;
@@ -188,50 +190,7 @@ class ClusterRoomList implements RoomListSource {
   }
 
   subscribe(listener: (changes: RoomChange[]) => void): () => void {
-    if (this.listeners.size === 0 && this.timer === null && !this.polling) {
-      this.known = null;
-      this.schedule(0);
-    }
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) {
-        this.timer?.cancel();
-        this.timer = null;
-      }
-    };
-  }
-
-  private schedule(delayMs: number): void {
-    this.timer = this.scheduler.after(delayMs, () => {
-      this.timer = null;
-      this.polling = true;
-      void this.sources.snapshot().then((snap) => {
-        if (this.listeners.size === 0) return;
-        const changes = this.compare(snap.byId);
-        if (changes.length > 0) for (const l of [...this.listeners]) l(changes);
-      }, () => {
-        // Redis away: no changes this period; the next read catches up.
-      }).finally(() => {
-        this.polling = false;
-        if (this.listeners.size > 0 && this.timer === null) this.schedule(this.pollMs);
-      });
-    });
-  }
-
-  private compare(next: Map<string, RoomSummary>): RoomChange[] {
-    const before = this.known;
-    this.known = new Map(next);
-    if (!before) return []; // the first read is the baseline (streams send the full list themselves)
-    const changes: RoomChange[] = [];
-    for (const [id, room] of next) {
-      const was = before.get(id);
-      if (!was) changes.push({ kind: 'added', room });
-      else if (was.players !== room.players || was.maxPlayers !== room.maxPlayers || was.spectators !== room.spectators
-        || was.maxSpectators !== room.maxSpectators || was.node !== room.node) changes.push({ kind: 'updated', room });
-    }
-    for (const id of before.keys()) if (!next.has(id)) changes.push({ kind: 'removed', id });
-    return changes;
+    return this.watch.subscribe(listener);
   }
 }
 

@@ -3,13 +3,14 @@
  * process's status. Cluster mode replaces them with Redis-backed implementations of the same
  * interfaces (server/feeds/types.ts; docs/server.md "Read-only feeds").
  */
-import type { Scheduler, Timer } from '../clock.js';
+import type { Scheduler } from '../clock.js';
 import type { ChatFanout } from '../chat/fanout.js';
 import type { ChatHistory } from '../chat/history.js';
 import type { ChatMessage } from '../chat/types.js';
 import type {
   ChatRead, ChatSource, NodeStatus, RoomChange, RoomListSource, RoomSummary, ServerStatus, StatusSource,
 } from './types.js';
+import { RoomListWatch } from './room-list-watch.js';
 
 /**
  * How often the single-node directory compares the room list while someone listens. Rooms do
@@ -49,21 +50,19 @@ function summary(room: LocalRoom): RoomSummary {
   };
 }
 
-function sameSummary(a: RoomSummary, b: RoomSummary): boolean {
-  return a.players === b.players && a.maxPlayers === b.maxPlayers && a.spectators === b.spectators && a.maxSpectators === b.maxSpectators;
-}
-
 /** This process's open rooms; changes found by comparing the list every ROOM_LIST_POLL_MS. */
 export class LocalRoomListSource implements RoomListSource {
-  private readonly listeners = new Set<(changes: RoomChange[]) => void>();
-  private known = new Map<string, RoomSummary>();
-  private timer: Timer | null = null;
+  private readonly watch: RoomListWatch;
 
   constructor(
     private readonly rooms: LocalRooms,
-    private readonly scheduler: Scheduler,
-    private readonly pollMs = ROOM_LIST_POLL_MS,
-  ) {}
+    scheduler: Scheduler,
+    pollMs = ROOM_LIST_POLL_MS,
+  ) {
+    this.watch = new RoomListWatch({
+      scheduler, pollMs, baseline: 'subscribe', read: () => new Map(this.current().map((r) => [r.id, r])),
+    });
+  }
 
   private current(): RoomSummary[] {
     return this.rooms.list().filter((r) => !r.isClosed).map(summary).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -79,42 +78,7 @@ export class LocalRoomListSource implements RoomListSource {
   }
 
   subscribe(listener: (changes: RoomChange[]) => void): () => void {
-    if (this.listeners.size === 0) {
-      this.known = new Map(this.current().map((r) => [r.id, r]));
-      this.schedule();
-    }
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) {
-        this.timer?.cancel();
-        this.timer = null;
-      }
-    };
-  }
-
-  private schedule(): void {
-    this.timer = this.scheduler.after(this.pollMs, () => {
-      this.timer = null;
-      if (this.listeners.size === 0) return;
-      const changes = this.compare();
-      if (changes.length > 0) for (const l of [...this.listeners]) l(changes);
-      if (this.listeners.size > 0 && this.timer === null) this.schedule();
-    });
-  }
-
-  /** Changes since the last comparison; `known` becomes the current list. */
-  private compare(): RoomChange[] {
-    const next = new Map(this.current().map((r) => [r.id, r]));
-    const changes: RoomChange[] = [];
-    for (const [id, room] of next) {
-      const before = this.known.get(id);
-      if (!before) changes.push({ kind: 'added', room });
-      else if (!sameSummary(before, room)) changes.push({ kind: 'updated', room });
-    }
-    for (const id of this.known.keys()) if (!next.has(id)) changes.push({ kind: 'removed', id });
-    this.known = next;
-    return changes;
+    return this.watch.subscribe(listener);
   }
 }
 
