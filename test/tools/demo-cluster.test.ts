@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { ToolChild } from '../../tools/lib/child.js';
+import { processAlive } from '../../tools/lib/process-alive.js';
 import { launchChromium, openChromiumPage } from '../browser/game-drivers.js';
 import { CHROMIUM_PATH, browserPresent, ensureClientBuilt, moveAndWatch, waitFor, waitJoined } from '../browser/game-harness.js';
 
@@ -43,16 +44,6 @@ async function freeBase(): Promise<number> {
     if (ok) return base;
   }
   throw new Error('no free port range');
-}
-
-/** Whether a process is alive (signal 0 only checks). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What `/api/cluster` says (server/cluster-mode.ts `status()`), the fields used here. */
@@ -117,7 +108,7 @@ describe.skipIf(!browserPresent(CHROMIUM_PATH))('npm run demo:cluster in Chromiu
       // Ctrl-C: the demo stops its nodes and redis-server, then exits.
       process.kill(demo.pid!, 'SIGINT');
       await demo.waitExit(30_000);
-      expect(pids.filter(alive)).toEqual([]);
+      expect(pids.filter(processAlive)).toEqual([]);
       for (const u of urls) await expect(fetch(`${u}/healthz`)).rejects.toThrow();
       expect(existsSync(redisSocket!)).toBe(false); // redis-server stopped, its folder removed
     } finally {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, ToolChild } from '../../../tools/lib/child.js';
 import { CleanupStack } from '../../../tools/lib/cleanup.js';
+import { processAlive, waitProcessGone } from '../../../tools/lib/process-alive.js';
 
 const FIXTURE = 'test/tools/lib/fixtures/child-fixture.ts';
 /** A tsx child starts in well under this on a busy box. */
@@ -27,14 +28,6 @@ function start(mode: string, extra: string[] = [], opts: { cleanup?: CleanupStac
   const c = ToolChild.script(FIXTURE, ['--mode', mode, ...extra], { label: `fixture ${mode}`, ...opts });
   children.push(c);
   return c;
-}
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 afterEach(async () => {
@@ -88,15 +81,13 @@ describe('ToolChild', () => {
     const c = start('grandchild', ['--marker', marker]);
     const g = await c.waitFor<{ event: 'grandchild'; pid: number }>('grandchild', START_MS);
     await c.waitFor('ready', 5000);
-    expect(alive(g.pid)).toBe(true);
+    expect(processAlive(g.pid)).toBe(true);
     await c.stop(3000);
     expect(c.hasExited).toBe(true);
     expect(readFileSync(marker, 'utf8')).toBe('stopped cleanly');
     expect((await c.exited).code).toBe(0);
     // The grandchild shares the group: gone too (reaped by init shortly after the signal).
-    const until = Date.now() + 5000;
-    while (alive(g.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    expect(alive(g.pid)).toBe(false);
+    expect(await waitProcessGone(g.pid, 5000)).toBe(true);
   }, 30_000);
 
   it('runs on the CPUs given (taskset before exec: same PID, every thread inherits them)', async () => {
