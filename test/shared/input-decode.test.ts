@@ -5,35 +5,11 @@ import { decodeInputBody, inputShape } from '../../shared/input-decode.js';
 import { messageSpec } from '../../shared/messages.js';
 import { field, int, record } from '../../shared/schema.js';
 import { arbitraryOf } from './arbitrary.js';
+import { byteMutation, mutateBytes } from './byte-mutations.js';
 
 const unrel: DecodeContext = { channel: 'unreliable', direction: 'c2s' };
 const inputSchema = messageSpec('input')!.schema!;
 const body = arbitraryOf(inputSchema) as fc.Arbitrary<{ seq: number; ack: number; inputs: [number, number][] }>;
-
-/** Byte mutations of a valid message, as the codec's own fuzz test makes them. */
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-);
-
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(valid: Uint8Array, muts: Mutation[]): Uint8Array {
-  const bytes = [...valid];
-  for (const mu of muts) {
-    // Byte 0 (the message id) stays: other ids never reach the fast path.
-    const at = bytes.length > 1 ? 1 + (mu.at % (bytes.length - 1)) : 1;
-    if (mu.kind === 'flip') bytes[at] ^= 1 << mu.bit;
-    else if (mu.kind === 'insert') bytes.splice(at, 0, mu.byte);
-    else if (mu.kind === 'delete') bytes.splice(at, 1);
-    else if (mu.kind === 'truncate') bytes.length = at;
-    else bytes[at] = mu.byte;
-  }
-  return Uint8Array.from(bytes);
-}
 
 describe('input fast path (shared/input-decode.ts)', () => {
   it('takes every input our encoder writes, with the general path\'s body', () => {
@@ -47,8 +23,9 @@ describe('input fast path (shared/input-decode.ts)', () => {
 
   it('gives the general path\'s outcome on mutated inputs, and answers only where that one accepts', () => {
     let taken = 0;
-    fc.assert(fc.property(body, fc.array(mutation, { minLength: 1, maxLength: 3 }), (b, muts) => {
-      const bytes = mutate(encodeMessage('input', b), muts);
+    fc.assert(fc.property(body, fc.array(byteMutation, { minLength: 1, maxLength: 3 }), (b, muts) => {
+      // Byte 0 (the message id) stays: other ids never reach the fast path.
+      const bytes = mutateBytes(encodeMessage('input', b), muts, 1);
       const general = decodeMessageWithoutFastPath(bytes, unrel);
       const fast = decodeInputBody(bytes, inputShapeOfTable());
       if (fast) {
@@ -65,8 +42,8 @@ describe('input fast path (shared/input-decode.ts)', () => {
     const scratch = createDecodeScratch();
     const ctx: DecodeContext = { ...unrel, scratch };
     let reused = 0;
-    fc.assert(fc.property(body, fc.array(mutation, { maxLength: 2 }), (b, muts) => {
-      const bytes = muts.length ? mutate(encodeMessage('input', b), muts) : encodeMessage('input', b);
+    fc.assert(fc.property(body, fc.array(byteMutation, { maxLength: 2 }), (b, muts) => {
+      const bytes = muts.length ? mutateBytes(encodeMessage('input', b), muts, 1) : encodeMessage('input', b);
       const general = decodeMessageWithoutFastPath(bytes, unrel);
       const before = structuredClone(scratch.body);
       const r = decodeMessage(bytes, ctx);
