@@ -14,7 +14,7 @@ import type { GameMetrics } from '../metrics.js';
 import type { ChatMessage } from '../chat/types.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomMember, WorldFrame } from '../rooms/types.js';
-import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError, type SendUnreliableOptions } from '../transports/connection.js';
+import { type CloseInfo, type Connection, type ProtocolError, type SendUnreliableOptions } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { sessionView, type SessionView } from './session-view.js';
@@ -75,7 +75,12 @@ export interface PlayerSessionHost {
   protocolError(conn: Connection, error: ProtocolError, session: PlayerSession): void;
   /** Counts a close the transport made on its own (a slow reader) in the close metric. */
   countTransportClose(info: CloseInfo): void;
-  countSent(conn: Connection, channel: Channel, bytes: Uint8Array, ok: boolean): void;
+  /**
+   * Sends `bytes` on `channel` and counts it in tickwire_messages_total / tickwire_bytes_total
+   * (direction "out") when the transport took it: every message a session sends, whatever its
+   * kind, goes through here, so the count has one rule.
+   */
+  sendCounted(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions): boolean;
 }
 
 /** Where a drained client's room goes (cluster): the node and its public HTTP base URL. */
@@ -281,15 +286,11 @@ export class PlayerSession implements RoomMember {
     const sender = this.snapshots;
     const id = frame.snapshotId;
     if (this.host.snapshotChannel === 'reliable') {
-      const ok = conn.sendReliable(bytes);
-      this.host.countSent(conn, 'reliable', bytes, ok);
-      if (ok) sender.committed(id);
+      if (this.host.sendCounted(conn, 'reliable', bytes)) sender.committed(id);
     } else {
       const options = this.snapshotSendOptions;
       options.commitTag = id;
-      const ok = conn.sendUnreliable(bytes, options);
-      this.host.countSent(conn, 'unreliable', bytes, ok);
-      if (!ok) this.host.metrics.dropped.inc({ reason: 'queue_full' });
+      if (!this.host.sendCounted(conn, 'unreliable', bytes, options)) this.host.metrics.dropped.inc({ reason: 'queue_full' });
     }
   }
 
@@ -497,10 +498,7 @@ export class PlayerSession implements RoomMember {
       this.host.metrics.dropped.inc({ reason: 'invalid_field' });
       return false;
     }
-    const channel = channelOf(name);
-    const ok = sendOnChannel(conn, channel, bytes);
-    this.host.countSent(conn, channel, bytes, ok);
-    return ok;
+    return this.host.sendCounted(conn, channelOf(name), bytes);
   }
 
   private countReceived(channel: Channel, bytes: Uint8Array): void {

@@ -16,7 +16,7 @@ import type { GameMetrics } from '../metrics.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomManager } from '../rooms/room-manager.js';
 import type { SeatState } from '../rooms/room-state.js';
-import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError } from '../transports/connection.js';
+import { sendOnChannel, type CloseInfo, type Connection, type ProtocolError, type SendUnreliableOptions } from '../transports/connection.js';
 import {
   MAX_PENDING_CONNECTIONS, MAX_PENDING_PER_ADDRESS, MAX_SESSIONS_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS, PendingShares,
   SESSIONS_PER_ADDRESS_RETRY_AFTER_MS, SessionShares,
@@ -312,8 +312,7 @@ export class SessionManager implements PlayerSessionHost {
     try {
       const retry = retryAfterMs === undefined ? {} : { retryAfterMs: Math.min(MAX_DURATION_MS, Math.max(0, Math.ceil(retryAfterMs))) };
       const bytes = encodeMessage('error', { code, message: text, ...retry });
-      const channel = channelOf('error');
-      this.countSent(conn, channel, bytes, sendOnChannel(conn, channel, bytes));
+      this.sendCounted(conn, channelOf('error'), bytes);
     } catch {
       // Only a code outside 4000-4099 could fail here; the close below still carries it.
     }
@@ -357,9 +356,10 @@ export class SessionManager implements PlayerSessionHost {
     if (known.peerCaused) this.metrics.refuse('game', known.name.toLowerCase());
   }
 
-  countSent(_conn: Connection, channel: Channel, bytes: Uint8Array, ok: boolean): void {
-    if (!ok) return;
-    this.metrics.countMessage(channel, 'out', bytes.length);
+  sendCounted(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
+    const ok = sendOnChannel(conn, channel, bytes, options);
+    if (ok) this.metrics.countMessage(channel, 'out', bytes.length);
+    return ok;
   }
 
   // --- handshake --------------------------------------------------------------------------------

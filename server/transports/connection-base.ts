@@ -56,6 +56,17 @@ export abstract class ConnectionBase implements Connection {
     return { ...this.counters };
   }
 
+  /** Counts one message the transport took for sending (the one rule every transport uses). */
+  protected countSent(channel: 'reliable' | 'unreliable', length: number): void {
+    if (channel === 'reliable') {
+      this.counters.bytesSentReliable += length;
+      this.counters.messagesSentReliable++;
+    } else {
+      this.counters.bytesSentUnreliable += length;
+      this.counters.messagesSentUnreliable++;
+    }
+  }
+
   /** Our close on the transport (called once, from `close`, before `finish`). */
   protected abstract closeTransport(code: number, reason: string): void;
 

@@ -234,13 +234,7 @@ export class WebSocketConnection extends ConnectionBase {
   }
 
   private write(bytes: Uint8Array, channel: 'reliable' | 'unreliable'): void {
-    if (channel === 'reliable') {
-      this.counters.bytesSentReliable += bytes.length;
-      this.counters.messagesSentReliable++;
-    } else {
-      this.counters.bytesSentUnreliable += bytes.length;
-      this.counters.messagesSentUnreliable++;
-    }
+    this.countSent(channel, bytes.length);
     if (!this.raw) {
       this.socket.send(bytes, { binary: true });
     } else if (this.socket.readyState === OPEN) {

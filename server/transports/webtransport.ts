@@ -125,8 +125,7 @@ export class WebTransportConnection extends ConnectionBase {
       this.counters.unreliableDropped++;
       return false;
     }
-    this.counters.bytesSentUnreliable += bytes.length;
-    this.counters.messagesSentUnreliable++;
+    this.countSent('unreliable', bytes.length);
     return true;
   }
 
@@ -144,8 +143,7 @@ export class WebTransportConnection extends ConnectionBase {
       this.close(ErrorCode.SLOW_CONSUMER, 'reliable send buffer limit exceeded');
       return false;
     }
-    this.counters.bytesSentReliable += bytes.length;
-    this.counters.messagesSentReliable++;
+    this.countSent('reliable', bytes.length);
     return true;
   }
 

@@ -85,8 +85,7 @@ export class RemoteConnection extends ConnectionBase {
       this.replaceAt = at;
       this.replaceType = bytes[0];
     }
-    this.counters.bytesSentUnreliable += bytes.length;
-    this.counters.messagesSentUnreliable++;
+    this.countSent('unreliable', bytes.length);
     return true;
   }
 
@@ -97,8 +96,7 @@ export class RemoteConnection extends ConnectionBase {
       this.close(ErrorCode.INTERNAL_ERROR, 'server overloaded: the transport worker lags');
       return false;
     }
-    this.counters.bytesSentReliable += bytes.length;
-    this.counters.messagesSentReliable++;
+    this.countSent('reliable', bytes.length);
     return true;
   }
 
