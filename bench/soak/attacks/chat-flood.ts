@@ -4,6 +4,11 @@
  * lines far faster than allowed; when the server ends it for flooding (CHAT_FLOOD) the next one
  * joins with a fresh ticket. Every player of a source shares one chat limit, so the room sees at
  * most a burst and a few lines a second per address, however many tickets it mints.
+ *
+ * Lines go in bursts of LINES_PER_BURST sent back to back, one burst a second: the server ends a
+ * sender after CHAT_FLOOD_STRIKES refused lines in a row, and lines spread evenly at a rate the
+ * attack's timers only reach on an idle machine (a busy one stretches every pause) would earn a
+ * fresh token between strikes and never be a flood. A burst is one by construction.
  */
 import { encodeMessage } from '../../../shared/codec.js';
 import { mintDevTicket } from '../../../client/net/dev-ticket.js';
@@ -11,8 +16,9 @@ import { boundFetch } from '../bound-clients.js';
 import { openOrCount, pause, type Attack } from './attack.js';
 import { wsSession } from './raw-clients.js';
 
-/** Lines per second one flooder sends. */
-const LINES_PER_SECOND = 40;
+/** Lines one flooder sends back to back, once a second (over CHAT_BURST + CHAT_FLOOD_STRIKES, 25). */
+const LINES_PER_BURST = 40;
+const BURST_EVERY_MS = 1_000;
 /** Most lines one source sends over the run, and most players (tickets) it uses. */
 const MAX_LINES_PER_SOURCE = 20_000;
 const MAX_PLAYERS_PER_SOURCE = 200;
@@ -21,7 +27,7 @@ const WELCOME_TIMEOUT_MS = 10_000;
 
 export const chatFlood: Attack = {
   kind: 'chat-flood',
-  what: `chat flood in the honest room: ${LINES_PER_SECOND} lines/s per source, a fresh dev ticket after each CHAT_FLOOD`,
+  what: `chat flood in the honest room: ${LINES_PER_BURST} lines a second per source, back to back, a fresh dev ticket after each CHAT_FLOOD`,
   expects: ['game chat_flood'],
   async run(ctx) {
     const room = ctx.rooms[0];
@@ -47,10 +53,12 @@ export const chatFlood: Attack = {
         }
         ctx.count('players');
         while (s.closeCode === null && lines < MAX_LINES_PER_SOURCE && Date.now() < ctx.until) {
-          s.sendRaw(encodeMessage('chatSend', { text: `flood ${p} ${lines}` }));
-          lines++;
-          ctx.count('lines_sent');
-          await pause(1000 / LINES_PER_SECOND, ctx.until);
+          for (let k = 0; k < LINES_PER_BURST && lines < MAX_LINES_PER_SOURCE; k++) {
+            s.sendRaw(encodeMessage('chatSend', { text: `flood ${p} ${lines}` }));
+            lines++;
+            ctx.count('lines_sent');
+          }
+          await pause(BURST_EVERY_MS, ctx.until);
         }
         ctx.count('chat_rejected', s.received.filter((n) => n === 'chatRejected').length);
         if (s.closeCode !== null) ctx.count(`closed_${s.closeCode}`);
