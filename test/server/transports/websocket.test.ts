@@ -44,6 +44,29 @@ function numbered(seq: number): Uint8Array {
   return b;
 }
 const seqOf = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(1);
+/** Most messages a congestion loop sends: 50 MB at most; loopback buffers fill long before. */
+const MAX_MESSAGES = 50_000;
+
+/**
+ * Sends numbered messages (from `first`) into a paused reader until the connection replaced
+ * `replaced` of them (bounded by MAX_MESSAGES); returns the last sequence sent.
+ */
+async function congest(conn: WebSocketConnection, send: (seq: number) => boolean, replaced: number, first = 1): Promise<number> {
+  let sent = first - 1;
+  while (conn.stats().unreliableReplaced < replaced && sent < MAX_MESSAGES) {
+    expect(send(++sent)).toBe(true);
+    if (sent % 200 === 0) await new Promise((r) => setImmediate(r)); // let libuv write
+  }
+  return sent;
+}
+
+/** Waits (at most 10 s) until the newest message received is `seq`. */
+async function untilReceived(received: Uint8Array[], seq: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((received.length === 0 || seqOf(received.at(-1)!) !== seq) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('WebSocketConnection over a real socket', () => {
   it('routes by message id: unreliable ids to onUnreliable, reliable ones to onReliable', async () => {
@@ -65,21 +88,13 @@ describe('WebSocketConnection over a real socket', () => {
   it('latest-wins: under congestion an older snapshot is replaced, never queued behind a newer one', async () => {
     const { conn, ws, received } = await pair();
     ws.pause(); // the reader stops: kernel buffers fill, then ws's own buffer grows
-    let sent = 0;
-    const MAX_MESSAGES = 50_000; // 50 MB at most; loopback buffers fill long before
-    while (conn.stats().unreliableReplaced < 20 && sent < MAX_MESSAGES) {
-      expect(conn.sendUnreliable(numbered(++sent), { replaceKey: 'snapshot' })).toBe(true);
-      if (sent % 200 === 0) await new Promise((r) => setImmediate(r)); // let libuv write
-    }
+    const sent = await congest(conn, (seq) => conn.sendUnreliable(numbered(seq), { replaceKey: 'snapshot' }), 20);
     expect(conn.stats().unreliableReplaced).toBeGreaterThanOrEqual(20);
     expect(conn.bufferedAmount).toBeGreaterThanOrEqual(WS_UNRELIABLE_HIGH_WATER_BYTES);
     // ws's buffer stays bounded: it never took the replaced messages.
     expect(conn.bufferedAmount).toBeLessThan(WS_UNRELIABLE_HIGH_WATER_BYTES + 2 * 1024);
     ws.resume();
-    const deadline = Date.now() + 10_000;
-    while ((received.length === 0 || seqOf(received.at(-1)!) !== sent) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await untilReceived(received, sent);
     const seqs = received.map(seqOf);
     expect(seqs.at(-1)).toBe(sent); // the freshest one arrives
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!); // never stale after fresh
@@ -93,18 +108,10 @@ describe('WebSocketConnection over a real socket', () => {
     expect(send(1)).toBe(true);
     expect(committed).toEqual([1]); // an uncongested socket takes it at once
     ws.pause();
-    let sent = 1;
-    const MAX_MESSAGES = 50_000;
-    while (conn.stats().unreliableReplaced < 5 && sent < MAX_MESSAGES) {
-      send(++sent);
-      if (sent % 200 === 0) await new Promise((r) => setImmediate(r));
-    }
+    const sent = await congest(conn, send, 5, 2);
     expect(conn.stats().unreliableReplaced).toBeGreaterThanOrEqual(5);
     ws.resume();
-    const deadline = Date.now() + 10_000;
-    while ((received.length === 0 || seqOf(received.at(-1)!) !== sent) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await untilReceived(received, sent);
     // Exactly the messages that went out were committed, each once, in sending order.
     expect(committed).toEqual(received.map(seqOf));
     expect(committed.at(-1)).toBe(sent);
@@ -119,18 +126,10 @@ describe('WebSocketConnection over a real socket', () => {
       return conn.sendUnreliable(numbered(seq), options);
     };
     ws.pause();
-    let sent = 0;
-    const MAX_MESSAGES = 50_000;
-    while (conn.stats().unreliableReplaced < 5 && sent < MAX_MESSAGES) {
-      send(++sent);
-      if (sent % 200 === 0) await new Promise((r) => setImmediate(r));
-    }
+    const sent = await congest(conn, send, 5);
     // Held messages go out once the reader is back, with no further send to push them.
     ws.resume();
-    const deadline = Date.now() + 10_000;
-    while ((received.length === 0 || seqOf(received.at(-1)!) !== sent) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await untilReceived(received, sent);
     expect(committed).toEqual(received.map(seqOf));
     expect(committed.at(-1)).toBe(sent);
   });
