@@ -79,6 +79,12 @@ export class ChatOutbox {
     return this.lines.length;
   }
 
+  /** When the head, refused for now, may go again (null: it is not waiting). */
+  get waitingUntil(): number | null {
+    const head = this.lines[0];
+    return head && head.state === 'waiting' ? head.notBefore : null;
+  }
+
   /** Adds a line at the end; `full` when CHAT_OUTBOX_LIMIT lines already wait. */
   push(text: string): { ok: true } | { ok: false; reason: 'full' } {
     if (this.lines.length >= this.limit) return { ok: false, reason: 'full' };

@@ -597,7 +597,12 @@ export class GameClient {
   private pumpChat(): void {
     if (this.stateValue !== 'connected' || !this.channel) return;
     const line = this.outbox.take(this.opts.now());
-    if (!line) return;
+    if (!line) {
+      // A head refused for now waits for its retry time (a timer may fire a little early).
+      const at = this.outbox.waitingUntil;
+      if (at !== null) this.armChatResend(at);
+      return;
+    }
     if (!this.send(() => encodeChatSend(line.text, line.seq))) {
       // Not handed to the transport (it is closing): the head goes again on the next session.
       this.outbox.unsent(line.seq);
@@ -616,14 +621,19 @@ export class GameClient {
       this.counters.chatUnsent++;
       this.events.emit('chatUnsent', line);
     }
-    if (settled.resendAt !== undefined && this.stateValue !== 'closed') {
-      if (this.chatResendTimer !== null) this.opts.timers.clearTimeout(this.chatResendTimer);
-      const delay = Math.max(0, settled.resendAt - this.opts.now());
-      this.chatResendTimer = this.opts.timers.setTimeout(() => {
-        this.chatResendTimer = null;
-        this.pumpChat();
-      }, delay);
-    }
+    if (settled.resendAt !== undefined) this.armChatResend(settled.resendAt);
+  }
+
+  /** Sends the outbox's head again at `at` (the client's clock), unless closed by then. */
+  private armChatResend(at: number): void {
+    if (this.stateValue === 'closed') return;
+    if (this.chatResendTimer !== null) this.opts.timers.clearTimeout(this.chatResendTimer);
+    // +1 ms: timers may fire a fraction early against the clock `now()` reads.
+    const delay = Math.max(0, at - this.opts.now()) + 1;
+    this.chatResendTimer = this.opts.timers.setTimeout(() => {
+      this.chatResendTimer = null;
+      this.pumpChat();
+    }, delay);
   }
 
   // ---- I/O ----------------------------------------------------------------------------------
