@@ -6,31 +6,10 @@
  * on the old node is neither sent again nor shown twice.
  */
 import { expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { ChatAcceptedEvent, ChatEvent, WelcomeEvent } from '../../client/net/game-client-types.js';
-import { messageSpec } from '../../shared/messages.js';
+import { cut, CuttableWebSocket } from '../client/net/helpers/cuttable-transports.js';
 import { useGameCluster } from './cluster/fixture.js';
 import { describeWithRedis, until } from './cluster/redis-server.js';
-
-const CHAT_ACCEPTED_ID = messageSpec('chatAccepted')!.id;
-
-/** Armed: the next incoming chatAccepted is swallowed (as if it died with the connection). */
-const swallow = { chatAccepted: false };
-
-class AckLosingWebSocket extends WebSocket {
-  override addEventListener(type: string, listener: (event: unknown) => void, options?: unknown): void {
-    const wrapped = type !== 'message' ? listener : (event: unknown) => {
-      const data = (event as { data: unknown }).data;
-      const first = data instanceof ArrayBuffer ? new Uint8Array(data)[0] : (data as Uint8Array)[0];
-      if (swallow.chatAccepted && first === CHAT_ACCEPTED_ID) {
-        swallow.chatAccepted = false;
-        return;
-      }
-      listener(event);
-    };
-    (super.addEventListener as (...a: unknown[]) => void)(type, wrapped, options);
-  }
-}
 
 describeWithRedis('the chat outbox on a cluster', () => {
   const fx = useGameCluster();
@@ -39,7 +18,7 @@ describeWithRedis('the chat outbox on a cluster', () => {
     const [a, b] = await fx.startCluster(2);
     await b.cluster!.node.setDraining(true); // the room starts on A
     await until('A knows B drains', () => a.cluster!.node.registry.nodes().some((n) => n.nodeId === b.cluster!.nodeId && n.draining));
-    const ann = fx.client(a, 'ann', 'hall', 'websocket', { WebSocket: AckLosingWebSocket });
+    const ann = fx.client(a, 'ann', 'hall', 'websocket', { WebSocket: CuttableWebSocket });
     const ben = fx.client(a, 'ben', 'hall', 'webtransport');
     const annWelcomes: WelcomeEvent[] = [];
     const accepted: ChatAcceptedEvent[] = [];
@@ -57,10 +36,12 @@ describeWithRedis('the chat outbox on a cluster', () => {
     await until('one accepted', () => accepted.length === 1);
     // A accepts 'two' and shows it, but its chatAccepted never reaches Ann: the line stays on
     // her wire, unsettled, when the room moves.
-    swallow.chatAccepted = true;
+    cut.dropOnAccepted = false;
+    cut.chatAccepted = true;
     expect(ann.sendChat('two')).toBe(true);
     await until('Ben hears two', () => heardByBen.some((m) => m.text === 'two'));
-    expect(swallow.chatAccepted).toBe(false);
+    await until('the chatAccepted swallowed', () => !cut.chatAccepted);
+    cut.dropOnAccepted = true;
     expect(ann.stats().chatPending).toBe(1);
 
     await a.drain({ deadlineMs: 8_000, reconnectJitterMs: 300 });

@@ -7,8 +7,9 @@
  * close.
  *
  * The connection is cut from the test side, deterministically, inside the transport the client
- * was given: the chatSend is swallowed (never reaches the server) and the connection is dropped
- * right there, as when a line is written into a connection that is already dead.
+ * was given (helpers/cuttable-transports.ts): the chatSend is swallowed (never reaches the
+ * server) and the connection is dropped right there, as when a line is written into a
+ * connection that is already dead.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -16,16 +17,12 @@ import { GameClient } from '../../../client/net/game-client.js';
 import type { ChatAcceptedEvent, ChatEvent, ChatUnsentEvent } from '../../../client/net/game-client-types.js';
 import type { WebTransportConstructor } from '../../../client/net/transport-types.js';
 import { mintDevTicket } from '../../../client/net/dev-ticket.js';
-import { NodeWebTransport, type NodeWebTransportOptions } from '../../../server/h3/index.js';
 import { CHAT_FLOOD_STRIKES } from '../../../server/chat/chat-room.js';
 import { ErrorCode } from '../../../shared/errors.js';
-import { messageSpec } from '../../../shared/messages.js';
 import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
+import { cut, CuttableWebSocket, CuttableWebTransport } from './helpers/cuttable-transports.js';
 import { startTestServer, type TestServer } from './helpers/game-server.js';
 import { waitFor } from './helpers/scripted-peer.js';
-
-const CHAT_SEND_ID = messageSpec('chatSend')!.id;
-const CHAT_ACCEPTED_ID = messageSpec('chatAccepted')!.id;
 
 let server: TestServer | null = null;
 let clients: GameClient[] = [];
@@ -35,67 +32,6 @@ afterEach(async () => {
   await server?.close();
   server = null;
 });
-
-/** What the test arms: the next chatSend the client writes is swallowed and its connection cut. */
-const cut = { chatSend: false, chatAccepted: false };
-
-/** A WebSocket that swallows an armed chatSend and drops its TCP connection right there. */
-class CuttableWebSocket extends WebSocket {
-  override send(data: unknown, ...rest: unknown[]): void {
-    const bytes = data as Uint8Array;
-    if (cut.chatSend && bytes[0] === CHAT_SEND_ID) {
-      cut.chatSend = false;
-      this.terminate();
-      return;
-    }
-    (super.send as (...a: unknown[]) => void)(data, ...rest);
-  }
-
-  /** Swallows an armed incoming chatAccepted and drops the connection before the client sees it. */
-  override addEventListener(type: string, listener: (event: unknown) => void, options?: unknown): void {
-    const wrapped = type !== 'message' ? listener : (event: unknown) => {
-      const data = (event as { data: unknown }).data;
-      const first = data instanceof ArrayBuffer ? new Uint8Array(data)[0] : (data as Uint8Array)[0];
-      if (cut.chatAccepted && first === CHAT_ACCEPTED_ID) {
-        cut.chatAccepted = false;
-        this.terminate();
-        return;
-      }
-      listener(event);
-    };
-    (super.addEventListener as (...a: unknown[]) => void)(type, wrapped, options);
-  }
-}
-
-/** Message id of one reliable-stream frame (`varint length | message`, RFC 9000 §16). */
-function frameMessageId(frame: Uint8Array): number | undefined {
-  return frame[1 << (frame[0] >> 6)];
-}
-
-/** A WebTransport session whose reliable stream swallows an armed chatSend and closes the session there. */
-class CuttableWebTransport extends NodeWebTransport {
-  constructor(url: string, options?: NodeWebTransportOptions) {
-    super(url, options);
-  }
-
-  override async createBidirectionalStream() {
-    const stream = await super.createBidirectionalStream();
-    const writer = stream.writable.getWriter();
-    const writable = new WritableStream<Uint8Array>({
-      write: async (frame) => {
-        if (cut.chatSend && frameMessageId(frame) === CHAT_SEND_ID) {
-          cut.chatSend = false;
-          this.close({ closeCode: 1, reason: 'cut by the test' });
-          return;
-        }
-        await writer.write(frame);
-      },
-      close: () => writer.close(),
-      abort: (reason) => writer.abort(reason),
-    });
-    return { readable: stream.readable, writable };
-  }
-}
 
 function player(name: string, over: Partial<ConstructorParameters<typeof GameClient>[0]> = {}): GameClient {
   const baseUrl = server!.baseUrl;
