@@ -12,16 +12,13 @@
  * connection that is already dead.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { GameClient } from '../../../client/net/game-client.js';
 import type { ChatAcceptedEvent, ChatEvent, ChatUnsentEvent } from '../../../client/net/game-client-types.js';
 import type { WebTransportConstructor } from '../../../client/net/transport-types.js';
-import { mintDevTicket } from '../../../client/net/dev-ticket.js';
 import { CHAT_FLOOD_STRIKES } from '../../../server/chat/chat-room.js';
 import { ErrorCode } from '../../../shared/errors.js';
-import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
 import { cut, CuttableWebSocket, CuttableWebTransport } from './helpers/cuttable-transports.js';
-import { startTestServer, type TestServer } from './helpers/game-server.js';
+import { devGameClient, startTestServer, type TestServer } from './helpers/game-server.js';
 import { waitFor } from './helpers/scripted-peer.js';
 
 let server: TestServer | null = null;
@@ -34,19 +31,7 @@ afterEach(async () => {
 });
 
 function player(name: string, over: Partial<ConstructorParameters<typeof GameClient>[0]> = {}): GameClient {
-  const baseUrl = server!.baseUrl;
-  const c = new GameClient({
-    baseUrl,
-    ticket: () => mintDevTicket(globalThis.fetch.bind(globalThis), baseUrl, name),
-    transport: 'websocket',
-    WebSocket,
-    WebTransport: NodeWebTransportConstructor,
-    random: () => 0.5,
-    reconnect: { baseMs: 100, maxMs: 500, maxAttempts: 20 },
-    ...over,
-  });
-  clients.push(c);
-  return c;
+  return devGameClient(server!, name, clients, { random: () => 0.5, reconnect: { baseMs: 100, maxMs: 500, maxAttempts: 20 }, ...over });
 }
 
 function record(c: GameClient) {
@@ -61,17 +46,21 @@ function record(c: GameClient) {
   return { chat, accepted, unsent, welcomes };
 }
 
+/** A server and two connected players: Ada on the cuttable transports, Bob plain; both recorded. */
+async function adaAndBob(transport: 'websocket' | 'webtransport' = 'websocket') {
+  server = await startTestServer();
+  const a = player('Ada', { transport, WebSocket: CuttableWebSocket, WebTransport: CuttableWebTransport as unknown as WebTransportConstructor });
+  const b = player('Bob');
+  const wa = await a.connect();
+  await b.connect();
+  return { a, b, wa, seenA: record(a), seenB: record(b) };
+}
+
 describe('GameClient chat outbox across a dropped connection', () => {
   for (const transport of ['websocket', 'webtransport'] as const) {
     it(`over ${transport}: a line written into a connection that dies before the server saw it is shown once after the resume`, async () => {
-      server = await startTestServer();
-      const a = player('Ada', { transport, WebSocket: CuttableWebSocket, WebTransport: CuttableWebTransport as unknown as WebTransportConstructor });
-      const b = player('Bob');
-      const wa = await a.connect();
+      const { a, wa, seenA, seenB } = await adaAndBob(transport);
       expect(wa.transport).toBe(transport);
-      await b.connect();
-      const seenA = record(a);
-      const seenB = record(b);
       cut.chatSend = true;
       expect(a.sendChat('into the void')).toBe(true);
       expect(cut.chatSend).toBe(false); // swallowed: the server never saw it
@@ -92,13 +81,7 @@ describe('GameClient chat outbox across a dropped connection', () => {
   }
 
   it('a line the server took whose chatAccepted died with the connection is settled by the resumed welcome, not sent again', async () => {
-    server = await startTestServer();
-    const a = player('Ada', { WebSocket: CuttableWebSocket });
-    const b = player('Bob');
-    await a.connect();
-    await b.connect();
-    const seenA = record(a);
-    const seenB = record(b);
+    const { a, seenA, seenB } = await adaAndBob();
     cut.chatAccepted = true;
     a.sendChat('taken');
     await waitFor(() => seenA.welcomes.length === 1, 10_000, 'A resumed');
@@ -112,13 +95,7 @@ describe('GameClient chat outbox across a dropped connection', () => {
   });
 
   it('a backlog written while away (more lines than the flood strikes) goes out at the server\'s pace after the resume: all shown once, in order, no CHAT_FLOOD', async () => {
-    server = await startTestServer();
-    const a = player('Ada', { WebSocket: CuttableWebSocket });
-    const b = player('Bob');
-    await a.connect();
-    await b.connect();
-    const seenA = record(a);
-    const seenB = record(b);
+    const { a, seenA, seenB } = await adaAndBob();
     const closes: number[] = [];
     a.on('close', (c) => closes.push(c.code));
     cut.chatSend = true;
