@@ -60,6 +60,8 @@ const { values: args } = parseFlags(process.argv.slice(2), {
   'chat-interval-ms': flag.int(1, 3_600_000),
   report: flag.string(),
   frames: flag.string(),
+  'interp-base': flag.number(1, 10),
+  'interp-residual': flag.number(1e-9, 1),
 });
 const arm = args.arm ?? 'wt-datagram';
 const count = args.count ?? 4;
@@ -79,7 +81,11 @@ let chatRejected = 0;
 let warmChatReceived = 0;
 const framesFile = args.frames;
 /** One demo-client view per bot (only with --frames). */
-const views: WorldView[] = framesFile ? Array.from({ length: count }, () => new WorldView()) : [];
+const interpRule = {
+  ...(args['interp-base'] !== undefined ? { baseIntervals: args['interp-base'] } : {}),
+  ...(args['interp-residual'] !== undefined ? { lossResidual: args['interp-residual'] } : {}),
+};
+const views: WorldView[] = framesFile ? Array.from({ length: count }, () => new WorldView(undefined, interpRule)) : [];
 
 const fleet = new BotFleet({
   url: args.url ?? '',

@@ -28,7 +28,7 @@ import { resolveConditions, type JitterMode, type TcpCongestion } from './delay/
 import { STANDARD_WORLD } from '../server/rooms/standard-scene.js';
 import { CHROMIUM_PATH } from '../tools/lib/chromium.js';
 import {
-  ARMS, type ArmId, type ArmResult, type BotsReport, type Condition, type FrameLog, type LinkCheck, type RunInfo, type Summary, type TruthLog, type WireBytes,
+  ARMS, type ArmId, type ArmResult, type InterpRule, type BotsReport, type Condition, type FrameLog, type LinkCheck, type RunInfo, type Summary, type TruthLog, type WireBytes,
 } from './types.js';
 
 export interface ExperimentOptions {
@@ -76,6 +76,16 @@ export interface ExperimentOptions {
    * On a shared, loaded machine this keeps other work's CPU use out of the measured ages.
    */
   realtime?: number;
+  /**
+   * The bots' interpolation delay rule, overriding the client's own (client/game/interpolation.ts
+   * config `baseIntervals`, `lossResidual`): for comparing rules. Default: the client's rule.
+   */
+  interp?: InterpRule;
+  /**
+   * Switch loss on as soon as every bot has joined, so the warm-up runs with loss too and the
+   * buffers' loss estimates have settled when the window starts (default: loss only in the window).
+   */
+  lossyWarmup?: boolean;
 }
 
 /** Fixed ports inside the server's own namespace: nothing else listens there. */
@@ -178,6 +188,8 @@ async function runArm(
     const bots = ToolChild.script('experiments/bots-entry.ts', [
       '--url', url, '--transport', arm.transport, '--arm', armId, '--count', String(opts.bots), '--seed', String(opts.seed),
       '--chat-interval-ms', String(Math.round(opts.chatIntervalS * 1000)), '--report', reportFile, '--frames', framesFile,
+      ...(opts.interp?.baseIntervals !== undefined ? ['--interp-base', String(opts.interp.baseIntervals)] : []),
+      ...(opts.interp?.lossResidual !== undefined ? ['--interp-residual', String(opts.interp.lossResidual)] : []),
     ], { label: `bots(${tag})`, ns: topo.client.ns, logFile, nice: opts.nice, realtime: opts.realtime, cleanup });
     children.push(bots);
     // The page starts at normal priority: it renders, and must not take the CPU from the measured processes.
@@ -189,10 +201,11 @@ async function runArm(
     if (page) children.push(page);
     await bots.waitFor('connected', BOTS_CONNECT_TIMEOUT_MS);
     if (page) await page.waitFor('connected', BROWSER_CONNECT_TIMEOUT_MS);
+    // Loss goes on after connection setup: the window measures steady play. With lossyWarmup
+    // already for the warm-up, so adaptive buffers have seen the loss before the window.
+    if (opts.lossyWarmup) await shaper.setLoss(cond.lossPct);
     await sleep(opts.warmupS * 1000);
-
-    // Loss goes on only now: the window measures steady play, not connection setup.
-    await shaper.setLoss(cond.lossPct);
+    if (!opts.lossyWarmup) await shaper.setLoss(cond.lossPct);
     const s0 = await readTx(topo.server);
     const c0 = await readTx(topo.client);
     server.send({ cmd: 'mark' });
@@ -276,6 +289,8 @@ export async function runExperiment(opts: ExperimentOptions, cleanup: CleanupSta
     tcpCongestion: opts.tcpCongestion ?? 'cubic',
     mechanism,
     browserConditions: opts.browserAt ?? [],
+    ...(opts.interp ? { interp: opts.interp } : {}),
+    ...(opts.lossyWarmup ? { lossyWarmup: true } : {}),
   };
   appendResultLine(resultsFile, { kind: 'start', info: startInfo });
 

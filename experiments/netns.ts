@@ -40,7 +40,7 @@ export interface Topology {
 }
 
 /**
- * Environment variable naming a short tag (1-4 of [a-z0-9]) that goes between `tw` and the random
+ * Environment variable naming a short tag (1-5 of [a-z0-9]) that goes between `tw` and the random
  * digits of every run's names, e.g. `twds3fa9c1`: people (or agents) sharing a machine can tell
  * their namespaces apart at a glance and clean up only their own.
  */
@@ -49,8 +49,8 @@ export const NETNS_TAG_ENV = 'TICKWIRE_NETNS_TAG';
 /** The tag from NETNS_TAG_ENV in `env` (the CLIs and tests pass process.env), checked; '' when unset. */
 export function netnsTag(env: Readonly<Record<string, string | undefined>>): string {
   const tag = env[NETNS_TAG_ENV] ?? '';
-  if (tag !== '' && !/^[a-z0-9]{1,4}$/.test(tag)) {
-    throw new EnvironmentError(`${NETNS_TAG_ENV} must be 1-4 characters of [a-z0-9], got ${JSON.stringify(tag)}`);
+  if (tag !== '' && !/^[a-z0-9]{1,5}$/.test(tag)) {
+    throw new EnvironmentError(`${NETNS_TAG_ENV} must be 1-5 characters of [a-z0-9], got ${JSON.stringify(tag)}`);
   }
   return tag;
 }
@@ -95,8 +95,8 @@ function randomSubnet(): { server: string; client: string } {
  * removes what it made before throwing.
  */
 export async function createTopology(prefix: string = newRunPrefix()): Promise<Topology> {
-  if (!prefix.startsWith(NAME_PREFIX) || prefix.length > 12 || !/^[a-z0-9]+$/.test(prefix)) {
-    throw new Error(`bad run prefix ${JSON.stringify(prefix)}: want ${NAME_PREFIX} + up to 10 [a-z0-9]`);
+  if (!prefix.startsWith(NAME_PREFIX) || prefix.length > 13 || !/^[a-z0-9]+$/.test(prefix)) {
+    throw new Error(`bad run prefix ${JSON.stringify(prefix)}: want ${NAME_PREFIX} + up to 11 [a-z0-9]`);
   }
   const addr = randomSubnet();
   const topo: Topology = {

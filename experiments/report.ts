@@ -206,7 +206,8 @@ export function renderMarkdown(summary: Summary, cdf: Condition | null, rawFiles
     ? `SCHED_FIFO priority ${info.realtime} for the server and bots processes, so other work on this shared machine adds no scheduler delay to the ages`
     : `nice ${info.nice} for the server and bots processes${info.nice < 0 ? ' (so other work on this shared machine adds less scheduler delay)' : ''}`;
   out.push(`| process priority | ${sched} |`);
-  out.push(`| per condition and arm | delay in force from connection setup; ${info.warmupS} s warm-up without loss, then ${info.durationS} s measured with loss |`);
+  out.push(`| per condition and arm | delay in force from connection setup; ${info.warmupS} s warm-up ${info.lossyWarmup ? 'with' : 'without'} loss, then ${info.durationS} s measured with loss |`);
+  if (info.interp) out.push(`| bots' interpolation rule | overridden: base ${info.interp.baseIntervals ?? 'default'} snapshot intervals, loss residual ${info.interp.lossResidual ?? 'default'} (client/game/interpolation.ts) |`);
   out.push(`| snapshots | ${info.snapshotHz} Hz; standard scene (60 Hz simulation, 20 Hz inputs, 100 units/s in a 1000 x 1000 world) |`);
   out.push(`| seed | ${info.seed} (bots' movement and chat timing, jitter; the kernel's drop decisions are not seeded) |`, '');
   out.push('## Setup', '');

@@ -22,6 +22,7 @@ const USAGE = `usage: npm run experiment -- [--loss 0,1,2,5,10,15] [--duration 2
        [--rtt 0[,50,100,200]] [--jitter 0] [--jitter-mode order|reorder] [--cc cubic|bbr]
        [--mechanism auto|netem|nfqueue] [--browser RTT:LOSS[,RTT:LOSS]] [--arms ${ALL_ARMS.join(',')}]
        [--warmup 2] [--chat-interval 2] [--nice 0] [--rt 0] [--out DIR] [--keep-raw] [--quick]
+       [--interp-base N] [--interp-residual R] [--lossy-warmup]
   --quick: loss 0,5,10, 5 s per condition, 6 bots (unless given explicitly)
   --rtt: added round-trip times in ms (netem where the kernel has it, else the NFQUEUE delay stage)
   --jitter: ms per direction, capped at each condition's one-way delay (default 0)
@@ -29,7 +30,10 @@ const USAGE = `usage: npm run experiment -- [--loss 0,1,2,5,10,15] [--duration 2
   --browser: conditions at which a headless Chromium page joins every arm (needs client/dist)
   --keep-raw: keep every arm's frame and ground-truth logs under logs/
   --nice: nice value for the server and bots processes (negative: less delay from other load)
-  --rt N: run the server and bots under SCHED_FIFO priority N (1..99): no delay from other load`;
+  --rt N: run the server and bots under SCHED_FIFO priority N (1..99): no delay from other load
+  --interp-base, --interp-residual: the bots' interpolation delay rule instead of the client's own
+      (base delay in snapshot intervals; loss residual, 1 = no extra delay for loss)
+  --lossy-warmup: loss on from the warm-up (after joining), so the buffers have settled at the window`;
 
 /** Defaults from issue 6: loss 0/1/2/5/10/15 %, 16 bots, 20 s per condition. */
 const DEFAULTS = { loss: [0, 1, 2, 5, 10, 15], durationS: 20, bots: 16, warmupS: 2, chatIntervalS: 2 };
@@ -53,6 +57,9 @@ const FLAGS = {
   arms: flag.choices(ALL_ARMS),
   nice: flag.int(-20, 19),
   rt: flag.int(0, 99),
+  'interp-base': flag.number(1, 10),
+  'interp-residual': flag.number(1e-9, 1),
+  'lossy-warmup': flag.boolean(),
   out: flag.string(),
   quick: flag.boolean(),
 };
@@ -89,6 +96,10 @@ export function parseCli(argv: readonly string[], now: Date = new Date()): Exper
     arms: v.arms ?? [...ALL_ARMS],
     nice: v.nice ?? 0,
     realtime: v.rt ?? 0,
+    ...(v['interp-base'] !== undefined || v['interp-residual'] !== undefined
+      ? { interp: { ...(v['interp-base'] !== undefined ? { baseIntervals: v['interp-base'] } : {}), ...(v['interp-residual'] !== undefined ? { lossResidual: v['interp-residual'] } : {}) } }
+      : {}),
+    lossyWarmup: v['lossy-warmup'] ?? false,
     outDir: v.out ?? join(REPO_ROOT, 'experiments', 'out', stamp),
     command: `npm run experiment -- ${argv.join(' ')}`.trim(),
     help,

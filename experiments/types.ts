@@ -211,6 +211,16 @@ export interface RunInfo {
   mechanism: MechanismPlan;
   /** Which conditions had a Chromium page beside the bots. */
   browserConditions: Condition[];
+  /** The bots' interpolation delay rule where the run overrode the client's own. */
+  interp?: InterpRule;
+  /** True when loss was on during the warm-up too. */
+  lossyWarmup?: boolean;
+}
+
+/** An interpolation delay rule (client/game/interpolation.ts config): base intervals and loss residual. */
+export interface InterpRule {
+  baseIntervals?: number;
+  lossResidual?: number;
 }
 
 /** UDP echo probe across the impaired link before the arms run: configured vs realised delay and loss. */

@@ -7,9 +7,10 @@
  * structurally so this module (and its tests) stand on their own.
  */
 import type { EntityState } from '../../shared/snapshot/view.js';
-import { InterpolationBuffer } from './interpolation.js';
+import { InterpolationBuffer, type InterpolationConfig } from './interpolation.js';
 import { Predictor } from './prediction.js';
 import type { InputRecord } from '../net/input-history.js';
+import type { SnapshotPath } from '../net/game-client-types.js';
 import { inputHeading, STANDARD_PLAYER_SPEED } from '../../shared/scene.js';
 
 export interface WelcomeLike {
@@ -26,6 +27,8 @@ export interface SnapshotLike {
   lastInputSeq: number;
   entities: readonly EntityState[];
   receivedAt: number;
+  /** How it travelled (GameClient sets it): picks the interpolation delay rule. */
+  path?: SnapshotPath;
 }
 
 export interface FrameEntity extends EntityState {
@@ -47,7 +50,14 @@ export class WorldView {
   private worldH = 1000;
   private lastEntityCount = 0;
 
-  constructor(private readonly speed = STANDARD_PLAYER_SPEED) {}
+  /**
+   * `interp` overrides the interpolation buffer's delay rule (the experiment harness compares
+   * rules with it); the page uses the defaults.
+   */
+  constructor(
+    private readonly speed = STANDARD_PLAYER_SPEED,
+    private readonly interp: Pick<InterpolationConfig, 'baseIntervals' | 'lossResidual'> = {},
+  ) {}
 
   welcome(w: WelcomeLike): void {
     const sameWorld = this.buffer !== null && w.worldW === this.worldW && w.worldH === this.worldH;
@@ -57,7 +67,7 @@ export class WorldView {
     this.ownId = w.entityId;
     if (!w.resumed || !sameWorld || changedEntity || !this.buffer || !this.predictor) {
       const interval = 1000 / Math.max(1, w.snapshotHz);
-      this.buffer = new InterpolationBuffer({ snapshotIntervalMs: interval, worldW: w.worldW, worldH: w.worldH });
+      this.buffer = new InterpolationBuffer({ ...this.interp, snapshotIntervalMs: interval, worldW: w.worldW, worldH: w.worldH });
       this.predictor = new Predictor({ speed: this.speed, worldW: w.worldW, worldH: w.worldH });
       this.names.clear();
     }
@@ -66,6 +76,7 @@ export class WorldView {
 
   snapshot(s: SnapshotLike, rttMs: number | null): void {
     if (!this.buffer || !this.predictor) return;
+    if (s.path) this.buffer.usePath(s.path);
     this.buffer.push(s.serverTime, s.entities, s.receivedAt);
     this.lastEntityCount = s.entities.length;
     const own = this.ownId === null ? undefined : s.entities.find((e) => e.id === this.ownId);

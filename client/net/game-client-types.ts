@@ -71,6 +71,13 @@ export interface WelcomeEvent {
   lastChatSeq?: number;
 }
 
+/**
+ * How snapshots reach the client: `datagram`, each in its own WebTransport datagram (a lost one
+ * stays lost, and the next is not held back), or `ordered`, on a reliable stream or WebSocket
+ * (none is lost, but a lost packet holds back every later snapshot until it is retransmitted).
+ */
+export type SnapshotPath = 'datagram' | 'ordered';
+
 export interface SnapshotEvent {
   /** Snapshot id (increases by one per snapshot sent to this client). */
   id: number;
@@ -93,6 +100,8 @@ export interface SnapshotEvent {
   entities: EntityState[];
   /** Client clock (`now()`) on receipt. */
   receivedAt: number;
+  /** How this snapshot travelled (the interpolation delay depends on it). Always set by GameClient. */
+  path?: SnapshotPath;
 }
 
 /** A chat line: the `chat` message's body (shared/messages.ts). */

@@ -20,6 +20,7 @@ import type {
   GameClientEvents,
   GameClientOptions,
   GameClientStats,
+  SnapshotPath,
   TicketProvider,
   TransportPreference,
   WelcomeEvent,
@@ -676,10 +677,10 @@ export class GameClient {
       this.counters.messagesDropped++;
       return;
     }
-    this.handle(decoded.message);
+    this.handle(decoded.message, ch);
   }
 
-  private handle(msg: ServerMessage): void {
+  private handle(msg: ServerMessage, ch: ChannelName): void {
     if (this.stateValue !== 'connected' && msg.type !== 'welcome' && msg.type !== 'error' && msg.type !== 'ping') {
       // Nothing but welcome (or a refusal) is expected before welcome.
       this.counters.messagesDropped++;
@@ -690,7 +691,8 @@ export class GameClient {
         this.onWelcome(msg.body);
         return;
       case 'snapshot':
-        this.onSnapshot(msg.bytes);
+        // A WebSocket names every message by its table channel; only WebTransport's are real datagrams.
+        this.onSnapshot(msg.bytes, this.channel?.kind === 'webtransport' && ch === 'unreliable' ? 'datagram' : 'ordered');
         return;
       case 'ping':
         this.send(() => encodePong(msg.body));
@@ -774,7 +776,7 @@ export class GameClient {
     this.pumpChat();
   }
 
-  private onSnapshot(body: Uint8Array): void {
+  private onSnapshot(body: Uint8Array, path: SnapshotPath): void {
     const result = this.snapshots.decode(body);
     if (!result.ok) {
       this.counters.snapshotsDropped++;
@@ -798,6 +800,7 @@ export class GameClient {
       entities: snap.entities,
       omitted: snap.omitted,
       receivedAt: now,
+      path,
     });
   }
 

@@ -63,7 +63,7 @@ describe('experiment CLI', () => {
 
   it('refuses a namespace tag that would not fit an interface name, plainly, with exit code 3', async () => {
     const r = await runCli(['--quick'], { env: { TICKWIRE_NETNS_TAG: 'delayreport' }, timeoutMs: 30_000 });
-    expect(r.stderr).toContain('experiment: TICKWIRE_NETNS_TAG must be 1-4 characters of [a-z0-9], got "delayreport"');
+    expect(r.stderr).toContain('experiment: TICKWIRE_NETNS_TAG must be 1-5 characters of [a-z0-9], got "delayreport"');
     // The message alone, not a stack trace.
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(3);

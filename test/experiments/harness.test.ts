@@ -59,9 +59,10 @@ describe.skipIf(!decision.run)('experiment harness, short run at 100 ms RTT and 
         // context, which http://10.x.y.1 is not by default) and draw the others.
         browserAt: withBrowser ? [{ lossPct: 10, rttMs: RTT_MS }] : [],
         nsTag: netnsTag(process.env),
-        // Other tests share the 2 cores; a raised priority keeps their load out of the ages. Not
-        // real-time (chrt): SCHED_FIFO threads of equal priority never preempt each other, and
-        // once, in a full CI run, a server started that way printed nothing for 60 s.
+        // Other tests share the 2 cores; a raised priority keeps their load out of the ages.
+        // nice is enough here. (--rt once put the whole process tree at one SCHED_FIFO priority,
+        // and in a full CI run a server started that way printed nothing for 60 s; it now raises
+        // only the main thread after startup: test/experiments/realtime.test.ts.)
         nice: -10,
       }, cleanup);
     } catch (err) {

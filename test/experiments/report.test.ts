@@ -117,6 +117,10 @@ describe('command line', () => {
     expect(parseCli(['--nice', '-10'], at).nice).toBe(-10);
     expect(parseCli(['--rt', '10'], at).realtime).toBe(10);
     expect(parseCli([], at).realtime).toBe(0);
+    // The bots' interpolation rule can be overridden, and the warm-up run with loss, to compare rules.
+    expect(parseCli(['--interp-base', '2', '--interp-residual', '1', '--lossy-warmup'], at)).toMatchObject({ interp: { baseIntervals: 2, lossResidual: 1 }, lossyWarmup: true });
+    expect(parseCli([], at).interp).toBeUndefined();
+    expect(parseCli([], at).lossyWarmup).toBe(false);
     expect(parseCli(['--rtt', '20,50', '--jitter', '5'], at)).toMatchObject({ rttMs: [20, 50], jitterMs: 5 });
     expect(parseCli(['--cc', 'bbr', '--jitter-mode', 'reorder', '--browser', '100:5,0:0'], at)).toMatchObject({
       tcpCongestion: 'bbr', jitterMode: 'reorder', browserAt: [{ rttMs: 100, lossPct: 5 }, { rttMs: 0, lossPct: 0 }],

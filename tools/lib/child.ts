@@ -13,7 +13,7 @@
  * (the peer forks a server and clients). With a `CleanupStack` a child is registered until it
  * exits, so it is stopped on failure, SIGINT or SIGTERM too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +34,8 @@ export type ChildCommand = { cmd: string } & Record<string, unknown>;
 const EVENT_BACKLOG_LIMIT = 64;
 /** Output lines kept in memory for error messages (the log file, if any, has everything). */
 const OUTPUT_TAIL_LINES = 64;
+/** `chrt -p` changes one task's policy: milliseconds; this bounds a hung one. */
+const CHRT_TIMEOUT_MS = 5000;
 /** How long a child gets after SIGTERM before SIGKILL (a busy server writing its CPU profile needs a few seconds). */
 export const STOP_GRACE_MS = 5000;
 
@@ -66,9 +68,18 @@ export interface ScriptOptions extends ChildOptions {
    */
   nice?: number;
   /**
-   * SCHED_FIFO priority (1..99) through `chrt(1)`, inherited by all threads: a measuring process
-   * on a loaded machine then never waits behind ordinary processes for a CPU. The kernel's RT
-   * throttling (sched_rt_runtime_us) still leaves others 5 % even if a child spun.
+   * SCHED_FIFO priority (1..99) for the child's main thread (the event loop: its sockets, timers
+   * and ticks), set with `chrt -p` once the child has printed its first event (it has started):
+   * a measuring process on a loaded machine then never waits behind ordinary processes for a
+   * CPU. Only that thread, and only after startup: with the whole tree under one SCHED_FIFO
+   * priority (`chrt -f` before exec, inherited by every thread and child), threads of equal
+   * priority on one CPU are never time-sliced, and a thread that spins until another runs
+   * stalls both. Starting that way, node's threads and tsx's esbuild service (a Go program whose
+   * scheduler spins) stalled a server for 47 s and once 409 s before its first line, and
+   * experiment bots got no welcome (docs/experiments/README.md, "Scheduling"). Helper threads
+   * started before (V8's, tsx's loader, the QUIC binding's tokio workers) and esbuild stay at
+   * normal priority, and so does any thread or process started later (SCHED_RESET_ON_FORK).
+   * A failed `chrt` is reported as a `fatal` event instead of the child's first event.
    */
   realtime?: number;
   /** Extra node flags (e.g. `--cpu-prof`). */
@@ -87,6 +98,8 @@ export class ToolChild {
   private readonly tail: string[] = [];
   private readonly log: WriteStream | null;
   private exitInfo: ExitInfo | null = null;
+  /** SCHED_FIFO priority still to give the main thread at the first event (ScriptOptions.realtime). */
+  private pendingRealtime = 0;
 
   private constructor(readonly label: string, private readonly proc: ChildProcess, private readonly opts: ChildOptions) {
     this.log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : null;
@@ -124,9 +137,11 @@ export class ToolChild {
     const node = [process.execPath, '--import', 'tsx', ...(opts.nodeFlags ?? []), resolve(REPO_ROOT, script), ...args];
     let cmd = opts.ns ? ['ip', 'netns', 'exec', opts.ns, ...node] : node;
     if (opts.nice !== undefined && opts.nice !== 0) cmd = ['nice', '-n', String(opts.nice), ...cmd];
-    if (opts.realtime !== undefined && opts.realtime > 0) cmd = ['chrt', '-f', String(opts.realtime), ...cmd];
     const [file, ...argv] = cmd;
-    return ToolChild.command(file, argv, opts);
+    const child = ToolChild.command(file, argv, opts);
+    // No `chrt -f` before exec: see ScriptOptions.realtime (set on the main thread at the first event).
+    if (opts.realtime !== undefined && opts.realtime > 0) child.pendingRealtime = opts.realtime;
+    return child;
   }
 
   /** Start any command. */
@@ -256,12 +271,38 @@ export class ToolChild {
   private onStdout(line: string): void {
     const ev = parseJsonLine(line);
     if (ev && typeof ev.event === 'string') {
+      // A child that cannot be raised reports fatal instead of its event: no run at the wrong priority.
+      if (this.pendingRealtime > 0 && !this.raiseMainThread()) {
+        this.wake();
+        return;
+      }
       this.events.push(ev as ChildEvent);
       if (this.events.length > EVENT_BACKLOG_LIMIT) this.events.shift();
       this.wake();
       return;
     }
     this.output(line);
+  }
+
+  /**
+   * SCHED_FIFO for the main thread only (`chrt -p` without `-a` changes the one task whose id is
+   * the PID: node's main thread, since nice, ip netns exec and taskset exec; `--reset-on-fork`
+   * keeps what it starts later at normal scheduling). Synchronous, so the event that follows is
+   * seen only once it is in force.
+   */
+  private raiseMainThread(): boolean {
+    const prio = this.pendingRealtime;
+    this.pendingRealtime = 0;
+    const pid = this.proc.pid;
+    if (!pid || this.exitInfo) return true;
+    const r = spawnSync('chrt', ['--reset-on-fork', '-f', '-p', String(prio), String(pid)], { encoding: 'utf8', timeout: CHRT_TIMEOUT_MS });
+    if (r.status !== 0) {
+      const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim();
+      this.output(`chrt --reset-on-fork -f -p ${prio} ${pid} failed: ${why}`);
+      this.events.push({ event: 'fatal', message: `could not give the main thread SCHED_FIFO priority ${prio}: ${why}` });
+      return false;
+    }
+    return true;
   }
 
   private output(line: string): void {

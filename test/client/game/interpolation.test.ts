@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InterpolationBuffer, lossIntervals } from '../../../client/game/interpolation.js';
+import { InterpolationBuffer, LOSS_RESIDUAL, lossIntervals, type InterpolationConfig } from '../../../client/game/interpolation.js';
+import type { SnapshotPath } from '../../../client/net/game-client-types.js';
 import type { EntityState } from '../../../shared/snapshot/view.js';
 import { shortDelta } from '../../../client/game/wrap.js';
 
@@ -242,5 +243,55 @@ describe('InterpolationBuffer adapts', () => {
     const buf = new InterpolationBuffer({ ...cfg, maxDelayMs: 300 });
     feed(buf, 0, 300, { drop: (i) => i % 3 === 0, transit: (i) => (i % 2 ? 0 : 200) });
     expect(buf.targetDelayMs).toBe(300);
+  });
+});
+
+describe('InterpolationBuffer delay rule per snapshot path (DELAY_RULES)', () => {
+  /** Snapshots 0..n with every `lossEvery`-th one dropped, then the delay the buffer steers to. */
+  function settle(path: SnapshotPath | null, lossEvery = 0, config: Partial<InterpolationConfig> = {}): InterpolationBuffer {
+    const buf = new InterpolationBuffer({ ...cfg, ...config });
+    if (path) buf.usePath(path);
+    feed(buf, 0, 400, { drop: (i) => lossEvery > 0 && i % lossEvery === 0 });
+    return buf;
+  }
+
+  it('starts with the ordered rule: three intervals on a clean link', () => {
+    const buf = settle(null);
+    expect(buf.path).toBe('ordered');
+    expect(buf.targetDelayMs).toBe(150);
+  });
+
+  it('datagrams: two intervals on a clean link, where an ordered path keeps three', () => {
+    expect(settle('datagram').targetDelayMs).toBe(100);
+    expect(settle('ordered').targetDelayMs).toBe(150);
+  });
+
+  it('datagrams at 5 % loss: still two intervals, where an ordered path that lost as much would wait four', () => {
+    const d = settle('datagram', 20);
+    expect(d.lossRate).toBeGreaterThan(0.04);
+    expect(d.targetDelayMs).toBe(100);
+    expect(settle('ordered', 20).targetDelayMs).toBe(200);
+  });
+
+  it('datagrams at 15 % loss still buy extra intervals for the longer runs of losses', () => {
+    const d = settle('datagram', 7);
+    expect(d.lossRate).toBeGreaterThan(0.12);
+    expect(d.targetDelayMs).toBe(150);
+  });
+
+  it('values given in the config win over the path\'s rule (the harness compares rules so)', () => {
+    expect(settle('datagram', 0, { baseIntervals: 3, lossResidual: LOSS_RESIDUAL }).targetDelayMs).toBe(150);
+  });
+
+  it('a path that changes under a running buffer moves the delay at the usual rates, without a jump', () => {
+    const buf = settle('ordered');
+    const s = T0 + 400 * IV;
+    buf.sample(s + 10);
+    expect(buf.delayMs).toBeCloseTo(150, 6);
+    buf.usePath('datagram');
+    expect(buf.targetDelayMs).toBe(100);
+    buf.sample(s + 10 + 100);
+    // 100 ms at the shrink rate (0.02 ms per ms): 2 ms shorter, not 50.
+    expect(buf.delayMs).toBeCloseTo(148, 6);
   });
 });

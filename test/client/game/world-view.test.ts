@@ -39,6 +39,22 @@ describe('WorldView', () => {
     expect(v.interpDelayMs).toBeCloseTo(150, 6);
   });
 
+  it('takes the interpolation delay rule from the path the snapshots report (two intervals for datagrams)', () => {
+    const datagrams = new WorldView();
+    datagrams.welcome(welcome());
+    for (let i = 0; i < 20; i++) {
+      const t = 10_000 + i * 50;
+      datagrams.snapshot({ serverTime: t, lastInputSeq: 0, receivedAt: t + 5, path: 'datagram', entities: [{ id: 2, x: 500 + i * 5, y: 300, angle: 0 }] }, 10);
+    }
+    expect(datagrams.interpTargetMs).toBe(100);
+    expect(datagrams.interpDelayMs).toBeCloseTo(100, 6);
+    // Snapshots that say nothing (or `ordered`) keep three.
+    const ordered = new WorldView();
+    ordered.welcome(welcome());
+    feed(ordered, 0, 20);
+    expect(ordered.interpTargetMs).toBe(150);
+  });
+
   it('moves the own player at once on input, before the server has seen it', () => {
     const v = new WorldView();
     v.welcome(welcome());

@@ -179,6 +179,23 @@ describe('GameClient with the real server', () => {
   });
 });
 
+describe('GameClient snapshot path (it picks the interpolation delay rule)', () => {
+  it.each([
+    ['webtransport', 'unreliable', 'datagram'],
+    ['webtransport', 'reliable', 'ordered'],
+    ['websocket', 'unreliable', 'ordered'],
+  ] as const)('over %s with the server sending snapshots %s, every snapshot says %s', async (transport, snapshotChannel, path) => {
+    server = await startTestServer({ snapshotChannel });
+    expect(server.webTransport).toBe(true);
+    const a = player('Ada', { transport });
+    const paths: Array<string | undefined> = [];
+    a.on('snapshot', (s) => paths.push(s.path));
+    expect((await a.connect()).transport).toBe(transport);
+    await waitFor(() => paths.length >= 5, 5_000, 'five snapshots');
+    expect(new Set(paths)).toEqual(new Set([path]));
+  });
+});
+
 describe('GameClient leaving', () => {
   for (const transport of ['websocket', 'webtransport'] as const) {
     it(`close() over ${transport} delivers the leave: the other player sees playerLeft at once`, async () => {
