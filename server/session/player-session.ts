@@ -121,6 +121,8 @@ export class PlayerSession implements RoomMember {
    */
   private snapshotSendOptions: SendUnreliableOptions & { commitTag: number } = { commitTag: 0 };
   private heartbeat: Timer | null = null;
+  /** The heartbeat fired and its ping has not gone out yet: it rides behind the next snapshot (beat). */
+  private pingOwed = false;
   private resumeTimer: Timer | null = null;
   private lastHeardAt = 0;
   /** Ping table and RTT estimator (shared/heartbeat.ts), on the host's clock. */
@@ -213,6 +215,7 @@ export class PlayerSession implements RoomMember {
     this.snapshots = snapshots;
     this.snapshotSendOptions = { replaceKey: 'snapshot', onCommitted: (id) => snapshots.committed(id), commitTag: 0 };
     this.pings.forgetPending();
+    this.pingOwed = false;
     this.lastHeardAt = this.host.scheduler.now();
     this.unreliableBucket = new TokenBucket(UNRELIABLE_BURST, UNRELIABLE_RATE_PER_SECOND, this.lastHeardAt);
     conn.onReliable = (bytes) => this.onReliable(conn, bytes);
@@ -291,6 +294,7 @@ export class PlayerSession implements RoomMember {
       this.host.countSent(conn, 'unreliable', bytes, ok);
       if (!ok) this.host.metrics.dropped.inc({ reason: 'queue_full' });
     }
+    if (this.pingOwed) this.sendPing();
   }
 
   /** Snapshot encoding counters of the current connection. */
@@ -479,8 +483,18 @@ export class PlayerSession implements RoomMember {
       this.suspend();
       return;
     }
-    this.send('ping', this.pings.nextPing());
+    // The ping waits for the next snapshot to this client and goes out right behind it, so both
+    // leave in one write (websocket.ts corks a socket for the turn) instead of a write of its own
+    // per client per interval. One still owed at the next beat (no snapshot went out for a whole
+    // interval: the room halted, or every snapshot was dropped) goes on its own.
+    if (this.pingOwed) this.sendPing();
+    this.pingOwed = true;
     this.scheduleHeartbeat();
+  }
+
+  private sendPing(): void {
+    this.pingOwed = false;
+    this.send('ping', this.pings.nextPing());
   }
 
   // --- sending ----------------------------------------------------------------------------------

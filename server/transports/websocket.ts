@@ -182,7 +182,7 @@ export class WebSocketConnection extends ConnectionBase {
       this.counters.unreliableDropped++;
       return false;
     }
-    if (this.held.size === 0 && this.socket.bufferedAmount < WS_UNRELIABLE_HIGH_WATER_BYTES) {
+    if (this.held.size === 0 && this.pendingBytes() < WS_UNRELIABLE_HIGH_WATER_BYTES) {
       this.write(bytes, 'unreliable');
       options?.onCommitted?.(options.commitTag ?? 0);
       return true;
@@ -205,7 +205,7 @@ export class WebSocketConnection extends ConnectionBase {
 
   sendReliable(bytes: Uint8Array): boolean {
     if (this.isClosed) return false;
-    if (this.socket.bufferedAmount + bytes.length > WS_RELIABLE_BUFFER_LIMIT_BYTES) {
+    if (this.pendingBytes() + bytes.length > WS_RELIABLE_BUFFER_LIMIT_BYTES) {
       this.close(ErrorCode.SLOW_CONSUMER, 'reliable send buffer limit exceeded');
       return false;
     }
@@ -230,7 +230,17 @@ export class WebSocketConnection extends ConnectionBase {
 
   /** Bytes ws has not yet handed to the kernel (for tests and diagnostics). */
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount;
+    return this.pendingBytes();
+  }
+
+  /**
+   * Bytes not yet handed to the kernel. With frames written to the TCP socket ourselves that is
+   * the socket's own count (corked bytes included): ws's `bufferedAmount` adds its sender's queue,
+   * which only a transforming extension or a Blob fills, neither of which a raw socket has
+   * (rawSocketOf). The direct read skips ws's getter on every snapshot.
+   */
+  private pendingBytes(): number {
+    return this.raw ? this.raw.writableLength : this.socket.bufferedAmount;
   }
 
   private write(bytes: Uint8Array, channel: 'reliable' | 'unreliable'): void {
@@ -268,7 +278,7 @@ export class WebSocketConnection extends ConnectionBase {
 
   /** Sends held messages, oldest first, while the socket takes them; keeps retrying while any wait. */
   private flushHeld(): void {
-    while (!this.isClosed && this.held.size > 0 && this.socket.bufferedAmount < WS_UNRELIABLE_HIGH_WATER_BYTES) {
+    while (!this.isClosed && this.held.size > 0 && this.pendingBytes() < WS_UNRELIABLE_HIGH_WATER_BYTES) {
       const [key, held] = this.held.entries().next().value!;
       this.held.delete(key);
       this.write(held.bytes, 'unreliable');
