@@ -6,6 +6,7 @@ import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { channelOfMessage } from '../../shared/messages.js';
 import type { CloseInfo, SendUnreliableOptions } from './connection.js';
 import { ConnectionBase } from './connection-base.js';
+import { readFramesDirectly } from './ws-frame-reader.js';
 
 /**
  * Once this many bytes wait in the socket (ws's `bufferedAmount`: not yet handed to the kernel),
@@ -158,6 +159,9 @@ export class WebSocketConnection extends ConnectionBase {
     socket.binaryType = 'nodebuffer';
     this.raw = rawSocketOf(socket);
     this.raw?.on('drain', () => this.flushHeld());
+    // Whole binary frames are read off the TCP socket here; the rest (control frames, fragments,
+    // anything odd) still goes through ws and arrives as 'message' (ws-frame-reader.ts).
+    if (this.raw) readFramesDirectly(socket, this.raw, (payload) => this.onMessage(payload, true));
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     let resolveClosed!: () => void;
     this.socketClosed = new Promise((r) => { resolveClosed = r; });
