@@ -30,7 +30,10 @@ const TIME_ORIGIN = performance.timeOrigin;
 export const systemScheduler: Scheduler = {
   now: () => TIME_ORIGIN + performance.now(),
   after(delayMs, fn) {
-    const handle = setTimeout(fn, Math.max(0, delayMs));
+    // Whole milliseconds: Node keys its timer lists by duration, so a fractional delay (the tick
+    // loop's, a new one at every wake) makes and drops a list per call; and it fires at the next
+    // whole millisecond of libuv's clock either way.
+    const handle = setTimeout(fn, Math.ceil(Math.max(0, delayMs)));
     return { cancel: () => clearTimeout(handle) };
   },
 };
