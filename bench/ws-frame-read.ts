@@ -10,7 +10,7 @@
  *   npx tsx bench/ws-frame-read.ts [--messages 200000]
  */
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
+import * as ws from 'ws';
 import { encodeInput } from '../client/net/protocol.js';
 import { RandomInputs } from '../tools/bots/light-client.js';
 import { readWholeFrames } from '../server/transports/ws-frame-reader.js';
@@ -24,13 +24,12 @@ const ROUNDS = 5;
 /** Distinct chunks cycled through (each copied before it is read). */
 const DISTINCT = 1024;
 
-/** ws's Receiver class (not part of its typed public API). */
+/** ws's Receiver class (a named export of ws, not in its typings). */
 interface Receiver {
   on(event: 'message', fn: (data: Buffer) => void): void;
   write(chunk: Buffer): boolean;
 }
-const require = createRequire(import.meta.url);
-const ReceiverClass = require('ws/lib/receiver.js') as new (o: object) => Receiver;
+const ReceiverClass = (ws as unknown as { Receiver: new (o: object) => Receiver }).Receiver;
 
 /** One masked binary frame, FIN set (RFC 6455 §5.2, §5.3), as a browser sends it. */
 function clientFrame(payload: Uint8Array): Buffer {
