@@ -16,6 +16,7 @@ import type { Room } from '../rooms/room.js';
 import type { RoomMember, WorldFrame } from '../rooms/types.js';
 import { type CloseInfo, type Connection, type ProtocolError, type SendUnreliableOptions } from '../transports/connection.js';
 import { CHAT_JOIN_HISTORY, type SessionTimings } from './config.js';
+import type { HeartbeatSweep } from './heartbeat-sweep.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { sessionView, type SessionView } from './session-view.js';
 import { TokenBucket } from '../chat/rate-limit.js';
@@ -62,6 +63,8 @@ export interface PlayerSessionHost {
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
   readonly snapshotChannel: SnapshotChannel;
+  /** The one timer that beats every session's heartbeat (heartbeat-sweep.ts). */
+  readonly heartbeats: HeartbeatSweep;
   /** The cluster node this server is (named in the welcome), or null on a single server. */
   readonly nodeId: string | null;
   /** The session ended for good: forget it and release its room. */
@@ -125,7 +128,8 @@ export class PlayerSession implements RoomMember {
    * connection, the snapshot id travels as the commit tag (no closure per snapshot).
    */
   private snapshotSendOptions: SendUnreliableOptions & { commitTag: number } = { commitTag: 0 };
-  private heartbeat: Timer | null = null;
+  /** The heartbeat fired and its ping has not gone out yet: it rides behind the next snapshot (beat). */
+  private pingOwed = false;
   private resumeTimer: Timer | null = null;
   private lastHeardAt = 0;
   /** Ping table and RTT estimator (shared/heartbeat.ts), on the host's clock. */
@@ -225,6 +229,7 @@ export class PlayerSession implements RoomMember {
     this.snapshots = snapshots;
     this.snapshotSendOptions = { replaceKey: 'snapshot', onCommitted: (id) => snapshots.committed(id), commitTag: 0 };
     this.pings.forgetPending();
+    this.pingOwed = false;
     this.lastHeardAt = this.host.scheduler.now();
     this.unreliableBucket = new TokenBucket(UNRELIABLE_BURST, UNRELIABLE_RATE_PER_SECOND, this.lastHeardAt);
     conn.onReliable = (bytes) => this.onReliable(conn, bytes);
@@ -301,6 +306,7 @@ export class PlayerSession implements RoomMember {
       options.commitTag = id;
       if (!this.host.sendCounted(conn, 'unreliable', bytes, options)) this.host.metrics.dropped.inc({ reason: 'queue_full' });
     }
+    if (this.pingOwed) this.sendPing();
   }
 
   /** Snapshot encoding counters of the current connection. */
@@ -481,18 +487,20 @@ export class PlayerSession implements RoomMember {
 
   // --- heartbeat --------------------------------------------------------------------------------
 
+  /** Beats from the host's next heartbeat sweep on (server/session/heartbeat-sweep.ts). */
   private scheduleHeartbeat(): void {
-    this.stopHeartbeat();
-    this.heartbeat = this.host.scheduler.after(this.host.timings.heartbeatIntervalMs, () => this.beat());
+    this.host.heartbeats.add(this);
   }
 
   private stopHeartbeat(): void {
-    this.heartbeat?.cancel();
-    this.heartbeat = null;
+    this.host.heartbeats.delete(this);
   }
 
-  private beat(): void {
-    this.heartbeat = null;
+  /**
+   * The heartbeat, once per interval (the host's HeartbeatSweep calls it): closes an idle
+   * connection (the session is suspended), else owes the client a ping.
+   */
+  beat(): void {
     const conn = this.conn;
     if (!conn || this.state !== 'active') return;
     const now = this.host.scheduler.now();
@@ -504,8 +512,17 @@ export class PlayerSession implements RoomMember {
       this.suspend();
       return;
     }
+    // The ping waits for the next snapshot to this client and goes out right behind it, so both
+    // leave in one write (websocket.ts corks a socket for the turn) instead of a write of its own
+    // per client per interval. One still owed at the next beat (no snapshot went out for a whole
+    // interval: the room halted, or every snapshot was dropped) goes on its own.
+    if (this.pingOwed) this.sendPing();
+    this.pingOwed = true;
+  }
+
+  private sendPing(): void {
+    this.pingOwed = false;
     this.send('ping', this.pings.nextPing());
-    this.scheduleHeartbeat();
   }
 
   // --- sending ----------------------------------------------------------------------------------

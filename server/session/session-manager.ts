@@ -22,6 +22,7 @@ import {
   SESSIONS_PER_ADDRESS_RETRY_AFTER_MS, SessionShares,
 } from './admission.js';
 import { DEFAULT_SESSION_TIMINGS, RESUME_TOKEN_BYTES, type SessionTimings } from './config.js';
+import { HeartbeatSweep } from './heartbeat-sweep.js';
 import {
   PlayerSession, codeName, resumeTokenHash, sessionKey, type DrainTarget, type PlayerSessionHost, type SnapshotChannel,
 } from './player-session.js';
@@ -107,6 +108,7 @@ export class SessionManager implements PlayerSessionHost {
   readonly scheduler: Scheduler;
   readonly metrics: GameMetrics;
   readonly timings: SessionTimings;
+  readonly heartbeats: HeartbeatSweep;
   readonly snapshotChannel: SnapshotChannel;
   private readonly pending = new Map<Connection, Pending>();
   private readonly shares: PendingShares;
@@ -128,6 +130,7 @@ export class SessionManager implements PlayerSessionHost {
     this.scheduler = options.scheduler;
     this.metrics = options.metrics;
     this.timings = { ...DEFAULT_SESSION_TIMINGS, ...options.timings };
+    this.heartbeats = new HeartbeatSweep(this.scheduler, this.timings.heartbeatIntervalMs);
     this.snapshotChannel = options.snapshotChannel ?? channelOf('snapshot');
     this.random = options.randomBytes ?? ((n) => randomBytes(n));
     this.shares = new PendingShares(options.maxPending ?? MAX_PENDING_CONNECTIONS, options.maxPendingPerAddress ?? MAX_PENDING_PER_ADDRESS);

@@ -6,6 +6,7 @@ import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { channelOfMessage } from '../../shared/messages.js';
 import type { CloseInfo, SendUnreliableOptions } from './connection.js';
 import { ConnectionBase } from './connection-base.js';
+import { readFramesDirectly } from './ws-frame-reader.js';
 
 /**
  * Once this many bytes wait in the socket (ws's `bufferedAmount`: not yet handed to the kernel),
@@ -50,7 +51,7 @@ const frames = new ByteSlab(WS_FRAME_SLAB_BYTES, (n) => Buffer.allocUnsafeSlow(n
 
 /**
  * Connections written to since the last uncork (uncorkWritten). A socket written to is corked
- * until the end of the current run of JavaScript (a microtask): everything a turn writes to one
+ * until the end of the current run of JavaScript (process.nextTick): everything a turn writes to one
  * client (its snapshot, a chat line, a pong) goes to the kernel in one write, and a snapshot tick
  * does all of its encoding first and then its writes back to back. Cork keeps the order of every
  * write on the socket, ws's own frames included, and corked bytes count in `bufferedAmount`.
@@ -158,6 +159,9 @@ export class WebSocketConnection extends ConnectionBase {
     socket.binaryType = 'nodebuffer';
     this.raw = rawSocketOf(socket);
     this.raw?.on('drain', () => this.flushHeld());
+    // Whole binary frames are read off the TCP socket here; the rest (control frames, fragments,
+    // anything odd) still goes through ws and arrives as 'message' (ws-frame-reader.ts).
+    if (this.raw) readFramesDirectly(socket, this.raw, (payload) => this.onMessage(payload, true));
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     let resolveClosed!: () => void;
     this.socketClosed = new Promise((r) => { resolveClosed = r; });
@@ -182,7 +186,7 @@ export class WebSocketConnection extends ConnectionBase {
       this.counters.unreliableDropped++;
       return false;
     }
-    if (this.held.size === 0 && this.socket.bufferedAmount < WS_UNRELIABLE_HIGH_WATER_BYTES) {
+    if (this.held.size === 0 && this.pendingBytes() < WS_UNRELIABLE_HIGH_WATER_BYTES) {
       this.write(bytes, 'unreliable');
       options?.onCommitted?.(options.commitTag ?? 0);
       return true;
@@ -205,7 +209,7 @@ export class WebSocketConnection extends ConnectionBase {
 
   sendReliable(bytes: Uint8Array): boolean {
     if (this.isClosed) return false;
-    if (this.socket.bufferedAmount + bytes.length > WS_RELIABLE_BUFFER_LIMIT_BYTES) {
+    if (this.pendingBytes() + bytes.length > WS_RELIABLE_BUFFER_LIMIT_BYTES) {
       this.close(ErrorCode.SLOW_CONSUMER, 'reliable send buffer limit exceeded');
       return false;
     }
@@ -230,7 +234,17 @@ export class WebSocketConnection extends ConnectionBase {
 
   /** Bytes ws has not yet handed to the kernel (for tests and diagnostics). */
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount;
+    return this.pendingBytes();
+  }
+
+  /**
+   * Bytes not yet handed to the kernel. With frames written to the TCP socket ourselves that is
+   * the socket's own count (corked bytes included): ws's `bufferedAmount` adds its sender's queue,
+   * which only a transforming extension or a Blob fills, neither of which a raw socket has
+   * (rawSocketOf). The direct read skips ws's getter on every snapshot.
+   */
+  private pendingBytes(): number {
+    return this.raw ? this.raw.writableLength : this.socket.bufferedAmount;
   }
 
   private write(bytes: Uint8Array, channel: 'reliable' | 'unreliable'): void {
@@ -246,7 +260,9 @@ export class WebSocketConnection extends ConnectionBase {
         written.push(this);
         if (!uncorkQueued) {
           uncorkQueued = true;
-          queueMicrotask(uncorkWritten);
+          // nextTick, not queueMicrotask: Node wraps each queueMicrotask callback in an async
+          // resource (runInAsyncScope, emitDestroy), which the profile showed per turn.
+          process.nextTick(uncorkWritten);
         }
       }
       this.raw.write(binaryFrame(bytes));
@@ -262,7 +278,7 @@ export class WebSocketConnection extends ConnectionBase {
 
   /** Sends held messages, oldest first, while the socket takes them; keeps retrying while any wait. */
   private flushHeld(): void {
-    while (!this.isClosed && this.held.size > 0 && this.socket.bufferedAmount < WS_UNRELIABLE_HIGH_WATER_BYTES) {
+    while (!this.isClosed && this.held.size > 0 && this.pendingBytes() < WS_UNRELIABLE_HIGH_WATER_BYTES) {
       const [key, held] = this.held.entries().next().value!;
       this.held.delete(key);
       this.write(held.bytes, 'unreliable');

@@ -208,6 +208,41 @@ describe('PlayerSession: from the client', () => {
   });
 });
 
+describe('PlayerSession: heartbeat', () => {
+  it('the ping goes right behind the next snapshot (one write with it); with no snapshots, on its own one interval later', () => {
+    const { scheduler, room, session } = setup();
+    const { conn } = session('a');
+    const names = () => conn.sent.map((m) => m.name);
+    scheduler.advance(T.heartbeatIntervalMs + 1000 / 20);
+    expect(conn.of('ping')).toHaveLength(1);
+    const at = names().indexOf('ping');
+    expect(names()[at - 1]).toBe('snapshot');
+    // A snapshot and the ping behind it go in the same turn: the same scheduler instant.
+    const sentAt: number[] = [];
+    const start = conn.sent.length;
+    const record = conn.sent.push.bind(conn.sent);
+    conn.sent.push = (...items) => {
+      for (let i = 0; i < items.length; i++) sentAt.push(scheduler.now());
+      return record(...items);
+    };
+    scheduler.advance(T.heartbeatIntervalMs);
+    const second = names().lastIndexOf('ping');
+    expect(conn.of('ping')).toHaveLength(2);
+    expect(names()[second - 1]).toBe('snapshot');
+    expect(sentAt[second - start]).toBe(sentAt[second - 1 - start]);
+    // The room stops sending snapshots: the owed ping still goes, alone, one interval late.
+    room.loop.stop();
+    const before = conn.sent.length;
+    scheduler.advance(T.heartbeatIntervalMs);
+    expect(conn.of('ping')).toHaveLength(2);
+    scheduler.advance(T.heartbeatIntervalMs);
+    expect(conn.of('ping')).toHaveLength(3);
+    expect(conn.sent.slice(before).map((m) => m.name)).toEqual(['ping']);
+    scheduler.advance(T.heartbeatIntervalMs);
+    expect(conn.of('ping')).toHaveLength(4);
+  });
+});
+
 describe('PlayerSession: life', () => {
   it('a lost connection suspends (entity kept, standing still); the resume window then ends it', () => {
     const { scheduler, room, host, session } = setup();

@@ -199,7 +199,7 @@ describe('WebSocketConnection over a real socket', () => {
     expect(tcp.writableCorked).toBe(1);
     expect(tcp.writableLength).toBe(4 + 2 + 4 + 4); // three 2-byte messages and a ping, framed
     expect(conn.bufferedAmount).toBe(tcp.writableLength);
-    await Promise.resolve();
+    await new Promise((r) => setImmediate(r)); // the turn is over (its nextTick queue ran)
     expect(tcp.writableCorked).toBe(0);
     expect(tcp.writableLength).toBe(0); // handed to the kernel (one write, loopback has room)
     // A send followed by a close in one turn: the message still precedes the close frame.
