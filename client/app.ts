@@ -144,6 +144,11 @@ export class GameApp {
       this.rejected++;
       this.chat.rateLimited(r.retryAfterMs, r.reason);
     });
+    // The outbox resends a line refused for now; a line it gave up without a refusal to show
+    // (the session was lost with it on the wire) gets a notice of its own.
+    c.on('chatUnsent', (u) => {
+      if (u.reason === 'session_lost') this.chat.say('A line may not have been sent: the connection was lost');
+    });
     c.on('transport', (t) => {
       this.fallbackReason = t.fallbackReason ?? null;
     });

@@ -124,9 +124,11 @@ export async function startClusterMode(args: ClusterModeArgs): Promise<ClusterMo
     staggerSnapshots: args.rooms.staggerSnapshots,
     checkpointIntervalMs: options.checkpointIntervalMs,
     hooks: {
-      restored: (room, seats, watchers) => sessions.restoreSeats(room, seats.map((seat) => ({ seat, resumeTokenHash: seat.resumeTokenHash })), watchers),
+      restored: (room, seats, watchers) => sessions.restoreSeats(
+        room, seats.map((seat) => ({ seat, resumeTokenHash: seat.resumeTokenHash, lastChatSeq: seat.lastChatSeq ?? 0 })), watchers),
       lost: (roomId, retryAfterMs) => sessions.endRoom(roomId, ErrorCode.CLUSTER_UNAVAILABLE, retryAfterMs),
       tokenHash: (roomId, playerId, spectator) => sessions.tokenHashOf(roomId, playerId, spectator),
+      lastChatSeq: (roomId, playerId) => sessions.lastChatSeqOf(roomId, playerId),
     },
   });
   const clusterRooms = rooms;

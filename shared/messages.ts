@@ -27,8 +27,13 @@ import {
  * 4: the cluster (docs/cluster.md): `hello` and `welcome` carry `chatEpoch`, `welcome` the
  *    `nodeId`, `drain` the node taking the room over (`nodeId`, `httpUrl`), and `chatRejected`
  *    may say `unavailable` (the chat history cannot be stored now).
+ * 5: the chat outbox (docs/protocol.md, "Chat lines the client wrote"): `chatSend` carries the
+ *    client's per-session `seq`, `chatRejected` names the `seq` it refuses, the new
+ *    `chatAccepted` (id 11) names the `seq` it accepts, and a resumed `welcome` carries
+ *    `lastChatSeq`, the highest seq the session accepted. New record structures (and fields in
+ *    existing ones) shift the record ids, so the version changes.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export type Channel = 'reliable' | 'unreliable';
 /** c2s: client to server; s2c: server to client; both: either way. */
@@ -44,6 +49,10 @@ const idString = str(MAX_ID_LENGTH, { minLength: 1, asciiPattern: ID_PATTERN });
 const displayName = str(MAX_NAME_LENGTH, { minLength: 1 });
 const ms = int(0, MAX_DURATION_MS);
 const safeUint = int(0, Number.MAX_SAFE_INTEGER);
+/** A chatSend's client sequence number: per session, from 1 (shared/chat-outbox.ts). */
+const chatSeq = int(1, U32_MAX);
+/** The same, or 0 for "none accepted yet" (welcome.lastChatSeq). */
+const chatSeq0 = int(0, U32_MAX);
 
 /**
  * Why a chat line was not accepted (`chatRejected.reason`); `unavailable`: the room cannot store
@@ -160,6 +169,7 @@ const TABLE = [
     field('players', arrayOf(playerInfo, 0, MAX_ROOM_PLAYERS), 'everyone in the room'),
     field('nodeId', idString, 'cluster node running the room', true),
     field('chatEpoch', idString, 'run of chat ids the history is in', true),
+    field('lastChatSeq', chatSeq0, 'resumed session: highest chatSend seq it accepted (0: none)', true),
   ])),
   row(3, 'playerJoined', 'reliable', 's2c', 'A player entered the room', record('playerJoined', playerInfoFields)),
   row(4, 'playerLeft', 'reliable', 's2c', 'A player left the room', record('playerLeft', [
@@ -168,6 +178,7 @@ const TABLE = [
   ])),
   row(5, 'chatSend', 'reliable', 'c2s', 'Send a chat line', record('chatSend', [
     field('text', str(MAX_CHAT_TEXT_LENGTH, { minLength: 1 }), 'the line'),
+    field('seq', chatSeq, 'client sequence number, per session, increasing (a repeat is dropped)', true),
   ])),
   row(6, 'chat', 'reliable', 's2c', 'A chat line, in room order, exactly once', record('chat', [
     field('id', int(1, Number.MAX_SAFE_INTEGER), 'room-wide increasing chat id'),
@@ -179,6 +190,7 @@ const TABLE = [
   row(7, 'chatRejected', 'reliable', 's2c', 'A chatSend was not accepted', record('chatRejected', [
     field('reason', oneOf(CHAT_REJECT_REASONS), 'why'),
     field('retryAfterMs', ms, 'wait before retrying (rate limit, unavailable), else 0'),
+    field('seq', chatSeq, 'the refused chatSend seq (when it had one)', true),
   ])),
   row(8, 'error', 'reliable', 's2c', 'Why the session is about to close', record('error', [
     field('code', int(4000, 4099), 'close code from the error catalogue'),
@@ -192,6 +204,9 @@ const TABLE = [
     field('httpUrl', str(MAX_URL_LENGTH, { minLength: 1 }), "that node's public HTTP base URL", true),
   ])),
   row(10, 'leave', 'reliable', 'c2s', 'The player leaves on purpose (no resume)', record('leave', [])),
+  row(11, 'chatAccepted', 'reliable', 's2c', 'A chatSend with a seq was accepted', record('chatAccepted', [
+    field('seq', chatSeq, 'the accepted chatSend seq'),
+  ])),
   row(32, 'input', 'unreliable', 'c2s', 'Newest inputs (repeated) and the snapshot ack', record('input', [
     field('seq', u32, 'seq of inputs[0]'),
     field('ack', u32, 'newest snapshot id received, 0 = none'),
@@ -254,6 +269,8 @@ export type ChatBody = MessageBodies['chat'];
 export type ChatRejectReason = (typeof CHAT_REJECT_REASONS)[number];
 /** `chatRejected`: why, and when rate limited how long until a line would be accepted (else 0). */
 export type ChatRejectedBody = MessageBodies['chatRejected'];
+/** `chatAccepted`: the server accepted the chatSend with this seq (its `chat` echo follows, in room order). */
+export type ChatAcceptedBody = MessageBodies['chatAccepted'];
 /**
  * `error`: a close code from shared/errors.ts (the session closes with it right after), the
  * catalogue's description of it (never text the peer sent), and with SERVER_BUSY (or any other

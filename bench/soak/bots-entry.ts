@@ -101,7 +101,7 @@ const report: BotsReport = {
   resumeFailures: 0,
   resumeFailureSamples: [],
   reconnectMs: [],
-  chat: { sent: 0, rejected: 0, ownEchoed: 0, received: 0, missing: 0, repeated: 0 },
+  chat: { sent: 0, rejected: 0, sessionLost: 0, refusedForNow: 0, resent: 0, outboxFull: 0, ownEchoed: 0, received: 0, missing: 0, repeated: 0 },
   connectedAtEnd: 0,
   snapshots: 0,
   errors: 0,
@@ -142,8 +142,14 @@ function track(st: BotState, client: GameClient): void {
   client.on('snapshot', () => {
     st.snapshots++;
   });
-  client.on('chatRejected', () => {
-    report.chat.rejected++;
+  // The outbox (client/net/chat-outbox.ts) resends a line refused for now; only its final
+  // answer (chatUnsent) means the line will not be shown.
+  client.on('chatRejected', (r) => {
+    if (r.reason === 'rate_limited' || r.reason === 'unavailable') report.chat.refusedForNow++;
+  });
+  client.on('chatUnsent', (u) => {
+    if (u.reason === 'session_lost') report.chat.sessionLost++;
+    else report.chat.rejected++;
   });
   client.on('chat', (c) => {
     report.chat.received++;
@@ -281,7 +287,12 @@ async function finish(fleets: BotFleet[]): Promise<void> {
   for (const f of fleets) {
     for (const b of f.bots) {
       const s = b.client?.stats();
-      if (s) report.chat.repeated += s.chatRepeated;
+      if (s) {
+        report.chat.repeated += s.chatRepeated;
+        report.chat.sent += s.chatSent;
+        report.chat.resent += s.chatResent;
+        report.chat.outboxFull += s.chatOutboxFull;
+      }
     }
     report.errors += f.errors.count;
     for (const e of f.errors.samples) note(report.errorSamples, e);
@@ -315,10 +326,8 @@ async function main(): Promise<void> {
     f.startChat({
       firstMs: () => random() * chatEvery[0],
       everyMs: [chatEvery[0], chatEvery[1] ?? chatEvery[0]],
-      line: (bot, n) => {
-        report.chat.sent++;
-        return `${CHAT_TAG}|${bot.name}|${n}`;
-      },
+      // Counted from each client's stats at the end (chatSent: lines its outbox took).
+      line: (bot, n) => `${CHAT_TAG}|${bot.name}|${n}`,
     });
     for (const b of f.bots) scheduleDrop(states.find((s) => s.name === b.name)!, b);
   }

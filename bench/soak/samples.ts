@@ -89,8 +89,24 @@ export interface BotsReport {
   /** Drop to welcome, ms. */
   reconnectMs: number[];
   chat: {
+    /** Lines the bots wrote that their client's outbox took (GameClient `chatSent`). */
     sent: number;
+    /**
+     * Lines the outbox gave up with a final answer (`chatUnsent`: refused for good, past the
+     * resend limit, or still waiting when the bots closed); not shown.
+     */
     rejected: number;
+    /**
+     * Lines given up as `session_lost` (on the wire when a session was not resumed): each may or
+     * may not have been shown.
+     */
+    sessionLost: number;
+    /** `chatRejected` answers that were refusals for now (resent by the outbox after the wait). */
+    refusedForNow: number;
+    /** Times a line went out again (GameClient `chatResent`: after a refusal for now, or on a resumed session). */
+    resent: number;
+    /** Lines `sendChat` refused because the outbox was full (never taken, not in `sent`). */
+    outboxFull: number;
     /** This bot's own lines that came back to it. */
     ownEchoed: number;
     /** Distinct chat ids received, over all bots. */

@@ -195,6 +195,23 @@ export interface VerdictInput {
   attacks: readonly AttackCounters[];
 }
 
+/**
+ * Every line a bot's outbox took came back to it exactly once unless the outbox gave it up with
+ * a final answer; a line given up as `session_lost` may or may not have been shown, so it is the
+ * one slack. Resends (after a refusal for now, or on a resumed session) change nothing here:
+ * a line counts once however often it went out, and a repeat would show as `chat repeated`.
+ */
+export function ownChatCheck(c: BotsReport['chat']): Check {
+  const settled = c.sent - c.rejected - c.sessionLost;
+  const ok = c.sent > 0 && c.ownEchoed >= settled && c.ownEchoed <= settled + c.sessionLost;
+  return {
+    name: 'own chat came back',
+    ok,
+    detail: `${c.ownEchoed} of ${c.sent} sent, ${c.rejected} given up, ${c.sessionLost} lost with a session, `
+      + `${c.resent} resends, ${c.refusedForNow} refused for now, ${c.outboxFull} refused (outbox full)`,
+  };
+}
+
 /** The invariants of a soak, in report order. */
 export function checks(v: VerdictInput): Check[] {
   const out: Check[] = [];
@@ -211,7 +228,7 @@ export function checks(v: VerdictInput): Check[] {
   if (b) {
     out.push({ name: 'chat lost', ok: b.chat.missing === 0, detail: `${b.chat.missing} of ${b.chat.received} received` });
     out.push({ name: 'chat repeated', ok: b.chat.repeated === 0, detail: String(b.chat.repeated) });
-    out.push({ name: 'own chat came back', ok: b.chat.sent > 0 && b.chat.ownEchoed === b.chat.sent - b.chat.rejected, detail: `${b.chat.ownEchoed} of ${b.chat.sent} sent, ${b.chat.rejected} rejected` });
+    out.push(ownChatCheck(b.chat));
     out.push({ name: 'every bot joined', ok: b.initialJoinFailures === 0, detail: `${b.initialJoinFailures} failed` });
     out.push({ name: 'every reconnect resumed', ok: b.resumeFailures === 0 && b.drops > 0, detail: `${b.resumes} resumes after ${b.drops} drops, ${b.resumeFailures} new sessions${b.resumeFailureSamples.length ? `: ${b.resumeFailureSamples.slice(0, 3).join('; ')}` : ''}` });
     out.push({ name: 'every bot connected at the end', ok: b.connectedAtEnd === b.bots, detail: `${b.connectedAtEnd} of ${b.bots}` });

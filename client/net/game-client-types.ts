@@ -1,3 +1,4 @@
+import type { ChatUnsentReason } from './chat-outbox.js';
 import type { ChatBody, ChatRejectedBody, PlayerInfo, PlayerLeftBody } from '../../shared/messages.js';
 import type { EntityState } from '../../shared/snapshot/view.js';
 import type { ReconnectPolicy } from './backoff.js';
@@ -66,6 +67,8 @@ export interface WelcomeEvent {
   nodeId?: string;
   /** Names the run of chat ids the room's history is in (cluster); sent back on resume. */
   chatEpoch?: string;
+  /** A resumed session: the highest chat seq it accepted (the outbox forgets lines up to it). */
+  lastChatSeq?: number;
 }
 
 export interface SnapshotEvent {
@@ -95,8 +98,31 @@ export interface SnapshotEvent {
 /** A chat line: the `chat` message's body (shared/messages.ts). */
 export type ChatEvent = ChatBody;
 
-/** A refused chat line: the `chatRejected` message's body. */
+/**
+ * A refused chat line: the `chatRejected` message's body (`seq` names the line). A refusal for
+ * now (`rate_limited`, `unavailable`) is followed by a resend from the outbox; the line's final
+ * fate comes as `chatAccepted` or `chatUnsent`.
+ */
 export type ChatRejectedEvent = ChatRejectedBody;
+
+/** A line written with `sendChat` that the server accepted (its `chat` echo comes in room order). */
+export interface ChatAcceptedEvent {
+  /** The line's client sequence number in its session. */
+  seq: number;
+  text: string;
+}
+
+/**
+ * A line written with `sendChat` that left the outbox without being accepted: refused for good
+ * (`empty`, `too_long`, or `rate_limited` / `unavailable` past the resend limit), `session_lost`
+ * (it was on the wire when the session was lost: it may or may not have been shown), or `closed`
+ * (the client closed before it could go). `seq` is 0 for a line that never went out.
+ */
+export interface ChatUnsentEvent {
+  seq: number;
+  text: string;
+  reason: ChatUnsentReason;
+}
 
 export interface TransportEvent {
   transport: TransportKind;
@@ -143,6 +169,8 @@ export interface GameClientEvents {
   playerLeft: PlayerLeftBody;
   chat: ChatEvent;
   chatRejected: ChatRejectedEvent;
+  chatAccepted: ChatAcceptedEvent;
+  chatUnsent: ChatUnsentEvent;
   transport: TransportEvent;
   close: CloseEvent;
   reconnecting: ReconnectingEvent;
@@ -178,7 +206,18 @@ export interface GameClientStats {
   snapshotsDropped: number;
   /** Server messages dropped as undecodable or out of place. */
   messagesDropped: number;
+  /** Lines `sendChat` took into the outbox. */
   chatSent: number;
+  /** Lines the server accepted (chatAccepted or a resumed welcome's lastChatSeq). */
+  chatAccepted: number;
+  /** Times a line went out again (after a refusal for now, or on a resumed session). */
+  chatResent: number;
+  /** Lines that left the outbox unaccepted (`chatUnsent` events). */
+  chatUnsent: number;
+  /** Lines `sendChat` refused because the outbox was full (CHAT_OUTBOX_LIMIT). */
+  chatOutboxFull: number;
+  /** Lines waiting in the outbox now. */
+  chatPending: number;
   chatReceived: number;
   /** Chat lines dropped as already seen (an id at or below the newest one): should stay 0. */
   chatRepeated: number;

@@ -24,6 +24,7 @@ import type {
   TransportPreference,
   WelcomeEvent,
 } from './game-client-types.js';
+import { ChatOutbox, type OutboxSettled } from './chat-outbox.js';
 import { InputHistory, normalizeDirection, type InputRecord } from './input-history.js';
 import {
   CLOSE_CODES,
@@ -128,6 +129,10 @@ export class GameClient {
   private ticketFresh = true;
   private lastServerError: { code: number; message: string; retryAfterMs?: number } | null = null;
 
+  /** Lines written and not yet settled by the server (client/net/chat-outbox.ts). */
+  private readonly outbox = new ChatOutbox();
+  /** Timer that sends the outbox's head again after a refusal's retryAfterMs. */
+  private chatResendTimer: unknown = null;
   private readonly inputs = new InputHistory();
   private direction: [number, number] = [0, 0];
   /** A spectator's camera centre (world units); null: the world's centre. */
@@ -152,6 +157,10 @@ export class GameClient {
     messagesDropped: 0,
     reconnects: 0,
     chatSent: 0,
+    chatAccepted: 0,
+    chatResent: 0,
+    chatUnsent: 0,
+    chatOutboxFull: 0,
     chatReceived: 0,
     chatRepeated: 0,
     inputsSent: 0,
@@ -234,15 +243,23 @@ export class GameClient {
   }
 
   /**
-   * Sends a chat line; false when not connected, a spectator (the server drops a spectator's
-   * lines: it has no entity to speak as), empty, or longer than the protocol allows.
+   * Writes a chat line into the outbox (client/net/chat-outbox.ts), which sends it now or, while
+   * reconnecting, on the resumed session, and resends it across drops until the server settles
+   * it: `chatAccepted` when it is in (its `chat` echo follows in room order), `chatUnsent` when it
+   * is given up. False (nothing kept) before connect() or after close, for a spectator (it has no
+   * entity to speak as), for an empty line or one longer than the protocol allows, and when
+   * CHAT_OUTBOX_LIMIT lines already wait (counted as `chatOutboxFull`).
    */
   sendChat(text: string): boolean {
-    if (this.stateValue !== 'connected' || !this.channel || this.spectator) return false;
+    if (this.stateValue === 'idle' || this.stateValue === 'closed' || this.spectator) return false;
     if (text.length === 0 || text.length > MAX_CHAT_LENGTH) return false;
-    const ok = this.send(() => encodeChatSend(text));
-    if (ok) this.counters.chatSent++;
-    return ok;
+    if (!this.outbox.push(text).ok) {
+      this.counters.chatOutboxFull++;
+      return false;
+    }
+    this.counters.chatSent++;
+    this.pumpChat();
+    return true;
   }
 
   /** Leaves the game for good: tells the server, closes, emits `close`. Idempotent. */
@@ -307,6 +324,11 @@ export class GameClient {
       snapshotsDropped: c.snapshotsDropped,
       messagesDropped: c.messagesDropped,
       chatSent: c.chatSent,
+      chatAccepted: c.chatAccepted,
+      chatResent: c.chatResent,
+      chatUnsent: c.chatUnsent,
+      chatOutboxFull: c.chatOutboxFull,
+      chatPending: this.outbox.size,
       chatReceived: c.chatReceived,
       chatRepeated: c.chatRepeated,
       inputsSent: c.inputsSent,
@@ -500,6 +522,7 @@ export class GameClient {
     const channel = this.channel;
     this.channel = null;
     if (channel && !channel.closed) channel.close(info.byPeer ? CLOSE_CODES.NORMAL : info.code, info.reason);
+    this.settleChat(this.outbox.clear());
     if (this.firstWelcome) {
       this.firstWelcome.reject(new Error(`closed before welcome: ${info.code} ${info.reason}`));
       this.firstWelcome = null;
@@ -562,8 +585,55 @@ export class GameClient {
     const t = this.opts.timers;
     if (this.inputTimer !== null) t.clearInterval(this.inputTimer);
     if (this.pingTimer !== null) t.clearInterval(this.pingTimer);
+    if (this.chatResendTimer !== null) t.clearTimeout(this.chatResendTimer);
     this.inputTimer = null;
     this.pingTimer = null;
+    this.chatResendTimer = null;
+  }
+
+  // ---- chat outbox ------------------------------------------------------------------------
+
+  /** Sends the outbox's head when connected and nothing of ours is on the wire. */
+  private pumpChat(): void {
+    if (this.stateValue !== 'connected' || !this.channel) return;
+    const line = this.outbox.take(this.opts.now());
+    if (!line) {
+      // A head refused for now waits for its retry time (a timer may fire a little early).
+      const at = this.outbox.waitingUntil;
+      if (at !== null) this.armChatResend(at);
+      return;
+    }
+    if (!this.send(() => encodeChatSend(line.text, line.seq))) {
+      // Not handed to the transport (it is closing): the head goes again on the next session.
+      this.outbox.unsent(line.seq);
+      return;
+    }
+    if (line.resend) this.counters.chatResent++;
+  }
+
+  /** Reports what the outbox settled, and arms the resend timer when the head must wait. */
+  private settleChat(settled: OutboxSettled): void {
+    for (const line of settled.accepted) {
+      this.counters.chatAccepted++;
+      this.events.emit('chatAccepted', line);
+    }
+    for (const line of settled.unsent) {
+      this.counters.chatUnsent++;
+      this.events.emit('chatUnsent', line);
+    }
+    if (settled.resendAt !== undefined) this.armChatResend(settled.resendAt);
+  }
+
+  /** Sends the outbox's head again at `at` (the client's clock), unless closed by then. */
+  private armChatResend(at: number): void {
+    if (this.stateValue === 'closed') return;
+    if (this.chatResendTimer !== null) this.opts.timers.clearTimeout(this.chatResendTimer);
+    // +1 ms: timers may fire a fraction early against the clock `now()` reads.
+    const delay = Math.max(0, at - this.opts.now()) + 1;
+    this.chatResendTimer = this.opts.timers.setTimeout(() => {
+      this.chatResendTimer = null;
+      this.pumpChat();
+    }, delay);
   }
 
   // ---- I/O ----------------------------------------------------------------------------------
@@ -643,6 +713,14 @@ export class GameClient {
         return;
       case 'chatRejected':
         this.events.emit('chatRejected', msg.body);
+        if (msg.body.seq !== undefined) {
+          this.settleChat(this.outbox.rejected(msg.body.seq, msg.body.reason, msg.body.retryAfterMs, this.opts.now()));
+          this.pumpChat();
+        }
+        return;
+      case 'chatAccepted':
+        this.settleChat(this.outbox.accepted(msg.body.seq));
+        this.pumpChat();
         return;
       case 'playerJoined':
         this.events.emit('playerJoined', msg.body);
@@ -689,6 +767,11 @@ export class GameClient {
       this.firstWelcome.resolve(welcome);
       this.firstWelcome = null;
     }
+    // The outbox after the welcome's listeners: lines up to lastChatSeq are in, the rest go
+    // again (resumed) or are renumbered for the new session; the line that was on the wire when a
+    // session was lost is given up (ChatOutbox.welcome).
+    this.settleChat(this.outbox.welcome(welcome.resumed, welcome.lastChatSeq));
+    this.pumpChat();
   }
 
   private onSnapshot(body: Uint8Array): void {

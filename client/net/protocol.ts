@@ -10,6 +10,7 @@ import {
   channelOfMessage,
   PROTOCOL_VERSION,
   SNAPSHOT_MESSAGE_ID,
+  type ChatAcceptedBody,
   type ChatBody,
   type ChatRejectedBody,
   type DrainBody,
@@ -37,6 +38,7 @@ export type ServerMessage =
   | { type: 'playerLeft'; body: PlayerLeftBody }
   | { type: 'chat'; body: ChatBody }
   | { type: 'chatRejected'; body: ChatRejectedBody }
+  | { type: 'chatAccepted'; body: ChatAcceptedBody }
   | { type: 'error'; body: ErrorBody }
   | { type: 'drain'; body: DrainBody }
   | { type: 'ping'; body: PingBody }
@@ -74,6 +76,7 @@ export function decodeServerMessage(bytes: Uint8Array, channel: ChannelName): Se
     case 'playerLeft':
     case 'chat':
     case 'chatRejected':
+    case 'chatAccepted':
     case 'error':
     case 'drain':
     case 'ping':
@@ -112,8 +115,9 @@ export function encodePong(body: PingBody): Uint8Array {
   return encodeMessage('pong', body);
 }
 
-export function encodeChatSend(text: string): Uint8Array {
-  return encodeMessage('chatSend', { text });
+/** `seq`: the line's per-session client sequence number (shared/chat-outbox.ts); absent for none. */
+export function encodeChatSend(text: string, seq?: number): Uint8Array {
+  return encodeMessage('chatSend', seq === undefined ? { text } : { text, seq });
 }
 
 export function encodeLeave(): Uint8Array {

@@ -84,7 +84,8 @@ export class LocalPreviewClient implements GameClientLike {
     return {
       transport: null, connected: true, rttMs: null, rttSamples: [], snapshotsReceived: this.snaps, snapshotGapMs: [],
       bytesDown: { reliable: 0, unreliable: 0 }, bytesUp: { reliable: 0, unreliable: 0 }, datagramsLost: 0, reconnects: 0,
-      snapshotsDropped: 0, messagesDropped: 0, chatSent: 0, chatReceived: 0, chatRepeated: 0, inputsSent: this.seq,
+      snapshotsDropped: 0, messagesDropped: 0, chatSent: 0, chatAccepted: 0, chatResent: 0, chatUnsent: 0,
+      chatOutboxFull: 0, chatPending: 0, chatReceived: 0, chatRepeated: 0, inputsSent: this.seq,
     };
   }
 

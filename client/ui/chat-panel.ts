@@ -137,7 +137,7 @@ export class ChatPanel {
       // Back to the game: Enter opens the box, Enter sends and returns the keys to movement.
       this.input.blur();
     } else {
-      this.say('Not sent: not connected, or the line is too long');
+      this.say('Not sent: not connected, too many lines waiting, or the line is too long');
     }
   }
 

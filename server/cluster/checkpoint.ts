@@ -7,7 +7,7 @@
  * missing (the room starts fresh) rather than restored half-way.
  */
 import { Packr } from 'msgpackr';
-import { ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_ROOM_PLAYERS, MAX_WORLD_SIZE } from '../../shared/limits.js';
+import { ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_ROOM_PLAYERS, MAX_WORLD_SIZE, U32_MAX } from '../../shared/limits.js';
 import type { SeatState } from '../rooms/room-state.js';
 import { MAX_ROOM_SPECTATORS } from '../rooms/spectators.js';
 
@@ -27,6 +27,12 @@ export interface SeatCheckpoint extends SeatState {
    * without the token itself ever being stored in Redis. Null: the seat cannot be resumed.
    */
   resumeTokenHash: string | null;
+  /**
+   * The session's highest accepted `chatSend.seq` (PlayerSession.lastChatSeq), so a line the
+   * client resends after the handoff is not shown twice; absent in checkpoints written before
+   * it travelled (read as 0), which still decode.
+   */
+  lastChatSeq?: number;
 }
 
 /**
@@ -104,7 +110,8 @@ function validSeat(s: unknown): s is SeatCheckpoint {
     && plainObject(input) && finite(input.dx) && finite(input.dy) && Math.abs(input.dx) <= 1 && Math.abs(input.dy) <= 1
     && int(s.lastInputSeq, -1, Number.MAX_SAFE_INTEGER)
     && plainObject(s.data) && Object.keys(s.data).length <= MAX_DATA_KEYS
-    && (s.resumeTokenHash === null || (typeof s.resumeTokenHash === 'string' && /^[A-Za-z0-9_-]{43}$/.test(s.resumeTokenHash)));
+    && (s.resumeTokenHash === null || (typeof s.resumeTokenHash === 'string' && /^[A-Za-z0-9_-]{43}$/.test(s.resumeTokenHash)))
+    && (s.lastChatSeq === undefined || int(s.lastChatSeq, 0, U32_MAX));
 }
 
 const tokenHash = (s: unknown): s is string => typeof s === 'string' && /^[A-Za-z0-9_-]{43}$/.test(s);

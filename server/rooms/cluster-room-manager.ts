@@ -58,6 +58,8 @@ export interface ClusterRoomHooks {
   lost(roomId: string, retryAfterMs: number): void;
   /** The hash of a seated player's (or spectator's) resume token, for checkpoints (null: not resumable). */
   tokenHash(roomId: string, playerId: string, spectator?: boolean): string | null;
+  /** A seated player's session's highest accepted chat seq (0: none or no session), for checkpoints. */
+  lastChatSeq(roomId: string, playerId: string): number;
 }
 
 export interface ClusterRoomManagerOptions {
@@ -368,7 +370,11 @@ export class ClusterRoomManager implements RoomManager {
       tick: state.tick,
       nextEntityId: state.nextEntityId,
       chat: position ? { epoch: position.epoch, lastId: position.top } : null,
-      seats: state.seats.map((s) => ({ ...s, resumeTokenHash: this.options.hooks.tokenHash(room.id, s.playerId) })),
+      seats: state.seats.map((s) => ({
+        ...s,
+        resumeTokenHash: this.options.hooks.tokenHash(room.id, s.playerId),
+        lastChatSeq: this.options.hooks.lastChatSeq(room.id, s.playerId),
+      })),
     };
     // Spectators follow the room too (each resumes as a spectator on the next owner).
     const watchers: WatcherCheckpoint[] = [];

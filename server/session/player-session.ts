@@ -139,6 +139,13 @@ export class PlayerSession implements RoomMember {
   readonly resumeTokenHash: string;
   /** The token itself; null for a seat restored from another node until its player resumes. */
   private token: string | null;
+  /**
+   * Highest `chatSend.seq` this session accepted (0: none). One number, not a log: the client
+   * sends its lines one at a time in seq order (client/net/chat-outbox.ts), so a seq at or below
+   * it is a repeat of a line already shown. A resumed welcome carries it; a cluster checkpoint
+   * carries it to the room's next node (server/cluster/checkpoint.ts).
+   */
+  lastChatSeq = 0;
 
   constructor(
     private readonly host: PlayerSessionHost,
@@ -238,6 +245,8 @@ export class PlayerSession implements RoomMember {
       players: this.room.summaries(),
       ...(this.host.nodeId ? { nodeId: this.host.nodeId } : {}),
       ...(chatEpoch ? { chatEpoch } : {}),
+      // The client's outbox resends exactly the lines after it (docs/protocol.md).
+      ...(resumed ? { lastChatSeq: this.lastChatSeq } : {}),
     });
     if (!sent) {
       this.end(ErrorCode.INTERNAL_ERROR, 'could not send welcome');
@@ -383,8 +392,23 @@ export class PlayerSession implements RoomMember {
           this.host.metrics.refuse('game', 'spectator_chat');
           return;
         }
+        const seq = r.body.seq;
+        if (seq !== undefined && seq <= this.lastChatSeq) {
+          // A resend of a line already shown (its chatAccepted was lost with a connection):
+          // not shown again, costs no token or flood strike, and is answered so the client
+          // stops waiting for it.
+          this.host.metrics.dropped.inc({ reason: 'chat_repeat' });
+          this.send('chatAccepted', { seq: this.lastChatSeq });
+          return;
+        }
         const result = this.room.sendChat(this.playerId, r.body.text, this.chatLimitKey);
-        if (result.ok) return;
+        if (result.ok) {
+          if (seq !== undefined) {
+            this.lastChatSeq = seq;
+            this.send('chatAccepted', { seq });
+          }
+          return;
+        }
         if (result.reason === 'flood') {
           this.host.metrics.dropped.inc({ reason: 'rate_limited' });
           this.host.metrics.refuse('game', 'chat_flood');
@@ -393,7 +417,7 @@ export class PlayerSession implements RoomMember {
         }
         if (result.reason === 'rate_limited') this.host.metrics.dropped.inc({ reason: 'rate_limited' });
         else this.host.metrics.invalid.inc({ reason: 'invalid_field' });
-        this.send('chatRejected', { reason: result.reason, retryAfterMs: result.retryAfterMs });
+        this.send('chatRejected', { reason: result.reason, retryAfterMs: result.retryAfterMs, ...(seq !== undefined ? { seq } : {}) });
         return;
       }
       case 'leave':

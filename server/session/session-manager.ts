@@ -68,6 +68,8 @@ export interface SessionClusterHooks {
 export interface RestoredSeat {
   seat: SeatState;
   resumeTokenHash: string | null;
+  /** The session's highest accepted chat seq on the node it came from (0: none). */
+  lastChatSeq?: number;
 }
 
 /** A spectator restored from another node's checkpoint (cluster): no entity, resumable by its token hash. */
@@ -235,13 +237,14 @@ export class SessionManager implements PlayerSessionHost {
    */
   restoreSeats(room: Room, seats: readonly RestoredSeat[], watchers: readonly RestoredWatcher[] = []): number {
     let restored = 0;
-    for (const { seat, resumeTokenHash: hash } of seats) {
+    for (const { seat, resumeTokenHash: hash, lastChatSeq } of seats) {
       if (!room.getPlayer(seat.playerId)) continue; // not restored by the room (full, clashing id)
       if (hash === null || this.byPlayer.has(seat.playerId) || this.byToken.has(hash)) {
         room.leave(seat.playerId);
         continue;
       }
       const session = new PlayerSession(this, room, seat.playerId, seat.name, seat.entity.id, { hash });
+      session.lastChatSeq = lastChatSeq ?? 0;
       room.reattach(seat.playerId, session);
       this.byPlayer.set(seat.playerId, session);
       this.byToken.set(hash, session);
@@ -276,6 +279,12 @@ export class SessionManager implements PlayerSessionHost {
   tokenHashOf(roomId: string, playerId: string, spectator = false): string | null {
     const s = this.byPlayer.get(sessionKey(spectator ? 'spectator' : 'player', playerId));
     return s && s.roomId === roomId && s.state !== 'gone' ? s.resumeTokenHash : null;
+  }
+
+  /** The highest accepted chat seq of `playerId`'s session in `roomId` (0: none), for a checkpoint (cluster). */
+  lastChatSeqOf(roomId: string, playerId: string): number {
+    const s = this.byPlayer.get(sessionKey('player', playerId));
+    return s && s.roomId === roomId && s.state !== 'gone' ? s.lastChatSeq : 0;
   }
 
   /** Ends every session and pending connection with `code` (`note`: a fixed text from our code). */

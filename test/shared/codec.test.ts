@@ -134,6 +134,25 @@ describe('encodeMessage / decodeMessage round trip', () => {
     expect(r.ok && Object.keys(r.body)).toEqual(['v', 'ticket']);
   });
 
+  it('the chat outbox fields (protocol 5): chatSend.seq, chatRejected.seq, chatAccepted, welcome.lastChatSeq', () => {
+    const rel = { channel: 'reliable', direction: 'c2s' } as const;
+    const s2c = { channel: 'reliable', direction: 's2c' } as const;
+    expect(decodeMessage(encodeMessage('chatSend', { text: 'hi', seq: 4_294_967_295 }), rel))
+      .toEqual({ ok: true, name: 'chatSend', body: { text: 'hi', seq: 4_294_967_295 } });
+    // Without a seq (a debugging tool) the line is still a valid chatSend.
+    expect(decodeMessage(encodeMessage('chatSend', { text: 'hi' }), rel)).toEqual({ ok: true, name: 'chatSend', body: { text: 'hi' } });
+    expect(decodeMessage(encodeMessage('chatAccepted', { seq: 7 }), s2c)).toEqual({ ok: true, name: 'chatAccepted', body: { seq: 7 } });
+    expect(decodeMessage(encodeMessage('chatRejected', { reason: 'too_long', retryAfterMs: 0, seq: 9 }), s2c))
+      .toEqual({ ok: true, name: 'chatRejected', body: { reason: 'too_long', retryAfterMs: 0, seq: 9 } });
+    const welcome = { ...SAMPLES.welcome, resumed: true, lastChatSeq: 0 };
+    expect(decodeMessage(encodeMessage('welcome', welcome), s2c)).toEqual({ ok: true, name: 'welcome', body: welcome });
+    // Seqs count from 1; 0 only means "none accepted" in the welcome.
+    expect(() => encodeMessage('chatSend', { text: 'hi', seq: 0 })).toThrow(MessageEncodeError);
+    expect(() => encodeMessage('chatAccepted', { seq: 2 ** 32 })).toThrow(MessageEncodeError);
+    const zero = new Uint8Array([messageSpec('chatSend')!.id, 0x82, 0xa4, ...new TextEncoder().encode('text'), 0xa1, 0x78, 0xa3, ...new TextEncoder().encode('seq'), 0x00]);
+    expect(decodeMessage(zero, rel)).toMatchObject({ ok: false, reason: 'invalid_field' });
+  });
+
   it('uses record ids instead of key names on the wire', () => {
     const bytes = encodeMessage('input', SAMPLES.input);
     const text = new TextDecoder().decode(bytes);

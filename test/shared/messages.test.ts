@@ -12,7 +12,7 @@ import { SAMPLES, worstCase } from './samples.js';
 describe('message table', () => {
   it('holds exactly the messages of docs/architecture.md with unique ids and names', () => {
     expect(MESSAGES.map((m) => m.name).sort()).toEqual([
-      'chat', 'chatRejected', 'chatSend', 'drain', 'error', 'hello', 'input', 'leave', 'ping',
+      'chat', 'chatAccepted', 'chatRejected', 'chatSend', 'drain', 'error', 'hello', 'input', 'leave', 'ping',
       'playerJoined', 'playerLeft', 'pong', 'snapshot', 'spectate', 'welcome',
     ]);
     expect(new Set(MESSAGES.map((m) => m.id)).size).toBe(MESSAGES.length);
@@ -79,7 +79,7 @@ describe('channel of a message, from the table', () => {
   it.each([
     // Ids without a row go by range (docs/protocol.md): 32-63 unreliable, everything else reliable.
     // The client sorted unknown 32-63 ids to 'reliable' before; the server sorted them as now.
-    [0, 'reliable'], [11, 'reliable'], [31, 'reliable'], [37, 'unreliable'], [40, 'unreliable'],
+    [0, 'reliable'], [12, 'reliable'], [31, 'reliable'], [37, 'unreliable'], [40, 'unreliable'],
     [UNRELIABLE_ID_MAX, 'unreliable'], [64, 'reliable'], [200, 'reliable'], [255, 'reliable'],
   ])('unknown id %d travels %s', (id, channel) => {
     expect(messageSpecById(id as number)).toBeUndefined();

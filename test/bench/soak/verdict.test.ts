@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePlan, waveStarts } from '../../../bench/soak/plan.js';
 import { refusalDelta, parseGauges, type AttackReport, type ServerSample } from '../../../bench/soak/samples.js';
-import { attackCounters, checks, isQuiet, leftovers, summariseMemory, summariseProbes } from '../../../bench/soak/verdict.js';
+import { attackCounters, checks, isQuiet, leftovers, ownChatCheck, summariseMemory, summariseProbes } from '../../../bench/soak/verdict.js';
 import { UsageError } from '../../../tools/lib/args.js';
 
 const MiB = 1048576;
@@ -91,5 +91,19 @@ describe('soak verdict', () => {
     ]);
     expect(p).toMatchObject({ count: 3, failures: 1, medianMs: 20, maxMs: 30, failureSamples: ['webtransport: timeout'] });
     expect(parseGauges('# HELP x\ntickwire_rooms 3\ntickwire_sessions{transport="ws"} 2\nother 1\n', ['tickwire_rooms', 'tickwire_sessions'])).toEqual({ tickwire_rooms: 3, 'tickwire_sessions{transport="ws"}': 2 });
+  });
+
+  it('own chat came back: every line the outbox took is echoed once unless given up; resends do not count twice; session_lost is the only slack', () => {
+    const chat = { sent: 10, rejected: 1, sessionLost: 0, refusedForNow: 4, resent: 6, outboxFull: 0, ownEchoed: 9, received: 50, missing: 0, repeated: 0 };
+    expect(ownChatCheck(chat).ok).toBe(true);
+    expect(ownChatCheck(chat).detail).toBe('9 of 10 sent, 1 given up, 0 lost with a session, 6 resends, 4 refused for now, 0 refused (outbox full)');
+    // A line lost without a final answer, or one shown twice, fails.
+    expect(ownChatCheck({ ...chat, ownEchoed: 8 }).ok).toBe(false);
+    expect(ownChatCheck({ ...chat, ownEchoed: 10 }).ok).toBe(false);
+    // A line given up as session_lost may or may not have been shown.
+    expect(ownChatCheck({ ...chat, sessionLost: 1, ownEchoed: 8 }).ok).toBe(true);
+    expect(ownChatCheck({ ...chat, sessionLost: 1, ownEchoed: 9 }).ok).toBe(true);
+    expect(ownChatCheck({ ...chat, sessionLost: 1, ownEchoed: 7 }).ok).toBe(false);
+    expect(ownChatCheck({ ...chat, sent: 0, rejected: 0, ownEchoed: 0 }).ok).toBe(false);
   });
 });

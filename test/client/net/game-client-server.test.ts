@@ -11,10 +11,9 @@ import { GameClient } from '../../../client/net/game-client.js';
 import type { ChatEvent, SnapshotEvent, TransportEvent } from '../../../client/net/game-client-types.js';
 import type { InputRecord } from '../../../client/net/input-history.js';
 import type { WebTransportConstructor } from '../../../client/net/transport-types.js';
-import { mintDevTicket } from '../../../client/net/dev-ticket.js';
 import { quantizeInput } from '../../../shared/input.js';
 import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
-import { startTestServer, type TestServer } from './helpers/game-server.js';
+import { devGameClient, startTestServer, type TestServer } from './helpers/game-server.js';
 import { waitFor } from './helpers/scripted-peer.js';
 
 let server: TestServer | null = null;
@@ -27,17 +26,7 @@ afterEach(async () => {
 });
 
 function player(name: string, over: Partial<ConstructorParameters<typeof GameClient>[0]> = {}): GameClient {
-  const baseUrl = server!.baseUrl;
-  const c = new GameClient({
-    baseUrl,
-    ticket: () => mintDevTicket(globalThis.fetch.bind(globalThis), baseUrl, name),
-    transport: 'websocket',
-    WebSocket,
-    WebTransport: NodeWebTransportConstructor,
-    ...over,
-  });
-  clients.push(c);
-  return c;
+  return devGameClient(server!, name, clients, over);
 }
 
 describe('GameClient with the real server', () => {

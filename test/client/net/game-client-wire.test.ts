@@ -164,7 +164,7 @@ describe('GameClient on the wire (scripted peer over a real WebSocket)', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(got).toEqual([1, 2, 3]);
     expect(c.lastSeenChatId).toBe(3);
-    expect(conn.received.find((m) => m.name === 'chatSend')?.body).toEqual({ text: 'hello there' });
+    expect(conn.received.find((m) => m.name === 'chatSend')?.body).toEqual({ text: 'hello there', seq: 1 });
     // The two lines seen already are dropped and counted: a server that repeats itself shows.
     expect(c.stats()).toMatchObject({ chatSent: 1, chatReceived: 3, chatRepeated: 2 });
   });
