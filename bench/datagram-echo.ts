@@ -84,9 +84,15 @@ interface Measured {
   serverCpuPercent: number;
   datagramsAtServer: number;
   refills: number;
+  /** UDP packets the server received and sent per echoed datagram (WebTransport only). */
+  packetsInPerDatagram?: number;
+  packetsOutPerDatagram?: number;
 }
 
-async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args: Args, serverCount: () => number, hash?: string, rate = 0): Promise<Measured> {
+/** The server's UDP packet counters (received, sent), where the server keeps them. */
+type PacketCounts = () => { packetsIn: number; packetsOut: number };
+
+async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args: Args, serverCount: () => number, hash?: string, rate = 0, packets?: PacketCounts): Promise<Measured> {
   const child = ToolChild.script('bench/datagram-echo-load.ts', [], { label: `load ${mode}`, echo: true });
   try {
     child.send({ cmd: 'start', mode, port, sessions, inflight: args.inflight, payload: args.payload, hash, rate });
@@ -96,12 +102,14 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
     await child.waitFor('going', PHASE_TIMEOUT_MS);
     await sleep(500);
     const c0 = serverCount();
+    const p0 = packets?.();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(args.seconds * 1000);
     const cpu = process.cpuUsage(cpu0);
     const elapsed = (performance.now() - t0) / 1000;
     const n = serverCount() - c0;
+    const p1 = packets?.();
     child.send({ cmd: 'stop' });
     const stop = await child.waitFor('stopped', PHASE_TIMEOUT_MS);
     const cpuUs = cpu.user + cpu.system;
@@ -111,6 +119,9 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
       serverCpuPercent: +((cpuUs / 1e6 / elapsed) * 100).toFixed(1),
       datagramsAtServer: n,
       refills: Number(stop.refills ?? 0),
+      ...(p0 && p1 && n > 0
+        ? { packetsInPerDatagram: +((p1.packetsIn - p0.packetsIn) / n).toFixed(3), packetsOutPerDatagram: +((p1.packetsOut - p0.packetsOut) / n).toFixed(3) }
+        : {}),
     };
   } finally {
     await child.stop();
@@ -198,7 +209,7 @@ async function runWt(sessions: number, args: Args, cert: DevCertificate): Promis
       };
     };
     const { port } = await server.listen();
-    const wt = await measure('wt', port, sessions, args, () => wtCount, cert.sha256Base64);
+    const wt = await measure('wt', port, sessions, args, () => wtCount, cert.sha256Base64, 0, () => server.stats().endpoint);
     const dropped = server.stats().datagrams;
     await server.close();
     writeJsonLine({ bench: 'datagram-echo', transport: 'webtransport', sessions, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...wt, serverDatagramDrops: dropped.droppedQueueFull + dropped.droppedTooLarge });

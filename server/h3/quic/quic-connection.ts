@@ -211,6 +211,11 @@ export class QuicConnection {
   private readonly native: NativeConnection;
   private readonly local: Host;
   private readonly scratch: Uint8Array;
+  /**
+   * The same bytes as a plain Uint8Array: `slice` copies out in one allocation (a view plus a
+   * copy costs two, and a Buffer's `slice` would be a view of the shared scratch).
+   */
+  private readonly scratchBytes: Uint8Array;
   private readonly host: QuicConnectionHost;
   readonly role: 'client' | 'server';
   /**
@@ -227,6 +232,7 @@ export class QuicConnection {
     this.remote = options.remote;
     this.local = options.local;
     this.scratch = options.scratch;
+    this.scratchBytes = new Uint8Array(options.scratch.buffer, options.scratch.byteOffset, options.scratch.byteLength);
     this.host = options.host;
     this.unvalidated = this.role === 'server' && !options.addressValidated ? { received: 0, sent: 0 } : null;
     this.streamIds = new StreamIdAllocator(this.role);
@@ -595,15 +601,19 @@ export class QuicConnection {
       // quiche's isReadable() is also true while DATAGRAMs wait, and readable() costs ~15 µs, so
       // take the datagrams out first; streams are still delivered before them (stream data in
       // a packet, such as a session close, takes effect before that packet's datagrams).
+      // A packet carries one datagram as a rule (the game's input, an echo): that one is held
+      // in a local, only more than one takes an array.
       const queued = native.dgramRecvQueueLen();
-      const dgrams = queued > 0 ? this.takeDatagrams(queued) : null;
+      const first = queued > 0 ? this.takeDatagram() : null;
+      const more = queued > 1 && first !== null ? this.takeDatagrams(queued - 1) : null;
       if (native.isReadable()) {
         delivered = true;
         this.readStreams(h);
       }
-      if (dgrams) {
+      if (first !== null) {
         delivered = true;
-        for (const d of dgrams) if (!this.isClosing) h.onDatagram(d);
+        if (!this.isClosing) h.onDatagram(first);
+        if (more) for (const d of more) if (!this.isClosing) h.onDatagram(d);
       }
     }
     // STOP_SENDING on a stream we do not write to shows only when asked: at the sweep.
@@ -632,6 +642,7 @@ export class QuicConnection {
   private readStreams(h: QuicConnectionHandler): void {
     const native = this.native;
     const buf = this.scratch;
+    const bytes = this.scratchBytes;
     for (const id of native.readable()) {
       for (;;) {
         let res: [number, boolean] | null;
@@ -644,30 +655,36 @@ export class QuicConnection {
         }
         if (res === null) break;
         const [n, fin] = res;
-        // Copy out: `buf` is the endpoint's shared scratch buffer (Buffer#slice would be a view).
-        if (n > 0 || fin) h.onStreamData(id, new Uint8Array(buf.subarray(0, n)), fin);
+        // Copy out: `buf` is the endpoint's shared scratch buffer.
+        if (n > 0 || fin) h.onStreamData(id, bytes.slice(0, n), fin);
         if (fin || this.isClosing) break;
       }
     }
   }
 
+  /** Reads `queued` datagrams or fewer (quiche ran out or failed). */
   private takeDatagrams(queued: number): Uint8Array[] {
-    const native = this.native;
-    const buf = this.scratch;
     const out: Uint8Array[] = [];
     for (let i = 0; i < queued; i++) {
-      let n: number | null;
-      try {
-        n = native.dgramRecv(buf);
-      } catch {
-        break;
-      }
-      if (n === null) break;
-      this.counters.datagramsReceived++;
-      // Copy out: `buf` is the endpoint's shared scratch buffer.
-      out.push(new Uint8Array(buf.subarray(0, n)));
+      const d = this.takeDatagram();
+      if (d === null) break;
+      out.push(d);
     }
     return out;
+  }
+
+  /** One received datagram copied out of the scratch buffer, or null when none (or quiche failed). */
+  private takeDatagram(): Uint8Array | null {
+    let n: number | null;
+    try {
+      n = this.native.dgramRecv(this.scratch);
+    } catch {
+      return null;
+    }
+    if (n === null) return null;
+    this.counters.datagramsReceived++;
+    // Copy out: the scratch buffer is the endpoint's, shared by every connection.
+    return this.scratchBytes.slice(0, n);
   }
 
   /**
