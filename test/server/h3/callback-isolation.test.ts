@@ -18,7 +18,7 @@ import { H3_INTERNAL_ERROR } from '../../../server/h3/wire/errors.js';
 import { decodeDatagram, encodeDatagram } from '../../../server/h3/wire/datagram.js';
 import { testCert } from './helpers/cert.js';
 import { RawClient } from './helpers/raw-client.js';
-import { echo, readAllBytes, timedReader, waitFor } from './helpers/util.js';
+import { echo, quicHandler, readAllBytes, timedReader, waitFor } from './helpers/util.js';
 
 const cert = testCert();
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -354,18 +354,12 @@ describe('QUIC endpoint containment', () => {
       onConnection: (conn) => {
         // The first connection's upper layer is broken: it throws on every datagram.
         const broken = accepted++ === 0;
-        conn.handler = {
-          onEstablished: () => undefined,
-          onStreamData: () => undefined,
-          onStreamReset: () => undefined,
-          onStreamStopped: () => undefined,
-          onStreamWritable: () => undefined,
+        conn.handler = quicHandler({
           onDatagram: (d) => {
             if (broken) throw new Error('bug in the layer above');
             conn.sendDatagram(d);
           },
-          onClosed: () => undefined,
-        };
+        });
       },
     });
     cleanup.push(() => server.close());

@@ -18,7 +18,7 @@ import {
 } from '../../../server/h3/wire/errors.js';
 import { RawClient } from './helpers/raw-client.js';
 import { testCert } from './helpers/cert.js';
-import { echo, waitFor } from './helpers/util.js';
+import { echo, quicHandler, waitFor } from './helpers/util.js';
 
 const cert = testCert();
 const cleanup: Array<() => Promise<void>> = [];
@@ -339,10 +339,7 @@ async function raw2(port: number) {
     },
   });
   const quic = ep.connect({ host: '127.0.0.1', port }, buildClientConfig({ alpn: ['h3'], skipCaVerification: true }));
-  quic.handler = {
-    onEstablished: () => undefined, onStreamData: () => undefined, onStreamReset: () => undefined,
-    onStreamStopped: () => undefined, onStreamWritable: () => undefined, onDatagram: () => undefined, onClosed: () => undefined,
-  };
+  quic.handler = quicHandler();
   await waitFor(() => quic.isEstablished);
   return {
     replayFirstInitial: () => deliverOut?.(sent[0], { host: '127.0.0.1', port }),

@@ -1,5 +1,6 @@
 /** Small helpers for the h3 tests: an echo session, bounded polling, stream draining, test patterns. */
 import type { WebTransportSession } from '../../../../server/h3/session.js';
+import type { QuicConnectionHandler } from '../../../../server/h3/quic/quic-connection.js';
 import { concatBytes } from '../../../../server/h3/wire/bytes.js';
 
 /** Makes `s` echo: each datagram back as a datagram, each bidirectional stream back on itself. */
@@ -62,4 +63,10 @@ export function timedReader<T>(reader: ReadableStreamDefaultReader<T>): (ms: num
     if (r !== null) pending = null;
     return r;
   };
+}
+
+/** A QUIC connection handler that ignores every event except those given in `overrides`. */
+export function quicHandler(overrides: Partial<QuicConnectionHandler> = {}): QuicConnectionHandler {
+  const none = () => undefined;
+  return { onEstablished: none, onStreamData: none, onStreamReset: none, onStreamStopped: none, onStreamWritable: none, onDatagram: none, onClosed: none, ...overrides };
 }

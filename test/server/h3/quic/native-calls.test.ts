@@ -7,9 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildClientConfig, buildServerConfig } from '../../../../server/h3/quic/config.js';
 import { QuicEndpoint } from '../../../../server/h3/quic/endpoint.js';
-import type { QuicConnection, QuicConnectionHandler } from '../../../../server/h3/quic/quic-connection.js';
+import type { QuicConnection } from '../../../../server/h3/quic/quic-connection.js';
 import { testCert } from '../helpers/cert.js';
-import { waitFor } from '../helpers/util.js';
+import { quicHandler, waitFor } from '../helpers/util.js';
 
 const cert = testCert();
 const endpoints: QuicEndpoint[] = [];
@@ -35,11 +35,6 @@ function countNativeCalls(conn: QuicConnection): Map<string, number> {
   return counts;
 }
 
-function handler(overrides: Partial<QuicConnectionHandler>): QuicConnectionHandler {
-  const none = () => undefined;
-  return { onEstablished: none, onStreamData: none, onStreamReset: none, onStreamStopped: none, onStreamWritable: none, onDatagram: none, onClosed: none, ...overrides };
-}
-
 describe('native calls per packet', () => {
   it('a datagram echo costs recv, the datagram queue length, dgramRecv, isReadable, dgramSend, two send and timeout; the datagram budget and an empty purge cost nothing per packet', async () => {
     let server: QuicConnection | null = null;
@@ -50,7 +45,7 @@ describe('native calls per packet', () => {
       retry: 'never',
       onConnection: (conn) => {
         server = conn;
-        conn.handler = handler({
+        conn.handler = quicHandler({
           onDatagram: (d) => {
             // What the game does per snapshot: size it, purge the stale one, send.
             if ((conn.maxDatagramPayload() ?? 0) > 0) budgets++;
@@ -66,7 +61,7 @@ describe('native calls per packet', () => {
     const client = clientEp.connect(serverEp.address(), buildClientConfig({ alpn: ['h3'], skipCaVerification: true }));
     let echoes = 0;
     let established = false;
-    client.handler = handler({
+    client.handler = quicHandler({
       onEstablished: () => {
         established = true;
       },

@@ -6,20 +6,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildClientConfig, buildServerConfig } from '../../../../server/h3/quic/config.js';
 import { QuicEndpoint } from '../../../../server/h3/quic/endpoint.js';
-import type { QuicConnection, QuicConnectionHandler } from '../../../../server/h3/quic/quic-connection.js';
+import type { QuicConnection } from '../../../../server/h3/quic/quic-connection.js';
 import { testCert } from '../helpers/cert.js';
-import { waitFor } from '../helpers/util.js';
+import { quicHandler, waitFor } from '../helpers/util.js';
 
 const cert = testCert();
 const endpoints: QuicEndpoint[] = [];
 afterEach(async () => {
   for (const e of endpoints.splice(0)) await e.close();
 });
-
-function handler(overrides: Partial<QuicConnectionHandler>): QuicConnectionHandler {
-  const none = () => undefined;
-  return { onEstablished: none, onStreamData: none, onStreamReset: none, onStreamStopped: none, onStreamWritable: none, onDatagram: none, onClosed: none, ...overrides };
-}
 
 describe('QuicConnection: received datagrams', () => {
   it('delivers the datagrams of one packet in order, each a copy of its own', async () => {
@@ -31,7 +26,7 @@ describe('QuicConnection: received datagrams', () => {
       retry: 'never',
       onConnection: (conn) => {
         server = conn;
-        conn.handler = handler({
+        conn.handler = quicHandler({
           onDatagram: (d) => {
             events.push(`datagram ${d[0]}`);
             datagrams.push(d);
@@ -44,7 +39,7 @@ describe('QuicConnection: received datagrams', () => {
     endpoints.push(clientEp);
     const client = clientEp.connect(serverEp.address(), buildClientConfig({ alpn: ['h3'], skipCaVerification: true }));
     let established = false;
-    client.handler = handler({ onEstablished: () => (established = true) });
+    client.handler = quicHandler({ onEstablished: () => (established = true) });
     await waitFor(() => established && server?.isEstablished);
     // Let the handshake's last ACKs (held up to ACK_COALESCE_MS) arrive first.
     await new Promise((r) => setTimeout(r, 150));
