@@ -1,40 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
-import fastifyWebsocket from '@fastify/websocket';
-import WebSocket from 'ws';
 import { ErrorCode } from '../../../shared/errors.js';
 import { SNAPSHOT_MESSAGE_ID } from '../../../shared/messages.js';
 import {
   WebSocketConnection, WS_RELIABLE_BUFFER_LIMIT_BYTES, WS_UNRELIABLE_HIGH_WATER_BYTES,
 } from '../../../server/transports/websocket.js';
+import { closeWsPairs, wsPair } from './helpers/ws-pair.js';
 
-let app: FastifyInstance | null = null;
-let client: WebSocket | null = null;
+afterEach(closeWsPairs);
 
-afterEach(async () => {
-  client?.terminate();
-  await app?.close();
-  app = null;
-  client = null;
-});
-
-/** A real fastify WebSocket route on port 0 and a real `ws` client connected to it. */
-async function pair(): Promise<{ conn: WebSocketConnection; ws: WebSocket; received: Uint8Array[]; server: WebSocket }> {
-  app = Fastify();
-  await app.register(fastifyWebsocket);
-  let resolveConn!: (c: { conn: WebSocketConnection; server: WebSocket }) => void;
-  const connP = new Promise<{ conn: WebSocketConnection; server: WebSocket }>((r) => { resolveConn = r; });
-  app.get('/ws', { websocket: true }, (socket, req) => resolveConn({ conn: new WebSocketConnection(socket, req.ip), server: socket }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.server.address() as { port: number }).port;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-  client = ws;
-  const received: Uint8Array[] = [];
-  ws.on('message', (d: Buffer) => received.push(new Uint8Array(d)));
-  ws.on('error', () => {});
-  await new Promise<void>((r, j) => { ws.once('open', () => r()); ws.once('error', j); });
-  return { ...(await connP), ws, received };
-}
+const pair = () => wsPair();
 
 /** A snapshot-like unreliable message: snapshot id byte, u32 sequence, padding to 1000 bytes. */
 function numbered(seq: number): Uint8Array {

@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
-import fastifyWebsocket from '@fastify/websocket';
-import WebSocket from 'ws';
-import type { Socket } from 'node:net';
-import { WebSocketConnection } from '../../../server/transports/websocket.js';
 import { readWholeFrames } from '../../../server/transports/ws-frame-reader.js';
+import { closeWsPairs, wsPair } from './helpers/ws-pair.js';
 
 /** A client frame (RFC 6455 §5.2): first byte as given, masked with `mask`, 7-, 16- or 64-bit length. */
 function clientFrame(first: number, payload: Uint8Array, mask = [0x37, 0xfa, 0x21, 0x3d]): Buffer {
@@ -72,32 +68,9 @@ describe('readWholeFrames', () => {
   });
 });
 
-let app: FastifyInstance | null = null;
-let client: WebSocket | null = null;
+afterEach(closeWsPairs);
 
-afterEach(async () => {
-  client?.terminate();
-  await app?.close();
-  app = null;
-  client = null;
-});
-
-/** A real fastify WebSocket route on port 0 and a real `ws` client; raw frames go on its TCP socket. */
-async function pair(): Promise<{ conn: WebSocketConnection; ws: WebSocket; tcp: Socket }> {
-  app = Fastify();
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
-  let resolveConn!: (c: WebSocketConnection) => void;
-  const connP = new Promise<WebSocketConnection>((r) => { resolveConn = r; });
-  app.get('/ws', { websocket: true }, (socket, req) => resolveConn(new WebSocketConnection(socket, req.ip)));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.server.address() as { port: number }).port;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-  client = ws;
-  ws.on('error', () => {});
-  await new Promise<void>((r, j) => { ws.once('open', () => r()); ws.once('error', j); });
-  const tcp = (ws as unknown as { _socket: Socket })._socket;
-  return { conn: await connP, ws, tcp };
-}
+const pair = () => wsPair({ maxPayload: 64 * 1024 });
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
