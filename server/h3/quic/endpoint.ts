@@ -31,6 +31,7 @@ import { isIPv6 } from 'node:net';
 import { quiche } from '@matrixai/quic/native/index.js';
 import type { Config, Host } from '@matrixai/quic/native/index.js';
 import { QUIC_INTERNAL_ERROR, QuicConnection, type QuicConnectionHost } from './quic-connection.js';
+import { ConnectionTimers } from './connection-timers.js';
 import { cidKey, isLongHeader, parseLongHeader } from './packet.js';
 import { ServerIntake, type IntakeHost, type QuicServerProtectionOptions } from './server-intake.js';
 import { emptyQuicEndpointStats, type QuicEndpointStats } from './endpoint-stats.js';
@@ -123,6 +124,14 @@ export class QuicEndpoint {
   private readonly sweepDue = new Set<QuicConnection>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly sweepBound = () => this.sweep();
+  /** quiche's deadline of every connection, on one Node timer; a throw fails that connection only. */
+  private readonly timers = new ConnectionTimers<QuicConnection>((c) => {
+    try {
+      c.onTimer();
+    } catch (e) {
+      this.connectionFailed(c, e);
+    }
+  });
   private readonly scratch = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
   private local: Host = { host: '127.0.0.1', port: 0 };
   private closed = false;
@@ -142,7 +151,8 @@ export class QuicEndpoint {
     scheduleAckFlush: (c) => this.scheduleAckFlush(c),
     finalized: (c) => this.finalize(c),
     handshakeDone: (c) => this.handshakeEnded(c),
-    internalError: (c, error) => this.connectionFailed(c, error),
+    setTimer: (c, at) => this.timers.set(c, at),
+    clearTimer: (c) => this.timers.clear(c),
     amplificationLimited: () => {
       this.counters.packetsAmplificationLimited++;
     },
@@ -285,6 +295,7 @@ export class QuicEndpoint {
     this.ackOwed.clear();
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
+    this.timers.clearAll();
     this.socketClosed = true;
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }

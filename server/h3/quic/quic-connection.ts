@@ -117,10 +117,15 @@ export interface QuicConnectionHost {
   scheduleAckFlush(conn: QuicConnection): void;
   /** The connection is closed for good: forget its routes. */
   finalized(conn: QuicConnection): void;
+  /**
+   * Calls `conn.onTimer()` at `at` (performance.now() ms): quiche's next deadline. Replaces the
+   * connection's previous deadline (the endpoint keeps one timer for all: connection-timers.ts).
+   */
+  setTimer(conn: QuicConnection, at: number): void;
+  /** The connection has no deadline any more. */
+  clearTimer(conn: QuicConnection): void;
   /** The handshake completed (1-RTT keys available). */
   handshakeDone(conn: QuicConnection): void;
-  /** A throw escaped the connection's own timer path (a bug of ours): close it. */
-  internalError(conn: QuicConnection, error: unknown): void;
   /** A packet of `bytes` was not sent: it would have passed the anti-amplification limit. */
   amplificationLimited(conn: QuicConnection, bytes: number): void;
   /**
@@ -165,6 +170,10 @@ export class QuicConnection {
   remote: Host;
   /** Routing keys of this connection in the endpoint map (removed when it closes). */
   readonly routeKeys: string[] = [];
+  /** @internal The endpoint's timer heap (connection-timers.ts): this connection's deadline. */
+  timerDeadline = 0;
+  /** @internal The endpoint's timer heap: this connection's slot, -1 when it has no deadline. */
+  timerSlot = -1;
 
   private established = false;
   private closeNotified = false;
@@ -185,8 +194,6 @@ export class QuicConnection {
    * every datagram queued, cleared when a purge finds the queue empty.
    */
   private datagramsMaybeQueued = false;
-  /** quiche's deadline (performance.now() ms) as of the last flush; the timer fires by then. */
-  private quicheDeadline = 0;
   /** The peer's stateless reset ended the connection (RFC 9000 §10.3). */
   private resetByPeer = false;
   /** Set when we called close() or quiche's recv failed: only then can localError appear. */
@@ -194,16 +201,6 @@ export class QuicConnection {
   /** A send buffer quiche did not fill on the last flush, reused by the next one. */
   private spare: Uint8Array | null = null;
   private recvInfo: RecvInfo | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  /** quiche's timer callback: a throw from below (a bug of ours) must not reach the event loop. */
-  private readonly timerBound = (): void => {
-    try {
-      this.onTimer();
-    } catch (e) {
-      this.host.internalError(this, e);
-    }
-  };
-  private timerDeadline = 0;
   /** Work that must wait until what is queued now has left in packets (see `afterFlush`). */
   private afterFlushTasks: (() => void)[] = [];
 
@@ -404,8 +401,7 @@ export class QuicConnection {
    * the layer above (once) that the connection is over, by default as a local close.
    */
   dispose(info: QuicCloseInfo = { byPeer: false, isApp: true, code: 0x100, reason: 'endpoint closed', timedOut: false }): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.host.clearTimer(this);
     if (!this.closeNotified) {
       this.closeNotified = true;
       this.sends.clear();
@@ -483,21 +479,14 @@ export class QuicConnection {
     else this.host.scheduleFlush(this);
   }
 
-  /** @internal quiche's timer fired (loss detection, idle, draining). */
+  /**
+   * @internal quiche's deadline as of the last flush came (loss detection, idle, draining): the
+   * endpoint calls this then (host.setTimer). Every packet received is followed by a flush within
+   * ACK_COALESCE_MS, which refreshes the deadline; a deadline that moved later since then only
+   * costs an onTimeout() that finds nothing due (quiche checks each of its timers).
+   */
   onTimer(): void {
-    this.timer = null;
     if (this.finalized) return;
-    // An early wake-up (armTimer keeps a timer that fires no later than needed): quiche's
-    // deadline as of the last flush moved on, so only re-arm, without asking quiche. Flushing
-    // here would send the ACKs we hold back (limits.ts, ACK_COALESCE_MS) in packets of their own.
-    // Every packet received is followed by a flush within ACK_COALESCE_MS, which refreshes the
-    // deadline; a deadline that moved later since then only costs an onTimeout() that finds
-    // nothing due (quiche checks each of its timers).
-    const left = this.quicheDeadline - performance.now();
-    if (left >= 1) {
-      this.setTimer(left);
-      return;
-    }
     this.native.onTimeout();
     this.afterInput(true);
     this.flush();
@@ -558,27 +547,11 @@ export class QuicConnection {
     if (!this.finalized) this.armTimer();
   }
 
+  /** quiche's deadline changes with every packet sent and received (RFC 9002 §6): pass it on. */
   private armTimer(): void {
     const t = this.native.timeout();
-    if (t === null) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.quicheDeadline = Infinity;
-      return;
-    }
-    const deadline = performance.now() + t;
-    this.quicheDeadline = deadline;
-    // Re-arming costs more than an early wake-up: quiche's onTimeout() does nothing before its
-    // deadline, and onTimer re-arms. So keep a pending timer that fires no later than needed
-    // (+1 ms), and only move it when the new deadline is earlier.
-    if (this.timer && this.timerDeadline <= deadline + 1) return;
-    this.setTimer(t);
-  }
-
-  private setTimer(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timerDeadline = performance.now() + ms;
-    this.timer = setTimeout(this.timerBound, ms);
+    if (t === null) this.host.clearTimer(this);
+    else this.host.setTimer(this, performance.now() + t);
   }
 
   /**
@@ -814,8 +787,7 @@ export class QuicConnection {
     }
     if (this.closeNotified && !this.finalized && native.isClosed()) {
       this.finalized = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.host.clearTimer(this);
       this.host.finalized(this);
     }
   }
