@@ -11,8 +11,32 @@ import type { H3Context } from './h3-context.js';
 
 /** Framing buffer for outgoing HTTP datagrams (larger ones fall back to an allocation). */
 const DATAGRAM_SCRATCH = new Uint8Array(2048);
+/**
+ * Views of DATAGRAM_SCRATCH by length, made on first use (quiche takes a datagram as a whole
+ * buffer, and a snapshot's length repeats): no view per datagram sent. At most one per length
+ * up to DATAGRAM_SCRATCH's size, so bounded by it.
+ */
+const SCRATCH_VIEWS: (Uint8Array | undefined)[] = [];
+
+/** The first `length` bytes of DATAGRAM_SCRATCH, as a cached view. */
+function scratchView(length: number): Uint8Array {
+  let v = SCRATCH_VIEWS[length];
+  if (v === undefined) SCRATCH_VIEWS[length] = v = DATAGRAM_SCRATCH.subarray(0, length);
+  return v;
+}
 
 export class DatagramRouter {
+  /** The purge in progress (`purge`): its session, prefix length and predicate, and a throw of it. */
+  private purgeSessionId = -1;
+  private purgePrefix = 0;
+  private purgePred: ((payload: Uint8Array) => boolean) | null = null;
+  private purgeThrown: { error: unknown } | null = null;
+  /**
+   * quiche's predicate for `purge`, made once: the purge's arguments live in the fields above
+   * for the length of the call (a purge runs once per snapshot; a closure per call was garbage).
+   */
+  private readonly purgeBound = (d: Uint8Array): boolean => this.isPurged(d);
+
   constructor(private readonly c: H3Context) {}
 
   /** One DATAGRAM frame payload arrived. */
@@ -64,27 +88,48 @@ export class DatagramRouter {
     if (total > DATAGRAM_SCRATCH.byteLength) return t.sendDatagram(encodeDatagram(session.id, payload)) === 'sent';
     writeVarint(DATAGRAM_SCRATCH, 0, q);
     DATAGRAM_SCRATCH.set(payload, prefix);
-    return t.sendDatagram(DATAGRAM_SCRATCH.subarray(0, total)) === 'sent';
+    return t.sendDatagram(scratchView(total)) === 'sent';
   }
 
   /** Drops queued outgoing datagrams of `session` whose payload `pred` selects. */
   purge(session: WebTransportSession, pred: (payload: Uint8Array) => boolean): void {
-    const prefix = datagramPrefixLength(session.id);
+    // A purge from inside a predicate (application code) nests: the outer one's fields are
+    // kept in locals and put back after.
+    const outerId = this.purgeSessionId;
+    const outerPrefix = this.purgePrefix;
+    const outerPred = this.purgePred;
+    const outerThrown = this.purgeThrown;
+    this.purgeSessionId = session.id;
+    this.purgePrefix = datagramPrefixLength(session.id);
+    this.purgePred = pred;
+    this.purgeThrown = null;
+    let thrown: { error: unknown } | null;
+    try {
+      this.c.transport.purgeDatagrams(this.purgeBound);
+    } finally {
+      thrown = this.purgeThrown as { error: unknown } | null; // set by isPurged during the call
+      this.purgeSessionId = outerId;
+      this.purgePrefix = outerPrefix;
+      this.purgePred = outerPred;
+      this.purgeThrown = outerThrown;
+    }
+    if (thrown) throw thrown.error;
+  }
+
+  /** `purgeBound`'s body: one queued datagram `d` of the purge in progress. */
+  private isPurged(d: Uint8Array): boolean {
+    const pred = this.purgePred;
     // `pred` is application code called from inside the native binding: a throw must not cross
     // the native frames. Keep the rest of the queue and rethrow to the caller once back in JS.
-    let thrown: { error: unknown } | null = null;
-    this.c.transport.purgeDatagrams((d) => {
-      if (thrown) return false;
-      const dec = decodeDatagram(d);
-      if (dec.status !== 'ok' || dec.streamId !== session.id) return false;
-      try {
-        return pred(d.subarray(prefix));
-      } catch (error) {
-        thrown = { error };
-        return false;
-      }
-    });
-    if (thrown) throw (thrown as { error: unknown }).error;
+    if (pred === null || this.purgeThrown) return false;
+    const dec = decodeDatagram(d);
+    if (dec.status !== 'ok' || dec.streamId !== this.purgeSessionId) return false;
+    try {
+      return pred(d.subarray(this.purgePrefix));
+    } catch (error) {
+      this.purgeThrown = { error };
+      return false;
+    }
   }
 
   /** Largest payload one datagram of `session` can carry now (0 before the handshake). */

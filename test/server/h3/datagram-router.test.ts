@@ -83,6 +83,28 @@ describe('outgoing datagrams', () => {
     expect(h.t.datagramQueue).toHaveLength(3);
   });
 
+  it('a purge nested in a predicate runs for its own session, and the outer one carries on with its own', () => {
+    const { h } = withSessions([0, 4]);
+    for (const s of h.sessions) for (const b of [1, 2, 3]) s.sendDatagram(new Uint8Array([b]));
+    let nested = false;
+    h.sessions[0].purgeDatagrams((p) => {
+      if (!nested) {
+        nested = true;
+        h.sessions[1].purgeDatagrams((q) => q[0] === 3);
+      }
+      return p[0] !== 2;
+    });
+    // What the test transport's purge visits depends on the queue as it iterates; the survivors
+    // are what matters: session 0 keeps only its 2, session 1 loses only its 3.
+    expect(h.t.datagramQueue.map(hex).sort()).toEqual(['0002', '0101', '0102'].sort());
+    // After a purge whose predicate threw, the next purge works on its own arguments.
+    expect(() => h.sessions[1].purgeDatagrams(() => {
+      throw new Error('bug');
+    })).toThrow('bug');
+    h.sessions[1].purgeDatagrams((q) => q[0] === 1);
+    expect(h.t.datagramQueue.map(hex)).toEqual(['0002', '0102']);
+  });
+
   it('maxDatagramSize is what QUIC allows minus the prefix; 0 before the handshake', () => {
     const { h } = withSessions([0, 400]);
     expect(h.sessions.map((s) => s.maxDatagramSize)).toEqual([1199, 1198]);
