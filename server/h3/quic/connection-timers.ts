@@ -94,8 +94,9 @@ export class ConnectionTimers<T extends TimedEntry> {
     if (top === undefined) return;
     if (this.timer !== null && this.timerAt <= top.timerDeadline + DUE_TOLERANCE_MS) return;
     if (this.timer) clearTimeout(this.timer);
-    const delay = Math.max(0, top.timerDeadline - performance.now());
-    this.timerAt = performance.now() + delay;
+    const now = performance.now();
+    const delay = Math.max(0, top.timerDeadline - now);
+    this.timerAt = now + delay;
     this.timer = setTimeout(this.onTimerBound, delay);
   }
 
