@@ -38,10 +38,12 @@ interface Args {
   payload: number;
   /** 0: the echo on the endpoint's thread; n: the endpoint on n workers, the echo on the main thread. */
   workers: number;
+  /** Count the Node timers this process arms (setTimeout calls) per echoed datagram. */
+  countTimers: boolean;
 }
 
 const USAGE = `usage: npm run bench:datagram -- [--seconds 3] [--sessions 1,200,1000] [--inflight 1] [--payload 100]
-                                 [--runs 1] [--only wt|udp] [--workers 0]`;
+                                 [--runs 1] [--only wt|udp] [--workers 0] [--count-timers]`;
 
 const FLAGS = {
   seconds: flag.number(1, 60),
@@ -51,6 +53,7 @@ const FLAGS = {
   only: flag.choice(['wt', 'udp'] as const),
   payload: flag.int(1, 1100),
   workers: flag.int(0, 8),
+  'count-timers': flag.boolean(),
 };
 
 /** The flags; throws UsageError on a bad command line. */
@@ -65,6 +68,7 @@ function parseArgs(argv: readonly string[]): Args {
     inflight: v.inflight ?? 1,
     payload: v.payload ?? 100,
     workers: v.workers ?? 0,
+    countTimers: v['count-timers'] ?? false,
   };
 }
 
@@ -87,6 +91,24 @@ interface Measured {
   /** UDP packets the server received and sent per echoed datagram (WebTransport only). */
   packetsInPerDatagram?: number;
   packetsOutPerDatagram?: number;
+  /** With --count-timers: setTimeout calls of this process per echoed datagram (in-thread only). */
+  serverTimersPerDatagram?: number;
+}
+
+/** setTimeout calls of this process so far, once `countTimers()` wrapped it. */
+let timersArmed = 0;
+
+/**
+ * Wraps the global setTimeout with a counter (--count-timers): a count, free of the box's noise,
+ * of the timers the server arms per datagram. Node's own modules keep their own reference and
+ * are not counted; ours (server/h3) call the global.
+ */
+function countTimers(): void {
+  const original = globalThis.setTimeout;
+  globalThis.setTimeout = ((...a: Parameters<typeof setTimeout>) => {
+    timersArmed++;
+    return original(...a);
+  }) as typeof setTimeout;
 }
 
 /** The server's UDP packet counters (received, sent), where the server keeps them. */
@@ -103,6 +125,7 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
     await sleep(500);
     const c0 = serverCount();
     const p0 = packets?.();
+    const timers0 = timersArmed;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(args.seconds * 1000);
@@ -110,6 +133,7 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
     const elapsed = (performance.now() - t0) / 1000;
     const n = serverCount() - c0;
     const p1 = packets?.();
+    const timers = timersArmed - timers0;
     child.send({ cmd: 'stop' });
     const stop = await child.waitFor('stopped', PHASE_TIMEOUT_MS);
     const cpuUs = cpu.user + cpu.system;
@@ -122,6 +146,7 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
       ...(p0 && p1 && n > 0
         ? { packetsInPerDatagram: +((p1.packetsIn - p0.packetsIn) / n).toFixed(3), packetsOutPerDatagram: +((p1.packetsOut - p0.packetsOut) / n).toFixed(3) }
         : {}),
+      ...(args.countTimers && n > 0 ? { serverTimersPerDatagram: +(timers / n).toFixed(3) } : {}),
     };
   } finally {
     await child.stop();
@@ -131,6 +156,7 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
 async function main(): Promise<void> {
   const args = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
   const cert = createDevCertificate();
+  if (args.countTimers) countTimers();
   const summary = new Map<number, { ratio: number[]; ratioUnpaced: number[]; wtUs: number[]; udpUs: number[] }>();
   for (let run = 0; run < args.runs; run++) {
     for (const sessions of args.sessions) {
