@@ -14,7 +14,6 @@ import { runBotFleet, type BotFleetReport, type BotTransport } from '../../../to
 import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
 import { closeTestServers, startTestServer, type TestServer } from '../../client/net/helpers/game-server.js';
 
-/** The server a run may reuse (a retry of the same test); closeTestServers() closes it. */
 let server: TestServer | null = null;
 afterEach(async () => {
   await closeTestServers();
