@@ -3,7 +3,7 @@ import type { ChatFanout } from './fanout.js';
 import { MAX_CHAT_TEXT_LENGTH } from '../../shared/limits.js';
 import { sanitizeText } from '../../shared/text.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
-import type { ChatMessage } from './types.js';
+import type { ChatAuthor, ChatMessage } from './types.js';
 
 /** Longest chat line in characters after trimming (the wire limit in bytes is the codec's). */
 export const CHAT_MAX_CHARS = 200;
@@ -37,6 +37,8 @@ export interface ChatSender {
    * session layer gives dev players their address here.
    */
   sharedLimitKey?: string;
+  /** The line's client seq and the sender's session (ChatAuthor), when the client numbered it. */
+  clientSeq?: { session: string; seq: number };
 }
 
 /** `unavailable`: the fan-out cannot store the line now (cluster: Redis away, the room moving). */
@@ -168,7 +170,8 @@ export class ChatRoom {
       finalText = rewritten === null ? null : sanitizeText(rewritten, MAX_CHAT_TEXT_LENGTH);
     }
     if (!finalText) return { ok: false, reason: 'empty', retryAfterMs: 0 };
-    return { ok: true, message: this.post(sender.entityId, sender.name, finalText, nowMs) };
+    const author: ChatAuthor | undefined = sender.clientSeq && { playerId: sender.playerId, ...sender.clientSeq };
+    return { ok: true, message: this.post(sender.entityId, sender.name, finalText, nowMs, author) };
   }
 
   /** Server announcement (not rate-limited); null when the fan-out cannot take it now. */
@@ -187,9 +190,9 @@ export class ChatRoom {
     this.senders.delete(playerId);
   }
 
-  private post(entityId: number, name: string, text: string, nowMs: number): ChatMessage {
+  private post(entityId: number, name: string, text: string, nowMs: number, author?: ChatAuthor): ChatMessage {
     const message: ChatMessage = { id: this.nextId++, entityId, name, text, t: Math.round(nowMs) };
-    this.options.fanout.publish(this.options.roomId, message);
+    this.options.fanout.publish(this.options.roomId, message, author);
     return message;
   }
 }

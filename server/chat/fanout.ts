@@ -1,4 +1,4 @@
-import type { ChatMessage } from './types.js';
+import type { ChatAuthor, ChatMessage } from './types.js';
 
 /**
  * Where accepted chat lines go. The in-process fan-out delivers synchronously, in publish
@@ -6,7 +6,11 @@ import type { ChatMessage } from './types.js';
  * the same two methods.
  */
 export interface ChatFanout {
-  publish(roomId: string, message: ChatMessage): void;
+  /**
+   * `author`: who wrote the line and its session's seq, when the client gave one; only a fan-out
+   * that stores lines durably keeps it (the cluster's: it makes the seq exact after a crash).
+   */
+  publish(roomId: string, message: ChatMessage, author?: ChatAuthor): void;
   /** Returns the unsubscribe function. */
   subscribe(roomId: string, deliver: (message: ChatMessage) => void): () => void;
   /**

@@ -23,7 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import { systemScheduler, type Scheduler, type Timer } from '../clock.js';
 import type { ChatFanout } from '../chat/fanout.js';
-import type { ChatMessage } from '../chat/types.js';
+import type { ChatAuthor, ChatMessage } from '../chat/types.js';
 import { CHAT_APPEND_BATCH, CHAT_READ_LIMIT, ChatStream, decodeChatPayload, type ChatPosition } from './chat-stream.js';
 import type { ClusterKeys } from './keys.js';
 import { isRedisUnavailable, type ClusterRedis } from './redis.js';
@@ -99,6 +99,8 @@ interface Outlet {
   /** Newest id Redis confirmed. */
   acked: number;
   outbox: ChatMessage[];
+  /** Authors of the outbox's lines that have one, by line id (at most the outbox's size). */
+  authors: Map<number, ChatAuthor>;
   inFlight: boolean;
   retry: Timer | null;
   attached: boolean;
@@ -177,7 +179,7 @@ export class RedisChatFanout implements ChatFanout {
   attachWriter(roomId: string, writer: ChatWriter, position: ChatPosition): () => void {
     this.outlets.get(roomId)?.retry?.cancel();
     const outlet: Outlet = {
-      roomId, writer, epoch: position.epoch, acked: position.top, outbox: [], inFlight: false, retry: null, attached: true, overflowed: false,
+      roomId, writer, epoch: position.epoch, acked: position.top, outbox: [], authors: new Map(), inFlight: false, retry: null, attached: true, overflowed: false,
     };
     this.outlets.set(roomId, outlet);
     return () => this.detach(outlet);
@@ -225,7 +227,7 @@ export class RedisChatFanout implements ChatFanout {
    * ChatFanout: store the line, then deliver it. Ids must follow on from the previous line; the
    * caller checks `writable()` first (a line past the outbox limit is dropped, see 'overflow').
    */
-  publish(roomId: string, message: ChatMessage): void {
+  publish(roomId: string, message: ChatMessage, author?: ChatAuthor): void {
     const outlet = this.outlets.get(roomId);
     if (!outlet) {
       this.stats.dropped.no_writer++;
@@ -243,6 +245,7 @@ export class RedisChatFanout implements ChatFanout {
       return;
     }
     outlet.outbox.push(message);
+    if (author) outlet.authors.set(message.id, author);
     void this.flush(outlet);
   }
 
@@ -257,6 +260,7 @@ export class RedisChatFanout implements ChatFanout {
     if (!outlet.attached) return;
     this.stats.dropped.writer_lost += outlet.outbox.length;
     outlet.outbox = [];
+    outlet.authors.clear();
     this.detach(outlet);
     try {
       this.options.onWriterLost?.(outlet.roomId, reason);
@@ -279,11 +283,12 @@ export class RedisChatFanout implements ChatFanout {
     const batch = outlet.outbox.slice(0, CHAT_APPEND_BATCH);
     try {
       this.stats.appendCalls++;
-      const result = await this.stream.append(outlet.roomId, outlet.writer.token, outlet.epoch, batch);
+      const result = await this.stream.append(outlet.roomId, outlet.writer.token, outlet.epoch, batch, outlet.authors);
       if (!outlet.attached) return;
       if (result.ok) {
         const stored = outlet.outbox.filter((m) => m.id <= result.top);
         outlet.outbox = outlet.outbox.filter((m) => m.id > result.top);
+        for (const m of stored) outlet.authors.delete(m.id);
         outlet.acked = Math.max(outlet.acked, result.top);
         this.stats.appendedLines += stored.length;
         this.offerLocal(outlet.roomId, outlet.epoch, stored);

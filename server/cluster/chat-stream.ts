@@ -12,8 +12,14 @@
  * start at most at top + 1; lines at or below top are skipped, so a retried batch is stored
  * once), capped with XADD MAXLEN ~, and announced on the room's sharded pub/sub channel in the
  * same script, so no subscriber hears of a line that is not stored.
+ *
+ * A player's line the client numbered also stores its author (player id, a tag of the session's
+ * resume-token hash) and `chatSend.seq`, never sent to clients: a room restored after a crash
+ * reads them back (`authorSeqs`) so each seat's highest accepted seq is exact, not the older one
+ * of the last checkpoint (docs/cluster.md, "Checkpoints").
  */
-import type { ChatMessage } from '../chat/types.js';
+import type { ChatAuthor, ChatMessage } from '../chat/types.js';
+import { ID_PATTERN, MAX_ID_LENGTH, U32_MAX } from '../../shared/limits.js';
 import { CHAT_HISTORY_LIMIT } from '../chat/history.js';
 import type { ClusterKeys } from './keys.js';
 import { LuaScript, RedisReplyError, type ClusterRedis } from './redis.js';
@@ -33,6 +39,16 @@ const MAX_NAME_CHARS = 64;
 const MAX_TEXT_CHARS = 1_000;
 /** Entity ids are u16 (server/rooms/room.ts ENTITY_ID_LIMIT); 0 is the server. */
 const MAX_ENTITY_ID = 65_535;
+/**
+ * Characters of the session's resume-token hash (base64url SHA-256, 43) stored with a line: 96
+ * bits tell one player's sessions apart; the whole hash would add 27 bytes to every line.
+ */
+export const CHAT_SESSION_TAG_CHARS = 16;
+/**
+ * Lines `authorSeqs` reads at most, newest first: the stream's own cap, so a restore's work is
+ * bounded by what the stream can hold whatever the distance to the checkpoint.
+ */
+export const CHAT_AUTHOR_READ_LIMIT = CHAT_STREAM_MAXLEN;
 
 /** KEYS meta, stream, fence; ARGV token, newEpoch, minTop, ttlMs -> {'ok', epoch, top, created} | {'fenced'}. */
 const OPEN = new LuaScript('chat.open', 3, `
@@ -46,7 +62,8 @@ return {'ok', ARGV[2], ARGV[3], 1}`);
 
 /**
  * KEYS stream, meta, fence; ARGV token, epoch, maxLen, ttlMs, channel, payload, then per line
- * id, entityId, name, text, t -> {'ok', top} | {'fenced'} | {'epoch', current or ''} | {'gap', top}.
+ * id, entityId, name, text, t, playerId, sessionTag, seq (the last three '' for a line without an
+ * author seq: no `p k s` fields) -> {'ok', top} | {'fenced'} | {'epoch', current or ''} | {'gap', top}.
  */
 const APPEND = new LuaScript('chat.append', 3, `
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {'fenced'} end
@@ -56,10 +73,15 @@ if meta[1] ~= ARGV[2] then return {'epoch', meta[1]} end
 local top = tonumber(meta[2])
 if tonumber(ARGV[7]) > top + 1 then return {'gap', meta[2]} end
 local added = 0
-for i = 7, #ARGV, 5 do
+for i = 7, #ARGV, 8 do
   local id = tonumber(ARGV[i])
   if id > top then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], ARGV[i] .. '-0', 'e', ARGV[i + 1], 'n', ARGV[i + 2], 'x', ARGV[i + 3], 't', ARGV[i + 4])
+    if ARGV[i + 7] == '' then
+      redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], ARGV[i] .. '-0', 'e', ARGV[i + 1], 'n', ARGV[i + 2], 'x', ARGV[i + 3], 't', ARGV[i + 4])
+    else
+      redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], ARGV[i] .. '-0', 'e', ARGV[i + 1], 'n', ARGV[i + 2], 'x', ARGV[i + 3], 't', ARGV[i + 4],
+        'p', ARGV[i + 5], 'k', ARGV[i + 6], 's', ARGV[i + 7])
+    end
     top = id
     added = added + 1
   end
@@ -89,6 +111,50 @@ if top > from and count > 0 then
   entries = redis.call('XRANGE', KEYS[2], '(' .. string.format('%.0f', from) .. '-0', '+', 'COUNT', count)
 end
 return {meta[1], meta[2], entries}`);
+
+/**
+ * KEYS meta, stream; ARGV afterId, count -> {epoch or false, top, [playerId, tag, seq, ...]}: the
+ * author fields of the newest `count` lines after `afterId` that carry a seq (lines written
+ * without one, or by a node before seqs were stored, have none and are left out).
+ */
+const AUTHORS = new LuaScript('chat.authors', 2, `
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'top')
+if not meta[1] then return {false, '0', {}} end
+local out = {}
+local entries = redis.call('XREVRANGE', KEYS[2], '+', '(' .. ARGV[1] .. '-0', 'COUNT', ARGV[2])
+for _, entry in ipairs(entries) do
+  local f = entry[2]
+  local p, k, s = '', '', nil
+  for i = 1, #f - 1, 2 do
+    if f[i] == 'p' then p = f[i + 1] elseif f[i] == 'k' then k = f[i + 1] elseif f[i] == 's' then s = f[i + 1] end
+  end
+  if s then
+    out[#out + 1] = p
+    out[#out + 1] = k
+    out[#out + 1] = s
+  end
+end
+return {meta[1], meta[2], out}`);
+
+/**
+ * The key `authorSeqs` files a session's seq under: the player id and the tag of its session's
+ * resume-token hash (PlayerSession.resumeTokenHash; a checkpoint seat's `resumeTokenHash`).
+ */
+export function chatAuthorKey(playerId: string, sessionHash: string): string {
+  return `${playerId} ${sessionHash.slice(0, CHAT_SESSION_TAG_CHARS)}`;
+}
+
+const SESSION_TAG = new RegExp(`^[A-Za-z0-9_-]{${CHAT_SESSION_TAG_CHARS}}$`);
+
+/** One stream entry's author fields as [key, seq]; null when any of them is malformed. */
+function authorSeq(playerId: unknown, tag: unknown, seq: unknown): [string, number] | null {
+  if (typeof playerId !== 'string' || playerId.length === 0 || playerId.length > MAX_ID_LENGTH || !ID_PATTERN.test(playerId)) return null;
+  if (typeof tag !== 'string' || !SESSION_TAG.test(tag)) return null;
+  if (typeof seq !== 'string' || !/^\d{1,10}$/.test(seq)) return null;
+  const n = Number(seq);
+  if (n > U32_MAX) return null;
+  return [chatAuthorKey(playerId, tag), n];
+}
 
 export type ChatAppendResult =
   | { ok: true; top: number }
@@ -177,6 +243,8 @@ export interface ChatStreamOptions {
 export class ChatStream {
   /** Stream entries or payloads that did not decode (skipped). */
   malformed = 0;
+  /** Stream entries whose author fields (player id, session tag, seq) did not validate (ignored). */
+  badAuthors = 0;
   private readonly redis: ClusterRedis;
   private readonly keys: ClusterKeys;
   private readonly maxLen: number;
@@ -203,14 +271,23 @@ export class ChatStream {
     return { epoch: reply[1], top, created: reply[3] === 1 };
   }
 
-  /** Stores consecutive lines (at most CHAT_APPEND_BATCH) under `epoch`, fenced by `token`. */
-  async append(roomId: string, token: number, epoch: string, lines: readonly ChatMessage[]): Promise<ChatAppendResult> {
+  /**
+   * Stores consecutive lines (at most CHAT_APPEND_BATCH) under `epoch`, fenced by `token`;
+   * `authors` (by line id) are stored with their lines (never in the pub/sub payload).
+   */
+  async append(roomId: string, token: number, epoch: string, lines: readonly ChatMessage[],
+    authors?: ReadonlyMap<number, ChatAuthor>): Promise<ChatAppendResult> {
     if (lines.length === 0 || lines.length > CHAT_APPEND_BATCH) throw new RangeError(`append takes 1..${CHAT_APPEND_BATCH} lines`);
     for (let i = 1; i < lines.length; i++) {
       if (lines[i].id !== lines[i - 1].id + 1) throw new RangeError('appended lines must have consecutive ids');
     }
     const args: (string | number)[] = [String(token), epoch, this.maxLen, this.ttlMs, this.keys.chatChannel(roomId), encodeChatPayload({ epoch, messages: [...lines] })];
-    for (const m of lines) args.push(m.id, m.entityId, m.name, m.text, Math.round(m.t));
+    for (const m of lines) {
+      args.push(m.id, m.entityId, m.name, m.text, Math.round(m.t));
+      const a = authors?.get(m.id);
+      if (a && Number.isInteger(a.seq) && a.seq >= 0 && a.seq <= U32_MAX) args.push(a.playerId, a.session.slice(0, CHAT_SESSION_TAG_CHARS), a.seq);
+      else args.push('', '', '');
+    }
     const reply = (await this.redis.run(APPEND, [this.keys.chat(roomId), this.keys.chatMeta(roomId), this.keys.fence(roomId)], args)) as unknown[];
     switch (reply[0]) {
       case 'ok': return { ok: true, top: Number(reply[1]) };
@@ -236,6 +313,28 @@ export class ChatStream {
     const expected = Math.max(0, top - afterId);
     const complete = messages.length === expected && (expected === 0 || messages[0].id === afterId + 1);
     return { epoch, top, messages, complete };
+  }
+
+  /**
+   * The highest seq each author session has among the lines after `afterId` (the newest
+   * CHAT_AUTHOR_READ_LIMIT of them at most), keyed by chatAuthorKey. Lines without author fields
+   * (no seq, or written by an older node) count as seq 0 and are left out; fields that do not
+   * validate are ignored and counted (`badAuthors`).
+   */
+  async authorSeqs(roomId: string, afterId: number): Promise<{ epoch: string | null; seqs: Map<string, number> }> {
+    const reply = (await this.redis.run(AUTHORS, [this.keys.chatMeta(roomId), this.keys.chat(roomId)],
+      [String(Math.max(0, Math.floor(afterId))), CHAT_AUTHOR_READ_LIMIT])) as unknown[];
+    const seqs = new Map<string, number>();
+    const flat = Array.isArray(reply[2]) ? (reply[2] as unknown[]) : [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const found = authorSeq(flat[i], flat[i + 1], flat[i + 2]);
+      if (!found) {
+        this.badAuthors++;
+        continue;
+      }
+      if (found[1] > (seqs.get(found[0]) ?? -1)) seqs.set(found[0], found[1]);
+    }
+    return { epoch: typeof reply[0] === 'string' ? reply[0] : null, seqs };
   }
 
   /**

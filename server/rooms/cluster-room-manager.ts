@@ -20,7 +20,7 @@
  * Loaded only with `cluster` (server/cluster-mode.ts imports it dynamically with the rest of
  * the cluster), so a single server never loads Redis code.
  *
- * Size: about 450 lines, over the ~400 of the guide, because acquire, handoff on drain, restore
+ * Size: about 500 lines, over the ~400 of the guide, because acquire, handoff on drain, restore
  * after a crash and shutdown are one lifecycle per room entry (the lease, the checkpoint timer
  * and the holds move together); the Redis parts it calls live in server/cluster/.
  */
@@ -31,6 +31,7 @@ import type { GameMetrics } from '../metrics.js';
 import type { ChatWriterLostReason } from '../cluster/chat-fanout.js';
 import { CHECKPOINT_FORMAT, type RoomCheckpoint, type SeatCheckpoint, type WatcherCheckpoint } from '../cluster/checkpoint.js';
 import { CHECKPOINT_INTERVAL_MS, RoomCheckpointer } from '../cluster/checkpoint-store.js';
+import { chatAuthorKey } from '../cluster/chat-stream.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { LeaseLostReason, RoomLease } from '../cluster/lease.js';
 import type { NodeRecord, RoomEntry } from '../cluster/node-registry.js';
@@ -106,10 +107,12 @@ export interface ClusterRoomStats {
   lost: number;
   closedEmpty: number;
   startFailures: number;
+  /** Restored seats whose chat seq the stream raised past their checkpoint's (lines after it). */
+  chatSeqsRaised: number;
 }
 
 export class ClusterRoomManager implements RoomManager {
-  readonly stats: ClusterRoomStats = { started: 0, restored: 0, handedOver: 0, lost: 0, closedEmpty: 0, startFailures: 0 };
+  readonly stats: ClusterRoomStats = { started: 0, restored: 0, handedOver: 0, lost: 0, closedEmpty: 0, startFailures: 0, chatSeqsRaised: 0 };
   private readonly entries = new Map<string, Entry>();
   /** Rooms being started (claimed, history and checkpoint loading): concurrent hellos share one start. */
   private readonly starting = new Map<string, Promise<Started>>();
@@ -312,6 +315,7 @@ export class ClusterRoomManager implements RoomManager {
         return { entry: null, lookup: { kind: 'unavailable', retryAfterMs: ROUTE_RETRY_MS } };
       }
       checkpoint = await node.checkpoints.load(roomId);
+      if (checkpoint) checkpoint = await this.withStreamChatSeqs(roomId, checkpoint, position);
       const history = position.top > 0
         ? (await node.chat.stream.read(roomId, Math.max(0, position.top - CHAT_HISTORY_LIMIT), CHAT_HISTORY_LIMIT)).messages
         : [];
@@ -355,6 +359,28 @@ export class ClusterRoomManager implements RoomManager {
     this.options.metrics?.rooms.set(this.entries.size);
     this.holdSeats(entry);
     return { entry };
+  }
+
+  /**
+   * The checkpoint with each seat's `lastChatSeq` raised to the highest seq its session has in the
+   * chat stream after the checkpoint's position: a line accepted after the last checkpoint (a
+   * crash, no final one) is in the stream with its seq, so its resend is known as a repeat.
+   * Seqs are per session, so a seat takes only lines of its own session (player id and
+   * resume-token hash). When the stream's epoch is not the checkpoint's, every line stored under
+   * the current epoch may be newer, so all are read (bounded by the stream's cap).
+   */
+  private async withStreamChatSeqs(roomId: string, checkpoint: RoomCheckpoint, position: { epoch: string; top: number }): Promise<RoomCheckpoint> {
+    const after = checkpoint.chat && checkpoint.chat.epoch === position.epoch ? checkpoint.chat.lastId : 0;
+    if (position.top <= after || !checkpoint.seats.some((s) => s.resumeTokenHash !== null)) return checkpoint;
+    const { seqs } = await this.node.chat.stream.authorSeqs(roomId, after);
+    if (seqs.size === 0) return checkpoint;
+    const seats = checkpoint.seats.map((seat) => {
+      const seq = seat.resumeTokenHash === null ? undefined : seqs.get(chatAuthorKey(seat.playerId, seat.resumeTokenHash));
+      if (seq === undefined || seq <= (seat.lastChatSeq ?? 0)) return seat;
+      this.stats.chatSeqsRaised++;
+      return { ...seat, lastChatSeq: seq };
+    });
+    return { ...checkpoint, seats };
   }
 
   /** The room's state now, as a checkpoint (RoomCheckpointer stamps the lease's token). */

@@ -290,9 +290,10 @@ export class Room {
 
   /**
    * A chat line from a player: rate limit, `onChat`, then fan-out to everyone in order.
-   * `sharedLimitKey`: a chat limit the player shares with others (ChatSender.sharedLimitKey).
+   * `sharedLimitKey`: a chat limit the player shares with others (ChatSender.sharedLimitKey);
+   * `clientSeq`: the line's client seq and the sender's session (ChatSender.clientSeq).
    */
-  sendChat(playerId: string, text: string, sharedLimitKey?: string): ChatSubmitResult {
+  sendChat(playerId: string, text: string, sharedLimitKey?: string, clientSeq?: { session: string; seq: number }): ChatSubmitResult {
     const player = this.players.get(playerId);
     if (!player) return { ok: false, reason: 'empty', retryAfterMs: 0 };
     if (this.closed || this.halted) return { ok: false, reason: 'unavailable', retryAfterMs: CHAT_UNAVAILABLE_RETRY_MS };
@@ -304,7 +305,7 @@ export class Room {
         return out;
       }
       : undefined;
-    return this.chat.submit({ playerId, entityId: player.entity.id, name: player.name, sharedLimitKey }, text, this.options.scheduler.now(), transform);
+    return this.chat.submit({ playerId, entityId: player.entity.id, name: player.name, sharedLimitKey, clientSeq }, text, this.options.scheduler.now(), transform);
   }
 
   /**

@@ -408,7 +408,9 @@ export class PlayerSession implements RoomMember {
           this.send('chatAccepted', { seq: this.lastChatSeq });
           return;
         }
-        const result = this.room.sendChat(this.playerId, r.body.text, this.chatLimitKey);
+        // The seq goes with the line so the cluster can store it beside the line (ChatAuthor).
+        const result = this.room.sendChat(this.playerId, r.body.text, this.chatLimitKey,
+          seq !== undefined ? { session: this.resumeTokenHash, seq } : undefined);
         if (result.ok) {
           if (seq !== undefined) {
             this.lastChatSeq = seq;

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../../server/chat/types.js';
+import type { ChatAuthor, ChatMessage } from '../../../server/chat/types.js';
 import {
-  CHAT_READ_LIMIT, ChatStream, decodeChatEntry, decodeChatPayload, encodeChatPayload,
+  CHAT_READ_LIMIT, CHAT_SESSION_TAG_CHARS, ChatStream, chatAuthorKey, decodeChatEntry, decodeChatPayload, encodeChatPayload,
 } from '../../../server/cluster/chat-stream.js';
+import { U32_MAX } from '../../../shared/limits.js';
 import { ClusterKeys } from '../../../server/cluster/keys.js';
 import { LeaseManager } from '../../../server/cluster/lease.js';
 import { connectRedis, type ClusterRedis } from '../../../server/cluster/redis.js';
@@ -142,5 +143,61 @@ describeWithRedis('ChatStream against redis-server', () => {
     expect(await stream.open('continue', lease.token, 'e2', 4)).toEqual({ epoch: 'e2', top: 4, created: true });
     expect(await stream.append('continue', lease.token, 'e2', [line(5)])).toEqual({ ok: true, top: 5 });
     expect(await stream.read('continue', 0)).toMatchObject({ epoch: 'e2', top: 5, complete: false, messages: [line(5)] });
+  });
+
+  it('stores each numbered line\'s author and seq (not in what clients get) and reads back the highest seq per session after a position', async () => {
+    const lease = await own(leases, 'authors');
+    await stream.open('authors', lease.token, 'e1');
+    // Two sessions of ann (seqs restart per session), one of bob; line 3 has no seq.
+    const annOld = 'A'.repeat(43);
+    const annNew = 'B'.repeat(43);
+    const bob = 'C'.repeat(43);
+    const authors = new Map<number, ChatAuthor>([
+      [1, { playerId: 'ann', session: annOld, seq: 7 }],
+      [2, { playerId: 'bob', session: bob, seq: 1 }],
+      [4, { playerId: 'ann', session: annNew, seq: 1 }],
+      [5, { playerId: 'bob', session: bob, seq: 2 }],
+      [6, { playerId: 'ann', session: annNew, seq: 2 }],
+    ]);
+    expect(await stream.append('authors', lease.token, 'e1', lines(1, 6), authors)).toEqual({ ok: true, top: 6 });
+    const entries = (await fx.admin.command('XRANGE', keys.chat('authors'), '-', '+')) as [string, string[]][];
+    expect(entries[0][1]).toEqual(['e', '1', 'n', 'p1', 'x', 'line 1', 't', String(line(1).t), 'p', 'ann', 'k', annOld.slice(0, CHAT_SESSION_TAG_CHARS), 's', '7']);
+    expect(entries[2][1]).toEqual(['e', '3', 'n', 'p0', 'x', 'line 3', 't', String(line(3).t)]);
+    // Readers of the history see exactly the lines they saw before.
+    expect((await stream.read('authors', 0)).messages).toEqual(lines(1, 6));
+
+    const all = await stream.authorSeqs('authors', 0);
+    expect(all.epoch).toBe('e1');
+    expect(Object.fromEntries(all.seqs)).toEqual({
+      [chatAuthorKey('ann', annOld)]: 7, [chatAuthorKey('ann', annNew)]: 2, [chatAuthorKey('bob', bob)]: 2,
+    });
+    // After a checkpoint at line 4: ann's old session has no line there, the new one its seq 2.
+    expect(Object.fromEntries((await stream.authorSeqs('authors', 4)).seqs)).toEqual({ [chatAuthorKey('ann', annNew)]: 2, [chatAuthorKey('bob', bob)]: 2 });
+    expect((await stream.authorSeqs('authors', 6)).seqs.size).toBe(0);
+    expect(await stream.authorSeqs('no-such-room', 0)).toEqual({ epoch: null, seqs: new Map() });
+    expect(stream.badAuthors).toBe(0);
+  });
+
+  it('reads lines an older node wrote (no seq: left out) and ignores, and counts, author fields that do not validate', async () => {
+    const lease = await own(leases, 'bad-authors');
+    await stream.open('bad-authors', lease.token, 'e1');
+    const good = 'G'.repeat(CHAT_SESSION_TAG_CHARS);
+    const key = keys.chat('bad-authors');
+    const xadd = (id: number, ...extra: string[]) => fx.admin.command('XADD', key, `${id}-0`, 'e', '1', 'n', 'ann', 'x', `l${id}`, 't', '1', ...extra);
+    await xadd(1); // an older node's line
+    await xadd(2, 'p', 'ann', 'k', good, 's', '3');
+    await xadd(3, 'p', 'ann', 'k', good, 's', 'abc');
+    await xadd(4, 'p', 'ann', 'k', good, 's', String(U32_MAX + 1));
+    await xadd(5, 'p', 'ann', 'k', good, 's', '-1');
+    await xadd(6, 'p', 'has space', 'k', good, 's', '9');
+    await xadd(7, 'p', 'ann', 'k', 'short', 's', '9');
+    await xadd(8, 'k', good, 's', '9'); // no player id
+    await xadd(9, 'p', 'ann', 'k', good, 's', '2');
+    await fx.admin.command('HSET', keys.chatMeta('bad-authors'), 'top', '9');
+    const before = stream.badAuthors;
+    expect(Object.fromEntries((await stream.authorSeqs('bad-authors', 0)).seqs)).toEqual({ [`ann ${good}`]: 3 });
+    expect(stream.badAuthors - before).toBe(6);
+    // The history itself is unaffected: every line still reads.
+    expect((await stream.read('bad-authors', 0)).messages.map((m) => m.text)).toEqual(['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8', 'l9']);
   });
 });
