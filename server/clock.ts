@@ -27,13 +27,21 @@ const TIME_ORIGIN = performance.timeOrigin;
  * (a wall-clock step from NTP must not make the tick loop run hundreds of catch-up steps) and
  * still epoch-based, so it compares with `Date.now()` on the same machine to within a few ms.
  */
+/**
+ * The delay `systemScheduler` hands to `setTimeout`: whole milliseconds, rounded up. Node keys
+ * its timer lists by duration, so a fractional delay (the tick loop's, a new one at every wake)
+ * makes and drops a list per call; and it fires at the next whole millisecond of libuv's clock
+ * either way. Up, never down: a timer that fired before its deadline would find nothing due and
+ * cost a second wake (test/server/rooms/tick-loop.test.ts counts the wakes).
+ */
+export function timerDelayMs(delayMs: number): number {
+  return Math.ceil(Math.max(0, delayMs));
+}
+
 export const systemScheduler: Scheduler = {
   now: () => TIME_ORIGIN + performance.now(),
   after(delayMs, fn) {
-    // Whole milliseconds: Node keys its timer lists by duration, so a fractional delay (the tick
-    // loop's, a new one at every wake) makes and drops a list per call; and it fires at the next
-    // whole millisecond of libuv's clock either way.
-    const handle = setTimeout(fn, Math.ceil(Math.max(0, delayMs)));
+    const handle = setTimeout(fn, timerDelayMs(delayMs));
     return { cancel: () => clearTimeout(handle) };
   },
 };

@@ -17,7 +17,7 @@ import { emit } from '../../tools/lib/child-entry.js';
 import { createDevServer } from '../../tools/lib/dev-server.js';
 import { SampleReservoir, mean, percentile } from '../../tools/lib/stats.js';
 import type { ServerReport } from './reports.js';
-import { serveWindow } from './window.js';
+import { SERVER_LOOP_RESOLUTION_MS, serveWindow } from './window.js';
 import { WindowProfiler } from './window-profile.js';
 
 /** Longest wait for the server to close when the harness stops this process. */
@@ -156,6 +156,7 @@ serveWindow<Baseline>({
       drops,
     };
   },
+  loopResolutionMs: SERVER_LOOP_RESOLUTION_MS,
   // Close cleanly (a CPU profile is written at exit), but never hang the harness on it.
   onStop: () => Promise.race([Promise.resolve(server.close()), new Promise((r) => setTimeout(r, SERVER_CLOSE_LIMIT_MS).unref())]),
 });

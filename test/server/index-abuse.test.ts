@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../shared/codec.js';
 import { ErrorCode, errorInfo } from '../../shared/errors.js';
 import { PROTOCOL_VERSION } from '../../shared/messages.js';
-import { createGameServer, mintTicket, type GameServer, type GameServerOptions } from '../../server/index.js';
+import { mintTicket, type GameServerOptions } from '../../server/index.js';
 import { ManualScheduler } from '../../server/clock.js';
 import { InProcessChatFanout } from '../../server/chat/fanout.js';
 import { CHAT_BURST, CHAT_SHARED_BURST } from '../../server/chat/chat-room.js';
@@ -17,31 +17,13 @@ import { InProcessRoomManager, ROOM_CAP_RETRY_AFTER_MS } from '../../server/room
 import { standardScene } from '../../server/rooms/standard-scene.js';
 import { MAX_PENDING_PER_ADDRESS, PENDING_BUSY_RETRY_AFTER_MS } from '../../server/session/admission.js';
 import { WS_MAX_FRAME_BYTES } from '../../server/transports/websocket.js';
-import { RawClient } from './ws-test-client.js';
+import type { RawClient } from './ws-test-client.js';
+import { closeRawServers, startRawServer } from './helpers/raw-server.js';
 
 const secret = 'abuse-secret-0123456789abcdef';
-let server: GameServer | null = null;
-const clients: RawClient[] = [];
+afterEach(closeRawServers);
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  await server?.close();
-  server = null;
-});
-
-async function start(extra: Partial<GameServerOptions> = {}) {
-  server = createGameServer({ ticketSecret: secret, httpPort: 0, metrics: { public: true }, ...extra });
-  const info = await server.listen();
-  const wsUrl = `${info.httpUrl.replace('http', 'ws')}/ws`;
-  const connect = async (options: { localAddress?: string; origin?: string } = {}) => {
-    const c = await RawClient.connect(wsUrl, options);
-    clients.push(c);
-    return c;
-  };
-  const ticket = (playerId: string, room = 'arena', name = playerId) => mintTicket(secret, { playerId, name, room });
-  const metrics = async () => (await fetch(`${info.httpUrl}/metrics`)).text();
-  return { info, wsUrl, connect, ticket, metrics };
-}
+const start = (extra: Partial<GameServerOptions> = {}) => startRawServer({ ticketSecret: secret, metrics: { public: true }, ...extra });
 
 /** A value of `tickwire_refusals_total{layer,reason}` in a metrics text (0 when absent). */
 function refusals(text: string, layer: string, reason: string): number {
@@ -70,7 +52,7 @@ async function devTicket(httpUrl: string, body: unknown, localAddress?: string):
 
 describe('join lock-out: per-address shares of the pending-hello budget', () => {
   it('while one address holds its whole share (1,000 silent sockets), a client from another address joins within 1 s', async () => {
-    const { connect, ticket, metrics } = await start({ timings: { helloTimeoutMs: 20_000 } });
+    const { server, connect, ticket, metrics } = await start({ timings: { helloTimeoutMs: 20_000 } });
     // The flood: 1,000 sockets from 127.0.0.1 that never say hello, opened 50 at a time.
     const flood: RawClient[] = [];
     for (let i = 0; i < 1_000; i += 50) {
@@ -96,7 +78,7 @@ describe('join lock-out: per-address shares of the pending-hello budget', () => 
     expect(refused.length).toBe(1_000 - MAX_PENDING_PER_ADDRESS);
     expect(new Set(refused.map((c) => c.closeCode))).toEqual(new Set([ErrorCode.SERVER_BUSY]));
     expect(refused[0]!.of('error')[0]).toMatchObject({ code: ErrorCode.SERVER_BUSY, retryAfterMs: PENDING_BUSY_RETRY_AFTER_MS });
-    expect(server!.sessions.pendingCount).toBe(MAX_PENDING_PER_ADDRESS);
+    expect(server.sessions.pendingCount).toBe(MAX_PENDING_PER_ADDRESS);
     const text = await metrics();
     expect(refusals(text, 'game', 'pending_per_address')).toBe(1_000 - MAX_PENDING_PER_ADDRESS);
     expect(closes(text, 'SERVER_BUSY')).toBe(1_000 - MAX_PENDING_PER_ADDRESS);
@@ -105,7 +87,7 @@ describe('join lock-out: per-address shares of the pending-hello budget', () => 
 
 describe('room exhaustion', () => {
   it('dev tickets name only rooms the demo serves: no ticket a join would refuse, no room flood', async () => {
-    const { info } = await start({ devTickets: { burst: 1_000 } });
+    const { server, info } = await start({ devTickets: { burst: 1_000 } });
     for (let i = 0; i < 50; i++) {
       const r = await devTicket(info.httpUrl, { name: 'flood', room: `room-${i}` });
       expect(r.status).toBe(400);
@@ -113,7 +95,7 @@ describe('room exhaustion', () => {
     // ':' passes the ticket's id pattern but no room id: never minted for a join to refuse.
     expect((await devTicket(info.httpUrl, { name: 'x', room: 'a:b' })).status).toBe(400);
     expect((await devTicket(info.httpUrl, { name: 'x' })).json).toMatchObject({ room: 'arena' });
-    expect(server!.rooms.list().length).toBe(0);
+    expect(server.rooms.list().length).toBe(0);
   });
 
   it('at the room cap, empty rooms give up their slot at once; rooms all in use answer SERVER_BUSY, not UNKNOWN_ROOM', async () => {
@@ -153,7 +135,7 @@ describe('dev tickets', () => {
   });
 
   it('a dev ticket starts one session: a second fresh join with it is refused and replaces nothing; a resume still works', async () => {
-    const { info, connect } = await start({ devTickets: true });
+    const { server, info, connect } = await start({ devTickets: true });
     const t = (await devTicket(info.httpUrl, { name: 'Ann' })).json as { ticket: string; playerId: string };
     const a = await connect();
     const w = await a.welcome(t.ticket);
@@ -161,7 +143,7 @@ describe('dev tickets', () => {
     replay.hello(t.ticket);
     expect(await replay.closed()).toBe(ErrorCode.TICKET_INVALID);
     expect(a.closeCode).toBeNull();
-    expect(server!.sessions.get(t.playerId)!.state).toBe('active');
+    expect(server.sessions.get(t.playerId)!.state).toBe('active');
     // The rightful client, back after a cut, resumes with its token and the same ticket.
     a.terminate();
     await new Promise((r) => setTimeout(r, 100));
@@ -201,7 +183,7 @@ describe('one rule for protocol errors over WebSocket: `error` first, counted, n
   ];
   for (const [what, act, code, reason, errorFirst] of cases) {
     it(`${what} in a session -> close ${code}, session gone`, async () => {
-      const { connect, ticket, metrics } = await start();
+      const { server, connect, ticket, metrics } = await start();
       const c = await connect();
       await c.welcome(ticket('bad'));
       act(c);
@@ -209,7 +191,7 @@ describe('one rule for protocol errors over WebSocket: `error` first, counted, n
       if (errorFirst) expect(c.of('error').map((e) => e.code)).toEqual([code]);
       // Not suspended: the session ended with the connection (no resume of a protocol breaker).
       await new Promise((r) => setTimeout(r, 50));
-      expect(server!.sessions.get('bad')).toBeUndefined();
+      expect(server.sessions.get('bad')).toBeUndefined();
       const text = await metrics();
       expect(refusals(text, 'game', reason)).toBe(1);
       const name = errorInfo(errorFirst ? code : ErrorCode.MESSAGE_TOO_LARGE)!.name;
@@ -271,7 +253,7 @@ describe('/metrics placement', () => {
     const plain = await start({ metrics: undefined });
     expect((await fetch(`${plain.info.httpUrl}/metrics`)).status).toBe(404);
     expect(plain.info.metricsUrl).toBeNull();
-    await server!.close();
+    await plain.server.close();
 
     const own = await start({ metrics: { port: 0 } });
     expect((await fetch(`${own.info.httpUrl}/metrics`)).status).toBe(404);
@@ -279,7 +261,7 @@ describe('/metrics placement', () => {
     const scraped = await fetch(own.info.metricsUrl!);
     expect(scraped.status).toBe(200);
     expect(await scraped.text()).toContain('# TYPE tickwire_refusals_total');
-    await server!.close();
+    await own.server.close();
 
     const token = 'scrape-token-0123456789';
     const guarded = await start({ metrics: { token } });
@@ -288,7 +270,7 @@ describe('/metrics placement', () => {
     const ok = await fetch(`${guarded.info.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
     expect(refusals(await ok.text(), 'http', 'metrics_unauthorized')).toBe(2);
-    await server!.close();
+    await guarded.server.close();
 
     const dev = await start({ metrics: undefined, devTickets: true });
     expect((await fetch(`${dev.info.httpUrl}/metrics`)).status).toBe(200);

@@ -8,26 +8,13 @@
  * WebSocket and WebTransport (quiche) sockets on loopback; 127.0.0.2 is another host.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDevCertificate } from '../../certs/dev-cert.js';
-import { NodeWebTransport } from '../../server/h3/index.js';
-import { createGameServer, mintTicket, type GameServer } from '../../server/index.js';
 import { SESSIONS_PER_ADDRESS_RETRY_AFTER_MS } from '../../server/session/admission.js';
 import { ErrorCode } from '../../shared/errors.js';
-import { RawClient } from './ws-test-client.js';
-import { wtGameClient } from './wt-test-client.js';
+import { closeRawServers, startRawServer } from './helpers/raw-server.js';
 
 const secret = 'session-share-secret-0123456789';
 const RESUME_WINDOW_MS = 600;
-let server: GameServer | null = null;
-const wsClients: RawClient[] = [];
-const transports: NodeWebTransport[] = [];
-
-afterEach(async () => {
-  for (const c of wsClients.splice(0)) c.terminate();
-  for (const t of transports.splice(0)) { try { t.close(); } catch { /* closed */ } }
-  await server?.close();
-  server = null;
-});
+afterEach(closeRawServers);
 
 async function until(pred: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -38,30 +25,20 @@ async function until(pred: () => boolean, what: string, timeoutMs = 5_000): Prom
 }
 
 async function start(maxSessionsPerAddress: number) {
-  const cert = createDevCertificate();
-  server = createGameServer({
-    ticketSecret: secret, httpPort: 0, metrics: { public: true },
+  const { server, connect, wt, ticket, metrics } = await startRawServer({
+    ticketSecret: secret, metrics: { public: true }, wt: true,
     admission: { maxSessionsPerAddress },
     timings: { resumeWindowMs: RESUME_WINDOW_MS },
-    webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem },
   });
-  const info = await server.listen();
-  const ws = async (localAddress = '127.0.0.1') => {
-    const c = await RawClient.connect(`${info.httpUrl.replace('http', 'ws')}/ws`, { localAddress });
-    wsClients.push(c);
-    return c;
-  };
-  /** A raw game client on WebTransport (from 127.0.0.1). */
-  const wt = () => wtGameClient(info.webTransportUrl!, cert.sha256, transports);
-  const ticket = (playerId: string) => mintTicket(secret, { playerId, name: playerId, room: 'arena' });
-  const metric = async (pattern: RegExp) => Number((await (await fetch(`${info.httpUrl}/metrics`)).text()).match(pattern)?.[1] ?? 0);
+  const ws = (localAddress = '127.0.0.1') => connect({ localAddress });
+  const metric = async (pattern: RegExp) => Number((await metrics()).match(pattern)?.[1] ?? 0);
   const refused = () => metric(/^tickwire_refusals_total\{layer="game",reason="sessions_per_address"\} (\d+)$/m);
-  return { ws, wt, ticket, refused, metric };
+  return { server, ws, wt, ticket, refused, metric };
 }
 
 describe('live sessions per address (admission.maxSessionsPerAddress)', () => {
   it('one address holds at most its share over both transports; the next hello gets TOO_MANY_SESSIONS with a retry time, counted; another address still joins', async () => {
-    const { ws, wt, ticket, refused, metric } = await start(3);
+    const { server, ws, wt, ticket, refused, metric } = await start(3);
     await (await ws()).welcome(ticket('a1'));
     await (await ws()).welcome(ticket('a2'));
     const w = await wt();
@@ -80,18 +57,18 @@ describe('live sessions per address (admission.maxSessionsPerAddress)', () => {
     await until(() => overWt.closeCode !== null, 'WebTransport refusal');
     expect(overWt.closeCode).toBe(ErrorCode.TOO_MANY_SESSIONS);
     expect(overWt.of('error').map((e) => e.code)).toEqual([ErrorCode.TOO_MANY_SESSIONS]);
-    expect(server!.sessions.get('a4')).toBeUndefined();
-    expect(server!.sessions.get('a5')).toBeUndefined();
+    expect(server.sessions.get('a4')).toBeUndefined();
+    expect(server.sessions.get('a5')).toBeUndefined();
     expect(await refused()).toBe(2);
     expect(await metric(/^tickwire_session_closes_total\{code="TOO_MANY_SESSIONS"\} (\d+)$/m)).toBe(2);
 
     // Another host is not concerned.
     await (await ws('127.0.0.2')).welcome(ticket('b1'));
-    expect(server!.sessions.activeCount).toBe(4);
+    expect(server.sessions.activeCount).toBe(4);
   }, 20_000);
 
   it('a resume and a join replacing the same player are not refused at the share; a leave and an expired resume window give the slot back', async () => {
-    const { ws, ticket, refused } = await start(2);
+    const { server, ws, ticket, refused } = await start(2);
     const a1 = await ws();
     const w1 = await a1.welcome(ticket('a1'));
     const a2 = await ws();
@@ -99,7 +76,7 @@ describe('live sessions per address (admission.maxSessionsPerAddress)', () => {
 
     // a1 loses its connection: suspended, it still holds its slot...
     a1.terminate();
-    await until(() => server!.sessions.get('a1')?.state === 'suspended', 'a1 suspended');
+    await until(() => server.sessions.get('a1')?.state === 'suspended', 'a1 suspended');
     const third = await ws();
     third.hello(ticket('a3'));
     expect(await third.closed()).toBe(ErrorCode.TOO_MANY_SESSIONS);
@@ -116,16 +93,16 @@ describe('live sessions per address (admission.maxSessionsPerAddress)', () => {
 
     // a1 leaves: its slot comes back at once.
     back.send('leave', {});
-    await until(() => server!.sessions.get('a1') === undefined, 'a1 gone');
+    await until(() => server.sessions.get('a1') === undefined, 'a1 gone');
     await (await ws()).welcome(ticket('a3'));
 
     // a2 drops its connection; its slot comes back only when its resume window runs out.
     again.terminate();
-    await until(() => server!.sessions.get('a2')?.state === 'suspended', 'a2 suspended');
+    await until(() => server.sessions.get('a2')?.state === 'suspended', 'a2 suspended');
     const early = await ws();
     early.hello(ticket('a4'));
     expect(await early.closed()).toBe(ErrorCode.TOO_MANY_SESSIONS);
-    await until(() => server!.sessions.get('a2') === undefined, 'a2 resume window over', RESUME_WINDOW_MS + 5_000);
+    await until(() => server.sessions.get('a2') === undefined, 'a2 resume window over', RESUME_WINDOW_MS + 5_000);
     await (await ws()).welcome(ticket('a4'));
     expect(await refused()).toBe(2);
   }, 20_000);

@@ -8,32 +8,16 @@ import { MAX_RELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { PROTOCOL_VERSION } from '../../shared/messages.js';
 import { decodeSnapshotBody } from '../../shared/snapshot/index.js';
 import { createDevCertificate } from '../../certs/dev-cert.js';
-import { createGameServer, leafCertificateHash, mintTicket, type GameServer } from '../../server/index.js';
+import { createGameServer, leafCertificateHash, mintTicket, type GameServerOptions } from '../../server/index.js';
 import { MemoryConnection } from './session/memory-connection.js';
-import { RawClient } from './ws-test-client.js';
+import type { RawClient } from './ws-test-client.js';
+import { closeRawServers, startRawServer, trackServer } from './helpers/raw-server.js';
 
 const secret = 'test-secret-0123456789abcdef';
-let server: GameServer | null = null;
-const clients: RawClient[] = [];
+afterEach(closeRawServers);
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  await server?.close();
-  server = null;
-});
-
-async function start(extra: Parameters<typeof createGameServer>[0] extends infer O ? Partial<O> : never = {}) {
-  server = createGameServer({ ticketSecret: secret, httpPort: 0, timings: { helloTimeoutMs: 400 }, metrics: { public: true }, ...extra });
-  const info = await server.listen();
-  const wsUrl = `${info.httpUrl.replace('http', 'ws')}/ws`;
-  const connect = async () => {
-    const c = await RawClient.connect(wsUrl);
-    clients.push(c);
-    return c;
-  };
-  const ticket = (playerId: string, room = 'arena', name = playerId) => mintTicket(secret, { playerId, name, room });
-  return { info, connect, ticket };
-}
+const start = (extra: Partial<GameServerOptions> = {}) =>
+  startRawServer({ ticketSecret: secret, timings: { helloTimeoutMs: 400 }, metrics: { public: true }, ...extra });
 
 /** A playing session that must keep receiving snapshots while bad clients come and go. */
 async function bystander(connect: () => Promise<RawClient>, ticket: (id: string) => string) {
@@ -53,10 +37,10 @@ async function bystander(connect: () => Promise<RawClient>, ticket: (id: string)
 
 describe('the embedding surface', () => {
   it('sessions: read-only views that follow each session through a cut and a resume', async () => {
-    const { connect, ticket } = await start();
+    const { server, connect, ticket } = await start();
     const a = await connect();
     const w = await a.welcome(ticket('alice', 'arena', 'Alice'));
-    const sessions = server!.sessions;
+    const sessions = server.sessions;
     expect(Object.keys(sessions).sort()).toEqual(['activeCount', 'get', 'list', 'pendingCount']);
     const view = sessions.get('alice')!;
     expect(sessions.list()).toEqual([view]);
@@ -88,7 +72,7 @@ describe('the embedding surface', () => {
   });
 
   it('accept() takes a connection from a transport of the embedder', async () => {
-    server = createGameServer({ ticketSecret: secret, httpPort: 0 });
+    const server = trackServer(createGameServer({ ticketSecret: secret, httpPort: 0 }));
     const conn = new MemoryConnection();
     server.accept(conn);
     conn.deliver('hello', { v: PROTOCOL_VERSION, ticket: mintTicket(secret, { playerId: 'own', name: 'Own', room: 'arena' }) });
@@ -105,15 +89,15 @@ describe('the embedding surface', () => {
     expect(leafCertificateHash(chain)).toBe(leaf.sha256Base64);
     expect(leafCertificateHash(issuer.certPem)).toBe(issuer.sha256Base64);
     expect(leafCertificateHash('no certificate here')).toBeNull();
-    server = createGameServer({ ticketSecret: secret, httpPort: 0, webTransport: { port: 0, certPem: chain, keyPem: leaf.keyPem } });
+    const server = trackServer(createGameServer({ ticketSecret: secret, httpPort: 0, webTransport: { port: 0, certPem: chain, keyPem: leaf.keyPem } }));
     expect(server.connectInfo().certificateHashes).toEqual([leaf.sha256Base64]);
   });
 
   it('listen() once; close() is idempotent', async () => {
-    await start();
-    await expect(server!.listen()).rejects.toThrow(/already/);
-    const first = server!.close();
-    expect(server!.close()).toBe(first);
+    const { server } = await start();
+    await expect(server.listen()).rejects.toThrow(/already/);
+    const first = server.close();
+    expect(server.close()).toBe(first);
     await first;
   });
 });
@@ -191,7 +175,7 @@ describe('game server over a real WebSocket', () => {
     }
 
     it('chat flood -> chatRejected with retry time, then close CHAT_FLOOD', async () => {
-      const { connect, ticket } = await start();
+      const { connect, ticket, metrics: scrape } = await start();
       const other = await bystander(connect, ticket);
       const bad = await connect();
       await bad.welcome(ticket('flooder'));
@@ -204,13 +188,13 @@ describe('game server over a real WebSocket', () => {
       // The bystander got the burst that was allowed, and nothing after.
       await other.stillPlaying();
       expect(other.client.of('chat').length).toBe(5);
-      const metrics = await (await fetch(`${(server!.http!.server.address() as { port: number }).port ? `http://127.0.0.1:${(server!.http!.server.address() as { port: number }).port}` : ''}/metrics`)).text();
+      const metrics = await scrape();
       expect(metrics).toMatch(/tickwire_messages_dropped_total\{reason="rate_limited"\} [1-9]/);
       expect(metrics).toMatch(/tickwire_session_closes_total\{code="CHAT_FLOOD"\} 1/);
     });
 
     it('unreliable junk, unknown unreliable types and out-of-range inputs are dropped and counted, not fatal', async () => {
-      const { connect, ticket, info } = await start();
+      const { server, connect, ticket, info } = await start();
       const other = await bystander(connect, ticket);
       const c = await connect();
       await c.welcome(ticket('sloppy'));
@@ -227,14 +211,14 @@ describe('game server over a real WebSocket', () => {
       // The undecodable input and the out-of-range one (the codec names the first invalid_field).
       expect(text).toMatch(/tickwire_messages_invalid_total\{reason="invalid_field"\} 2/);
       expect(text).toMatch(/tickwire_messages_dropped_total\{reason="stale"\} [1-9]/);
-      const session = server!.sessions.get('sloppy')!;
-      expect(server!.rooms.get('arena')!.getPlayer('sloppy')!.input).toEqual({ dx: 0, dy: 1 });
+      const session = server.sessions.get('sloppy')!;
+      expect(server.rooms.get('arena')!.getPlayer('sloppy')!.input).toEqual({ dx: 0, dy: 1 });
       expect(session.state).toBe('active');
     });
   });
 
   it('resumes a cut session: same entity, missed chat replayed exactly once', async () => {
-    const { connect, ticket } = await start();
+    const { server, connect, ticket } = await start();
     const a = await connect();
     const wa = await a.welcome(ticket('alice'));
     const b = await connect();
@@ -243,7 +227,7 @@ describe('game server over a real WebSocket', () => {
     await a.until(() => a.of('chat').length === 1);
     a.terminate();
     await new Promise((r) => setTimeout(r, 100));
-    expect(server!.sessions.get('alice')!.state).toBe('suspended');
+    expect(server.sessions.get('alice')!.state).toBe('suspended');
     b.send('chatSend', { text: 'missed 1' });
     b.send('chatSend', { text: 'missed 2' });
     await b.until(() => b.of('chat').length === 3);
@@ -258,7 +242,7 @@ describe('game server over a real WebSocket', () => {
   });
 
   it('a resume from a new connection replaces the open one with SESSION_REPLACED', async () => {
-    const { connect, ticket } = await start();
+    const { server, connect, ticket } = await start();
     const a = await connect();
     const wa = await a.welcome(ticket('alice'));
     const a2 = await connect();
@@ -266,7 +250,7 @@ describe('game server over a real WebSocket', () => {
     expect(w2.entityId).toBe(wa.entityId);
     expect(await a.closed()).toBe(ErrorCode.SESSION_REPLACED);
     await a2.until(() => a2.snapshots > 2);
-    expect(server!.rooms.get('arena')!.playerCount).toBe(1);
+    expect(server.rooms.get('arena')!.playerCount).toBe(1);
   });
 
   it('a stale resume token starts a fresh session', async () => {
@@ -278,7 +262,7 @@ describe('game server over a real WebSocket', () => {
 
   it('room definitions run their hooks and extend the standard scene', async () => {
     const events: string[] = [];
-    const { connect, ticket } = await start({
+    const { server, connect, ticket } = await start({
       rooms: {
         loud: {
           maxPlayers: 4,
@@ -296,7 +280,7 @@ describe('game server over a real WebSocket', () => {
     expect(a.of('chat')[0]!.text).toBe('HELLO');
     // The standard scene's onTick still moves the player.
     a.send('input', { seq: 1, ack: 0, inputs: [[1, 0]] });
-    const room = server!.rooms.get('loud')!;
+    const room = server.rooms.get('loud')!;
     const deadline = Date.now() + 5000;
     while (room.getPlayer('a')!.entity.x < 110 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(room.getPlayer('a')!.entity.x).toBeGreaterThanOrEqual(110);
@@ -334,11 +318,11 @@ describe('game server over a real WebSocket', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tickwire-static-'));
     writeFileSync(join(dir, 'index.html'), '<!doctype html><title>tickwire test</title>');
     try {
-      const { info } = await start({ staticDir: dir });
+      const { info, server } = await start({ staticDir: dir });
       const page = await fetch(`${info.httpUrl}/`);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('tickwire test');
-      await server!.close();
+      await server.close();
       const missing = await start({ staticDir: join(dir, 'nope') });
       expect((await fetch(`${missing.info.httpUrl}/`)).status).toBe(404);
     } finally {
@@ -364,12 +348,12 @@ describe('game server over a real WebSocket', () => {
   });
 
   it('drain: notice to clients, refuses new sessions, closes the rest at the deadline', async () => {
-    const { connect, ticket, info } = await start();
+    const { server, connect, ticket, info } = await start();
     const a = await connect();
     await a.welcome(ticket('alice'));
     const b = await connect();
     await b.welcome(ticket('bob'));
-    const drained = server!.drain({ deadlineMs: 600, reconnectJitterMs: 100 });
+    const drained = server.drain({ deadlineMs: 600, reconnectJitterMs: 100 });
     await a.until(() => a.of('drain').length === 1);
     expect(a.of('drain')[0]).toEqual({ deadlineMs: 600, reconnectJitterMs: 100 });
     expect(await (await fetch(`${info.httpUrl}/healthz`)).json()).toEqual({ ok: true, draining: true });

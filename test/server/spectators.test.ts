@@ -7,34 +7,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors.js';
 import { decodeSnapshotBody } from '../../shared/snapshot/index.js';
-import { createGameServer, mintTicket, type GameServer, type GameServerOptions } from '../../server/index.js';
-import { RawClient } from './ws-test-client.js';
+import { mintTicket, type GameServerOptions } from '../../server/index.js';
+import type { RawClient } from './ws-test-client.js';
+import { closeRawServers, startRawServer } from './helpers/raw-server.js';
 
 const secret = 'spectator-test-secret-0123456789';
-let server: GameServer | null = null;
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  await server?.close();
-  server = null;
-});
+afterEach(closeRawServers);
 
 async function start(extra: Partial<GameServerOptions> = {}) {
-  server = createGameServer({ ticketSecret: secret, httpPort: 0, ...extra });
-  const info = await server.listen();
-  const connect = async () => {
-    const c = await RawClient.connect(`${info.httpUrl.replace('http', 'ws')}/ws`);
-    clients.push(c);
-    return c;
-  };
+  const { server, info, connect } = await startRawServer({ ticketSecret: secret, ...extra });
   const join = async (playerId: string, o: { room?: string; spectator?: boolean } = {}) => {
     const c = await connect();
     const w = await c.welcome(mintTicket(secret, { playerId, name: playerId, room: o.room ?? 'arena', spectator: o.spectator }));
     return { c, w };
   };
-  const refusals = (reason: string) => server!.metrics.refusals().find((r) => r.layer === 'game' && r.reason === reason)?.count ?? 0;
-  return { info, connect, join, refusals };
+  const refusals = (reason: string) => server.metrics.refusals().find((r) => r.layer === 'game' && r.reason === reason)?.count ?? 0;
+  return { server, info, connect, join, refusals };
 }
 
 /** Entity ids in the newest snapshot `c` decoded (full ones only are decoded here). */
@@ -50,13 +38,13 @@ function entitiesOfFull(c: RawClient): number[] | null {
 
 describe('spectators', () => {
   it('enter without an entity, see the players and the chat; the players never hear of them', async () => {
-    const { join, refusals } = await start();
+    const { server, join, refusals } = await start();
     const alice = await join('alice');
     const bob = await join('bob');
     const watcher = await join('watcher', { spectator: true });
     expect(watcher.w.entityId).toBe(0);
     expect(watcher.w.players.map((p) => p.playerId).sort()).toEqual(['alice', 'bob']);
-    const room = server!.rooms.get('arena')!;
+    const room = server.rooms.get('arena')!;
     expect([room.playerCount, room.spectatorCount]).toEqual([2, 1]);
     // Its first snapshot is full and holds the two players' entities, nothing of its own.
     await watcher.c.until(() => watcher.c.snapshots > 0, 5_000, 'a snapshot');
@@ -71,12 +59,12 @@ describe('spectators', () => {
     expect(alice.c.of('playerJoined').map((j) => j.playerId)).toEqual(['bob', 'carol']);
     expect(bob.c.of('playerJoined').map((j) => j.playerId)).toEqual(['carol']);
     // Its session is listed as a spectator.
-    expect(server!.sessions.list().filter((s) => s.role === 'spectator').map((s) => s.playerId)).toEqual(['watcher']);
+    expect(server.sessions.list().filter((s) => s.role === 'spectator').map((s) => s.playerId)).toEqual(['watcher']);
     expect(refusals('spectator_input')).toBe(0);
   });
 
   it('sends no input: inputs and chat are dropped and counted; a player\'s spectate too', async () => {
-    const { join, refusals } = await start();
+    const { server, join, refusals } = await start();
     const alice = await join('alice');
     const watcher = await join('watcher', { spectator: true });
     await watcher.c.until(() => watcher.c.snapshots > 2, 5_000, 'snapshots');
@@ -87,7 +75,7 @@ describe('spectators', () => {
     expect(alice.c.of('chat').some((m) => m.text === 'can you hear me')).toBe(false);
     expect(watcher.c.closeCode).toBeNull();
     // Nothing it sent moved anyone, and its own spectate is taken without a drop.
-    expect(server!.rooms.get('arena')!.getPlayer('alice')!.input).toEqual({ dx: 0, dy: 0 });
+    expect(server.rooms.get('arena')!.getPlayer('alice')!.input).toEqual({ dx: 0, dy: 0 });
     watcher.c.send('spectate', { ack: 1, x: 900, y: 100 });
     await new Promise((r) => setTimeout(r, 100));
     expect(refusals('player_spectate')).toBe(1);
@@ -95,7 +83,7 @@ describe('spectators', () => {
   });
 
   it('counts against maxSpectators, not maxPlayers; over the limit SPECTATORS_FULL; a room not open is unknown', async () => {
-    const { join, connect, refusals } = await start({ rooms: { small: { maxPlayers: 1, maxSpectators: 2 } }, defaultRoom: null });
+    const { server, join, connect, refusals } = await start({ rooms: { small: { maxPlayers: 1, maxSpectators: 2 } }, defaultRoom: null });
     await join('p1', { room: 'small' });
     await join('w1', { room: 'small', spectator: true });
     await join('w2', { room: 'small', spectator: true });
@@ -107,7 +95,7 @@ describe('spectators', () => {
     const fullPlayer = await connect();
     fullPlayer.hello(mintTicket(secret, { playerId: 'p2', name: 'p2', room: 'small' }));
     expect(await fullPlayer.closed()).toBe(ErrorCode.ROOM_FULL);
-    expect(server!.rooms.get('small')!.spectatorCount).toBe(2);
+    expect(server.rooms.get('small')!.spectatorCount).toBe(2);
     // Spectators never open a room.
     const nowhere = await connect();
     nowhere.hello(mintTicket(secret, { playerId: 'w4', name: 'w4', room: 'small2', spectator: true }));
@@ -115,12 +103,12 @@ describe('spectators', () => {
   });
 
   it('a spectator keeps a room open while it watches; leaving frees its seat', async () => {
-    const { join } = await start();
+    const { server, join } = await start();
     const alice = await join('alice');
     const watcher = await join('watcher', { spectator: true });
     alice.c.send('leave', {});
     await alice.c.closed();
-    const room = server!.rooms.get('arena')!;
+    const room = server.rooms.get('arena')!;
     expect(room.playerCount).toBe(0);
     expect(room.isClosed).toBe(false);
     watcher.c.send('leave', {});
@@ -129,12 +117,12 @@ describe('spectators', () => {
   });
 
   it('shares snapshot encodings with the players of its phase', async () => {
-    const { join } = await start();
+    const { server, join } = await start();
     // Entities 1..3 fall in phases 1, 2, 0; the first spectator is in phase 0 with entity 3.
     const players = [await join('a'), await join('b'), await join('c')];
     const watcher = await join('watcher', { spectator: true });
     await watcher.c.until(() => watcher.c.snapshots >= 30, 10_000, '30 snapshots');
-    const stats = (id: string) => server!.sessions.list().find((s) => s.playerId === id)!.snapshotStats()!;
+    const stats = (id: string) => server.sessions.list().find((s) => s.playerId === id)!.snapshotStats()!;
     const w = stats('watcher');
     const c = stats('c');
     // On WebSocket every client of a phase builds on the snapshot before: one encoding per tick

@@ -1,18 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintDevTicket } from '../../../client/net/dev-ticket.js';
 import type { FetchLike } from '../../../client/net/transport-types.js';
-import { startTestServer, type TestServer } from './helpers/game-server.js';
+import { closeTestServers, startTestServer } from './helpers/game-server.js';
 
 const fetchImpl = globalThis.fetch.bind(globalThis) as FetchLike;
-let server: TestServer | null = null;
-afterEach(async () => {
-  await server?.close();
-  server = null;
-});
+afterEach(closeTestServers);
 
 describe('mintDevTicket', () => {
   it('gets a ticket from a server with dev tickets, and says why when there is none', async () => {
-    server = await startTestServer({ webTransport: null });
+    let server = await startTestServer({ webTransport: null });
     const ticket = await mintDevTicket(fetchImpl, server.baseUrl, 'alice', 'arena');
     expect(typeof ticket).toBe('string');
     expect(ticket.length).toBeGreaterThan(20);
@@ -24,7 +20,7 @@ describe('mintDevTicket', () => {
   });
 
   it("passes the server's wait on: a 429 becomes an error with retryAfterMs", async () => {
-    server = await startTestServer({ webTransport: null, devTickets: { burst: 1, perSecond: 0.5 } });
+    const server = await startTestServer({ webTransport: null, devTickets: { burst: 1, perSecond: 0.5 } });
     await mintDevTicket(fetchImpl, server.baseUrl, 'alice');
     const refused = await mintDevTicket(fetchImpl, server.baseUrl, 'bob').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(Error);

@@ -12,26 +12,19 @@
  * connection that is already dead.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { GameClient } from '../../../client/net/game-client.js';
+import type { GameClient } from '../../../client/net/game-client.js';
 import type { ChatAcceptedEvent, ChatEvent, ChatUnsentEvent } from '../../../client/net/game-client-types.js';
 import type { WebTransportConstructor } from '../../../client/net/transport-types.js';
 import { CHAT_FLOOD_STRIKES } from '../../../server/chat/chat-room.js';
 import { ErrorCode } from '../../../shared/errors.js';
 import { cut, CuttableWebSocket, CuttableWebTransport } from './helpers/cuttable-transports.js';
-import { devGameClient, startTestServer, type TestServer } from './helpers/game-server.js';
+import { closeTestServers, devGameClient, startTestServer, welcomed, type DevClientOptions, type TestServer } from './helpers/game-server.js';
 import { waitFor } from './helpers/scripted-peer.js';
 
-let server: TestServer | null = null;
-let clients: GameClient[] = [];
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await server?.close();
-  server = null;
-});
+afterEach(closeTestServers);
 
-function player(name: string, over: Partial<ConstructorParameters<typeof GameClient>[0]> = {}): GameClient {
-  return devGameClient(server!, name, clients, { random: () => 0.5, reconnect: { baseMs: 100, maxMs: 500, maxAttempts: 20 }, ...over });
+function player(server: TestServer, name: string, over: DevClientOptions = {}): GameClient {
+  return devGameClient(server, name, { random: () => 0.5, reconnect: { baseMs: 100, maxMs: 500, maxAttempts: 20 }, ...over });
 }
 
 function record(c: GameClient) {
@@ -48,11 +41,11 @@ function record(c: GameClient) {
 
 /** A server and two connected players: Ada on the cuttable transports, Bob plain; both recorded. */
 async function adaAndBob(transport: 'websocket' | 'webtransport' = 'websocket') {
-  server = await startTestServer();
-  const a = player('Ada', { transport, WebSocket: CuttableWebSocket, WebTransport: CuttableWebTransport as unknown as WebTransportConstructor });
-  const b = player('Bob');
-  const wa = await a.connect();
-  await b.connect();
+  const server = await startTestServer();
+  const a = player(server, 'Ada', { transport, WebSocket: CuttableWebSocket, WebTransport: CuttableWebTransport as unknown as WebTransportConstructor });
+  const b = player(server, 'Bob');
+  const wa = await welcomed(a);
+  await welcomed(b);
   return { a, b, wa, seenA: record(a), seenB: record(b) };
 }
 
@@ -70,6 +63,7 @@ describe('GameClient chat outbox across a dropped connection', () => {
       await waitFor(() => seenA.accepted.length === 1, 5_000, 'A hears it accepted');
       a.sendChat('after');
       await waitFor(() => seenB.chat.some((m) => m.text === 'after'), 5_000, 'the next line reaches B');
+      await waitFor(() => seenA.accepted.length === 2, 5_000, 'A hears the next line accepted');
       expect(seenB.chat.map((m) => m.text)).toEqual(['into the void', 'after']);
       expect(seenA.accepted).toEqual([{ seq: 1, text: 'into the void' }, { seq: 2, text: 'after' }]);
       expect(seenA.unsent).toEqual([]);
@@ -90,6 +84,7 @@ describe('GameClient chat outbox across a dropped connection', () => {
     expect(a.stats()).toMatchObject({ chatResent: 0, chatPending: 0, chatAccepted: 1 });
     a.sendChat('next');
     await waitFor(() => seenB.chat.some((m) => m.text === 'next'), 5_000, 'the next line');
+    await waitFor(() => seenA.accepted.length === 2, 5_000, 'A hears the next line accepted');
     expect(seenB.chat.map((m) => m.text)).toEqual(['taken', 'next']);
     expect(seenA.accepted.at(-1)).toEqual({ seq: 2, text: 'next' });
   });
@@ -103,6 +98,7 @@ describe('GameClient chat outbox across a dropped connection', () => {
     for (const line of lines) expect(a.sendChat(line)).toBe(true);
     expect(a.stats().chatPending).toBe(lines.length);
     await waitFor(() => seenB.chat.filter((m) => m.name === 'Ada').length === lines.length, 60_000, 'the whole backlog reaches B');
+    await waitFor(() => seenA.accepted.length === lines.length, 5_000, 'A hears the whole backlog accepted');
     expect(seenB.chat.map((m) => m.text)).toEqual(lines);
     expect(seenA.accepted.map((m) => m.text)).toEqual(lines);
     expect(seenA.accepted.map((m) => m.seq)).toEqual(lines.map((_, i) => i + 1));
@@ -117,9 +113,8 @@ describe('GameClient chat outbox across a dropped connection', () => {
 describe('GameClient chat outbox limits', () => {
   it('refuses a line past CHAT_OUTBOX_LIMIT while reconnecting and reports what close() gives up', async () => {
     const { CHAT_OUTBOX_LIMIT } = await import('../../../client/net/chat-outbox.js');
-    server = await startTestServer();
-    const a = player('Ada', { WebSocket: CuttableWebSocket, reconnect: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 2 } });
-    await a.connect();
+    const a = player(await startTestServer(), 'Ada', { WebSocket: CuttableWebSocket, reconnect: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 2 } });
+    await welcomed(a);
     const seenA = record(a);
     cut.chatSend = true;
     for (let i = 0; i < CHAT_OUTBOX_LIMIT; i++) expect(a.sendChat(`l${i}`)).toBe(true);

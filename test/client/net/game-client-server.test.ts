@@ -7,35 +7,28 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { GameClient } from '../../../client/net/game-client.js';
+import type { GameClient } from '../../../client/net/game-client.js';
 import type { ChatEvent, SnapshotEvent, TransportEvent } from '../../../client/net/game-client-types.js';
 import type { InputRecord } from '../../../client/net/input-history.js';
 import type { WebTransportConstructor } from '../../../client/net/transport-types.js';
 import { quantizeInput } from '../../../shared/input.js';
 import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
-import { devGameClient, startTestServer, type TestServer } from './helpers/game-server.js';
+import { closeTestServers, devGameClient, startTestServer, welcomed, type DevClientOptions, type TestServer } from './helpers/game-server.js';
 import { waitFor } from './helpers/scripted-peer.js';
 
-let server: TestServer | null = null;
-let clients: GameClient[] = [];
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await server?.close();
-  server = null;
-});
+/** The test's current server (player() joins it); closeTestServers() closes all it started. */
+let server!: TestServer;
+afterEach(closeTestServers);
 
-function player(name: string, over: Partial<ConstructorParameters<typeof GameClient>[0]> = {}): GameClient {
-  return devGameClient(server!, name, clients, over);
-}
+const player = (name: string, over: DevClientOptions = {}): GameClient => devGameClient(server, name, over);
 
 describe('GameClient with the real server', () => {
   it('two players over WebSocket see each other move and chat in order exactly once', async () => {
     server = await startTestServer();
     const a = player('Ada');
     const b = player('Bob');
-    const wa = await a.connect();
-    const wb = await b.connect();
+    const wa = await welcomed(a);
+    const wb = await welcomed(b);
     expect(wa.transport).toBe('websocket');
     expect(wb.entityId).not.toBe(wa.entityId);
     a.setInput(1, 0);
@@ -61,10 +54,9 @@ describe('GameClient with the real server', () => {
   });
 
   it('the server applies bit for bit the quantized direction the client recorded for prediction', async () => {
-    const srv = await startTestServer();
-    server = srv;
+    server = await startTestServer();
     const a = player('Ada');
-    const w = await a.connect();
+    const w = await welcomed(a);
     const records: InputRecord[] = [];
     a.on('input', (r) => records.push(r));
     // An analog direction off the quantization grid (and a diagonal, longer than 1 once quantized).
@@ -73,7 +65,7 @@ describe('GameClient with the real server', () => {
       const first = records.length;
       await waitFor(() => records.length > first, 5_000, 'an input with the new direction');
       const rec = records[first];
-      const room = srv.server.rooms.get(w.roomId)!;
+      const room = server.server.rooms.get(w.roomId)!;
       await waitFor(() => room.getPlayer(w.playerId)!.lastInputSeq >= rec.seq, 5_000, 'the server applies it');
       // The server may already hold a newer input; all of them carry this direction.
       const applied = room.getPlayer(w.playerId)!.input;
@@ -99,8 +91,8 @@ describe('GameClient with the real server', () => {
       reconnect: { baseMs: 200, maxMs: 1000, maxAttempts: 10 },
     });
     const b = player('Bob');
-    const wa = await a.connect();
-    await b.connect();
+    const wa = await welcomed(a);
+    await welcomed(b);
     const chatA: ChatEvent[] = [];
     a.on('chat', (m) => chatA.push(m));
     b.sendChat('before');
@@ -133,7 +125,7 @@ describe('GameClient with the real server', () => {
     const c = player('Cy', { transport: 'auto', WebTransport: Blocked as unknown as WebTransportConstructor });
     const transports: TransportEvent[] = [];
     c.on('transport', (t) => transports.push(t));
-    const w = await c.connect();
+    const w = await welcomed(c);
     expect(w.transport).toBe('websocket');
     expect(transports[0]).toEqual({ transport: 'websocket', fallbackReason: 'WebTransport disabled' });
     await waitFor(() => c.stats().snapshotsReceived >= 3);
@@ -150,7 +142,7 @@ describe('GameClient with the real server', () => {
     const c = player('Dee', { transport: 'auto', WebTransport: Blackholed as unknown as WebTransportConstructor });
     const transports: TransportEvent[] = [];
     c.on('transport', (t) => transports.push(t));
-    const w = await c.connect();
+    const w = await welcomed(c);
     expect(w.transport).toBe('websocket');
     expect(transports[0].fallbackReason).toMatch(/not ready within 1000 ms/);
     await waitFor(() => c.stats().snapshotsReceived >= 3);
@@ -161,8 +153,8 @@ describe('GameClient with the real server', () => {
     expect(server.webTransport).toBe(true);
     const a = player('Ada', { transport: 'auto' });
     const b = player('Bob', { transport: 'auto' });
-    const wa = await a.connect();
-    await b.connect();
+    const wa = await welcomed(a);
+    await welcomed(b);
     expect(wa.transport).toBe('webtransport');
     a.setInput(0, 1);
     const ys: number[] = [];
@@ -190,7 +182,7 @@ describe('GameClient snapshot path (it picks the interpolation delay rule)', () 
     const a = player('Ada', { transport });
     const paths: Array<string | undefined> = [];
     a.on('snapshot', (s) => paths.push(s.path));
-    expect((await a.connect()).transport).toBe(transport);
+    expect((await welcomed(a)).transport).toBe(transport);
     await waitFor(() => paths.length >= 5, 5_000, 'five snapshots');
     expect(new Set(paths)).toEqual(new Set([path]));
   });
@@ -202,8 +194,8 @@ describe('GameClient leaving', () => {
       server = await startTestServer();
       const a = player('Ada', { transport });
       const b = player('Bob', { transport });
-      await a.connect();
-      const wb = await b.connect();
+      await welcomed(a);
+      const wb = await welcomed(b);
       expect(wb.transport).toBe(transport);
       const left: number[] = [];
       a.on('playerLeft', (p) => left.push(p.entityId));
@@ -223,7 +215,7 @@ describe('GameClient across a server drain and replacement', () => {
     server = a;
     const port = Number(new URL(a.baseUrl).port);
     const c = player('Ada', { transport: 'auto', random: () => 0.5, reconnect: { baseMs: 100, maxMs: 400, maxAttempts: 40 } });
-    const w1 = await c.connect();
+    const w1 = await welcomed(c);
     expect(w1.transport).toBe('webtransport');
     const drains: number[] = [];
     c.on('drain', (d) => drains.push(d.reconnectInMs));
@@ -244,7 +236,7 @@ describe('GameClient across a server drain and replacement', () => {
     expect(closes).toEqual([]);
     // Chat numbering restarted on the new server; the client must not hide its lines.
     const b = player('Bob');
-    await b.connect();
+    await welcomed(b);
     const got: string[] = [];
     c.on('chat', (m) => got.push(m.text));
     b.sendChat('hello from the new server');

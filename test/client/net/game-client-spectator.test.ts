@@ -4,36 +4,18 @@
  * `spectate` (ack and camera) instead of inputs and no chat, and the players never see it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { GameClient } from '../../../client/net/game-client.js';
+import type { GameClient } from '../../../client/net/game-client.js';
 import type { ChatEvent, PlayerInfo } from '../../../client/net/game-client-types.js';
-import { mintDevTicket } from '../../../client/net/dev-ticket.js';
 import { ErrorCode } from '../../../shared/errors.js';
-import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
-import { startTestServer, type TestServer } from './helpers/game-server.js';
+import { closeTestServers, devGameClient, startTestServer, welcomed, within, type TestServer } from './helpers/game-server.js';
 import { waitFor } from './helpers/scripted-peer.js';
 
-let server: TestServer | null = null;
-let clients: GameClient[] = [];
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await server?.close();
-  server = null;
-});
+/** The test's server (client() joins it); closeTestServers() closes it and every client. */
+let server!: TestServer;
+afterEach(closeTestServers);
 
 function client(name: string, spectate: boolean, transport: 'websocket' | 'webtransport' = 'websocket'): GameClient {
-  const baseUrl = server!.baseUrl;
-  const c = new GameClient({
-    baseUrl,
-    ticket: () => mintDevTicket(globalThis.fetch.bind(globalThis), baseUrl, name, 'arena', { spectate }),
-    transport,
-    WebSocket,
-    WebTransport: NodeWebTransportConstructor,
-    reconnect: { maxAttempts: 0 },
-  });
-  clients.push(c);
-  return c;
+  return devGameClient(server, name, { room: 'arena', spectate, transport, reconnect: { maxAttempts: 0 } });
 }
 
 describe('GameClient spectator mode with the real server', () => {
@@ -41,13 +23,13 @@ describe('GameClient spectator mode with the real server', () => {
     server = await startTestServer({ rooms: { arena: { maxPlayers: 2, maxSpectators: 2 } } });
     const a = client('Ada', false);
     const b = client('Bob', false);
-    const wa = await a.connect();
-    await b.connect();
+    const wa = await welcomed(a);
+    await welcomed(b);
     const joinedSeenByPlayers: PlayerInfo[] = [];
     for (const p of [a, b]) p.on('playerJoined', (x) => joinedSeenByPlayers.push(x));
 
     const s = client('Sam', true, server.webTransport ? 'webtransport' : 'websocket');
-    const ws = await s.connect();
+    const ws = await welcomed(s);
     expect(ws.entityId).toBe(0);
     expect(s.spectator).toBe(true);
     expect(ws.players.map((p) => p.name).sort()).toEqual(['Ada', 'Bob']);
@@ -81,21 +63,21 @@ describe('GameClient spectator mode with the real server', () => {
     expect(session.snapshotStats()!.full).toBeLessThan(st.snapshotsReceived);
     // The players heard of nobody, and their snapshots hold the two of them only.
     expect(joinedSeenByPlayers).toEqual([]);
-    const bSnap = await new Promise<number[]>((resolve) => {
+    const bSnap = await within(new Promise<number[]>((resolve) => {
       const off = b.on('snapshot', (snap) => { off(); resolve(snap.entities.map((e) => e.id)); });
-    });
+    }), 5_000, 'a snapshot for Bob');
     expect(bSnap).toHaveLength(2);
   });
 
   it('a spectator beyond the spectator limit is refused with SPECTATORS_FULL; players still join', async () => {
     server = await startTestServer({ webTransport: null, rooms: { arena: { maxPlayers: 2, maxSpectators: 1 } } });
-    await client('Ada', false).connect();
-    await client('Sam', true).connect();
+    await welcomed(client('Ada', false));
+    await welcomed(client('Sam', true));
     const late = client('Tom', true);
     const closed = new Promise<number>((resolve) => late.on('close', (e) => resolve(e.code)));
     await expect(late.connect()).rejects.toThrow();
-    expect(await closed).toBe(ErrorCode.SPECTATORS_FULL);
-    const w = await client('Bob', false).connect();
+    expect(await within(closed, 5_000, 'the refusal')).toBe(ErrorCode.SPECTATORS_FULL);
+    const w = await welcomed(client('Bob', false));
     expect(w.entityId).toBeGreaterThan(0);
   });
 });

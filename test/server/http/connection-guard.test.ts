@@ -7,16 +7,14 @@
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGameServer, type GameServer } from '../../../server/index.js';
 import { HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, MAX_HTTP_CONNECTIONS_PER_ADDRESS } from '../../../server/http/connection-guard.js';
+import { closeRawServers, startRawServer } from '../helpers/raw-server.js';
 
-let server: GameServer | null = null;
 const sockets: Socket[] = [];
 
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
-  await server?.close();
-  server = null;
+  await closeRawServers();
 });
 
 /** An idle TCP connection from `localAddress`; resolves when it closes (with how long it lived). */
@@ -48,8 +46,7 @@ describe('HTTP connection guard', () => {
   it('keeps one address to its share of TCP connections, counts the refusals, and serves others meanwhile', async () => {
     const share = 5;
     const extra = 3;
-    server = createGameServer({ ticketSecret: 'guard-secret-0123456789abcdef', httpPort: 0, metrics: { public: true }, admission: { maxHttpConnectionsPerAddress: share } });
-    const info = await server.listen();
+    const { server, info } = await startRawServer({ ticketSecret: 'guard-secret-0123456789abcdef', metrics: { public: true }, admission: { maxHttpConnectionsPerAddress: share } });
     const port = Number(new URL(info.httpUrl).port);
     const held = Array.from({ length: share }, () => idle(port, '127.0.9.1'));
     await Promise.all(held.map((c) => c.opened));
@@ -72,8 +69,7 @@ describe('HTTP connection guard', () => {
   });
 
   it('bounds the time a request may take to arrive (slow or silent connections), below node defaults', async () => {
-    server = createGameServer({ ticketSecret: 'guard-secret-0123456789abcdef', httpPort: 0 });
-    await server.listen();
+    const { server } = await startRawServer({ ticketSecret: 'guard-secret-0123456789abcdef' });
     expect(MAX_HTTP_CONNECTIONS_PER_ADDRESS).toBeGreaterThan(0);
     expect(server.http!.server.headersTimeout).toBe(HTTP_HEADERS_TIMEOUT_MS);
     expect(server.http!.server.requestTimeout).toBe(HTTP_REQUEST_TIMEOUT_MS);

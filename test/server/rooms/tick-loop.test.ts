@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualScheduler } from '../../../server/clock.js';
+import { ManualScheduler, timerDelayMs, type Scheduler } from '../../../server/clock.js';
 import { FixedStepLoop, MAX_CATCH_UP_STEPS } from '../../../server/rooms/tick-loop.js';
 
 function makeLoop(scheduler: ManualScheduler, maxCatchUpSteps?: number) {
@@ -23,6 +23,37 @@ describe('FixedStepLoop', () => {
     expect(steps[59]).toBe(60);
     expect(snapshots).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * 3));
     expect(loop.skippedSteps).toBe(0);
+  });
+
+  it('wakes once per step: 60 timers a second with the real scheduler\'s whole-ms delays, none finding no step owed', () => {
+    const s = new ManualScheduler();
+    let timers = 0;
+    let idleWakes = 0;
+    let stepsThisWake = 0;
+    // The delays systemScheduler would hand to setTimeout (16.67 ms becomes 17, then 16, ...).
+    const rounded: Scheduler = {
+      now: () => s.now(),
+      after: (delayMs, fn) => {
+        timers++;
+        return s.after(timerDelayMs(delayMs), () => {
+          stepsThisWake = 0;
+          fn();
+          // A bound, so a loop that spins on zero delays fails here instead of hanging.
+          if (stepsThisWake === 0 && ++idleWakes > 100) throw new Error('the loop keeps waking with no step owed');
+        });
+      },
+    };
+    const loop = new FixedStepLoop({
+      scheduler: rounded, tickHz: 60, snapshotHz: 20,
+      onStep: () => { stepsThisWake++; },
+      onSnapshot: () => {},
+    });
+    loop.start();
+    s.advance(10_000);
+    expect(loop.tick).toBe(600);
+    expect(idleWakes).toBe(0);
+    // One timer per step plus the one pending for the next step.
+    expect(timers).toBe(601);
   });
 
   it('catches up late timers without drift', () => {

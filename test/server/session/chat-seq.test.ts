@@ -9,45 +9,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../../shared/codec.js';
 import { encodeFrame } from '../../../shared/framing.js';
 import { CHAT_BURST, CHAT_FLOOD_STRIKES } from '../../../server/chat/chat-room.js';
-import { createDevCertificate } from '../../../certs/dev-cert.js';
-import { createGameServer, mintTicket, type GameServer } from '../../../server/index.js';
-import type { NodeWebTransport } from '../../../server/h3/index.js';
-import { RawClient } from '../ws-test-client.js';
-import { wtGameClient } from '../wt-test-client.js';
+import { closeRawServers, startRawServer } from '../helpers/raw-server.js';
 
 const secret = randomBytes(32);
-let server: GameServer | null = null;
-const clients: RawClient[] = [];
-const transports: NodeWebTransport[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  for (const t of transports.splice(0)) t.close();
-  await server?.close();
-  server = null;
-});
+afterEach(closeRawServers);
 
 async function start(webTransport = false) {
-  const cert = webTransport ? createDevCertificate() : null;
-  server = createGameServer({
-    ticketSecret: secret,
-    httpPort: 0,
-    metrics: { public: true },
-    ...(cert ? { webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem } } : {}),
-  });
-  const info = await server.listen();
-  const connect = async () => {
-    const c = await RawClient.connect(`${info.httpUrl.replace('http', 'ws')}/ws`);
-    clients.push(c);
-    return c;
-  };
-  const ticket = (playerId: string) => mintTicket(secret, { playerId, name: playerId, room: 'arena' });
+  const s = await startRawServer({ ticketSecret: secret, metrics: { public: true }, wt: webTransport });
   const metric = async (reason: string) => {
-    const text = await (await fetch(`${info.httpUrl}/metrics`)).text();
+    const text = await s.metrics();
     const line = text.split('\n').find((l) => l.startsWith(`tickwire_messages_dropped_total{reason="${reason}"}`));
     return line ? Number(line.split(' ').pop()) : 0;
   };
-  return { info, connect, ticket, metric, cert };
+  return { ...s, metric };
 }
 
 describe('chatSend seq on the server', () => {
@@ -118,10 +92,10 @@ describe('chatSend seq on the server', () => {
   });
 
   it('over WebTransport: a repeated seq in the reliable stream is shown once', async () => {
-    const { info, connect, ticket, cert } = await start(true);
+    const { connect, wt, ticket } = await start(true);
     const b = await connect();
     await b.welcome(ticket('bob'));
-    const a = await wtGameClient(info.webTransportUrl!, cert!.sha256, transports);
+    const a = await wt();
     await a.hello(ticket('alice'));
     for (const deadline = Date.now() + 5_000; a.of('welcome').length === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     expect(a.of('welcome')).toHaveLength(1);

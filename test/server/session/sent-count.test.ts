@@ -6,26 +6,14 @@
  * for byte (the WebTransport stream's messages by number).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDevCertificate } from '../../../certs/dev-cert.js';
-import type { NodeWebTransport } from '../../../server/h3/index.js';
-import { createGameServer, mintTicket, type GameServer } from '../../../server/index.js';
+import { mintTicket, type GameServer } from '../../../server/index.js';
 import { encodeMessage } from '../../../shared/codec.js';
 import { encodeFrame } from '../../../shared/framing.js';
 import { messageSpecById } from '../../../shared/messages.js';
-import { RawClient } from '../ws-test-client.js';
-import { wtGameClient } from '../wt-test-client.js';
+import { closeRawServers, startRawServer } from '../helpers/raw-server.js';
 
 const secret = 'sent-count-secret-0123456789abcdef';
-let server: GameServer | null = null;
-const transports: NodeWebTransport[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  for (const t of transports.splice(0)) t.close();
-  await server?.close();
-  server = null;
-});
+afterEach(closeRawServers);
 
 type Tally = Record<'reliable' | 'unreliable', { messages: number; bytes: number }>;
 const zero = (): Tally => ({ reliable: { messages: 0, bytes: 0 }, unreliable: { messages: 0, bytes: 0 } });
@@ -62,11 +50,9 @@ async function expectSame(s: GameServer, received: Tally): Promise<void> {
 
 describe('sent messages are counted once, by one rule, on both transports', () => {
   it('WebSocket: welcome, snapshots, chat and pong counted exactly as the client received them', async () => {
-    server = createGameServer({ ticketSecret: secret, httpPort: 0, metrics: { public: true } });
-    const info = await server.listen();
+    const { server, connect } = await startRawServer({ ticketSecret: secret, metrics: { public: true } });
     const tally = zero();
-    const c = await RawClient.connect(`${info.httpUrl.replace('http', 'ws')}/ws`);
-    clients.push(c);
+    const c = await connect();
     c.ws.on('message', (data: Buffer) => add(tally, new Uint8Array(data)));
     await c.welcome(mintTicket(secret, { playerId: 'wsp', name: 'wsp', room: 'arena' }));
     c.send('chatSend', { text: 'hello there' });
@@ -79,10 +65,8 @@ describe('sent messages are counted once, by one rule, on both transports', () =
   });
 
   it('WebTransport: the reliable stream and the datagrams counted exactly as the client received them', async () => {
-    const cert = createDevCertificate();
-    server = createGameServer({ ticketSecret: secret, httpPort: 0, metrics: { public: true }, webTransport: { port: 0, certPem: cert.certPem, keyPem: cert.keyPem } });
-    const info = await server.listen();
-    const c = await wtGameClient(info.webTransportUrl!, Buffer.from(cert.sha256Base64, 'base64'), transports);
+    const { server, wt } = await startRawServer({ ticketSecret: secret, metrics: { public: true }, wt: true });
+    const c = await wt();
     const tally = zero();
     const datagrams = c.wt.datagrams.readable.getReader();
     void (async () => {

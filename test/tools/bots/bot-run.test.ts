@@ -12,11 +12,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { runBotFleet, type BotFleetReport, type BotTransport } from '../../../tools/bots/bot-run.js';
 import { NodeWebTransportConstructor } from '../../../tools/bots/node-webtransport.js';
-import { startTestServer, type TestServer } from '../../client/net/helpers/game-server.js';
+import { closeTestServers, startTestServer, type TestServer } from '../../client/net/helpers/game-server.js';
 
 let server: TestServer | null = null;
 afterEach(async () => {
-  await server?.close();
+  await closeTestServers();
   server = null;
 });
 

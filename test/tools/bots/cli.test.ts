@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BOT_USAGE } from '../../../tools/bots/args.js';
 import { REPO_ROOT } from '../../../tools/lib/child.js';
 import { parseJsonLine } from '../../../tools/lib/json-lines.js';
-import { startTestServer, type TestServer } from '../../client/net/helpers/game-server.js';
+import { closeTestServers, startTestServer } from '../../client/net/helpers/game-server.js';
 
 /** The report's keys, in order: the CLI's output contract. */
 const REPORT_KEYS = [
@@ -36,11 +36,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-let server: TestServer | null = null;
-afterEach(async () => {
-  await server?.close();
-  server = null;
-});
+afterEach(closeTestServers);
 
 describe('bots CLI', () => {
   it('prints the usage on --help (exit 0) and with the reason on a bad flag (exit 2)', async () => {
@@ -49,7 +45,7 @@ describe('bots CLI', () => {
   }, 60_000);
 
   it('runs a bot and prints one JSON line with the report keys', async () => {
-    server = await startTestServer();
+    const server = await startTestServer();
     const r = await runCli(['--url', server.baseUrl, '--transport', 'ws', '--count', '1', '--duration', '1']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');

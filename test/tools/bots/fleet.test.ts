@@ -8,14 +8,12 @@ import { BotFleet } from '../../../tools/bots/fleet.js';
 import { NodeWebTransportConstructor, sharedEndpointWebTransport } from '../../../tools/bots/node-webtransport.js';
 import { sleep } from '../../../tools/lib/clock.js';
 import { seededRandom } from '../../../shared/random.js';
-import { startTestServer, type TestServer } from '../../client/net/helpers/game-server.js';
+import { closeTestServers, startTestServer } from '../../client/net/helpers/game-server.js';
 
-let server: TestServer | null = null;
 const fleets: BotFleet[] = [];
 afterEach(async () => {
   for (const f of fleets.splice(0)) f.close('test over');
-  await server?.close();
-  server = null;
+  await closeTestServers();
 });
 
 function fleet(o: ConstructorParameters<typeof BotFleet>[0]): BotFleet {
@@ -26,7 +24,7 @@ function fleet(o: ConstructorParameters<typeof BotFleet>[0]): BotFleet {
 
 describe('BotFleet', () => {
   it.each(['websocket', 'webtransport'] as const)('light bots over %s join two at a time and keep sending', async (transport) => {
-    server = await startTestServer();
+    const server = await startTestServer();
     const WebTransport = transport === 'webtransport' ? await sharedEndpointWebTransport() : undefined;
     const f = fleet({ url: server.baseUrl, transport, count: 3, kind: 'light', steering: { kind: 'every-input' }, WebTransport, random: seededRandom(3) });
     const joined = await f.join({ timeoutMs: 20_000, concurrency: 2 });
@@ -44,7 +42,7 @@ describe('BotFleet', () => {
   }, 40_000);
 
   it.each(['light', 'full'] as const)('%s spectator bots watch an open room: no entity, deltas, nothing refused', async (kind) => {
-    server = await startTestServer({ webTransport: null });
+    const server = await startTestServer({ webTransport: null });
     const players = fleet({ url: server.baseUrl, transport: 'websocket', count: 2, kind: 'light', steering: { kind: 'every-input' } });
     await players.join({ timeoutMs: 20_000 });
     const watchers = fleet({ url: server.baseUrl, transport: 'websocket', count: 2, kind, steering: { kind: 'every-input' }, spectate: true });
@@ -66,7 +64,7 @@ describe('BotFleet', () => {
   });
 
   it('full bots chat: every line reaches every other bot once', async () => {
-    server = await startTestServer();
+    const server = await startTestServer();
     const received = new Map<string, number>();
     const f = fleet({
       url: server.baseUrl, transport: 'websocket', count: 3, name: (i) => `chatty${i}`, random: seededRandom(5),

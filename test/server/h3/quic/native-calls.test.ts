@@ -5,17 +5,11 @@
  * wrapper) during a sequential datagram echo over real UDP on loopback.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildClientConfig, buildServerConfig } from '../../../../server/h3/quic/config.js';
-import { QuicEndpoint } from '../../../../server/h3/quic/endpoint.js';
 import type { QuicConnection } from '../../../../server/h3/quic/quic-connection.js';
-import { testCert } from '../helpers/cert.js';
-import { quicHandler, waitFor } from '../helpers/util.js';
+import { closeQuicPairs, quicPair } from '../helpers/quic-pair.js';
+import { waitFor } from '../helpers/util.js';
 
-const cert = testCert();
-const endpoints: QuicEndpoint[] = [];
-afterEach(async () => {
-  for (const e of endpoints.splice(0)) await e.close();
-});
+afterEach(closeQuicPairs);
 
 /** Wraps `conn`'s quiche object so that every method call is counted by name. */
 function countNativeCalls(conn: QuicConnection): Map<string, number> {
@@ -37,43 +31,28 @@ function countNativeCalls(conn: QuicConnection): Map<string, number> {
 
 describe('native calls per packet', () => {
   it('a datagram echo costs recv, the datagram queue length, dgramRecv, isReadable, dgramSend, two send and timeout; the datagram budget and an empty purge cost nothing per packet', async () => {
-    let server: QuicConnection | null = null;
     let counts: Map<string, number> | null = null;
     let budgets = 0;
-    const serverEp = await QuicEndpoint.bind({
-      serverConfig: buildServerConfig({ alpn: ['h3'], certPem: cert.certPem, keyPem: cert.keyPem }),
-      retry: 'never',
-      onConnection: (conn) => {
-        server = conn;
-        conn.handler = quicHandler({
-          onDatagram: (d) => {
-            // What the game does per snapshot: size it, purge the stale one, send.
-            if ((conn.maxDatagramPayload() ?? 0) > 0) budgets++;
-            conn.purgeDatagrams(() => true);
-            conn.sendDatagram(d);
-          },
-        });
-      },
-    });
-    endpoints.push(serverEp);
-    const clientEp = await QuicEndpoint.bind();
-    endpoints.push(clientEp);
-    const client = clientEp.connect(serverEp.address(), buildClientConfig({ alpn: ['h3'], skipCaVerification: true }));
     let echoes = 0;
-    let established = false;
-    client.handler = quicHandler({
-      onEstablished: () => {
-        established = true;
-      },
-      onDatagram: () => {
-        echoes++;
+    const { server, client } = await quicPair({
+      server: (conn) => ({
+        onDatagram: (d) => {
+          // What the game does per snapshot: size it, purge the stale one, send.
+          if ((conn.maxDatagramPayload() ?? 0) > 0) budgets++;
+          conn.purgeDatagrams(() => true);
+          conn.sendDatagram(d);
+        },
+      }),
+      client: {
+        onDatagram: () => {
+          echoes++;
+        },
       },
     });
-    await waitFor(() => established && server?.isEstablished);
     // Warm up (the handshake's own calls are not per packet), then count.
     client.sendDatagram(Uint8Array.of(0));
     await waitFor(() => echoes === 1);
-    counts = countNativeCalls(server!);
+    counts = countNativeCalls(server);
     budgets = 0;
     const N = 200;
     const started = performance.now();

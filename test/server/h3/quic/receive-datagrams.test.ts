@@ -4,43 +4,23 @@
  * buffer). On the real binding over loopback.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildClientConfig, buildServerConfig } from '../../../../server/h3/quic/config.js';
-import { QuicEndpoint } from '../../../../server/h3/quic/endpoint.js';
-import type { QuicConnection } from '../../../../server/h3/quic/quic-connection.js';
-import { testCert } from '../helpers/cert.js';
-import { quicHandler, waitFor } from '../helpers/util.js';
+import { closeQuicPairs, quicPair } from '../helpers/quic-pair.js';
+import { waitFor } from '../helpers/util.js';
 
-const cert = testCert();
-const endpoints: QuicEndpoint[] = [];
-afterEach(async () => {
-  for (const e of endpoints.splice(0)) await e.close();
-});
+afterEach(closeQuicPairs);
 
 describe('QuicConnection: received datagrams', () => {
   it('delivers the datagrams of one packet in order, each a copy of its own', async () => {
     const events: string[] = [];
     const datagrams: Uint8Array[] = [];
-    let server: QuicConnection | null = null;
-    const serverEp = await QuicEndpoint.bind({
-      serverConfig: buildServerConfig({ alpn: ['h3'], certPem: cert.certPem, keyPem: cert.keyPem }),
-      retry: 'never',
-      onConnection: (conn) => {
-        server = conn;
-        conn.handler = quicHandler({
-          onDatagram: (d) => {
-            events.push(`datagram ${d[0]}`);
-            datagrams.push(d);
-          },
-        });
-      },
+    const { serverEp, client } = await quicPair({
+      server: () => ({
+        onDatagram: (d) => {
+          events.push(`datagram ${d[0]}`);
+          datagrams.push(d);
+        },
+      }),
     });
-    endpoints.push(serverEp);
-    const clientEp = await QuicEndpoint.bind();
-    endpoints.push(clientEp);
-    const client = clientEp.connect(serverEp.address(), buildClientConfig({ alpn: ['h3'], skipCaVerification: true }));
-    let established = false;
-    client.handler = quicHandler({ onEstablished: () => (established = true) });
-    await waitFor(() => established && server?.isEstablished);
     // Let the handshake's last ACKs (held up to ACK_COALESCE_MS) arrive first.
     await new Promise((r) => setTimeout(r, 150));
     const before = serverEp.stats().packetsIn;
