@@ -3,6 +3,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /**
  * Prometheus metrics of one game server, on a Registry of its own (no module globals: two
  * servers in one process, as in tests, never share or clash on metrics).
+ *
+ * Hot-path figures (the traffic counters, per message; the tick and snapshot durations, up to
+ * 120 a second per room) are counted here in plain fixed-size arrays and handed to prom-client
+ * by the metric's collect(), which runs whenever it is read (scrape, `get()`): a prom-client
+ * inc() or observe() costs far more than adding to a number.
  */
 export class GameMetrics {
   readonly registry = new Registry();
@@ -10,9 +15,12 @@ export class GameMetrics {
   readonly sessions: Gauge<'transport'>;
   /** Sessions inside the resume window without a connection. */
   readonly suspendedSessions: Gauge;
-  readonly tickDuration: Histogram;
-  /** Wall time of building and sending one room's snapshots to all its members. */
-  readonly snapshotDuration: Histogram;
+  /** Wall time of one simulation step; observe with `observeTick()` (read-only here). */
+  readonly tickDuration: Pick<Histogram, 'get'>;
+  /** Wall time of building and sending one room's snapshots to all its members; observe with `observeSnapshot()`. */
+  readonly snapshotDuration: Pick<Histogram, 'get'>;
+  private readonly tickTally = new HistogramTally(TICK_DURATION_BUCKETS);
+  private readonly snapshotTally = new HistogramTally(SNAPSHOT_DURATION_BUCKETS);
   readonly tickSkipped: Counter;
   /** Application payload bytes by channel and direction. */
   readonly bytes: Counter<'channel' | 'direction'>;
@@ -62,14 +70,16 @@ export class GameMetrics {
     this.tickDuration = new Histogram({
       name: 'tickwire_tick_duration_seconds',
       help: 'Wall time of one simulation step (room hooks)',
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0167, 0.025, 0.05, 0.1],
+      buckets: [...TICK_DURATION_BUCKETS],
       registers,
+      collect() { metrics.tickTally.copyInto(this); },
     });
     this.snapshotDuration = new Histogram({
       name: 'tickwire_snapshot_duration_seconds',
       help: 'Wall time of encoding and sending one room snapshot to every member',
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
+      buckets: [...SNAPSHOT_DURATION_BUCKETS],
       registers,
+      collect() { metrics.snapshotTally.copyInto(this); },
     });
     this.tickSkipped = new Counter({ name: 'tickwire_tick_skipped_total', help: 'Simulation steps dropped to avoid a catch-up spiral', registers });
     this.bytes = new Counter({
@@ -152,6 +162,16 @@ export class GameMetrics {
     this.pendingMessages[slot]++;
   }
 
+  /** Observes one simulation step of `seconds` in `tickDuration` (handed over when it is read). */
+  observeTick(seconds: number): void {
+    this.tickTally.observe(seconds);
+  }
+
+  /** Observes one room snapshot of `seconds` in `snapshotDuration` (handed over when it is read). */
+  observeSnapshot(seconds: number): void {
+    this.snapshotTally.observe(seconds);
+  }
+
   private flushTraffic(counter: Counter<'channel' | 'direction'>, pending: Float64Array): void {
     for (let slot = 0; slot < TRAFFIC_SLOTS.length; slot++) {
       const n = pending[slot];
@@ -177,6 +197,63 @@ export interface RefusalCount {
  * peer's input; the bound only guards against a bug that would make them so.
  */
 export const MAX_REFUSAL_LABELS = 256;
+
+/** Upper bounds (seconds) of `tickwire_tick_duration_seconds`; 0.0167 is one 60 Hz step. */
+export const TICK_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0167, 0.025, 0.05, 0.1] as const;
+/** Upper bounds (seconds) of `tickwire_snapshot_duration_seconds`. */
+export const SNAPSHOT_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05] as const;
+
+/** prom-client's one series of a histogram (15.x, no labels): counts per bucket by upper bound, not cumulative. */
+interface HistogramSeries {
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * The observations of one label-less histogram, kept exactly as prom-client's `observe()` keeps
+ * them: a value falls in the first bucket whose bound is >= it (none: only the count and sum),
+ * and the sum adds values in the order observed. The totals are cumulative and copied over
+ * whole (not added as a delta), so the exported sum is the same float as observing each value.
+ * Fixed size: one slot per bucket bound (11 for ticks, 9 for snapshots), whatever the rate.
+ */
+class HistogramTally {
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(value: number): void {
+    // prom-client refuses these too (a NaN would poison the sum for good).
+    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
+    this.sum += value;
+    this.count++;
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (value <= bounds[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Sets `histogram`'s series to these totals. prom-client 15 has no public way to add counts
+   * to a histogram, so this writes its series (`hashMap`) directly; test/server/metrics.test.ts
+   * compares the output with a plain Histogram fed the same values and fails if that changes.
+   */
+  copyInto(histogram: Histogram): void {
+    histogram.zero({});
+    const { hashMap } = histogram as unknown as { hashMap: Record<string, HistogramSeries> };
+    const [series] = Object.values(hashMap);
+    for (let i = 0; i < this.bounds.length; i++) series.bucketValues[this.bounds[i]] = this.counts[i];
+    series.sum = this.sum;
+    series.count = this.count;
+  }
+}
 
 /** Label sets of the traffic counters, by slot: (channel reliable 0 / unreliable 2) + (direction in 0 / out 1). */
 const TRAFFIC_SLOTS = [

@@ -385,7 +385,7 @@ export class Room {
     this.callHook('onTick', () => this.definition.onTick?.(this.context, dt));
     const metrics = this.options.metrics;
     if (metrics) {
-      metrics.tickDuration.observe((performance.now() - started) / 1000);
+      metrics.observeTick((performance.now() - started) / 1000);
       const skipped = this.loop.skippedSteps;
       if (skipped > this.lastSkipped) metrics.tickSkipped.inc(skipped - this.lastSkipped);
       this.lastSkipped = skipped;
@@ -438,7 +438,7 @@ export class Room {
     };
     const started = performance.now();
     for (const m of targets) m.snapshot(frame);
-    this.options.metrics?.snapshotDuration.observe((performance.now() - started) / 1000);
+    this.options.metrics?.observeSnapshot((performance.now() - started) / 1000);
   }
 
   /**
