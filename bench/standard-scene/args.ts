@@ -14,7 +14,7 @@
  *   --perf-server DIR         run the server with --perf-basic-prof and record it with Linux perf
  *                             (`perf record -g`) over the window into DIR (docs/profiling.md)
  *   --pin SERVER:CLIENTS      taskset: the server on CPUs SERVER, observer and load (and the peer's
- *                             clients) on CPUs CLIENTS, e.g. --pin 0:1 (pin.ts)
+ *                             clients) on CPUs CLIENTS, e.g. --pin 0:1 (tools/lib/pin.ts)
  *   --load-client light|full  load players: light (ack snapshots without decoding them, like the
  *                             peer's load clients) or full GameClients; the observer is always full
  *   --wt-workers N            our server's `webTransport.workers` (0 = the QUIC endpoint on the
@@ -22,7 +22,7 @@
  *   --help
  */
 import { flag, parseFlags, UsageError } from '../../tools/lib/args.js';
-import { parsePin, type PinPlan } from './pin.js';
+import { pinFlag, type PinPlan } from '../../tools/lib/pin.js';
 import type { BenchTransport } from './report.js';
 
 export interface BenchArgs {
@@ -116,10 +116,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     quick: v.quick ?? false,
     help,
   };
-  if (v.pin !== undefined) {
-    out.pin = parsePin(v.pin);
-    if (!out.pin) throw new UsageError(`--pin needs SERVER:CLIENTS taskset CPU lists such as 0:1, got ${JSON.stringify(v.pin)}`);
-  }
+  if (v.pin !== undefined) out.pin = pinFlag(v.pin);
   if (out.peerOnly && !out.peer) throw new UsageError('--peer-only and --no-peer leave nothing to run');
   if (out.quick) {
     if (!given.has('ps')) out.ps = [64];

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ToolChild } from '../../tools/lib/child.js';
-import { pinDescendantsWhenSeen, type PinPlan } from './pin.js';
+import { pinDescendantsWhenSeen, type PinPlan } from '../../tools/lib/pin.js';
 import type { CleanupStack } from '../../tools/lib/cleanup.js';
 import { emptyMetrics, type RunLine } from './report.js';
 

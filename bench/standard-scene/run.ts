@@ -18,7 +18,7 @@ import { writeJsonLine } from '../../tools/lib/json-lines.js';
 import { parseArgs, USAGE, type BenchArgs } from './args.js';
 import type { Joined, LoadReport, ObserverReport, ServerReady, ServerReport, Stopped } from './reports.js';
 import { ColyseusPeer, peerSourceDir } from './peer.js';
-import { pinProcess } from './pin.js';
+import { checkPinCpus, pinProcess } from '../../tools/lib/pin.js';
 import {
   emptyMetrics, markdownTable, mediansOf, ourRunLine, ratiosOf, targetList, targetsOf,
   type BenchTransport, type OutputLine, type RunLine,
@@ -97,7 +97,11 @@ function recordPerf(pid: number, dir: string, file: string, seconds: number): To
 }
 
 async function main(): Promise<number> {
-  const a = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
+  const a = cliArgs(() => {
+    const parsed = parseArgs(process.argv.slice(2));
+    if (parsed.pin) checkPinCpus(parsed.pin);
+    return parsed;
+  }, USAGE);
   cleanup.installProcessHandlers((signal) => `[bench] ${signal}: stopping children`);
   const started = Date.now();
   log(`[bench] standard scene: P=${a.ps.join(',')} runs=${a.runs} warm-up=${a.warmupS}s window=${a.windowS}s transports=${a.transports.join(',')} load=${a.loadClient} peer=${a.peer ? 'colyseus' : 'off'}${a.wtWorkers === null ? '' : ` wt-workers=${a.wtWorkers}`}${a.pin ? ` pinned: server on CPUs ${a.pin.server}, clients on CPUs ${a.pin.clients}` : ''}`);
