@@ -6,14 +6,23 @@
  *
  * Prints JSON lines: per session count, WebTransport, plain UDP at full speed (the floor), and
  * plain UDP capped at the rate WebTransport achieved (the same traffic), then a ratio line:
- * `cpuPerDatagramRatio` = WebTransport / same-traffic UDP (target <= 2), and the ratio against
- * full-speed UDP, whose per-datagram cost is lowest because each wake-up handles many packets.
+ * `cpuPerDatagramRatio` = WebTransport / same-traffic UDP (target <= 2.5 at 200 sessions, issue
+ * 12), and the ratio against full-speed UDP, whose per-datagram cost is lowest because each
+ * wake-up handles many packets.
+ *
+ * `--pin SERVER:CLIENTS` (tools/lib/pin.ts, as bench:scene): this process, where the echo server
+ * runs, moves every thread to the SERVER CPUs at start (`taskset -a -p`; threads started later,
+ * the QUIC binding's and the --workers threads among them, inherit them), and every load child
+ * starts under `taskset -c CLIENTS`. The header line prints the plan, and each measured line
+ * the CPUs every thread of the server and of the load child is allowed, read back from /proc.
  *
  *   npm run bench:datagram                   # 1, 200, 1000 sessions, 3 s each
  *   npm run bench:datagram -- --seconds 5 --sessions 200 --inflight 2 --payload 200
  *   npm run bench:datagram -- --runs 3          # medians over three runs (noisy shared boxes)
  *   npm run bench:datagram -- --workers 1       # the endpoint on a worker thread, the echo on the
  *                                               # main thread through the hand-off (the game's path)
+ *   npm run bench:datagram -- --pin 0:1 --sessions 200 --seconds 4 --runs 3
+ *                                               # the server on CPU 0, the load on CPU 1
  */
 import dgram from 'node:dgram';
 import { createDevCertificate, type DevCertificate } from '../certs/dev-cert.js';
@@ -24,6 +33,7 @@ import { cliArgs, flag, parseFlags } from '../tools/lib/args.js';
 import { ToolChild } from '../tools/lib/child.js';
 import { sleep } from '../tools/lib/clock.js';
 import { writeJsonLine } from '../tools/lib/json-lines.js';
+import { checkPinCpus, pinFlag, pinProcess, threadCpus, type PinPlan } from '../tools/lib/pin.js';
 import { median } from '../tools/lib/stats.js';
 
 interface Args {
@@ -40,10 +50,14 @@ interface Args {
   workers: number;
   /** Count the Node timers this process arms (setTimeout calls) per echoed datagram. */
   countTimers: boolean;
+  /** `--pin`: CPUs of the echo server (this process) and of the load children; null = no pinning. */
+  pin: PinPlan | null;
 }
 
 const USAGE = `usage: npm run bench:datagram -- [--seconds 3] [--sessions 1,200,1000] [--inflight 1] [--payload 100]
-                                 [--runs 1] [--only wt|udp] [--workers 0] [--count-timers]`;
+                                 [--runs 1] [--only wt|udp] [--workers 0] [--count-timers] [--pin SERVER:CLIENTS]
+  --pin SERVER:CLIENTS  taskset CPU lists: this process (the echo server, every thread) on SERVER,
+                        each load child on CLIENTS, e.g. --pin 0:1`;
 
 const FLAGS = {
   seconds: flag.number(1, 60),
@@ -54,6 +68,7 @@ const FLAGS = {
   payload: flag.int(1, 1100),
   workers: flag.int(0, 8),
   'count-timers': flag.boolean(),
+  pin: flag.string(),
 };
 
 /** The flags; throws UsageError on a bad command line. */
@@ -69,6 +84,7 @@ function parseArgs(argv: readonly string[]): Args {
     payload: v.payload ?? 100,
     workers: v.workers ?? 0,
     countTimers: v['count-timers'] ?? false,
+    pin: v.pin === undefined ? null : pinFlag(v.pin),
   };
 }
 
@@ -78,6 +94,9 @@ function parseArgs(argv: readonly string[]): Args {
  * endpoint's total, as in the tools' dev server.
  */
 const ECHO_LIMITS = { maxSessions: 100_000, maxConnectionsPerAddress: MAX_CONNECTIONS };
+
+/** Issue 12's target for this bench (the ratio line and the header print it). */
+const TARGET = 'cpuPerDatagramRatio (WebTransport vs plain UDP carrying the same traffic) <= 2.5 at 200 sessions';
 
 /** Upper bound for one phase (connect + measure); the whole run is bounded by the phases. */
 const PHASE_TIMEOUT_MS = 90_000;
@@ -93,6 +112,9 @@ interface Measured {
   packetsOutPerDatagram?: number;
   /** With --count-timers: setTimeout calls of this process per echoed datagram (in-thread only). */
   serverTimersPerDatagram?: number;
+  /** With --pin: the distinct CPU lists of the server's and the load child's threads, read back during the window. */
+  serverThreadCpus?: string[];
+  loadThreadCpus?: string[];
 }
 
 /** setTimeout calls of this process so far, once `countTimers()` wrapped it. */
@@ -115,7 +137,7 @@ function countTimers(): void {
 type PacketCounts = () => { packetsIn: number; packetsOut: number };
 
 async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args: Args, serverCount: () => number, hash?: string, rate = 0, packets?: PacketCounts): Promise<Measured> {
-  const child = ToolChild.script('bench/datagram-echo-load.ts', [], { label: `load ${mode}`, echo: true });
+  const child = ToolChild.script('bench/datagram-echo-load.ts', [], { label: `load ${mode}`, echo: true, cpus: args.pin?.clients });
   try {
     child.send({ cmd: 'start', mode, port, sessions, inflight: args.inflight, payload: args.payload, hash, rate });
     await child.waitFor('ready', PHASE_TIMEOUT_MS);
@@ -134,6 +156,8 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
     const n = serverCount() - c0;
     const p1 = packets?.();
     const timers = timersArmed - timers0;
+    // Read back while every thread (the binding's, the workers', the child's) is running.
+    const pinned = args.pin && child.pid ? { serverThreadCpus: threadCpus('self'), loadThreadCpus: threadCpus(child.pid) } : {};
     child.send({ cmd: 'stop' });
     const stop = await child.waitFor('stopped', PHASE_TIMEOUT_MS);
     const cpuUs = cpu.user + cpu.system;
@@ -147,6 +171,7 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
         ? { packetsInPerDatagram: +((p1.packetsIn - p0.packetsIn) / n).toFixed(3), packetsOutPerDatagram: +((p1.packetsOut - p0.packetsOut) / n).toFixed(3) }
         : {}),
       ...(args.countTimers && n > 0 ? { serverTimersPerDatagram: +(timers / n).toFixed(3) } : {}),
+      ...pinned,
     };
   } finally {
     await child.stop();
@@ -154,7 +179,19 @@ async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args:
 }
 
 async function main(): Promise<void> {
-  const args = cliArgs(() => parseArgs(process.argv.slice(2)), USAGE);
+  const args = cliArgs(() => {
+    const parsed = parseArgs(process.argv.slice(2));
+    if (parsed.pin) checkPinCpus(parsed.pin);
+    return parsed;
+  }, USAGE);
+  // Before the certificate, the endpoint and any worker: every thread started later inherits.
+  if (args.pin) pinProcess(process.pid, args.pin.server);
+  writeJsonLine({
+    bench: 'datagram-echo', header: true, sessions: args.sessions, seconds: args.seconds, runs: args.runs, workers: args.workers,
+    pin: args.pin ? { server: args.pin.server, clients: args.pin.clients } : null,
+    ...(args.pin ? { serverThreadCpus: threadCpus('self') } : {}),
+    target: TARGET,
+  });
   const cert = createDevCertificate();
   if (args.countTimers) countTimers();
   const summary = new Map<number, { ratio: number[]; ratioUnpaced: number[]; wtUs: number[]; udpUs: number[] }>();
@@ -175,7 +212,7 @@ async function main(): Promise<void> {
           cpuPerDatagramRatio: ratio,
           cpuPerDatagramRatioVsUnpacedUdp: ratioUnpaced,
           throughputRatio: +(wt.echoesPerSec / udp.echoesPerSec).toFixed(2),
-          target: 'cpuPerDatagramRatio (WebTransport vs plain UDP carrying the same traffic) <= 2',
+          target: TARGET,
         });
         const e = summary.get(sessions) ?? { ratio: [], ratioUnpaced: [], wtUs: [], udpUs: [] };
         e.ratio.push(ratio);
