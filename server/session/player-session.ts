@@ -9,6 +9,7 @@ import {
   channelOf, PROTOCOL_VERSION, type Channel, type MessageBodies, type MessageName, type PlayerInfo,
 } from '../../shared/messages.js';
 import { Heartbeat } from '../../shared/heartbeat.js';
+import { LAST_INPUT_SEQ_OFFSET } from '../../shared/snapshot/index.js';
 import type { Scheduler, Timer } from '../clock.js';
 import type { GameMetrics } from '../metrics.js';
 import type { ChatMessage } from '../chat/types.js';
@@ -81,9 +82,10 @@ export interface PlayerSessionHost {
   /**
    * Sends `bytes` on `channel` and counts it in tickwire_messages_total / tickwire_bytes_total
    * (direction "out") when the transport took it: every message a session sends, whatever its
-   * kind, goes through here, so the count has one rule.
+   * kind, goes through here, so the count has one rule. `stampAt`/`stamp`: send `bytes` with
+   * that u32 written at that offset, leaving `bytes` as is (transports/connection.ts sendOnChannel).
    */
-  sendCounted(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions): boolean;
+  sendCounted(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions, stampAt?: number, stamp?: number): boolean;
 }
 
 /** Where a drained client's room goes (cluster): the node and its public HTTP base URL. */
@@ -290,21 +292,24 @@ export class PlayerSession implements RoomMember {
     const conn = this.conn;
     if (!conn || !this.snapshots) return;
     const player = this.spectator ? undefined : this.room.getPlayer(this.playerId);
+    const sender = this.snapshots;
     const bytes = this.spectator
-      ? this.snapshots.build(frame, undefined, 0, this.camera)
-      : this.snapshots.build(frame, this.entityId, Math.max(0, player?.lastInputSeq ?? 0));
+      ? sender.encode(frame, undefined, 0, this.camera)
+      : sender.encode(frame, this.entityId, Math.max(0, player?.lastInputSeq ?? 0));
     if (!bytes) {
       this.host.metrics.dropped.inc({ reason: 'too_large' });
       return;
     }
-    const sender = this.snapshots;
+    // A shared encoding is stamped with this client's lastInputSeq by whoever copies it last
+    // (the WebSocket frame, or a stamped copy): one copy per client.
+    const stampAt = sender.stamp < 0 ? -1 : LAST_INPUT_SEQ_OFFSET;
     const id = frame.snapshotId;
     if (this.host.snapshotChannel === 'reliable') {
-      if (this.host.sendCounted(conn, 'reliable', bytes)) sender.committed(id);
+      if (this.host.sendCounted(conn, 'reliable', bytes, undefined, stampAt, sender.stamp)) sender.committed(id);
     } else {
       const options = this.snapshotSendOptions;
       options.commitTag = id;
-      if (!this.host.sendCounted(conn, 'unreliable', bytes, options)) this.host.metrics.dropped.inc({ reason: 'queue_full' });
+      if (!this.host.sendCounted(conn, 'unreliable', bytes, options, stampAt, sender.stamp)) this.host.metrics.dropped.inc({ reason: 'queue_full' });
     }
     if (this.pingOwed) this.sendPing();
   }

@@ -368,8 +368,8 @@ export class SessionManager implements PlayerSessionHost {
     if (known.peerCaused) this.metrics.refuse('game', known.name.toLowerCase());
   }
 
-  sendCounted(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
-    const ok = sendOnChannel(conn, channel, bytes, options);
+  sendCounted(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions, stampAt = -1, stamp = 0): boolean {
+    const ok = sendOnChannel(conn, channel, bytes, options, stampAt, stamp);
     if (ok) this.metrics.countMessage(channel, 'out', bytes.length);
     return ok;
   }

@@ -1,5 +1,5 @@
 import {
-  NEAR_RADIUS, PriorityAccumulator, SnapshotHistory, SnapshotTickEncoder, snapshotFormat, withLastInputSeq,
+  NEAR_RADIUS, PriorityAccumulator, SnapshotHistory, SnapshotTickEncoder, snapshotFormat, u32, withLastInputSeq,
   type SnapshotClient, type SnapshotFormat, type SnapshotView,
 } from '../../shared/snapshot/index.js';
 import type { WorldFrame } from '../rooms/types.js';
@@ -133,12 +133,31 @@ export class SnapshotSender {
   }
 
   /**
+   * After `encode`: -1 when its bytes are this client's message as they are; else they are a
+   * shared encoding, and the client's message is them with this u32 (its lastInputSeq) at
+   * LAST_INPUT_SEQ_OFFSET (withLastInputSeq, or the transport's stamp: Connection's
+   * sendUnreliableStamped). The shared bytes are valid until the next snapshot tick.
+   */
+  stamp = -1;
+
+  /**
    * The `snapshot` message for this client, or null when the budget cannot hold even a header.
    * A shared encoding costs one stamped copy (withLastInputSeq, cut from a pooled slab) and
    * nothing else per client. A viewer without an entity (a spectator) has no `viewerId`;
    * `viewerPosition` is where it looks, and its cell the one it shares encodings with.
    */
   build(frame: WorldFrame, viewerId: number | undefined, lastInputSeq: number, viewerPosition?: { x: number; y: number }): Uint8Array | null {
+    const bytes = this.encode(frame, viewerId, lastInputSeq, viewerPosition);
+    return bytes && this.stamp >= 0 ? withLastInputSeq(bytes, lastInputSeq) : bytes;
+  }
+
+  /**
+   * As `build`, without the stamped copy: a shared encoding comes back as it is, and `stamp`
+   * says what to write into it, so that a transport that copies the message anyway (the
+   * WebSocket frame) makes the one copy per client.
+   */
+  encode(frame: WorldFrame, viewerId: number | undefined, lastInputSeq: number, viewerPosition?: { x: number; y: number }): Uint8Array | null {
+    this.stamp = -1;
     const request = this.request;
     request.baseline = this.baseline();
     request.lastInputSeq = lastInputSeq;
@@ -156,6 +175,7 @@ export class SnapshotSender {
     else this.stats.encoded++;
     if (result.baselineId === 0) this.stats.full++;
     if (!result.complete) this.stats.incomplete++;
-    return shared ? withLastInputSeq(result.bytes, lastInputSeq) : result.bytes;
+    if (shared) this.stamp = u32(lastInputSeq);
+    return result.bytes;
   }
 }

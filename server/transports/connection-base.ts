@@ -14,6 +14,7 @@
  *   connection is closed or failed.
  */
 import { errorInfo } from '../../shared/errors.js';
+import { stampedCopy } from '../../shared/stamped-copy.js';
 import type { CloseInfo, Connection, ConnectionStats, ProtocolError, SendUnreliableOptions, TransportKind } from './connection.js';
 
 /** A `ConnectionStats` with every counter at zero. */
@@ -41,6 +42,11 @@ export abstract class ConnectionBase implements Connection {
   abstract sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean;
   abstract sendReliable(bytes: Uint8Array): boolean;
   abstract drain(): void;
+
+  /** By default a stamped copy (shared/stamped-copy.ts) through `sendUnreliable`; a transport that copies anyway overrides it. */
+  sendUnreliableStamped(bytes: Uint8Array, offset: number, value: number, options?: SendUnreliableOptions): boolean {
+    return this.sendUnreliable(stampedCopy(bytes, offset, value), options);
+  }
 
   get closed(): boolean {
     return this.isClosed;

@@ -10,6 +10,7 @@
  */
 import type { DropReason } from '../../shared/errors.js';
 import type { Channel } from '../../shared/messages.js';
+import { stampedCopy } from '../../shared/stamped-copy.js';
 
 export type TransportKind = 'webtransport' | 'websocket';
 
@@ -79,10 +80,19 @@ export interface SendUnreliableOptions {
 
 /**
  * Sends `bytes` on `channel` of `conn` (the caller reads the channel from the message table,
- * shared/messages.ts `channelOf`). Returns what the connection's send returned.
+ * shared/messages.ts `channelOf`). Returns what the connection's send returned. With
+ * `stampAt >= 0` what is sent is `bytes` with the u32 `stamp` written big-endian at `stampAt`
+ * (shared/stamped-copy.ts), `bytes` itself untouched: on the unreliable channel by the
+ * connection's `sendUnreliableStamped` when it has one (a WebSocket writes the stamp in its
+ * frame), else, and on the reliable channel, as a stamped copy. The message is `bytes.length`
+ * bytes either way.
  */
-export function sendOnChannel(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
-  return channel === 'unreliable' ? conn.sendUnreliable(bytes, options) : conn.sendReliable(bytes);
+export function sendOnChannel(conn: Connection, channel: Channel, bytes: Uint8Array, options?: SendUnreliableOptions, stampAt = -1, stamp = 0): boolean {
+  if (stampAt < 0) return channel === 'unreliable' ? conn.sendUnreliable(bytes, options) : conn.sendReliable(bytes);
+  if (channel === 'reliable') return conn.sendReliable(stampedCopy(bytes, stampAt, stamp));
+  return conn.sendUnreliableStamped
+    ? conn.sendUnreliableStamped(bytes, stampAt, stamp, options)
+    : conn.sendUnreliable(stampedCopy(bytes, stampAt, stamp), options);
 }
 
 export interface Connection {
@@ -98,6 +108,14 @@ export interface Connection {
   readonly maxUnreliableSize: number;
   /** Returns false when the message was dropped (queue full, too large, closed). Never throws. */
   sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean;
+  /**
+   * `sendUnreliable` of a copy of `bytes` with the u32 `value` (in [0, 2^32)) written big-endian
+   * at `offset` (`offset + 4 <= bytes.length`); `bytes` itself is never written and may be
+   * reused by the caller after the call. Lets a transport that copies the message anyway (the
+   * WebSocket frame) write the stamp in that copy. Optional: `sendOnChannel` falls back to a
+   * stamped copy (ConnectionBase has that default).
+   */
+  sendUnreliableStamped?(bytes: Uint8Array, offset: number, value: number, options?: SendUnreliableOptions): boolean;
   /**
    * Returns false when the connection is closed or its reliable send buffer limit was exceeded;
    * in the latter case the transport closes the connection (a slow reader must not grow memory).

@@ -4,6 +4,7 @@ import { ByteSlab } from '../../shared/byte-slab.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../../shared/limits.js';
 import { channelOfMessage } from '../../shared/messages.js';
+import { writeU32BE } from '../../shared/stamped-copy.js';
 import type { CloseInfo, SendUnreliableOptions } from './connection.js';
 import { ConnectionBase } from './connection-base.js';
 import { readFramesDirectly } from './ws-frame-reader.js';
@@ -73,9 +74,11 @@ const OPEN = 1;
 
 /**
  * One unmasked binary frame with FIN set (RFC 6455 §5.2; a server never masks, §5.1): header
- * and payload in one buffer.
+ * and payload in one buffer. With `stampAt >= 0` the payload's bytes stampAt..stampAt+3 in the
+ * frame are the u32 `stamp`, big-endian (shared/stamped-copy.ts): a shared message stamped per
+ * client in the one copy the frame makes anyway; `payload` itself is not written.
  */
-export function binaryFrame(payload: Uint8Array): Uint8Array {
+export function binaryFrame(payload: Uint8Array, stampAt = -1, stamp = 0): Uint8Array {
   const n = payload.length;
   const header = n < 126 ? 2 : n < 65_536 ? 4 : 10;
   const frame = frames.take(header + n);
@@ -96,6 +99,7 @@ export function binaryFrame(payload: Uint8Array): Uint8Array {
     frame[9] = n & 0xff;
   }
   frame.set(payload, header);
+  if (stampAt >= 0) writeU32BE(frame, header + stampAt, stamp);
   return frame;
 }
 
@@ -181,6 +185,22 @@ export class WebSocketConnection extends ConnectionBase {
     });
   }
 
+  /**
+   * When the message goes out now, header, payload and stamp are written in one pass into the
+   * frame (binaryFrame): the shared bytes are copied once. A message that must be held (or
+   * dropped, or framed by ws itself) takes the default path, an owned stamped copy through
+   * sendUnreliable, since a held message outlives the caller's shared bytes.
+   */
+  override sendUnreliableStamped(bytes: Uint8Array, offset: number, value: number, options?: SendUnreliableOptions): boolean {
+    if (!this.raw || this.isClosed || bytes.length > this.maxUnreliableSize || offset < 0 || offset + 4 > bytes.length
+      || this.held.size > 0 || this.pendingBytes() >= WS_UNRELIABLE_HIGH_WATER_BYTES) {
+      return super.sendUnreliableStamped(bytes, offset, value, options);
+    }
+    this.write(bytes, 'unreliable', offset, value);
+    options?.onCommitted?.(options.commitTag ?? 0);
+    return true;
+  }
+
   sendUnreliable(bytes: Uint8Array, options?: SendUnreliableOptions): boolean {
     if (this.isClosed || bytes.length > this.maxUnreliableSize || bytes.length === 0) {
       this.counters.unreliableDropped++;
@@ -247,7 +267,8 @@ export class WebSocketConnection extends ConnectionBase {
     return this.raw ? this.raw.writableLength : this.socket.bufferedAmount;
   }
 
-  private write(bytes: Uint8Array, channel: 'reliable' | 'unreliable'): void {
+  /** Counts and writes one message; `stampAt`/`stamp` as in binaryFrame (only with a raw socket). */
+  private write(bytes: Uint8Array, channel: 'reliable' | 'unreliable', stampAt = -1, stamp = 0): void {
     this.countSent(channel, bytes.length);
     if (!this.raw) {
       this.socket.send(bytes, { binary: true });
@@ -265,7 +286,7 @@ export class WebSocketConnection extends ConnectionBase {
           process.nextTick(uncorkWritten);
         }
       }
-      this.raw.write(binaryFrame(bytes));
+      this.raw.write(binaryFrame(bytes, stampAt, stamp));
     }
   }
 

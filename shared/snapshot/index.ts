@@ -5,7 +5,7 @@
  */
 export { encodeSnapshot, type SnapshotInput, type SnapshotEncodeResult } from './encode.js';
 export { prepareEntities, type PreparedEntities } from './prepare.js';
-export { withLastInputSeq, SNAPSHOT_PREFIX_BYTES } from './write.js';
+export { withLastInputSeq, SNAPSHOT_PREFIX_BYTES, LAST_INPUT_SEQ_OFFSET, u32 } from './write.js';
 export { decodeSnapshot, decodeSnapshotBody, type DecodedSnapshot, type SnapshotDecodeResult, type BaselineLookup } from './decode.js';
 export {
   ANGLE_BITS, ENTITY_ID_BITS, POSITION_STEP, SHORT_DELTA_MIN_BITS, SHORT_DELTA_MAX_BITS, SHORT_DELTA_WIDTH_FIELD_BITS,

@@ -5,7 +5,8 @@
  */
 import { MAX_UNRELIABLE_MESSAGE_BYTES } from '../limits.js';
 import { SNAPSHOT_MESSAGE_ID } from '../messages.js';
-import { ByteSlab } from '../byte-slab.js';
+import { stampedCopy } from '../stamped-copy.js';
+export { STAMP_SLAB_BYTES } from '../stamped-copy.js';
 import { BitWriter } from './bits.js';
 import { ANGLE_BITS, ENTITY_ID_BITS, SHORT_DELTA_MIN_BITS, SHORT_DELTA_WIDTH_FIELD_BITS, signedBitsNeeded } from './format.js';
 import { KIND_ENTER, KIND_UNCHANGED, type Plan } from './plan.js';
@@ -131,25 +132,16 @@ export function writeSnapshot(p: Plan, prep: PreparedEntities, header: SnapshotH
   return w.finish().slice();
 }
 
-/**
- * Size of the slabs stamped copies are cut from (shared/byte-slab.ts): about twenty standard-scene
- * snapshots of 256 players each.
- */
-export const STAMP_SLAB_BYTES = 16 * 1024;
-const stamps = new ByteSlab(STAMP_SLAB_BYTES);
+/** Offset of the u32 lastInputSeq in a snapshot message (bytes 1-4, after the message id). */
+export const LAST_INPUT_SEQ_OFFSET = 1;
 
 /**
  * A copy of an encoded snapshot message with bytes 1-4 set to `lastInputSeq` (u32 big-endian):
  * how one shared encoding is stamped for each client. The copy is a fresh piece of a pooled slab
- * (STAMP_SLAB_BYTES, shared/byte-slab.ts): owned by the caller, never written again here.
+ * (shared/stamped-copy.ts): owned by the caller, never written again here. A transport that
+ * copies the message anyway can write the stamp in its own copy instead (Connection's
+ * sendUnreliableStamped with LAST_INPUT_SEQ_OFFSET and `u32(lastInputSeq)`): same bytes.
  */
 export function withLastInputSeq(message: Uint8Array, lastInputSeq: number): Uint8Array {
-  const out = stamps.take(message.length);
-  out.set(message);
-  const v = u32(lastInputSeq);
-  out[1] = (v >>> 24) & 0xff;
-  out[2] = (v >>> 16) & 0xff;
-  out[3] = (v >>> 8) & 0xff;
-  out[4] = v & 0xff;
-  return out;
+  return stampedCopy(message, LAST_INPUT_SEQ_OFFSET, u32(lastInputSeq));
 }

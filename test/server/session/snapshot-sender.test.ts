@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorldFrame } from '../../../server/rooms/types.js';
 import { IMPLICIT_ACK_LEAD_LIMIT, SHARE_CELL_SIZE, SnapshotSender } from '../../../server/session/snapshot-sender.js';
-import { SnapshotHistory, decodeSnapshot, type DecodedSnapshot } from '../../../shared/snapshot/index.js';
+import { SnapshotHistory, decodeSnapshot, withLastInputSeq, type DecodedSnapshot } from '../../../shared/snapshot/index.js';
 
 const world = { width: 1000, height: 1000 };
 /** The room's encoder state, the same object every frame (as Room hands it over). */
@@ -16,6 +16,33 @@ function frame(id: number): WorldFrame {
 }
 
 describe('SnapshotSender: budget-bound snapshots shared by cell', () => {
+  it('encode hands out a shared encoding untouched with the stamp to write: stamped, it is what build sends', () => {
+    const f1 = frame(1);
+    const inCell = f1.entities.filter((e) => e.x < SHARE_CELL_SIZE && e.y < SHARE_CELL_SIZE).map((e) => e.id).slice(0, 3);
+    const pairs = inCell.map((entityId) => ({ entityId, encoding: new SnapshotSender(() => 1024), building: new SnapshotSender(() => 1024) }));
+    let shared = 0;
+    for (let id = 1; id <= 3; id++) {
+      const f = frame(id);
+      pairs.forEach((p, k) => {
+        const seq = id === 3 ? 2 ** 32 + k : 100 + k; // the stamp is the u32 of the seq
+        const built = p.building.build(f, p.entityId, seq)!.slice();
+        const bytes = p.encoding.encode(f, p.entityId, seq)!;
+        const copy = bytes.slice();
+        if (p.encoding.stamp >= 0) {
+          shared++;
+          expect(p.encoding.stamp).toBe(seq % 2 ** 32);
+          expect(withLastInputSeq(bytes, seq)).toEqual(built);
+          expect(bytes).toEqual(copy); // not written by the stamp
+        } else {
+          expect(bytes).toEqual(built);
+        }
+        p.encoding.ack(id);
+        p.building.ack(id);
+      });
+    }
+    expect(shared).toBeGreaterThan(0);
+  });
+
   it('members in one cell acking the same snapshot share one encoding; each decodes it with its own input seq', () => {
     const f1 = frame(1);
     const inCell = f1.entities.filter((e) => e.x < SHARE_CELL_SIZE && e.y < SHARE_CELL_SIZE).map((e) => e.id).slice(0, 4);
