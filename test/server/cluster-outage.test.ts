@@ -97,9 +97,16 @@ describeWithRedis('a cluster under stress', () => {
       return r;
     };
     let busy = 0;
+    // Attempts that ended otherwise (a client's own timeout, a reset), by code: on a loaded
+    // machine a hello can wait in the new owner's queue past its client's patience, and the
+    // refusal then reaches a client that already left.
+    const otherEnds: Record<string, number> = {};
     bots.forEach((b) => {
       b.on('welcome', (w) => { if (w.nodeId === 'storm-new') back++; });
-      b.on('reconnecting', (e) => { if (e.code === ErrorCode.SERVER_BUSY) busy++; });
+      b.on('reconnecting', (e) => {
+        if (e.code === ErrorCode.SERVER_BUSY) busy++;
+        else if (e.code !== ErrorCode.SERVER_DRAINING) otherEnds[e.code] = (otherEnds[e.code] ?? 0) + 1;
+      });
     });
     // Everyone is told to come back within 200 ms: 40 hellos at once against 10/s (burst 5).
     const drained = old.drain({ deadlineMs: 20_000, reconnectJitterMs: 200 });
@@ -115,6 +122,10 @@ describeWithRedis('a cluster under stress', () => {
     }
     const stats = target.cluster!.node.admission.stats('hello');
     expect(stats.admitted).toBeGreaterThanOrEqual(BOTS);
-    expect(stats.refused).toBe(busy);
+    // Every refusal is counted and reaches its client as SERVER_BUSY, unless that client's attempt
+    // had already ended otherwise (then it was still counted, once).
+    const others = Object.values(otherEnds).reduce((a, b) => a + b, 0);
+    expect(stats.refused, JSON.stringify({ busy, otherEnds })).toBeGreaterThanOrEqual(busy);
+    expect(stats.refused, JSON.stringify({ busy, otherEnds })).toBeLessThanOrEqual(busy + others);
   }, 120_000);
 });
