@@ -93,10 +93,7 @@ export function binaryFrame(payload: Uint8Array, stampAt = -1, stamp = 0): Uint8
     frame[1] = 127;
     // 64-bit length; messages here stay far below 2^32.
     frame[2] = frame[3] = frame[4] = frame[5] = 0;
-    frame[6] = (n >>> 24) & 0xff;
-    frame[7] = (n >>> 16) & 0xff;
-    frame[8] = (n >>> 8) & 0xff;
-    frame[9] = n & 0xff;
+    writeU32BE(frame, 6, n);
   }
   frame.set(payload, header);
   if (stampAt >= 0) writeU32BE(frame, header + stampAt, stamp);
