@@ -1,8 +1,10 @@
 /**
  * Load side of bench/datagram-echo.ts (runs in a child process so the server's CPU is measured
  * alone). Opens S flows to the server and keeps `inflight` datagrams in flight per flow: each
- * echo that comes back is sent again at once. Two modes with the same traffic shape:
+ * echo that comes back is sent again at once. Three modes with the same traffic shape:
  * - `wt`: S WebTransport sessions (NodeWebTransport) sharing one QUIC endpoint (UDP socket);
+ * - `quic`: S raw QUIC connections (no HTTP/3) sharing one QUIC endpoint, against the layer
+ *   servers of bench/datagram-echo-quic.ts;
  * - `udp`: S plain UDP sockets against a node:dgram echo (the floor).
  *
  * Commands from the parent (tools/lib/child.ts protocol): `start` (mode, port, flows ...) is
@@ -12,11 +14,13 @@
 import dgram from 'node:dgram';
 import { QuicEndpoint } from '../server/h3/quic/endpoint.js';
 import { NodeWebTransport } from '../server/h3/client/node-webtransport.js';
+import type { QuicConnection } from '../server/h3/quic/quic-connection.js';
+import { connectQuicEcho } from './datagram-echo-quic.js';
 import type { WebTransportSession } from '../server/h3/session.js';
 import { emit, serveCommands } from '../tools/lib/child-entry.js';
 
 interface StartMsg {
-  mode: 'wt' | 'udp';
+  mode: 'wt' | 'quic' | 'udp';
   port: number;
   sessions: number;
   inflight: number;
@@ -80,6 +84,30 @@ async function startWt(m: StartMsg): Promise<void> {
   }
 }
 
+async function startQuic(m: StartMsg): Promise<void> {
+  const endpoint = await QuicEndpoint.bind({ host: '127.0.0.1', port: 0 });
+  const payload = new Uint8Array(m.payload).fill(7);
+  for (let i = 0; i < m.sessions; i += CONNECT_CONCURRENCY) {
+    const batch: Promise<void>[] = [];
+    for (let k = i; k < Math.min(i + CONNECT_CONCURRENCY, m.sessions); k++) {
+      const idx = sendFns.length;
+      let conn: QuicConnection | null = null;
+      sendFns.push(() => {
+        for (let j = 0; j < m.inflight; j++) conn?.sendDatagram(payload);
+      });
+      batch.push(connectQuicEcho(endpoint, m.port, () => {
+        if (!running || !conn) return;
+        echoes++;
+        lastEcho[idx] = performance.now();
+        conn.sendDatagram(payload);
+      }, 30_000).then((c) => {
+        conn = c;
+      }));
+    }
+    await Promise.all(batch);
+  }
+}
+
 async function startUdp(m: StartMsg): Promise<void> {
   const payload = new Uint8Array(m.payload).fill(7);
   for (let i = 0; i < m.sessions; i++) {
@@ -121,6 +149,7 @@ serveCommands(async (c) => {
   if (c.cmd === 'start') {
     const m = c as unknown as StartMsg;
     if (m.mode === 'wt') await startWt(m);
+    else if (m.mode === 'quic') await startQuic(m);
     else await startUdp(m);
     emit('ready');
   } else if (c.cmd === 'go') {

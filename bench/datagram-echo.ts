@@ -23,12 +23,21 @@
  *                                               # main thread through the hand-off (the game's path)
  *   npm run bench:datagram -- --pin 0:1 --sessions 200 --seconds 4 --runs 3
  *                                               # the server on CPU 0, the load on CPU 1
+ *   npm run bench:datagram -- --pin 0:1 --sessions 200 --seconds 4 --runs 3 --layers
+ *                                               # also our QUIC layer alone and the bare binding
+ *
+ * `--layers` splits the WebTransport echo's cost into layers (bench/datagram-echo-quic.ts): the
+ * same echo over raw QUIC through our QUIC layer (no HTTP/3), and over the least JavaScript that
+ * can drive the binding (`bare`). Each prints its own line; the ratio and median lines then carry
+ * `quicLayerUsPerDatagram` and `bareBindingUsPerDatagram` and their ratios to the same-rate UDP
+ * floor: what a server on this binding can reach at best, against what ours costs.
  */
 import dgram from 'node:dgram';
 import { createDevCertificate, type DevCertificate } from '../certs/dev-cert.js';
 import { WebTransportServer } from '../server/h3/server.js';
 import { MAX_CONNECTIONS } from '../server/h3/quic/limits.js';
 import { WebTransportWorkers } from '../server/transports/wt-worker/worker-pool.js';
+import { startBareEchoServer, startQuicEchoServer, type EchoServer } from './datagram-echo-quic.js';
 import { cliArgs, flag, parseFlags } from '../tools/lib/args.js';
 import { ToolChild } from '../tools/lib/child.js';
 import { sleep } from '../tools/lib/clock.js';
@@ -38,8 +47,8 @@ import { median } from '../tools/lib/stats.js';
 
 interface Args {
   help: boolean;
-  /** Run only one side (profiling); the ratio line needs both. */
-  only: 'wt' | 'udp' | null;
+  /** Run only one side (profiling); the ratio line needs wt and udp. */
+  only: 'wt' | 'udp' | 'quic' | 'bare' | null;
   /** Repetitions of the whole set; with more than one, median lines close the output. */
   runs: number;
   seconds: number;
@@ -52,10 +61,12 @@ interface Args {
   countTimers: boolean;
   /** `--pin`: CPUs of the echo server (this process) and of the load children; null = no pinning. */
   pin: PinPlan | null;
+  /** `--layers`: also measure our QUIC layer alone and the bare binding (bench/datagram-echo-quic.ts). */
+  layers: boolean;
 }
 
 const USAGE = `usage: npm run bench:datagram -- [--seconds 3] [--sessions 1,200,1000] [--inflight 1] [--payload 100]
-                                 [--runs 1] [--only wt|udp] [--workers 0] [--count-timers] [--pin SERVER:CLIENTS]
+                                 [--runs 1] [--only wt|udp|quic|bare] [--workers 0] [--count-timers] [--pin SERVER:CLIENTS] [--layers]
   --pin SERVER:CLIENTS  taskset CPU lists: this process (the echo server, every thread) on SERVER,
                         each load child on CLIENTS, e.g. --pin 0:1`;
 
@@ -64,11 +75,12 @@ const FLAGS = {
   sessions: flag.ints(1, 5000),
   inflight: flag.int(1, 16),
   runs: flag.int(1, 9),
-  only: flag.choice(['wt', 'udp'] as const),
+  only: flag.choice(['wt', 'udp', 'quic', 'bare'] as const),
   payload: flag.int(1, 1100),
   workers: flag.int(0, 8),
   'count-timers': flag.boolean(),
   pin: flag.string(),
+  layers: flag.boolean(),
 };
 
 /** The flags; throws UsageError on a bad command line. */
@@ -85,6 +97,7 @@ function parseArgs(argv: readonly string[]): Args {
     workers: v.workers ?? 0,
     countTimers: v['count-timers'] ?? false,
     pin: v.pin === undefined ? null : pinFlag(v.pin),
+    layers: v.layers ?? false,
   };
 }
 
@@ -136,7 +149,7 @@ function countTimers(): void {
 /** The server's UDP packet counters (received, sent), where the server keeps them. */
 type PacketCounts = () => { packetsIn: number; packetsOut: number };
 
-async function measure(mode: 'wt' | 'udp', port: number, sessions: number, args: Args, serverCount: () => number, hash?: string, rate = 0, packets?: PacketCounts): Promise<Measured> {
+async function measure(mode: 'wt' | 'quic' | 'udp', port: number, sessions: number, args: Args, serverCount: () => number, hash?: string, rate = 0, packets?: PacketCounts): Promise<Measured> {
   const child = ToolChild.script('bench/datagram-echo-load.ts', [], { label: `load ${mode}`, echo: true, cpus: args.pin?.clients });
   try {
     child.send({ cmd: 'start', mode, port, sessions, inflight: args.inflight, payload: args.payload, hash, rate });
@@ -194,14 +207,17 @@ async function main(): Promise<void> {
   });
   const cert = createDevCertificate();
   if (args.countTimers) countTimers();
-  const summary = new Map<number, { ratio: number[]; ratioUnpaced: number[]; wtUs: number[]; udpUs: number[] }>();
+  const summary = new Map<number, { ratio: number[]; ratioUnpaced: number[]; wtUs: number[]; udpUs: number[]; quicUs: number[]; bareUs: number[] }>();
   for (let run = 0; run < args.runs; run++) {
     for (const sessions of args.sessions) {
       let udp: Measured | null = null;
       let paced: Measured | null = null;
       let wt: Measured | null = null;
-      if (args.only !== 'udp') wt = await runWt(sessions, args, cert);
-      if (args.only !== 'wt') udp = await runUdp(sessions, args, 0);
+      if (args.only === null || args.only === 'wt') wt = await runWt(sessions, args, cert);
+      const layers = (which: 'quic' | 'bare') => args.only === which || (args.layers && args.only === null);
+      const quic = layers('quic') ? await runLayer('quic-layer', sessions, args, () => startQuicEchoServer(cert)) : null;
+      const bare = layers('bare') ? await runLayer('bare-binding', sessions, args, () => startBareEchoServer(cert)) : null;
+      if (args.only === null || args.only === 'udp') udp = await runUdp(sessions, args, 0);
       // The same traffic as the WebTransport run: plain UDP at the rate WebTransport achieved.
       if (wt && args.only === null) paced = await runUdp(sessions, args, wt.echoesPerSec);
       if (udp && wt && paced) {
@@ -212,13 +228,18 @@ async function main(): Promise<void> {
           cpuPerDatagramRatio: ratio,
           cpuPerDatagramRatioVsUnpacedUdp: ratioUnpaced,
           throughputRatio: +(wt.echoesPerSec / udp.echoesPerSec).toFixed(2),
+          ...(quic && bare ? layerFields(quic.serverCpuUsPerDatagram, bare.serverCpuUsPerDatagram, paced.serverCpuUsPerDatagram) : {}),
           target: TARGET,
         });
-        const e = summary.get(sessions) ?? { ratio: [], ratioUnpaced: [], wtUs: [], udpUs: [] };
+        const e = summary.get(sessions) ?? { ratio: [], ratioUnpaced: [], wtUs: [], udpUs: [], quicUs: [], bareUs: [] };
         e.ratio.push(ratio);
         e.ratioUnpaced.push(ratioUnpaced);
         e.wtUs.push(wt.serverCpuUsPerDatagram);
         e.udpUs.push(paced.serverCpuUsPerDatagram);
+        if (quic && bare) {
+          e.quicUs.push(quic.serverCpuUsPerDatagram);
+          e.bareUs.push(bare.serverCpuUsPerDatagram);
+        }
         summary.set(sessions, e);
       }
     }
@@ -231,9 +252,20 @@ async function main(): Promise<void> {
         udpSameRateServerCpuUsPerDatagram: median2(e.udpUs),
         cpuPerDatagramRatio: median2(e.ratio),
         cpuPerDatagramRatioVsUnpacedUdp: median2(e.ratioUnpaced),
+        ...(e.bareUs.length > 0 ? layerFields(median2(e.quicUs) ?? NaN, median2(e.bareUs) ?? NaN, median2(e.udpUs) ?? NaN) : {}),
       });
     }
   }
+}
+
+/** `--layers`' fields of a ratio or median line: µs per datagram of each layer and its ratio to the UDP floor. */
+function layerFields(quicUs: number, bareUs: number, udpUs: number): Record<string, number> {
+  return {
+    quicLayerUsPerDatagram: quicUs,
+    bareBindingUsPerDatagram: bareUs,
+    quicLayerRatio: +(quicUs / udpUs).toFixed(2),
+    bareBindingRatio: +(bareUs / udpUs).toFixed(2),
+  };
 }
 
 /** Median of runs, to two decimals (the per-run figures carry two). */
@@ -256,6 +288,18 @@ async function runUdp(sessions: number, args: Args, rate: number): Promise<Measu
     await new Promise<void>((r) => sock.close(() => r()));
     writeJsonLine({ bench: 'datagram-echo', transport: rate ? 'udp-same-rate' : 'udp', sessions, rateCap: rate || null, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...udp });
     return udp;
+  }
+}
+
+/** One of `--layers`' echo servers (bench/datagram-echo-quic.ts), loaded over raw QUIC. */
+async function runLayer(transport: 'quic-layer' | 'bare-binding', sessions: number, args: Args, start: () => Promise<EchoServer>): Promise<Measured> {
+  const server = await start();
+  try {
+    const m = await measure('quic', server.port, sessions, args, server.echoed, undefined, 0, server.packets);
+    writeJsonLine({ bench: 'datagram-echo', transport, sessions, inflight: args.inflight, payload: args.payload, seconds: args.seconds, ...m });
+    return m;
+  } finally {
+    await server.close();
   }
 }
 

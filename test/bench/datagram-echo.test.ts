@@ -55,3 +55,35 @@ describe('bench:datagram --pin', () => {
     expect(wt?.loadThreadCpus).toEqual(['1']);
   }, RUN_TIMEOUT_MS);
 });
+
+describe('bench:datagram --layers', () => {
+  it('echoes over our QUIC layer alone and over the bare binding beside WebTransport and UDP, and prints each layer against the UDP floor', async () => {
+    const r = await bench(['--layers', '--sessions', '2', '--seconds', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r.stdout);
+    for (const transport of ['webtransport', 'quic-layer', 'bare-binding', 'udp', 'udp-same-rate']) {
+      const line = out.find((l) => l.transport === transport);
+      expect(line?.datagramsAtServer, transport).toBeGreaterThan(0);
+    }
+    // Raw QUIC: one UDP packet each way per echo (the datagram and the ACK of the last one), as
+    // over WebTransport: the layers carry the same traffic.
+    for (const transport of ['quic-layer', 'bare-binding']) {
+      const line = out.find((l) => l.transport === transport)!;
+      expect(line.packetsInPerDatagram, transport).toBeGreaterThanOrEqual(0.9);
+      expect(line.packetsInPerDatagram, transport).toBeLessThan(1.5);
+    }
+    const ratio = out.find((l) => l.ratio);
+    expect(ratio?.quicLayerUsPerDatagram).toBeGreaterThan(0);
+    expect(ratio?.bareBindingUsPerDatagram).toBeGreaterThan(0);
+    expect(ratio?.bareBindingRatio).toBeGreaterThan(0);
+  }, RUN_TIMEOUT_MS);
+
+  it('runs one layer alone with --only quic or --only bare (for profiling)', async () => {
+    for (const only of ['quic', 'bare']) {
+      const r = await bench(['--only', only, '--sessions', '2', '--seconds', '1']);
+      expect(r.code, r.stderr).toBe(0);
+      const transports = lines(r.stdout).filter((l) => l.transport).map((l) => l.transport);
+      expect(transports).toEqual([only === 'quic' ? 'quic-layer' : 'bare-binding']);
+    }
+  }, RUN_TIMEOUT_MS * 2);
+});
