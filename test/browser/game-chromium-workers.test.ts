@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WebTransportWorkers } from '../../server/transports/wt-worker/worker-pool.js';
-import { launchChromium, openChromiumPage } from './game-drivers.js';
+import { launchChromium, openChromiumPlayer } from './game-drivers.js';
 import { CHROMIUM_PATH, browserPresent, chatAcross, moveAndWatch, useDemoGame, waitFor, waitJoined, type GamePage } from './game-harness.js';
 
 const present = browserPresent(CHROMIUM_PATH);
@@ -20,12 +20,8 @@ describe.skipIf(!present)('demo game in Chromium, QUIC endpoint on a worker thre
   it('two players over WebTransport through the worker see each other move and chat', async () => {
     const wt = fx.server.webTransport();
     expect(wt?.stats().workers).toMatchObject({ workers: 1, running: 1 });
-    const a = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Alice`, 'Alice');
-    fx.closers.push(a.close);
-    const b = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Bob`, 'Bob');
-    fx.closers.push(b.close);
-    alice = a.game;
-    bob = b.game;
+    alice = await openChromiumPlayer(fx, 'Alice');
+    bob = await openChromiumPlayer(fx, 'Bob');
     await waitJoined(alice, 2);
     await waitJoined(bob, 2);
     for (const p of [alice, bob]) expect((await p.tw())!.transport).toBe('webtransport');

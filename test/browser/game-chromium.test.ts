@@ -6,7 +6,7 @@
  * player toward the point; a rate-limited chat line gets visible feedback. Screenshots go to test-results/.
  */
 import { describe, expect, it } from 'vitest';
-import { launchChromium, openChromiumPage } from './game-drivers.js';
+import { launchChromium, openChromiumPlayer } from './game-drivers.js';
 import {
   CHROMIUM_PATH, browserPresent, canvasCheck, chatAcross, moveAndWatch, pointAndWatch, useDemoGame, waitFor, waitJoined,
   type GamePage,
@@ -21,12 +21,8 @@ describe.skipIf(!present)('demo game in Chromium', () => {
   const closersPages: { carol?: GamePage } = {};
 
   it('two players over WebTransport see each other move and chat', async () => {
-    const a = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Alice`, 'Alice');
-    fx.closers.push(a.close);
-    const b = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Bob`, 'Bob');
-    fx.closers.push(b.close);
-    alice = a.game;
-    bob = b.game;
+    alice = await openChromiumPlayer(fx, 'Alice');
+    bob = await openChromiumPlayer(fx, 'Bob');
     const ta = await waitJoined(alice, 2);
     const tb = await waitJoined(bob, 2);
     expect(ta.ownEntityId).not.toBe(tb.ownEntityId);
@@ -69,9 +65,7 @@ describe.skipIf(!present)('demo game in Chromium', () => {
   }, 30_000);
 
   it('falls back to WebSocket within 2 s without window.WebTransport, and plays', async () => {
-    const c = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Carol`, 'Carol', { withoutWebTransport: true, touch: true });
-    fx.closers.push(c.close);
-    const carol = c.game;
+    const carol = await openChromiumPlayer(fx, 'Carol', { withoutWebTransport: true, touch: true });
     closersPages.carol = carol;
     const t = await waitJoined(carol, 3);
     expect(t.transport).toBe('websocket');

@@ -9,7 +9,7 @@ import { chromium, type Browser as PwBrowser, type Page as PwPage } from 'playwr
 import puppeteer, { type Browser as PpBrowser, type Page as PpPage } from 'puppeteer-core';
 import {
   CHROMIUM_ARGS, CHROMIUM_PATH, FIREFOX_PATH, clientPointInPage, pixelStatsInPage, readTickwireInPage, samplesInPage, setPanelsInPage,
-  type GamePage,
+  type DemoGameFixture, type GamePage,
 } from './game-harness.js';
 
 export const VIEWPORT = { width: 1100, height: 720 };
@@ -57,6 +57,24 @@ export async function openChromiumPage(browser: PwBrowser, url: string, label: s
     panels: (v) => page.evaluate(setPanelsInPage, v),
   };
   return { page, game, close: () => context.close() };
+}
+
+export interface ChromiumPlayerOptions extends ChromiumPageOptions {
+  /** More query parameters for the page after `name` (e.g. `{ transport: 'webtransport' }`). */
+  query?: Record<string, string>;
+}
+
+/**
+ * Player `name` on the demo page (`/?name=<name>` plus `o.query`), labelled `name`, in a fresh
+ * context of the fixture's Chromium; the fixture closes it after the tests, before the browser.
+ * The one way the Chromium game tests open a player, so each says only who joins and how; a
+ * test that needs the Playwright page itself calls openChromiumPage.
+ */
+export async function openChromiumPlayer(fx: DemoGameFixture<PwBrowser>, name: string, o: ChromiumPlayerOptions = {}): Promise<GamePage> {
+  const { query, ...pageOptions } = o;
+  const opened = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?${new URLSearchParams({ name, ...query })}`, name, pageOptions);
+  fx.closers.push(opened.close);
+  return opened.game;
 }
 
 export interface FirefoxHandle {

@@ -6,7 +6,7 @@
  * intervals (a loaded shared machine) is measured again, up to MAX_WINDOWS times.
  */
 import { describe, expect, it } from 'vitest';
-import { launchChromium, openChromiumPage } from './game-drivers.js';
+import { launchChromium, openChromiumPlayer } from './game-drivers.js';
 import {
   CHROMIUM_PATH, analyzeStalls, browserPresent, resultPath, useDemoGame, waitFor, waitJoined,
 } from './game-harness.js';
@@ -29,12 +29,8 @@ describe.skipIf(!present)('demo game under 5 % loss (Chromium, WebTransport)', (
   it('shows no stall longer than two snapshot intervals over 10 s', async () => {
     // WebTransport forced: at 5 % loss a lost handshake packet can delay `ready` past the 1 s
     // fallback deadline, and this test is about datagrams.
-    const m = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Mover&transport=webtransport`, 'Mover');
-    fx.closers.push(m.close);
-    const w = await openChromiumPage(fx.browser, `${fx.server.baseUrl}/?name=Watcher&transport=webtransport`, 'Watcher');
-    fx.closers.push(w.close);
-    const mover = m.game;
-    const watcher = w.game;
+    const mover = await openChromiumPlayer(fx, 'Mover', { query: { transport: 'webtransport' } });
+    const watcher = await openChromiumPlayer(fx, 'Watcher', { query: { transport: 'webtransport' } });
     const tm = await waitJoined(mover, 2, 30_000);
     await waitJoined(watcher, 2, 30_000);
     expect((await watcher.tw())!.transport).toBe('webtransport');

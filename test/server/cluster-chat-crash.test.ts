@@ -13,7 +13,7 @@ import { expect, it } from 'vitest';
 import type { MessageBodies } from '../../shared/messages.js';
 import type { RoomCheckpoint } from '../../server/cluster/checkpoint.js';
 import type { GameServer } from '../../server/index.js';
-import { useGameCluster } from './cluster/fixture.js';
+import { setDrainingSeenBy, useGameCluster } from './cluster/fixture.js';
 import { describeWithRedis, until } from './cluster/redis-server.js';
 import { RawClient } from './ws-test-client.js';
 
@@ -51,8 +51,7 @@ describeWithRedis('chat seqs after a node crash', () => {
   it('a line accepted after the last checkpoint is known on the new owner: the welcome names its seq, its resend is a counted repeat, shown once', async () => {
     try {
       const [victim, survivor] = await fx.startCluster(2);
-      await survivor.cluster!.node.setDraining(true); // the room starts on the victim
-      await until('the victim knows', () => victim.cluster!.node.registry.nodes().some((n) => n.nodeId === survivor.cluster!.nodeId && n.draining));
+      await setDrainingSeenBy(survivor, true, victim); // the room starts on the victim
       const annTicket = victim.mintTicket({ playerId: 'ann', name: 'ann', room: ROOM });
       const benTicket = victim.mintTicket({ playerId: 'ben', name: 'ben', room: ROOM });
       const ann = await connect(victim);

@@ -8,7 +8,7 @@
 import { expect, it } from 'vitest';
 import type { ChatAcceptedEvent, ChatEvent, WelcomeEvent } from '../../client/net/game-client-types.js';
 import { cut, CuttableWebSocket } from '../client/net/helpers/cuttable-transports.js';
-import { useGameCluster } from './cluster/fixture.js';
+import { setDrainingSeenBy, useGameCluster } from './cluster/fixture.js';
 import { describeWithRedis, until } from './cluster/redis-server.js';
 
 describeWithRedis('the chat outbox on a cluster', () => {
@@ -16,8 +16,7 @@ describeWithRedis('the chat outbox on a cluster', () => {
 
   it('the last accepted chat seq moves with the seat on a drain handoff: the line is settled by the new owner\'s welcome, shown once', async () => {
     const [a, b] = await fx.startCluster(2);
-    await b.cluster!.node.setDraining(true); // the room starts on A
-    await until('A knows B drains', () => a.cluster!.node.registry.nodes().some((n) => n.nodeId === b.cluster!.nodeId && n.draining));
+    await setDrainingSeenBy(b, true, a); // the room starts on A
     const ann = fx.client(a, 'ann', 'hall', 'websocket', { WebSocket: CuttableWebSocket });
     const ben = fx.client(a, 'ben', 'hall', 'webtransport');
     const annWelcomes: WelcomeEvent[] = [];
@@ -29,8 +28,7 @@ describeWithRedis('the chat outbox on a cluster', () => {
     await ann.connect();
     await ben.connect();
     expect(ann.welcome!.nodeId).toBe(a.cluster!.nodeId);
-    await b.cluster!.node.setDraining(false);
-    await until('A knows B is open', () => a.cluster!.node.registry.nodes().some((n) => n.nodeId === b.cluster!.nodeId && !n.draining));
+    await setDrainingSeenBy(b, false, a); // B is open again, as A's drain target
 
     expect(ann.sendChat('one')).toBe(true);
     await until('one accepted', () => accepted.length === 1);

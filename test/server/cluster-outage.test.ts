@@ -9,7 +9,7 @@ import type { GameClient } from '../../client/net/game-client.js';
 import type { WelcomeEvent } from '../../client/net/game-client-types.js';
 import { ErrorCode } from '../../shared/errors.js';
 import type { GameServer, GameServerClusterOptions } from '../../server/index.js';
-import { useGameCluster } from './cluster/fixture.js';
+import { setDrainingSeenBy, useGameCluster } from './cluster/fixture.js';
 import { describeWithRedis, until } from './cluster/redis-server.js';
 
 describeWithRedis('a cluster under stress', () => {
@@ -81,8 +81,7 @@ describeWithRedis('a cluster under stress', () => {
     await target.cluster!.node.setDraining(true); // the room starts on `old`
     const bots = Array.from({ length: BOTS }, (_, i) => client(old, `storm-${i}`, 'stormy'));
     await Promise.all(bots.map((b) => b.connect()));
-    await target.cluster!.node.setDraining(false);
-    await until('the old node knows the target is open', () => old.cluster!.node.registry.nodes().some((n) => n.nodeId === 'storm-new' && !n.draining));
+    await setDrainingSeenBy(target, false, old); // the old node's drain hands the room to the target
 
     let back = 0;
     // The hellos the new owner admitted, at its own clock: what its token bucket decided on.

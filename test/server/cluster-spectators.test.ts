@@ -10,7 +10,7 @@ import { expect, it } from 'vitest';
 import type { ChatEvent, WelcomeEvent } from '../../client/net/game-client-types.js';
 import { mintTicket } from '../../server/index.js';
 import { SseConnection } from '../../tools/lib/sse-client.js';
-import { useGameCluster } from './cluster/fixture.js';
+import { setDrainingSeenBy, useGameCluster } from './cluster/fixture.js';
 import { describeWithRedis, until } from './cluster/redis-server.js';
 
 describeWithRedis('spectators on a cluster', () => {
@@ -18,8 +18,7 @@ describeWithRedis('spectators on a cluster', () => {
 
   it('a spectator on node A keeps watching after A drains and the room moves to B: resumed as a spectator, chat once and in order', async () => {
     const [a, b] = await fx.startCluster(2);
-    await b.cluster!.node.setDraining(true); // the room starts on A
-    await until('A knows B drains', () => a.cluster!.node.registry.nodes().some((n) => n.nodeId === b.cluster!.nodeId && n.draining));
+    await setDrainingSeenBy(b, true, a); // the room starts on A
     const players = [fx.client(a, 'ann', 'stage'), fx.client(a, 'ben', 'stage', 'webtransport')];
     await Promise.all(players.map((p) => p.connect()));
     // A single-use ticket (as the demo's watch page mints): after its first session it can only
@@ -37,8 +36,7 @@ describeWithRedis('spectators on a cluster', () => {
     expect(first.nodeId).toBe(a.cluster!.nodeId);
     expect(first.entityId).toBe(0);
     expect(a.rooms.get('stage')!.spectatorCount).toBe(1);
-    await b.cluster!.node.setDraining(false);
-    await until('A knows B is open', () => a.cluster!.node.registry.nodes().some((n) => n.nodeId === b.cluster!.nodeId && !n.draining));
+    await setDrainingSeenBy(b, false, a); // B is open again, as A's drain target
 
     // A chat reader on B, following the room while it still runs on A.
     const reader = new SseConnection(`${fx.baseOf(b)}/api/rooms/stage/chat/stream?after=0`);

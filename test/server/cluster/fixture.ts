@@ -133,6 +133,23 @@ export interface GameClusterFixture {
   client(entry: GameServer, playerId: string, room: string, transport?: ClientTransport, options?: Partial<GameClientOptions> & { spectator?: boolean }): GameClient;
 }
 
+/**
+ * Sets `node`'s draining flag and waits until `observer`'s registry shows it.
+ *
+ * `setDraining` publishes the flag to Redis at once, but another node picks where a new room
+ * goes (connect-info's routing, and a drain's handoff target) from its own copy of the registry,
+ * read on its heartbeat (`NodeRegistry.pickForNewRoom`). A test steering where a room starts
+ * (drain B so the room starts on A, then open B again as A's drain target) must wait until the
+ * node that picks, `observer`, has read the new record: without the wait the room can start on
+ * B, or A's drain can find B still draining.
+ */
+export async function setDrainingSeenBy(node: GameServer, draining: boolean, observer: GameServer): Promise<void> {
+  await node.cluster!.node.setDraining(draining);
+  const nodeId = node.cluster!.nodeId;
+  await until(`${observer.cluster!.nodeId} knows ${nodeId} ${draining ? 'drains' : 'is open'}`,
+    () => observer.cluster!.node.registry.nodes().some((n) => n.nodeId === nodeId && n.draining === draining));
+}
+
 /** `useRedisServer` plus game servers and clients made per test (docs/cluster.md "Tests"). */
 export function useGameCluster(options: GameClusterOptions = {}): GameClusterFixture {
   const redis = useRedisServer(options);
