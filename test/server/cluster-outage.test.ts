@@ -78,7 +78,9 @@ describeWithRedis('a cluster under stress', () => {
     const old = await startNode('storm-old');
     const target = await startNode('storm-new', { admission: { hello: { ratePerSecond: RATE, burst: BURST } } });
     await until('both nodes see each other', () => [old, target].every((s) => s.cluster!.node.registry.nodes().length === 2));
-    await target.cluster!.node.setDraining(true); // the room starts on `old`
+    // The room starts on `old`: `old` picks where it goes from its own copy of the registry, so
+    // wait until that copy shows the target draining (without it the room could start there).
+    await setDrainingSeenBy(target, true, old);
     const bots = Array.from({ length: BOTS }, (_, i) => client(old, `storm-${i}`, 'stormy'));
     await Promise.all(bots.map((b) => b.connect()));
     await setDrainingSeenBy(target, false, old); // the old node's drain hands the room to the target
