@@ -103,16 +103,23 @@ export async function startBareEchoServer(cert: DevCertificate): Promise<EchoSer
   let packetsIn = 0;
   let packetsOut = 0;
 
+  // A buffer quiche wrote nothing into is kept for the next send (the socket keeps the others).
+  let spare: Buffer | null = null;
   const flush = (c: BareConn): void => {
     for (;;) {
-      const out = Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
+      const out = spare ?? Buffer.allocUnsafe(MAX_UDP_PAYLOAD);
+      spare = null;
       let r: [number, { to: Host }] | null;
       try {
         r = c.native.send(out);
       } catch {
+        spare = out;
         break;
       }
-      if (r === null) break;
+      if (r === null) {
+        spare = out;
+        break;
+      }
       packetsOut++;
       socket.send(out, 0, r[0], r[1].to.port, r[1].to.host);
     }
