@@ -120,7 +120,7 @@ interface Measured {
   serverCpuPercent: number;
   datagramsAtServer: number;
   refills: number;
-  /** UDP packets the server received and sent per echoed datagram (WebTransport only). */
+  /** UDP packets the server received and sent per echoed datagram (the QUIC servers, not plain UDP). */
   packetsInPerDatagram?: number;
   packetsOutPerDatagram?: number;
   /** With --count-timers: setTimeout calls of this process per echoed datagram (in-thread only). */
