@@ -21,8 +21,9 @@ import { quiche } from '@matrixai/quic/native/index.js';
 import type { Connection as NativeConnection, Host } from '@matrixai/quic/native/index.js';
 import type { DevCertificate } from '../certs/dev-cert.js';
 import { buildClientConfig, buildServerConfig } from '../server/h3/quic/config.js';
-import { QuicEndpoint } from '../server/h3/quic/endpoint.js';
+import { ipLiteralLookup, QuicEndpoint, SOCKET_BUFFER_BYTES } from '../server/h3/quic/endpoint.js';
 import { LOCAL_CID_LENGTH, MAX_CONNECTIONS, MAX_UDP_PAYLOAD } from '../server/h3/quic/limits.js';
+import { cidKey, isLongHeader } from '../server/h3/quic/packet.js';
 import type { QuicConnection, QuicConnectionHandler } from '../server/h3/quic/quic-connection.js';
 
 /** The ALPN both ends of the raw-QUIC echo offer (not h3: there is no HTTP/3 here). */
@@ -91,7 +92,8 @@ interface BareConn {
 /** The binding driven by the least JavaScript that works (see the top of this file). */
 export async function startBareEchoServer(cert: DevCertificate): Promise<EchoServer> {
   const config = buildServerConfig({ alpn: [ECHO_ALPN], certPem: cert.certPem, keyPem: cert.keyPem });
-  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: (a, _f, cb) => cb(null, a, 4) });
+  // The endpoint's socket options, so the two servers differ only in what drives quiche.
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: ipLiteralLookup });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   const local: Host = { host: '127.0.0.1', port: socket.address().port };
   const byCid = new Map<string, BareConn>();
@@ -147,8 +149,8 @@ export async function startBareEchoServer(cert: DevCertificate): Promise<EchoSer
   socket.on('message', (msg, rinfo) => {
     packetsIn++;
     let c: BareConn | undefined;
-    if ((msg[0] & 0x80) === 0) {
-      c = byCid.get(msg.toString('latin1', 1, 1 + LOCAL_CID_LENGTH));
+    if (!isLongHeader(msg)) {
+      c = byCid.get(cidKey(msg, 1, 1 + LOCAL_CID_LENGTH));
     } else {
       let hdr;
       try {
@@ -156,7 +158,8 @@ export async function startBareEchoServer(cert: DevCertificate): Promise<EchoSer
       } catch {
         return;
       }
-      c = byCid.get(Buffer.from(hdr.dcid).toString('latin1'));
+      const dcidKey = cidKey(hdr.dcid);
+      c = byCid.get(dcidKey);
       if (!c) {
         const scid = randomBytes(LOCAL_CID_LENGTH);
         const from = { host: rinfo.address, port: rinfo.port };
@@ -167,13 +170,13 @@ export async function startBareEchoServer(cert: DevCertificate): Promise<EchoSer
           return;
         }
         c = { native, recvInfo: { from, to: local }, deadline: Infinity };
-        byCid.set(scid.toString('latin1'), c);
-        byCid.set(Buffer.from(hdr.dcid).toString('latin1'), c);
+        byCid.set(cidKey(scid), c);
+        byCid.set(dcidKey, c);
         all.add(c);
       }
     }
     if (!c) return;
-    if (c.recvInfo.from.port !== rinfo.port) c.recvInfo = { from: { host: rinfo.address, port: rinfo.port }, to: local };
+    if (c.recvInfo.from.port !== rinfo.port || c.recvInfo.from.host !== rinfo.address) c.recvInfo = { from: { host: rinfo.address, port: rinfo.port }, to: local };
     try {
       c.native.recv(msg, c.recvInfo);
     } catch {

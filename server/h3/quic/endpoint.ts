@@ -44,7 +44,7 @@ import {
   STOP_SENDING_POLL_INTERVAL_MS,
 } from './limits.js';
 /** Kernel socket buffer we ask for: bursts from 1000 sessions must not overflow the default. */
-const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Key of a peer's address and port, for `byRemote`. */
 function remoteKey(host: string, port: number): string {
@@ -71,7 +71,7 @@ interface ShortRoute {
 }
 
 /** `dgram` lookup for addresses that are already IP literals: answers synchronously. */
-function ipLiteralLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+export function ipLiteralLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
   // A colon only appears in IPv6 literals (isIPv6's regex would cost more than the send).
   callback(null, address, address.includes(':') ? 6 : 4);
 }
